@@ -1,0 +1,58 @@
+# Shared build settings for every haul target.
+
+# Warnings are errors on our code only (targets made through these helpers).
+set(HAUL_WARNINGS -Wall -Wextra -Werror -Wshadow -Wnon-virtual-dtor -Wno-error=deprecated-declarations)
+
+set(HAUL_SANITIZE_FLAGS)
+if(HAUL_SANITIZE)
+  set(HAUL_SANITIZE_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+endif()
+
+function(haul_apply_settings target)
+  target_compile_options(${target} PRIVATE ${HAUL_WARNINGS} ${HAUL_SANITIZE_FLAGS})
+  target_link_options(${target} PRIVATE ${HAUL_SANITIZE_FLAGS})
+  # Beast's and Asio's own headers are not ours: treat them as system headers.
+  target_compile_definitions(${target} PRIVATE BOOST_ASIO_NO_DEPRECATED)
+endfunction()
+
+# haul_library(NAME SOURCES... [DEPS ...]) : a static library rooted at src/.
+function(haul_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(${name} STATIC ${ARG_SOURCES})
+  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(${name} PUBLIC ${ARG_DEPS})
+  haul_apply_settings(${name})
+  if(HAUL_SANITIZE)
+    target_link_options(${name} INTERFACE ${HAUL_SANITIZE_FLAGS})
+  endif()
+endfunction()
+
+# haul_test(NAME SOURCES... DEPS ...) : a GoogleTest binary registered with CTest.
+function(haul_test name)
+  if(NOT HAUL_TESTS OR HAUL_FUZZ)
+    return()
+  endif()
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
+  haul_apply_settings(${name})
+  add_test(NAME ${name} COMMAND ${name})
+endfunction()
+
+# haul_fuzzer(NAME SOURCE DEPS ...) : a libFuzzer target, only in the clang fuzz build.
+function(haul_fuzzer name)
+  if(NOT HAUL_FUZZ)
+    return()
+  endif()
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+  target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+endfunction()
+
+if(HAUL_FUZZ)
+  # Every library in the fuzz build carries coverage instrumentation.
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -g -O1)
+  add_link_options(-fsanitize=address,undefined)
+endif()

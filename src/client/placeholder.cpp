@@ -1,0 +1,2 @@
+// Placeholder until the client module lands.
+namespace haul { int client_placeholder = 0; }

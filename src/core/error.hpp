@@ -1,0 +1,43 @@
+#pragma once
+// Expected failures as values with a kind. The kind decides the HTTP status
+// on the gateway, the exit message on the command line, and whether a client
+// or the S3 store may retry. Bugs are asserts, not Errors.
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace haul {
+
+enum class ErrorKind {
+  bad_request,         // malformed input from a peer (400)
+  unauthorized,        // missing or wrong token (401)
+  not_found,           // no such object or upload (404)
+  conflict,            // state does not allow the operation (409)
+  length_required,     // body length unknown where it must be known (411)
+  payload_too_large,   // over a configured bound (413)
+  range_not_satisfiable,  // Range outside the object (416)
+  headers_too_large,   // request header block over the limit (431)
+  integrity,           // authentication of stored data failed (500, logged loudly)
+  backend_unavailable, // store backend failed or unreachable (502)
+  backend_timeout,     // store backend did not answer in time (504)
+  io,                  // local I/O failure: disk full, permission (500/507)
+  config,              // bad flag, bad key file, bad store URL (command line)
+  internal,            // anything else (500)
+};
+
+// HTTP status code that answers an error of this kind.
+int http_status(ErrorKind kind) noexcept;
+// Short stable name of the kind, used in JSON error bodies ("error": NAME).
+std::string_view kind_name(ErrorKind kind) noexcept;
+
+class Error : public std::runtime_error {
+ public:
+  Error(ErrorKind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  ErrorKind kind() const noexcept { return kind_; }
+
+ private:
+  ErrorKind kind_;
+};
+
+}  // namespace haul

@@ -1,0 +1,170 @@
+#pragma once
+// Streaming AEAD format for objects at rest (sans-IO; spec in docs/format.md).
+//
+//   stored object = header || body
+//   body          = segment_0 || ... || segment_{n-1} || trailer
+//   segment_i     = AES-256-GCM(object_key, nonce_i, plaintext_i, aad=header)
+//                   (plaintext_i is segment_size bytes, except the last, which
+//                   holds 0..segment_size bytes; an empty object is one empty
+//                   final segment)
+//   nonce_i       = nonce_prefix(7) || BE32(i) || last_flag(1: 0x00 or 0x01)
+//   trailer       = AES-256-GCM(object_key, nonce_prefix || 0xFFFFFFFF || 0x02,
+//                   BE64(plaintext_size) || sha256(plaintext), aad=header)
+//   object_key    = HKDF-SHA256(ikm=master secret, salt=header.salt,
+//                   info="haul-v1 object key" || BE32(key_id))
+//
+// Stores keep the header separately addressable (fs: file start; S3: object
+// metadata) so a ranged read needs one backend request for the body range.
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "crypto/keyring.hpp"
+
+namespace haul::crypto {
+
+inline constexpr uint8_t kFormatVersion = 1;
+inline constexpr size_t kSaltSize = 32;
+inline constexpr size_t kNoncePrefixSize = 7;
+inline constexpr size_t kTagSize = 16;
+// magic "HAUL" + version + key id + segment size + salt + nonce prefix
+inline constexpr size_t kHeaderSize = 4 + 1 + 4 + 4 + kSaltSize + kNoncePrefixSize;
+inline constexpr size_t kTrailerPlainSize = 8 + 32;
+inline constexpr size_t kTrailerSize = kTrailerPlainSize + kTagSize;
+inline constexpr uint32_t kDefaultSegmentSize = 64 * 1024;  // plaintext bytes
+inline constexpr uint32_t kMinSegmentSize = 1024;
+inline constexpr uint32_t kMaxSegmentSize = 16 * 1024 * 1024;
+
+struct Header {
+  uint8_t version = kFormatVersion;
+  uint32_t key_id = 0;
+  uint32_t segment_size = kDefaultSegmentSize;  // plaintext bytes per segment
+  std::array<uint8_t, kSaltSize> salt{};
+  std::array<uint8_t, kNoncePrefixSize> nonce_prefix{};
+};
+
+// A fresh header for a new object: random salt and nonce prefix.
+Header new_header(const MasterKey& key, uint32_t segment_size = kDefaultSegmentSize);
+std::array<uint8_t, kHeaderSize> encode_header(const Header& header);
+// Throws Error(integrity) on bad magic, unknown version, bad segment size.
+Header decode_header(std::span<const uint8_t> bytes);
+
+// Sizes and positions; pure arithmetic on a segment size.
+struct Layout {
+  uint32_t segment_size = kDefaultSegmentSize;
+
+  uint64_t sealed_segment_size() const { return uint64_t{segment_size} + kTagSize; }
+  uint64_t segment_count(uint64_t plain_size) const;  // >= 1
+  uint64_t body_size(uint64_t plain_size) const;       // segments + trailer
+  // Inverse of body_size; nullopt when no plaintext size gives this body size.
+  std::optional<uint64_t> plain_size(uint64_t body_size) const;
+
+  // The sealed segments covering plaintext [first, last] (inclusive).
+  struct Cover {
+    uint64_t first_segment;
+    uint64_t last_segment;
+    uint64_t body_offset;  // where first_segment starts in the body
+    uint64_t body_length;  // bytes up to the end of last_segment
+  };
+  Cover cover(uint64_t first, uint64_t last) const;
+};
+
+// Per-object key material; seals and opens single segments and the trailer.
+class ObjectCipher {
+ public:
+  // Throws Error(integrity) when the header's key id is not in the keyring.
+  ObjectCipher(const Keyring& keys, const Header& header);
+  ~ObjectCipher();
+  ObjectCipher(const ObjectCipher&) = delete;
+  ObjectCipher& operator=(const ObjectCipher&) = delete;
+
+  const Header& header() const { return header_; }
+  // out.size() must be plain.size() + kTagSize.
+  void seal_segment(uint64_t index, bool last, std::span<const uint8_t> plain, std::span<uint8_t> out) const;
+  // out.size() must be sealed.size() - kTagSize. False when authentication fails.
+  [[nodiscard]] bool open_segment(uint64_t index, bool last, std::span<const uint8_t> sealed,
+                                  std::span<uint8_t> out) const;
+
+  struct TrailerContents {
+    uint64_t plain_size;
+    std::array<uint8_t, 32> sha256;
+  };
+  std::array<uint8_t, kTrailerSize> seal_trailer(const TrailerContents& contents) const;
+  // nullopt when authentication fails.
+  std::optional<TrailerContents> open_trailer(std::span<const uint8_t> sealed) const;
+
+ private:
+  Header header_;
+  std::array<uint8_t, kHeaderSize> header_bytes_;
+  std::array<uint8_t, 32> object_key_;
+  struct Contexts;
+  Contexts* contexts_;  // cached EVP contexts, owned
+};
+
+// Plaintext in, body bytes out, in bounded memory (< one segment buffered).
+// Encrypts a whole object, or one part of it: parts start on a segment
+// boundary (first_segment) and only the final part seals the last segment and
+// the trailer. A part's SHA-256 covers its own plaintext only.
+class StreamEncryptor {
+ public:
+  StreamEncryptor(const ObjectCipher& cipher, uint64_t first_segment = 0, bool final_part = true);
+  // Appends every completed sealed segment to out. A full segment is held back
+  // until more input or finish() says whether it is the last one.
+  void update(std::span<const uint8_t> plain, std::vector<uint8_t>& out);
+  // Seals what is left: for the final part, the last segment (flag set) and the
+  // trailer (object_plain_size, object_sha256). For other parts, the held
+  // segment must be full (Error(bad_request) otherwise).
+  void finish(std::vector<uint8_t>& out);
+  // Bytes of plaintext seen and their SHA-256 (valid after finish()).
+  uint64_t plain_size() const { return plain_size_; }
+  std::array<uint8_t, 32> sha256() const { return sha256_; }
+  // For the final part of a multi-part object, the trailer needs the whole
+  // object's size and digest; set them before finish().
+  void set_object_totals(uint64_t plain_size, const std::array<uint8_t, 32>& sha256);
+
+ private:
+  const ObjectCipher& cipher_;
+  uint64_t next_segment_;
+  bool final_part_;
+  std::vector<uint8_t> pending_;  // plaintext of the segment being filled
+  uint64_t plain_size_ = 0;
+  std::array<uint8_t, 32> sha256_{};
+  struct Hash;
+  std::shared_ptr<Hash> hash_;
+  std::optional<std::pair<uint64_t, std::array<uint8_t, 32>>> totals_;
+};
+
+// Body bytes of the covering segments in, plaintext of [first, last] out.
+// Any authentication failure throws Error(integrity): nothing unauthenticated
+// is ever emitted. The caller streams the output and aborts the response on
+// an exception.
+class RangeDecryptor {
+ public:
+  // plain_size is the object's plaintext size (from Layout::plain_size of the
+  // stored body size); it decides which segment carries the last flag.
+  RangeDecryptor(const ObjectCipher& cipher, uint64_t plain_size, uint64_t first, uint64_t last);
+  // Feed body bytes in order, starting at cover().body_offset.
+  void update(std::span<const uint8_t> body, std::vector<uint8_t>& out);
+  // Throws Error(integrity) when the covering segments were not all seen.
+  void finish();
+  const Layout::Cover& cover() const { return cover_; }
+
+ private:
+  const ObjectCipher& cipher_;
+  Layout layout_;
+  uint64_t plain_size_;
+  uint64_t first_;
+  uint64_t last_;
+  Layout::Cover cover_;
+  uint64_t segment_;                // index of the segment being filled
+  std::vector<uint8_t> pending_;    // sealed bytes of that segment
+  std::vector<uint8_t> plain_;      // scratch
+};
+
+}  // namespace haul::crypto

@@ -1,0 +1,1 @@
+namespace haul { int gateway_placeholder = 0; }

@@ -1,0 +1,1 @@
+namespace haul { int http_placeholder = 0; }

@@ -1,0 +1,1 @@
+namespace haul { int net_placeholder = 0; }

@@ -1,0 +1,97 @@
+#pragma once
+// The store interface: where sealed objects live. A store keeps opaque bytes
+// (the format header and the body) under a key; it knows nothing of
+// encryption. Implementations: fs (local directory) and s3 (S3-compatible).
+//
+// Calls block (file or network I/O); the gateway runs them on its blocking
+// pool, never on an I/O thread. Expected failures throw haul::Error with a
+// kind (not_found, backend_unavailable, io, ...).
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace haul::store {
+
+// What a reader learns before the first body byte.
+struct ObjectHead {
+  std::vector<uint8_t> header;  // the format header given to create()
+  uint64_t body_size = 0;       // stored body bytes (segments + trailer)
+  int64_t mtime_unix = 0;
+};
+
+// A body range to read: [offset, offset + length), or the last suffix_length
+// bytes when suffix_length is set (lets a store answer HEAD-like reads of the
+// trailer in one backend request).
+struct BodyRange {
+  uint64_t offset = 0;
+  std::optional<uint64_t> length;  // to the end when empty
+  std::optional<uint64_t> suffix_length;
+};
+
+// Receives body bytes in order. Returns false to stop reading early.
+using BodySink = std::function<bool(std::span<const uint8_t>)>;
+
+// Writes one object. Nothing is visible under the key until commit() returns;
+// destroying an uncommitted writer discards everything written (no partial
+// object, the previous version, if any, stays intact).
+class ObjectWriter {
+ public:
+  virtual ~ObjectWriter() = default;
+  virtual void write(std::span<const uint8_t> body_bytes) = 0;
+  virtual void commit() = 0;
+};
+
+struct ListEntry {
+  std::string key;
+  uint64_t body_size = 0;
+  int64_t mtime_unix = 0;
+};
+
+struct ListPage {
+  std::vector<ListEntry> entries;          // sorted by key
+  std::optional<std::string> next_after;   // pass as start_after for the next page
+};
+
+// A multi-part upload in a store: parts are written at body offsets that the
+// caller computes (segment-aligned), possibly by different gateway processes;
+// complete() makes the object visible atomically. State lives in the store.
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // A short description for logs ("fs:/var/lib/haul").
+  virtual std::string describe() const = 0;
+
+  virtual std::unique_ptr<ObjectWriter> create(std::string_view key, std::span<const uint8_t> header) = 0;
+  // Calls on_head once, then sink with the range's bytes. Throws not_found.
+  virtual void read(std::string_view key, const BodyRange& range,
+                    const std::function<void(const ObjectHead&)>& on_head, const BodySink& sink) = 0;
+  virtual ObjectHead head(std::string_view key) = 0;
+  virtual void remove(std::string_view key) = 0;  // not_found when absent
+  virtual ListPage list(std::string_view prefix, std::string_view start_after, size_t limit) = 0;
+
+  // Parts API. begin_upload returns an id that encodes what the store needs.
+  virtual std::string begin_upload(std::string_view key, std::span<const uint8_t> header) = 0;
+  // A writer for one part's body bytes; commit() makes the part durable (not
+  // the object). part_number starts at 1; a part written again replaces the
+  // old one. body_offset is where the part starts in the object's body.
+  virtual std::unique_ptr<ObjectWriter> open_part(std::string_view upload_id, std::string_view key,
+                                                  uint32_t part_number, uint64_t body_offset) = 0;
+  // Makes the object visible atomically from parts 1..part_count, their
+  // bodies concatenated in part-number order.
+  virtual void complete_upload(std::string_view upload_id, std::string_view key, uint32_t part_count) = 0;
+  virtual void abort_upload(std::string_view upload_id, std::string_view key) = 0;
+};
+
+// Validates an object key for every store: 1..1024 bytes of UTF-8 without
+// NUL or control bytes, no leading '/', no "." or ".." segment, no empty
+// segment. Throws Error(bad_request) with the reason.
+void validate_key(std::string_view key);
+
+}  // namespace haul::store
