@@ -1,1 +1,0 @@
-namespace haul { int net_placeholder = 0; }
