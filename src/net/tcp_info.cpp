@@ -1,7 +1,7 @@
 #include "net/tcp_info.hpp"
 
 #include <netinet/in.h>
-#include <netinet/tcp.h>
+#include <linux/tcp.h>  // the kernel's tcp_info (glibc's lacks delivery_rate and friends)
 #include <sys/socket.h>
 
 #include <cstring>
