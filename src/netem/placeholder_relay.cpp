@@ -1,0 +1,1 @@
+namespace haul::netem { int relay_placeholder = 0; }
