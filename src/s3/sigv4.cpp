@@ -1,0 +1,152 @@
+#include "s3/sigv4.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <array>
+#include <ctime>
+
+#include "core/error.hpp"
+#include "core/hex.hpp"
+
+namespace haul::s3 {
+namespace {
+
+using Digest = std::array<uint8_t, 32>;
+
+Digest hmac(std::span<const uint8_t> key, std::string_view data) {
+  Digest out{};
+  unsigned int len = 0;
+  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+            reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &len)) {
+    throw Error(ErrorKind::internal, "HMAC-SHA256 failed");
+  }
+  return out;
+}
+
+std::span<const uint8_t> bytes_of(std::string_view s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+// Header values are trimmed and inner runs of spaces collapse to one.
+std::string trim_value(std::string_view v) {
+  std::string out;
+  bool pending_space = false;
+  for (char c : v) {
+    if (c == ' ' || c == '\t') {
+      pending_space = !out.empty();
+      continue;
+    }
+    if (pending_space) out.push_back(' ');
+    pending_space = false;
+    out.push_back(c);
+  }
+  return out;
+}
+
+// Headers as sorted lower-case names; duplicate names join their values with ','.
+std::vector<std::pair<std::string, std::string>> canonical_headers(const SigningRequest& r) {
+  std::vector<std::pair<std::string, std::string>> hs;
+  for (const auto& [name, value] : r.headers) hs.emplace_back(lower(name), trim_value(value));
+  std::stable_sort(hs.begin(), hs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::pair<std::string, std::string>> merged;
+  for (auto& h : hs) {
+    if (!merged.empty() && merged.back().first == h.first) {
+      merged.back().second += "," + h.second;
+    } else {
+      merged.push_back(std::move(h));
+    }
+  }
+  return merged;
+}
+
+}  // namespace
+
+std::string uri_encode(std::string_view text, bool keep_slash) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size() * 3);
+  for (unsigned char c : text) {
+    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                      c == '.' || c == '_' || c == '~';
+    if (unreserved || (keep_slash && c == '/')) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+  return out;
+}
+
+std::string amz_date(int64_t unix_seconds) {
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+  return buf;
+}
+
+std::string sha256_hex(std::string_view data) {
+  Digest d{};
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), d.data());
+  return to_hex(d);
+}
+
+std::string signed_headers(const SigningRequest& request) {
+  std::string out;
+  for (const auto& [name, value] : canonical_headers(request)) {
+    if (!out.empty()) out += ';';
+    out += name;
+  }
+  return out;
+}
+
+std::string canonical_request(const SigningRequest& request) {
+  std::vector<std::pair<std::string, std::string>> q;
+  for (const auto& [name, value] : request.query) q.emplace_back(uri_encode(name, false), uri_encode(value, false));
+  std::sort(q.begin(), q.end());
+  std::string query;
+  for (const auto& [name, value] : q) {
+    if (!query.empty()) query += '&';
+    query += name + "=" + value;
+  }
+  std::string headers;
+  for (const auto& [name, value] : canonical_headers(request)) headers += name + ":" + value + "\n";
+  return request.method + "\n" + (request.canonical_uri.empty() ? "/" : request.canonical_uri) + "\n" + query + "\n" +
+         headers + "\n" + signed_headers(request) + "\n" + request.payload_hash;
+}
+
+std::string string_to_sign(const SigningScope& scope, std::string_view canonical) {
+  return "AWS4-HMAC-SHA256\n" + scope.amz_date + "\n" + scope.amz_date.substr(0, 8) + "/" + scope.region + "/" +
+         scope.service + "/aws4_request\n" + sha256_hex(canonical);
+}
+
+std::string signature(const Credentials& credentials, const SigningScope& scope, std::string_view to_sign) {
+  std::string secret = "AWS4" + credentials.secret_key;
+  Digest k = hmac(bytes_of(secret), scope.amz_date.substr(0, 8));
+  k = hmac(k, scope.region);
+  k = hmac(k, scope.service);
+  k = hmac(k, "aws4_request");
+  return to_hex(hmac(k, to_sign));
+}
+
+std::string authorization(const Credentials& credentials, const SigningScope& scope, const SigningRequest& request) {
+  if (scope.amz_date.size() != 16) throw Error(ErrorKind::internal, "SigV4: amz_date must look like 20150830T123600Z");
+  std::string to_sign = string_to_sign(scope, canonical_request(request));
+  return "AWS4-HMAC-SHA256 Credential=" + credentials.access_key + "/" + scope.amz_date.substr(0, 8) + "/" +
+         scope.region + "/" + scope.service + "/aws4_request, SignedHeaders=" + signed_headers(request) +
+         ", Signature=" + signature(credentials, scope, to_sign);
+}
+
+}  // namespace haul::s3
