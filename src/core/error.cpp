@@ -7,6 +7,7 @@ int http_status(ErrorKind kind) noexcept {
     case ErrorKind::bad_request: return 400;
     case ErrorKind::unauthorized: return 401;
     case ErrorKind::not_found: return 404;
+    case ErrorKind::method_not_allowed: return 405;
     case ErrorKind::conflict: return 409;
     case ErrorKind::length_required: return 411;
     case ErrorKind::payload_too_large: return 413;
@@ -27,6 +28,7 @@ std::string_view kind_name(ErrorKind kind) noexcept {
     case ErrorKind::bad_request: return "bad_request";
     case ErrorKind::unauthorized: return "unauthorized";
     case ErrorKind::not_found: return "not_found";
+    case ErrorKind::method_not_allowed: return "method_not_allowed";
     case ErrorKind::conflict: return "conflict";
     case ErrorKind::length_required: return "length_required";
     case ErrorKind::payload_too_large: return "payload_too_large";

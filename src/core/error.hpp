@@ -13,6 +13,7 @@ enum class ErrorKind {
   bad_request,         // malformed input from a peer (400)
   unauthorized,        // missing or wrong token (401)
   not_found,           // no such object or upload (404)
+  method_not_allowed,  // route exists, method does not (405)
   conflict,            // state does not allow the operation (409)
   length_required,     // body length unknown where it must be known (411)
   payload_too_large,   // over a configured bound (413)
