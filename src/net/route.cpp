@@ -1,0 +1,123 @@
+#include "net/route.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <sstream>
+#include <vector>
+
+namespace haul::net {
+
+namespace {
+
+std::vector<std::string> words(std::string_view line) {
+  std::vector<std::string> out;
+  std::istringstream in{std::string(line)};
+  std::string w;
+  while (in >> w) out.push_back(w);
+  return out;
+}
+
+std::optional<uint32_t> to_u32(const std::string& s) {
+  uint32_t v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+// Runs argv without a shell; returns stdout+stderr and the exit status.
+std::pair<int, std::string> run_capture(const std::vector<std::string>& argv) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return {-1, std::strerror(errno)};
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    return {-1, std::strerror(errno)};
+  }
+  if (pid == 0) {
+    ::dup2(fds[1], 1);
+    ::dup2(fds[1], 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+  }
+  ::close(fds[1]);
+  std::string out;
+  char buf[1024];
+  for (;;) {
+    ssize_t n = ::read(fds[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    if (out.size() < 65536) out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fds[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+}  // namespace
+
+std::optional<RouteEntry> parse_route_line(std::string_view text) {
+  std::string_view line = text.substr(0, text.find('\n'));
+  while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.remove_suffix(1);
+  while (!line.empty() && std::isspace(static_cast<unsigned char>(line.front()))) line.remove_prefix(1);
+  if (line.empty()) return std::nullopt;
+  RouteEntry r;
+  r.spec = std::string(line);
+  auto w = words(line);
+  for (size_t i = 0; i + 1 < w.size(); ++i) {
+    // "initcwnd lock 10" is also valid ip syntax.
+    size_t v = (w[i + 1] == "lock" && i + 2 < w.size()) ? i + 2 : i + 1;
+    if (w[i] == "initcwnd") r.initcwnd = to_u32(w[v]);
+    if (w[i] == "initrwnd") r.initrwnd = to_u32(w[v]);
+  }
+  return r;
+}
+
+std::string route_change_command(const RouteEntry& route, uint32_t initcwnd) {
+  auto w = words(route.spec);
+  std::string out = "ip route change";
+  for (size_t i = 0; i < w.size(); ++i) {
+    if (w[i] == "initcwnd") {  // drop the old value (and a "lock")
+      if (i + 1 < w.size() && w[i + 1] == "lock") ++i;
+      ++i;
+      continue;
+    }
+    out += " " + w[i];
+  }
+  out += " initcwnd " + std::to_string(initcwnd);
+  return out;
+}
+
+RouteLookup lookup_route(const std::string& address) {
+  RouteLookup out;
+  unsigned char bin[sizeof(in6_addr)];
+  bool v4 = ::inet_pton(AF_INET, address.c_str(), bin) == 1;
+  bool v6 = !v4 && ::inet_pton(AF_INET6, address.c_str(), bin) == 1;
+  if (!v4 && !v6) {
+    out.error = "not an IP address: " + address;
+    return out;
+  }
+  auto [rc, text] = run_capture({"ip", v6 ? "-6" : "-4", "route", "get", "fibmatch", address});
+  if (rc != 0) {
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+    out.error = rc == 127 ? "the ip command (iproute2) is not installed" : text;
+    return out;
+  }
+  out.route = parse_route_line(text);
+  if (!out.route) out.error = "ip route printed nothing";
+  return out;
+}
+
+}  // namespace haul::net
