@@ -1,1 +1,0 @@
-namespace haul { int http_placeholder = 0; }
