@@ -1,10 +1,163 @@
-// Placeholder until the fs store lands.
 #include "store/fs_store.hpp"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <string>
+#include <vector>
+
 #include "core/error.hpp"
+#include "store/fs_io.hpp"
+#include "store/fs_layout.hpp"
+#include "store/fs_list.hpp"
+#include "store/fs_object.hpp"
+#include "store/fs_temp.hpp"
+#include "store/fs_uploads.hpp"
 
 namespace haul::store {
-std::unique_ptr<Store> make_fs_store(std::string_view) {
-  throw Error(ErrorKind::config, "the fs store is not built yet");
+
+namespace {
+
+using fs::StorePaths;
+
+constexpr size_t kReadChunk = 256 * 1024;
+
+Error no_such_object(std::string_view key) {
+  return Error(ErrorKind::not_found, "no such object '" + std::string(key) + "'");
 }
+
+class FsStoreImpl final : public FsStore {
+ public:
+  explicit FsStoreImpl(StorePaths paths) : paths_(paths), uploads_(paths) {}
+
+  std::string describe() const override { return "fs:" + paths_.root; }
+
+  std::unique_ptr<ObjectWriter> create(std::string_view key, std::span<const uint8_t> header) override {
+    std::string relative = fs::key_to_relative_path(key);
+    if (header.size() > fs::kMaxHeaderSize) throw Error(ErrorKind::bad_request, "format header too large");
+    fs::TempFile temp(paths_.tmp, ".obj");
+    temp.write(fs::encode_object_prefix(static_cast<uint32_t>(header.size())));
+    temp.write(header);
+    return std::make_unique<fs::TempFileWriter>(std::move(temp),
+                                                fs::TempFile::Destination{paths_.objects, std::move(relative), true});
+  }
+
+  void read(std::string_view key, const BodyRange& range, const std::function<void(const ObjectHead&)>& on_head,
+            const BodySink& sink) override {
+    fs::OpenObject object = open(key, true);
+    on_head(object.head);
+    fs::Extent extent = fs::body_extent(object.head.body_size, range);
+    std::vector<uint8_t> buffer(static_cast<size_t>(std::min<uint64_t>(kReadChunk, extent.end - extent.begin)));
+    for (uint64_t at = extent.begin; at < extent.end;) {
+      size_t want = static_cast<size_t>(std::min<uint64_t>(buffer.size(), extent.end - at));
+      size_t got = fs::pread_full(object.fd.get(), std::span(buffer.data(), want), object.body_start + at, object.path);
+      if (got != want) throw Error(ErrorKind::io, "I/O error: " + object.path + " shrank while being read");
+      if (!sink(std::span<const uint8_t>(buffer.data(), got))) return;
+      at += got;
+    }
+  }
+
+  ObjectHead head(std::string_view key) override { return open(key, true).head; }
+
+  void remove(std::string_view key) override {
+    std::string relative = fs::key_to_relative_path(key);
+    std::string path = paths_.objects + "/" + relative;
+    if (::unlink(path.c_str()) != 0) {
+      if (errno == ENOENT || errno == ENOTDIR) throw no_such_object(key);
+      fs::throw_errno(errno, "remove", path);
+    }
+    // Remove directories left empty, deepest first, never objects/ itself.
+    // rmdir fails on a directory that is not empty (or that a concurrent
+    // remove already took): that ends the climb. A concurrent create that
+    // loses its directory here retries its mkdir + rename (TempFile::publish).
+    std::string durable = paths_.objects;
+    for (size_t slash = relative.rfind('/'); slash != std::string::npos; slash = relative.rfind('/', slash - 1)) {
+      std::string dir = paths_.objects + "/" + relative.substr(0, slash);
+      if (::rmdir(dir.c_str()) != 0) {
+        durable = dir;
+        break;
+      }
+      if (slash == 0) break;
+    }
+    fs::fsync_dir_if_exists(durable);
+  }
+
+  ListPage list(std::string_view prefix, std::string_view start_after, size_t limit) override {
+    return fs::list_objects(paths_.objects, prefix, start_after, limit);
+  }
+
+  std::string begin_upload(std::string_view key, std::span<const uint8_t> header) override {
+    return uploads_.begin(key, header);
+  }
+  std::unique_ptr<ObjectWriter> open_part(std::string_view upload_id, std::string_view key, uint32_t part_number,
+                                          uint64_t body_offset) override {
+    return uploads_.open_part(upload_id, key, part_number, body_offset);
+  }
+  void complete_upload(std::string_view upload_id, std::string_view key, uint32_t part_count) override {
+    uploads_.complete(upload_id, key, part_count);
+  }
+  void abort_upload(std::string_view upload_id, std::string_view key) override { uploads_.abort(upload_id, key); }
+
+  size_t cleanup_expired_uploads(std::chrono::seconds max_age) override {
+    return uploads_.cleanup_expired(max_age, std::chrono::system_clock::now());
+  }
+
+ private:
+  fs::OpenObject open(std::string_view key, bool read_header) {
+    std::string path = paths_.objects + "/" + fs::key_to_relative_path(key);
+    auto object = fs::open_object(path, read_header);
+    if (!object) throw no_such_object(key);
+    return std::move(*object);
+  }
+
+  StorePaths paths_;
+  fs::Uploads uploads_;
+};
+
+// Removes every entry of `dir` (crash debris in DIR/tmp).
+void empty_directory(const std::string& dir) {
+  std::vector<std::string> names;
+  DIR* handle = ::opendir(dir.c_str());
+  if (handle == nullptr) fs::throw_errno(errno, "list", dir);
+  while (dirent* entry = ::readdir(handle)) {
+    std::string_view name = entry->d_name;
+    if (name != "." && name != "..") names.emplace_back(name);
+  }
+  ::closedir(handle);
+  for (const std::string& name : names) fs::remove_tree(dir + "/" + name);
+}
+
+}  // namespace
+
+std::unique_ptr<FsStore> make_fs_store(std::string_view dir) {
+  if (dir.empty()) throw Error(ErrorKind::config, "fs store: empty directory (use fs:DIR)");
+  std::error_code ec;
+  std::filesystem::path root = std::filesystem::absolute(std::filesystem::path(dir), ec);
+  if (ec) throw Error(ErrorKind::config, "fs store " + std::string(dir) + ": " + ec.message());
+  root = root.lexically_normal();
+  std::string root_text = root.string();
+  while (root_text.size() > 1 && root_text.back() == '/') root_text.pop_back();
+  StorePaths paths{root_text, root_text + "/objects", root_text + "/tmp", root_text + "/uploads"};
+  try {
+    std::filesystem::create_directories(root, ec);
+    if (ec) fs::throw_errno(ec.value(), "mkdir", root_text);
+    for (const std::string* sub : {&paths.objects, &paths.tmp, &paths.uploads}) {
+      fs::mkdir_below(paths.root, sub->substr(paths.root.size() + 1));
+    }
+    empty_directory(paths.tmp);
+    fs::TempFile probe(paths.tmp, ".probe");  // fails now, not on the first upload, if DIR is read-only
+  } catch (const Error& e) {
+    throw Error(ErrorKind::config, "fs store " + root_text + " is not usable: " + e.what());
+  }
+  return std::make_unique<FsStoreImpl>(std::move(paths));
+}
+
+size_t cleanup_expired_uploads(Store& store, std::chrono::seconds max_age) {
+  if (auto* fs_store = dynamic_cast<FsStore*>(&store)) return fs_store->cleanup_expired_uploads(max_age);
+  return 0;
+}
+
 }  // namespace haul::store

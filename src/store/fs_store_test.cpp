@@ -1,0 +1,521 @@
+// The fs store against a real directory (a fresh temp dir per test).
+
+#include "store/fs_store.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace haul::store {
+namespace {
+
+namespace sfs = std::filesystem;
+using Bytes = std::vector<uint8_t>;
+
+Bytes pattern(size_t size, uint32_t seed) {
+  Bytes out(size);
+  std::mt19937 rng(seed);
+  for (auto& b : out) b = static_cast<uint8_t>(rng());
+  return out;
+}
+
+Bytes to_bytes(std::string_view s) { return Bytes(s.begin(), s.end()); }
+
+ErrorKind kind_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.kind();
+  }
+  ADD_FAILURE() << "no haul::Error thrown";
+  return ErrorKind::internal;
+}
+
+// Every path below `dir`, relative to it, sorted.
+std::vector<std::string> tree(const sfs::path& dir) {
+  std::vector<std::string> out;
+  for (const auto& entry : sfs::recursive_directory_iterator(dir)) {
+    out.push_back(sfs::relative(entry.path(), dir).string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+struct ReadResult {
+  ObjectHead head;
+  Bytes body;
+  size_t sink_calls = 0;
+};
+
+class FsStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (sfs::temp_directory_path() / "haul-fs-test-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    store_ = make_fs_store(dir_.string());
+  }
+  void TearDown() override {
+    store_.reset();
+    sfs::remove_all(dir_);
+  }
+
+  void put(std::string_view key, const Bytes& body, const Bytes& header = to_bytes("HDR"), size_t chunk = 65539) {
+    auto writer = store_->create(key, header);
+    for (size_t at = 0; at < body.size(); at += chunk) {
+      writer->write(std::span(body).subspan(at, std::min(chunk, body.size() - at)));
+    }
+    writer->commit();
+  }
+
+  ReadResult get(std::string_view key, const BodyRange& range = {}) {
+    ReadResult r;
+    store_->read(
+        key, range, [&](const ObjectHead& h) { r.head = h; },
+        [&](std::span<const uint8_t> bytes) {
+          r.body.insert(r.body.end(), bytes.begin(), bytes.end());
+          ++r.sink_calls;
+          return true;
+        });
+    return r;
+  }
+
+  void write_part(const std::string& id, std::string_view key, uint32_t n, uint64_t offset, const Bytes& body) {
+    auto writer = store_->open_part(id, key, n, offset);
+    writer->write(body);
+    writer->commit();
+  }
+
+  sfs::path dir_;
+  std::unique_ptr<FsStore> store_;
+};
+
+TEST_F(FsStoreTest, RoundTripSizes) {
+  const Bytes header = pattern(57, 1);
+  for (size_t size : {size_t{0}, size_t{1}, size_t{1} << 20, (size_t{1} << 20) + 7}) {
+    std::string key = "sizes/" + std::to_string(size);
+    Bytes body = pattern(size, static_cast<uint32_t>(size));
+    put(key, body, header);
+    ReadResult r = get(key);
+    EXPECT_EQ(r.head.header, header) << size;
+    EXPECT_EQ(r.head.body_size, size);
+    EXPECT_EQ(r.body, body) << size;
+    EXPECT_GT(r.head.mtime_unix, 0);
+    ObjectHead h = store_->head(key);
+    EXPECT_EQ(h.header, header);
+    EXPECT_EQ(h.body_size, size);
+    // On disk: 8-byte prefix, header, body; nothing else.
+    EXPECT_EQ(sfs::file_size(dir_ / "objects" / "sizes.dir" / (std::to_string(size) + ".obj")), 8 + 57 + size);
+  }
+  EXPECT_TRUE(sfs::is_empty(dir_ / "tmp"));
+}
+
+TEST_F(FsStoreTest, EmptyHeader) {
+  put("k", to_bytes("body"), {});
+  ReadResult r = get("k");
+  EXPECT_TRUE(r.head.header.empty());
+  EXPECT_EQ(r.body, to_bytes("body"));
+}
+
+TEST_F(FsStoreTest, RangesAndSuffixes) {
+  const size_t size = (1 << 20) + 333;  // several 256 KiB read chunks
+  Bytes body = pattern(size, 7);
+  put("r", body);
+  struct Case {
+    BodyRange range;
+    size_t begin, end;
+  };
+  const std::vector<Case> cases = {
+      {BodyRange{0, 1, std::nullopt}, 0, 1},
+      {BodyRange{5, 10, std::nullopt}, 5, 15},
+      {BodyRange{262143, 2, std::nullopt}, 262143, 262145},  // across a chunk edge
+      {BodyRange{1000, std::nullopt, std::nullopt}, 1000, size},
+      {BodyRange{size - 1, std::nullopt, std::nullopt}, size - 1, size},
+      {BodyRange{size - 10, 100, std::nullopt}, size - 10, size},  // clamped
+      {BodyRange{size, 5, std::nullopt}, size, size},               // past the end: empty
+      {BodyRange{size + 100, std::nullopt, std::nullopt}, size, size},
+      {BodyRange{0, std::nullopt, 28}, size - 28, size},  // suffix
+      {BodyRange{0, std::nullopt, size + 5}, 0, size},    // suffix longer than body
+      {BodyRange{0, std::nullopt, 600000}, size - 600000, size},
+  };
+  for (size_t i = 0; i < cases.size(); ++i) {
+    ReadResult r = get("r", cases[i].range);
+    EXPECT_EQ(r.head.body_size, size) << i;
+    EXPECT_EQ(r.body, Bytes(body.begin() + cases[i].begin, body.begin() + cases[i].end)) << i;
+  }
+}
+
+TEST_F(FsStoreTest, SinkCanStopEarly) {
+  put("r", pattern(1 << 20, 3));
+  size_t calls = 0;
+  store_->read("r", {}, [](const ObjectHead&) {}, [&](std::span<const uint8_t> bytes) {
+    ++calls;
+    EXPECT_EQ(bytes.size(), 256u * 1024);
+    return false;
+  });
+  EXPECT_EQ(calls, 1u);
+}
+
+TEST_F(FsStoreTest, AbsentKeysAreNotFound) {
+  put("a/b", to_bytes("x"));
+  for (std::string_view key : {"missing", "a", "a/b/c", "a/c"}) {
+    EXPECT_EQ(kind_of([&] { get(key); }), ErrorKind::not_found) << key;
+    EXPECT_EQ(kind_of([&] { store_->head(key); }), ErrorKind::not_found) << key;
+    EXPECT_EQ(kind_of([&] { store_->remove(key); }), ErrorKind::not_found) << key;
+  }
+}
+
+TEST_F(FsStoreTest, BadKeysAreRejectedBeforeTouchingDisk) {
+  for (std::string_view key : {"../escape", "/abs", "a//b", ""}) {
+    EXPECT_EQ(kind_of([&] { store_->create(key, {}); }), ErrorKind::bad_request) << key;
+    EXPECT_EQ(kind_of([&] { store_->head(key); }), ErrorKind::bad_request) << key;
+    EXPECT_EQ(kind_of([&] { store_->remove(key); }), ErrorKind::bad_request) << key;
+    EXPECT_EQ(kind_of([&] { store_->begin_upload(key, {}); }), ErrorKind::bad_request) << key;
+  }
+  EXPECT_TRUE(sfs::is_empty(dir_ / "objects"));
+  EXPECT_TRUE(sfs::is_empty(dir_ / "tmp"));
+  EXPECT_FALSE(sfs::exists(dir_ / "escape.obj"));
+}
+
+TEST_F(FsStoreTest, WriterDestroyedWithoutCommitLeavesNothing) {
+  {
+    auto writer = store_->create("dir/k", to_bytes("H"));
+    writer->write(pattern(100000, 1));
+    EXPECT_EQ(tree(dir_ / "tmp").size(), 1u);  // the temp file exists meanwhile
+    EXPECT_EQ(kind_of([&] { store_->head("dir/k"); }), ErrorKind::not_found);
+  }
+  EXPECT_EQ(kind_of([&] { store_->head("dir/k"); }), ErrorKind::not_found);
+  EXPECT_TRUE(sfs::is_empty(dir_ / "tmp"));
+  EXPECT_TRUE(sfs::is_empty(dir_ / "objects"));
+}
+
+TEST_F(FsStoreTest, AbortedOverwriteLeavesOldVersion) {
+  Bytes v1 = pattern(300000, 1);
+  put("k", v1, to_bytes("v1"));
+  {
+    auto writer = store_->create("k", to_bytes("v2"));
+    writer->write(pattern(500000, 2));
+    ReadResult during = get("k");  // nothing of v2 visible before commit
+    EXPECT_EQ(during.head.header, to_bytes("v1"));
+    EXPECT_EQ(during.body, v1);
+  }
+  ReadResult after = get("k");
+  EXPECT_EQ(after.head.header, to_bytes("v1"));
+  EXPECT_EQ(after.body, v1);
+  EXPECT_TRUE(sfs::is_empty(dir_ / "tmp"));
+}
+
+TEST_F(FsStoreTest, ReaderKeepsItsVersionAcrossOverwriteAndRemove) {
+  Bytes v1 = pattern(600000, 1);
+  put("k", v1);
+  Bytes seen;
+  bool replaced = false;
+  store_->read("k", {}, [](const ObjectHead&) {}, [&](std::span<const uint8_t> bytes) {
+    if (!replaced) {  // after the first chunk: overwrite, then remove
+      put("k", pattern(600000, 2));
+      store_->remove("k");
+      replaced = true;
+    }
+    seen.insert(seen.end(), bytes.begin(), bytes.end());
+    return true;
+  });
+  EXPECT_EQ(seen, v1);
+}
+
+TEST_F(FsStoreTest, ConcurrentWritersOfOneKeyNeverMix) {
+  const size_t size = 200000;
+  const int iterations = 200;
+  std::atomic<bool> writers_done{false};
+  std::atomic<int> reads_checked{0};
+  auto writer_thread = [&](uint8_t fill) {
+    Bytes body(size, fill);
+    for (int i = 0; i < iterations; ++i) put("race/key", body, Bytes{fill}, 7000);
+  };
+  std::thread a(writer_thread, uint8_t{'A'});
+  std::thread b(writer_thread, uint8_t{'B'});
+  std::thread reader([&] {
+    while (!writers_done) {
+      try {
+        ReadResult r = get("race/key");
+        ASSERT_EQ(r.head.header.size(), 1u);
+        ASSERT_EQ(r.body.size(), size);
+        uint8_t fill = r.head.header[0];
+        ASSERT_TRUE(std::all_of(r.body.begin(), r.body.end(), [&](uint8_t c) { return c == fill; }));
+        ++reads_checked;
+      } catch (const Error& e) {
+        ASSERT_EQ(e.kind(), ErrorKind::not_found);  // before the first commit
+      }
+    }
+  });
+  a.join();
+  b.join();
+  writers_done = true;
+  reader.join();
+  ReadResult final_version = get("race/key");
+  ASSERT_EQ(final_version.body.size(), size);
+  uint8_t fill = final_version.head.header.at(0);
+  EXPECT_TRUE(fill == 'A' || fill == 'B');
+  EXPECT_TRUE(std::all_of(final_version.body.begin(), final_version.body.end(), [&](uint8_t c) { return c == fill; }));
+  EXPECT_TRUE(sfs::is_empty(dir_ / "tmp"));
+  std::cout << "reads checked during the race: " << reads_checked << "\n";
+}
+
+TEST_F(FsStoreTest, ConcurrentCreateAndRemoveInOneDirectory) {
+  // remove() deletes directories it leaves empty, which a concurrent create()
+  // may be about to rename into; every create must still land. Two threads
+  // each put and remove their own key in one directory, so it empties often.
+  const int iterations = 200;
+  std::atomic<int> failures{0};
+  auto cycle = [&](const std::string& key) {
+    for (int i = 0; i < iterations; ++i) {
+      try {
+        put(key, to_bytes("v"));
+        store_->remove(key);
+      } catch (const Error& e) {
+        ++failures;
+        ADD_FAILURE() << key << ": " << e.what();
+      }
+    }
+  };
+  std::thread a(cycle, "d/e/one");
+  std::thread b(cycle, "d/e/two");
+  a.join();
+  b.join();
+  EXPECT_EQ(failures, 0);
+  EXPECT_TRUE(sfs::is_empty(dir_ / "objects"));
+}
+
+TEST_F(FsStoreTest, CrashDebrisInTmpIsRemovedAtStart) {
+  put("keep/me", to_bytes("kept"));
+  {
+    std::ofstream(dir_ / "tmp" / "0123456789abcdef0123456789abcdef.obj") << "half an object";
+    sfs::create_directories(dir_ / "tmp" / "fedcba9876543210fedcba9876543210.upload");
+    std::ofstream(dir_ / "tmp" / "fedcba9876543210fedcba9876543210.upload" / "meta") << "x";
+  }
+  ASSERT_EQ(tree(dir_ / "tmp").size(), 3u);
+  store_ = make_fs_store(dir_.string());
+  EXPECT_TRUE(sfs::is_empty(dir_ / "tmp"));
+  EXPECT_EQ(get("keep/me").body, to_bytes("kept"));
+}
+
+TEST_F(FsStoreTest, UnusableDirectoryIsAConfigError) {
+  std::ofstream(dir_ / "plain-file") << "x";
+  EXPECT_EQ(kind_of([&] { make_fs_store((dir_ / "plain-file" / "store").string()); }), ErrorKind::config);
+  EXPECT_EQ(kind_of([&] { make_fs_store(""); }), ErrorKind::config);
+}
+
+TEST_F(FsStoreTest, ForeignObjectFileIsIntegrityError) {
+  std::ofstream(dir_ / "objects" / "junk.obj") << "not written by the store";
+  std::ofstream(dir_ / "objects" / "short.obj") << "HL";
+  EXPECT_EQ(kind_of([&] { get("junk"); }), ErrorKind::integrity);
+  EXPECT_EQ(kind_of([&] { store_->head("short"); }), ErrorKind::integrity);
+}
+
+TEST_F(FsStoreTest, KeyAndPrefixDirectoryCoexist) {
+  put("a", to_bytes("1"));
+  put("a/b", to_bytes("2"));
+  put("a/b/c", to_bytes("3"));
+  put("a.obj", to_bytes("4"));
+  put("a.dir/x", to_bytes("5"));
+  EXPECT_EQ(get("a").body, to_bytes("1"));
+  EXPECT_EQ(get("a/b").body, to_bytes("2"));
+  EXPECT_EQ(get("a/b/c").body, to_bytes("3"));
+  EXPECT_EQ(get("a.obj").body, to_bytes("4"));
+  EXPECT_EQ(get("a.dir/x").body, to_bytes("5"));
+  store_->remove("a");
+  EXPECT_EQ(get("a/b").body, to_bytes("2"));
+  EXPECT_EQ(kind_of([&] { get("a"); }), ErrorKind::not_found);
+}
+
+TEST_F(FsStoreTest, ListIsInByteOrderWithPrefixAndPages) {
+  std::vector<std::string> keys = {"a",     "a!",   "a b", "a/b",   "a/c/d", "a/c/e", "a0",   "a.obj", "A",
+                                   "b",     "b/a",  "~",   "\xc3\xa9", "a/c!", "a/c/d/e", "z/z/z/z", "zz"};
+  std::vector<std::string> shuffled = keys;
+  std::shuffle(shuffled.begin(), shuffled.end(), std::mt19937(42));
+  for (size_t i = 0; i < shuffled.size(); ++i) put(shuffled[i], Bytes(i, 'x'));
+  std::sort(keys.begin(), keys.end());  // byte-wise: std::string compares as unsigned char
+
+  auto keys_of = [](const ListPage& page) {
+    std::vector<std::string> out;
+    for (const auto& e : page.entries) out.push_back(e.key);
+    return out;
+  };
+  ListPage all = store_->list("", "", 1000);
+  EXPECT_EQ(keys_of(all), keys);
+  EXPECT_FALSE(all.next_after);
+  for (const auto& e : all.entries) {
+    size_t index = std::find(shuffled.begin(), shuffled.end(), e.key) - shuffled.begin();
+    EXPECT_EQ(e.body_size, index) << e.key;
+    EXPECT_GT(e.mtime_unix, 0);
+  }
+
+  EXPECT_EQ(keys_of(store_->list("a/", "", 1000)), (std::vector<std::string>{"a/b", "a/c!", "a/c/d", "a/c/d/e", "a/c/e"}));
+  EXPECT_EQ(keys_of(store_->list("a/c", "", 1000)), (std::vector<std::string>{"a/c!", "a/c/d", "a/c/d/e", "a/c/e"}));
+  EXPECT_EQ(keys_of(store_->list("z/z/", "", 1000)), (std::vector<std::string>{"z/z/z/z"}));
+  EXPECT_TRUE(store_->list("nothing", "", 1000).entries.empty());
+  // start_after need not be a key.
+  EXPECT_EQ(keys_of(store_->list("a/", "a/c/d/", 1000)), (std::vector<std::string>{"a/c/d/e", "a/c/e"}));
+  EXPECT_EQ(keys_of(store_->list("", "b/", 3)), (std::vector<std::string>{"b/a", "z/z/z/z", "zz"}));
+
+  for (size_t limit : {1, 2, 3, 5, 16, 17}) {
+    std::vector<std::string> joined;
+    std::string after;
+    size_t pages = 0;
+    while (true) {
+      ListPage page = store_->list("", after, limit);
+      ASSERT_LE(page.entries.size(), limit);
+      auto got = keys_of(page);
+      joined.insert(joined.end(), got.begin(), got.end());
+      ++pages;
+      if (!page.next_after) break;
+      EXPECT_EQ(*page.next_after, got.back());
+      after = *page.next_after;
+    }
+    EXPECT_EQ(joined, keys) << limit;
+    // The store looks one entry ahead: no empty last page.
+    EXPECT_EQ(pages, (keys.size() + limit - 1) / limit) << limit;
+  }
+  EXPECT_EQ(kind_of([&] { store_->list("", "", 0); }), ErrorKind::bad_request);
+}
+
+TEST_F(FsStoreTest, ListSkipsForeignFiles) {
+  put("k", to_bytes("v"));
+  std::ofstream(dir_ / "objects" / "README") << "hello";
+  EXPECT_EQ(store_->list("", "", 10).entries.size(), 1u);
+}
+
+TEST_F(FsStoreTest, RemoveCleansEmptyDirectoriesButKeepsObjectsDir) {
+  put("x/y/z", to_bytes("1"));
+  put("x/w", to_bytes("2"));
+  store_->remove("x/y/z");
+  EXPECT_EQ(tree(dir_ / "objects"), (std::vector<std::string>{"x.dir", "x.dir/w.obj"}));
+  store_->remove("x/w");
+  EXPECT_TRUE(sfs::is_empty(dir_ / "objects"));
+  put("top", to_bytes("t"));
+  store_->remove("top");
+  EXPECT_TRUE(sfs::is_directory(dir_ / "objects"));
+  EXPECT_EQ(kind_of([&] { store_->remove("top"); }), ErrorKind::not_found);
+}
+
+TEST_F(FsStoreTest, PartsOutOfOrderWithARewrite) {
+  const Bytes header = to_bytes("PARTHDR");
+  Bytes p1 = pattern(100000, 1), p2 = pattern(100000, 2), p3 = pattern(12345, 3);
+  put("big/obj", to_bytes("old version"));
+  std::string id = store_->begin_upload("big/obj", header);
+  write_part(id, "big/obj", 3, 200000, p3);
+  write_part(id, "big/obj", 2, 100000, pattern(100000, 99));  // replaced below
+  write_part(id, "big/obj", 1, 0, p1);
+  write_part(id, "big/obj", 2, 100000, p2);
+  EXPECT_EQ(get("big/obj").body, to_bytes("old version"));  // nothing visible before complete
+  store_->complete_upload(id, "big/obj", 3);
+  Bytes expected = p1;
+  expected.insert(expected.end(), p2.begin(), p2.end());
+  expected.insert(expected.end(), p3.begin(), p3.end());
+  ReadResult r = get("big/obj");
+  EXPECT_EQ(r.head.header, header);
+  EXPECT_EQ(r.body, expected);
+  EXPECT_TRUE(sfs::is_empty(dir_ / "uploads"));
+  EXPECT_TRUE(sfs::is_empty(dir_ / "tmp"));
+  EXPECT_EQ(kind_of([&] { store_->complete_upload(id, "big/obj", 3); }), ErrorKind::not_found);
+}
+
+TEST_F(FsStoreTest, PartsEmptyObjectAndEmptyParts) {
+  std::string id = store_->begin_upload("e", to_bytes("H"));
+  store_->complete_upload(id, "e", 0);
+  EXPECT_EQ(get("e").head.body_size, 0u);
+  id = store_->begin_upload("f", to_bytes("H"));
+  write_part(id, "f", 1, 0, {});
+  write_part(id, "f", 2, 0, to_bytes("xy"));
+  store_->complete_upload(id, "f", 2);
+  EXPECT_EQ(get("f").body, to_bytes("xy"));
+}
+
+TEST_F(FsStoreTest, CompleteWithMissingPartFailsAndKeepsUpload) {
+  std::string id = store_->begin_upload("m", to_bytes("H"));
+  write_part(id, "m", 1, 0, to_bytes("one"));
+  write_part(id, "m", 3, 6, to_bytes("three"));
+  EXPECT_EQ(kind_of([&] { store_->complete_upload(id, "m", 3); }), ErrorKind::conflict);
+  EXPECT_EQ(kind_of([&] { store_->head("m"); }), ErrorKind::not_found);
+  EXPECT_TRUE(sfs::is_empty(dir_ / "tmp"));
+  EXPECT_TRUE(sfs::is_empty(dir_ / "objects"));
+  // The upload is intact: send the missing part and complete.
+  write_part(id, "m", 2, 3, to_bytes("two"));
+  store_->complete_upload(id, "m", 3);
+  EXPECT_EQ(get("m").body, to_bytes("onetwothree"));
+}
+
+TEST_F(FsStoreTest, CompleteWithMisplacedPartFails) {
+  std::string id = store_->begin_upload("m", {});
+  write_part(id, "m", 1, 0, to_bytes("one"));
+  write_part(id, "m", 2, 4, to_bytes("two"));  // part 1 ends at 3
+  EXPECT_EQ(kind_of([&] { store_->complete_upload(id, "m", 2); }), ErrorKind::conflict);
+  EXPECT_EQ(kind_of([&] { store_->head("m"); }), ErrorKind::not_found);
+}
+
+TEST_F(FsStoreTest, AbortRemovesEverything) {
+  std::string id = store_->begin_upload("ab", to_bytes("H"));
+  write_part(id, "ab", 1, 0, to_bytes("data"));
+  auto late = store_->open_part(id, "ab", 2, 4);
+  late->write(to_bytes("late"));
+  store_->abort_upload(id, "ab");
+  EXPECT_EQ(kind_of([&] { late->commit(); }), ErrorKind::not_found);  // no resurrection
+  late.reset();
+  EXPECT_TRUE(sfs::is_empty(dir_ / "uploads"));
+  EXPECT_TRUE(sfs::is_empty(dir_ / "tmp"));
+  EXPECT_EQ(kind_of([&] { store_->open_part(id, "ab", 1, 0); }), ErrorKind::not_found);
+  EXPECT_EQ(kind_of([&] { store_->complete_upload(id, "ab", 1); }), ErrorKind::not_found);
+  EXPECT_EQ(kind_of([&] { store_->abort_upload(id, "ab"); }), ErrorKind::not_found);
+  EXPECT_EQ(kind_of([&] { store_->head("ab"); }), ErrorKind::not_found);
+}
+
+TEST_F(FsStoreTest, UploadIdsAreCheckedAgainstKey) {
+  std::string id = store_->begin_upload("mine", {});
+  EXPECT_EQ(kind_of([&] { store_->open_part(id, "other", 1, 0); }), ErrorKind::conflict);
+  EXPECT_EQ(kind_of([&] { store_->complete_upload(id, "other", 0); }), ErrorKind::conflict);
+  EXPECT_EQ(kind_of([&] { store_->abort_upload(id, "other"); }), ErrorKind::conflict);
+  EXPECT_EQ(kind_of([&] { store_->open_part(id, "mine", 0, 0); }), ErrorKind::bad_request);
+  for (std::string_view bad : {"", "../../objects", "0123", "0123456789ABCDEF0123456789ABCDEF"}) {
+    EXPECT_EQ(kind_of([&] { store_->open_part(bad, "mine", 1, 0); }), ErrorKind::not_found) << bad;
+  }
+}
+
+TEST_F(FsStoreTest, ExpiredUploadsAreRemoved) {
+  std::string old_id = store_->begin_upload("old", {});
+  write_part(old_id, "old", 1, 0, to_bytes("x"));
+  std::string fresh_id = store_->begin_upload("fresh", {});
+  // Age the old upload by two hours (the directory's mtime is its last activity).
+  struct timespec times[2];
+  ::clock_gettime(CLOCK_REALTIME, &times[0]);
+  times[0].tv_sec -= 7200;
+  times[1] = times[0];
+  ASSERT_EQ(::utimensat(AT_FDCWD, (dir_ / "uploads" / old_id).c_str(), times, 0), 0);
+
+  EXPECT_EQ(store_->cleanup_expired_uploads(std::chrono::hours(3)), 0u);
+  EXPECT_EQ(cleanup_expired_uploads(*store_, std::chrono::hours(1)), 1u);
+  EXPECT_EQ(kind_of([&] { store_->open_part(old_id, "old", 2, 1); }), ErrorKind::not_found);
+  write_part(fresh_id, "fresh", 1, 0, to_bytes("y"));
+  store_->complete_upload(fresh_id, "fresh", 1);
+  EXPECT_EQ(get("fresh").body, to_bytes("y"));
+  EXPECT_TRUE(sfs::is_empty(dir_ / "uploads"));
+  EXPECT_TRUE(sfs::is_empty(dir_ / "tmp"));
+}
+
+TEST_F(FsStoreTest, DescribeNamesTheDirectory) {
+  EXPECT_EQ(store_->describe(), "fs:" + dir_.string());
+}
+
+}  // namespace
+}  // namespace haul::store
