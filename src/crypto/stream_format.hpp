@@ -15,6 +15,10 @@
 //
 // Stores keep the header separately addressable (fs: file start; S3: object
 // metadata) so a ranged read needs one backend request for the body range.
+//
+// Threads: every class here is sans-IO and not internally synchronised. An
+// ObjectCipher (and the encryptor/decryptor using it) belongs to one thread at
+// a time; make one per request (construction costs one HKDF, ~microseconds).
 
 #include <array>
 #include <cstdint>
@@ -49,21 +53,35 @@ struct Header {
   std::array<uint8_t, kNoncePrefixSize> nonce_prefix{};
 };
 
-// A fresh header for a new object: random salt and nonce prefix.
+// A fresh header for a new object: random salt and nonce prefix (RAND_bytes),
+// key id of `key`. Throws Error(internal) if segment_size is out of
+// [kMinSegmentSize, kMaxSegmentSize] or the random generator fails.
 Header new_header(const MasterKey& key, uint32_t segment_size = kDefaultSegmentSize);
 std::array<uint8_t, kHeaderSize> encode_header(const Header& header);
-// Throws Error(integrity) on bad magic, unknown version, bad segment size.
+// Throws Error(integrity) on a size other than kHeaderSize, bad magic, unknown
+// version, segment size out of [kMinSegmentSize, kMaxSegmentSize].
 Header decode_header(std::span<const uint8_t> bytes);
 
-// Sizes and positions; pure arithmetic on a segment size.
+// Segment indexes run 0..kMaxSegmentIndex; 0xFFFFFFFF is the trailer's.
+inline constexpr uint64_t kMaxSegmentIndex = 0xFFFFFFFEu;
+
+// Sizes and positions; pure arithmetic on a segment size. The segment size
+// must be in [kMinSegmentSize, kMaxSegmentSize] (as decode_header and
+// new_header guarantee); other values throw Error(internal).
 struct Layout {
   uint32_t segment_size = kDefaultSegmentSize;
 
   uint64_t sealed_segment_size() const { return uint64_t{segment_size} + kTagSize; }
-  uint64_t segment_count(uint64_t plain_size) const;  // >= 1
+  // >= 1. Throws Error(payload_too_large) when the object would need more
+  // than kMaxSegmentIndex + 1 segments (body_size and cover(.., plain_size) too).
+  uint64_t segment_count(uint64_t plain_size) const;
   uint64_t body_size(uint64_t plain_size) const;       // segments + trailer
   // Inverse of body_size; nullopt when no plaintext size gives this body size.
   std::optional<uint64_t> plain_size(uint64_t body_size) const;
+  // Plaintext bytes in segment `index` of an object of plain_size bytes.
+  uint64_t segment_plain_size(uint64_t index, uint64_t plain_size) const;
+  // Where the trailer starts in the body (= body_size - kTrailerSize).
+  uint64_t trailer_offset(uint64_t plain_size) const { return body_size(plain_size) - kTrailerSize; }
 
   // The sealed segments covering plaintext [first, last] (inclusive).
   struct Cover {
@@ -72,22 +90,35 @@ struct Layout {
     uint64_t body_offset;  // where first_segment starts in the body
     uint64_t body_length;  // bytes up to the end of last_segment
   };
+  // Without the object size every segment counts as full, so when the range
+  // reaches the object's last (short) segment, body_length runs past it into
+  // the trailer; RangeDecryptor ignores such extra bytes. Throws
+  // Error(range_not_satisfiable) when first > last.
   Cover cover(uint64_t first, uint64_t last) const;
+  // Exact cover for an object of plain_size bytes (the last segment's real
+  // length). Throws Error(range_not_satisfiable) unless first <= last <
+  // plain_size. For an empty object, any range gives the one empty segment.
+  Cover cover(uint64_t first, uint64_t last, uint64_t plain_size) const;
 };
 
 // Per-object key material; seals and opens single segments and the trailer.
 class ObjectCipher {
  public:
   // Throws Error(integrity) when the header's key id is not in the keyring.
+  // Throws Error(integrity) too for a header that decode_header would reject.
   ObjectCipher(const Keyring& keys, const Header& header);
   ~ObjectCipher();
   ObjectCipher(const ObjectCipher&) = delete;
   ObjectCipher& operator=(const ObjectCipher&) = delete;
 
   const Header& header() const { return header_; }
-  // out.size() must be plain.size() + kTagSize.
+  // out.size() must be plain.size() + kTagSize, plain.size() <= segment size
+  // (Error(internal) otherwise); index <= kMaxSegmentIndex
+  // (Error(payload_too_large) otherwise). out may not overlap plain.
   void seal_segment(uint64_t index, bool last, std::span<const uint8_t> plain, std::span<uint8_t> out) const;
-  // out.size() must be sealed.size() - kTagSize. False when authentication fails.
+  // out.size() must be sealed.size() - kTagSize. False when authentication
+  // fails (or the sizes or the index are impossible). On false, out holds
+  // unauthenticated bytes: the caller must discard them.
   [[nodiscard]] bool open_segment(uint64_t index, bool last, std::span<const uint8_t> sealed,
                                   std::span<uint8_t> out) const;
 
@@ -96,15 +127,14 @@ class ObjectCipher {
     std::array<uint8_t, 32> sha256;
   };
   std::array<uint8_t, kTrailerSize> seal_trailer(const TrailerContents& contents) const;
-  // nullopt when authentication fails.
+  // nullopt when authentication fails or sealed.size() != kTrailerSize.
   std::optional<TrailerContents> open_trailer(std::span<const uint8_t> sealed) const;
 
  private:
   Header header_;
-  std::array<uint8_t, kHeaderSize> header_bytes_;
-  std::array<uint8_t, 32> object_key_;
+  std::array<uint8_t, kHeaderSize> header_bytes_;  // the AAD of every seal
   struct Contexts;
-  Contexts* contexts_;  // cached EVP contexts, owned
+  std::unique_ptr<Contexts> contexts_;  // EVP contexts keyed once; only the IV changes per seal
 };
 
 // Plaintext in, body bytes out, in bounded memory (< one segment buffered).
@@ -113,6 +143,7 @@ class ObjectCipher {
 // the trailer. A part's SHA-256 covers its own plaintext only.
 class StreamEncryptor {
  public:
+  // Keeps a reference to cipher: it must outlive the encryptor.
   StreamEncryptor(const ObjectCipher& cipher, uint64_t first_segment = 0, bool final_part = true);
   // Appends every completed sealed segment to out. A full segment is held back
   // until more input or finish() says whether it is the last one.
@@ -120,6 +151,10 @@ class StreamEncryptor {
   // Seals what is left: for the final part, the last segment (flag set) and the
   // trailer (object_plain_size, object_sha256). For other parts, the held
   // segment must be full (Error(bad_request) otherwise).
+  // A final part that starts after segment 0 must hold >= 1 byte and, unless
+  // defer_trailer() was called, needs set_object_totals() with a plain size
+  // consistent with its own position (Error(bad_request) otherwise).
+  // Called once; update() after finish() is Error(internal).
   void finish(std::vector<uint8_t>& out);
   // Bytes of plaintext seen and their SHA-256 (valid after finish()).
   uint64_t plain_size() const { return plain_size_; }
@@ -127,11 +162,20 @@ class StreamEncryptor {
   // For the final part of a multi-part object, the trailer needs the whole
   // object's size and digest; set them before finish().
   void set_object_totals(uint64_t plain_size, const std::array<uint8_t, 32>& sha256);
+  // For the final part when the whole object's digest is not known yet (parts
+  // uploaded in any order): finish() seals the last segment but no trailer;
+  // the caller appends cipher.seal_trailer({size, sha256}) to the body later.
+  void defer_trailer() { defer_trailer_ = true; }
 
  private:
+  void seal_one(std::span<const uint8_t> plain, bool last, std::vector<uint8_t>& out);
+
   const ObjectCipher& cipher_;
+  uint64_t first_segment_;
   uint64_t next_segment_;
   bool final_part_;
+  bool defer_trailer_ = false;
+  bool finished_ = false;
   std::vector<uint8_t> pending_;  // plaintext of the segment being filled
   uint64_t plain_size_ = 0;
   std::array<uint8_t, 32> sha256_{};
@@ -148,14 +192,27 @@ class RangeDecryptor {
  public:
   // plain_size is the object's plaintext size (from Layout::plain_size of the
   // stored body size); it decides which segment carries the last flag.
+  // Throws Error(range_not_satisfiable) unless first <= last < plain_size; for
+  // an empty object the range is ignored (cover() is its one empty segment,
+  // which update() authenticates, emitting nothing). Keeps a reference to
+  // cipher: it must outlive the decryptor.
   RangeDecryptor(const ObjectCipher& cipher, uint64_t plain_size, uint64_t first, uint64_t last);
-  // Feed body bytes in order, starting at cover().body_offset.
+  // Feed body bytes in order, starting at cover().body_offset, in any
+  // chunking. Appends to out the plaintext of [first, last] from each segment
+  // once that segment authenticates; a segment that fails throws
+  // Error(integrity) before any of its bytes reach out. Bytes past the end of
+  // cover() are ignored. After a throw the decryptor is unusable.
   void update(std::span<const uint8_t> body, std::vector<uint8_t>& out);
   // Throws Error(integrity) when the covering segments were not all seen.
   void finish();
+  // Exact: body_length ends where the last covering segment ends.
   const Layout::Cover& cover() const { return cover_; }
+  // True once every covering segment has been authenticated.
+  bool done() const { return segment_ > cover_.last_segment; }
 
  private:
+  void open_one(std::span<const uint8_t> sealed, std::vector<uint8_t>& out);
+
   const ObjectCipher& cipher_;
   Layout layout_;
   uint64_t plain_size_;
@@ -164,7 +221,8 @@ class RangeDecryptor {
   Layout::Cover cover_;
   uint64_t segment_;                // index of the segment being filled
   std::vector<uint8_t> pending_;    // sealed bytes of that segment
-  std::vector<uint8_t> plain_;      // scratch
+  std::vector<uint8_t> plain_;      // scratch for segments only partly wanted
+  bool failed_ = false;
 };
 
 }  // namespace haul::crypto

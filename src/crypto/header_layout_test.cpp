@@ -1,0 +1,177 @@
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "core/error.hpp"
+#include "crypto/stream_format.hpp"
+#include "crypto/test_support.hpp"
+
+using namespace haul;
+using namespace haul::crypto;
+
+namespace {
+
+template <typename F>
+ErrorKind error_kind(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.kind();
+  }
+  ADD_FAILURE() << "no haul::Error thrown";
+  return ErrorKind::internal;
+}
+
+}  // namespace
+
+TEST(Header, EncodesFieldsAtTheirOffsets) {
+  Header h = test::fixed_header(0x01020304, 0x00010000);
+  auto b = encode_header(h);
+  ASSERT_EQ(b.size(), 52u);
+  EXPECT_EQ(std::string(b.begin(), b.begin() + 4), "HAUL");
+  EXPECT_EQ(b[4], 1);
+  EXPECT_EQ((std::vector<uint8_t>(b.begin() + 5, b.begin() + 9)), (std::vector<uint8_t>{1, 2, 3, 4}));
+  EXPECT_EQ((std::vector<uint8_t>(b.begin() + 9, b.begin() + 13)), (std::vector<uint8_t>{0, 1, 0, 0}));
+  EXPECT_EQ(b[13], 0x40);
+  EXPECT_EQ(b[44], 0x40 + 31);
+  EXPECT_EQ(b[45], 0xe0);
+  EXPECT_EQ(b[51], 0xe6);
+  Header d = decode_header(b);
+  EXPECT_EQ(d.key_id, h.key_id);
+  EXPECT_EQ(d.segment_size, h.segment_size);
+  EXPECT_EQ(d.salt, h.salt);
+  EXPECT_EQ(d.nonce_prefix, h.nonce_prefix);
+  EXPECT_EQ(encode_header(d), b);
+}
+
+TEST(Header, RejectsBadHeaders) {
+  auto good = encode_header(test::fixed_header(1, 4096));
+  auto with = [&](size_t at, uint8_t v) {
+    auto b = good;
+    b[at] = v;
+    return b;
+  };
+  EXPECT_EQ(error_kind([&] { decode_header(std::span(good).first(51)); }), ErrorKind::integrity);
+  std::vector<uint8_t> longer(good.begin(), good.end());
+  longer.push_back(0);
+  EXPECT_EQ(error_kind([&] { decode_header(longer); }), ErrorKind::integrity);
+  EXPECT_EQ(error_kind([&] { decode_header({}); }), ErrorKind::integrity);
+  EXPECT_EQ(error_kind([&] { decode_header(with(0, 'h')); }), ErrorKind::integrity);
+  EXPECT_EQ(error_kind([&] { decode_header(with(3, 'X')); }), ErrorKind::integrity);
+  EXPECT_EQ(error_kind([&] { decode_header(with(4, 0)); }), ErrorKind::integrity);
+  EXPECT_EQ(error_kind([&] { decode_header(with(4, 2)); }), ErrorKind::integrity);
+  for (uint32_t s : {0u, 1u, kMinSegmentSize - 1, kMaxSegmentSize + 1, 0xFFFFFFFFu}) {
+    auto h = test::fixed_header(1, s);
+    EXPECT_EQ(error_kind([&] { decode_header(encode_header(h)); }), ErrorKind::integrity) << s;
+  }
+  for (uint32_t s : {kMinSegmentSize, kMaxSegmentSize}) {
+    EXPECT_EQ(decode_header(encode_header(test::fixed_header(1, s))).segment_size, s);
+  }
+}
+
+TEST(Header, NewHeaderIsRandomAndCarriesTheKeyId) {
+  auto ring = test::test_ring();
+  Header a = new_header(ring.newest());
+  Header b = new_header(ring.newest(), 1024);
+  EXPECT_EQ(a.key_id, 9u);
+  EXPECT_EQ(a.segment_size, kDefaultSegmentSize);
+  EXPECT_EQ(b.segment_size, 1024u);
+  EXPECT_NE(a.salt, b.salt);
+  EXPECT_NE(a.nonce_prefix, b.nonce_prefix);
+  EXPECT_EQ(error_kind([&] { new_header(ring.newest(), 100); }), ErrorKind::internal);
+}
+
+TEST(Layout, SizesAroundSegmentBoundaries) {
+  Layout l{1024};
+  struct Case {
+    uint64_t plain, count, body;
+  } cases[] = {
+      {0, 1, 16 + 56},          {1, 1, 1 + 16 + 56},          {1023, 1, 1023 + 16 + 56},
+      {1024, 1, 1024 + 16 + 56}, {1025, 2, 1025 + 32 + 56},  {3 * 1024 + 5, 4, 3077 + 64 + 56},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(l.segment_count(c.plain), c.count) << c.plain;
+    EXPECT_EQ(l.body_size(c.plain), c.body) << c.plain;
+    EXPECT_EQ(l.plain_size(c.body), c.plain) << c.plain;
+    EXPECT_EQ(l.trailer_offset(c.plain), c.body - 56);
+  }
+  EXPECT_EQ(l.segment_plain_size(0, 0), 0u);
+  EXPECT_EQ(l.segment_plain_size(0, 1025), 1024u);
+  EXPECT_EQ(l.segment_plain_size(1, 1025), 1u);
+  EXPECT_EQ(l.segment_plain_size(0, 2048), 1024u);
+  EXPECT_EQ(l.segment_plain_size(1, 2048), 1024u);
+}
+
+TEST(Layout, PlainSizeIsTheExactInverseOfBodySize) {
+  for (uint32_t s : {1024u, 1500u}) {
+    Layout l{s};
+    std::map<uint64_t, uint64_t> body_to_plain;
+    for (uint64_t p = 0; p <= 5 * uint64_t{s} + 3; ++p) {
+      auto [it, fresh] = body_to_plain.emplace(l.body_size(p), p);
+      ASSERT_TRUE(fresh) << "two plain sizes give body " << it->first;
+    }
+    uint64_t top = body_to_plain.rbegin()->first;
+    for (uint64_t b = 0; b <= top; ++b) {
+      auto it = body_to_plain.find(b);
+      auto got = l.plain_size(b);
+      if (it == body_to_plain.end()) {
+        ASSERT_FALSE(got.has_value()) << "body " << b << " -> " << *got;
+      } else {
+        ASSERT_EQ(got, it->second) << "body " << b;
+      }
+    }
+  }
+}
+
+TEST(Layout, MaximumObjectSize) {
+  for (uint32_t s : {kMinSegmentSize, kDefaultSegmentSize, kMaxSegmentSize}) {
+    Layout l{s};
+    uint64_t max_plain = (kMaxSegmentIndex + 1) * s;
+    EXPECT_EQ(l.segment_count(max_plain), kMaxSegmentIndex + 1);
+    EXPECT_EQ(l.plain_size(l.body_size(max_plain)), max_plain);
+    EXPECT_EQ(error_kind([&] { l.segment_count(max_plain + 1); }), ErrorKind::payload_too_large);
+    EXPECT_EQ(error_kind([&] { l.body_size(max_plain + 1); }), ErrorKind::payload_too_large);
+    EXPECT_EQ(error_kind([&] { l.body_size(UINT64_MAX); }), ErrorKind::payload_too_large);
+    EXPECT_FALSE(l.plain_size(l.body_size(max_plain) + 17).has_value());
+    EXPECT_FALSE(l.plain_size(UINT64_MAX).has_value());
+    EXPECT_FALSE(l.plain_size(UINT64_MAX - 56).has_value());
+  }
+}
+
+TEST(Layout, BadSegmentSizeIsAnInternalError) {
+  Layout l{0};
+  EXPECT_EQ(error_kind([&] { l.segment_count(10); }), ErrorKind::internal);
+  EXPECT_EQ(error_kind([&] { l.plain_size(100); }), ErrorKind::internal);
+  EXPECT_EQ(error_kind([&] { l.cover(0, 1); }), ErrorKind::internal);
+}
+
+TEST(Layout, Cover) {
+  Layout l{1024};
+  auto c = l.cover(0, 0);
+  EXPECT_EQ(c.first_segment, 0u);
+  EXPECT_EQ(c.last_segment, 0u);
+  EXPECT_EQ(c.body_offset, 0u);
+  EXPECT_EQ(c.body_length, 1040u);
+  c = l.cover(1023, 1024);
+  EXPECT_EQ(c.first_segment, 0u);
+  EXPECT_EQ(c.last_segment, 1u);
+  EXPECT_EQ(c.body_length, 2080u);
+  c = l.cover(2048, 3000);
+  EXPECT_EQ(c.body_offset, 2080u);
+  EXPECT_EQ(c.body_length, 1040u);
+  // Exact: the last segment of a 3077-byte object holds 5 bytes.
+  c = l.cover(2048, 3076, 3077);
+  EXPECT_EQ(c.first_segment, 2u);
+  EXPECT_EQ(c.last_segment, 3u);
+  EXPECT_EQ(c.body_offset, 2080u);
+  EXPECT_EQ(c.body_length, 1040u + 21u);
+  c = l.cover(10, 20, 3077);
+  EXPECT_EQ(c.body_length, 1040u);
+  c = l.cover(0, 0, 0);  // empty object: the one empty segment
+  EXPECT_EQ(c.body_offset, 0u);
+  EXPECT_EQ(c.body_length, 16u);
+  EXPECT_EQ(error_kind([&] { l.cover(5, 4); }), ErrorKind::range_not_satisfiable);
+  EXPECT_EQ(error_kind([&] { l.cover(5, 4, 100); }), ErrorKind::range_not_satisfiable);
+  EXPECT_EQ(error_kind([&] { l.cover(0, 100, 100); }), ErrorKind::range_not_satisfiable);
+  EXPECT_EQ(error_kind([&] { l.cover(100, 100, 100); }), ErrorKind::range_not_satisfiable);
+}

@@ -1,0 +1,143 @@
+// Parts: an object sealed as segment-aligned parts, in any order, is
+// byte-identical to the one-shot encryption under the same header.
+#include <gtest/gtest.h>
+#include <openssl/sha.h>
+
+#include <algorithm>
+
+#include "core/error.hpp"
+#include "crypto/stream_format.hpp"
+#include "crypto/test_support.hpp"
+
+using namespace haul;
+using namespace haul::crypto;
+
+namespace {
+
+constexpr uint32_t kS = 1024;
+
+std::array<uint8_t, 32> sha256_of(std::span<const uint8_t> data) {
+  std::array<uint8_t, 32> d{};
+  SHA256(data.data(), data.size(), d.data());
+  return d;
+}
+
+// Seals part `index` of `plain` cut in parts of part_size bytes.
+std::vector<uint8_t> seal_part(const ObjectCipher& cipher, std::span<const uint8_t> plain, uint64_t part_size,
+                               size_t index, bool defer) {
+  uint64_t begin = index * part_size;
+  uint64_t end = std::min<uint64_t>(plain.size(), begin + part_size);
+  bool final_part = end == plain.size();
+  StreamEncryptor enc(cipher, begin / kS, final_part);
+  if (final_part && defer) enc.defer_trailer();
+  if (final_part && !defer) enc.set_object_totals(plain.size(), sha256_of(plain));
+  std::vector<uint8_t> out;
+  auto piece = plain.subspan(begin, end - begin);
+  size_t at = 0;
+  for (size_t c : test::chunking(piece.size(), 0, 900, static_cast<uint32_t>(index))) {
+    enc.update(piece.subspan(at, c), out);
+    at += c;
+  }
+  enc.finish(out);
+  EXPECT_EQ(enc.plain_size(), piece.size());
+  EXPECT_EQ(enc.sha256(), sha256_of(piece));  // a part's digest covers the part only
+  return out;
+}
+
+template <typename F>
+ErrorKind error_kind(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.kind();
+  }
+  ADD_FAILURE() << "no haul::Error thrown";
+  return ErrorKind::internal;
+}
+
+}  // namespace
+
+TEST(Parts, ThreePartsInAnyOrderEqualTheOneShotBody) {
+  auto ring = test::test_ring();
+  ObjectCipher cipher(ring, test::fixed_header(9, kS));
+  for (uint64_t n : {uint64_t{5 * kS + 300}, uint64_t{6 * kS}}) {  // short and full final part
+    auto plain = test::pattern(n, 8);
+    auto one_shot = test::encrypt(cipher, plain);
+    for (bool defer : {false, true}) {
+      std::vector<size_t> order{0, 1, 2};
+      do {
+        std::vector<std::vector<uint8_t>> parts(3);
+        for (size_t i : order) parts[i] = seal_part(cipher, plain, 2 * kS, i, defer);
+        std::vector<uint8_t> body;
+        for (const auto& p : parts) body.insert(body.end(), p.begin(), p.end());
+        if (defer) {
+          auto trailer = cipher.seal_trailer({n, sha256_of(plain)});
+          body.insert(body.end(), trailer.begin(), trailer.end());
+        }
+        ASSERT_EQ(body, one_shot) << n << " defer=" << defer;
+        ASSERT_EQ(test::decrypt_all(cipher, body), plain);
+      } while (std::next_permutation(order.begin(), order.end()));
+    }
+  }
+}
+
+TEST(Parts, MisusedPartsAreRejected) {
+  auto ring = test::test_ring();
+  ObjectCipher cipher(ring, test::fixed_header(9, kS));
+  auto plain = test::pattern(3 * kS);
+  std::vector<uint8_t> out;
+  // A non-final part must end on a segment boundary, and hold something.
+  EXPECT_EQ(error_kind([&] {
+              StreamEncryptor enc(cipher, 0, false);
+              enc.update(std::span<const uint8_t>(plain).first(kS + 1), out);
+              enc.finish(out);
+            }),
+            ErrorKind::bad_request);
+  EXPECT_EQ(error_kind([&] {
+              StreamEncryptor enc(cipher, 0, false);
+              enc.update(std::span<const uint8_t>(plain).first(kS - 1), out);
+              enc.finish(out);
+            }),
+            ErrorKind::bad_request);
+  EXPECT_EQ(error_kind([&] {
+              StreamEncryptor enc(cipher, 2, false);
+              enc.finish(out);
+            }),
+            ErrorKind::bad_request);
+  // The final part of a multi-part object: not empty, totals consistent.
+  EXPECT_EQ(error_kind([&] {
+              StreamEncryptor enc(cipher, 2, true);
+              enc.set_object_totals(2 * kS, {});
+              enc.finish(out);
+            }),
+            ErrorKind::bad_request);
+  EXPECT_EQ(error_kind([&] {
+              StreamEncryptor enc(cipher, 2, true);
+              enc.update(std::span<const uint8_t>(plain).first(10), out);
+              enc.set_object_totals(2 * kS + 11, {});
+              enc.finish(out);
+            }),
+            ErrorKind::bad_request);
+  EXPECT_EQ(error_kind([&] {
+              StreamEncryptor enc(cipher, 2, true);
+              enc.update(std::span<const uint8_t>(plain).first(10), out);
+              enc.finish(out);  // no totals: the trailer would lie about the size
+            }),
+            ErrorKind::internal);
+  EXPECT_EQ(error_kind([&] { StreamEncryptor enc(cipher, kMaxSegmentIndex + 1, true); }),
+            ErrorKind::payload_too_large);
+}
+
+TEST(Parts, NonFinalPartEmitsEverySegmentWithoutTheLastFlag) {
+  auto ring = test::test_ring();
+  ObjectCipher cipher(ring, test::fixed_header(9, kS));
+  auto plain = test::pattern(2 * kS);
+  StreamEncryptor enc(cipher, 4, false);
+  std::vector<uint8_t> out;
+  enc.update(plain, out);
+  enc.finish(out);
+  ASSERT_EQ(out.size(), 2 * (kS + 16));
+  std::vector<uint8_t> back(kS);
+  EXPECT_TRUE(cipher.open_segment(5, false, std::span<const uint8_t>(out).last(kS + 16), back));
+  EXPECT_TRUE(std::equal(back.begin(), back.end(), plain.begin() + kS));
+}

@@ -1,0 +1,113 @@
+// StreamEncryptor: plaintext in, sealed segments (and the trailer) out.
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <string>
+
+#include "core/error.hpp"
+#include "crypto/stream_format.hpp"
+
+namespace haul::crypto {
+
+// SHA-256 of the plaintext, fed as it streams through.
+struct StreamEncryptor::Hash {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  Hash() {
+    if (ctx == nullptr || EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) != 1) {
+      EVP_MD_CTX_free(ctx);
+      throw Error(ErrorKind::internal, "SHA-256 init failed");
+    }
+  }
+  ~Hash() { EVP_MD_CTX_free(ctx); }
+  Hash(const Hash&) = delete;
+  Hash& operator=(const Hash&) = delete;
+};
+
+StreamEncryptor::StreamEncryptor(const ObjectCipher& cipher, uint64_t first_segment, bool final_part)
+    : cipher_(cipher),
+      first_segment_(first_segment),
+      next_segment_(first_segment),
+      final_part_(final_part),
+      hash_(std::make_shared<Hash>()) {
+  if (first_segment > kMaxSegmentIndex) throw Error(ErrorKind::payload_too_large, "part starts past the last segment");
+  pending_.reserve(cipher.header().segment_size);
+}
+
+void StreamEncryptor::seal_one(std::span<const uint8_t> plain, bool last, std::vector<uint8_t>& out) {
+  size_t at = out.size();
+  out.resize(at + plain.size() + kTagSize);
+  cipher_.seal_segment(next_segment_, last, plain, std::span<uint8_t>(out).subspan(at));
+  ++next_segment_;
+}
+
+void StreamEncryptor::update(std::span<const uint8_t> plain, std::vector<uint8_t>& out) {
+  if (finished_) throw Error(ErrorKind::internal, "StreamEncryptor::update after finish");
+  if (plain.empty()) return;
+  if (EVP_DigestUpdate(hash_->ctx, plain.data(), plain.size()) != 1) {
+    throw Error(ErrorKind::internal, "SHA-256 update failed");
+  }
+  plain_size_ += plain.size();
+  const size_t segment = cipher_.header().segment_size;
+  while (!plain.empty()) {
+    // More input exists, so a full held segment is not the last one.
+    if (pending_.size() == segment) {
+      seal_one(pending_, false, out);
+      pending_.clear();
+    }
+    // Whole segments straight from the input (no copy), keeping back the
+    // final segment's worth: it may turn out to be the last.
+    if (pending_.empty() && plain.size() > segment) {
+      seal_one(plain.first(segment), false, out);
+      plain = plain.subspan(segment);
+      continue;
+    }
+    size_t take = std::min(segment - pending_.size(), plain.size());
+    pending_.insert(pending_.end(), plain.begin(), plain.begin() + static_cast<ptrdiff_t>(take));
+    plain = plain.subspan(take);
+  }
+}
+
+void StreamEncryptor::set_object_totals(uint64_t plain_size, const std::array<uint8_t, 32>& sha256) {
+  totals_ = std::make_pair(plain_size, sha256);
+}
+
+void StreamEncryptor::finish(std::vector<uint8_t>& out) {
+  if (finished_) throw Error(ErrorKind::internal, "StreamEncryptor::finish called twice");
+  finished_ = true;
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(hash_->ctx, sha256_.data(), &len) != 1 || len != sha256_.size()) {
+    throw Error(ErrorKind::internal, "SHA-256 final failed");
+  }
+  const uint64_t segment = cipher_.header().segment_size;
+  if (!final_part_) {
+    if (pending_.size() != segment) {
+      throw Error(ErrorKind::bad_request, "a part other than the last must be a whole number of " +
+                                              std::to_string(segment) + "-byte segments (got " +
+                                              std::to_string(plain_size_) + " bytes)");
+    }
+    seal_one(pending_, false, out);
+    pending_.clear();
+    return;
+  }
+  if (first_segment_ > 0 && plain_size_ == 0) {
+    throw Error(ErrorKind::bad_request, "the last part of an object may not be empty");
+  }
+  ObjectCipher::TrailerContents trailer{plain_size_, sha256_};
+  if (totals_) {
+    uint64_t expected = first_segment_ * segment + plain_size_;
+    if (totals_->first != expected) {
+      throw Error(ErrorKind::bad_request, "object size " + std::to_string(totals_->first) +
+                                              " does not match its parts (" + std::to_string(expected) + " bytes)");
+    }
+    trailer = {totals_->first, totals_->second};
+  } else if (first_segment_ > 0 && !defer_trailer_) {
+    throw Error(ErrorKind::internal, "the last part of a multi-part object needs set_object_totals()");
+  }
+  seal_one(pending_, true, out);
+  pending_.clear();
+  if (defer_trailer_) return;
+  auto sealed = cipher_.seal_trailer(trailer);
+  out.insert(out.end(), sealed.begin(), sealed.end());
+}
+
+}  // namespace haul::crypto
