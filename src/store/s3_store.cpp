@@ -1,10 +1,417 @@
-// Placeholder until the S3 store lands.
+// S3 store: the Store interface mapped onto S3 calls through s3io::Client.
 #include "store/s3_store.hpp"
 
+#include <curl/curl.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
 #include "core/error.hpp"
+#include "core/hex.hpp"
+#include "s3/responses.hpp"
+#include "s3/store_url.hpp"
+#include "store/s3_client.hpp"
 
 namespace haul::store {
-std::unique_ptr<Store> make_s3_store(std::string_view) {
-  throw Error(ErrorKind::config, "the S3 store is not built yet");
+namespace {
+
+using s3io::Client;
+using s3io::Request;
+using s3io::Response;
+
+constexpr const char* kHeaderMeta = "x-amz-meta-haul-header";
+constexpr size_t kMinPartSize = 5u << 20;  // S3's minimum for every part but the last
+
+bool ok(const Response& r) { return r.status >= 200 && r.status < 300; }
+
+// Maps a non-2xx S3 answer to the Error a gateway client should see.
+[[noreturn]] void throw_for(const Response& r, std::string_view what, std::string_view key) {
+  auto err = haul::s3::parse_error(r.body);
+  std::string code = err ? err->code : "";
+  std::string detail = std::string(what) + " '" + std::string(key) + "': S3 answered " + std::to_string(r.status) +
+                       (code.empty() ? "" : " " + code) + (err && !err->message.empty() ? " (" + err->message + ")" : "");
+  if (r.status == 404) {
+    if (code == "NoSuchUpload") throw Error(ErrorKind::not_found, "no such upload for '" + std::string(key) + "'");
+    if (code == "NoSuchBucket") throw Error(ErrorKind::backend_unavailable, detail + ": the bucket does not exist");
+    throw Error(ErrorKind::not_found, "no such object '" + std::string(key) + "'");
+  }
+  if (r.status == 416) throw Error(ErrorKind::range_not_satisfiable, detail);
+  if (r.status == 400 && (code == "EntityTooSmall" || code == "InvalidPart" || code == "InvalidPartOrder" ||
+                          code == "EntityTooLarge")) {
+    throw Error(ErrorKind::bad_request, detail);
+  }
+  if (r.status == 403) throw Error(ErrorKind::backend_unavailable, detail + ": check the S3 credentials");
+  throw Error(ErrorKind::backend_unavailable, detail);
 }
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return {};
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+haul::s3::Credentials load_credentials(const haul::s3::StoreUrl& url) {
+  const char* env_profile = std::getenv("AWS_PROFILE");
+  std::string profile = url.profile != "default" || !env_profile ? url.profile : env_profile;
+  if (!url.credentials_file.empty()) {
+    std::string text = read_file(url.credentials_file);
+    if (text.empty()) throw Error(ErrorKind::config, "cannot read S3 credentials file " + url.credentials_file);
+    auto c = haul::s3::parse_credentials_ini(text, profile);
+    if (!c) throw Error(ErrorKind::config, "no profile [" + profile + "] with keys in " + url.credentials_file);
+    return *c;
+  }
+  const char* ak = std::getenv("AWS_ACCESS_KEY_ID");
+  const char* sk = std::getenv("AWS_SECRET_ACCESS_KEY");
+  if (ak && sk && *ak && *sk) {
+    const char* token = std::getenv("AWS_SESSION_TOKEN");
+    return {ak, sk, token ? token : ""};
+  }
+  if (const char* home = std::getenv("HOME")) {
+    if (auto c = haul::s3::parse_credentials_ini(read_file(std::string(home) + "/.aws/credentials"), profile)) return *c;
+  }
+  throw Error(ErrorKind::config,
+              "no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, add credentials=FILE to the "
+              "store URL, or write ~/.aws/credentials");
+}
+
+std::string header_meta(std::span<const uint8_t> header) {
+  if (header.size() > 1024) throw Error(ErrorKind::bad_request, "format header too large for S3 metadata");
+  return to_hex(header);
+}
+
+// The head of an object from a HEAD or GET answer.
+ObjectHead head_from(const Response& r, std::string_view key) {
+  ObjectHead head;
+  const std::string* meta = r.header(kHeaderMeta);
+  auto bytes = meta ? from_hex(*meta) : std::nullopt;
+  if (!bytes) throw Error(ErrorKind::integrity, "S3 object '" + std::string(key) + "' has no valid haul header metadata");
+  head.header = std::move(*bytes);
+  if (const std::string* range = r.header("content-range"); range && r.status == 206) {
+    size_t slash = range->rfind('/');
+    if (slash == std::string::npos || (*range)[slash + 1] == '*') {
+      throw Error(ErrorKind::backend_unavailable, "S3 answered a range without the object size: " + *range);
+    }
+    head.body_size = std::strtoull(range->c_str() + slash + 1, nullptr, 10);
+  } else if (const std::string* length = r.header("content-length")) {
+    head.body_size = std::strtoull(length->c_str(), nullptr, 10);
+  }
+  if (const std::string* lm = r.header("last-modified")) {
+    time_t t = curl_getdate(lm->c_str(), nullptr);
+    head.mtime_unix = t < 0 ? 0 : static_cast<int64_t>(t);
+  }
+  return head;
+}
+
+std::span<const uint8_t> bytes_of(const std::string& s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+// Upload-related calls shared by the object writer and the parts API.
+struct Uploads {
+  Client& client;
+
+  std::string initiate(const std::string& full_key, const std::string& meta) const {
+    // Not idempotent: a retried CreateMultipartUpload could leave an orphan upload.
+    Request r{"initiate", "POST", full_key, {{"uploads", ""}}, {{kHeaderMeta, meta}}, {}, false};
+    Response resp = client.perform(r);
+    if (!ok(resp)) throw_for(resp, "starting a multipart upload of", full_key);
+    return haul::s3::parse_initiate_multipart_upload(resp.body).upload_id;
+  }
+
+  haul::s3::PartEntry upload_part(const std::string& full_key, const std::string& upload_id, uint32_t number,
+                                  std::span<const uint8_t> body) const {
+    Request r{"upload_part", "PUT", full_key, {{"partNumber", std::to_string(number)}, {"uploadId", upload_id}}, {},
+              body, true};
+    Response resp = client.perform(r);
+    if (!ok(resp)) throw_for(resp, "uploading a part of", full_key);
+    const std::string* etag = resp.header("etag");
+    if (!etag || etag->empty()) throw Error(ErrorKind::backend_unavailable, "S3 part upload answered without an ETag");
+    return {number, *etag, body.size()};
+  }
+
+  void complete(const std::string& full_key, const std::string& upload_id,
+                const std::vector<haul::s3::PartEntry>& parts) const {
+    std::string body = haul::s3::complete_multipart_upload_body(parts);
+    Request r{"complete", "POST", full_key, {{"uploadId", upload_id}}, {}, bytes_of(body), true};
+    Response resp = client.perform(r);
+    if (!ok(resp)) throw_for(resp, "completing the upload of", full_key);
+    try {
+      haul::s3::parse_complete_multipart_upload(resp.body);  // a 200 may still carry an <Error>
+    } catch (const haul::s3::S3ErrorResponse& e) {
+      Response as_error{e.response.code == "NoSuchUpload" ? 404L : 400L, {}, resp.body};
+      throw_for(as_error, "completing the upload of", full_key);
+    }
+  }
+
+  void abort(const std::string& full_key, const std::string& upload_id) const {
+    Request r{"abort", "DELETE", full_key, {{"uploadId", upload_id}}, {}, {}, true};
+    Response resp = client.perform(r);
+    if (!ok(resp)) throw_for(resp, "aborting the upload of", full_key);
+  }
+};
+
+// create(): buffers up to part_size; a small object is one PUT at commit, a
+// bigger one a multipart upload started when the first buffer fills. An
+// uncommitted writer aborts its multipart upload when destroyed.
+class S3ObjectWriter final : public ObjectWriter {
+ public:
+  S3ObjectWriter(std::shared_ptr<Client> client, std::string full_key, std::string meta, size_t part_size)
+      : client_(std::move(client)), full_key_(std::move(full_key)), meta_(std::move(meta)), part_size_(part_size) {}
+
+  ~S3ObjectWriter() override {
+    if (upload_id_ && !committed_) {
+      try {
+        Uploads{*client_}.abort(full_key_, *upload_id_);
+      } catch (...) {
+        // Best effort: the backend is failing. A bucket lifecycle rule
+        // (AbortIncompleteMultipartUpload) is the safety net; see docs/s3.md.
+      }
+    }
+  }
+
+  void write(std::span<const uint8_t> bytes) override {
+    if (committed_) throw Error(ErrorKind::internal, "write after commit");
+    while (!bytes.empty()) {
+      if (buffer_.capacity() < part_size_) buffer_.reserve(part_size_);
+      size_t take = std::min(bytes.size(), part_size_ - buffer_.size());
+      buffer_.insert(buffer_.end(), bytes.begin(), bytes.begin() + static_cast<ptrdiff_t>(take));
+      bytes = bytes.subspan(take);
+      if (buffer_.size() == part_size_) flush_part();
+    }
+  }
+
+  void commit() override {
+    if (committed_) return;
+    if (!upload_id_) {
+      Request r{"put", "PUT", full_key_, {}, {{kHeaderMeta, meta_}}, buffer_, true};
+      Response resp = client_->perform(r);
+      if (!ok(resp)) throw_for(resp, "storing", full_key_);
+    } else {
+      if (!buffer_.empty()) flush_part();
+      Uploads{*client_}.complete(full_key_, *upload_id_, parts_);
+    }
+    committed_ = true;
+    buffer_ = {};
+  }
+
+ private:
+  void flush_part() {
+    Uploads uploads{*client_};
+    if (!upload_id_) upload_id_ = uploads.initiate(full_key_, meta_);
+    parts_.push_back(uploads.upload_part(full_key_, *upload_id_, static_cast<uint32_t>(parts_.size() + 1), buffer_));
+    buffer_.clear();
+  }
+
+  std::shared_ptr<Client> client_;
+  std::string full_key_;
+  std::string meta_;
+  size_t part_size_;
+  std::vector<uint8_t> buffer_;
+  std::optional<std::string> upload_id_;
+  std::vector<haul::s3::PartEntry> parts_;
+  bool committed_ = false;
+};
+
+// open_part(): one part of a parts-API upload, buffered whole (S3 needs its
+// length) and sent by commit(). Nothing is sent if it is never committed.
+class S3PartWriter final : public ObjectWriter {
+ public:
+  S3PartWriter(std::shared_ptr<Client> client, std::string full_key, std::string upload_id, uint32_t number,
+               size_t max_size)
+      : client_(std::move(client)), full_key_(std::move(full_key)), upload_id_(std::move(upload_id)),
+        number_(number), max_size_(max_size) {}
+
+  void write(std::span<const uint8_t> bytes) override {
+    if (buffer_.size() + bytes.size() > max_size_) {
+      throw Error(ErrorKind::payload_too_large, "part larger than the S3 store's " + std::to_string(max_size_) +
+                                                    " byte part limit");
+    }
+    buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
+  }
+
+  void commit() override {
+    Uploads{*client_}.upload_part(full_key_, upload_id_, number_, buffer_);
+    buffer_ = {};
+  }
+
+ private:
+  std::shared_ptr<Client> client_;
+  std::string full_key_;
+  std::string upload_id_;
+  uint32_t number_;
+  size_t max_size_;
+  std::vector<uint8_t> buffer_;
+};
+
+class S3Store final : public Store {
+ public:
+  S3Store(haul::s3::StoreUrl url, haul::s3::Credentials credentials, const S3StoreOptions& options)
+      : prefix_(url.prefix), options_(options), client_(std::make_shared<Client>(std::move(url), std::move(credentials))) {
+    if (options_.part_size < kMinPartSize) throw Error(ErrorKind::config, "S3 part size must be at least 5 MiB");
+  }
+
+  std::string describe() const override {
+    const auto& u = client_->url();
+    return "s3://" + u.bucket + "/" + u.prefix + " at " + u.scheme + "://" + u.host;
+  }
+
+  std::unique_ptr<ObjectWriter> create(std::string_view key, std::span<const uint8_t> header) override {
+    return std::make_unique<S3ObjectWriter>(client_, full_key(key), header_meta(header), options_.part_size);
+  }
+
+  void read(std::string_view key, const BodyRange& range, const std::function<void(const ObjectHead&)>& on_head,
+            const BodySink& sink) override {
+    std::string full = full_key(key);
+    if ((range.length && *range.length == 0) || (range.suffix_length && *range.suffix_length == 0)) {
+      on_head(head(key));  // S3 has no way to ask for zero bytes
+      return;
+    }
+    Request r{"get", "GET", full, {}, {}, {}, true};
+    bool ranged = false;
+    if (range.suffix_length) {
+      r.headers.emplace_back("range", "bytes=-" + std::to_string(*range.suffix_length));
+      ranged = true;
+    } else if (range.offset > 0 || range.length) {
+      std::string last = range.length ? std::to_string(range.offset + *range.length - 1) : "";
+      r.headers.emplace_back("range", "bytes=" + std::to_string(range.offset) + "-" + last);
+      ranged = true;
+    }
+    bool head_sent = false;
+    s3io::BodyStream stream{
+        [&](const Response& resp) {
+          if (ranged && resp.status != 206) {
+            throw Error(ErrorKind::backend_unavailable, "S3 ignored a Range request (status " +
+                                                            std::to_string(resp.status) + ")");
+          }
+          if (!head_sent) {
+            head_sent = true;
+            on_head(head_from(resp, key));
+          }
+          return true;
+        },
+        [&](std::span<const uint8_t> bytes) { return sink(bytes); }};
+    Response resp = client_->perform(r, &stream);
+    if (ok(resp)) return;
+    if (resp.status == 416 && !head_sent) {
+      // The range starts past the end: like the fs store, the head and no bytes.
+      on_head(head(key));
+      return;
+    }
+    throw_for(resp, "reading", key);
+  }
+
+  ObjectHead head(std::string_view key) override {
+    std::string full = full_key(key);
+    Response resp = client_->perform(Request{"head", "HEAD", full, {}, {}, {}, true});
+    if (!ok(resp)) throw_for(resp, "looking up", key);
+    return head_from(resp, key);
+  }
+
+  void remove(std::string_view key) override {
+    std::string full = full_key(key);
+    // S3's DELETE succeeds for absent keys; the interface wants not_found.
+    head(key);
+    Response resp = client_->perform(Request{"delete", "DELETE", full, {}, {}, {}, true});
+    if (!ok(resp)) throw_for(resp, "removing", key);
+  }
+
+  ListPage list(std::string_view prefix, std::string_view start_after, size_t limit) override {
+    if (limit == 0 || limit > 1000) limit = 1000;
+    Request r{"list", "GET", "", {{"list-type", "2"}, {"prefix", prefix_ + std::string(prefix)},
+                                  {"max-keys", std::to_string(limit)}}, {}, {}, true};
+    if (!start_after.empty()) r.query.emplace_back("start-after", prefix_ + std::string(start_after));
+    Response resp = client_->perform(r);
+    if (!ok(resp)) throw_for(resp, "listing", prefix);
+    auto result = haul::s3::parse_list_bucket_v2(resp.body);
+    ListPage page;
+    for (auto& o : result.contents) {
+      if (!o.key.starts_with(prefix_)) continue;
+      page.entries.push_back({o.key.substr(prefix_.size()), o.size, o.mtime_unix});
+    }
+    if (result.is_truncated && !page.entries.empty()) page.next_after = page.entries.back().key;
+    return page;
+  }
+
+  std::string begin_upload(std::string_view key, std::span<const uint8_t> header) override {
+    return Uploads{*client_}.initiate(full_key(key), header_meta(header));
+  }
+
+  std::unique_ptr<ObjectWriter> open_part(std::string_view upload_id, std::string_view key, uint32_t part_number,
+                                          uint64_t /*body_offset: S3 orders parts by number*/) override {
+    check_upload_id(upload_id);
+    if (part_number < 1 || part_number > 10000) throw Error(ErrorKind::bad_request, "S3 part numbers are 1..10000");
+    return std::make_unique<S3PartWriter>(client_, full_key(key), std::string(upload_id), part_number,
+                                          options_.max_part_size);
+  }
+
+  void complete_upload(std::string_view upload_id, std::string_view key, uint32_t part_count) override {
+    check_upload_id(upload_id);
+    if (part_count < 1 || part_count > 10000) throw Error(ErrorKind::bad_request, "part count must be 1..10000");
+    std::string full = full_key(key);
+    // State lives in S3: the parts may come from other gateway processes.
+    std::vector<haul::s3::PartEntry> parts = list_parts(full, std::string(upload_id));
+    std::vector<haul::s3::PartEntry> chosen;
+    for (const auto& p : parts) {
+      if (p.part_number >= 1 && p.part_number <= part_count) chosen.push_back(p);
+    }
+    if (chosen.size() != part_count) {
+      throw Error(ErrorKind::conflict, "upload of '" + std::string(key) + "' has " + std::to_string(chosen.size()) +
+                                           " of its " + std::to_string(part_count) + " parts");
+    }
+    Uploads{*client_}.complete(full, std::string(upload_id), chosen);
+  }
+
+  void abort_upload(std::string_view upload_id, std::string_view key) override {
+    check_upload_id(upload_id);
+    Uploads{*client_}.abort(full_key(key), std::string(upload_id));
+  }
+
+ private:
+  std::string full_key(std::string_view key) const {
+    validate_key(key);
+    return prefix_ + std::string(key);
+  }
+
+  static void check_upload_id(std::string_view id) {
+    if (id.empty() || id.size() > 1024) throw Error(ErrorKind::bad_request, "bad upload id");
+  }
+
+  std::vector<haul::s3::PartEntry> list_parts(const std::string& full, const std::string& upload_id) {
+    std::vector<haul::s3::PartEntry> all;
+    std::optional<uint32_t> marker;
+    for (int page = 0; page < 100; ++page) {
+      Request r{"list_parts", "GET", full, {{"uploadId", upload_id}, {"max-parts", "1000"}}, {}, {}, true};
+      if (marker) r.query.emplace_back("part-number-marker", std::to_string(*marker));
+      Response resp = client_->perform(r);
+      if (!ok(resp)) throw_for(resp, "listing the parts of", full);
+      auto result = haul::s3::parse_list_parts(resp.body);
+      all.insert(all.end(), result.parts.begin(), result.parts.end());
+      if (!result.is_truncated || !result.next_part_number_marker) break;
+      marker = result.next_part_number_marker;
+    }
+    std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.part_number < b.part_number; });
+    return all;
+  }
+
+  std::string prefix_;
+  S3StoreOptions options_;
+  std::shared_ptr<Client> client_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> make_s3_store(std::string_view url, const S3StoreOptions& options) {
+  static std::once_flag curl_init;
+  std::call_once(curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  haul::s3::StoreUrl parsed = haul::s3::parse_store_url(url);
+  haul::s3::Credentials credentials = load_credentials(parsed);
+  return std::make_unique<S3Store>(std::move(parsed), std::move(credentials), options);
+}
+
+std::unique_ptr<Store> make_s3_store(std::string_view url) { return make_s3_store(url, S3StoreOptions{}); }
+
 }  // namespace haul::store
