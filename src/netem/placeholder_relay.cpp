@@ -1,1 +1,0 @@
-namespace haul::netem { int relay_placeholder = 0; }
