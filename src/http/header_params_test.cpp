@@ -78,8 +78,7 @@ TEST(PartHeaders, AllFields) {
 }
 
 TEST(PartHeaders, FoldedLine) {
-  PartInfo p = parse_part_headers(
-      "Content-Disposition: form-data;\r\n name=\"folded\"\r\n\r\n");
+  PartInfo p = parse_part_headers("Content-Disposition: form-data;\r\n name=\"folded\"\r\n\r\n");
   EXPECT_EQ(p.name, "folded");
 }
 
@@ -94,10 +93,12 @@ TEST(PartHeaders, Errors) {
              "repeated filename");
   expect_bad("Content-Disposition: attachment; name=a\r\n\r\n", "not form-data");
   expect_bad("Content-Disposition: form-data; name=\"a\r\n\r\n", "malformed Content-Disposition");
-  expect_bad("Content-Disposition: form-data; name=a\r\nContent-Disposition: form-data; name=b\r\n\r\n",
-             "repeated Content-Disposition");
-  expect_bad("Content-Disposition: form-data; name=a\r\nContent-Type: a/b\r\nContent-Type: c/d\r\n\r\n",
-             "repeated Content-Type");
+  expect_bad(
+      "Content-Disposition: form-data; name=a\r\nContent-Disposition: form-data; name=b\r\n\r\n",
+      "repeated Content-Disposition");
+  expect_bad(
+      "Content-Disposition: form-data; name=a\r\nContent-Type: a/b\r\nContent-Type: c/d\r\n\r\n",
+      "repeated Content-Type");
   expect_bad("garbage line\r\n\r\n", "no ':'");
   expect_bad(": value\r\n\r\n", "header name");
   expect_bad("Bad Name: value\r\n\r\n", "header name");

@@ -52,7 +52,8 @@ void MultipartParser::emit(const void* p, size_t n) {
 }
 
 void MultipartParser::feed(std::span<const uint8_t> bytes) {
-  if (state_ == State::failed) throw Error(ErrorKind::bad_request, "multipart parser already failed");
+  if (state_ == State::failed)
+    throw Error(ErrorKind::bad_request, "multipart parser already failed");
   const uint8_t* p = bytes.data();
   size_t n = bytes.size();
   try {
@@ -60,11 +61,19 @@ void MultipartParser::feed(std::span<const uint8_t> bytes) {
     while (i < n) {
       switch (state_) {
         case State::preamble:
-        case State::body: i += scan(p + i, n - i); break;
-        case State::after_delimiter: i += after_delimiter(p + i, n - i); break;
-        case State::headers: i += headers(p + i, n - i); break;
-        case State::epilogue: return;  // ignored by RFC 2046
-        case State::failed: return;    // unreachable: fail() throws
+        case State::body:
+          i += scan(p + i, n - i);
+          break;
+        case State::after_delimiter:
+          i += after_delimiter(p + i, n - i);
+          break;
+        case State::headers:
+          i += headers(p + i, n - i);
+          break;
+        case State::epilogue:
+          return;  // ignored by RFC 2046
+        case State::failed:
+          return;  // unreachable: fail() throws
       }
     }
   } catch (...) {
@@ -75,7 +84,8 @@ void MultipartParser::feed(std::span<const uint8_t> bytes) {
 
 void MultipartParser::finish() {
   if (state_ == State::epilogue) return;
-  if (state_ == State::failed) throw Error(ErrorKind::bad_request, "multipart parser already failed");
+  if (state_ == State::failed)
+    throw Error(ErrorKind::bad_request, "multipart parser already failed");
   fail("truncated multipart body");
 }
 

@@ -66,8 +66,8 @@ class MultipartParser {
 
   // Throws Error(bad_request) when !valid_boundary(boundary). The handler must
   // outlive the parser.
-  MultipartParser(std::string boundary, Handler& handler,
-                  size_t max_part_header_bytes = 16 * 1024, size_t max_parts = 64);
+  MultipartParser(std::string boundary, Handler& handler, size_t max_part_header_bytes = 16 * 1024,
+                  size_t max_parts = 64);
 
   // Consumes all of `bytes`. Throws Error(bad_request, reason) on malformed
   // input. After any exception (also one thrown by the handler) the parser is

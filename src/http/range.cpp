@@ -49,7 +49,7 @@ std::optional<Spec> parse_spec(std::string_view s) {
     spec.last = parse_u64(b);
     if (!spec.last) return std::nullopt;
   }
-  if (!spec.first && !spec.last) return std::nullopt;             // "-"
+  if (!spec.first && !spec.last) return std::nullopt;                            // "-"
   if (spec.first && spec.last && *spec.last < *spec.first) return std::nullopt;  // b < a
   return spec;
 }
@@ -102,8 +102,6 @@ std::string content_range(const ByteRange& r, uint64_t size) {
          std::to_string(size);
 }
 
-std::string unsatisfied_content_range(uint64_t size) {
-  return "bytes */" + std::to_string(size);
-}
+std::string unsatisfied_content_range(uint64_t size) { return "bytes */" + std::to_string(size); }
 
 }  // namespace haul::http

@@ -75,7 +75,8 @@ INSTANTIATE_TEST_SUITE_P(
         // several ranges: served whole
         Case{"bytes=0-1,5-6", 100, Kind::full}, Case{"bytes=0-1, 5-6, -3", 100, Kind::full},
         Case{"bytes=200-300,400-500", 100, Kind::full},
-        Case{"bytes=0-1,garbage", 100, Kind::malformed}, Case{"bytes=0-1,5-4", 100, Kind::malformed},
+        Case{"bytes=0-1,garbage", 100, Kind::malformed},
+        Case{"bytes=0-1,5-4", 100, Kind::malformed},
         // garbage
         Case{"bytes", 100, Kind::malformed}, Case{"bytes=", 100, Kind::malformed},
         Case{"bytes=,", 100, Kind::malformed}, Case{"bytes=-", 100, Kind::malformed},

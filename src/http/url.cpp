@@ -34,8 +34,8 @@ std::optional<std::string> decode(std::string_view s, bool plus_is_space) {
 }
 
 bool is_unreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '.' || c == '_' || c == '~';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~';
 }
 
 }  // namespace
@@ -53,7 +53,8 @@ std::map<std::string, std::string> parse_query(std::string_view query) {
     auto name = decode(element.substr(0, eq), true);
     auto value = eq == std::string_view::npos ? std::optional<std::string>{""}
                                               : decode(element.substr(eq + 1), true);
-    if (!name || !value) throw Error(ErrorKind::bad_request, "bad percent-encoding in query string");
+    if (!name || !value)
+      throw Error(ErrorKind::bad_request, "bad percent-encoding in query string");
     out.emplace(std::move(*name), std::move(*value));  // emplace keeps the first
   }
   return out;
