@@ -3,7 +3,9 @@
 #include "store/fs_store.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -309,6 +311,53 @@ TEST_F(FsStoreTest, CrashDebrisInTmpIsRemovedAtStart) {
   store_ = make_fs_store(dir_.string());
   EXPECT_TRUE(sfs::is_empty(dir_ / "tmp"));
   EXPECT_EQ(get("keep/me").body, to_bytes("kept"));
+}
+
+TEST_F(FsStoreTest, KilledWriterLeavesOldVersionAndNoDebrisAfterRestart) {
+  // A real crash: a child process overwrites "k", has written 1 MiB of the
+  // new version (uncommitted) and is killed with SIGKILL; then the store is
+  // opened again. The child waits on `hold` (never written) so the kill
+  // lands mid-object; if this process dies first, the pipe closes and the
+  // child exits on its own.
+  Bytes v1 = pattern(100000, 1);
+  put("k", v1);
+  int ready[2], hold[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  ASSERT_EQ(::pipe(hold), 0);
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(ready[0]);
+    ::close(hold[1]);
+    try {
+      auto writer = store_->create("k", to_bytes("v2"));
+      writer->write(pattern(1 << 20, 2));
+      char c = 'x';
+      if (::write(ready[1], &c, 1) != 1) ::_exit(2);
+      while (::read(hold[0], &c, 1) != 0) {
+      }
+    } catch (...) {
+    }
+    ::_exit(3);
+  }
+  ::close(ready[1]);
+  ::close(hold[0]);
+  char c = 0;
+  EXPECT_EQ(::read(ready[0], &c, 1), 1);
+  ::close(ready[0]);
+  EXPECT_EQ(::kill(child, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ::close(hold[1]);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(tree(dir_ / "tmp").size(), 1u);  // the dead writer's temp file
+
+  store_ = make_fs_store(dir_.string());
+  EXPECT_TRUE(sfs::is_empty(dir_ / "tmp"));
+  ReadResult r = get("k");
+  EXPECT_EQ(r.head.header, to_bytes("HDR"));
+  EXPECT_EQ(r.body, v1);
+  EXPECT_EQ(store_->list("", "", 10).entries.size(), 1u);
 }
 
 TEST_F(FsStoreTest, UnusableDirectoryIsAConfigError) {
