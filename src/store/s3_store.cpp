@@ -3,7 +3,10 @@
 
 #include <curl/curl.h>
 
+#include <charconv>
 #include <cstdlib>
+#include <map>
+#include <set>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -23,6 +26,10 @@ using s3io::Response;
 
 constexpr const char* kHeaderMeta = "x-amz-meta-haul-header";
 constexpr size_t kMinPartSize = 5u << 20;  // S3's minimum for every part but the last
+// Short parts of parts-API uploads wait here (under the store prefix) until
+// complete_upload; keys under it are reserved and hidden from list().
+constexpr std::string_view kSideDir = ".haul-parts/";
+constexpr size_t kMaxShortTail = 4;  // short parts allowed at the end of an upload
 
 bool ok(const Response& r) { return r.status >= 200 && r.status < 300; }
 
@@ -234,9 +241,20 @@ class S3PartWriter final : public ObjectWriter {
   }
 
   void commit() override {
-    Uploads{*client_}.upload_part(full_key_, upload_id_, number_, buffer_);
+    if (buffer_.size() < kMinPartSize) {
+      // Maybe the last data part or the trailer: S3 refuses it as a part
+      // unless it is the last, so it waits in S3 as a side object until
+      // complete_upload knows which parts end the object.
+      Request r{"put_short_part", "PUT", side_key_, {}, {}, buffer_, true};
+      Response resp = client_->perform(r);
+      if (!ok(resp)) throw_for(resp, "storing a short part of", full_key_);
+    } else {
+      Uploads{*client_}.upload_part(full_key_, upload_id_, number_, buffer_);
+    }
     buffer_ = {};
   }
+
+  std::string side_key_;
 
  private:
   std::shared_ptr<Client> client_;
@@ -329,7 +347,7 @@ class S3Store final : public Store {
     auto result = haul::s3::parse_list_bucket_v2(resp.body);
     ListPage page;
     for (auto& o : result.contents) {
-      if (!o.key.starts_with(prefix_)) continue;
+      if (!o.key.starts_with(prefix_) || std::string_view(o.key).substr(prefix_.size()).starts_with(kSideDir)) continue;
       page.entries.push_back({o.key.substr(prefix_.size()), o.size, o.mtime_unix});
     }
     if (result.is_truncated && !page.entries.empty()) page.next_after = page.entries.back().key;
@@ -344,40 +362,103 @@ class S3Store final : public Store {
                                           uint64_t /*body_offset: S3 orders parts by number*/) override {
     check_upload_id(upload_id);
     if (part_number < 1 || part_number > 10000) throw Error(ErrorKind::bad_request, "S3 part numbers are 1..10000");
-    return std::make_unique<S3PartWriter>(client_, full_key(key), std::string(upload_id), part_number,
-                                          options_.max_part_size);
+    auto writer = std::make_unique<S3PartWriter>(client_, full_key(key), std::string(upload_id), part_number,
+                                                 options_.max_part_size);
+    writer->side_key_ = side_prefix(upload_id) + std::to_string(part_number);
+    return writer;
   }
 
   void complete_upload(std::string_view upload_id, std::string_view key, uint32_t part_count) override {
     check_upload_id(upload_id);
     if (part_count < 1 || part_count > 10000) throw Error(ErrorKind::bad_request, "part count must be 1..10000");
     std::string full = full_key(key);
+    std::string id(upload_id);
     // State lives in S3: the parts may come from other gateway processes.
-    std::vector<haul::s3::PartEntry> parts = list_parts(full, std::string(upload_id));
+    std::map<uint32_t, haul::s3::PartEntry> big;
+    for (auto& p : list_parts(full, id)) big[p.part_number] = p;
+    std::set<uint32_t> short_parts = list_short_parts(id);
+
+    // Parts 1..t-1 must be full S3 parts; parts t..part_count may be short
+    // (the client's last part and the trailer) and are joined into part t.
+    uint32_t tail = part_count + 1;
+    while (tail > 1 && short_parts.count(tail - 1)) --tail;
     std::vector<haul::s3::PartEntry> chosen;
-    for (const auto& p : parts) {
-      if (p.part_number >= 1 && p.part_number <= part_count) chosen.push_back(p);
+    for (uint32_t n = 1; n < tail; ++n) {
+      auto it = big.find(n);
+      if (it == big.end()) {
+        throw Error(ErrorKind::conflict, "upload of '" + std::string(key) + "' has no part " + std::to_string(n) +
+                                             (short_parts.count(n) ? " of at least 5 MiB (S3's minimum)" : ""));
+      }
+      chosen.push_back(it->second);
     }
-    if (chosen.size() != part_count) {
-      throw Error(ErrorKind::conflict, "upload of '" + std::string(key) + "' has " + std::to_string(chosen.size()) +
-                                           " of its " + std::to_string(part_count) + " parts");
+    Uploads uploads{*client_};
+    if (tail <= part_count) {
+      if (part_count - tail + 1 > kMaxShortTail) {
+        throw Error(ErrorKind::bad_request, "more than " + std::to_string(kMaxShortTail) +
+                                                " parts under 5 MiB at the end of an S3 upload");
+      }
+      std::vector<uint8_t> joined;  // at most kMaxShortTail x 5 MiB
+      for (uint32_t n = tail; n <= part_count; ++n) {
+        Response resp = client_->perform(Request{"get_short_part", "GET", side_prefix(id) + std::to_string(n), {}, {}, {}, true});
+        if (!ok(resp)) throw_for(resp, "reading a short part of", full);
+        joined.insert(joined.end(), resp.body.begin(), resp.body.end());
+      }
+      chosen.push_back(uploads.upload_part(full, id, tail, joined));
     }
-    Uploads{*client_}.complete(full, std::string(upload_id), chosen);
+    uploads.complete(full, id, chosen);
+    remove_short_parts(id, short_parts);
   }
 
   void abort_upload(std::string_view upload_id, std::string_view key) override {
     check_upload_id(upload_id);
+    remove_short_parts(std::string(upload_id), list_short_parts(std::string(upload_id)));
     Uploads{*client_}.abort(full_key(key), std::string(upload_id));
   }
 
  private:
   std::string full_key(std::string_view key) const {
     validate_key(key);
+    if (key.starts_with(kSideDir)) throw Error(ErrorKind::bad_request, "keys under .haul-parts/ are reserved");
     return prefix_ + std::string(key);
   }
 
+  std::string side_prefix(std::string_view upload_id) const {
+    return prefix_ + std::string(kSideDir) + std::string(upload_id) + "/";
+  }
+
+  std::set<uint32_t> list_short_parts(const std::string& upload_id) {
+    std::set<uint32_t> numbers;
+    std::string dir = side_prefix(upload_id);
+    Request r{"list", "GET", "", {{"list-type", "2"}, {"prefix", dir}, {"max-keys", "1000"}}, {}, {}, true};
+    Response resp = client_->perform(r);
+    if (!ok(resp)) throw_for(resp, "listing the short parts of upload", upload_id);
+    for (const auto& o : haul::s3::parse_list_bucket_v2(resp.body).contents) {
+      std::string_view n = std::string_view(o.key).substr(dir.size());
+      uint32_t v = 0;
+      auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), v);
+      if (ec == std::errc() && end == n.data() + n.size() && v >= 1 && v <= 10000) numbers.insert(v);
+    }
+    return numbers;
+  }
+
+  // Best effort: a leftover side object wastes space but is never visible.
+  void remove_short_parts(const std::string& upload_id, const std::set<uint32_t>& numbers) {
+    for (uint32_t n : numbers) {
+      try {
+        client_->perform(Request{"delete", "DELETE", side_prefix(upload_id) + std::to_string(n), {}, {}, {}, true});
+      } catch (const Error&) {
+      }
+    }
+  }
+
   static void check_upload_id(std::string_view id) {
-    if (id.empty() || id.size() > 1024) throw Error(ErrorKind::bad_request, "bad upload id");
+    // The id becomes part of a side-object key: no '/' and nothing that is not printable.
+    if (id.empty() || id.size() > 512) throw Error(ErrorKind::bad_request, "bad upload id");
+    for (char c : id) {
+      if (c == '/' || static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f) {
+        throw Error(ErrorKind::bad_request, "bad upload id");
+      }
+    }
   }
 
   std::vector<haul::s3::PartEntry> list_parts(const std::string& full, const std::string& upload_id) {

@@ -225,20 +225,59 @@ TEST_F(S3StoreTest, PartsFromTwoStoresComplete) {
   }
 }
 
-TEST_F(S3StoreTest, ShortPartBeforeTheLastIsRejected) {
-  std::string id = store_->begin_upload("tiny", one_);
+TEST_F(S3StoreTest, ShortLastPartsAreJoined) {
+  // The gateway's shape: full parts, a short last data part, then the
+  // trailer as one more short part. S3 allows only the last part under 5 MiB.
+  auto p1 = pattern(5u << 20, 1), p2 = pattern(1000, 2), p3 = pattern(56, 3);
+  std::string id = store_->begin_upload("gw", one_);
+  auto other = make_s3_store(url_);
+  int i = 0;
+  for (auto* p : {&p1, &p2, &p3}) {
+    auto w = (i % 2 ? other : store_)->open_part(id, "gw", static_cast<uint32_t>(i + 1), 0);
+    w->write(*p);
+    w->commit();
+    ++i;
+  }
+  EXPECT_EQ(store_->list("", "", 100).entries.size(), 0u);  // short parts are hidden
+  EXPECT_THROW(store_->create(".haul-parts/x", one_), Error);
+  store_->complete_upload(id, "gw", 3);
+  std::vector<uint8_t> expect = p1;
+  expect.insert(expect.end(), p2.begin(), p2.end());
+  expect.insert(expect.end(), p3.begin(), p3.end());
+  EXPECT_EQ(read_all("gw", {}), expect);
+  EXPECT_EQ(store_->list("", "", 100).entries.size(), 1u);
+  EXPECT_EQ(pending_uploads(), 0u);
+
+  // Everything short: one joined part.
+  id = store_->begin_upload("small", one_);
   for (uint32_t n : {1u, 2u}) {
+    auto w = store_->open_part(id, "small", n, 0);
+    w->write(p2);
+    w->commit();
+  }
+  store_->complete_upload(id, "small", 2);
+  auto both = p2;
+  both.insert(both.end(), p2.begin(), p2.end());
+  EXPECT_EQ(read_all("small", {}), both);
+}
+
+TEST_F(S3StoreTest, ShortPartBeforeTheEndIsRejected) {
+  std::string id = store_->begin_upload("tiny", one_);
+  for (uint32_t n : {1u, 2u, 3u}) {
     auto w = store_->open_part(id, "tiny", n, 0);
-    w->write(pattern(1000, 1));
+    w->write(pattern(n == 2 ? (5u << 20) : 1000, 1));
     w->commit();
   }
   try {
-    store_->complete_upload(id, "tiny", 2);
+    store_->complete_upload(id, "tiny", 3);
     FAIL();
   } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::bad_request) << e.what();
+    EXPECT_EQ(e.kind(), ErrorKind::conflict) << e.what();
   }
   store_->abort_upload(id, "tiny");
+  EXPECT_EQ(pending_uploads(), 0u);
+  auto r = raw_->perform({"list", "GET", "", {{"list-type", "2"}}, {}, {}, true});
+  EXPECT_EQ(r.body.find(".haul-parts"), std::string::npos) << r.body;  // side objects removed
 }
 
 TEST_F(S3StoreTest, SequentialRequestsReuseConnections) {
