@@ -1,0 +1,141 @@
+#include "client/client.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "client/get_op.hpp"
+#include "client/op.hpp"
+#include "client/put_op.hpp"
+
+namespace haul::client {
+
+namespace {
+
+class Ticker {
+ public:
+  explicit Ticker(Pool& pool, bool show) : pool_(pool), show_(show), start_(std::chrono::steady_clock::now()) {}
+  std::function<void()> fn() {
+    if (!show_) return {};
+    return [this] { draw_progress(pool_.progress(), elapsed(), false); };
+  }
+  void finish() {
+    if (show_) draw_progress(pool_.progress(), elapsed(), true);
+  }
+
+ private:
+  double elapsed() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+  Pool& pool_;
+  bool show_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+bool show_progress() { return ::isatty(STDERR_FILENO) == 1; }
+
+}  // namespace
+
+void draw_progress(const Progress& p, double elapsed_s, bool done) {
+  uint64_t total = p.total.load(), now = p.done.load();
+  double rate = elapsed_s > 0 ? static_cast<double>(now) / elapsed_s : 0;
+  std::string line;
+  if (total > 0) {
+    double frac = std::min(1.0, static_cast<double>(now) / static_cast<double>(total));
+    int filled = static_cast<int>(frac * 30);
+    double eta = rate > 0 ? static_cast<double>(total - std::min(total, now)) / rate : 0;
+    line = fmt::format("\r[{}{}] {:5.1f}% {} / {} {} ETA {:.0f}s ", std::string(filled, '#'), std::string(30 - filled, ' '),
+                       frac * 100, format_bytes(now), format_bytes(total), format_rate(now, elapsed_s * 1000), eta);
+  } else {
+    line = fmt::format("\r{} {} ", format_bytes(now), format_rate(now, elapsed_s * 1000));
+  }
+  std::fputs(line.c_str(), stderr);
+  if (done) std::fputs("\n", stderr);
+  std::fflush(stderr);
+}
+
+TransferStats put_file(Pool& pool, const std::string& path, const std::string& key) {
+  auto source = std::make_shared<FileSource>(path);
+  const auto& cfg = pool.config();
+  if (use_parts(source->size(), cfg.part_size)) pool.warm(cfg.connections);
+  pool.progress().total += source->size();
+  PutOp op(pool, source, key, cfg.part_size);
+  Ticker ticker(pool, show_progress() && source->size() >= (1u << 20));
+  pool.run(op, cfg.connections, ticker.fn());
+  ticker.finish();
+  if (op.error()) throw *op.error();
+  return op.stats();
+}
+
+TransferStats get_file(Pool& pool, const std::string& key, const std::string& path) {
+  const auto& cfg = pool.config();
+  std::unique_ptr<Sink> sink;
+  if (path == "-") sink = std::make_unique<StreamSink>(STDOUT_FILENO);
+  else sink = std::make_unique<TempFileSink>(path);
+  // The size is unknown until the first answer; warm the rest of the pool
+  // meanwhile so the remaining ranges find open connections.
+  if (sink->random_access()) pool.warm(cfg.connections);
+  GetOp op(pool, key, *sink, cfg.part_size);
+  Ticker ticker(pool, show_progress() && path != "-");
+  pool.run(op, cfg.connections, ticker.fn());
+  ticker.finish();
+  if (op.error()) throw *op.error();
+  return op.stats();
+}
+
+void list_objects(Pool& pool, const std::string& prefix, const std::function<void(const ListEntry&)>& each) {
+  std::optional<std::string> after;
+  for (;;) {
+    auto r = std::make_unique<Request>();
+    r->path = "/v1/objects?prefix=" + encode_query(prefix) + "&limit=1000";
+    if (after) r->path += "&after=" + encode_query(*after);
+    auto answer = run_request(pool, std::move(r), "ls", prefix);
+    auto j = nlohmann::json::parse(answer->body, nullptr, false);
+    if (!j.is_object() || !j.contains("objects") || !j["objects"].is_array())
+      throw Error(ErrorKind::internal, "ls: gateway sent a listing without objects");
+    for (const auto& o : j["objects"]) {
+      if (!o.is_object() || !o.contains("key")) continue;
+      ListEntry e;
+      e.key = o["key"].get<std::string>();
+      e.size = o.value("size", uint64_t{0});
+      if (o.contains("mtime")) e.mtime = o["mtime"].is_string() ? o["mtime"].get<std::string>() : o["mtime"].dump();
+      each(e);
+    }
+    if (!j.contains("next_after") || !j["next_after"].is_string()) return;
+    after = j["next_after"].get<std::string>();
+  }
+}
+
+void remove_object(Pool& pool, const std::string& key) {
+  auto r = std::make_unique<Request>();
+  r->method = "DELETE";
+  r->path = "/v1/objects/" + encode_key(key);
+  run_request(pool, std::move(r), "rm", key);
+}
+
+namespace {
+
+TreeResult run_tree(Pool& pool, OpGroup& group) {
+  const auto& cfg = pool.config();
+  pool.warm(cfg.connections);
+  pool.run(group, std::max(cfg.inflight, cfg.connections));
+  if (group.first_error()) throw *group.first_error();
+  return TreeResult{group.succeeded(), group.failed()};
+}
+
+}  // namespace
+
+TreeResult put_tree(Pool& pool, const std::string& dir, const std::string& prefix, const OnFinished& each) {
+  PutTree tree(pool, dir, prefix, pool.config().inflight, each);
+  return run_tree(pool, tree);
+}
+
+TreeResult get_tree(Pool& pool, const std::string& prefix, const std::string& dir, const OnFinished& each) {
+  GetTree tree(pool, prefix, dir, pool.config().inflight, each);
+  return run_tree(pool, tree);
+}
+
+}  // namespace haul::client

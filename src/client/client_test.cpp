@@ -1,0 +1,294 @@
+// Unit tests of the client's sans-IO parts: planning parts and ranges,
+// Content-Range parsing, the bounded queue, report/JSON formatting, the retry
+// policy, Prometheus text, config validation and key <-> path mapping.
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "client/bench.hpp"
+#include "client/bounded_queue.hpp"
+#include "client/config.hpp"
+#include "client/metrics_text.hpp"
+#include "client/plan.hpp"
+#include "client/report.hpp"
+#include "client/request.hpp"
+#include "client/retry.hpp"
+#include "client/sha256.hpp"
+#include "client/tree.hpp"
+#include "core/error.hpp"
+
+namespace haul::client {
+namespace {
+
+TEST(Plan, SpansCoverEveryByteOnceInOrder) {
+  for (uint64_t size : {1ull, 65535ull, 65536ull, 65537ull, 3 * 65536ull, 10 * 65536ull + 7}) {
+    auto spans = plan_spans(size, 65536);
+    uint64_t expect_offset = 0;
+    uint32_t n = 1;
+    for (const auto& s : spans) {
+      EXPECT_EQ(s.number, n++);
+      EXPECT_EQ(s.offset, expect_offset);
+      EXPECT_GT(s.length, 0u);
+      EXPECT_LE(s.length, 65536u);
+      expect_offset += s.length;
+    }
+    EXPECT_EQ(expect_offset, size);
+    EXPECT_EQ(spans.size(), (size + 65535) / 65536);
+  }
+}
+
+TEST(Plan, EmptyObjectIsOneEmptySpan) {
+  auto spans = plan_spans(0, 8 << 20);
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(spans[0].number, 1u);
+  EXPECT_EQ(spans[0].length, 0u);
+}
+
+TEST(Plan, PartsOnlyFromTwoFullParts) {
+  EXPECT_FALSE(use_parts(0, 1 << 20));
+  EXPECT_FALSE(use_parts((2 << 20) - 1, 1 << 20));
+  EXPECT_TRUE(use_parts(2 << 20, 1 << 20));
+  EXPECT_FALSE(use_parts(100, 0));
+}
+
+TEST(Plan, SpreadPartSizeIsSegmentMultipleAndCovers) {
+  EXPECT_EQ(spread_part_size(1024, 8), 65536u);
+  EXPECT_EQ(spread_part_size(0, 8), 65536u);
+  EXPECT_EQ(spread_part_size(10 << 20, 8), (10u << 20) / 8);  // 1.25 MiB is 20 segments
+  for (uint64_t size : {1ull, 999999ull, 10485760ull, 268435456ull + 3}) {
+    for (unsigned c : {1u, 3u, 8u}) {
+      uint64_t p = spread_part_size(size, c);
+      EXPECT_EQ(p % segment_size, 0u);
+      EXPECT_LE(plan_spans(size, p).size(), c);
+    }
+  }
+}
+
+TEST(Plan, ContentRange) {
+  auto cr = parse_content_range("bytes 0-1023/4096");
+  ASSERT_TRUE(cr);
+  EXPECT_EQ(*cr->first, 0u);
+  EXPECT_EQ(*cr->last, 1023u);
+  EXPECT_EQ(cr->total, 4096u);
+  cr = parse_content_range("bytes */0\r\n");
+  ASSERT_TRUE(cr);
+  EXPECT_FALSE(cr->first);
+  EXPECT_EQ(cr->total, 0u);
+  for (const char* bad : {"", "bytes", "bytes 0-1/", "bytes 5-1/10", "bytes 0-10/10", "items 0-1/2", "bytes -1/2",
+                          "bytes 0-1/x", "bytes 0-1-2/3", "bytes 1-2"})
+    EXPECT_FALSE(parse_content_range(bad)) << bad;
+  EXPECT_EQ(range_header_value(Span{2, 65536, 65536}), "bytes=65536-131071");
+}
+
+TEST(Plan, ContentRangeEveryPrefixIsRejectedOrEqual) {
+  // Truncated header values (split at every byte) never parse to a wrong range.
+  std::string full = "bytes 100-199/1000";
+  for (size_t i = 0; i < full.size(); ++i) {
+    auto cr = parse_content_range(full.substr(0, i));
+    if (cr) {
+      EXPECT_NE(cr->total, 1000u) << i;  // only a shorter total can parse
+    }
+  }
+  EXPECT_TRUE(parse_content_range(full));
+}
+
+TEST(BoundedQueue, RefusesWhenFullAndKeepsOrder) {
+  BoundedQueue<std::unique_ptr<int>> q(2);
+  auto a = std::make_unique<int>(1), b = std::make_unique<int>(2), c = std::make_unique<int>(3);
+  EXPECT_TRUE(q.try_push(a));
+  EXPECT_TRUE(q.try_push(b));
+  EXPECT_TRUE(q.full());
+  EXPECT_FALSE(q.try_push(c));
+  ASSERT_TRUE(c);  // untouched when refused
+  EXPECT_EQ(**q.pop(), 1);
+  EXPECT_TRUE(q.try_push(c));
+  EXPECT_EQ(**q.pop(), 2);
+  EXPECT_EQ(**q.pop(), 3);
+  EXPECT_FALSE(q.pop());
+  EXPECT_EQ(q.size(), 0u);
+}
+
+TEST(BoundedQueue, NeverExceedsCapacityUnderAProducer) {
+  BoundedQueue<int> q(16);
+  size_t max_seen = 0;
+  int produced = 0, consumed = 0;
+  while (consumed < 10000) {
+    while (produced < 10000) {
+      int v = produced;
+      if (!q.try_push(v)) break;
+      ++produced;
+    }
+    max_seen = std::max(max_seen, q.size());
+    for (int k = 0; k < 3; ++k)
+      if (auto v = q.pop()) {
+        EXPECT_EQ(*v, consumed++);
+      }
+  }
+  EXPECT_EQ(max_seen, 16u);
+}
+
+TEST(Report, SummaryMedianMinMax) {
+  auto s = summarize({5, 1, 3});
+  EXPECT_EQ(s.count, 3u);
+  EXPECT_DOUBLE_EQ(s.median_ms, 3);
+  EXPECT_DOUBLE_EQ(s.min_ms, 1);
+  EXPECT_DOUBLE_EQ(s.max_ms, 5);
+  s = summarize({4, 1, 3, 2});
+  EXPECT_DOUBLE_EQ(s.median_ms, 2.5);
+  EXPECT_DOUBLE_EQ(s.mean_ms, 2.5);
+  s = summarize({});
+  EXPECT_EQ(s.count, 0u);
+  EXPECT_DOUBLE_EQ(s.median_ms, 0);
+}
+
+TEST(Report, JsonLineHasTheSchema) {
+  TransferStats s;
+  s.op = "put";
+  s.key = "a/b";
+  s.bytes = 1 << 20;
+  s.status = 201;
+  s.total_ms = 10.12345;
+  s.timings.connect_ms = 0.5;
+  s.timings.first_byte_ms = 9.25;
+  s.connection_reused = true;
+  s.sha256 = std::string(64, 'a');
+  auto j = nlohmann::json::parse(json_line(s));
+  EXPECT_EQ(j["op"], "put");
+  EXPECT_EQ(j["key"], "a/b");
+  EXPECT_EQ(j["bytes"], 1 << 20);
+  EXPECT_EQ(j["status"], 201);
+  EXPECT_DOUBLE_EQ(j["ms"].get<double>(), 10.123);
+  EXPECT_DOUBLE_EQ(j["first_byte_ms"].get<double>(), 9.25);
+  EXPECT_EQ(j["connection_reused"], true);
+  EXPECT_EQ(j["rate_bps"], static_cast<uint64_t>((1 << 20) * 8000.0 / 10.12345));
+  EXPECT_TRUE(j["tcp_info"].is_null());
+  s.tcp = net::TcpInfo{};
+  s.tcp->snd_cwnd = 42;
+  j = nlohmann::json::parse(json_line(s));
+  EXPECT_EQ(j["tcp_info"]["snd_cwnd"], 42);
+}
+
+TEST(Report, HumanFormats) {
+  EXPECT_EQ(format_bytes(0), "0 B");
+  EXPECT_EQ(format_bytes(1024), "1.0 KiB");
+  EXPECT_EQ(format_bytes(10 << 20), "10.0 MiB");
+  EXPECT_EQ(format_rate(1000000, 1000), "1.0 MB/s");
+  EXPECT_EQ(format_rate(1, 0), "-");
+  EXPECT_EQ(in_rtts(410, 200), "2.0 RTT");
+  EXPECT_EQ(in_rtts(410, 0), "");
+  TransferStats s;
+  s.op = "get";
+  s.key = "k";
+  s.bytes = 2048;
+  s.total_ms = 2;
+  s.connections_opened = 1;
+  EXPECT_EQ(human_line(s), "get k 2.0 KiB 2.0 ms (connect 0.0, first byte 0.0) 1.0 MB/s new-conns 1");
+}
+
+TEST(Retry, OnlyIdempotentTransientFailures) {
+  RetryPolicy p;
+  EXPECT_TRUE(p.should_retry(Failure::connect, 0, true, 1));
+  EXPECT_TRUE(p.should_retry(Failure::transport, 0, true, 2));
+  EXPECT_FALSE(p.should_retry(Failure::transport, 0, true, 3));  // max_attempts = 3
+  EXPECT_FALSE(p.should_retry(Failure::transport, 0, false, 1));
+  EXPECT_TRUE(p.should_retry(Failure::http, 503, true, 1));
+  EXPECT_FALSE(p.should_retry(Failure::http, 401, true, 1));
+  EXPECT_FALSE(p.should_retry(Failure::http, 404, true, 1));
+  EXPECT_FALSE(p.should_retry(Failure::http, 500, true, 1));
+  EXPECT_FALSE(p.should_retry(Failure::local, 0, true, 1));
+  EXPECT_EQ(p.backoff_ms(1), 100u);
+  EXPECT_EQ(p.backoff_ms(2), 400u);
+  EXPECT_EQ(p.backoff_ms(3), 1600u);
+  EXPECT_EQ(p.backoff_ms(10), 2000u);
+}
+
+TEST(Metrics, PrometheusValue) {
+  std::string text =
+      "# HELP haul_connections_accepted_total Accepted\n"
+      "# TYPE haul_connections_accepted_total counter\n"
+      "haul_connections_accepted_total_extra 9\n"
+      "haul_connections_accepted_total 17\r\n"
+      "haul_requests_total{method=\"GET\",code=\"200\"} 3 1700000000\n";
+  EXPECT_EQ(prometheus_value(text, "haul_connections_accepted_total"), 17.0);
+  EXPECT_EQ(prometheus_value(text, "haul_requests_total{method=\"GET\",code=\"200\"}"), 3.0);
+  EXPECT_FALSE(prometheus_value(text, "haul_connections_open"));
+  EXPECT_FALSE(prometheus_value("x abc\n", "x"));
+  EXPECT_FALSE(prometheus_value("", "x"));
+  // Any truncation of the text yields the right value or nothing, never garbage.
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto v = prometheus_value(text.substr(0, i), "haul_connections_accepted_total");
+    if (v) {
+      EXPECT_TRUE(*v == 17.0 || *v == 1.0) << i;
+    }
+  }
+}
+
+TEST(Config, Validation) {
+  ClientConfig c;
+  EXPECT_THROW(validate(c), Error);  // no gateway
+  c.gateway = "http://127.0.0.1:1";
+  EXPECT_NO_THROW(validate(c));
+  auto bad = [&](auto change) {
+    ClientConfig d = c;
+    change(d);
+    try {
+      validate(d);
+      return false;
+    } catch (const Error& e) {
+      return e.kind() == ErrorKind::config;
+    }
+  };
+  EXPECT_TRUE(bad([](ClientConfig& d) { d.part_size = 1000; }));
+  EXPECT_TRUE(bad([](ClientConfig& d) { d.part_size = 0; }));
+  EXPECT_TRUE(bad([](ClientConfig& d) { d.connections = 0; }));
+  EXPECT_TRUE(bad([](ClientConfig& d) { d.inflight = 0; }));
+  EXPECT_TRUE(bad([](ClientConfig& d) { d.congestion = "bbr;rm"; }));
+  EXPECT_TRUE(bad([](ClientConfig& d) { d.gateway = "ftp://x"; }));
+  EXPECT_FALSE(bad([](ClientConfig& d) { d.part_size = 3 * segment_size; }));
+  EXPECT_EQ(normalize_gateway("127.0.0.1:8080/"), "http://127.0.0.1:8080");
+  EXPECT_EQ(normalize_gateway("https://h//"), "https://h");
+}
+
+TEST(Config, BenchValidation) {
+  BenchConfig b;
+  EXPECT_NO_THROW(validate(b));
+  b.mode = "fast";
+  EXPECT_THROW(validate(b), Error);
+  b.mode = "pool";
+  b.op = "post";
+  EXPECT_THROW(validate(b), Error);
+  b.op = "get";
+  b.repeat = 0;
+  EXPECT_THROW(validate(b), Error);
+}
+
+TEST(Keys, EncodingKeepsSlashesInPathsOnly) {
+  EXPECT_EQ(encode_key("a/b c%.txt"), "a/b%20c%25.txt");
+  EXPECT_EQ(encode_query("a/b&c=d"), "a%2Fb%26c%3Dd");
+  EXPECT_EQ(encode_key("\xc3\xa9"), "%C3%A9");
+}
+
+TEST(Keys, LocalPathsStayUnderRoot) {
+  EXPECT_EQ(local_path_for("/d", "p/", "p/a/b.txt"), std::filesystem::path("/d/a/b.txt"));
+  EXPECT_EQ(local_path_for("/d", "p", "p/a"), std::filesystem::path("/d/a"));
+  EXPECT_EQ(local_path_for("/d", "", "x"), std::filesystem::path("/d/x"));
+  EXPECT_EQ(local_path_for("/d", "p/file", "p/file"), std::filesystem::path("/d/file"));
+  for (const char* key : {"p/../etc/passwd", "p/a//b", "p/./a", "p/a/..", "p/a/"})
+    EXPECT_THROW(local_path_for("/d", "p/", key), Error) << key;
+  EXPECT_THROW(local_path_for("/d", "q/", "p/a"), Error);
+  EXPECT_EQ(key_for("", "a/b"), "a/b");
+  EXPECT_EQ(key_for("pre", "a/b"), "pre/a/b");
+  EXPECT_EQ(key_for("pre/", "a"), "pre/a");
+}
+
+TEST(Sha256, KnownVectors) {
+  Sha256 h;
+  EXPECT_EQ(h.hex_digest(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  h.update("a", 1);
+  h.update("bc", 2);
+  EXPECT_EQ(h.hex_digest(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+}  // namespace
+}  // namespace haul::client

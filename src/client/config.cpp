@@ -1,0 +1,33 @@
+#include "client/config.hpp"
+
+#include <cctype>
+
+#include "core/error.hpp"
+
+namespace haul::client {
+
+void validate(const ClientConfig& c) {
+  if (c.gateway.empty())
+    throw Error(ErrorKind::config, "no gateway: pass --gateway URL or set HAUL_GATEWAY");
+  if (c.gateway.rfind("http://", 0) != 0 && c.gateway.rfind("https://", 0) != 0)
+    throw Error(ErrorKind::config, "gateway URL must start with http:// or https://: " + c.gateway);
+  if (c.connections < 1 || c.connections > 256)
+    throw Error(ErrorKind::config, "--connections must be between 1 and 256");
+  if (c.inflight < 1 || c.inflight > 4096) throw Error(ErrorKind::config, "--inflight must be between 1 and 4096");
+  if (c.part_size == 0 || c.part_size % segment_size != 0)
+    throw Error(ErrorKind::config, "--part-size must be a positive multiple of 64 KiB");
+  if (c.part_size > (4ull << 30)) throw Error(ErrorKind::config, "--part-size must be at most 4 GiB");
+  if (c.retries < 1 || c.retries > 20) throw Error(ErrorKind::config, "--retries must be between 1 and 20");
+  for (char ch : c.congestion)
+    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_'))
+      throw Error(ErrorKind::config, "--congestion must be an algorithm name like bbr or cubic");
+  if (c.congestion.size() > 15) throw Error(ErrorKind::config, "--congestion name too long");
+}
+
+std::string normalize_gateway(std::string url) {
+  if (!url.empty() && url.find("://") == std::string::npos) url = "http://" + url;
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
+}
+
+}  // namespace haul::client

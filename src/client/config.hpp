@@ -1,0 +1,39 @@
+#pragma once
+// Client configuration: a plain struct with defaults, validated once before
+// any connection is opened. Parsing flags/env lives in apps/haul/cmd_client.cpp.
+
+#include <cstdint>
+#include <string>
+
+namespace haul::client {
+
+struct ClientConfig {
+  std::string gateway;      // base URL, e.g. http://127.0.0.1:8080 (no trailing slash needed)
+  std::string token;        // bearer token; empty sends no Authorization header
+  std::string store;        // X-Haul-Store; empty = the gateway's default store
+  // Connections per gateway. 8: each new connection starts with its own
+  // 10-segment initial window, so 8 warm connections carry ~8x more in the
+  // first round trips of a cold transfer; browsers settle on 6-8 per host for
+  // the same reason, and 8 fds are nothing for the gateway.
+  unsigned connections = 8;
+  // Parts of big uploads / ranges of big downloads. 8 MiB: large enough that
+  // the per-part round trip is small against the part's transfer time on a
+  // 100 Mbit/s, 200 ms link (8 MiB = 670 ms), a multiple of the 64 KiB segment.
+  uint64_t part_size = 8ull << 20;
+  unsigned inflight = 16;   // transfers in flight for many small files
+  std::string congestion;   // TCP_CONGESTION per socket ("bbr", "cubic"); empty = host default
+  bool fastopen = true;     // CURLOPT_TCP_FASTOPEN when the kernel's client bit is set
+  unsigned retries = 3;     // attempts per idempotent step
+  long connect_timeout_ms = 10000;
+  long stall_timeout_s = 60;  // abort a transfer moving < 1 B/s for this long
+};
+
+constexpr uint64_t segment_size = 64 * 1024;  // the format's segment; parts are multiples
+
+// Throws Error(config) with one readable line on a bad value.
+void validate(const ClientConfig& config);
+
+// URL without trailing slashes; "host:port" gets "http://".
+std::string normalize_gateway(std::string url);
+
+}  // namespace haul::client

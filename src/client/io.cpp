@@ -1,0 +1,127 @@
+#include "client/io.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "client/sha256.hpp"
+#include "core/error.hpp"
+
+namespace haul::client {
+
+namespace {
+
+std::string errno_text(int err) {
+  if (err == ENOSPC) return "disk full";
+  if (err == EDQUOT) return "disk quota exceeded";
+  return std::strerror(err);
+}
+
+void write_all_at(int fd, uint64_t offset, const char* data, size_t len, const std::string& what) {
+  while (len > 0) {
+    ssize_t n = ::pwrite(fd, data, len, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw Error(ErrorKind::io, "cannot write " + what + ": " + errno_text(n < 0 ? errno : EIO));
+    data += n;
+    len -= static_cast<size_t>(n);
+    offset += static_cast<uint64_t>(n);
+  }
+}
+
+}  // namespace
+
+FileSource::FileSource(const std::string& path) : path_(path) {
+  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) {
+    int err = errno;
+    throw Error(err == ENOENT ? ErrorKind::not_found : ErrorKind::io, "cannot open " + path + ": " + std::strerror(err));
+  }
+  struct stat st;
+  if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd_);
+    fd_ = -1;
+    throw Error(ErrorKind::io, "not a regular file: " + path);
+  }
+  size_ = static_cast<uint64_t>(st.st_size);
+  ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+}
+
+FileSource::~FileSource() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+size_t FileSource::read_at(uint64_t offset, char* buf, size_t len) const {
+  for (;;) {
+    ssize_t n = ::pread(fd_, buf, len, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw Error(ErrorKind::io, "cannot read " + path_ + ": " + std::strerror(errno));
+    return static_cast<size_t>(n);
+  }
+}
+
+size_t MemorySource::read_at(uint64_t offset, char* buf, size_t len) const {
+  if (offset >= data_->size()) return 0;
+  size_t n = std::min<size_t>(len, data_->size() - offset);
+  std::memcpy(buf, data_->data() + offset, n);
+  return n;
+}
+
+TempFileSink::TempFileSink(const std::string& final_path) : final_path_(final_path) {
+  static std::atomic<unsigned> counter{0};
+  std::filesystem::path p(final_path);
+  std::filesystem::path dir = p.parent_path();
+  std::string name = "." + p.filename().string() + ".haul-" + std::to_string(::getpid()) + "-" +
+                     std::to_string(counter++) + ".tmp";
+  temp_path_ = (dir.empty() ? std::filesystem::path(name) : dir / name).string();
+  fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw Error(ErrorKind::io, "cannot create " + temp_path_ + ": " + errno_text(errno));
+}
+
+TempFileSink::~TempFileSink() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!committed_) ::unlink(temp_path_.c_str());
+}
+
+void TempFileSink::write_at(uint64_t offset, const char* data, size_t len) {
+  write_all_at(fd_, offset, data, len, final_path_);
+}
+
+void TempFileSink::reserve(uint64_t size) {
+  if (size == 0) return;
+  int rc = ::posix_fallocate(fd_, 0, static_cast<off_t>(size));
+  // Filesystems without fallocate (EOPNOTSUPP, EINVAL) just skip the early check.
+  if (rc == ENOSPC || rc == EDQUOT || rc == EFBIG)
+    throw Error(ErrorKind::io, "cannot write " + final_path_ + ": " + errno_text(rc));
+}
+
+std::optional<std::string> TempFileSink::sha256_of_written(uint64_t size) { return sha256_of_fd(fd_, size); }
+
+void TempFileSink::commit(uint64_t size) {
+  if (::ftruncate(fd_, static_cast<off_t>(size)) != 0)
+    throw Error(ErrorKind::io, "cannot write " + final_path_ + ": " + errno_text(errno));
+  int fd = fd_;
+  fd_ = -1;
+  if (::close(fd) != 0) throw Error(ErrorKind::io, "cannot write " + final_path_ + ": " + errno_text(errno));
+  if (::rename(temp_path_.c_str(), final_path_.c_str()) != 0)
+    throw Error(ErrorKind::io, "cannot rename to " + final_path_ + ": " + errno_text(errno));
+  committed_ = true;
+}
+
+void StreamSink::write_at(uint64_t offset, const char* data, size_t len) {
+  if (offset != written_) throw Error(ErrorKind::internal, "stream sink written out of order");
+  while (len > 0) {
+    ssize_t n = ::write(fd_, data, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw Error(ErrorKind::io, std::string("cannot write output: ") + errno_text(n < 0 ? errno : EIO));
+    data += n;
+    len -= static_cast<size_t>(n);
+    written_ += static_cast<uint64_t>(n);
+  }
+}
+
+}  // namespace haul::client

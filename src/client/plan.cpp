@@ -1,0 +1,70 @@
+#include "client/plan.hpp"
+
+#include <charconv>
+#include <string>
+
+#include "client/config.hpp"
+
+namespace haul::client {
+
+std::vector<Span> plan_spans(uint64_t size, uint64_t part_size) {
+  std::vector<Span> spans;
+  if (size == 0) {
+    spans.push_back(Span{1, 0, 0});
+    return spans;
+  }
+  uint64_t count = (size + part_size - 1) / part_size;
+  spans.reserve(count);
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t offset = i * part_size;
+    uint64_t length = std::min(part_size, size - offset);
+    spans.push_back(Span{static_cast<uint32_t>(i + 1), offset, length});
+  }
+  return spans;
+}
+
+bool use_parts(uint64_t size, uint64_t part_size) { return part_size > 0 && size >= 2 * part_size; }
+
+uint64_t spread_part_size(uint64_t size, unsigned connections) {
+  if (connections == 0) connections = 1;
+  uint64_t per = (size + connections - 1) / connections;
+  uint64_t rounded = (per + segment_size - 1) / segment_size * segment_size;
+  return rounded == 0 ? segment_size : rounded;
+}
+
+namespace {
+
+bool parse_u64(std::string_view text, uint64_t& out) {
+  if (text.empty()) return false;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && ptr == text.data() + text.size();
+}
+
+}  // namespace
+
+std::optional<ContentRange> parse_content_range(std::string_view v) {
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\r' || v.back() == '\n')) v.remove_suffix(1);
+  constexpr std::string_view prefix = "bytes ";
+  if (v.substr(0, prefix.size()) != prefix) return std::nullopt;
+  v.remove_prefix(prefix.size());
+  auto slash = v.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  ContentRange cr;
+  if (!parse_u64(v.substr(slash + 1), cr.total)) return std::nullopt;
+  auto range = v.substr(0, slash);
+  if (range == "*") return cr;
+  auto dash = range.find('-');
+  if (dash == std::string_view::npos) return std::nullopt;
+  uint64_t first = 0, last = 0;
+  if (!parse_u64(range.substr(0, dash), first) || !parse_u64(range.substr(dash + 1), last)) return std::nullopt;
+  if (first > last || last >= cr.total) return std::nullopt;
+  cr.first = first;
+  cr.last = last;
+  return cr;
+}
+
+std::string range_header_value(const Span& span) {
+  return "bytes=" + std::to_string(span.offset) + "-" + std::to_string(span.offset + span.length - 1);
+}
+
+}  // namespace haul::client

@@ -1,0 +1,62 @@
+#pragma once
+// Upload of one object, as an explicit state machine:
+//
+//   start ─┬─ small ──► single (PUT /v1/objects/K) ──► done
+//          └─ big ────► creating (POST /v1/uploads) ──► parts (PUT part n, in
+//                       parallel over the pool) ──► completing (POST complete
+//                       with the whole file's SHA-256) ──► done
+//   any failure after the upload exists ──► aborting (DELETE /v1/uploads/ID,
+//   once no part is in flight) ──► failed
+//
+// End to end: the SHA-256 of the bytes sent (per part and whole) must equal
+// the gateway's answer, else the op fails with ErrorKind::integrity.
+
+#include <future>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "client/io.hpp"
+#include "client/op.hpp"
+#include "client/plan.hpp"
+
+namespace haul::client {
+
+class PutOp final : public Op {
+ public:
+  // part_size: parts are used when the object holds at least two of them.
+  PutOp(Pool& pool, std::shared_ptr<const Source> source, std::string key, uint64_t part_size,
+        bool fresh_connection = false);
+  std::unique_ptr<Request> next() override;
+  void done(std::unique_ptr<Request> r) override;
+  void interrupt() override;
+
+ private:
+  enum class State { start, single, creating, parts, completing, aborting, done };
+
+  std::unique_ptr<Request> make_single();
+  std::unique_ptr<Request> make_create();
+  std::unique_ptr<Request> make_part(const Span& span);
+  std::unique_ptr<Request> make_complete();
+  std::unique_ptr<Request> make_abort();
+  void on_single(Request& r);
+  void on_create(Request& r);
+  void on_part(Request& r);
+  void on_complete(Request& r);
+  // Fatal failure: abort the upload if one exists, then fail with `error`.
+  void give_up(Error error);
+
+  std::shared_ptr<const Source> source_;
+  uint64_t part_size_;
+  bool fresh_;
+  State state_ = State::start;
+  std::unique_ptr<Request> ready_;  // the next single-step request
+  RetryQueue retries_;
+  std::vector<Span> spans_;
+  size_t next_span_ = 0, parts_done_ = 0;
+  std::string upload_id_;
+  std::future<std::string> whole_sha_;
+  std::optional<Error> pending_error_;
+};
+
+}  // namespace haul::client

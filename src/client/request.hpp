@@ -1,0 +1,124 @@
+#pragma once
+// One HTTP exchange with the gateway: what to send, where the body goes, and
+// what came back. A Request is plain data plus its libcurl callbacks; the Pool
+// owns the easy handle while the request is in flight and fills in the
+// results; a Driver (the transfer state machine) creates requests and decides
+// what happens when they finish.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "client/io.hpp"
+#include "client/report.hpp"
+#include "client/retry.hpp"
+#include "client/sha256.hpp"
+#include "net/tcp_info.hpp"
+
+namespace haul::client {
+
+class Driver;
+
+struct Request {
+  // ---- set by the creator ----
+  std::string method = "GET";  // GET HEAD PUT POST DELETE
+  std::string path;             // after the gateway URL, e.g. "/v1/objects/a%20b"
+  std::vector<std::string> headers;  // extra "Name: value" lines
+  std::string post_body;        // POST body (JSON); sent with Content-Length
+  const Source* source = nullptr;  // PUT body: [source_offset, +source_length)
+  uint64_t source_offset = 0, source_length = 0;
+  Sink* sink = nullptr;         // 2xx GET body goes to sink at sink_offset + n; else captured in body
+  uint64_t sink_offset = 0;
+  int expect_status = 0;        // a 2xx other than this is an error (0: any 2xx)
+  bool hash_body = false;       // SHA-256 of the body sent (PUT) or received (GET)
+  bool idempotent = true;       // may be retried by the policy
+  bool fresh_connection = false;  // CURLOPT_FRESH_CONNECT + FORBID_REUSE (bench --mode new)
+  bool warmup = false;          // a pool warm-up request (no driver)
+  Driver* owner = nullptr;      // the driver that receives it when done
+  uint32_t tag = 0;             // driver's own use (part number)
+  unsigned attempt = 1;
+  std::chrono::steady_clock::time_point not_before{};  // backoff: start no earlier
+
+  // ---- results, filled by the pool ----
+  Failure failure = Failure::none;
+  std::string error;            // one line when failure != none
+  int status = 0;
+  std::string body;             // JSON answers and error bodies (capped at 1 MiB)
+  std::map<std::string, std::string> response_headers;  // lower-case names, last response only
+  uint64_t body_bytes_sent = 0, body_bytes_received = 0;
+  std::string digest;           // hex SHA-256 of the body when hash_body
+  Timings timings;
+  long connections_opened = 0;  // CURLINFO_NUM_CONNECTS
+  std::optional<net::TcpInfo> tcp;
+
+  // ---- pool internals (callbacks) ----
+  Sha256 hasher;
+  std::string local_error;      // set when a callback aborted the transfer (disk full, read error)
+  void* pool = nullptr;
+  std::chrono::steady_clock::time_point started;
+  char errbuf[256] = {};        // CURL_ERROR_SIZE
+
+  Request() = default;
+  ~Request();
+  Request(const Request&) = delete;
+  Request& operator=(const Request&) = delete;
+  void* easy_handle() const { return easy_; }
+  void set_easy_handle(void* easy) { easy_ = easy; }
+  // Takes ownership of a curl_slist that must outlive the transfer.
+  void set_header_list(void* list);
+  // Frees the header list and forgets the easy handle (the pool keeps it).
+  void release_easy();
+
+  // Clears results so the request can be started again (a retry).
+  void reset_results();
+  bool ok() const { return failure == Failure::none; }
+  // Header value or "" (name lower-case).
+  std::string header(const std::string& name) const;
+
+ private:
+  void* easy_ = nullptr;         // CURL*, owned by the pool
+  void* header_list_ = nullptr;  // curl_slist*, owned
+};
+
+// The state machine of one operation (or a group of them). The pool loop calls
+// next() while it has room, and done() with each finished request; finished()
+// ends the loop once nothing is in flight.
+class Driver {
+ public:
+  virtual ~Driver() = default;
+  // A request to start now, or nullptr when nothing is ready (waiting for
+  // answers or a backoff). The request's owner must be set.
+  virtual std::unique_ptr<Request> next() = 0;
+  virtual void done(std::unique_ptr<Request> request) = 0;
+  virtual bool finished() const = 0;
+  // Called once when the user interrupts (SIGINT): stop starting new work,
+  // clean up (abort an upload) and finish with an error.
+  virtual void interrupt() {}
+};
+
+// Holds requests waiting for their backoff to pass; hands out the ready ones.
+class RetryQueue {
+ public:
+  void push(std::unique_ptr<Request> r) { waiting_.push_back(std::move(r)); }
+  std::unique_ptr<Request> pop_ready(std::chrono::steady_clock::time_point now);
+  bool empty() const { return waiting_.empty(); }
+  void clear() { waiting_.clear(); }
+
+ private:
+  std::vector<std::unique_ptr<Request>> waiting_;
+};
+
+// Applies the policy: when the failed request may be retried, it is reset,
+// scheduled after the backoff and moved into `queue` (r becomes null) and
+// true is returned.
+bool schedule_retry(std::unique_ptr<Request>& r, const RetryPolicy& policy, RetryQueue& queue);
+
+// Percent-encodes an object key for the URL path ('/' kept), or a query value.
+std::string encode_key(const std::string& key);
+std::string encode_query(const std::string& value);
+
+}  // namespace haul::client
