@@ -105,3 +105,13 @@ TEST(PartHeaders, Errors) {
   expect_bad(" folded first\r\n\r\n", "continuation");
   expect_bad("Content-Disposition: form-data; name=a\0\r\n\r\n"s, "control");
 }
+
+TEST(PartHeaders, Utf8AndExtendedFilename) {
+  // Browsers and urllib3 send UTF-8 file names raw; filename* (RFC 5987) is
+  // ignored (RFC 7578 section 4.2 says senders must not use it).
+  PartInfo p = parse_part_headers(
+      "Content-Disposition: form-data; name=\"file\"; filename=\"f\xc3\xa9.bin\"; "
+      "filename*=UTF-8''%E2%82%AC.txt\r\n\r\n");
+  EXPECT_EQ(p.name, "file");
+  EXPECT_EQ(p.filename, "f\xc3\xa9.bin");
+}
