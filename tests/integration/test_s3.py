@@ -1,0 +1,281 @@
+"""The gateway on the S3 store, against a real S3 server: a one-node Ceph RGW
+started by scripts/ceph-start for this session (tests/integration/ceph.py).
+
+Clients are real: curl and python3-requests to the gateway; aws-cli and
+curl --aws-sigv4 straight to RGW to look at what the bucket really holds.
+"""
+import hashlib
+import importlib.util
+import json
+import os
+import pathlib
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+import requests
+
+from conftest import HAUL, Gateway
+
+_spec = importlib.util.spec_from_file_location("haul_ceph", pathlib.Path(__file__).with_name("ceph.py"))
+haul_ceph = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(haul_ceph)
+
+SEGMENT = 64 * 1024          # the format's default segment size (plaintext bytes)
+PART = 8 * 1024 * 1024       # the S3 store's part buffer
+
+missing = haul_ceph.missing_tools()
+if missing:
+    pytest.skip(f"Ceph packages not installed ({', '.join(missing)}): run scripts/deps.sh s3",
+                allow_module_level=True)
+if not os.path.exists(HAUL):
+    pytest.skip(f"no haul binary at {HAUL}", allow_module_level=True)
+
+
+@pytest.fixture(scope="session")
+def ceph(tmp_path_factory):
+    cluster = haul_ceph.Ceph(tmp_path_factory.mktemp("ceph") / "cluster").start()
+    yield cluster
+    cluster.stop()
+
+
+_buckets = iter(range(1, 1000))
+
+
+@pytest.fixture
+def bucket(ceph):
+    name = f"haul-it-{os.getpid()}-{next(_buckets)}"
+    ceph.make_bucket(name)
+    return name
+
+
+@pytest.fixture
+def s3_gateway(ceph, bucket, tmp_path):
+    gw = Gateway(tmp_path / "gw", store=ceph.store_url(bucket)).start()
+    gw.bucket = bucket
+    yield gw
+    rc = gw.stop()
+    assert rc == 0, f"gateway exited with {rc}:\n{gw.log.read_text()[-4000:]}"
+
+
+def body(size, seed=0):
+    """Deterministic bytes with a recognisable plaintext marker every 4 KiB."""
+    block = (b"HAUL-PLAINTEXT-MARKER-%08d-" % seed).ljust(4096, b"p")
+    return (block * (size // len(block) + 1))[:size]
+
+
+def put(gw, key, data):
+    r = requests.put(f"{gw.url}/v1/objects/{key}", data=data, headers=gw.auth, timeout=120)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def get(gw, key, headers=None):
+    return requests.get(f"{gw.url}/v1/objects/{key}", headers={**gw.auth, **(headers or {})}, timeout=120)
+
+
+@pytest.mark.parametrize("size", [0, 1, SEGMENT - 1, SEGMENT, SEGMENT + 1, 3 * SEGMENT + 17])
+def test_round_trip_small(s3_gateway, size):
+    data = body(size, size)
+    answer = put(s3_gateway, f"rt/{size}", data)
+    assert answer["size"] == size
+    assert answer["sha256"] == hashlib.sha256(data).hexdigest()
+    r = get(s3_gateway, f"rt/{size}")
+    assert r.status_code == 200
+    assert r.content == data
+
+
+@pytest.mark.slow
+def test_round_trip_multipart_with_curl(s3_gateway, ceph, tmp_path):
+    size = 20 * 1024 * 1024 + 12345   # three 8 MiB backend parts
+    src = tmp_path / "big"
+    src.write_bytes(body(size, 7))
+    url = f"{s3_gateway.url}/v1/objects/big/object"
+    auth = f"Authorization: Bearer {s3_gateway.token}"
+    out = subprocess.run(["curl", "-sS", "-f", "-T", str(src), "-H", auth, url], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["size"] == size
+    dst = tmp_path / "back"
+    out = subprocess.run(["curl", "-sS", "-f", "-o", str(dst), "-H", auth, url], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert dst.read_bytes() == src.read_bytes()
+    # Chunked upload (no Content-Length) from python-requests, streamed.
+    def chunks():
+        data = src.read_bytes()
+        for at in range(0, len(data), 1 << 20):
+            yield data[at:at + (1 << 20)]
+    r = requests.put(f"{s3_gateway.url}/v1/objects/big/chunked", data=chunks(), headers=s3_gateway.auth, timeout=120)
+    assert r.status_code == 201, r.text
+    assert get(s3_gateway, "big/chunked").content == src.read_bytes()
+    assert ceph.pending_uploads(s3_gateway.bucket) == []
+
+
+def test_ranges(s3_gateway):
+    size = 5 * SEGMENT + 1000
+    data = body(size, 3)
+    put(s3_gateway, "ranges", data)
+    for header, lo, hi in [("bytes=0-0", 0, 0), ("bytes=10-99", 10, 99), (f"bytes={SEGMENT - 1}-{SEGMENT}", SEGMENT - 1, SEGMENT),
+                           (f"bytes={2 * SEGMENT}-", 2 * SEGMENT, size - 1), ("bytes=-100", size - 100, size - 1),
+                           (f"bytes=0-{size + 50}", 0, size - 1)]:
+        r = get(s3_gateway, "ranges", {"Range": header})
+        assert r.status_code == 206, (header, r.status_code, r.text[:200])
+        assert r.content == data[lo:hi + 1], header
+        assert r.headers["Content-Range"] == f"bytes {lo}-{hi}/{size}"
+    r = get(s3_gateway, "ranges", {"Range": f"bytes={size}-"})
+    assert r.status_code == 416
+    assert r.headers["Content-Range"] == f"bytes */{size}"
+
+
+def test_head_delete_list(s3_gateway):
+    data = body(1000, 4)
+    for key in ["l/a", "l/b", "l/c/d", "m"]:
+        put(s3_gateway, key, data)
+    r = requests.head(f"{s3_gateway.url}/v1/objects/l/a", headers=s3_gateway.auth, timeout=30)
+    assert r.status_code == 200
+    assert int(r.headers["Content-Length"]) == 1000
+    assert r.headers["X-Haul-Sha256"] == hashlib.sha256(data).hexdigest()
+    r = requests.get(f"{s3_gateway.url}/v1/objects", params={"prefix": "l/"}, headers=s3_gateway.auth, timeout=30)
+    assert r.status_code == 200
+    assert [o["key"] for o in r.json()["objects"]] == ["l/a", "l/b", "l/c/d"]
+    assert all(o["size"] == 1000 for o in r.json()["objects"])
+    r = requests.get(f"{s3_gateway.url}/v1/objects", params={"prefix": "l/", "limit": 2}, headers=s3_gateway.auth,
+                     timeout=30)
+    assert [o["key"] for o in r.json()["objects"]] == ["l/a", "l/b"]
+    assert r.json()["next_after"] == "l/b"
+    assert requests.delete(f"{s3_gateway.url}/v1/objects/l/b", headers=s3_gateway.auth, timeout=30).status_code == 204
+    assert requests.delete(f"{s3_gateway.url}/v1/objects/l/b", headers=s3_gateway.auth, timeout=30).status_code == 404
+    assert get(s3_gateway, "l/b").status_code == 404
+    assert requests.head(f"{s3_gateway.url}/v1/objects/l/b", headers=s3_gateway.auth, timeout=30).status_code == 404
+
+
+def test_bucket_holds_ciphertext_only(s3_gateway, ceph, tmp_path):
+    data = body(300 * 1024, 5)
+    put(s3_gateway, "secret/doc.txt", data)
+    put(s3_gateway, "secret/small.txt", b"HAUL-PLAINTEXT-MARKER tiny")
+    keys = ceph.list_keys(s3_gateway.bucket)
+    assert sorted(keys) == ["secret/doc.txt", "secret/small.txt"]
+    for key in keys:
+        raw = ceph.aws("s3", "cp", f"s3://{s3_gateway.bucket}/{key}", "-", binary=True).stdout
+        assert len(raw) > 0
+        assert b"HAUL-PLAINTEXT-MARKER" not in raw, key
+        assert b"pppppppp" not in raw, key
+    raw = ceph.curl("-i", f"{ceph.endpoint}/{s3_gateway.bucket}/secret/doc.txt")
+    assert raw.returncode == 0
+    head, _, content = raw.stdout.partition(b"\r\n\r\n")
+    assert b"x-amz-meta-haul-header:" in head.lower()   # the format header rides in metadata
+    assert len(content) > len(data)                      # tags and trailer
+    assert b"HAUL-PLAINTEXT-MARKER" not in content
+
+
+def _upload_and_kill(gw, key, total, send):
+    """Sends `send` of `total` announced body bytes, then resets the connection."""
+    s = socket.create_connection(("127.0.0.1", gw.port))
+    s.sendall((f"PUT /v1/objects/{key} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {gw.token}\r\n"
+               f"Content-Length: {total}\r\n\r\n").encode())
+    chunk = body(1 << 20, 9)
+    sent = 0
+    while sent < send:
+        n = min(len(chunk), send - sent)
+        s.sendall(chunk[:n])
+        sent += n
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    s.close()  # RST: the client died mid-upload
+
+
+@pytest.mark.slow
+def test_killed_upload_leaves_no_object_and_no_multipart_upload(s3_gateway, ceph):
+    # 20 MiB of 40: two backend parts went up, so a multipart upload exists.
+    _upload_and_kill(s3_gateway, "killed", 40 << 20, 20 << 20)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and ceph.pending_uploads(s3_gateway.bucket):
+        time.sleep(0.2)
+    assert ceph.pending_uploads(s3_gateway.bucket) == []
+    assert "killed" not in ceph.list_keys(s3_gateway.bucket)
+    assert get(s3_gateway, "killed").status_code == 404
+    # The gateway is fine afterwards.
+    put(s3_gateway, "after", b"x")
+    assert get(s3_gateway, "after").content == b"x"
+
+
+def test_small_killed_upload_leaves_nothing(s3_gateway, ceph):
+    _upload_and_kill(s3_gateway, "small-killed", 3 << 20, 1 << 20)
+    time.sleep(0.5)  # let the gateway notice; the assertions below are on state, not time
+    assert get(s3_gateway, "small-killed").status_code == 404
+    assert ceph.list_keys(s3_gateway.bucket) == []
+    assert ceph.pending_uploads(s3_gateway.bucket) == []
+
+
+def test_sequential_gets_reuse_backend_connections(s3_gateway):
+    data = body(10000, 6)
+    put(s3_gateway, "reuse", data)
+    assert get(s3_gateway, "reuse").content == data  # warm
+    before = s3_gateway.metrics()
+    opened = "haul_backend_connections_opened_total"
+    gets = 'haul_backend_requests_total{op="get",code="200"}'
+    assert opened in before, "S3 backend metrics missing from /metrics"
+    with requests.Session() as session:
+        for _ in range(20):
+            r = session.get(f"{s3_gateway.url}/v1/objects/reuse", headers=s3_gateway.auth, timeout=30)
+            assert r.status_code == 200 and r.content == data
+    after = s3_gateway.metrics()
+    assert after[opened] - before[opened] == 0
+    assert after[gets] - before.get(gets, 0) == 20   # one backend request per GET
+
+
+def test_parts_through_two_gateways(ceph, bucket, tmp_path):
+    """A parts upload whose parts go through two gateway processes; state lives in S3."""
+    a = Gateway(tmp_path / "a", store=ceph.store_url(bucket, "p"))
+    b = Gateway(tmp_path / "b", store=ceph.store_url(bucket, "p"))
+    shutil.copy(a.key_file, b.key_file)  # same master key: either gateway can take any part
+    a.start()
+    b.start()
+    try:
+        part, size = 5 * 1024 * 1024 + 3 * SEGMENT, 12 * 1024 * 1024 + 4321  # 3 parts, the last short
+        part -= part % SEGMENT
+        data = body(size, 8)
+        r = requests.post(f"{a.url}/v1/uploads", json={"key": "multi", "size": size, "part_size": part},
+                          headers=a.auth, timeout=30)
+        assert r.status_code == 201, r.text
+        up = r.json()
+        count = up["part_count"]
+        assert count == 3
+        for n in (3, 1, 2):
+            gw = b if n % 2 else a
+            chunk = data[(n - 1) * part:min(n * part, size)]
+            r = requests.put(f"{gw.url}/v1/uploads/{up['upload_id']}/parts/{n}", data=chunk, headers=gw.auth,
+                             timeout=60)
+            assert r.status_code == 200, r.text
+            assert r.json()["sha256"] == hashlib.sha256(chunk).hexdigest()
+        r = requests.post(f"{b.url}/v1/uploads/{up['upload_id']}/complete",
+                          json={"sha256": hashlib.sha256(data).hexdigest()}, headers=b.auth, timeout=60)
+        assert r.status_code == 201, r.text
+        assert get(a, "multi").content == data
+        r = get(b, "multi", {"Range": f"bytes={part - 10}-{part + 10}"})
+        assert r.status_code == 206 and r.content == data[part - 10:part + 11]
+        assert ceph.pending_uploads(bucket) == []
+        assert ceph.list_keys(bucket) == ["p/multi"]  # no side objects left
+    finally:
+        assert a.stop() == 0
+        assert b.stop() == 0
+
+
+def test_backend_down_gives_502_and_recovers(s3_gateway, ceph):
+    data = body(5000, 10)
+    put(s3_gateway, "survivor", data)
+    ceph.stop_rgw()
+    try:
+        r = get(s3_gateway, "survivor")
+        assert r.status_code == 502, r.text
+        assert r.json()["error"] == "backend_unavailable"
+        r = requests.put(f"{s3_gateway.url}/v1/objects/new", data=b"abc", headers=s3_gateway.auth, timeout=60)
+        assert r.status_code == 502, r.text
+        assert r.json()["error"] == "backend_unavailable"
+        assert requests.get(f"{s3_gateway.url}/healthz", timeout=10).status_code == 200
+    finally:
+        ceph.start_rgw()
+    assert get(s3_gateway, "survivor").content == data
+    put(s3_gateway, "new", b"abc")
+    assert get(s3_gateway, "new").content == b"abc"
