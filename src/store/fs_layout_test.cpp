@@ -24,6 +24,14 @@ ErrorKind kind_of(const std::function<void()>& f) {
   return ErrorKind::internal;
 }
 
+// A key of exactly `size` bytes made of 100-byte segments (each one valid).
+std::string key_of_size(size_t size) {
+  std::string key;
+  while (key.size() < size) key += (key.size() % 101 == 100) ? '/' : 'k';
+  if (key.back() == '/') key.back() = 'k';
+  return key;
+}
+
 TEST(ValidateKey, RejectsBadKeys) {
   const std::vector<std::pair<std::string, std::string>> bad = {
       {"empty", ""},
@@ -41,7 +49,7 @@ TEST(ValidateKey, RejectsBadKeys) {
       {"backslash", "a\\b"},
       {"empty segment", "a//b"},
       {"trailing slash", "a/"},
-      {"1025 bytes", std::string(1025, 'k')},
+      {"1025 bytes", key_of_size(1025)},
       {"segment 251 bytes", std::string(251, 's')},
       {"lone continuation byte", "a\x80"},
       {"truncated sequence", "caf\xc3"},
@@ -55,10 +63,9 @@ TEST(ValidateKey, RejectsBadKeys) {
 }
 
 TEST(ValidateKey, AcceptsGoodKeys) {
-  std::string long_key;
-  while (long_key.size() + 250 < 1024) long_key += std::string(249, 'x') + "/";
-  long_key += std::string(1024 - long_key.size(), 'y');
+  const std::string long_key = key_of_size(1024);
   ASSERT_EQ(long_key.size(), 1024u);
+  ASSERT_EQ(key_of_size(1025).size(), 1025u);
   const std::vector<std::string> good = {
       "a",
       "reports/1M.data",
