@@ -22,6 +22,7 @@ struct NetemFlags {
   std::string cc;
   std::vector<std::string> sysctls;
   std::vector<std::string> command;
+  bool cleanup = false;
 };
 
 netem::RelayConfig to_config(const NetemFlags& f) {
@@ -68,8 +69,14 @@ void add_netem_command(CLI::App& app) {
   cmd->add_option("--sysctl", f->sysctls, "key=value set in both namespaces (repeatable), "
                                           "e.g. net.ipv4.tcp_slow_start_after_idle=0")
       ->allow_extra_args(false);
+  cmd->add_flag("--cleanup", f->cleanup,
+                "Delete namespaces left by a haul netem that was killed with SIGKILL, then exit");
   cmd->add_option("command", f->command, "Command run in the client namespace (after --)");
   cmd->callback([f] {
+    if (f->cleanup) {
+      netem::cleanup_stale_namespaces();
+      return;
+    }
     int code = netem::run_relay(to_config(*f));
     if (code != 0) throw CLI::RuntimeError(code);
   });

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <optional>
 
@@ -85,6 +86,23 @@ void print_stats(const Forwarder& f) {
 }
 
 }  // namespace
+
+int cleanup_stale_namespaces() {
+  int deleted = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/run/netns", ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.rfind("haul-c-", 0) != 0 && name.rfind("haul-s-", 0) != 0) continue;
+    std::string pid = name.substr(7);
+    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (std::filesystem::exists("/proc/" + pid, ec)) continue;
+    if (run_quiet({"ip", "netns", "delete", name})) {
+      fmt::print(stderr, "netem: deleted stale namespace {}\n", name);
+      ++deleted;
+    }
+  }
+  return deleted;
+}
 
 std::pair<std::string, std::string> parse_sysctl_assignment(const std::string& text) {
   auto eq = text.find('=');

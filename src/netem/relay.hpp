@@ -27,6 +27,10 @@ struct RelayConfig {
 // command was given.
 int run_relay(const RelayConfig& config);
 
+// Deletes haul-c-PID / haul-s-PID namespaces whose PID no longer runs (left
+// by a relay that was SIGKILLed). Returns how many it deleted.
+int cleanup_stale_namespaces();
+
 // Parses "key=value"; throws Error(config).
 std::pair<std::string, std::string> parse_sysctl_assignment(const std::string& text);
 
