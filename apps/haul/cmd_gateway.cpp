@@ -1,10 +1,76 @@
-// Placeholder until the gateway lands.
+// haul gateway: flags (or a config file; flags win) -> GatewayConfig -> run.
+#include <spdlog/spdlog.h>
+
 #include "apps/haul/commands.hpp"
 #include "core/error.hpp"
+#include "gateway/config.hpp"
+#include "gateway/gateway.hpp"
 
 namespace haul::app {
+
 void add_gateway_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("gateway", "(not built yet)");
-  cmd->callback([] { throw Error(ErrorKind::config, "gateway is not built yet"); });
+  auto* cmd = app.add_subcommand(
+      "gateway",
+      "Run the HTTP gateway: encrypts every upload as a stream into the store and serves decrypted,\n"
+      "range-readable downloads over long-lived keep-alive connections. API: docs/api.md.\n"
+      "Example: haul gateway --listen 0.0.0.0:8080 --store fs:/var/lib/haul \\\n"
+      "           --master-key-file keys --token-file tokens");
+  cmd->set_config("--config", "", "Read options from a TOML/INI file (key = value, same names as the flags)");
+  auto config = std::make_shared<gateway::GatewayConfig>();
+  auto listen = std::make_shared<std::string>("127.0.0.1:8080");
+  auto stores = std::make_shared<std::vector<std::string>>();
+  auto idle = std::make_shared<int64_t>(600);
+  auto header_timeout = std::make_shared<int64_t>(30);
+  auto body_timeout = std::make_shared<int64_t>(120);
+  auto expiry = std::make_shared<int64_t>(24 * 3600);
+
+  cmd->add_option("--listen", *listen, "HOST:PORT to listen on")->capture_default_str();
+  cmd->add_option("--store", *stores,
+                  "Store URL, repeatable: fs:DIR (local directory) or\n"
+                  "s3://BUCKET[/PREFIX]?endpoint=URL&region=R; NAME=URL names a store that requests pick\n"
+                  "with the X-Haul-Store header or ?store=NAME; the first (or one named 'default') is the default")
+      ->required();
+  cmd->add_option("--master-key-file", config->master_key_file,
+                  "Key file (ID:HEX lines, from haul keygen); newest id seals, all ids open")
+      ->required();
+  cmd->add_option("--token-file", config->token_file, "Bearer tokens, one a line; every route but /healthz needs one")
+      ->required();
+  cmd->add_option("--idle-timeout", *idle, "Seconds an idle keep-alive connection stays open")->capture_default_str();
+  cmd->add_option("--header-timeout", *header_timeout, "Seconds from a request's first byte to its last header byte")
+      ->capture_default_str();
+  cmd->add_option("--body-timeout", *body_timeout, "Longest pause (seconds) inside a request or response body")
+      ->capture_default_str();
+  cmd->add_option("--upload-expiry", *expiry, "Seconds after which an unfinished parts upload is refused")
+      ->capture_default_str();
+  cmd->add_option("--io-threads", config->io_threads, "I/O threads (0: one per core)")->capture_default_str();
+  cmd->add_option("--blocking-threads", config->blocking_threads,
+                  "Threads for store I/O (each active transfer holds one)")
+      ->capture_default_str();
+  cmd->add_flag("!--metrics-need-token", config->metrics_open_on_loopback,
+                "Require a token for /metrics from loopback too (default: loopback may scrape without one)");
+
+  cmd->callback([=] {
+    auto colon = listen->rfind(':');
+    if (colon == std::string::npos) throw Error(ErrorKind::config, "--listen wants HOST:PORT");
+    config->listen_host = listen->substr(0, colon);
+    if (config->listen_host.starts_with('[') && config->listen_host.ends_with(']')) {
+      config->listen_host = config->listen_host.substr(1, config->listen_host.size() - 2);
+    }
+    try {
+      int port = std::stoi(listen->substr(colon + 1));
+      if (port < 0 || port > 65535) throw std::out_of_range("port");
+      config->listen_port = static_cast<uint16_t>(port);
+    } catch (const std::exception&) {
+      throw Error(ErrorKind::config, "--listen: bad port in '" + *listen + "'");
+    }
+    for (const auto& s : *stores) config->stores.push_back(gateway::parse_store_flag(s));
+    config->idle_timeout = std::chrono::seconds(*idle);
+    config->header_timeout = std::chrono::seconds(*header_timeout);
+    config->body_timeout = std::chrono::seconds(*body_timeout);
+    config->upload_expiry = std::chrono::seconds(*expiry);
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+    gateway::run_gateway(*config);
+  });
 }
+
 }  // namespace haul::app

@@ -1,0 +1,27 @@
+#pragma once
+// What every request handler shares: configuration, keys, tokens, stores,
+// metrics. Built once at start (gateway.cpp), read-only afterwards except
+// for the metrics' atomics.
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "crypto/keyring.hpp"
+#include "gateway/config.hpp"
+#include "gateway/metrics.hpp"
+#include "gateway/tokens.hpp"
+#include "store/store.hpp"
+
+namespace haul::gateway {
+
+struct GatewayContext {
+  GatewayConfig config;
+  crypto::Keyring keys;
+  TokenSet tokens;
+  std::map<std::string, std::unique_ptr<store::Store>> stores;
+  std::string default_store;
+  Metrics metrics;
+};
+
+}  // namespace haul::gateway

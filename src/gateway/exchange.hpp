@@ -1,0 +1,63 @@
+#pragma once
+// One request and its response on a connection, as handlers see it. The
+// Beast session implements it (session.cpp); handlers stay free of Beast so
+// they compile fast and read as protocol logic.
+
+// Boost 1.74's awaitable.hpp uses std::exchange without including <utility>.
+#include <utility>
+
+#include <boost/asio/awaitable.hpp>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace haul::gateway {
+
+namespace asio = boost::asio;
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct Request {
+  std::string method;
+  std::string target;
+  std::optional<uint64_t> content_length;
+  bool chunked = false;
+  std::string peer;            // "ip:port"
+  bool peer_is_loopback = false;
+  std::function<std::string(std::string_view)> header;  // "" when absent
+};
+
+class Exchange {
+ public:
+  virtual ~Exchange() = default;
+  virtual const Request& request() const = 0;
+
+  // Next piece of the request body (a view valid until the next call); an
+  // empty span at its end. Throws Error(bad_request) when the peer closes or
+  // stalls before the body is complete.
+  virtual asio::awaitable<std::span<const uint8_t>> read_body() = 0;
+
+  // A complete response with a small body.
+  virtual asio::awaitable<void> respond(int status, std::string content_type, std::string body,
+                                        Headers headers = {}) = 0;
+  // A streamed response: begin (length announced), write pieces, end.
+  virtual asio::awaitable<void> begin_body(int status, Headers headers, uint64_t content_length) = 0;
+  virtual asio::awaitable<void> write_body(std::span<const uint8_t> bytes) = 0;
+  virtual asio::awaitable<void> end_body() = 0;
+
+  // Runs fn on the blocking pool; the coroutine resumes on its connection.
+  virtual asio::awaitable<void> blocking(std::function<void()> fn) = 0;
+  // From inside fn on the blocking pool: run a response step on the
+  // connection and wait for it. Returns false when the peer is gone.
+  virtual bool begin_body_and_wait(int status, Headers headers, uint64_t content_length) = 0;
+  virtual bool write_body_and_wait(std::span<const uint8_t> bytes) = 0;
+
+  virtual bool response_started() const = 0;
+  virtual int native_socket() = 0;
+};
+
+}  // namespace haul::gateway

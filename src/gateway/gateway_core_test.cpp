@@ -1,0 +1,133 @@
+// Sans-IO pieces of the gateway: routing, tokens, upload ids, metrics, config.
+#include <gtest/gtest.h>
+
+#include "core/error.hpp"
+#include "crypto/keyring.hpp"
+#include "gateway/config.hpp"
+#include "gateway/metrics.hpp"
+#include "gateway/route.hpp"
+#include "gateway/tokens.hpp"
+#include "gateway/upload_token.hpp"
+
+using namespace haul;
+using namespace haul::gateway;
+
+TEST(Route, ObjectsAndQueries) {
+  auto r = parse_route("/v1/objects/reports/a%20b.data?store=us");
+  EXPECT_EQ(r.kind, RouteKind::object);
+  EXPECT_EQ(r.key, "reports/a b.data");
+  EXPECT_EQ(r.query.at("store"), "us");
+  EXPECT_EQ(parse_route("/v1/objects?prefix=a/").kind, RouteKind::object_list);
+  EXPECT_EQ(parse_route("/v1/objects?prefix=a/").query.at("prefix"), "a/");
+  EXPECT_EQ(parse_route("/healthz").kind, RouteKind::healthz);
+  EXPECT_EQ(parse_route("/metrics").kind, RouteKind::metrics);
+  EXPECT_EQ(parse_route("/upload/files").kind, RouteKind::seed_upload);
+  auto d = parse_route("/download/files?key=reports%2F1M.data");
+  EXPECT_EQ(d.kind, RouteKind::seed_download);
+  EXPECT_EQ(d.key, "reports/1M.data");
+  EXPECT_EQ(parse_route("/nope").kind, RouteKind::not_found);
+  EXPECT_EQ(parse_route("/v1/objects/bad%zz").kind, RouteKind::bad_target);
+}
+
+TEST(Route, Uploads) {
+  EXPECT_EQ(parse_route("/v1/uploads").kind, RouteKind::upload_create);
+  auto p = parse_route("/v1/uploads/v1.abc.def/parts/7");
+  EXPECT_EQ(p.kind, RouteKind::upload_part);
+  EXPECT_EQ(p.upload_id, "v1.abc.def");
+  EXPECT_EQ(p.part_number, 7u);
+  EXPECT_EQ(parse_route("/v1/uploads/x/parts/0").kind, RouteKind::bad_target);
+  EXPECT_EQ(parse_route("/v1/uploads/x/parts/10001").kind, RouteKind::bad_target);
+  EXPECT_EQ(parse_route("/v1/uploads/x/parts/1x").kind, RouteKind::bad_target);
+  EXPECT_EQ(parse_route("/v1/uploads/x/complete").kind, RouteKind::upload_complete);
+  EXPECT_EQ(parse_route("/v1/uploads/x").kind, RouteKind::upload_abort);
+  EXPECT_EQ(parse_route("/v1/probe/download?bytes=5").kind, RouteKind::probe_download);
+}
+
+TEST(Tokens, BearerOnly) {
+  auto t = TokenSet::parse("# comment\nalpha\n\n  beta  \n");
+  EXPECT_TRUE(t.authorizes("Bearer alpha"));
+  EXPECT_TRUE(t.authorizes("Bearer beta"));
+  EXPECT_FALSE(t.authorizes("Bearer alph"));
+  EXPECT_FALSE(t.authorizes("Bearer alphaa"));
+  EXPECT_FALSE(t.authorizes("alpha"));
+  EXPECT_FALSE(t.authorizes("Basic alpha"));
+  EXPECT_FALSE(t.authorizes(""));
+  EXPECT_THROW(TokenSet::parse("# only a comment\n"), Error);
+}
+
+TEST(UploadToken, RoundTripAndForgery) {
+  auto keys = crypto::Keyring::parse(crypto::Keyring::generate_line(1) + crypto::Keyring::generate_line(2));
+  UploadState s;
+  s.store = "default";
+  s.key = "big/file.bin";
+  s.size = 10'000'000;
+  s.part_size = 4 * 1024 * 1024;
+  s.header = {1, 2, 3, 4};
+  s.store_upload_id = "abc/def";
+  s.created_unix = 1700000000;
+  auto token = seal_upload_token(keys, s);
+  auto back = open_upload_token(keys, token);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->key, s.key);
+  EXPECT_EQ(back->size, s.size);
+  EXPECT_EQ(back->header, s.header);
+  EXPECT_EQ(back->store_upload_id, s.store_upload_id);
+  EXPECT_EQ(back->part_count(), 3u);
+  EXPECT_EQ(back->part_plain_size(3), 10'000'000u - 2 * 4 * 1024 * 1024);
+  // Any changed character of the token is refused.
+  for (size_t i = 0; i < token.size(); ++i) {
+    std::string bad = token;
+    bad[i] = bad[i] == 'A' ? 'B' : 'A';
+    EXPECT_FALSE(open_upload_token(keys, bad)) << i;
+  }
+  // Another key ring does not accept it.
+  auto other = crypto::Keyring::parse(crypto::Keyring::generate_line(2));
+  EXPECT_FALSE(open_upload_token(other, token));
+  EXPECT_FALSE(open_upload_token(keys, "v1.garbage"));
+  EXPECT_FALSE(open_upload_token(keys, ""));
+}
+
+TEST(UploadToken, EmptyObjectHasOnePart) {
+  UploadState s;
+  s.size = 0;
+  s.part_size = 65536;
+  EXPECT_EQ(s.part_count(), 1u);
+  EXPECT_EQ(s.part_plain_size(1), 0u);
+}
+
+TEST(Metrics, RendersPrometheusText) {
+  Metrics m;
+  m.connections_accepted = 3;
+  m.count_request("GET", 200, 0.002);
+  m.count_request("GET", 200, 0.5);
+  m.count_request("PUT", 201, 0.01);
+  m.count_connection_closed(2);
+  auto text = m.render();
+  EXPECT_NE(text.find("haul_connections_accepted_total 3\n"), std::string::npos);
+  EXPECT_NE(text.find("haul_requests_total{method=\"GET\",code=\"200\"} 2\n"), std::string::npos);
+  EXPECT_NE(text.find("haul_requests_total{method=\"PUT\",code=\"201\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("haul_request_duration_seconds_count 3\n"), std::string::npos);
+  EXPECT_NE(text.find("haul_request_duration_seconds_bucket{le=\"+Inf\"} 3\n"), std::string::npos);
+  EXPECT_NE(text.find("haul_requests_per_connection_count 1\n"), std::string::npos);
+}
+
+TEST(Config, StoreFlags) {
+  auto a = parse_store_flag("fs:/var/lib/haul");
+  EXPECT_EQ(a.name, "default");
+  EXPECT_EQ(a.url, "fs:/var/lib/haul");
+  auto b = parse_store_flag("us=s3://bucket?endpoint=http://127.0.0.1:7480&region=us-east-1");
+  EXPECT_EQ(b.name, "us");
+  EXPECT_EQ(b.url, "s3://bucket?endpoint=http://127.0.0.1:7480&region=us-east-1");
+  auto c = parse_store_flag("s3://bucket?endpoint=http://x");
+  EXPECT_EQ(c.name, "default");
+  EXPECT_THROW(parse_store_flag("=fs:/x"), Error);
+  EXPECT_THROW(parse_store_flag("a b=fs:/x"), Error);
+  GatewayConfig config;
+  EXPECT_THROW(validate(config), Error);
+  config.stores = {a, b};
+  config.master_key_file = "k";
+  config.token_file = "t";
+  EXPECT_NO_THROW(validate(config));
+  config.stores.push_back(a);
+  EXPECT_THROW(validate(config), Error);
+}

@@ -1,0 +1,40 @@
+#pragma once
+// Request handlers: route, authorize, and answer one request. Expected
+// failures are thrown as haul::Error; the session turns them into JSON error
+// responses (or cuts the connection when a response is already under way).
+
+#include "gateway/context.hpp"
+#include "gateway/exchange.hpp"
+#include "gateway/route.hpp"
+
+namespace haul::gateway {
+
+class SealPipeline;
+struct SealResult;
+
+// True when the route needs a token and the request has none that matches.
+bool needs_token(const GatewayContext& ctx, const Request& request, RouteKind kind);
+
+// Dispatches on the route (already parsed and authorized).
+asio::awaitable<void> handle_request(GatewayContext& ctx, Exchange& ex, const Route& route);
+
+// One handler family per file.
+asio::awaitable<void> handle_object(GatewayContext& ctx, Exchange& ex, const Route& route);
+asio::awaitable<void> handle_object_list(GatewayContext& ctx, Exchange& ex, const Route& route);
+asio::awaitable<void> handle_seed_upload(GatewayContext& ctx, Exchange& ex, const Route& route);
+asio::awaitable<void> handle_upload(GatewayContext& ctx, Exchange& ex, const Route& route);
+asio::awaitable<void> handle_probe(GatewayContext& ctx, Exchange& ex, const Route& route);
+
+// Shared pieces.
+store::Store& pick_store(GatewayContext& ctx, const Exchange& ex, const Route& route);
+std::string store_name(const GatewayContext& ctx, const Exchange& ex, const Route& route);
+asio::awaitable<void> respond_json(Exchange& ex, int status, const std::string& json_text, Headers headers = {});
+// Reads a small request body (JSON) up to limit bytes; 413 beyond.
+asio::awaitable<std::string> read_small_body(Exchange& ex, size_t limit);
+[[noreturn]] void method_not_allowed(const std::string& method, const char* allowed);
+// Feeds the whole request body through pipe on the blocking pool, then commits.
+asio::awaitable<SealResult> stream_body_into(Exchange& ex, SealPipeline& pipe);
+// Destroys an uncommitted pipeline on the blocking pool (its cleanup may block).
+asio::awaitable<void> discard_on_pool(Exchange& ex, std::unique_ptr<SealPipeline>& pipe);
+
+}  // namespace haul::gateway

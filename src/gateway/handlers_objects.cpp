@@ -1,0 +1,160 @@
+// PUT / GET / HEAD / DELETE of one object, and listing.
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "core/hex.hpp"
+#include "crypto/stream_format.hpp"
+#include "gateway/handlers.hpp"
+#include "gateway/open_pipeline.hpp"
+#include "gateway/seal_pipeline.hpp"
+
+namespace haul::gateway {
+
+namespace {
+
+std::string put_answer(const std::string& key, const SealResult& r, double encrypt_ms, double total_ms) {
+  nlohmann::json j = {{"key", key},
+                      {"size", r.plain_size},
+                      {"sha256", to_hex(r.sha256)},
+                      {"timings", {{"encrypt_ms", encrypt_ms}, {"total_ms", total_ms}}}};
+  return j.dump();
+}
+
+}  // namespace
+
+asio::awaitable<SealResult> stream_body_into(Exchange& ex, SealPipeline& pipe) {
+  for (;;) {
+    auto chunk = co_await ex.read_body();
+    if (chunk.empty()) break;
+    co_await ex.blocking([&] { pipe.write(chunk); });
+  }
+  SealResult result;
+  co_await ex.blocking([&] { result = pipe.commit(); });
+  co_return result;
+}
+
+// Destroys a pipeline on the blocking pool: an uncommitted writer cleans up
+// (unlink, or an S3 abort over the network), which must not stall an I/O thread.
+asio::awaitable<void> discard_on_pool(Exchange& ex, std::unique_ptr<SealPipeline>& pipe) {
+  if (pipe) co_await ex.blocking([&] { pipe.reset(); });
+}
+
+asio::awaitable<void> put_object(GatewayContext& ctx, Exchange& ex, store::Store& store, const std::string& key) {
+  auto started = std::chrono::steady_clock::now();
+  store::validate_key(key);
+  const auto header = crypto::new_header(ctx.keys.newest());
+  const auto header_bytes = crypto::encode_header(header);
+  crypto::ObjectCipher cipher(ctx.keys, header);
+  std::unique_ptr<SealPipeline> pipe;
+  std::exception_ptr failure;
+  SealResult result;
+  try {
+    co_await ex.blocking([&] {
+      pipe = std::make_unique<SealPipeline>(cipher, store.create(key, header_bytes), ctx.metrics);
+    });
+    result = co_await stream_body_into(ex, *pipe);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  double encrypt_ms = pipe ? pipe->encrypt_seconds() * 1e3 : 0;
+  co_await discard_on_pool(ex, pipe);
+  if (failure) std::rethrow_exception(failure);
+  double total_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  co_await respond_json(ex, 201, put_answer(key, result, encrypt_ms, total_ms));
+}
+
+asio::awaitable<void> get_object(GatewayContext& ctx, Exchange& ex, store::Store& store, const std::string& key) {
+  store::validate_key(key);
+  const std::string range = ex.request().header("range");
+  std::optional<ResponseStart> early;  // a 416 answered after the read
+  co_await ex.blocking([&] {
+    open_object(
+        store, ctx.keys, ctx.metrics, key, range,
+        [&](const ResponseStart& r) {
+          if (r.status == 416) {
+            early = r;
+            return;
+          }
+          Headers h{{"Accept-Ranges", "bytes"}, {"ETag", r.etag}, {"Content-Type", "application/octet-stream"}};
+          if (r.content_range) h.emplace_back("Content-Range", *r.content_range);
+          ex.begin_body_and_wait(r.status, std::move(h), r.content_length);
+        },
+        [&](std::span<const uint8_t> bytes) { return ex.write_body_and_wait(bytes); });
+  });
+  if (early) {
+    nlohmann::json j = {{"error", "range_not_satisfiable"},
+                        {"message", "range outside the object (" + std::to_string(early->object_size) + " bytes)"}};
+    Headers headers{{"Content-Range", *early->content_range}};
+    co_await respond_json(ex, 416, j.dump(), std::move(headers));
+    co_return;
+  }
+  if (ex.response_started()) co_await ex.end_body();
+}
+
+asio::awaitable<void> head_object(GatewayContext& ctx, Exchange& ex, store::Store& store, const std::string& key) {
+  store::validate_key(key);
+  ObjectSummary s;
+  co_await ex.blocking([&] { s = summarize_object(store, ctx.keys, key); });
+  // (g++ 12 rejects a braced list of string literals inside co_await.)
+  Headers headers{{"Accept-Ranges", "bytes"},
+                  {"ETag", s.etag},
+                  {"X-Haul-Sha256", s.sha256_hex},
+                  {"Content-Type", "application/octet-stream"}};
+  co_await ex.begin_body(200, std::move(headers), s.size);
+  co_await ex.end_body();
+}
+
+asio::awaitable<void> delete_object(Exchange& ex, store::Store& store, const std::string& key) {
+  store::validate_key(key);
+  co_await ex.blocking([&] { store.remove(key); });
+  co_await ex.respond(204, "", "");
+}
+
+asio::awaitable<void> handle_object(GatewayContext& ctx, Exchange& ex, const Route& route) {
+  store::Store& store = pick_store(ctx, ex, route);
+  const auto& method = ex.request().method;
+  if (route.kind == RouteKind::seed_download) {
+    if (route.key.empty()) throw Error(ErrorKind::bad_request, "missing ?key= for /download/files");
+    if (method == "GET") co_return co_await get_object(ctx, ex, store, route.key);
+    if (method == "HEAD") co_return co_await head_object(ctx, ex, store, route.key);
+    method_not_allowed(method, "GET, HEAD");
+  }
+  if (method == "PUT") co_return co_await put_object(ctx, ex, store, route.key);
+  if (method == "GET") co_return co_await get_object(ctx, ex, store, route.key);
+  if (method == "HEAD") co_return co_await head_object(ctx, ex, store, route.key);
+  if (method == "DELETE") co_return co_await delete_object(ex, store, route.key);
+  method_not_allowed(method, "PUT, GET, HEAD, DELETE");
+}
+
+asio::awaitable<void> handle_object_list(GatewayContext& ctx, Exchange& ex, const Route& route) {
+  if (ex.request().method != "GET") method_not_allowed(ex.request().method, "GET");
+  store::Store& store = pick_store(ctx, ex, route);
+  auto get = [&](const char* name) {
+    auto it = route.query.find(name);
+    return it == route.query.end() ? std::string() : it->second;
+  };
+  size_t limit = 1000;
+  if (auto text = get("limit"); !text.empty()) {
+    try {
+      limit = std::stoul(text);
+    } catch (const std::exception&) {
+      throw Error(ErrorKind::bad_request, "limit must be a number");
+    }
+    if (limit == 0 || limit > 10000) throw Error(ErrorKind::bad_request, "limit must be 1..10000");
+  }
+  store::ListPage page;
+  std::string prefix = get("prefix");
+  std::string after = get("after");
+  co_await ex.blocking([&] { page = store.list(prefix, after, limit); });
+  crypto::Layout layout{crypto::kDefaultSegmentSize};
+  nlohmann::json objects = nlohmann::json::array();
+  for (const auto& e : page.entries) {
+    auto size = layout.plain_size(e.body_size);
+    objects.push_back({{"key", e.key}, {"size", size ? *size : 0}, {"mtime", e.mtime_unix}});
+  }
+  nlohmann::json j = {{"objects", objects}};
+  j["next_after"] = page.next_after ? nlohmann::json(*page.next_after) : nlohmann::json(nullptr);
+  co_await respond_json(ex, 200, j.dump());
+}
+
+}  // namespace haul::gateway

@@ -1,0 +1,67 @@
+#include "gateway/listener.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include "core/error.hpp"
+
+namespace haul::gateway {
+
+using tcp = boost::asio::ip::tcp;
+
+namespace {
+
+void set_int_option(int fd, int level, int name, int value) {
+  // Best effort: a kernel without the option still serves correctly.
+  ::setsockopt(fd, level, name, &value, sizeof value);
+}
+
+}  // namespace
+
+std::vector<tcp::acceptor> open_listeners(boost::asio::io_context& ioc, const ListenOptions& options) {
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(options.host, ec);
+  if (ec) throw Error(ErrorKind::config, "--listen: '" + options.host + "' is not an IP address");
+  std::vector<tcp::acceptor> acceptors;
+  uint16_t port = options.port;
+  for (int i = 0; i < std::max(1, options.count); ++i) {
+    tcp::endpoint endpoint(address, port);
+    tcp::acceptor acceptor(ioc);
+    acceptor.open(endpoint.protocol(), ec);
+    if (ec) throw Error(ErrorKind::io, "cannot open a listening socket: " + ec.message());
+    const int fd = acceptor.native_handle();
+    acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+    set_int_option(fd, SOL_SOCKET, SO_REUSEPORT, 1);
+    // Wake the acceptor when the request arrives, not at the bare ACK; the
+    // value is how long the kernel holds a silent connection (seconds).
+    set_int_option(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, 30);
+    // Queue of pending Fast Open requests; the kernel's net.ipv4.tcp_fastopen
+    // server bit (2) must be set for it to take effect (haul doctor checks).
+    set_int_option(fd, IPPROTO_TCP, TCP_FASTOPEN, 4096);
+    set_int_option(fd, IPPROTO_TCP, TCP_NODELAY, 1);  // inherited by accepted sockets
+    acceptor.bind(endpoint, ec);
+    if (ec) {
+      throw Error(ErrorKind::io, "cannot listen on " + options.host + ":" + std::to_string(port) + ": " + ec.message());
+    }
+    acceptor.listen(options.backlog, ec);
+    if (ec) throw Error(ErrorKind::io, "listen failed: " + ec.message());
+    port = acceptor.local_endpoint().port();
+    acceptors.push_back(std::move(acceptor));
+  }
+  return acceptors;
+}
+
+std::pair<unsigned long, unsigned long> raise_nofile_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return {0, 0};
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  return {static_cast<unsigned long>(limit.rlim_cur), static_cast<unsigned long>(limit.rlim_max)};
+}
+
+}  // namespace haul::gateway

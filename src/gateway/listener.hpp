@@ -1,0 +1,30 @@
+#pragma once
+// Listening sockets tuned per the seeds: SO_REUSEPORT (one acceptor per I/O
+// thread), TCP_DEFER_ACCEPT (wake up on the request, not the handshake's
+// last ACK), TCP_FASTOPEN (a returning client's request rides in its SYN),
+// a large backlog.
+
+#include <utility>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <string>
+#include <vector>
+
+namespace haul::gateway {
+
+struct ListenOptions {
+  std::string host;
+  uint16_t port = 0;  // 0: any free port (the others then bind to the same)
+  int backlog = 4096;
+  int count = 1;      // acceptors sharing the port
+};
+
+// Throws Error(io) naming the address when binding fails.
+std::vector<boost::asio::ip::tcp::acceptor> open_listeners(boost::asio::io_context& ioc, const ListenOptions& options);
+
+// Raises RLIMIT_NOFILE's soft limit to the hard limit; returns {soft, hard}
+// after the change.
+std::pair<unsigned long, unsigned long> raise_nofile_limit();
+
+}  // namespace haul::gateway

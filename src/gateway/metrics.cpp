@@ -1,0 +1,86 @@
+#include "gateway/metrics.hpp"
+
+#include <fmt/format.h>
+
+namespace haul::gateway {
+
+Histogram::Histogram(std::vector<double> upper_bounds)
+    : bounds_(std::move(upper_bounds)), counts_(new std::atomic<uint64_t>[bounds_.size() + 1]) {
+  for (size_t i = 0; i <= bounds_.size(); ++i) counts_[i] = 0;
+}
+
+void Histogram::observe(double value) {
+  size_t i = 0;
+  while (i < bounds_.size() && value > bounds_[i]) ++i;
+  counts_[i].fetch_add(1, std::memory_order_relaxed);
+  total_.fetch_add(1, std::memory_order_relaxed);
+  sum_micros_.fetch_add(static_cast<uint64_t>(value * 1e6), std::memory_order_relaxed);
+}
+
+void Histogram::render(const std::string& name, std::string& out) const {
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < bounds_.size(); ++i) {
+    cumulative += counts_[i].load(std::memory_order_relaxed);
+    out += fmt::format("{}_bucket{{le=\"{}\"}} {}\n", name, bounds_[i], cumulative);
+  }
+  cumulative += counts_[bounds_.size()].load(std::memory_order_relaxed);
+  out += fmt::format("{}_bucket{{le=\"+Inf\"}} {}\n", name, cumulative);
+  out += fmt::format("{}_sum {}\n", name, static_cast<double>(sum_micros_.load()) / 1e6);
+  out += fmt::format("{}_count {}\n", name, total_.load());
+}
+
+Metrics::Metrics()
+    : request_seconds_({0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300}),
+      requests_per_connection_({1, 2, 5, 10, 20, 50, 100, 1000, 10000}) {}
+
+void Metrics::count_request(const std::string& method, int status, double seconds) {
+  request_seconds_.observe(seconds);
+  std::lock_guard lock(mutex_);
+  ++requests_[{method, status}];
+}
+
+void Metrics::count_connection_closed(uint64_t requests_served) {
+  requests_per_connection_.observe(static_cast<double>(requests_served));
+}
+
+void Metrics::add_source(std::function<void(std::string&)> source) {
+  std::lock_guard lock(mutex_);
+  sources_.push_back(std::move(source));
+}
+
+std::string Metrics::render() const {
+  std::string out;
+  out.reserve(4096);
+  out += "# HELP haul_connections_accepted_total TCP connections accepted by the gateway.\n"
+         "# TYPE haul_connections_accepted_total counter\n";
+  out += fmt::format("haul_connections_accepted_total {}\n", connections_accepted.load());
+  out += "# HELP haul_connections_open Connections currently open.\n# TYPE haul_connections_open gauge\n";
+  out += fmt::format("haul_connections_open {}\n", connections_open.load());
+  out += "# HELP haul_bytes_received_total Request body bytes received.\n"
+         "# TYPE haul_bytes_received_total counter\n";
+  out += fmt::format("haul_bytes_received_total {}\n", bytes_received.load());
+  out += "# HELP haul_bytes_sent_total Response body bytes sent.\n# TYPE haul_bytes_sent_total counter\n";
+  out += fmt::format("haul_bytes_sent_total {}\n", bytes_sent.load());
+  out += "# HELP haul_encrypt_seconds_total Time spent sealing segments.\n"
+         "# TYPE haul_encrypt_seconds_total counter\n";
+  out += fmt::format("haul_encrypt_seconds_total {}\n", static_cast<double>(encrypt_nanos.load()) / 1e9);
+  out += "# HELP haul_decrypt_seconds_total Time spent opening segments.\n"
+         "# TYPE haul_decrypt_seconds_total counter\n";
+  out += fmt::format("haul_decrypt_seconds_total {}\n", static_cast<double>(decrypt_nanos.load()) / 1e9);
+  out += "# HELP haul_request_duration_seconds Time from request header to the end of the response.\n"
+         "# TYPE haul_request_duration_seconds histogram\n";
+  request_seconds_.render("haul_request_duration_seconds", out);
+  out += "# HELP haul_requests_per_connection Requests served on each closed connection.\n"
+         "# TYPE haul_requests_per_connection histogram\n";
+  requests_per_connection_.render("haul_requests_per_connection", out);
+  std::lock_guard lock(mutex_);
+  out += "# HELP haul_requests_total Requests answered, by method and status code.\n"
+         "# TYPE haul_requests_total counter\n";
+  for (const auto& [labels, count] : requests_) {
+    out += fmt::format("haul_requests_total{{method=\"{}\",code=\"{}\"}} {}\n", labels.first, labels.second, count);
+  }
+  for (const auto& source : sources_) source(out);
+  return out;
+}
+
+}  // namespace haul::gateway

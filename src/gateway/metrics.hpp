@@ -1,0 +1,60 @@
+#pragma once
+// Gateway counters and histograms, rendered as Prometheus text. Lock-free
+// counters on the hot path; the per-(method,code) map takes a short lock once
+// per request.
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace haul::gateway {
+
+class Histogram {
+ public:
+  explicit Histogram(std::vector<double> upper_bounds);
+  void observe(double value);
+  // Appends "name_bucket{le=..} n", "name_sum", "name_count" lines.
+  void render(const std::string& name, std::string& out) const;
+
+ private:
+  std::vector<double> bounds_;
+  std::unique_ptr<std::atomic<uint64_t>[]> counts_;  // one per bound, plus +Inf
+  std::atomic<uint64_t> total_{0};
+  std::atomic<uint64_t> sum_micros_{0};
+};
+
+class Metrics {
+ public:
+  Metrics();
+
+  std::atomic<uint64_t> connections_accepted{0};
+  std::atomic<int64_t> connections_open{0};
+  std::atomic<uint64_t> bytes_received{0};  // request bodies
+  std::atomic<uint64_t> bytes_sent{0};      // response bodies
+  std::atomic<uint64_t> encrypt_nanos{0};
+  std::atomic<uint64_t> decrypt_nanos{0};
+
+  void count_request(const std::string& method, int status, double seconds);
+  void count_connection_closed(uint64_t requests_served);
+
+  // Extra text appended to /metrics (socket states, backend counters);
+  // called on every scrape.
+  void add_source(std::function<void(std::string&)> source);
+  std::string render() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::pair<std::string, int>, uint64_t> requests_;
+  std::vector<std::function<void(std::string&)>> sources_;
+  Histogram request_seconds_;
+  Histogram requests_per_connection_;
+};
+
+}  // namespace haul::gateway

@@ -1,0 +1,54 @@
+#pragma once
+// Stored body in, plaintext of the requested range out: the download half of
+// the gateway, without sockets. Runs on the blocking pool; `send` hands bytes
+// to the connection and blocks until they are written.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "crypto/keyring.hpp"
+#include "store/store.hpp"
+
+namespace haul::gateway {
+
+class Metrics;
+
+struct ResponseStart {
+  int status = 200;                        // 200, 206 or 416
+  uint64_t content_length = 0;             // plaintext bytes that follow
+  uint64_t object_size = 0;                // plaintext size of the whole object
+  std::optional<std::string> content_range;
+  std::string etag;
+};
+
+// Calls start() once, after the first covering segment authenticated (so a
+// tampered object fails with an error status whenever the damage is in the
+// first segment sent) or, for an empty answer, before returning. Then send()
+// with the plaintext in order; send() returning false (client gone) stops
+// the read. Throws Error: not_found, bad_request (malformed Range), integrity
+// (authentication failed: before start() an error status is possible, after
+// it the caller must cut the connection).
+void open_object(store::Store& store, const crypto::Keyring& keys, Metrics& metrics, std::string_view key,
+                 std::string_view range_header, const std::function<void(const ResponseStart&)>& start,
+                 const std::function<bool(std::span<const uint8_t>)>& send);
+
+struct ObjectSummary {
+  uint64_t size = 0;
+  std::string sha256_hex;
+  std::string etag;
+  int64_t mtime_unix = 0;
+};
+
+// HEAD: reads the header and the trailer (one suffix read) and authenticates
+// the trailer. Throws not_found / integrity.
+ObjectSummary summarize_object(store::Store& store, const crypto::Keyring& keys, std::string_view key);
+
+// ETag of a stored version: derived from its random salt, so it changes on
+// every PUT and costs no extra read.
+std::string etag_of(std::span<const uint8_t> header);
+
+}  // namespace haul::gateway

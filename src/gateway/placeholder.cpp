@@ -1,1 +1,0 @@
-namespace haul { int gateway_placeholder = 0; }

@@ -1,0 +1,54 @@
+#pragma once
+// Plaintext in, sealed body out to a store writer, in bounded memory: the
+// upload half of the gateway, without sockets. Calls block (store I/O): the
+// gateway runs them on its blocking pool.
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "crypto/stream_format.hpp"
+#include "store/store.hpp"
+
+namespace haul::gateway {
+
+class Metrics;
+
+struct SealResult {
+  uint64_t plain_size = 0;
+  std::array<uint8_t, 32> sha256{};
+};
+
+// Whole object, or one part of a parts upload.
+struct SealTarget {
+  uint64_t first_segment = 0;
+  bool final_part = true;
+  bool write_trailer = true;  // false for the final part of a parts upload:
+                              // its trailer is sealed at complete time
+};
+
+class SealPipeline {
+ public:
+  // Takes ownership of the writer; seals with cipher (which must outlive this).
+  SealPipeline(const crypto::ObjectCipher& cipher, std::unique_ptr<store::ObjectWriter> writer, Metrics& metrics,
+               SealTarget target = {});
+  void write(std::span<const uint8_t> plain);
+  // Seals the rest, writes it and commits the writer.
+  SealResult commit();
+  uint64_t plain_size() const { return encryptor_.plain_size(); }
+  double encrypt_seconds() const { return static_cast<double>(encrypt_nanos_) / 1e9; }
+
+ private:
+  void flush();
+
+  crypto::StreamEncryptor encryptor_;
+  std::unique_ptr<store::ObjectWriter> writer_;
+  Metrics& metrics_;
+  SealTarget target_;
+  std::vector<uint8_t> sealed_;  // pending output, flushed at kFlushBytes
+  uint64_t encrypt_nanos_ = 0;
+};
+
+}  // namespace haul::gateway

@@ -1,0 +1,428 @@
+// One keep-alive connection: Beast reads the request header, the handlers
+// answer, and the loop waits for the next request for up to idle_timeout.
+// Request bodies and response bodies stream through fixed buffers.
+#include "gateway/session.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <future>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/error.hpp"
+#include "gateway/exchange.hpp"
+#include "gateway/handlers.hpp"
+#include "gateway/route.hpp"
+#include "gateway/session_registry.hpp"
+
+namespace haul::gateway {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr size_t kBodyBufferBytes = 256 * 1024;
+
+// The peer went away while we were writing: nothing more can be said to it.
+struct ConnectionLost : std::runtime_error {
+  ConnectionLost() : std::runtime_error("connection lost") {}
+};
+
+// State shared with the shutdown callback, which may outlive the coroutine.
+struct Connection {
+  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  beast::tcp_stream stream;
+  beast::flat_buffer buffer;
+  bool idle = false;  // waiting for the next request (only touched on the strand)
+};
+
+void set_cork(beast::tcp_stream& stream, bool on) {
+  int value = on ? 1 : 0;
+  ::setsockopt(stream.socket().native_handle(), IPPROTO_TCP, TCP_CORK, &value, sizeof value);
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  }
+  return true;
+}
+
+std::string error_json(std::string_view kind, std::string_view message) {
+  return nlohmann::json{{"error", kind}, {"message", message}}.dump() + "\n";
+}
+
+class BeastExchange final : public Exchange {
+ public:
+  BeastExchange(GatewayContext& ctx, asio::thread_pool& pool, SessionRegistry& registry, Connection& conn,
+                http::request_parser<http::buffer_body>& parser, std::vector<uint8_t>& body_buffer, Request request)
+      : ctx_(ctx),
+        pool_(pool),
+        registry_(registry),
+        conn_(conn),
+        parser_(parser),
+        body_buffer_(body_buffer),
+        request_(std::move(request)),
+        head_request_(request_.method == "HEAD"),
+        keep_alive_(parser.get().keep_alive()) {}
+
+  const Request& request() const override { return request_; }
+
+  asio::awaitable<std::span<const uint8_t>> read_body() override {
+    while (!parser_.is_done()) {
+      auto& body = parser_.get().body();
+      body.data = body_buffer_.data();
+      body.size = body_buffer_.size();
+      conn_.stream.expires_after(ctx_.config.body_timeout);
+      beast::error_code ec;
+      co_await http::async_read(conn_.stream, conn_.buffer, parser_, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec) {
+        body_broken_ = true;
+        throw Error(ErrorKind::bad_request, "request body incomplete: " + ec.message());
+      }
+      size_t n = body_buffer_.size() - parser_.get().body().size;
+      if (n > 0) {
+        ctx_.metrics.bytes_received.fetch_add(n, std::memory_order_relaxed);
+        co_return std::span<const uint8_t>(body_buffer_.data(), n);
+      }
+    }
+    co_return std::span<const uint8_t>{};
+  }
+
+  asio::awaitable<void> respond(int status, std::string content_type, std::string body, Headers headers) override {
+    status_ = status;
+    started_ = true;
+    const bool ka = keep_alive_decision();
+    beast::error_code ec;
+    conn_.stream.expires_after(ctx_.config.body_timeout);
+    if (head_request_) {
+      http::response<http::empty_body> res{static_cast<http::status>(status), 11};
+      fill(res, content_type, headers, ka);
+      res.content_length(body.size());
+      co_await http::async_write(conn_.stream, res, asio::redirect_error(asio::use_awaitable, ec));
+    } else {
+      http::response<http::string_body> res{static_cast<http::status>(status), 11};
+      fill(res, content_type, headers, ka);
+      res.body() = std::move(body);
+      res.prepare_payload();
+      ctx_.metrics.bytes_sent.fetch_add(res.body().size(), std::memory_order_relaxed);
+      co_await http::async_write(conn_.stream, res, asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (ec) throw ConnectionLost();
+  }
+
+  asio::awaitable<void> begin_body(int status, Headers headers, uint64_t content_length) override {
+    status_ = status;
+    started_ = true;
+    const bool ka = keep_alive_decision();
+    beast::error_code ec;
+    conn_.stream.expires_after(ctx_.config.body_timeout);
+    if (head_request_) {
+      http::response<http::empty_body> res{static_cast<http::status>(status), 11};
+      fill(res, "", headers, ka);
+      res.content_length(content_length);
+      co_await http::async_write(conn_.stream, res, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) throw ConnectionLost();
+      co_return;
+    }
+    response_.emplace(static_cast<http::status>(status), 11);
+    fill(*response_, "", headers, ka);
+    response_->content_length(content_length);
+    response_->body().data = nullptr;
+    response_->body().more = true;
+    serializer_.emplace(*response_);
+    // Cork so the header and the first body bytes leave in one segment
+    // instead of a lone header packet (seed 003: TCP_CORK).
+    set_cork(conn_.stream, true);
+    corked_ = true;
+    co_await http::async_write_header(conn_.stream, *serializer_, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) throw ConnectionLost();
+  }
+
+  asio::awaitable<void> write_body(std::span<const uint8_t> bytes) override {
+    if (head_request_ || bytes.empty()) co_return;
+    response_->body().data = const_cast<uint8_t*>(bytes.data());
+    response_->body().size = bytes.size();
+    response_->body().more = true;
+    conn_.stream.expires_after(ctx_.config.body_timeout);
+    beast::error_code ec;
+    co_await http::async_write(conn_.stream, *serializer_, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec) throw ConnectionLost();
+    uncork();
+    ctx_.metrics.bytes_sent.fetch_add(bytes.size(), std::memory_order_relaxed);
+  }
+
+  asio::awaitable<void> end_body() override {
+    if (head_request_) co_return;
+    response_->body().data = nullptr;
+    response_->body().size = 0;
+    response_->body().more = false;
+    conn_.stream.expires_after(ctx_.config.body_timeout);
+    beast::error_code ec;
+    co_await http::async_write(conn_.stream, *serializer_, asio::redirect_error(asio::use_awaitable, ec));
+    uncork();
+    if (ec) throw ConnectionLost();
+  }
+
+  asio::awaitable<void> blocking(std::function<void()> fn) override {
+    co_await asio::co_spawn(
+        pool_,
+        [fn = std::move(fn)]() -> asio::awaitable<void> {
+          fn();
+          co_return;
+        },
+        asio::use_awaitable);
+  }
+
+  bool begin_body_and_wait(int status, Headers headers, uint64_t content_length) override {
+    return run_and_wait([this, status, headers = std::move(headers), content_length]() mutable {
+      return begin_body(status, std::move(headers), content_length);
+    });
+  }
+
+  bool write_body_and_wait(std::span<const uint8_t> bytes) override {
+    return run_and_wait([this, bytes] { return write_body(bytes); });
+  }
+
+  bool response_started() const override { return started_; }
+  int native_socket() override { return conn_.stream.socket().native_handle(); }
+
+  int status() const { return status_; }
+  // The connection cannot carry another request: the body was not read to
+  // its end, a response was cut, or either side asked to close.
+  bool must_close() const { return !keep_alive_decision() || body_broken_ || cut_; }
+  void mark_cut() { cut_ = true; }
+
+ private:
+  template <class Message>
+  void fill(Message& res, std::string_view content_type, const Headers& headers, bool keep_alive) {
+    if (!content_type.empty()) res.set(http::field::content_type, std::string(content_type));
+    for (const auto& [name, value] : headers) res.set(name, value);
+    res.keep_alive(keep_alive);
+  }
+
+  bool keep_alive_decision() const { return keep_alive_ && parser_.is_done() && !registry_.stopping(); }
+
+  void uncork() {
+    if (corked_) {
+      set_cork(conn_.stream, false);
+      corked_ = false;
+    }
+  }
+
+  // Runs a response step on the connection's strand from a blocking-pool
+  // thread and waits for it. False when the peer is gone.
+  template <class MakeStep>
+  bool run_and_wait(MakeStep make_step) {
+    std::promise<std::exception_ptr> done;
+    asio::co_spawn(conn_.stream.get_executor(), make_step(),
+                   [&done](std::exception_ptr e) { done.set_value(std::move(e)); });
+    if (auto e = done.get_future().get()) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const ConnectionLost&) {
+        cut_ = true;
+        return false;
+      }
+    }
+    return true;
+  }
+
+  GatewayContext& ctx_;
+  asio::thread_pool& pool_;
+  SessionRegistry& registry_;
+  Connection& conn_;
+  http::request_parser<http::buffer_body>& parser_;
+  std::vector<uint8_t>& body_buffer_;
+  Request request_;
+  bool head_request_;
+  bool keep_alive_;
+  bool started_ = false;
+  bool body_broken_ = false;
+  bool cut_ = false;
+  bool corked_ = false;
+  int status_ = 0;
+  std::optional<http::response<http::buffer_body>> response_;
+  std::optional<http::response_serializer<http::buffer_body>> serializer_;
+};
+
+// Answers a request whose header could not be parsed, then the connection closes.
+asio::awaitable<void> answer_unparsable(Connection& conn, int status, std::string_view kind, std::string_view message) {
+  http::response<http::string_body> res{static_cast<http::status>(status), 11};
+  res.set(http::field::content_type, "application/json");
+  res.body() = error_json(kind, message);
+  res.keep_alive(false);
+  res.prepare_payload();
+  beast::error_code ec;
+  conn.stream.expires_after(std::chrono::seconds(10));
+  co_await http::async_write(conn.stream, res, asio::redirect_error(asio::use_awaitable, ec));
+}
+
+// Closes after an answer that left request bytes unread: send our FIN first,
+// then read and discard for a moment so the kernel does not answer the
+// peer's remaining bytes with a RST that could destroy our response before
+// the peer reads it.
+asio::awaitable<void> lingering_close(Connection& conn) {
+  beast::error_code ec;
+  conn.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  std::vector<uint8_t> sink(64 * 1024);
+  size_t drained = 0;
+  conn.stream.expires_after(std::chrono::seconds(2));
+  while (!ec && drained < (64u << 20)) {
+    size_t n = co_await conn.stream.async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
+    drained += n;
+  }
+  conn.stream.socket().close(ec);
+}
+
+Request make_request(const http::request_parser<http::buffer_body>& parser, const tcp::endpoint& peer) {
+  const auto& msg = parser.get();
+  Request r;
+  r.method = std::string(msg.method_string());
+  r.target = std::string(msg.target());
+  if (auto length = parser.content_length()) r.content_length = *length;
+  r.chunked = parser.chunked();
+  r.peer = peer.address().to_string() + ":" + std::to_string(peer.port());
+  r.peer_is_loopback = peer.address().is_loopback();
+  r.header = [&msg](std::string_view name) {
+    auto it = msg.find(beast::string_view(name.data(), name.size()));
+    return it == msg.end() ? std::string() : std::string(it->value());
+  };
+  return r;
+}
+
+}  // namespace
+
+asio::awaitable<void> run_session(GatewayContext& ctx, asio::thread_pool& blocking, SessionRegistry& registry,
+                                  tcp::socket socket) {
+  beast::error_code ec;
+  const tcp::endpoint peer = socket.remote_endpoint(ec);
+  if (ec) co_return;  // the peer left before we got to it
+  socket.set_option(tcp::no_delay(true), ec);
+  socket.set_option(asio::socket_base::keep_alive(true), ec);
+
+  auto conn = std::make_shared<Connection>(std::move(socket));
+  ctx.metrics.connections_accepted.fetch_add(1, std::memory_order_relaxed);
+  ctx.metrics.connections_open.fetch_add(1, std::memory_order_relaxed);
+  // Shutdown: idle connections close now; busy ones finish their response.
+  const uint64_t registration = registry.add([weak = std::weak_ptr<Connection>(conn)] {
+    if (auto c = weak.lock()) {
+      asio::post(c->stream.get_executor(), [c] {
+        if (c->idle) c->stream.cancel();
+      });
+    }
+  });
+
+  std::vector<uint8_t> body_buffer(kBodyBufferBytes);
+  uint64_t served = 0;
+  bool linger = false;
+  for (;;) {
+    if (registry.stopping()) break;
+    if (conn->buffer.size() == 0) {
+      // Between requests: wait as long as the keep-alive allows. A client
+      // that closes gets our close at once (no CLOSE_WAIT left behind).
+      conn->idle = true;
+      conn->stream.expires_after(ctx.config.idle_timeout);
+      size_t n = co_await conn->stream.async_read_some(conn->buffer.prepare(16 * 1024),
+                                                       asio::redirect_error(asio::use_awaitable, ec));
+      conn->idle = false;
+      if (ec) break;
+      conn->buffer.commit(n);
+    }
+
+    http::request_parser<http::buffer_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(ctx.config.header_limit));
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+    conn->stream.expires_after(ctx.config.header_timeout);
+    co_await http::async_read_header(conn->stream, conn->buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (ec == http::error::header_limit) {
+        co_await answer_unparsable(*conn, 431, "headers_too_large", "request header block over the limit");
+        ctx.metrics.count_request("-", 431, 0);
+        linger = true;
+      } else if (ec != http::error::end_of_stream && ec != http::error::partial_message &&
+                 ec != beast::error::timeout && ec != asio::error::eof && ec != asio::error::connection_reset &&
+                 ec != asio::error::operation_aborted) {
+        co_await answer_unparsable(*conn, 400, "bad_request", "malformed HTTP request: " + ec.message());
+        ctx.metrics.count_request("-", 400, 0);
+        linger = true;
+      }
+      break;
+    }
+
+    const auto started = std::chrono::steady_clock::now();
+    BeastExchange ex(ctx, blocking, registry, *conn, parser, body_buffer, make_request(parser, peer));
+    const Route route = parse_route(ex.request().target);
+    std::optional<Error> failure;
+    bool lost = false;
+    try {
+      if (needs_token(ctx, ex.request(), route.kind)) {
+        throw Error(ErrorKind::unauthorized, "missing or wrong bearer token (Authorization: Bearer TOKEN)");
+      }
+      // curl waits up to a second for this on every PUT: answer at once,
+      // after the token check so an unauthorized body is never invited.
+      if (!parser.is_done() && iequals(ex.request().header("expect"), "100-continue")) {
+        http::response<http::empty_body> cont{http::status::continue_, 11};
+        co_await http::async_write(conn->stream, cont, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) throw ConnectionLost();
+      }
+      co_await handle_request(ctx, ex, route);
+    } catch (const Error& e) {
+      failure = e;
+    } catch (const ConnectionLost&) {
+      lost = true;
+    } catch (const std::exception& e) {
+      failure = Error(ErrorKind::internal, e.what());
+    }
+    int status = ex.status();
+    if (failure) {
+      status = http_status(failure->kind());
+      if (failure->kind() == ErrorKind::integrity || failure->kind() == ErrorKind::internal) {
+        spdlog::error("{} {} {}: {}", ex.request().peer, ex.request().method, ex.request().target, failure->what());
+      }
+      if (!ex.response_started()) {
+        try {
+          co_await ex.respond(status, "application/json", error_json(kind_name(failure->kind()), failure->what()), {});
+        } catch (const ConnectionLost&) {
+          lost = true;
+        }
+      } else {
+        // The status line is gone: cut the connection so the client sees a
+        // short body, never a clean response with wrong or missing bytes.
+        ex.mark_cut();
+        lost = true;
+      }
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    ctx.metrics.count_request(ex.request().method, status == 0 ? 500 : status, seconds);
+    ++served;
+    if (lost) break;
+    if (ex.must_close()) {
+      linger = !parser.is_done();
+      if (!linger) conn->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+      break;
+    }
+  }
+
+  if (linger) co_await lingering_close(*conn);
+  conn->stream.socket().close(ec);
+  registry.remove(registration);
+  ctx.metrics.connections_open.fetch_sub(1, std::memory_order_relaxed);
+  ctx.metrics.count_connection_closed(served);
+}
+
+}  // namespace haul::gateway

@@ -1,0 +1,39 @@
+#include "gateway/tokens.hpp"
+
+#include <openssl/crypto.h>
+
+#include "core/error.hpp"
+
+namespace haul::gateway {
+
+TokenSet TokenSet::parse(std::string_view text) {
+  TokenSet set;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    if (line.empty() || line.front() == '#') continue;
+    set.tokens_.emplace_back(line);
+  }
+  if (set.tokens_.empty()) throw Error(ErrorKind::config, "token file holds no token");
+  return set;
+}
+
+bool TokenSet::authorizes(std::string_view header) const {
+  static constexpr std::string_view scheme = "Bearer ";
+  if (header.size() <= scheme.size() || header.substr(0, scheme.size()) != scheme) return false;
+  std::string_view presented = header.substr(scheme.size());
+  bool match = false;
+  for (const auto& token : tokens_) {
+    // Lengths are not secret; contents are compared in constant time.
+    if (token.size() == presented.size() &&
+        CRYPTO_memcmp(token.data(), presented.data(), token.size()) == 0) {
+      match = true;
+    }
+  }
+  return match;
+}
+
+}  // namespace haul::gateway

@@ -1,0 +1,22 @@
+#pragma once
+// Bearer tokens from a token file (one a line, '#' comments). Comparison is
+// constant-time over every token so timing does not reveal a prefix.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace haul::gateway {
+
+class TokenSet {
+ public:
+  // Throws Error(config) when the file holds no token.
+  static TokenSet parse(std::string_view file_text);
+  // header: the Authorization header value ("Bearer TOKEN").
+  bool authorizes(std::string_view authorization_header) const;
+
+ private:
+  std::vector<std::string> tokens_;
+};
+
+}  // namespace haul::gateway
