@@ -14,12 +14,14 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "core/error.hpp"
+#include "store/fs_io.hpp"
 
 namespace haul::store {
 namespace {
@@ -564,6 +566,81 @@ TEST_F(FsStoreTest, ExpiredUploadsAreRemoved) {
 
 TEST_F(FsStoreTest, DescribeNamesTheDirectory) {
   EXPECT_EQ(store_->describe(), "fs:" + dir_.string());
+}
+
+}  // namespace
+}  // namespace haul::store
+
+namespace haul::store {
+namespace {
+
+TEST(FsIo, ErrnoMapsToKinds) {
+  auto caught = [](int err) -> Error {
+    try {
+      fs::throw_errno(err, "write", "/some/path");
+    } catch (const Error& e) {
+      return e;
+    }
+    return Error(ErrorKind::internal, "not thrown");
+  };
+  EXPECT_EQ(caught(ENOENT).kind(), ErrorKind::not_found);
+  EXPECT_EQ(caught(ENOTDIR).kind(), ErrorKind::not_found);
+  for (int err : {ENOSPC, EDQUOT}) {
+    Error e = caught(err);
+    EXPECT_EQ(e.kind(), ErrorKind::io);
+    EXPECT_NE(std::string(e.what()).find("disk full"), std::string::npos) << e.what();
+  }
+  for (int err : {EACCES, EPERM, EROFS}) {
+    Error e = caught(err);
+    EXPECT_EQ(e.kind(), ErrorKind::io);
+    EXPECT_NE(std::string(e.what()).find("permission denied"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(caught(EIO).kind(), ErrorKind::io);
+  EXPECT_NE(std::string(caught(EIO).what()).find("/some/path"), std::string::npos);
+}
+
+TEST(FsIo, RealEnospcIsDiskFull) {
+  // /dev/full fails every write with ENOSPC: the path a full disk takes.
+  fs::Fd full = fs::open_file("/dev/full", O_WRONLY);
+  Bytes data(4096, 1);
+  try {
+    fs::write_all(full.get(), data, "/dev/full");
+    ADD_FAILURE() << "write to /dev/full succeeded";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::io);
+    EXPECT_NE(std::string(e.what()).find("disk full"), std::string::npos) << e.what();
+  }
+}
+
+TEST(FsIo, CopyRangeSameAndAcrossFilesystems) {
+  // Across filesystems (tmpfs /dev/shm -> the temp dir) the kernel may refuse
+  // copy_file_range (EXDEV) and copy_range falls back to read/write; either
+  // way the bytes must arrive. (strace here, kernel 6.18: EXDEV from /dev/shm,
+  // a direct copy_file_range within the temp dir.)
+  Bytes body = pattern(300000, 9);
+  sfs::path tmp = sfs::temp_directory_path();
+  for (const sfs::path& src_dir : {sfs::path("/dev/shm"), tmp}) {
+    if (!sfs::is_directory(src_dir)) continue;
+    sfs::path src = src_dir / ("haul-copy-src-" + std::to_string(::getpid()));
+    sfs::path dst = tmp / ("haul-copy-dst-" + std::to_string(::getpid()));
+    {
+      fs::Fd out = fs::open_file(src, O_WRONLY | O_CREAT | O_TRUNC);
+      fs::write_all(out.get(), body, src);
+    }
+    {
+      fs::Fd in = fs::open_file(src, O_RDONLY);
+      fs::Fd out = fs::open_file(dst, O_WRONLY | O_CREAT | O_TRUNC);
+      fs::write_all(out.get(), to_bytes("pre"), dst);
+      fs::copy_range(in.get(), 1000, out.get(), body.size() - 1000, src);
+    }
+    std::ifstream in(dst, std::ios::binary);
+    Bytes got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    Bytes expected = to_bytes("pre");
+    expected.insert(expected.end(), body.begin() + 1000, body.end());
+    EXPECT_EQ(got, expected) << src_dir;
+    sfs::remove(src);
+    sfs::remove(dst);
+  }
 }
 
 }  // namespace
