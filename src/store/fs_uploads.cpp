@@ -143,7 +143,10 @@ void Uploads::abort(std::string_view id, std::string_view key) {
 void Uploads::discard(const std::string& path) const {
   std::string doomed = paths_.tmp + "/" + random_hex_id() + ".discard";
   if (::rename(path.c_str(), doomed.c_str()) != 0) throw_errno(errno, "rename", path);
-  remove_tree(doomed);
+  // The upload is gone from uploads/ now: that is the operation's effect. If
+  // deleting its files fails, they are tmp/ debris, removed at next start.
+  std::error_code ignored;
+  std::filesystem::remove_all(doomed, ignored);
 }
 
 size_t Uploads::cleanup_expired(std::chrono::seconds max_age, std::chrono::system_clock::time_point now) {

@@ -47,8 +47,9 @@ class Uploads {
  private:
   UploadMeta load_meta(std::string_view id, std::string_view key) const;
   std::string upload_dir(std::string_view id) const { return paths_.uploads + "/" + std::string(id); }
-  // Renames `path` into tmp/ under a fresh name and removes it there, so it
-  // disappears from its old place atomically.
+  // Renames `path` into tmp/ under a fresh name (it disappears from its old
+  // place atomically; errors from that rename are thrown) and then deletes it
+  // there, best effort.
   void discard(const std::string& path) const;
 
   StorePaths paths_;
