@@ -145,15 +145,19 @@ class StreamEncryptor {
  public:
   // Keeps a reference to cipher: it must outlive the encryptor.
   StreamEncryptor(const ObjectCipher& cipher, uint64_t first_segment = 0, bool final_part = true);
+  StreamEncryptor(const StreamEncryptor&) = delete;  // a copy would share the running hash
+  StreamEncryptor& operator=(const StreamEncryptor&) = delete;
+  StreamEncryptor(StreamEncryptor&&) = default;
   // Appends every completed sealed segment to out. A full segment is held back
   // until more input or finish() says whether it is the last one.
   void update(std::span<const uint8_t> plain, std::vector<uint8_t>& out);
   // Seals what is left: for the final part, the last segment (flag set) and the
   // trailer (object_plain_size, object_sha256). For other parts, the held
   // segment must be full (Error(bad_request) otherwise).
-  // A final part that starts after segment 0 must hold >= 1 byte and, unless
-  // defer_trailer() was called, needs set_object_totals() with a plain size
-  // consistent with its own position (Error(bad_request) otherwise).
+  // A final part that starts after segment 0 must hold >= 1 byte, and totals
+  // given by set_object_totals() must match its position (first_segment *
+  // segment_size + its bytes); both Error(bad_request). Such a part needs
+  // set_object_totals() or defer_trailer() (Error(internal) otherwise).
   // Called once; update() after finish() is Error(internal).
   void finish(std::vector<uint8_t>& out);
   // Bytes of plaintext seen and their SHA-256 (valid after finish()).
