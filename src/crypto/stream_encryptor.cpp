@@ -100,9 +100,11 @@ void StreamEncryptor::finish(std::vector<uint8_t>& out) {
                                               " does not match its parts (" + std::to_string(expected) + " bytes)");
     }
     trailer = {totals_->first, totals_->second};
-  } else if (first_segment_ > 0 && !defer_trailer_) {
-    throw Error(ErrorKind::internal, "the last part of a multi-part object needs set_object_totals()");
   }
+  // Without totals, a final part after segment 0 gets a trailer describing
+  // only its own bytes: callers that drop it (and seal the object's trailer
+  // themselves) work; one that kept it would store an object whose trailer
+  // disagrees with its size, which every trailer check rejects.
   seal_one(pending_, true, out);
   pending_.clear();
   if (defer_trailer_) return;

@@ -156,8 +156,9 @@ class StreamEncryptor {
   // segment must be full (Error(bad_request) otherwise).
   // A final part that starts after segment 0 must hold >= 1 byte, and totals
   // given by set_object_totals() must match its position (first_segment *
-  // segment_size + its bytes); both Error(bad_request). Such a part needs
-  // set_object_totals() or defer_trailer() (Error(internal) otherwise).
+  // segment_size + its bytes); both Error(bad_request). Without totals its
+  // trailer describes the part alone, which is only good for dropping:
+  // prefer defer_trailer() when the caller seals the trailer itself.
   // Called once; update() after finish() is Error(internal).
   void finish(std::vector<uint8_t>& out);
   // Bytes of plaintext seen and their SHA-256 (valid after finish()).
