@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 #include <fstream>
+#include <future>
 #include <mutex>
 #include <sstream>
 
@@ -170,6 +171,12 @@ class S3ObjectWriter final : public ObjectWriter {
       : client_(std::move(client)), full_key_(std::move(full_key)), meta_(std::move(meta)), part_size_(part_size) {}
 
   ~S3ObjectWriter() override {
+    if (in_flight_.valid()) {
+      try {
+        in_flight_.get();
+      } catch (...) {
+      }
+    }
     if (upload_id_ && !committed_) {
       try {
         Uploads{*client_}.abort(full_key_, *upload_id_);
@@ -199,6 +206,7 @@ class S3ObjectWriter final : public ObjectWriter {
       if (!ok(resp)) throw_for(resp, "storing", full_key_);
     } else {
       if (!buffer_.empty()) flush_part();
+      wait_in_flight();
       Uploads{*client_}.complete(full_key_, *upload_id_, parts_);
     }
     committed_ = true;
@@ -206,18 +214,32 @@ class S3ObjectWriter final : public ObjectWriter {
   }
 
  private:
+  // Sends the full buffer as the next part in the background, so the next
+  // buffer fills while this one is on the wire: one part in flight at most
+  // (memory: two part buffers), and write() still blocks when both are busy.
   void flush_part() {
-    Uploads uploads{*client_};
-    if (!upload_id_) upload_id_ = uploads.initiate(full_key_, meta_);
-    parts_.push_back(uploads.upload_part(full_key_, *upload_id_, static_cast<uint32_t>(parts_.size() + 1), buffer_));
+    if (!upload_id_) upload_id_ = Uploads{*client_}.initiate(full_key_, meta_);
+    wait_in_flight();
+    std::swap(buffer_, sending_);
     buffer_.clear();
+    uint32_t number = ++parts_started_;
+    in_flight_ = std::async(std::launch::async, [this, number] {
+      return Uploads{*client_}.upload_part(full_key_, *upload_id_, number, sending_);
+    });
+  }
+
+  void wait_in_flight() {
+    if (in_flight_.valid()) parts_.push_back(in_flight_.get());  // rethrows the part's failure
   }
 
   std::shared_ptr<Client> client_;
   std::string full_key_;
   std::string meta_;
   size_t part_size_;
-  std::vector<uint8_t> buffer_;
+  std::vector<uint8_t> buffer_;   // filling
+  std::vector<uint8_t> sending_;  // the part in flight (owned by in_flight_ until it is ready)
+  std::future<haul::s3::PartEntry> in_flight_;
+  uint32_t parts_started_ = 0;
   std::optional<std::string> upload_id_;
   std::vector<haul::s3::PartEntry> parts_;
   bool committed_ = false;
