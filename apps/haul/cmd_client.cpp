@@ -1,10 +1,262 @@
-// Placeholder until the client module lands; replaced by its real command.
+// haul put | get | ls | rm | bench: argv -> ClientConfig -> libhaul (src/client).
+// Gateway and token come from --gateway/--token or HAUL_GATEWAY/HAUL_TOKEN.
+// Data goes to stdout (get KEY -, ls, --json lines); human timing lines and the
+// progress bar go to stderr. Failures throw haul::Error: main prints one line.
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
 #include "apps/haul/commands.hpp"
+#include "client/bench.hpp"
+#include "client/client.hpp"
+#include "client/config.hpp"
 #include "core/error.hpp"
+#include "core/size_parse.hpp"
 
 namespace haul::app {
-void add_client_commands(CLI::App& app) {
-  auto* cmd = app.add_subcommand("client", "(not built yet)");
-  cmd->callback([] { throw Error(ErrorKind::config, "client is not built yet"); });
+
+namespace {
+
+struct Common {
+  client::ClientConfig config;
+  std::string part_size = "8M";
+  bool json = false;
+  bool no_fastopen = false;
+};
+
+void add_common(CLI::App* cmd, Common& c, bool transfer_flags) {
+  cmd->add_option("--gateway", c.config.gateway, "Gateway URL (env HAUL_GATEWAY), e.g. http://127.0.0.1:8080");
+  cmd->add_option("--token", c.config.token, "Bearer token (env HAUL_TOKEN)");
+  cmd->add_option("--store", c.config.store, "Named store of the gateway (X-Haul-Store); default: its default store");
+  cmd->add_option("--connections", c.config.connections,
+                  "TCP connections to the gateway, opened in parallel and reused (default 8)");
+  cmd->add_option("--congestion", c.config.congestion,
+                  "TCP congestion control per socket (e.g. bbr, cubic); default: the host's");
+  cmd->add_flag("--no-fastopen", c.no_fastopen, "Do not use TCP Fast Open even when the kernel allows it");
+  cmd->add_option("--retries", c.config.retries, "Attempts per idempotent request (default 3)");
+  cmd->add_flag("--json", c.json, "One JSON object per transfer and a summary on stdout");
+  if (transfer_flags) {
+    cmd->add_option("--part-size", c.part_size, "Part/range size for big objects, multiple of 64K (default 8M)");
+    cmd->add_option("--inflight", c.config.inflight, "Transfers in flight for --recursive (default 16)");
+  }
 }
+
+// Flags over environment; validated once.
+client::ClientConfig finish_config(Common& c) {
+  if (c.config.gateway.empty())
+    if (const char* env = std::getenv("HAUL_GATEWAY")) c.config.gateway = env;
+  if (c.config.token.empty())
+    if (const char* env = std::getenv("HAUL_TOKEN")) c.config.token = env;
+  c.config.gateway = client::normalize_gateway(c.config.gateway);
+  auto part = parse_size(c.part_size);
+  if (!part) throw Error(ErrorKind::config, "--part-size: not a size: " + c.part_size);
+  c.config.part_size = *part;
+  c.config.fastopen = !c.no_fastopen;
+  client::validate(c.config);
+  return c.config;
+}
+
+extern "C" void on_sigint(int) { client::Pool::interrupt_flag().store(true); }
+
+void install_sigint() {
+  struct sigaction sa {};
+  sa.sa_handler = on_sigint;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+}
+
+// Prints each finished transfer and sums them up for the summary line.
+class Reporter {
+ public:
+  Reporter(bool json, FILE* json_out) : json_(json), out_(json_out) {}
+  void transfer(const client::TransferStats& s, const std::optional<Error>& error) {
+    ++count_;
+    if (error) {
+      ++failed_;
+      if (json_)
+        std::fprintf(out_, "%s\n",
+                     nlohmann::json{{"op", s.op}, {"key", s.key}, {"error", error->what()}}.dump().c_str());
+      return;
+    }
+    bytes_ += s.bytes;
+    connections_ += s.connections_opened;
+    if (json_) std::fprintf(out_, "%s\n", client::json_line(s).c_str());
+    else if (verbose_) std::fprintf(stderr, "%s\n", client::human_line(s).c_str());
+  }
+  void summary(double ms, long pool_connections) {
+    if (json_) {
+      nlohmann::json j = {{"summary", true},      {"transfers", count_}, {"failed", failed_},
+                          {"bytes", bytes_},      {"ms", ms},            {"rate_bps", ms > 0 ? bytes_ * 8000.0 / ms : 0},
+                          {"connections_opened", pool_connections}};
+      std::fprintf(out_, "%s\n", j.dump().c_str());
+    } else if (count_ > 1) {
+      std::fprintf(stderr, "%zu transfers, %s in %.1f ms (%s), %ld connections opened\n", count_,
+                   client::format_bytes(bytes_).c_str(), ms, client::format_rate(bytes_, ms).c_str(), pool_connections);
+    }
+    std::fflush(out_);
+  }
+  void set_verbose(bool v) { verbose_ = v; }
+
+ private:
+  bool json_;
+  FILE* out_;
+  bool verbose_ = true;
+  size_t count_ = 0, failed_ = 0;
+  uint64_t bytes_ = 0;
+  long connections_ = 0;
+};
+
+double ms_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+}
+
+void add_put(CLI::App& app) {
+  auto c = std::make_shared<Common>();
+  auto args = std::make_shared<std::vector<std::string>>();
+  auto recursive = std::make_shared<bool>(false);
+  auto* cmd = app.add_subcommand("put", "Upload FILE as KEY (default: the file name), or DIR --recursive under PREFIX");
+  cmd->add_option("paths", *args, "FILE [KEY] | DIR [PREFIX]")->required()->expected(1, 2);
+  cmd->add_flag("-r,--recursive", *recursive, "Upload every file under DIR, keys PREFIX/relative/path");
+  add_common(cmd, *c, true);
+  cmd->callback([c, args, recursive] {
+    auto config = finish_config(*c);
+    install_sigint();
+    client::Pool pool(config);
+    Reporter report(c->json, stdout);
+    auto t0 = std::chrono::steady_clock::now();
+    const std::string& path = (*args)[0];
+    if (*recursive) {
+      if (!std::filesystem::is_directory(path)) throw Error(ErrorKind::config, "put --recursive: not a directory: " + path);
+      report.set_verbose(false);
+      std::string prefix = args->size() > 1 ? (*args)[1] : "";
+      try {
+        client::put_tree(pool, path, prefix, [&](auto& s, auto& e) { report.transfer(s, e); });
+      } catch (...) {
+        report.summary(ms_since(t0), pool.connections_opened());
+        throw;
+      }
+    } else {
+      if (std::filesystem::is_directory(path))
+        throw Error(ErrorKind::config, "put: " + path + " is a directory (use --recursive)");
+      std::string key = args->size() > 1 ? (*args)[1] : std::filesystem::path(path).filename().string();
+      report.transfer(client::put_file(pool, path, key), std::nullopt);
+    }
+    report.summary(ms_since(t0), pool.connections_opened());
+  });
+}
+
+void add_get(CLI::App& app) {
+  auto c = std::make_shared<Common>();
+  auto args = std::make_shared<std::vector<std::string>>();
+  auto recursive = std::make_shared<bool>(false);
+  auto* cmd = app.add_subcommand("get", "Download KEY to FILE (default: its last segment; - for stdout), or PREFIX "
+                                        "--recursive into DIR");
+  cmd->add_option("paths", *args, "KEY [FILE|-] | PREFIX DIR")->required()->expected(1, 2);
+  cmd->add_flag("-r,--recursive", *recursive, "Download every object under PREFIX into DIR");
+  add_common(cmd, *c, true);
+  cmd->callback([c, args, recursive] {
+    auto config = finish_config(*c);
+    install_sigint();
+    client::Pool pool(config);
+    const std::string& key = (*args)[0];
+    auto t0 = std::chrono::steady_clock::now();
+    if (*recursive) {
+      if (args->size() < 2) throw Error(ErrorKind::config, "get --recursive: give PREFIX and DIR");
+      Reporter report(c->json, stdout);
+      report.set_verbose(false);
+      std::filesystem::create_directories((*args)[1]);
+      try {
+        client::get_tree(pool, key, (*args)[1], [&](auto& s, auto& e) { report.transfer(s, e); });
+      } catch (...) {
+        report.summary(ms_since(t0), pool.connections_opened());
+        throw;
+      }
+      report.summary(ms_since(t0), pool.connections_opened());
+      return;
+    }
+    std::string target = args->size() > 1 ? (*args)[1] : key.substr(key.rfind('/') + 1);
+    if (target.empty()) throw Error(ErrorKind::config, "get: give a FILE for key " + key);
+    if (target != "-" && std::filesystem::is_directory(target))
+      target = (std::filesystem::path(target) / key.substr(key.rfind('/') + 1)).string();
+    Reporter report(c->json, target == "-" ? stderr : stdout);
+    report.transfer(client::get_file(pool, key, target), std::nullopt);
+    report.summary(ms_since(t0), pool.connections_opened());
+  });
+}
+
+void add_ls(CLI::App& app) {
+  auto c = std::make_shared<Common>();
+  auto prefix = std::make_shared<std::string>();
+  auto* cmd = app.add_subcommand("ls", "List objects under PREFIX: size, mtime, key (all pages)");
+  cmd->add_option("prefix", *prefix, "Key prefix");
+  add_common(cmd, *c, false);
+  cmd->callback([c, prefix] {
+    auto config = finish_config(*c);
+    client::Pool pool(config);
+    size_t n = 0;
+    client::list_objects(pool, *prefix, [&](const client::ListEntry& e) {
+      ++n;
+      if (c->json)
+        std::printf("%s\n", nlohmann::json{{"key", e.key}, {"size", e.size}, {"mtime", e.mtime}}.dump().c_str());
+      else
+        std::printf("%12llu  %s  %s\n", static_cast<unsigned long long>(e.size), e.mtime.c_str(), e.key.c_str());
+    });
+    if (c->json) std::printf("%s\n", nlohmann::json{{"summary", true}, {"objects", n}}.dump().c_str());
+  });
+}
+
+void add_rm(CLI::App& app) {
+  auto c = std::make_shared<Common>();
+  auto key = std::make_shared<std::string>();
+  auto* cmd = app.add_subcommand("rm", "Delete KEY");
+  cmd->add_option("key", *key, "Object key")->required();
+  add_common(cmd, *c, false);
+  cmd->callback([c, key] {
+    auto config = finish_config(*c);
+    client::Pool pool(config);
+    client::remove_object(pool, *key);
+  });
+}
+
+void add_bench(CLI::App& app) {
+  auto c = std::make_shared<Common>();
+  auto b = std::make_shared<client::BenchConfig>();
+  auto size = std::make_shared<std::string>("1K");
+  auto* cmd = app.add_subcommand(
+      "bench", "Repeat the seed's experiment: --size, --repeat, --mode new|reuse|pool, --op put|get; prints each "
+               "request, median/min/max in ms and RTTs, and connections opened (libcurl and gateway metric)");
+  cmd->add_option("--size", *size, "Object size: 1K, 100K, 1M, 10M ...");
+  cmd->add_option("--repeat", b->repeat, "Requests (default 10)");
+  cmd->add_option("--mode", b->mode, "new (connection per request) | reuse (one connection) | pool (warm pool)");
+  cmd->add_option("--op", b->op, "put | get");
+  cmd->add_option("--rtt-ms", b->rtt_ms, "Round-trip time for the RTT column (default: measured from connect time)");
+  add_common(cmd, *c, true);
+  cmd->callback([c, b, size] {
+    auto config = finish_config(*c);
+    auto bytes = parse_size(*size);
+    if (!bytes) throw Error(ErrorKind::config, "--size: not a size: " + *size);
+    b->size = *bytes;
+    b->json = c->json;
+    client::run_bench(config, *b, std::cout);
+  });
+}
+
+}  // namespace
+
+void add_client_commands(CLI::App& app) {
+  add_put(app);
+  add_get(app);
+  add_ls(app);
+  add_rm(app);
+  add_bench(app);
+}
+
 }  // namespace haul::app
