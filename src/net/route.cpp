@@ -1,14 +1,11 @@
 #include "net/route.hpp"
 
+#include "net/run_command.hpp"
+
 #include <arpa/inet.h>
-#include <fcntl.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cctype>
-#include <cerrno>
 #include <charconv>
-#include <cstring>
 #include <sstream>
 #include <vector>
 
@@ -29,41 +26,6 @@ std::optional<uint32_t> to_u32(const std::string& s) {
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
   return v;
-}
-
-// Runs argv without a shell; returns stdout+stderr and the exit status.
-std::pair<int, std::string> run_capture(const std::vector<std::string>& argv) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return {-1, std::strerror(errno)};
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(fds[0]);
-    ::close(fds[1]);
-    return {-1, std::strerror(errno)};
-  }
-  if (pid == 0) {
-    ::dup2(fds[1], 1);
-    ::dup2(fds[1], 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execvp(args[0], args.data());
-    ::_exit(127);
-  }
-  ::close(fds[1]);
-  std::string out;
-  char buf[1024];
-  for (;;) {
-    ssize_t n = ::read(fds[0], buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    if (out.size() < 65536) out.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fds[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
 }  // namespace
@@ -109,7 +71,7 @@ RouteLookup lookup_route(const std::string& address) {
     out.error = "not an IP address: " + address;
     return out;
   }
-  auto [rc, text] = run_capture({"ip", v6 ? "-6" : "-4", "route", "get", "fibmatch", address});
+  auto [rc, text] = run_command({"ip", v6 ? "-6" : "-4", "route", "get", "fibmatch", address});
   if (rc != 0) {
     while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
     out.error = rc == 127 ? "the ip command (iproute2) is not installed" : text;

@@ -1,2 +1,0 @@
-// Placeholder until the doctor module lands.
-namespace haul { int doctor_placeholder = 0; }

@@ -1,0 +1,184 @@
+#include "doctor/trace.hpp"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <fmt/format.h>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "core/error.hpp"
+#include "net/run_command.hpp"
+#include "net/sock_diag.hpp"
+#include "net/tcp_state.hpp"
+
+namespace haul::doctor {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Shared {
+  std::atomic<int> fd{-1};
+  std::atomic<bool> done{false};
+};
+
+int on_sockopt(void* clientp, curl_socket_t fd, curlsocktype) {
+  static_cast<Shared*>(clientp)->fd.store(fd);
+  return CURL_SOCKOPT_OK;
+}
+
+size_t discard(char*, size_t size, size_t n, void*) { return size * n; }
+
+struct Source {
+  uint64_t left = 0;
+  static size_t read(char* p, size_t size, size_t n, void* self) {
+    auto* s = static_cast<Source*>(self);
+    size_t k = static_cast<size_t>(std::min<uint64_t>(s->left, size * n));
+    std::memset(p, 't', k);
+    s->left -= k;
+    return k;
+  }
+};
+
+uint16_t local_port_of(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return 0;
+  if (ss.ss_family == AF_INET) return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+  if (ss.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
+  return 0;
+}
+
+// The gateway's end of our connection, when the gateway runs in this network
+// namespace (loopback, netem namespace pairs excluded): sock_diag finds the
+// socket whose remote port is our local port.
+std::optional<net::TcpInfo> peer_info(uint16_t our_port) {
+  net::SocketQuery q;
+  q.port = our_port;
+  q.match = net::PortMatch::local_or_remote;
+  q.want_info = true;
+  q.states = 1u << net::tcp_established;
+  try {
+    for (const auto& e : net::dump_tcp_sockets(q))
+      if (e.remote_port == our_port && e.local_port != our_port && e.info) return e.info;
+  } catch (const Error&) {
+  }
+  return std::nullopt;
+}
+
+void sampler(Shared& shared, const TraceOptions& o, Clock::time_point start, std::vector<TraceSample>& out,
+             std::string& side) {
+  bool use_peer = o.direction == TraceDirection::download;
+  uint16_t our_port = 0;
+  auto interval = std::chrono::milliseconds(std::max(1, o.interval_ms));
+  auto next = Clock::now();
+  while (!shared.done.load()) {
+    int fd = shared.fd.load();
+    if (fd >= 0) {
+      double t_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+      std::optional<net::TcpInfo> info;
+      if (use_peer) {
+        if (our_port == 0) our_port = local_port_of(fd);
+        if (our_port != 0) info = peer_info(our_port);
+        if (info) {
+          side = "gateway socket (the sender of a download), read through sock_diag";
+        } else {
+          use_peer = false;  // the gateway is on another host: fall back to ours
+          side = "client socket (the receiver of a download: cwnd and in-flight stay small; run the trace on the "
+                 "gateway host or trace an upload to see the sender)";
+        }
+      }
+      if (!use_peer) info = net::read_tcp_info(fd);
+      if (info && info->state != 0) out.push_back(trace_sample(*info, t_ms));
+    }
+    next += interval;
+    std::this_thread::sleep_until(next);
+  }
+  if (side.empty()) side = "client socket (the sender of an upload)";
+}
+
+}  // namespace
+
+TraceResult run_trace(const TraceOptions& o) {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> h(curl_easy_init(), &curl_easy_cleanup);
+  if (!h) throw Error(ErrorKind::internal, "curl_easy_init failed");
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(
+      curl_slist_append(nullptr, ("Authorization: Bearer " + o.token).c_str()), &curl_slist_free_all);
+  std::string base = o.url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+
+  Shared shared;
+  Source src{o.size};
+  CURL* c = h.get();
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, 600L);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+  curl_easy_setopt(c, CURLOPT_SOCKOPTFUNCTION, &on_sockopt);
+  curl_easy_setopt(c, CURLOPT_SOCKOPTDATA, &shared);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &discard);
+  if (o.direction == TraceDirection::upload) {
+    curl_easy_setopt(c, CURLOPT_URL, (base + "/v1/probe/upload").c_str());
+    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, &Source::read);
+    curl_easy_setopt(c, CURLOPT_READDATA, &src);
+    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(o.size));
+  } else {
+    curl_easy_setopt(c, CURLOPT_URL, fmt::format("{}/v1/probe/download?bytes={}", base, o.size).c_str());
+  }
+
+  TraceResult r;
+  auto start = Clock::now();
+  std::thread t([&] { sampler(shared, o, start, r.samples, r.side); });
+  CURLcode rc = curl_easy_perform(c);
+  // Stop sampling before the handle (and its socket) can go away.
+  shared.done.store(true);
+  t.join();
+
+  long code = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+  if (rc != CURLE_OK) throw Error(ErrorKind::backend_unavailable, std::string("trace transfer: ") + curl_easy_strerror(rc));
+  if (code == 401) throw Error(ErrorKind::unauthorized, "the gateway refused the token (401): pass --token or set HAUL_TOKEN");
+  if (code != 200) throw Error(ErrorKind::backend_unavailable, fmt::format("trace transfer: HTTP {}", code));
+  curl_off_t total = 0, pre = 0;
+  curl_easy_getinfo(c, CURLINFO_TOTAL_TIME_T, &total);
+  curl_easy_getinfo(c, CURLINFO_PRETRANSFER_TIME_T, &pre);
+  r.transfer = TransferResult{o.size, static_cast<double>(total - pre) / 1e6};
+
+  r.csv_path = o.out_prefix + ".csv";
+  {
+    std::ofstream csv(r.csv_path, std::ios::trunc);
+    if (!csv) throw Error(ErrorKind::io, "cannot write " + r.csv_path);
+    csv << trace_csv_header();
+    for (const auto& s : r.samples) csv << trace_csv_row(s);
+    if (!csv.flush()) throw Error(ErrorKind::io, "cannot write " + r.csv_path);
+  }
+  std::string gp = o.out_prefix + ".gp";
+  std::string png = o.out_prefix + ".png";
+  {
+    std::ofstream script(gp, std::ios::trunc);
+    script << trace_gnuplot_script(r.csv_path, png,
+                                   fmt::format("haul doctor trace: {} of {} bytes", o.direction == TraceDirection::upload ? "upload" : "download", o.size));
+  }
+  auto plot = net::run_command({"gnuplot", gp});
+  if (plot.status == 0) {
+    r.png_path = png;
+  } else if (plot.status == 127) {
+    r.png_note = fmt::format("gnuplot is not installed (apt-get install gnuplot-nox); plot the CSV with: gnuplot {}", gp);
+  } else {
+    r.png_note = fmt::format("gnuplot failed: {}; the script is {}", plot.output.substr(0, 300), gp);
+  }
+  return r;
+}
+
+}  // namespace haul::doctor
