@@ -18,6 +18,9 @@
 #include "gateway/listener.hpp"
 #include "gateway/session.hpp"
 #include "gateway/session_registry.hpp"
+#include "net/sock_diag.hpp"
+#include "store/fs_store.hpp"
+#include "store/s3_metrics.hpp"
 #include "store/store_factory.hpp"
 
 namespace haul::gateway {
@@ -67,6 +70,46 @@ asio::awaitable<void> accept_loop(GatewayContext& ctx, asio::io_context& ioc, as
   }
 }
 
+// /metrics extras: socket states of our port (seed 004: CLOSE_WAIT and
+// TIME_WAIT piles show here first) and the S3 backend counters.
+void add_metric_sources(GatewayContext& ctx, uint16_t port) {
+  ctx.metrics.add_source([port](std::string& out) {
+    out += "# HELP haul_sockets TCP sockets of the gateway's port by state.\n# TYPE haul_sockets gauge\n";
+    try {
+      for (const auto& [state, count] : net::count_tcp_states(port)) {
+        out += "haul_sockets{state=\"" + state + "\"} " + std::to_string(count) + "\n";
+      }
+    } catch (const Error& e) {
+      out += "# haul_sockets unavailable: " + std::string(e.what()) + "\n";
+    }
+  });
+  ctx.metrics.add_source([](std::string& out) { out += store::s3_metrics_text(); });
+}
+
+asio::awaitable<void> cleanup_uploads(GatewayContext& ctx) {
+  for (auto& [name, store] : ctx.stores) {
+    try {
+      size_t removed = store::cleanup_expired_uploads(*store, ctx.config.upload_expiry);
+      if (removed) spdlog::info("store {}: removed {} expired uploads", name, removed);
+    } catch (const std::exception& e) {
+      spdlog::warn("store {}: upload cleanup failed: {}", name, e.what());
+    }
+  }
+  co_return;
+}
+
+// Unfinished parts uploads of local stores expire (S3 stores leave that to
+// the bucket's lifecycle rules; see docs/s3.md).
+asio::awaitable<void> expire_uploads(GatewayContext& ctx, asio::thread_pool& blocking, asio::steady_timer& timer) {
+  for (;;) {
+    co_await asio::co_spawn(blocking, cleanup_uploads(ctx), asio::use_awaitable);
+    timer.expires_after(std::chrono::minutes(10));
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+  }
+}
+
 }  // namespace
 
 void run_gateway(const GatewayConfig& config) {
@@ -89,18 +132,26 @@ void run_gateway(const GatewayConfig& config) {
                ctx->keys.keys().size(), ctx->keys.newest().id, soft, hard);
   std::fflush(nullptr);
 
+  add_metric_sources(*ctx, port);
+  asio::steady_timer expiry_timer(ioc);
+  asio::co_spawn(ioc, expire_uploads(*ctx, blocking, expiry_timer), asio::detached);
   for (auto& acceptor : acceptors) {
     asio::co_spawn(ioc, accept_loop(*ctx, ioc, blocking, registry, acceptor), asio::detached);
   }
 
   // Graceful shutdown: stop accepting, close idle connections, let busy
-  // ones finish, and stop hard after drain_timeout.
+  // ones finish; run() returns when no work is left. After drain_timeout
+  // the loop is stopped hard.
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   asio::steady_timer drain(ioc);
-  auto deadline = std::make_shared<std::chrono::steady_clock::time_point>();
+  auto deadline = std::chrono::steady_clock::time_point::max();
   std::function<void()> poll_drain = [&] {
-    if (registry.size() == 0 || std::chrono::steady_clock::now() >= *deadline) {
-      if (registry.size() != 0) spdlog::warn("{} connections still busy at the drain deadline", registry.size());
+    if (registry.size() == 0) {
+      expiry_timer.cancel();
+      return;  // nothing left: run() returns
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      spdlog::warn("{} connections still busy at the drain deadline: stopping hard", registry.size());
       ioc.stop();
       return;
     }
@@ -113,7 +164,7 @@ void run_gateway(const GatewayConfig& config) {
     boost::system::error_code ignored;
     for (auto& acceptor : acceptors) acceptor.close(ignored);
     registry.shutdown();
-    *deadline = std::chrono::steady_clock::now() + config.drain_timeout;
+    deadline = std::chrono::steady_clock::now() + config.drain_timeout;
     poll_drain();
   });
 
@@ -121,9 +172,15 @@ void run_gateway(const GatewayConfig& config) {
   for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });
   ioc.run();
   for (auto& t : pool) t.join();
-  blocking.stop();
   blocking.join();
   spdlog::info("haul gateway stopped");
+  if (registry.size() != 0) {
+    // Hard stop: coroutine frames of busy connections are still suspended
+    // on this io_context; tearing them down costs time and risks nothing we
+    // need. Flush and leave.
+    std::fflush(nullptr);
+    std::_Exit(0);
+  }
 }
 
 }  // namespace haul::gateway
