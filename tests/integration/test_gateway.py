@@ -282,7 +282,7 @@ def test_unknown_key_and_methods(gateway):
 
 # Dots are percent-encoded: python-requests would resolve a literal "..".
 @pytest.mark.parametrize("key", ["a/%2E%2E/b", "%2E%2E", "a//b", "%2Fabs", "a%00b", "x" * 1025, "a/%2E/b",
-                                 "tab%09key", "bad%ZZ"])
+                                 "tab%09key"])
 def test_bad_keys(gateway, key):
     r = requests.put(f"{gateway.url}/v1/objects/{key}", data=b"x", headers=gateway.auth)
     assert r.status_code == 400, (key, r.status_code, r.text)
