@@ -78,7 +78,7 @@ TempFileSink::TempFileSink(const std::string& final_path) : final_path_(final_pa
   std::string name = "." + p.filename().string() + ".haul-" + std::to_string(::getpid()) + "-" +
                      std::to_string(counter++) + ".tmp";
   temp_path_ = (dir.empty() ? std::filesystem::path(name) : dir / name).string();
-  fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  fd_ = ::open(temp_path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd_ < 0) throw Error(ErrorKind::io, "cannot create " + temp_path_ + ": " + errno_text(errno));
 }
 
