@@ -117,12 +117,15 @@ void run_bench(const ClientConfig& config, const BenchConfig& b, std::ostream& o
 
   ClientConfig pc = config;
   pc.connections = pool_mode ? config.connections : 1;
+  std::string sha;
   if (b.op == "get") {
-    // The object to fetch, uploaded over a pool that is gone before counting starts.
+    // The object to fetch, uploaded over a pool that is gone before counting
+    // starts; its SHA-256 (from the PUT answer) checks every download.
     Pool setup(pc);
     PutOp put(setup, source, key, pc.part_size);
     setup.run(put, pc.connections);
     if (put.error()) throw *put.error();
+    sha = put.stats().sha256;
   }
 
   MetricsReader metrics(config);
@@ -150,7 +153,7 @@ void run_bench(const ClientConfig& config, const BenchConfig& b, std::ostream& o
     } else {
       // new/reuse: one plain GET per request, as the seed did; pool: ranges spread over the pool.
       uint64_t part = pool_mode ? spread_part_size(b.size, pc.connections) : std::max<uint64_t>(b.size, 1);
-      GetOp op(pool, key, sink, part, b.size, fresh);
+      GetOp op(pool, key, sink, part, b.size, sha, fresh);
       pool.run(op, pc.connections);
       if (op.error()) throw *op.error();
       s = op.stats();

@@ -5,9 +5,11 @@
 namespace haul::client {
 
 GetOp::GetOp(Pool& pool, std::string key, Sink& sink, uint64_t part_size, std::optional<uint64_t> known_size,
-             bool fresh_connection)
+             std::string known_sha256, bool fresh_connection)
     : Op(pool, "get", std::move(key)), sink_(sink), part_size_(part_size), known_size_(known_size),
-      fresh_(fresh_connection) {}
+      fresh_(fresh_connection) {
+  expected_sha_ = std::move(known_sha256);
+}
 
 GetOp::GetOp(Pool& pool, std::string key, std::unique_ptr<Sink> sink, uint64_t part_size)
     : Op(pool, "get", std::move(key)), owned_sink_(std::move(sink)), sink_(*owned_sink_), part_size_(part_size),
@@ -29,13 +31,23 @@ std::unique_ptr<Request> GetOp::next() {
   mark_started();
   if (finished_) return nullptr;
   if (state_ == State::start) {
-    if (!sink_.random_access() || (known_size_ && *known_size_ <= part_size_)) {
+    bool known = known_size_ && !expected_sha_.empty();
+    if (!known) {
+      auto head = new_request("HEAD", "/v1/objects/" + encode_key(stats_.key));
+      head->fresh_connection = fresh_;
+      head->tag = 0;
+      ready_.push_back(std::move(head));
+    } else {
+      head_done_ = true;
+    }
+    if (!sink_.random_access() || (known && *known_size_ <= part_size_)) {
       state_ = State::first;
-      ready_ = make_get(std::nullopt);
-      ready_->hash_body = true;
-    } else if (known_size_) {
-      // Size known: every range at once, no first round trip to learn it.
+      ready_.push_back(make_get(std::nullopt));
+      ready_.back()->hash_body = true;
+    } else if (known) {
+      // Size and digest known: every range at once, no first round trip.
       state_ = State::ranges;
+      first_done_ = true;
       size_ = *known_size_;
       spans_ = plan_spans(size_, part_size_);
       ranges_left_ = spans_.size();
@@ -43,13 +55,14 @@ std::unique_ptr<Request> GetOp::next() {
       sink_.reserve(size_);
     } else {
       state_ = State::first;
-      ready_ = make_get(Span{1, 0, part_size_});
-      ready_->hash_body = true;
+      ready_.push_back(make_get(Span{1, 0, part_size_}));
+      ready_.back()->hash_body = true;
     }
   }
   std::unique_ptr<Request> r;
-  if (ready_) {
-    r = std::move(ready_);
+  if (!ready_.empty()) {
+    r = std::move(ready_.front());
+    ready_.erase(ready_.begin());
   } else if (auto retry = retries_.pop_ready(std::chrono::steady_clock::now())) {
     r = std::move(retry);
   } else if (state_ == State::ranges && next_span_ < spans_.size()) {
@@ -63,15 +76,15 @@ std::unique_ptr<Request> GetOp::next() {
 void GetOp::done(std::unique_ptr<Request> r) {
   --in_flight_;
   account(*r);
-  if (finished_) return;  // a range still landing after a failure
+  if (finished_) return;  // a request still landing after a failure
   if (!r->ok()) {
-    if (state_ == State::first && r->status == 416 && !plain_fallback_) {
+    if (state_ == State::first && r->method == "GET" && r->status == 416 && !plain_fallback_) {
       // "bytes */0": an empty object has no byte 0; ask for it whole.
       auto cr = parse_content_range(r->header("content-range"));
       if (cr && cr->total == 0) {
         plain_fallback_ = true;
-        ready_ = make_get(std::nullopt);
-        ready_->hash_body = true;
+        ready_.push_back(make_get(std::nullopt));
+        ready_.back()->hash_body = true;
         return;
       }
     }
@@ -81,17 +94,37 @@ void GetOp::done(std::unique_ptr<Request> r) {
     return;
   }
   try {
-    if (state_ == State::first) on_first(*r);
-    else on_range(*r);
+    if (r->method == "HEAD") {
+      on_head(*r);
+    } else if (state_ == State::first) {
+      first_ = std::move(r);
+      first_done_ = true;
+    } else {
+      on_range(*r);
+      return;
+    }
+    if (head_done_ && first_done_ && state_ == State::first) after_first();
   } catch (const Error& e) {
     fail(e);
   }
 }
 
-void GetOp::on_first(Request& r) {
+void GetOp::on_head(Request& r) {
   expected_sha_ = r.header("x-haul-sha256");
+  etag_ = r.header("etag");
   if (expected_sha_.empty())
     throw Error(ErrorKind::integrity, "get " + stats_.key + ": gateway sent no X-Haul-Sha256 to check against");
+  head_done_ = true;
+}
+
+void GetOp::after_first() {
+  Request& r = *first_;
+  if (!etag_.empty() && !r.header("etag").empty() && r.header("etag") != etag_)
+    throw Error(ErrorKind::conflict, "get " + stats_.key + ": object changed during the download");
+  on_first(r);
+}
+
+void GetOp::on_first(Request& r) {
   if (r.status != 206) {
     // The whole object in one answer.
     auto length = r.header("content-length");
@@ -121,13 +154,8 @@ void GetOp::on_first(Request& r) {
 }
 
 void GetOp::on_range(Request& r) {
-  if (expected_sha_.empty()) {
-    expected_sha_ = r.header("x-haul-sha256");
-    if (expected_sha_.empty())
-      throw Error(ErrorKind::integrity, "get " + stats_.key + ": gateway sent no X-Haul-Sha256 to check against");
-  } else if (r.header("x-haul-sha256") != expected_sha_) {
+  if (!etag_.empty() && r.header("etag") != etag_)
     throw Error(ErrorKind::conflict, "get " + stats_.key + ": object changed during the download");
-  }
   auto it = std::find_if(spans_.begin(), spans_.end(), [&](const Span& s) { return s.number == r.tag; });
   auto cr = parse_content_range(r.header("content-range"));
   if (it == spans_.end() || !cr || !cr->first || *cr->first != it->offset || cr->total != size_ ||
@@ -152,7 +180,7 @@ void GetOp::verify_and_commit(const std::string& digest) {
 
 void GetOp::interrupt() {
   retries_.clear();
-  ready_.reset();
+  ready_.clear();
   if (!finished_) fail(Error(ErrorKind::internal, "get " + stats_.key + ": interrupted"));
 }
 

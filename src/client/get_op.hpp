@@ -1,14 +1,19 @@
 #pragma once
 // Download of one object, as an explicit state machine:
 //
-//   first: GET with Range: bytes=0-(P-1) (plain GET to a pipe). The answer
-//          tells the size (Content-Range) and the SHA-256 (X-Haul-Sha256).
+//   first: HEAD (X-Haul-Sha256, ETag) and, at the same time on another pool
+//          connection, GET with Range: bytes=0-(P-1) (a plain GET to a pipe).
+//          The GET tells the size (Content-Range); the gateway sends the
+//          SHA-256 only on HEAD (it lives in the stored trailer), so asking in
+//          parallel costs no round trip.
 //   ranges: the rest in parallel Range requests, each written at its offset.
 //   verify: SHA-256 of the bytes (streamed, or read back after parallel
-//           ranges) must equal X-Haul-Sha256, then the sink commits (rename).
+//           ranges) must equal the HEAD's X-Haul-Sha256 and every answer's
+//           ETag the HEAD's (same stored version), then the sink commits.
 //
-// With a known size (bench), all ranges start at once. Any failure leaves the
-// sink uncommitted (TempFileSink removes its temp file).
+// With a known size and SHA-256 (bench), no HEAD, and all ranges start at
+// once. Any failure leaves the sink uncommitted (TempFileSink removes its
+// temp file).
 
 #include <memory>
 #include <optional>
@@ -24,8 +29,9 @@ namespace haul::client {
 class GetOp final : public Op {
  public:
   // sink must outlive the op.
+  // known_size and known_sha256 go together (bench: it uploaded the object).
   GetOp(Pool& pool, std::string key, Sink& sink, uint64_t part_size, std::optional<uint64_t> known_size = {},
-        bool fresh_connection = false);
+        std::string known_sha256 = {}, bool fresh_connection = false);
   // The op owns its sink (recursive get: one temp file per object).
   GetOp(Pool& pool, std::string key, std::unique_ptr<Sink> sink, uint64_t part_size);
   std::unique_ptr<Request> next() override;
@@ -36,7 +42,10 @@ class GetOp final : public Op {
   enum class State { start, first, ranges, done };
 
   std::unique_ptr<Request> make_get(std::optional<Span> span);
+  void on_head(Request& r);
   void on_first(Request& r);
+  // HEAD and first GET both answered (or the SHA was known): go on.
+  void after_first();
   void on_range(Request& r);
   // All bytes are in the sink: check the digest and commit.
   void verify_and_commit(const std::string& digest);
@@ -47,12 +56,14 @@ class GetOp final : public Op {
   std::optional<uint64_t> known_size_;
   bool fresh_;
   State state_ = State::start;
-  std::unique_ptr<Request> ready_;
+  std::vector<std::unique_ptr<Request>> ready_;
   RetryQueue retries_;
   std::vector<Span> spans_;          // ranges still to start
   size_t next_span_ = 0, ranges_left_ = 0;
   uint64_t size_ = 0;
-  std::string expected_sha_;
+  std::string expected_sha_, etag_;
+  bool head_done_ = false, first_done_ = false;
+  std::unique_ptr<Request> first_;   // the first GET's answer, kept until the HEAD is in
   bool plain_fallback_ = false;      // the first answer was 416 on an empty object
 };
 
