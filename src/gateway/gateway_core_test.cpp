@@ -27,6 +27,7 @@ TEST(Route, ObjectsAndQueries) {
   EXPECT_EQ(d.key, "reports/1M.data");
   EXPECT_EQ(parse_route("/nope").kind, RouteKind::not_found);
   EXPECT_EQ(parse_route("/v1/objects/bad%zz").kind, RouteKind::bad_target);
+  EXPECT_EQ(parse_route("/v1/objects?prefix=%zz").kind, RouteKind::bad_target);
 }
 
 TEST(Route, Uploads) {

@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "core/error.hpp"
 #include "http/url.hpp"
 
 namespace haul::gateway {
@@ -30,7 +31,11 @@ Route parse_route(std::string_view target) {
     query = target.substr(q + 1);
   }
   Route r;
-  r.query = http::parse_query(query);
+  try {
+    r.query = http::parse_query(query);
+  } catch (const Error& e) {
+    return bad(e.what());
+  }
 
   static constexpr std::string_view objects = "/v1/objects";
   static constexpr std::string_view uploads = "/v1/uploads";
