@@ -31,6 +31,9 @@ constexpr size_t kMinPartSize = 5u << 20;  // S3's minimum for every part but th
 // complete_upload; keys under it are reserved and hidden from list().
 constexpr std::string_view kSideDir = ".haul-parts/";
 constexpr size_t kMaxShortTail = 4;  // short parts allowed at the end of an upload
+// When a read's sink stops early, up to this many remaining bytes are read
+// and dropped to keep the connection for the next request.
+constexpr uint64_t kDrainLimit = 256 * 1024;
 
 bool ok(const Response& r) { return r.status >= 200 && r.status < 300; }
 
@@ -321,19 +324,33 @@ class S3Store final : public Store {
       ranged = true;
     }
     bool head_sent = false;
+    uint64_t expected = 0;   // body bytes in this answer (Content-Length)
+    uint64_t received = 0;
+    bool sink_done = false;  // the sink said stop: drain or abort
     s3io::BodyStream stream{
         [&](const Response& resp) {
           if (ranged && resp.status != 206) {
             throw Error(ErrorKind::backend_unavailable, "S3 ignored a Range request (status " +
                                                             std::to_string(resp.status) + ")");
           }
+          const std::string* length = resp.header("content-length");
+          expected = length ? std::strtoull(length->c_str(), nullptr, 10) : 0;
           if (!head_sent) {
             head_sent = true;
             on_head(head_from(resp, key));
           }
           return true;
         },
-        [&](std::span<const uint8_t> bytes) { return sink(bytes); }};
+        [&](std::span<const uint8_t> bytes) {
+          received += bytes.size();
+          if (sink_done) return true;  // draining the little that is left
+          if (sink(bytes)) return true;
+          sink_done = true;
+          // A sink commonly stops on the last chunk it needs. Aborting would
+          // cost the connection (curl closes it), so a short rest is read
+          // and dropped; a long one is not worth it.
+          return expected > received && expected - received > kDrainLimit ? false : true;
+        }};
     Response resp = client_->perform(r, &stream);
     if (ok(resp)) return;
     if (resp.status == 416 && !head_sent) {

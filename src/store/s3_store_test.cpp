@@ -286,6 +286,17 @@ TEST_F(S3StoreTest, SequentialRequestsReuseConnections) {
   uint64_t before = s3_connections_opened();
   for (int i = 0; i < 20; ++i) EXPECT_EQ(read_all("reuse", {0, 10, std::nullopt}).size(), 10u);
   EXPECT_EQ(s3_connections_opened() - before, 0u);
+  // A sink that says stop on the last chunk it needs (as the gateway's does)
+  // must not cost the connection either.
+  for (int i = 0; i < 5; ++i) {
+    size_t got = 0;
+    store_->read("reuse", {}, [](const ObjectHead&) {}, [&](std::span<const uint8_t> b) {
+      got += b.size();
+      return got < 1000;
+    });
+    EXPECT_EQ(got, 1000u);
+  }
+  EXPECT_EQ(s3_connections_opened() - before, 0u);
   std::string text = s3_metrics_text();
   EXPECT_NE(text.find("haul_backend_requests_total{op=\"get\",code=\"206\"}"), std::string::npos) << text;
   EXPECT_NE(text.find("haul_backend_connections_opened_total "), std::string::npos);
