@@ -33,6 +33,9 @@ SealPipeline::SealPipeline(const crypto::ObjectCipher& cipher, std::unique_ptr<s
       metrics_(metrics),
       target_(target) {
   sealed_.reserve(kFlushBytes + crypto::kDefaultSegmentSize + crypto::kTagSize);
+  // A parts upload seals the trailer at complete time: it needs the whole
+  // object's size and digest, which no single part knows.
+  if (target.final_part && !target.write_trailer) encryptor_.defer_trailer();
 }
 
 void SealPipeline::write(std::span<const uint8_t> plain) {
@@ -47,12 +50,6 @@ SealResult SealPipeline::commit() {
   {
     EncryptTimer timer(metrics_, encrypt_nanos_);
     encryptor_.finish(sealed_);
-  }
-  if (target_.final_part && !target_.write_trailer) {
-    // The encryptor always seals a trailer after the final segment; a parts
-    // upload seals its own at complete time (it needs the whole object's
-    // digest), so this one is dropped.
-    sealed_.resize(sealed_.size() - crypto::kTrailerSize);
   }
   flush();
   writer_->commit();
