@@ -1,0 +1,357 @@
+"""haul doctor against real processes: a real gateway on loopback, real
+kernel sockets in CLOSE_WAIT / TIME_WAIT made by small Python servers, and
+sysctls changed only inside a network namespace this test creates.
+Fields of the JSON output are checked against docs/doctor.md."""
+import json
+import os
+import pathlib
+import re
+import shutil
+import socket
+import subprocess
+import threading
+import uuid
+
+import pytest
+
+from conftest import HAUL, ROOT, haul
+
+IS_ROOT = os.geteuid() == 0
+DOCS = ROOT / "docs" / "doctor.md"
+
+
+def doctor_json(*args, env=None):
+    out = haul("doctor", *args, "--json", env=env)
+    return json.loads(out.stdout)
+
+
+def finding(report, fid):
+    for f in report["findings"]:
+        if f["id"] == fid:
+            return f
+    raise AssertionError(f"no finding {fid} in {[f['id'] for f in report['findings']]}")
+
+
+def sockets_json(*args):
+    out = haul("doctor", "sockets", *args, "--json")
+    return [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
+
+
+# --- path checks against a real gateway ------------------------------------
+
+def test_path_rtt_and_probe_transfer_reported(gateway):
+    rep = doctor_json("--gateway", gateway.url, "--token", gateway.token, "--probe-bytes", "4M")
+    path = rep["path"]
+    assert len(path["handshake_ms"]) == 5
+    assert path["rtt_ms"] == min(path["handshake_ms"]) and path["rtt_ms"] > 0
+    # The probe grows x4 from 1 MiB up to --probe-bytes: the last transfer is at most 4 MiB.
+    assert path["download"]["bytes"] in (1 << 20, 4 << 20)
+    assert path["upload"]["bytes"] in (1 << 20, 4 << 20)
+    assert path["download"]["rate_bps"] > 0 and path["upload"]["rate_bps"] > 0
+    assert path["notes"] == []
+    assert rep["path_model"]["measured"] is True
+    # The gateway's own view of the probe connection, and ours, after the transfers.
+    g = path["gateway_tcp_info"]
+    assert g["bytes_acked"] >= path["download"]["bytes"]
+    assert g["congestion"] != ""
+    assert path["gateway_peer"].startswith("127.0.0.1:")
+    assert path["client_tcp_info"]["bytes_acked"] >= path["upload"]["bytes"]
+    assert path["fastopen_used"] in (True, False)
+    for fid in ("path.rtt", "path.bandwidth", "path.bdp", "path.stream_cap", "path.retransmits",
+                "path.options", "path.gateway_view"):
+        assert finding(rep, fid)["status"] in ("ok", "warn"), finding(rep, fid)
+    assert finding(rep, "path.options")["status"] == "ok"  # loopback negotiates everything
+    assert finding(rep, "route.initcwnd")["status"] == "ok"
+    assert "lo" in finding(rep, "route.initcwnd")["value"]
+    s = rep["summary"]
+    assert s["ok"] + s["warn"] + s["fail"] + s["skip"] == len(rep["findings"])
+
+
+def test_wrong_token_is_a_clear_error(gateway):
+    out = haul("doctor", "--gateway", gateway.url, "--token", "wrong", "--json", check=False)
+    assert out.returncode == 1
+    assert "401" in out.stderr and "HAUL_TOKEN" in out.stderr
+
+
+def test_gateway_and_token_from_environment(gateway):
+    rep = doctor_json("--probe-bytes", "1M", env={"HAUL_GATEWAY": gateway.url, "HAUL_TOKEN": gateway.token})
+    assert rep["path"]["url"] == gateway.url
+    assert rep["path"]["download"]["bytes"] == 1 << 20
+
+
+def test_trace_writes_csv_and_plot(gateway, tmp_path):
+    prefix = tmp_path / "trace"
+    out = haul("doctor", "trace", "--gateway", gateway.url, "--token", gateway.token, "--size", "32M",
+               "--interval-ms", "2", "--out", prefix, "--json")
+    summary = json.loads(out.stdout)
+    assert summary["bytes"] == 32 << 20
+    lines = (tmp_path / "trace.csv").read_text().splitlines()
+    assert lines[0] == "t_ms,cwnd,bytes_in_flight,delivery_rate_bps,rtt_us,retrans"
+    assert len(lines) - 1 == summary["samples"]
+    assert summary["samples"] >= 1
+    first = lines[1].split(",")
+    assert len(first) == 6 and int(first[1]) > 0  # a cwnd was read
+    if shutil.which("gnuplot"):
+        png = (tmp_path / "trace.png").read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    else:
+        assert summary["png"] is None and "gnuplot" in summary["png_note"]
+
+
+def test_trace_download_samples_the_gateway_side(gateway, tmp_path):
+    out = haul("doctor", "trace", "--gateway", gateway.url, "--token", gateway.token, "--size", "16M",
+               "--direction", "download", "--out", tmp_path / "d", "--json")
+    summary = json.loads(out.stdout)
+    assert summary["bytes"] == 16 << 20
+    # The gateway runs in this namespace: its socket is found through sock_diag.
+    assert summary["side"].startswith("gateway socket")
+
+
+# --- CLOSE_WAIT and TIME_WAIT made by real sockets --------------------------
+
+class NeverClosingServer:
+    """Accepts connections and keeps them open forever: once the client
+    closes, the server's sockets sit in CLOSE_WAIT."""
+
+    def __init__(self):
+        self.lsock = socket.socket()
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(64)
+        self.port = self.lsock.getsockname()[1]
+        self.held = []
+
+    def make_close_wait(self, n):
+        for _ in range(n):
+            c = socket.create_connection(("127.0.0.1", self.port))
+            s, _ = self.lsock.accept()
+            self.held.append(s)
+            c.close()  # client FIN; the server never answers with its own
+
+    def close(self):
+        for s in self.held:
+            s.close()
+        self.lsock.close()
+
+
+def test_close_wait_counted_and_flagged():
+    srv = NeverClosingServer()
+    try:
+        srv.make_close_wait(5)
+        [rep] = sockets_json("--port", srv.port)
+        assert rep["scope"]["port"] == srv.port
+        assert rep["counts"]["close_wait"] == 5
+        assert rep["counts"]["listen"] == 1
+        cw = next(f for f in rep["findings"] if f["id"] == "sockets.close_wait")
+        assert cw["status"] == "warn"
+        assert cw["value"].startswith("5 sockets")
+        assert "close" in cw["fix"]
+        cw_socks = [s for s in rep["sockets"] if s["state"] == "close_wait"]
+        assert len(cw_socks) == 5
+        assert all(s["local"] == f"127.0.0.1:{srv.port}" for s in cw_socks)
+        assert all("tcp_info" in s for s in cw_socks)
+        if IS_ROOT:  # root names the holder: this very pytest process
+            assert all(s["owner"]["pid"] == os.getpid() for s in cw_socks)
+            assert f"pid {os.getpid()}" in cw["why"]
+
+        # Watching: the same sockets still there at the next sample is a leak.
+        samples = sockets_json("--port", srv.port, "--watch", "0.2", "--samples", "2")
+        assert [s["sample"] for s in samples] == [1, 2]
+        second = next(f for f in samples[1]["findings"] if f["id"] == "sockets.close_wait")
+        assert second["status"] == "fail"
+        assert "5 still there" in second["value"]
+
+        # --pid finds the same sockets through /proc/PID/fd.
+        [by_pid] = sockets_json("--pid", os.getpid())
+        assert by_pid["counts"]["close_wait"] >= 5
+    finally:
+        srv.close()
+
+
+def test_time_wait_counted_on_the_side_that_closed_first():
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(256)
+    port = lsock.getsockname()[1]
+    n = 150
+
+    def serve():  # the server closes first: TIME_WAIT lands on its side
+        for _ in range(n):
+            s, _ = lsock.accept()
+            s.close()
+
+    t = threading.Thread(target=serve)
+    t.start()
+    for _ in range(n):
+        c = socket.create_connection(("127.0.0.1", port))
+        assert c.recv(1) == b""  # wait for the server's FIN before closing ours
+        c.close()
+    t.join()
+    lsock.close()
+
+    [rep] = sockets_json("--port", port)
+    assert rep["counts"]["time_wait"] == n
+    assert rep["time_wait"]["server_side"] == n
+    assert rep["time_wait"]["client_side"] == 0
+    tw = next(f for f in rep["findings"] if f["id"] == "sockets.time_wait")
+    assert tw["status"] == "warn"
+    assert "server closes" in tw["why"]
+    # Text form names the side too.
+    text = haul("doctor", "sockets", "--port", port).stdout
+    assert f"{n} on the server side of port {port} (the server closed first)" in text
+
+
+def test_time_wait_on_client_side_when_client_closes_first():
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(256)
+    port = lsock.getsockname()[1]
+    n = 120
+    held = []
+    for _ in range(n):  # client closes first; the server then closes too
+        c = socket.create_connection(("127.0.0.1", port))
+        s, _ = lsock.accept()
+        c.close()
+        assert s.recv(1) == b""
+        held.append(s)
+    for s in held:
+        s.close()
+    [rep] = sockets_json("--port", port)
+    lsock.close()
+    assert rep["time_wait"]["client_side"] == n
+    assert rep["time_wait"]["server_side"] == 0
+    tw = next(f for f in rep["findings"] if f["id"] == "sockets.time_wait")
+    assert tw["status"] == "warn" and "tcp_tw_reuse" in tw["fix"]
+
+
+# --- sysctls inside a network namespace -------------------------------------
+
+def sysctl_read(name):
+    return pathlib.Path("/proc/sys/" + name.replace(".", "/")).read_text().strip()
+
+
+def sysctl_write(name, value):
+    pathlib.Path("/proc/sys/" + name.replace(".", "/")).write_text(value)
+
+
+@pytest.fixture
+def netns():
+    if not IS_ROOT:
+        pytest.skip("needs root: creates a network namespace (ip netns add)")
+    if shutil.which("ip") is None:
+        pytest.skip("needs iproute2 (ip)")
+    name = "haul-doctor-" + uuid.uuid4().hex[:8]
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        subprocess.run(["ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"], check=True)
+        yield name
+    finally:
+        subprocess.run(["ip", "netns", "del", name], check=False)
+
+
+@pytest.fixture
+def cubic_allowed():
+    """A namespace may select cubic only if the host allows it (design.md):
+    add it for the test, restore the host's list afterwards."""
+    key = "net.ipv4.tcp_allowed_congestion_control"
+    before = sysctl_read(key)
+    if "cubic" not in sysctl_read("net.ipv4.tcp_available_congestion_control").split():
+        subprocess.run(["modprobe", "tcp_cubic"], capture_output=True)
+        if "cubic" not in sysctl_read("net.ipv4.tcp_available_congestion_control").split():
+            pytest.skip("cubic is not available in this kernel")
+    if "cubic" not in before.split():
+        sysctl_write(key, before + " cubic")
+    try:
+        yield
+    finally:
+        if "cubic" not in before.split():
+            sysctl_write(key, before)
+
+
+def test_small_wmem_and_idle_restart_flagged_in_namespace(netns, cubic_allowed):
+    def ns_sysctl(name, value):
+        subprocess.run(["ip", "netns", "exec", netns, "sysctl", "-q", "-w", f"{name}={value}"], check=True)
+
+    ns_sysctl("net.ipv4.tcp_wmem", "4096 16384 65536")
+    ns_sysctl("net.ipv4.tcp_slow_start_after_idle", "1")
+    ns_sysctl("net.ipv4.tcp_congestion_control", "cubic")
+    out = subprocess.run(["ip", "netns", "exec", netns, HAUL, "doctor", "--json"], capture_output=True,
+                         text=True, check=True)
+    rep = json.loads(out.stdout)
+    assert rep["path"] is None and rep["path_model"]["measured"] is False
+
+    wmem = finding(rep, "sysctl.tcp_wmem")
+    assert wmem["status"] == "fail"  # 64 KiB < BDP of the 200 ms x 100 Mbit/s reference
+    assert wmem["value"].startswith("4096 16384 65536")
+    assert wmem["fix"] == 'sysctl -w net.ipv4.tcp_wmem="4096 16384 8388608"'
+
+    idle = finding(rep, "sysctl.tcp_slow_start_after_idle")
+    assert idle["status"] == "warn"
+    assert "cubic" in idle["value"] and "cubic" in idle["why"]
+    assert idle["fix"] == "sysctl -w net.ipv4.tcp_slow_start_after_idle=0"
+
+    cc = finding(rep, "sysctl.tcp_congestion_control")
+    assert cc["status"] == "warn" and cc["fix"].endswith("net.ipv4.tcp_congestion_control=bbr")
+
+    # The host itself was not touched by any of this.
+    assert sysctl_read("net.ipv4.tcp_wmem").split()[2] != "65536"
+
+    # A measured reference path changes the verdict: 64 KiB is plenty for 1 ms x 10 Mbit/s.
+    out = subprocess.run(["ip", "netns", "exec", netns, HAUL, "doctor", "--json", "--rtt-ms", "1",
+                          "--rate", "10mbit"], capture_output=True, text=True, check=True)
+    assert finding(json.loads(out.stdout), "sysctl.tcp_wmem")["status"] == "ok"
+
+
+# --- without root -------------------------------------------------------------
+
+def as_nobody(*args):
+    if not IS_ROOT:
+        pytest.skip("needs root to switch to the nobody user")
+    if shutil.which("setpriv") is None:
+        pytest.skip("needs setpriv (util-linux)")
+    return subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", HAUL, *map(str, args)],
+                          capture_output=True, text=True, cwd="/")
+
+
+def test_checks_needing_root_are_skipped_clearly():
+    out = as_nobody("doctor", "--json")
+    assert out.returncode == 0, out.stderr
+    rep = json.loads(out.stdout)
+    assert rep["root"] is False
+    owners = finding(rep, "sockets.owners")
+    assert owners["status"] == "skip"
+    assert owners["why"].startswith("needs root")
+    # Everything else still ran: sysctls are readable by anyone.
+    assert finding(rep, "sysctl.tcp_sack")["status"] != "skip"
+
+    text = as_nobody("doctor").stdout
+    assert re.search(r"\[skip\] sockets\.owners .*\n\s+skipped: needs root", text), text
+
+    srv = NeverClosingServer()  # a root-owned process: nobody cannot read its fds
+    try:
+        out = as_nobody("doctor", "sockets", "--pid", os.getpid(), "--json")
+        assert out.returncode == 0, out.stderr
+        rep = json.loads(out.stdout)
+        pid = next(f for f in rep["findings"] if f["id"] == "sockets.pid")
+        assert pid["status"] == "skip" and pid["why"].startswith("needs root")
+    finally:
+        srv.close()
+
+
+# --- JSON fields are documented -------------------------------------------------
+
+def documented(name):
+    return f"`{name}`" in DOCS.read_text()
+
+
+def test_json_fields_are_documented(gateway):
+    rep = doctor_json("--gateway", gateway.url, "--token", gateway.token, "--probe-bytes", "1M")
+    missing = [k for k in rep if not documented(k)]
+    missing += [k for k in rep["path"] if not documented(k)]
+    missing += [k for k in rep["path_model"] if not documented(k)]
+    missing += [k for k in rep["findings"][0] if not documented(k)]
+    missing += [f["id"] for f in rep["findings"] if not documented(f["id"])]
+    [socks] = sockets_json("--port", gateway.port)
+    missing += [k for k in socks if not documented(k)]
+    missing += [k for s in socks["sockets"] for k in s if not documented(k)]
+    missing += [k for k in socks["counts"] if not documented(k)]
+    assert not missing, f"fields missing from docs/doctor.md: {sorted(set(missing))}"
