@@ -28,7 +28,7 @@ struct Common {
   client::ClientConfig config;
   std::string part_size = "8M";
   bool json = false;
-  bool no_fastopen = false;
+  bool fastopen = false;
 };
 
 void add_common(CLI::App* cmd, Common& c, bool transfer_flags) {
@@ -39,7 +39,9 @@ void add_common(CLI::App* cmd, Common& c, bool transfer_flags) {
                   "TCP connections to the gateway, opened in parallel and reused (default 8)");
   cmd->add_option("--congestion", c.config.congestion,
                   "TCP congestion control per socket (e.g. bbr, cubic); default: the host's");
-  cmd->add_flag("--no-fastopen", c.no_fastopen, "Do not use TCP Fast Open even when the kernel allows it");
+  cmd->add_flag("--fastopen", c.fastopen,
+                "TCP Fast Open when the kernel allows it (off by default: libcurl 7.88 then never reuses the "
+                "connection, see docs/client.md)");
   cmd->add_option("--retries", c.config.retries, "Attempts per idempotent request (default 3)");
   cmd->add_flag("--json", c.json, "One JSON object per transfer and a summary on stdout");
   if (transfer_flags) {
@@ -58,7 +60,7 @@ client::ClientConfig finish_config(Common& c) {
   auto part = parse_size(c.part_size);
   if (!part) throw Error(ErrorKind::config, "--part-size: not a size: " + c.part_size);
   c.config.part_size = *part;
-  c.config.fastopen = !c.no_fastopen;
+  c.config.fastopen = c.fastopen;
   client::validate(c.config);
   return c.config;
 }
