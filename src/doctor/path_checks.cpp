@@ -77,6 +77,11 @@ Finding check_path_bandwidth(const PathResult& p) {
                        human_ms(t->seconds));
   };
   f.value = part("download", p.download) + "; " + part("upload", p.upload);
+  // The senders' own latest delivery-rate samples, for comparison.
+  if (p.gateway_info && p.gateway_info->delivery_rate_bps)
+    f.value += fmt::format("; gateway delivery_rate {}", human_rate(static_cast<double>(p.gateway_info->delivery_rate_bps)));
+  if (p.client_info && p.client_info->delivery_rate_bps)
+    f.value += fmt::format("; client delivery_rate {}", human_rate(static_cast<double>(p.client_info->delivery_rate_bps)));
   f.why = "one warm stream, request to last byte: a lower bound of the path's rate (slow start included)";
   return f;
 }

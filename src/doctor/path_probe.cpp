@@ -114,17 +114,20 @@ void measure_handshakes(const ProbeOptions& o, PathResult& r) {
   if (!r.handshake_s.empty()) r.rtt_s = *std::min_element(r.handshake_s.begin(), r.handshake_s.end());
 }
 
-// Grows the transfer x4 from 1 MiB until one takes target_seconds or hits
-// max_bytes; keeps the last (largest) one. `run` does one transfer of n bytes.
+// Grows the transfer x4 from 1 MiB until one takes max(target_seconds,
+// 6 RTT) or hits max_bytes; keeps the last (largest) one. On a long path a
+// short transfer is mostly slow start and would underestimate the rate.
+// `run` does one transfer of n bytes.
 template <typename Run>
-std::optional<TransferResult> grow(const ProbeOptions& o, Run run) {
+std::optional<TransferResult> grow(const ProbeOptions& o, double rtt_s, Run run) {
+  double enough = std::max(o.target_seconds, 6 * rtt_s);
   std::optional<TransferResult> last;
   uint64_t n = std::min<uint64_t>(1u << 20, o.max_bytes);
   for (;;) {
     auto t = run(n);
     if (!t) return last;
     last = t;
-    if (t->seconds >= o.target_seconds || n >= o.max_bytes) return last;
+    if (t->seconds >= enough || n >= o.max_bytes) return last;
     n = std::min(n * 4, o.max_bytes);
   }
 }
@@ -136,7 +139,7 @@ void measure_transfers(const ProbeOptions& o, PathResult& r) {
   std::string base = o.url;
   while (!base.empty() && base.back() == '/') base.pop_back();
 
-  r.download = grow(o, [&](uint64_t n) -> std::optional<TransferResult> {
+  r.download = grow(o, r.rtt_s.value_or(0), [&](uint64_t n) -> std::optional<TransferResult> {
     Sink sink;
     curl_easy_setopt(h.get(), CURLOPT_HTTPGET, 1L);
     CURLcode rc = perform(h.get(), fmt::format("{}/v1/probe/download?bytes={}", base, n), sink);
@@ -168,7 +171,7 @@ void measure_transfers(const ProbeOptions& o, PathResult& r) {
     }
   }
 
-  r.upload = grow(o, [&](uint64_t n) -> std::optional<TransferResult> {
+  r.upload = grow(o, r.rtt_s.value_or(0), [&](uint64_t n) -> std::optional<TransferResult> {
     Sink sink;
     Source src{n};
     curl_easy_setopt(h.get(), CURLOPT_UPLOAD, 1L);

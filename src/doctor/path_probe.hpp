@@ -17,7 +17,7 @@ struct ProbeOptions {
   std::string token;  // bearer token for the probe routes
   int handshakes = 5;
   uint64_t max_bytes = 64ull << 20;  // largest probe transfer each way
-  double target_seconds = 0.5;       // grow the probe (x4) until one takes this long
+  double target_seconds = 0.5;       // grow the probe (x4) until one takes this long (and >= 6 RTT)
   long timeout_s = 60;               // per request
 };
 

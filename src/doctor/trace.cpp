@@ -76,33 +76,50 @@ std::optional<net::TcpInfo> peer_info(uint16_t our_port) {
 
 void sampler(Shared& shared, const TraceOptions& o, Clock::time_point start, std::vector<TraceSample>& out,
              std::string& side) {
-  bool use_peer = o.direction == TraceDirection::download;
+  // For a download, look for the gateway's socket until it shows up (with
+  // TCP_DEFER_ACCEPT it is not established before our request arrives) or
+  // 500 ms pass; meanwhile keep our own samples in case it never does.
+  enum class Side { undecided, peer, client } which =
+      o.direction == TraceDirection::download ? Side::undecided : Side::client;
+  std::vector<TraceSample> own;
+  std::optional<Clock::time_point> first_seen;
   uint16_t our_port = 0;
   auto interval = std::chrono::milliseconds(std::max(1, o.interval_ms));
   auto next = Clock::now();
   while (!shared.done.load()) {
     int fd = shared.fd.load();
     if (fd >= 0) {
-      double t_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-      std::optional<net::TcpInfo> info;
-      if (use_peer) {
+      auto now = Clock::now();
+      double t_ms = std::chrono::duration<double, std::milli>(now - start).count();
+      if (!first_seen) first_seen = now;
+      if (which != Side::client) {
         if (our_port == 0) our_port = local_port_of(fd);
-        if (our_port != 0) info = peer_info(our_port);
-        if (info) {
-          side = "gateway socket (the sender of a download), read through sock_diag";
-        } else {
-          use_peer = false;  // the gateway is on another host: fall back to ours
-          side = "client socket (the receiver of a download: cwnd and in-flight stay small; run the trace on the "
-                 "gateway host or trace an upload to see the sender)";
+        std::optional<net::TcpInfo> peer = our_port ? peer_info(our_port) : std::nullopt;
+        if (peer) {
+          which = Side::peer;
+          if (peer->state != 0) out.push_back(trace_sample(*peer, t_ms));
+        } else if (which == Side::undecided && now - *first_seen > std::chrono::milliseconds(500)) {
+          which = Side::client;  // the gateway is on another host
+          out = std::move(own);
         }
       }
-      if (!use_peer) info = net::read_tcp_info(fd);
-      if (info && info->state != 0) out.push_back(trace_sample(*info, t_ms));
+      if (which != Side::peer) {
+        auto info = net::read_tcp_info(fd);
+        if (info && info->state != 0) (which == Side::client ? out : own).push_back(trace_sample(*info, t_ms));
+      }
     }
     next += interval;
     std::this_thread::sleep_until(next);
   }
-  if (side.empty()) side = "client socket (the sender of an upload)";
+  if (which == Side::undecided) out = std::move(own);
+  if (o.direction == TraceDirection::upload) {
+    side = "client socket (the sender of an upload)";
+  } else if (which == Side::peer) {
+    side = "gateway socket (the sender of a download), read through sock_diag";
+  } else {
+    side = "client socket (the receiver of a download: cwnd and in-flight stay small; the gateway's socket was not "
+           "found in this network namespace: run the trace on the gateway host or trace an upload)";
+  }
 }
 
 }  // namespace
