@@ -57,7 +57,8 @@ class Ceph:
         env = dict(os.environ)
         env.update(AWS_ACCESS_KEY_ID=self.access_key, AWS_SECRET_ACCESS_KEY=self.secret_key,
                    AWS_DEFAULT_REGION=self.region, AWS_EC2_METADATA_DISABLED="true",
-                   AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+                   AWS_CONFIG_FILE=str(self.dir / "no-aws-config"),
+                   AWS_SHARED_CREDENTIALS_FILE=str(self.dir / "no-aws-credentials"))
         return env
 
     def aws(self, *args, check=True, binary=False):
