@@ -31,6 +31,9 @@ def main():
     ap.add_argument("--timeout", type=float, default=60)
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--label", required=True)
+    ap.add_argument("--get-label", default="",
+                    help="download the objects uploaded by this earlier run (default: this run's uploads), so a "
+                         "download row does not depend on this run's upload finishing")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     url = f"http://{os.environ['HAUL_NETEM_SERVER']}:8080"
@@ -46,12 +49,14 @@ def main():
         time.sleep(0.1)
     env_haul = lambda *args: [a.haul, *args, "--gateway", url, "--token", a.token]
     key_h, key_c = f"bulk/{a.label}/haul", f"bulk/{a.label}/curl"
+    get_label = a.get_label or a.label
+    get_h, get_c = f"bulk/{get_label}/haul", f"bulk/{get_label}/curl"
     runs = [
         ("haul-pool", "put", env_haul("put", path, key_h)),
         ("curl", "put", ["curl", "-sSf", "-o", "/dev/null", "-H", auth, "-H", "Expect:", "-T", path,
                          f"{url}/v1/objects/{key_c}"]),
-        ("haul-pool", "get", env_haul("get", key_h, "/dev/null")),
-        ("curl", "get", ["curl", "-sSf", "-o", "/dev/null", "-H", auth, f"{url}/v1/objects/{key_c}"]),
+        ("haul-pool", "get", env_haul("get", get_h, "/dev/null")),
+        ("curl", "get", ["curl", "-sSf", "-o", "/dev/null", "-H", auth, f"{url}/v1/objects/{get_c}"]),
     ]
     rows = []
     for client, op, cmd in runs:

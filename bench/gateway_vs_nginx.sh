@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Loopback figures for the gateway (issue 2): 1 GiB PUT and GET through the
+# gateway vs nginx (Debian nginx-full) WebDAV PUT and static GET of the same
+# bytes, measured side by side in one run with curl; and the gateway's peak
+# RSS (VmHWM) during the PUT. Prints a Markdown table.
+# Usage: bench/gateway_vs_nginx.sh [SIZE_MIB] [REPEATS]   (default 1024, 3)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+size_mib=${1:-1024}
+repeats=${2:-3}
+scripts/deps.sh bench
+[ -x build/haul ] || scripts/build release
+
+work=$(mktemp -d /var/tmp/haul-bench.XXXXXX)
+cleanup() {
+  [ -n "${gw_pid:-}" ] && kill "$gw_pid" 2>/dev/null || true
+  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+  sleep 0.2
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+head -c $((size_mib * 1024 * 1024)) /dev/urandom > "$work/src"
+
+# nginx: WebDAV PUT into a directory, static GET from it.
+ng_port=$(free_port)
+mkdir -p "$work/www" "$work/nginx-tmp"
+cat > "$work/nginx.conf" <<NGINX
+user root;
+daemon on;
+worker_processes 2;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  client_max_body_size 0;
+  client_body_temp_path $work/nginx-tmp;
+  server {
+    listen 127.0.0.1:$ng_port;
+    root $work/www;
+    location / { dav_methods PUT; create_full_put_path on; }
+  }
+}
+NGINX
+nginx -c "$work/nginx.conf"
+
+# haul gateway on a fresh local store.
+gw_port=$(free_port)
+build/haul keygen > "$work/keys"
+echo benchtoken > "$work/token"
+build/haul gateway --listen "127.0.0.1:$gw_port" --store "fs:$work/store" \
+  --master-key-file "$work/keys" --token-file "$work/token" > "$work/gateway.log" 2>&1 &
+gw_pid=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$gw_port/healthz" >/dev/null && break; sleep 0.1; done
+
+auth="Authorization: Bearer benchtoken"
+t() { curl -sS -f -o /dev/null -w '%{time_total}\n' -H 'Expect:' "$@"; }
+
+for i in $(seq "$repeats"); do
+  t -T "$work/src" -H "$auth" "http://127.0.0.1:$gw_port/v1/objects/big" >> "$work/gw_put"
+  [ "$i" = 1 ] && rss_kib=$(awk '/VmHWM/ {print $2}' "/proc/$gw_pid/status")
+  t -H "$auth" "http://127.0.0.1:$gw_port/v1/objects/big" >> "$work/gw_get"
+  t -T "$work/src" "http://127.0.0.1:$ng_port/big" >> "$work/ng_put"
+  t "http://127.0.0.1:$ng_port/big" >> "$work/ng_get"
+done
+# Bytes must match: the gateway's answer against the source.
+curl -sS -f -H "$auth" "http://127.0.0.1:$gw_port/v1/objects/big" | cmp - "$work/src"
+
+gp=$(median < "$work/gw_put"); gg=$(median < "$work/gw_get")
+np=$(median < "$work/ng_put"); ng=$(median < "$work/ng_get")
+mib=$size_mib
+awk -v gp="$gp" -v gg="$gg" -v np="$np" -v ng="$ng" -v mib="$mib" -v rss="$rss_kib" -v n="$repeats" 'BEGIN {
+  printf "| %d MiB on loopback, median of %d | haul gateway | nginx | gateway / nginx time |\n", mib, n
+  printf "|---|---|---|---|\n"
+  printf "| PUT (gateway: encrypt + fsync; nginx: WebDAV, no fsync) | %.2f s (%.0f MiB/s) | %.2f s (%.0f MiB/s) | %.2f |\n", gp, mib/gp, np, mib/np, gp/np
+  printf "| GET (gateway: decrypt; nginx: static sendfile) | %.2f s (%.0f MiB/s) | %.2f s (%.0f MiB/s) | %.2f |\n", gg, mib/gg, ng, mib/ng, gg/ng
+  printf "\nGateway peak RSS (VmHWM) after the first %d MiB PUT: %.1f MiB\n", mib, rss/1024
+}'
