@@ -187,11 +187,17 @@ def _upload_and_kill(gw, key, total, send):
 
 @pytest.mark.slow
 def test_killed_upload_leaves_no_object_and_no_multipart_upload(s3_gateway, ceph):
+    initiated = 'haul_backend_requests_total{op="initiate",code="200"}'
+    aborted = 'haul_backend_requests_total{op="abort",code="204"}'
+    before = s3_gateway.metrics()
     # 20 MiB of 40: two backend parts went up, so a multipart upload exists.
     _upload_and_kill(s3_gateway, "killed", 40 << 20, 20 << 20)
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and ceph.pending_uploads(s3_gateway.bucket):
+    while time.monotonic() < deadline and s3_gateway.metric(aborted) == before.get(aborted, 0):
         time.sleep(0.2)
+    after = s3_gateway.metrics()
+    assert after[initiated] - before.get(initiated, 0) == 1   # the upload had become a multipart upload
+    assert after[aborted] - before.get(aborted, 0) == 1       # and the gateway aborted it
     assert ceph.pending_uploads(s3_gateway.bucket) == []
     assert "killed" not in ceph.list_keys(s3_gateway.bucket)
     assert get(s3_gateway, "killed").status_code == 404
