@@ -356,3 +356,35 @@ def test_json_fields_are_documented(gateway):
     missing += [k for s in socks["sockets"] for k in s if not documented(k)]
     missing += [k for k in socks["counts"] if not documented(k)]
     assert not missing, f"fields missing from docs/doctor.md: {sorted(set(missing))}"
+
+
+def test_fastopen_seen_used_when_both_ends_allow_it(netns, tmp_path):
+    """Inside a namespace with tcp_fastopen=3 and a gateway listening there,
+    the second fresh connection carries its request in the SYN."""
+    def ns(*cmd, **kw):
+        return subprocess.run(["ip", "netns", "exec", netns, *map(str, cmd)], **kw)
+
+    ns("sysctl", "-q", "-w", "net.ipv4.tcp_fastopen=3", check=True)
+    keys = tmp_path / "keys"
+    keys.write_text(haul("keygen").stdout)
+    (tmp_path / "tokens").write_text("tfo-token\n")
+    gw = subprocess.Popen(["ip", "netns", "exec", netns, HAUL, "gateway", "--listen", "127.0.0.1:8080",
+                           "--store", f"fs:{tmp_path / 'store'}", "--master-key-file", keys,
+                           "--token-file", tmp_path / "tokens"], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):  # wait until it listens inside the namespace
+            socks = ns(HAUL, "doctor", "sockets", "--port", "8080", "--json", capture_output=True, text=True)
+            if json.loads(socks.stdout)["counts"]["listen"] >= 1:  # SO_REUSEPORT: one per acceptor
+                break
+            threading.Event().wait(0.1)
+        out = ns(HAUL, "doctor", "--gateway", "http://127.0.0.1:8080", "--token", "tfo-token",
+                 "--probe-bytes", "1M", "--json", capture_output=True, text=True, check=True)
+        rep = json.loads(out.stdout)
+        assert rep["path"]["fastopen_used"] is True, rep["path"]["notes"]
+        assert finding(rep, "path.fastopen")["status"] == "ok"
+        assert finding(rep, "sysctl.tcp_fastopen")["status"] == "ok"
+    finally:
+        gw.terminate()
+        gw.wait(timeout=20)
+        gw.wait(timeout=20)
