@@ -49,6 +49,7 @@ std::unique_ptr<Request> GetOp::next() {
       state_ = State::ranges;
       first_done_ = true;
       size_ = *known_size_;
+      pool_.progress().total += size_;
       spans_ = plan_spans(size_, part_size_);
       ranges_left_ = spans_.size();
       stats_.parts = static_cast<unsigned>(spans_.size());
@@ -140,6 +141,7 @@ void GetOp::on_first(Request& r) {
     throw Error(ErrorKind::backend_unavailable, "get " + stats_.key + ": bad or truncated range answer");
   size_ = cr->total;
   stats_.bytes = size_;
+  pool_.progress().total += size_;  // the progress bar's denominator, now known
   uint64_t have = *cr->last + 1;
   if (have == size_) {
     verify_and_commit(r.digest);
