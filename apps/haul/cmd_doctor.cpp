@@ -25,7 +25,7 @@ uint64_t size_flag(const std::string& text, const char* flag) {
 }
 
 struct DoctorFlags {
-  std::string gateway, token, rate, probe_bytes = "64M";
+  std::string gateway, gateway_positional, token, rate, probe_bytes = "64M";
   uint64_t connections = 4096;
   double rtt_ms = 0;
   int handshakes = 5;
@@ -49,7 +49,7 @@ struct TraceFlags {
 
 void run_main(const DoctorFlags& f) {
   doctor::DoctorOptions o;
-  o.gateway = f.gateway;
+  o.gateway = f.gateway_positional.empty() ? f.gateway : f.gateway_positional;
   o.token = f.token;
   o.connections = f.connections;
   o.handshakes = f.handshakes;
@@ -66,7 +66,7 @@ void run_main(const DoctorFlags& f) {
     return;
   }
   std::printf("haul doctor: %s%s\n\n", rep.model.describe().c_str(),
-              f.gateway.empty() ? " (pass --gateway URL to measure the real path)" : "");
+              o.gateway.empty() ? " (pass --gateway URL to measure the real path)" : "");
   if (rep.path)
     for (const auto& note : rep.path->notes) std::printf("note: %s\n", note.c_str());
   std::printf("%s", doctor::render_findings(rep.findings).c_str());
@@ -113,6 +113,7 @@ void add_doctor_command(CLI::App& app) {
                                  "(changes nothing)");
   auto flags = std::make_shared<DoctorFlags>();
   cmd->add_option("--gateway", flags->gateway, "Gateway URL to measure (http://host:port)")->envname("HAUL_GATEWAY");
+  cmd->add_option("url", flags->gateway_positional, "Same as --gateway (haul doctor URL); wins over HAUL_GATEWAY");
   cmd->add_option("--token", flags->token, "Bearer token for the gateway's probe routes")->envname("HAUL_TOKEN");
   cmd->add_option("--connections", flags->connections, "Connections this host should carry (nofile, ports)")
       ->capture_default_str();

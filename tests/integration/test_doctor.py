@@ -79,6 +79,25 @@ def test_gateway_and_token_from_environment(gateway):
     assert rep["path"]["download"]["bytes"] == 1 << 20
 
 
+def test_positional_url_like_the_design_brief(gateway):
+    out = haul("doctor", gateway.url, "--token", gateway.token, "--probe-bytes", "1M")
+    assert "measured path" in out.stdout
+    assert re.search(r"\[ ok \] path\.rtt +[0-9.]+ ms \(min of 5 TCP handshakes", out.stdout), out.stdout
+
+
+def test_unreachable_gateway_fails_the_rtt_check():
+    port = socket.socket()
+    port.bind(("127.0.0.1", 0))  # bound, never listening: connection refused
+    try:
+        rep = doctor_json("--gateway", f"http://127.0.0.1:{port.getsockname()[1]}", "--handshakes", "2")
+    finally:
+        port.close()
+    assert rep["path"]["rtt_ms"] is None and len(rep["path"]["notes"]) == 2
+    assert finding(rep, "path.rtt")["status"] == "fail"
+    assert finding(rep, "path.bandwidth")["status"] == "skip"
+    assert rep["path_model"]["measured"] is False
+
+
 def test_trace_writes_csv_and_plot(gateway, tmp_path):
     prefix = tmp_path / "trace"
     out = haul("doctor", "trace", "--gateway", gateway.url, "--token", gateway.token, "--size", "32M",
