@@ -1,6 +1,8 @@
 #include "doctor/sockets_analysis.hpp"
 
+#include <algorithm>
 #include <fmt/format.h>
+#include <tuple>
 #include <nlohmann/json.hpp>
 
 #include "doctor/units.hpp"
@@ -166,6 +168,13 @@ SocketsReport analyze_sockets(const std::vector<SocketEntry>& all, const SocketS
     }
     if (s == net::tcp_close_wait) r.close_wait_keys.insert(socket_key(e));
   }
+  // Listeners first, then by state and ports: stable, readable output.
+  std::stable_sort(r.sockets.begin(), r.sockets.end(), [](const SocketEntry& a, const SocketEntry& b) {
+    auto key = [](const SocketEntry& e) {
+      return std::tuple(e.state != net::tcp_listen, normal_state(e.state), e.local_port, e.remote_port);
+    };
+    return key(a) < key(b);
+  });
   r.findings.push_back(close_wait_finding(r, previous_close_wait, owners));
   r.findings.push_back(time_wait_finding(r, scope, thresholds));
   if (auto aq = accept_queue_finding(r)) r.findings.push_back(*aq);
