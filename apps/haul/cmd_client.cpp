@@ -239,6 +239,7 @@ void add_bench(CLI::App& app) {
   cmd->add_option("--repeat", b->repeat, "Requests (default 10)");
   cmd->add_option("--mode", b->mode, "new (connection per request) | reuse (one connection) | pool (warm pool)");
   cmd->add_option("--op", b->op, "put | get");
+  cmd->add_option("--gap-ms", b->gap_ms, "Idle pause before each request after the first (slow start after idle)");
   cmd->add_option("--rtt-ms", b->rtt_ms, "Round-trip time for the RTT column (default: measured from connect time)");
   add_common(cmd, *c, true);
   cmd->callback([c, b, size] {

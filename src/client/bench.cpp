@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "client/client.hpp"
@@ -25,6 +26,7 @@ void validate(const BenchConfig& b) {
   if (b.repeat < 1 || b.repeat > 100000) throw Error(ErrorKind::config, "--repeat must be between 1 and 100000");
   if (b.size > (4ull << 30)) throw Error(ErrorKind::config, "--size must be at most 4 GiB");
   if (b.rtt_ms < 0) throw Error(ErrorKind::config, "--rtt-ms must not be negative");
+  if (b.gap_ms > 600000) throw Error(ErrorKind::config, "--gap-ms must be at most 600000");
 }
 
 namespace {
@@ -144,6 +146,7 @@ void run_bench(const ClientConfig& config, const BenchConfig& b, std::ostream& o
   std::vector<TransferStats> results;
   NullSink sink;
   for (unsigned i = 0; i < b.repeat; ++i) {
+    if (i > 0 && b.gap_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(b.gap_ms));
     TransferStats s;
     if (b.op == "put") {
       PutOp op(pool, source, key, pc.part_size, fresh);
@@ -197,6 +200,7 @@ void run_bench(const ClientConfig& config, const BenchConfig& b, std::ostream& o
                         {"mode", b.mode},
                         {"size", b.size},
                         {"repeat", b.repeat},
+                        {"gap_ms", b.gap_ms},
                         {"connections", pc.connections},
                         {"median_ms", sum.median_ms},
                         {"min_ms", sum.min_ms},

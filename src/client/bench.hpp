@@ -26,6 +26,7 @@ struct BenchConfig {
   std::string mode = "reuse";  // new | reuse | pool
   std::string op = "put";      // put | get
   double rtt_ms = 0;           // 0: measured from connect times
+  unsigned gap_ms = 0;         // idle pause before every request but the first (slow start after idle)
   bool json = false;
 };
 
