@@ -114,20 +114,31 @@ void measure_handshakes(const ProbeOptions& o, PathResult& r) {
   if (!r.handshake_s.empty()) r.rtt_s = *std::min_element(r.handshake_s.begin(), r.handshake_s.end());
 }
 
-// Grows the transfer x4 from 1 MiB until one takes max(target_seconds,
-// 6 RTT) or hits max_bytes; keeps the last (largest) one. On a long path a
-// short transfer is mostly slow start and would underestimate the rate.
+// Grows the transfer x4 from 1 MiB and returns the fastest one. On a long
+// path a short transfer is mostly slow start and underestimates the rate, so
+// it stops only when the rate has levelled off (< 20% better than the last)
+// on a transfer of at least max(target_seconds, 6 RTT), at max_bytes, after
+// 2 x max_seconds in all, or when the next transfer would take longer than
+// max_seconds even at twice the rate just seen (rates still climb while the
+// window opens, so the plain rate would overestimate the time).
 // `run` does one transfer of n bytes.
 template <typename Run>
 std::optional<TransferResult> grow(const ProbeOptions& o, double rtt_s, Run run) {
   double enough = std::max(o.target_seconds, 6 * rtt_s);
-  std::optional<TransferResult> last;
+  std::optional<TransferResult> best, last;
   uint64_t n = std::min<uint64_t>(1u << 20, o.max_bytes);
+  double spent = 0;
   for (;;) {
     auto t = run(n);
-    if (!t) return last;
+    if (!t) return best;
+    spent += t->seconds;
+    if (!best || t->rate_bps() > best->rate_bps()) best = t;
+    bool levelled = last && t->rate_bps() < last->rate_bps() * 1.2;
     last = t;
-    if (t->seconds >= enough || n >= o.max_bytes) return last;
+    if (n >= o.max_bytes) return best;
+    if (t->seconds >= enough && levelled) return best;
+    double next_s = rtt_s + static_cast<double>(n) * 4 * 8 / std::max(2 * t->rate_bps(), 1.0);
+    if (next_s > o.max_seconds || spent >= 2 * o.max_seconds) return best;
     n = std::min(n * 4, o.max_bytes);
   }
 }

@@ -17,7 +17,8 @@ struct ProbeOptions {
   std::string token;  // bearer token for the probe routes
   int handshakes = 5;
   uint64_t max_bytes = 64ull << 20;  // largest probe transfer each way
-  double target_seconds = 0.5;       // grow the probe (x4) until one takes this long (and >= 6 RTT)
+  double target_seconds = 0.5;       // a transfer shorter than this (or 6 RTT) never ends the growth
+  double max_seconds = 6;            // do not start a transfer expected to take longer
   long timeout_s = 60;               // per request
 };
 
