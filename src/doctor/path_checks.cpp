@@ -111,8 +111,9 @@ Finding check_stream_cap(const PathResult& p, const LocalFacts& facts) {
   if (rate && cap < *rate * 1.25) {
     f.status = Status::warn;
     f.recommended = fmt::format("window >= {} (2 x BDP)", human_bytes(2 * *rate / 8 * *p.rtt_s));
-    f.why = "the measured rate is at the window cap: socket buffers, not the link, limit one stream "
-            "(see sysctl.tcp_rmem / sysctl.tcp_wmem for the fix)";
+    f.why = "the measured rate is at the window cap: socket buffers, not the link, limit one stream, so the link "
+            "may be faster than measured and the BDP larger (fix sysctl.tcp_rmem / sysctl.tcp_wmem on both hosts, "
+            "then run doctor again)";
     return f;
   }
   f.why = "one stream's ceiling is window / RTT; above the measured rate, so the window is not the limit";
