@@ -170,6 +170,37 @@ def test_bucket_holds_ciphertext_only(s3_gateway, ceph, tmp_path):
     assert b"HAUL-PLAINTEXT-MARKER" not in content
 
 
+def test_tampered_ciphertext_in_the_bucket_is_refused(s3_gateway, ceph, tmp_path):
+    data = body(200 * 1024, 11)   # four segments
+    put(s3_gateway, "t", data)
+    url = f"{ceph.endpoint}/{s3_gateway.bucket}/t"
+    out = ceph.curl("-f", "-D", str(tmp_path / "headers"), url)
+    assert out.returncode == 0
+    meta = [line.split(":", 1)[1].strip() for line in (tmp_path / "headers").read_text().splitlines()
+            if line.lower().startswith("x-amz-meta-haul-header:")]
+    assert len(meta) == 1
+    bad = bytearray(out.stdout)
+    bad[len(bad) // 2] ^= 0x01      # one bit in segment 1
+    (tmp_path / "bad").write_bytes(bad)
+    assert ceph.curl("-f", "-T", str(tmp_path / "bad"), "-H", f"x-amz-meta-haul-header: {meta[0]}", url).returncode == 0
+    try:
+        r = get(s3_gateway, "t")
+        served_intact = r.status_code == 200 and r.content == data
+        served_wrong = r.status_code == 200 and len(r.content) == len(data) and r.content != data
+    except requests.exceptions.RequestException:  # cut mid-stream: the announced length never completes
+        served_intact = served_wrong = False
+    assert not served_intact and not served_wrong
+    # Segment 0 is intact: a range inside it is still served.
+    r = get(s3_gateway, "t", {"Range": "bytes=0-99"})
+    assert r.status_code == 206 and r.content == data[:100]
+    try:
+        r = get(s3_gateway, "t", {"Range": f"bytes={SEGMENT}-{SEGMENT + 10}"})
+        assert r.status_code >= 500, r.status_code   # nothing sent yet: an error status
+        assert r.json()["error"] == "integrity"
+    except requests.exceptions.RequestException:
+        pass
+
+
 def _upload_and_kill(gw, key, total, send):
     """Sends `send` of `total` announced body bytes, then resets the connection."""
     s = socket.create_connection(("127.0.0.1", gw.port))
