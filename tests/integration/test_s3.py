@@ -330,3 +330,22 @@ def test_store_unit_tests_against_rgw(ceph):
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
     assert "[  SKIPPED ]" not in out.stdout
     assert "[  PASSED  ]" in out.stdout
+
+
+def test_named_stores_side_by_side(ceph, bucket, tmp_path):
+    """--store local=fs:... --store us=s3://...: chosen per request by header or query."""
+    gw = Gateway(tmp_path / "named", extra_args=["--store", "us=" + ceph.store_url(bucket)],
+                 store=f"local=fs:{tmp_path / 'named' / 'store'}").start()
+    try:
+        r = requests.put(f"{gw.url}/v1/objects/in-us", data=b"us bytes", headers={**gw.auth, "X-Haul-Store": "us"},
+                         timeout=30)
+        assert r.status_code == 201, r.text
+        r = requests.put(f"{gw.url}/v1/objects/in-local", data=b"local bytes", headers=gw.auth, timeout=30)
+        assert r.status_code == 201, r.text
+        assert ceph.list_keys(bucket) == ["in-us"]
+        assert requests.get(f"{gw.url}/v1/objects/in-us", params={"store": "us"}, headers=gw.auth,
+                            timeout=30).content == b"us bytes"
+        assert requests.get(f"{gw.url}/v1/objects/in-us", headers=gw.auth, timeout=30).status_code == 404
+        assert requests.get(f"{gw.url}/v1/objects/in-local", headers=gw.auth, timeout=30).content == b"local bytes"
+    finally:
+        assert gw.stop() == 0
