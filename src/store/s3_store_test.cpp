@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <random>
+#include <thread>
 
 #include "core/error.hpp"
 #include "s3/responses.hpp"
@@ -300,6 +301,26 @@ TEST_F(S3StoreTest, SequentialRequestsReuseConnections) {
   std::string text = s3_metrics_text();
   EXPECT_NE(text.find("haul_backend_requests_total{op=\"get\",code=\"206\"}"), std::string::npos) << text;
   EXPECT_NE(text.find("haul_backend_connections_opened_total "), std::string::npos);
+}
+
+TEST_F(S3StoreTest, KeepWarmPingsIdleConnections) {
+  s3io::ClientConfig config;
+  config.keep_warm = std::chrono::milliseconds(200);
+  s3io::Client client(haul::s3::parse_store_url(url_),
+                      {std::getenv("AWS_ACCESS_KEY_ID"), std::getenv("AWS_SECRET_ACCESS_KEY"), ""}, config);
+  auto pings = [] {
+    std::string text = s3_metrics_text();
+    size_t at = text.find("haul_backend_requests_total{op=\"ping\",code=\"200\"} ");
+    return at == std::string::npos ? 0ul : std::stoul(text.substr(text.find("} ", at) + 2));
+  };
+  ASSERT_EQ(client.perform({"head", "HEAD", "", {}, {}, {}, true}).status, 200);
+  uint64_t opened = s3_connections_opened();
+  unsigned long before = pings();
+  // Wait (bounded) for the keep-warm thread to ping the idle connection.
+  for (int i = 0; i < 200 && pings() < before + 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_GE(pings(), before + 2);
+  // The pings ran on the pooled connection: none was opened.
+  EXPECT_EQ(s3_connections_opened(), opened);
 }
 
 TEST_F(S3StoreTest, DeadBackendIsBackendUnavailable) {
