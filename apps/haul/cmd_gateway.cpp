@@ -46,6 +46,8 @@ void add_gateway_command(CLI::App& app) {
   cmd->add_option("--blocking-threads", config->blocking_threads,
                   "Threads for store I/O (each active transfer holds one)")
       ->capture_default_str();
+  cmd->add_option("--congestion", config->congestion,
+                  "TCP congestion control of the gateway's connections (e.g. cubic, bbr); default: the host's");
   cmd->add_flag("!--metrics-need-token", config->metrics_open_on_loopback,
                 "Require a token for /metrics from loopback too (default: loopback may scrape without one)");
 

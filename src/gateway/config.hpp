@@ -31,6 +31,7 @@ struct GatewayConfig {
   unsigned blocking_threads = 64;          // store I/O (each active transfer holds one)
   uint64_t probe_limit = 1ull << 30;       // largest probe transfer
   int listen_backlog = 4096;
+  std::string congestion;                  // TCP_CONGESTION of served sockets; empty: host default
   bool metrics_open_on_loopback = true;    // /metrics without a token from 127.0.0.0/8, ::1
 };
 

@@ -122,7 +122,7 @@ void run_gateway(const GatewayConfig& config) {
   SessionRegistry registry;
 
   auto acceptors = open_listeners(ioc, {config.listen_host, config.listen_port, config.listen_backlog,
-                                        static_cast<int>(threads)});
+                                        static_cast<int>(threads), config.congestion});
   const uint16_t port = acceptors.front().local_endpoint().port();
   std::string stores;
   for (const auto& s : config.stores) stores += " " + s.name + "=" + ctx->stores.at(s.name)->describe();

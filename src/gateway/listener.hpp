@@ -18,6 +18,7 @@ struct ListenOptions {
   uint16_t port = 0;  // 0: any free port (the others then bind to the same)
   int backlog = 4096;
   int count = 1;      // acceptors sharing the port
+  std::string congestion;  // TCP_CONGESTION for accepted sockets; empty: the host's default
 };
 
 // Throws Error(io) naming the address when binding fails.

@@ -486,3 +486,15 @@ def test_key_rotation(make_gateway):
     assert get(gw, "old").content == b"sealed under key 1"
     assert get(gw, "new").content == b"sealed under key 2"
     assert gw.stop() == 0
+
+
+def test_congestion_control_flag(make_gateway):
+    gw = make_gateway("cc", extra_args=["--congestion", "reno"])
+    info = requests.get(f"{gw.url}/v1/probe/tcpinfo", headers=gw.auth).json()
+    assert info["congestion"] == "reno"
+    assert gw.stop() == 0
+    bad = subprocess.run([HAUL, "gateway", "--listen", "127.0.0.1:0", "--store", f"fs:{gw.store_dir}",
+                          "--master-key-file", str(gw.key_file), "--token-file", str(gw.token_file),
+                          "--congestion", "no-such-cc"], capture_output=True, text=True, timeout=20)
+    assert bad.returncode != 0
+    assert "--congestion no-such-cc" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
