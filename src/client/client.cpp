@@ -1,5 +1,7 @@
 #include "client/client.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -70,16 +72,34 @@ TransferStats put_file(Pool& pool, const std::string& path, const std::string& k
   return op.stats();
 }
 
+namespace {
+struct FdCloser {
+  int fd = -1;
+  ~FdCloser() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+}  // namespace
+
 TransferStats get_file(Pool& pool, const std::string& key, const std::string& path) {
   const auto& cfg = pool.config();
   std::unique_ptr<Sink> sink;
+  // A device or pipe (/dev/null, a FIFO) is written in place: a temp file
+  // renamed over it would replace the device with a regular file.
+  struct stat st {};
+  FdCloser special;
+  if (path != "-" && ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+    special.fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (special.fd < 0) throw Error(ErrorKind::io, "cannot open " + path + " for writing");
+  }
   if (path == "-") sink = std::make_unique<StreamSink>(STDOUT_FILENO);
+  else if (special.fd >= 0) sink = std::make_unique<StreamSink>(special.fd);
   else sink = std::make_unique<TempFileSink>(path);
   // The size is unknown until the first answer; warm the rest of the pool
   // meanwhile so the remaining ranges find open connections.
   if (sink->random_access()) pool.warm(cfg.connections);
   GetOp op(pool, key, *sink, cfg.part_size);
-  Ticker ticker(pool, show_progress() && path != "-");
+  Ticker ticker(pool, show_progress() && path != "-" && special.fd < 0);
   pool.run(op, cfg.connections, ticker.fn());
   ticker.finish();
   if (op.error()) throw *op.error();

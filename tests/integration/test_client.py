@@ -11,6 +11,7 @@ import os
 import pathlib
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
@@ -289,3 +290,23 @@ def test_interrupted_parts_upload_leaves_nothing(make_gateway, tmp_path):
     assert r.returncode == 1 and "404" in r.stderr
     files_after = sorted(str(p) for p in gw.store_dir.rglob("*") if p.is_file())
     assert files_after == files_before
+
+
+def test_get_to_a_device_writes_in_place(gateway, tmp_path):
+    """`haul get KEY /dev/null` must not rename a temp file over the device."""
+    import stat
+    src = tmp_path / "f"
+    src.write_bytes(os.urandom(100000))
+    env = {"HAUL_GATEWAY": gateway.url, "HAUL_TOKEN": gateway.token}
+    haul("put", src, "dev/f", env=env)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    out = []
+    reader = threading.Thread(target=lambda: out.append(open(fifo, "rb").read()))
+    reader.start()
+    haul("get", "dev/f", fifo, env=env)
+    reader.join(timeout=30)
+    assert out == [src.read_bytes()]
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    haul("get", "dev/f", "/dev/null", env=env)
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
