@@ -1,5 +1,7 @@
 #include "client/request.hpp"
 
+#include "http/url.hpp"
+
 #include <curl/curl.h>
 
 namespace haul::client {
@@ -57,29 +59,7 @@ bool schedule_retry(std::unique_ptr<Request>& r, const RetryPolicy& policy, Retr
   return true;
 }
 
-namespace {
-
-std::string encode(const std::string& s, bool keep_slash) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
-  for (unsigned char c : s) {
-    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-                 c == '.' || c == '~' || (keep_slash && c == '/');
-    if (plain) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
-std::string encode_key(const std::string& key) { return encode(key, true); }
-std::string encode_query(const std::string& value) { return encode(value, false); }
+std::string encode_key(const std::string& key) { return http::percent_encode(key, true); }
+std::string encode_query(const std::string& value) { return http::percent_encode(value, false); }
 
 }  // namespace haul::client

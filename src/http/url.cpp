@@ -66,13 +66,13 @@ TargetParts split_target(std::string_view target) {
   return {target.substr(0, q), target.substr(q + 1)};
 }
 
-std::string percent_encode_path(std::string_view s) {
+std::string percent_encode(std::string_view s, bool keep_slash) {
   static constexpr char digits[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(s.size());
   for (char ch : s) {
     auto c = static_cast<unsigned char>(ch);
-    if (is_unreserved(c) || c == '/') {
+    if (is_unreserved(c) || (keep_slash && c == '/')) {
       out.push_back(ch);
     } else {
       out.push_back('%');
@@ -82,5 +82,7 @@ std::string percent_encode_path(std::string_view s) {
   }
   return out;
 }
+
+std::string percent_encode_path(std::string_view s) { return percent_encode(s, true); }
 
 }  // namespace haul::http

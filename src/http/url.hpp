@@ -33,5 +33,8 @@ TargetParts split_target(std::string_view target);
 // Encodes every byte except unreserved characters (ALPHA DIGIT - . _ ~) and
 // '/' as %XX (upper-case hex): the inverse of percent_decode for a key.
 std::string percent_encode_path(std::string_view s);
+// The same, keeping '/' only when keep_slash (RFC 3986 unreserved set; the
+// encoding SigV4 and query strings use too).
+std::string percent_encode(std::string_view s, bool keep_slash);
 
 }  // namespace haul::http
