@@ -44,7 +44,11 @@ void add_gateway_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--io-threads", config->io_threads, "I/O threads (0: one per core)")->capture_default_str();
   cmd->add_option("--blocking-threads", config->blocking_threads,
-                  "Threads for store I/O (each active transfer holds one)")
+                  "Threads for short store steps (a chunk written, a commit, a list page)")
+      ->capture_default_str();
+  cmd->add_option("--stream-threads", config->stream_threads,
+                  "Threads for streamed downloads: each active download holds one, so this bounds\n"
+                  "concurrent downloads (more wait) without ever delaying uploads")
       ->capture_default_str();
   cmd->add_option("--congestion", config->congestion,
                   "TCP congestion control of the gateway's connections (e.g. cubic, bbr); default: the host's");

@@ -37,6 +37,7 @@ void validate(const GatewayConfig& c) {
   }
   if (c.header_limit < 1024) throw Error(ErrorKind::config, "header limit below 1 KiB");
   if (c.blocking_threads < 2) throw Error(ErrorKind::config, "need at least 2 blocking threads");
+  if (c.stream_threads < 1) throw Error(ErrorKind::config, "need at least 1 stream thread");
 }
 
 }  // namespace haul::gateway

@@ -28,7 +28,8 @@ struct GatewayConfig {
   std::chrono::seconds upload_expiry{24 * 3600};
   size_t header_limit = 16 * 1024;         // bigger request headers get 431
   unsigned io_threads = 0;                 // 0: one per core
-  unsigned blocking_threads = 64;          // store I/O (each active transfer holds one)
+  unsigned blocking_threads = 32;          // short store steps (a chunk, a commit, a list page)
+  unsigned stream_threads = 256;           // streamed downloads (each active one holds a thread)
   uint64_t probe_limit = 1ull << 30;       // largest probe transfer
   int listen_backlog = 4096;
   std::string congestion;                  // TCP_CONGESTION of served sockets; empty: host default

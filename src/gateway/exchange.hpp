@@ -50,7 +50,12 @@ class Exchange {
   virtual asio::awaitable<void> end_body() = 0;
 
   // Runs fn on the blocking pool; the coroutine resumes on its connection.
+  // For short steps (one chunk into the store, a commit, a list page).
   virtual asio::awaitable<void> blocking(std::function<void()> fn) = 0;
+  // Runs fn, which streams a whole response body and holds its thread for
+  // as long as the client takes to read it, on a pool of its own: slow
+  // downloads never make short store steps of other requests wait.
+  virtual asio::awaitable<void> streaming(std::function<void()> fn) = 0;
   // From inside fn on the blocking pool: run a response step on the
   // connection and wait for it. Returns false when the peer is gone.
   virtual bool begin_body_and_wait(int status, Headers headers, uint64_t content_length) = 0;

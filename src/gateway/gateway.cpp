@@ -50,7 +50,7 @@ std::unique_ptr<GatewayContext> load_context(const GatewayConfig& config) {
   return ctx;
 }
 
-asio::awaitable<void> accept_loop(GatewayContext& ctx, asio::io_context& ioc, asio::thread_pool& blocking,
+asio::awaitable<void> accept_loop(GatewayContext& ctx, asio::io_context& ioc, BlockingPools& pools,
                                   SessionRegistry& registry, tcp::acceptor& acceptor) {
   asio::steady_timer backoff(ioc);
   for (;;) {
@@ -66,7 +66,7 @@ asio::awaitable<void> accept_loop(GatewayContext& ctx, asio::io_context& ioc, as
       continue;
     }
     auto executor = socket.get_executor();
-    asio::co_spawn(executor, run_session(ctx, blocking, registry, std::move(socket)), asio::detached);
+    asio::co_spawn(executor, run_session(ctx, pools, registry, std::move(socket)), asio::detached);
   }
 }
 
@@ -119,6 +119,8 @@ void run_gateway(const GatewayConfig& config) {
   const unsigned threads = config.io_threads ? config.io_threads : std::max(1u, std::thread::hardware_concurrency());
   asio::io_context ioc(static_cast<int>(threads));
   asio::thread_pool blocking(config.blocking_threads);
+  asio::thread_pool streams(config.stream_threads);
+  BlockingPools pools{blocking, streams};
   SessionRegistry registry;
 
   auto acceptors = open_listeners(ioc, {config.listen_host, config.listen_port, config.listen_backlog,
@@ -126,9 +128,9 @@ void run_gateway(const GatewayConfig& config) {
   const uint16_t port = acceptors.front().local_endpoint().port();
   std::string stores;
   for (const auto& s : config.stores) stores += " " + s.name + "=" + ctx->stores.at(s.name)->describe();
-  spdlog::info("haul gateway listening on {}:{} ({} I/O threads, {} blocking), stores:{} (default {}), "
+  spdlog::info("haul gateway listening on {}:{} ({} I/O threads, {} blocking, {} streaming), stores:{} (default {}), "
                "keys: {} (newest id {}), nofile limit {} (hard {})",
-               config.listen_host, port, threads, config.blocking_threads, stores, ctx->default_store,
+               config.listen_host, port, threads, config.blocking_threads, config.stream_threads, stores, ctx->default_store,
                ctx->keys.keys().size(), ctx->keys.newest().id, soft, hard);
   std::fflush(nullptr);
 
@@ -136,7 +138,7 @@ void run_gateway(const GatewayConfig& config) {
   asio::steady_timer expiry_timer(ioc);
   asio::co_spawn(ioc, expire_uploads(*ctx, blocking, expiry_timer), asio::detached);
   for (auto& acceptor : acceptors) {
-    asio::co_spawn(ioc, accept_loop(*ctx, ioc, blocking, registry, acceptor), asio::detached);
+    asio::co_spawn(ioc, accept_loop(*ctx, ioc, pools, registry, acceptor), asio::detached);
   }
 
   // Graceful shutdown: stop accepting, close idle connections, let busy
@@ -173,6 +175,7 @@ void run_gateway(const GatewayConfig& config) {
   ioc.run();
   for (auto& t : pool) t.join();
   blocking.join();
+  streams.join();
   spdlog::info("haul gateway stopped");
   if (registry.size() != 0) {
     // Hard stop: coroutine frames of busy connections are still suspended

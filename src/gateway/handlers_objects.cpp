@@ -67,7 +67,7 @@ asio::awaitable<void> get_object(GatewayContext& ctx, Exchange& ex, store::Store
   store::validate_key(key);
   const std::string range = ex.request().header("range");
   std::optional<ResponseStart> early;  // a 416 answered after the read
-  co_await ex.blocking([&] {
+  co_await ex.streaming([&] {
     open_object(
         store, ctx.keys, ctx.metrics, key, range,
         [&](const ResponseStart& r) {

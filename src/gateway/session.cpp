@@ -12,6 +12,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <limits>
@@ -73,10 +74,10 @@ std::string error_json(std::string_view kind, std::string_view message) {
 
 class BeastExchange final : public Exchange {
  public:
-  BeastExchange(GatewayContext& ctx, asio::thread_pool& pool, SessionRegistry& registry, Connection& conn,
+  BeastExchange(GatewayContext& ctx, BlockingPools& pools, SessionRegistry& registry, Connection& conn,
                 http::request_parser<http::buffer_body>& parser, std::vector<uint8_t>& body_buffer, Request request)
       : ctx_(ctx),
-        pool_(pool),
+        pools_(pools),
         registry_(registry),
         conn_(conn),
         parser_(parser),
@@ -160,6 +161,9 @@ class BeastExchange final : public Exchange {
   }
 
   asio::awaitable<void> write_body(std::span<const uint8_t> bytes) override {
+    // After a failed write the serializer is mid-message; writing with it
+    // again never completes (seen: a stalled download whose client left).
+    if (cut_) throw ConnectionLost();
     if (head_request_ || bytes.empty()) co_return;
     response_->body().data = const_cast<uint8_t*>(bytes.data());
     response_->body().size = bytes.size();
@@ -168,12 +172,16 @@ class BeastExchange final : public Exchange {
     beast::error_code ec;
     co_await http::async_write(conn_.stream, *serializer_, asio::redirect_error(asio::use_awaitable, ec));
     if (ec == http::error::need_buffer) ec = {};
-    if (ec) throw ConnectionLost();
+    if (ec) {
+      cut_ = true;
+      throw ConnectionLost();
+    }
     uncork();
     ctx_.metrics.bytes_sent.fetch_add(bytes.size(), std::memory_order_relaxed);
   }
 
   asio::awaitable<void> end_body() override {
+    if (cut_) throw ConnectionLost();
     if (head_request_) co_return;
     response_->body().data = nullptr;
     response_->body().size = 0;
@@ -186,7 +194,11 @@ class BeastExchange final : public Exchange {
   }
 
   asio::awaitable<void> blocking(std::function<void()> fn) override {
-    co_await asio::co_spawn(pool_, call_on_pool(std::move(fn)), asio::use_awaitable);
+    co_await asio::co_spawn(pools_.steps, call_on_pool(std::move(fn)), asio::use_awaitable);
+  }
+
+  asio::awaitable<void> streaming(std::function<void()> fn) override {
+    co_await asio::co_spawn(pools_.streams, call_on_pool(std::move(fn)), asio::use_awaitable);
   }
 
   bool begin_body_and_wait(int status, Headers headers, uint64_t content_length) override {
@@ -244,7 +256,7 @@ class BeastExchange final : public Exchange {
   }
 
   GatewayContext& ctx_;
-  asio::thread_pool& pool_;
+  BlockingPools& pools_;
   SessionRegistry& registry_;
   Connection& conn_;
   http::request_parser<http::buffer_body>& parser_;
@@ -254,7 +266,7 @@ class BeastExchange final : public Exchange {
   bool keep_alive_;
   bool started_ = false;
   bool body_broken_ = false;
-  bool cut_ = false;
+  std::atomic<bool> cut_{false};  // set from the streaming thread too
   bool corked_ = false;
   int status_ = 0;
   std::optional<http::response<http::buffer_body>> response_;
@@ -308,7 +320,7 @@ Request make_request(const http::request_parser<http::buffer_body>& parser, cons
 
 }  // namespace
 
-asio::awaitable<void> run_session(GatewayContext& ctx, asio::thread_pool& blocking, SessionRegistry& registry,
+asio::awaitable<void> run_session(GatewayContext& ctx, BlockingPools& pools, SessionRegistry& registry,
                                   tcp::socket socket) {
   beast::error_code ec;
   const tcp::endpoint peer = socket.remote_endpoint(ec);
@@ -366,7 +378,7 @@ asio::awaitable<void> run_session(GatewayContext& ctx, asio::thread_pool& blocki
     }
 
     const auto started = std::chrono::steady_clock::now();
-    BeastExchange ex(ctx, blocking, registry, *conn, parser, body_buffer, make_request(parser, peer));
+    BeastExchange ex(ctx, pools, registry, *conn, parser, body_buffer, make_request(parser, peer));
     const Route route = parse_route(ex.request().target);
     std::optional<Error> failure;
     bool lost = false;

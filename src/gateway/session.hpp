@@ -12,13 +12,20 @@
 
 namespace haul::gateway {
 
+// Threads for store I/O, off the I/O threads: `steps` for short blocking
+// calls, `streams` for whole streamed responses (each holds a thread).
+struct BlockingPools {
+  boost::asio::thread_pool& steps;
+  boost::asio::thread_pool& streams;
+};
+
 // Lets the server ask every session to finish: idle ones close at once, busy
 // ones after their current response.
 class SessionRegistry;
 
 // Runs the connection until the peer closes, a timeout, or shutdown. The
 // socket's executor must be a strand.
-boost::asio::awaitable<void> run_session(GatewayContext& ctx, boost::asio::thread_pool& blocking,
+boost::asio::awaitable<void> run_session(GatewayContext& ctx, BlockingPools& pools,
                                          SessionRegistry& registry, boost::asio::ip::tcp::socket socket);
 
 }  // namespace haul::gateway

@@ -498,3 +498,37 @@ def test_congestion_control_flag(make_gateway):
                           "--congestion", "no-such-cc"], capture_output=True, text=True, timeout=20)
     assert bad.returncode != 0
     assert "--congestion no-such-cc" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_stalled_downloads_do_not_block_uploads(make_gateway):
+    """Downloads whose clients stop reading hold streaming threads, not the
+    threads that short store steps (an upload's chunks and commit) use."""
+    gw = make_gateway("stall", extra_args=["--blocking-threads", "2", "--stream-threads", "8"])
+    assert put(gw, "big", os.urandom(32 << 20)).status_code == 201
+    stalled = []
+    for _ in range(4):  # more stalled downloads than blocking threads
+        s = socket.create_connection(("127.0.0.1", gw.port))
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.sendall(f"GET /v1/objects/big HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {gw.token}\r\n\r\n".encode())
+        stalled.append(s)
+    time.sleep(0.5)  # let the gateway fill the stalled sockets and block
+    r = put(gw, "small", b"still served", timeout=20)
+    assert r.status_code == 201
+    assert get(gw, "small").content == b"still served"
+    for s in stalled:
+        s.close()
+    assert gw.stop() == 0
+
+
+def test_client_leaving_a_stalled_download_frees_its_connection(gateway):
+    assert put(gateway, "big", os.urandom(16 << 20)).status_code == 201
+    for _ in range(3):
+        s = socket.create_connection(("127.0.0.1", gateway.port))
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.sendall(f"GET /v1/objects/big HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {gateway.token}\r\n\r\n".encode())
+        time.sleep(0.3)  # the gateway is now blocked writing to it
+        s.close()        # unread data: the kernel answers with RST
+    deadline = time.time() + 10
+    while time.time() < deadline and gateway.metric("haul_connections_open") > 1:
+        time.sleep(0.05)
+    assert gateway.metric("haul_connections_open") == 1  # only the metrics scrape
