@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "core/error.hpp"
+#include "doctor/generated_body.hpp"
 #include "net/run_command.hpp"
 #include "net/sock_diag.hpp"
 #include "net/tcp_state.hpp"
@@ -37,16 +38,6 @@ int on_sockopt(void* clientp, curl_socket_t fd, curlsocktype) {
 
 size_t discard(char*, size_t size, size_t n, void*) { return size * n; }
 
-struct Source {
-  uint64_t left = 0;
-  static size_t read(char* p, size_t size, size_t n, void* self) {
-    auto* s = static_cast<Source*>(self);
-    size_t k = static_cast<size_t>(std::min<uint64_t>(s->left, size * n));
-    std::memset(p, 't', k);
-    s->left -= k;
-    return k;
-  }
-};
 
 uint16_t local_port_of(int fd) {
   sockaddr_storage ss{};
@@ -135,7 +126,7 @@ TraceResult run_trace(const TraceOptions& o) {
   while (!base.empty() && base.back() == '/') base.pop_back();
 
   Shared shared;
-  Source src{o.size};
+  GeneratedBody src{o.size};
   CURL* c = h.get();
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
@@ -147,7 +138,7 @@ TraceResult run_trace(const TraceOptions& o) {
   if (o.direction == TraceDirection::upload) {
     curl_easy_setopt(c, CURLOPT_URL, (base + "/v1/probe/upload").c_str());
     curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(c, CURLOPT_READFUNCTION, &Source::read);
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, &GeneratedBody::read);
     curl_easy_setopt(c, CURLOPT_READDATA, &src);
     curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(o.size));
   } else {
