@@ -41,6 +41,9 @@ std::optional<std::string> unbase64url(std::string_view text) {
                           reinterpret_cast<const unsigned char*>(std_text.data()), static_cast<int>(std_text.size()));
   if (n < 0) return std::nullopt;
   out.resize(static_cast<size_t>(n) - pad);
+  // Only the canonical spelling: the last character's unused low bits
+  // would otherwise let several strings name the same bytes.
+  if (base64url(out) != text) return std::nullopt;
   return out;
 }
 
