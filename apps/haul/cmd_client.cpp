@@ -38,7 +38,7 @@ void add_common(CLI::App* cmd, Common& c, bool transfer_flags) {
   cmd->add_option("--connections", c.config.connections,
                   "TCP connections to the gateway, opened in parallel and reused (default 8)");
   cmd->add_option("--congestion", c.config.congestion,
-                  "TCP congestion control per socket (e.g. bbr, cubic); default: the host's");
+                  "TCP congestion control: auto (default: cubic or bbr chosen per upload body, see docs/client.md), or a name to pin (bbr, cubic)");
   cmd->add_flag("--fastopen", c.fastopen,
                 "TCP Fast Open when the kernel allows it (off by default: libcurl 7.88 then never reuses the "
                 "connection, see docs/client.md)");

@@ -51,7 +51,7 @@ void add_gateway_command(CLI::App& app) {
                   "concurrent downloads (more wait) without ever delaying uploads")
       ->capture_default_str();
   cmd->add_option("--congestion", config->congestion,
-                  "TCP congestion control of the gateway's connections (e.g. cubic, bbr); default: the host's");
+                  "TCP congestion control of served connections: auto (default: cubic or bbr chosen per download body, see docs/client.md), a name to pin (cubic, bbr), or '' for the host's");
   cmd->add_flag("!--metrics-need-token", config->metrics_open_on_loopback,
                 "Require a token for /metrics from loopback too (default: loopback may scrape without one)");
 

@@ -20,7 +20,7 @@ void validate(const ClientConfig& c) {
   if (c.retries < 1 || c.retries > 20) throw Error(ErrorKind::config, "--retries must be between 1 and 20");
   for (char ch : c.congestion)
     if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_'))
-      throw Error(ErrorKind::config, "--congestion must be an algorithm name like bbr or cubic");
+      throw Error(ErrorKind::config, "--congestion must be auto or an algorithm name like bbr or cubic");
   if (c.congestion.size() > 15) throw Error(ErrorKind::config, "--congestion name too long");
 }
 

@@ -21,7 +21,11 @@ struct ClientConfig {
   // 100 Mbit/s, 200 ms link (8 MiB = 670 ms), a multiple of the 64 KiB segment.
   uint64_t part_size = 8ull << 20;
   unsigned inflight = 16;   // transfers in flight for many small files
-  std::string congestion;   // TCP_CONGESTION per socket ("bbr", "cubic"); empty = host default
+  // TCP_CONGESTION of the pool's sockets: "auto" chooses per upload body
+  // (net/send_congestion.hpp: cubic for a burst that fits the window, bbr after
+  // an idle gap or for a burst far larger than the window); a name ("bbr",
+  // "cubic") pins it; empty leaves the host's default.
+  std::string congestion = "auto";
   // CURLOPT_TCP_FASTOPEN (when the kernel's client bit is set). Off by default:
   // libcurl 7.88 cannot read the peer address of a Fast Open socket at connect
   // time ("getpeername() failed with errno 107"), then refuses to reuse that

@@ -14,6 +14,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "net/send_buffer.hpp"
+#include "net/send_congestion.hpp"
 
 namespace haul::client {
 
@@ -28,6 +30,14 @@ Pool& pool_of(Request* r) { return *static_cast<Pool*>(r->pool); }
 int sockopt_cb(void* clientp, curl_socket_t fd, curlsocktype purpose) {
   if (purpose != CURLSOCKTYPE_IPCXN) return CURL_SOCKOPT_OK;
   return static_cast<Pool*>(clientp)->configure_socket(fd);
+}
+
+// Runs when the request's connection is ready (new or reused), before the
+// request is sent: the moment to choose how its body is sent.
+int prereq_cb(void* userp, char*, char*, int, int local_port) {
+  auto* r = static_cast<Request*>(userp);
+  pool_of(r).before_request(r, local_port);
+  return CURL_PREREQFUNC_OK;
 }
 
 int closesocket_cb(void* clientp, curl_socket_t fd) {
@@ -171,19 +181,42 @@ int Pool::configure_socket(int fd) {
   // wait for an ACK (Nagle + the peer's delayed ACK cost up to 40 ms + 1 RTT).
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  // TCP_CONGESTION (opt-in): the seed's measurements show bbr keeps its rate
-  // after idle and under loss while cubic on a warm connection hugs the limit
-  // more closely; the choice depends on the link, so it is a flag, per socket.
-  if (!config_.congestion.empty()) {
-    if (::setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, config_.congestion.data(),
-                     static_cast<socklen_t>(config_.congestion.size())) != 0) {
-      // Not allowed here (net.ipv4.tcp_allowed_congestion_control): keep the default.
-    }
-  }
+  // TCP_CONGESTION: "auto" starts every socket on cubic and chooses per
+  // upload body in before_request() (net/send_congestion.hpp says why);
+  // starting on cubic matters: once bbr has run on a socket the kernel keeps
+  // pacing it, and cubic then paces a small burst at 2 x window / RTT instead
+  // of sending it at once. A pinned name is set here once. A name the host
+  // does not allow (net.ipv4.tcp_allowed_congestion_control) keeps the default.
+  if (config_.congestion == net::congestion_auto)
+    net::set_congestion(fd, "cubic");
+  else if (!config_.congestion.empty())
+    net::set_congestion(fd, config_.congestion);
+  net::enlarge_send_buffer(fd);  // uploads over long, lossy links (net/send_buffer.hpp)
+  sockets_.push_back(fd);
   return CURL_SOCKOPT_OK;
 }
 
-void Pool::on_socket_closing(int fd) { last_closed_tcp_ = net::read_tcp_info(fd); }
+void Pool::before_request(Request* r, int local_port) {
+  if (config_.congestion != net::congestion_auto) return;
+  // libcurl 7.88 has no socket for a request before it completes
+  // (CURLINFO_ACTIVESOCKET is -1 here), so find it by its local port.
+  for (int fd : sockets_) {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) continue;
+    int port = addr.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
+                                          : ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+    if (port != local_port) continue;
+    uint64_t body = r->method == "PUT" ? r->source_length : r->post_body.size();
+    net::set_send_congestion(fd, body);
+    return;
+  }
+}
+
+void Pool::on_socket_closing(int fd) {
+  std::erase(sockets_, fd);
+  last_closed_tcp_ = net::read_tcp_info(fd);
+}
 
 void Pool::start(std::unique_ptr<Request> r) {
   CURL* e = nullptr;
@@ -209,6 +242,8 @@ void Pool::start(std::unique_ptr<Request> r) {
   curl_easy_setopt(e, CURLOPT_SOCKOPTDATA, this);
   curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, closesocket_cb);
   curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, this);
+  curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, prereq_cb);
+  curl_easy_setopt(e, CURLOPT_PREREQDATA, r.get());
   if (fastopen_) curl_easy_setopt(e, CURLOPT_TCP_FASTOPEN, 1L);
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, config_.connect_timeout_ms);
   curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);

@@ -61,6 +61,7 @@ class Pool {
   // ---- used by the libcurl callbacks (pool.cpp) ----
   void on_socket_closing(int fd);
   int configure_socket(int fd);
+  void before_request(Request* r, int local_port);
 
  private:
   void start(std::unique_ptr<Request> r);
@@ -75,6 +76,7 @@ class Pool {
   long connections_opened_ = 0;
   std::optional<net::TcpInfo> last_closed_tcp_;  // TCP_INFO read just before libcurl closed a socket
   std::vector<std::unique_ptr<Request>> in_flight_;
+  std::vector<int> sockets_;        // open connections (to find a request's socket by its local port)
   std::vector<void*> idle_easies_;  // CURL* kept for reuse (curl_easy_reset between requests)
   Progress progress_;
   bool interrupted_ = false;

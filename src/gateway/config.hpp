@@ -32,7 +32,9 @@ struct GatewayConfig {
   unsigned stream_threads = 256;           // streamed downloads (each active one holds a thread)
   uint64_t probe_limit = 1ull << 30;       // largest probe transfer
   int listen_backlog = 4096;
-  std::string congestion;                  // TCP_CONGESTION of served sockets; empty: host default
+  // TCP_CONGESTION of served sockets: "auto" chooses per download body
+  // (net/send_congestion.hpp), a name pins it, empty keeps the host's default.
+  std::string congestion = "auto";
   bool metrics_open_on_loopback = true;    // /metrics without a token from 127.0.0.0/8, ::1
 };
 

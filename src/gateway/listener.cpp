@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "core/error.hpp"
+#include "net/send_congestion.hpp"
 
 namespace haul::gateway {
 
@@ -45,13 +46,13 @@ std::vector<tcp::acceptor> open_listeners(boost::asio::io_context& ioc, const Li
     set_int_option(fd, IPPROTO_TCP, TCP_FASTOPEN, 4096);
     set_int_option(fd, IPPROTO_TCP, TCP_NODELAY, 1);  // inherited by accepted sockets
     // Accepted sockets inherit the listener's congestion control. Downloads
-    // are sent by the gateway, so its choice decides their ramp-up (with
-    // bbr a warm 100 KiB answer took 1.6 RTT where cubic took 1.06, see
-    // docs/client.md); cubic needs net.ipv4.tcp_slow_start_after_idle=0 to
-    // keep its window across idle gaps.
-    if (!options.congestion.empty() &&
-        ::setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, options.congestion.data(),
-                     static_cast<socklen_t>(options.congestion.size())) != 0) {
+    // are sent by the gateway, so it decides their ramp-up. "auto" starts
+    // them on cubic (unpaced: a warm 100 KiB answer in 1.06 RTT where bbr
+    // took 1.6) and the session chooses per download body
+    // (net/send_congestion.hpp); a name pins it for every connection.
+    if (options.congestion == net::congestion_auto) {
+      net::set_congestion(fd, "cubic");
+    } else if (!options.congestion.empty() && !net::set_congestion(fd, options.congestion)) {
       throw Error(ErrorKind::config, "--congestion " + options.congestion + ": " + std::strerror(errno) +
                                          " (see net.ipv4.tcp_allowed_congestion_control)");
     }

@@ -24,6 +24,8 @@
 #include "gateway/handlers.hpp"
 #include "gateway/route.hpp"
 #include "gateway/session_registry.hpp"
+#include "net/send_buffer.hpp"
+#include "net/send_congestion.hpp"
 
 namespace haul::gateway {
 
@@ -146,6 +148,8 @@ class BeastExchange final : public Exchange {
       if (ec) throw ConnectionLost();
       co_return;
     }
+    if (ctx_.config.congestion == net::congestion_auto)
+      net::set_send_congestion(conn_.stream.socket().native_handle(), content_length);
     response_.emplace(static_cast<http::status>(status), 11);
     fill(*response_, "", headers, ka);
     response_->content_length(content_length);
@@ -327,6 +331,7 @@ asio::awaitable<void> run_session(GatewayContext& ctx, BlockingPools& pools, Ses
   if (ec) co_return;  // the peer left before we got to it
   socket.set_option(tcp::no_delay(true), ec);
   socket.set_option(asio::socket_base::keep_alive(true), ec);
+  net::enlarge_send_buffer(socket.native_handle());  // downloads over long, lossy links
 
   auto conn = std::make_shared<Connection>(std::move(socket));
   ctx.metrics.connections_accepted.fetch_add(1, std::memory_order_relaxed);

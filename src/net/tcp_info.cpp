@@ -29,6 +29,8 @@ std::string tcp_info_json(const TcpInfo& i) {
       {"rtt_us", i.rtt_us},
       {"rttvar_us", i.rttvar_us},
       {"min_rtt_us", i.min_rtt_us},
+      {"rto_us", i.rto_us},
+      {"last_data_sent_ms", i.last_data_sent_ms},
       {"snd_cwnd", i.snd_cwnd},
       {"snd_ssthresh", i.snd_ssthresh},
       {"snd_mss", i.snd_mss},

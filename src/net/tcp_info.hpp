@@ -13,6 +13,8 @@ struct TcpInfo {
   uint32_t rtt_us = 0;            // smoothed RTT
   uint32_t rttvar_us = 0;
   uint32_t min_rtt_us = 0;
+  uint32_t rto_us = 0;            // retransmission timeout
+  uint32_t last_data_sent_ms = 0; // since the last data segment was sent
   uint32_t snd_cwnd = 0;          // segments
   uint32_t snd_ssthresh = 0;
   uint32_t snd_mss = 0;

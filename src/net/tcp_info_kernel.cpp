@@ -17,6 +17,8 @@ TcpInfo tcp_info_from_kernel(const void* data, size_t len, std::string congestio
   info.rtt_us = raw.tcpi_rtt;
   info.rttvar_us = raw.tcpi_rttvar;
   info.min_rtt_us = raw.tcpi_min_rtt;
+  info.rto_us = raw.tcpi_rto;
+  info.last_data_sent_ms = raw.tcpi_last_data_sent;
   info.snd_cwnd = raw.tcpi_snd_cwnd;
   info.snd_ssthresh = raw.tcpi_snd_ssthresh;
   info.snd_mss = raw.tcpi_snd_mss;

@@ -1,0 +1,76 @@
+#pragma once
+// Which TCP congestion control should send the next burst (one request or
+// response body) on a connection, chosen per burst from the kernel's own view
+// of the socket (TCP_INFO). Both ends use it for what they send: the client
+// for upload bodies, the gateway for download bodies.
+//
+// Why per burst, measured on the emulated 200 ms / 100 Mbit/s link with one
+// reused connection (docs/benchmarks.md, "congestion control per burst"):
+//  - cubic sends a burst that fits its window at once, unpaced, so a warm
+//    connection carries it in 1 RTT + size/rate: 100 KiB in 212 ms, 1 MiB in
+//    292 ms (limit 208 / 284). bbr paces at a bandwidth it estimated from the
+//    earlier, application-limited bursts: 310 and 316 ms.
+//  - after the connection sat idle longer than its RTO, the kernel cuts
+//    cubic's window before sending (net.ipv4.tcp_slow_start_after_idle=1,
+//    the default; RFC 2861): 1 MiB took 1016-1220 ms instead of 290. The
+//    kernel skips that cut for bbr (it has its own idle handling).
+//  - a burst far larger than the window has to probe for bandwidth; cubic's
+//    slow start overshoots the bottleneck queue and pays for the losses
+//    (10 MiB: cubic median 1290 ms, bbr 1080, limit 1039).
+// Switching algorithms re-initialises the new one's state but keeps the
+// window the connection earned (the kernel's tcp_reinit_congestion_control);
+// a freshly initialised bbr paces at 2.89 x window / RTT, so the earned
+// window goes out at line rate.
+
+#include <cstdint>
+#include <string>
+
+#include "net/tcp_info.hpp"
+
+namespace haul::net {
+
+// "auto" chooses per burst; any other name pins that algorithm for the
+// socket's life; empty leaves the host's default alone.
+inline constexpr const char* congestion_auto = "auto";
+
+struct BurstFacts {
+  uint64_t bytes = 0;             // about to be sent
+  uint32_t idle_ms = 0;           // TCP_INFO last_data_sent
+  uint32_t rto_us = 0;
+  uint32_t cwnd_segments = 0;
+  uint32_t mss = 0;
+  uint64_t bytes_sent = 0;        // data sent so far: 0 on a fresh connection
+};
+
+inline constexpr uint64_t fresh_cubic_max = 1 << 20;
+
+struct SendChoice {
+  std::string algorithm;  // "cubic" or "bbr"
+  bool restart = false;   // re-initialise it even when it is already in force
+};
+
+// The policy above, a pure function (testable without sockets):
+//  - idle longer than the RTO on a used connection: bbr, started afresh, so
+//    it paces from the window the connection had (which cubic would lose);
+//  - a burst larger than the window on a used connection: bbr, keeping its
+//    bandwidth model when it is already in force (started afresh with a
+//    window larger than the path holds, it bursts into the bottleneck queue:
+//    measured 1305 ms and retransmits for 10 MiB where the kept model took
+//    1080);
+//  - a connection's first burst: cubic up to fresh_cubic_max, bbr above;
+//  - anything else: cubic. Starting small bursts on cubic also matters
+//    because once bbr has run on a socket the kernel keeps pacing it (cubic
+//    then spreads a burst over half an RTT instead of sending it at once).
+SendChoice choose_send_congestion(const BurstFacts& facts);
+
+// setsockopt(TCP_CONGESTION); false when the host does not allow the name.
+bool set_congestion(int fd, const std::string& name);
+
+// Reads the socket's TCP_INFO, chooses, and sets TCP_CONGESTION when it
+// differs from the current one (or restarts it). Returns the algorithm in force afterwards
+// ("" when the socket is not TCP). An algorithm the host does not allow
+// (net.ipv4.tcp_allowed_congestion_control, or not loaded) leaves the socket
+// as it was: the choice is an optimisation, never an error.
+std::string set_send_congestion(int fd, uint64_t bytes);
+
+}  // namespace haul::net
