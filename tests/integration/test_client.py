@@ -310,3 +310,23 @@ def test_get_to_a_device_writes_in_place(gateway, tmp_path):
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
     haul("get", "dev/f", "/dev/null", env=env)
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_congestion_auto_per_upload_and_pinned(gateway, tmp_path):
+    """Default --congestion auto: a small upload's connection sends with cubic,
+    a fresh connection's multi-MiB upload with bbr (when the host has it);
+    --congestion reno pins reno (net/send_congestion.hpp)."""
+    with open("/proc/sys/net/ipv4/tcp_available_congestion_control") as f:
+        available = f.read().split()
+    small = write_random(tmp_path / "small.bin", 1000)
+    big = write_random(tmp_path / "big.bin", 3 * MiB)
+
+    def congestion(*args):
+        out = client(gateway, "put", *args, "--json")
+        return json.loads(out.stdout.splitlines()[0])["tcp_info"]["congestion"]
+
+    assert congestion(small, "cc/small") == "cubic"
+    assert congestion(big, "cc/big") == ("bbr" if "bbr" in available else "cubic")
+    assert congestion(big, "cc/reno", "--congestion", "reno") == "reno"
+    bad = client(gateway, "put", small, "cc/bad", "--congestion", "no such", check=False)
+    assert bad.returncode != 0 and "--congestion" in one_line(bad.stderr)

@@ -532,3 +532,24 @@ def test_client_leaving_a_stalled_download_frees_its_connection(gateway):
     while time.time() < deadline and gateway.metric("haul_connections_open") > 1:
         time.sleep(0.05)
     assert gateway.metric("haul_connections_open") == 1  # only the metrics scrape
+
+
+def available_congestion():
+    with open("/proc/sys/net/ipv4/tcp_available_congestion_control") as f:
+        return f.read().split()
+
+
+def test_congestion_auto_chooses_per_download(gateway):
+    """Default --congestion auto: served sockets start on cubic; a download
+    larger than the window goes out with bbr (when the host has it); a small
+    one on the same connection with cubic again (net/send_congestion.hpp)."""
+    s = requests.Session()
+    tcpinfo = f"{gateway.url}/v1/probe/tcpinfo"
+    assert s.get(tcpinfo, headers=gateway.auth).json()["congestion"] == "cubic"
+    big = s.get(f"{gateway.url}/v1/probe/download", params={"bytes": 8 * 1024 * 1024}, headers=gateway.auth)
+    assert big.status_code == 200 and len(big.content) == 8 * 1024 * 1024
+    expected = "bbr" if "bbr" in available_congestion() else "cubic"
+    assert s.get(tcpinfo, headers=gateway.auth).json()["congestion"] == expected
+    small = s.get(f"{gateway.url}/v1/probe/download", params={"bytes": 1000}, headers=gateway.auth)
+    assert small.status_code == 200 and len(small.content) == 1000
+    assert s.get(tcpinfo, headers=gateway.auth).json()["congestion"] == "cubic"
