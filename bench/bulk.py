@@ -51,21 +51,25 @@ def main():
     key_h, key_c = f"bulk/{a.label}/haul", f"bulk/{a.label}/curl"
     get_label = a.get_label or a.label
     get_h, get_c = f"bulk/{get_label}/haul", f"bulk/{get_label}/curl"
+    got = os.path.join(a.workdir, "bulk-get.out")
     runs = [
         ("haul-pool", "put", env_haul("put", path, key_h)),
         ("curl", "put", ["curl", "-sSf", "-o", "/dev/null", "-H", auth, "-H", "Expect:", "-T", path,
                          f"{url}/v1/objects/{key_c}"]),
-        ("haul-pool", "get", env_haul("get", get_h, "/dev/null")),
+        # A regular file: `haul get KEY /dev/null` would stream one GET (a device gets no parallel ranges).
+        ("haul-pool", "get", env_haul("get", get_h, got)),
         ("curl", "get", ["curl", "-sSf", "-o", "/dev/null", "-H", auth, f"{url}/v1/objects/{get_c}"]),
     ]
     rows = []
     for client, op, cmd in runs:
         ms, err = timed(cmd, a.timeout)
         mbit = a.size_mib * 8 * 1.048576 / (ms / 1000) if ms else None
-        rows.append({"label": a.label, "client": client, "op": op, "mib": a.size_mib, "ms": ms, "mbit_s": mbit,
+        rows.append({"label": a.label, "client": client, "op": op, "mib": a.size_mib, "ms": ms, "mbit_s": mbit, "timeout_s": round(a.timeout),
                      "error": err})
         print(f"bulk {a.label} {client} {op}: " + (f"{ms:.0f} ms, {mbit:.1f} Mbit/s" if ms else err),
               file=sys.stderr, flush=True)
+    if os.path.exists(got):
+        os.unlink(got)
     with open(a.out, "w") as f:
         json.dump(rows, f, indent=1)
 

@@ -21,19 +21,9 @@ import time
 
 import requests
 
+from gateway_ready import wait_healthy
+
 SIZES = {"1K": 1024, "100K": 100 * 1024, "1M": 1024 * 1024, "10M": 10 * 1024 * 1024}
-
-
-def wait_healthy(url, seconds=60):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url + "/healthz", timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    sys.exit("bench: gateway did not become healthy")
 
 
 def meta(key):

@@ -18,7 +18,8 @@ import subprocess
 import sys
 import time
 
-import requests
+
+from gateway_ready import wait_healthy
 
 RTT_MS = 200.0
 RATE_BPS = 100e6
@@ -27,18 +28,6 @@ SIZES = {"1K": 1024, "100K": 100 * 1024, "1M": 1 << 20, "10M": 10 << 20}
 
 def limit_ms(size, rtts=1):
     return rtts * RTT_MS + size * 8 / RATE_BPS * 1000
-
-
-def wait_healthy(url, seconds=60):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url + "/healthz", timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    sys.exit("targets: gateway did not become healthy")
 
 
 def bench(haul, env, size_name, op, repeat, gap_ms=0):

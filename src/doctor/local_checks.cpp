@@ -172,7 +172,8 @@ Finding check_slow_start_after_idle(const SysctlValue& ssai, const SysctlValue& 
   }
   f.status = Status::warn;
   f.why = fmt::format("{} drops cwnd back to the initial window (10 segments) after an idle RTO: a pooled "
-                      "keep-alive connection then slow-starts like a new one",
+                      "keep-alive connection then slow-starts like a new one (haul's own sockets dodge it by "
+                      "sending after idle with bbr, --congestion auto; other clients on this host do not)",
                       cc);
   f.fix = sysctl_fix(name, "0");
   return f;
