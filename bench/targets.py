@@ -18,7 +18,6 @@ import subprocess
 import sys
 import time
 
-
 from gateway_ready import wait_healthy
 
 RTT_MS = 200.0
