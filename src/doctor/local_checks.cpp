@@ -200,6 +200,28 @@ Finding check_congestion_control(const SysctlValue& current, const SysctlValue& 
   return f;
 }
 
+Finding check_auto_congestion(const SysctlValue& available, const SysctlValue& allowed) {
+  const std::string name = "net.ipv4.tcp_allowed_congestion_control";
+  if (!allowed.text) return unreadable(name, allowed);
+  Finding f;
+  f.id = sysctl_id(name);
+  f.value = fmt::format("{} (available: {})", *allowed.text, available.text ? *available.text : "?");
+  f.recommended = "cubic and bbr listed";
+  std::string wanted = *allowed.text;
+  for (const char* cc : {"cubic", "bbr"})
+    if (!list_has(allowed, cc)) wanted += std::string(" ") + cc;
+  if (wanted == *allowed.text) {
+    f.why = "haul (--congestion auto) sends each burst with cubic or bbr; both are open to non-root processes";
+    return f;
+  }
+  f.status = Status::warn;
+  f.why = "haul (--congestion auto) sends each burst with cubic or bbr (docs/client.md); a process without "
+          "CAP_NET_ADMIN may only pick algorithms listed here, so a missing one leaves its sockets on the other "
+          "(root processes are not limited and load tcp_bbr themselves)";
+  f.fix = (list_has(available, "bbr") ? "" : "modprobe tcp_bbr && ") + sysctl_fix(name, wanted);
+  return f;
+}
+
 Finding check_fastopen(const SysctlValue& v) {
   const std::string name = "net.ipv4.tcp_fastopen";
   auto n = single_int(v);
@@ -423,6 +445,7 @@ std::vector<Finding> run_local_checks(const LocalFacts& x, const PathModel& path
       check_core_buffer_max("net.core.wmem_max", x.wmem_max, path),
       check_slow_start_after_idle(x.slow_start_after_idle, x.congestion_control),
       check_congestion_control(x.congestion_control, x.available_cc, x.allowed_cc),
+      check_auto_congestion(x.available_cc, x.allowed_cc),
       check_fastopen(x.fastopen),
       check_somaxconn(x.somaxconn),
       check_max_syn_backlog(x.max_syn_backlog),

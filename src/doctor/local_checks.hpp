@@ -56,6 +56,8 @@ Finding check_core_buffer_max(const std::string& name, const SysctlValue& v, con
 Finding check_slow_start_after_idle(const SysctlValue& ssai, const SysctlValue& congestion);
 Finding check_congestion_control(const SysctlValue& current, const SysctlValue& available,
                                  const SysctlValue& allowed);
+// Whether non-root haul processes may pick both algorithms --congestion auto uses.
+Finding check_auto_congestion(const SysctlValue& available, const SysctlValue& allowed);
 Finding check_fastopen(const SysctlValue& v);
 Finding check_somaxconn(const SysctlValue& v);
 Finding check_max_syn_backlog(const SysctlValue& v);

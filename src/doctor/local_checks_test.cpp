@@ -99,6 +99,15 @@ TEST(LocalChecks, CongestionControl) {
             "modprobe tcp_bbr && sysctl -w net.ipv4.tcp_congestion_control=bbr");
 }
 
+TEST(LocalChecks, AutoCongestionNeedsCubicAndBbrAllowed) {
+  EXPECT_EQ(check_auto_congestion(v("reno cubic bbr"), v("reno cubic bbr")).status, Status::ok);
+  Finding f = check_auto_congestion(v("reno bbr cubic"), v("reno bbr"));
+  EXPECT_EQ(f.status, Status::warn);
+  EXPECT_EQ(f.fix, "sysctl -w net.ipv4.tcp_allowed_congestion_control=\"reno bbr cubic\"");
+  EXPECT_EQ(check_auto_congestion(v("reno cubic"), v("reno cubic")).fix,
+            "modprobe tcp_bbr && sysctl -w net.ipv4.tcp_allowed_congestion_control=\"reno cubic bbr\"");
+}
+
 TEST(LocalChecks, FastOpenBits) {
   EXPECT_EQ(check_fastopen(v("3")).status, Status::ok);
   for (const char* t : {"0", "1", "2"}) {
@@ -168,11 +177,11 @@ TEST(LocalChecks, RunAllGivesEveryCheckOnce) {
   x.window_scaling = v("1");
   x.tcp_wmem = v("4096 16384 65536");
   auto findings = run_local_checks(x, seed_path(), LocalWants{});
-  EXPECT_EQ(findings.size(), 17u);
+  EXPECT_EQ(findings.size(), 18u);
   std::set<std::string> ids;
   for (const auto& f : findings) ids.insert(f.id);
   EXPECT_EQ(ids.size(), findings.size());
   Summary s = summarize(findings);
-  EXPECT_EQ(s.ok + s.warn + s.fail + s.skip, 17);
+  EXPECT_EQ(s.ok + s.warn + s.fail + s.skip, 18);
   EXPECT_GE(s.fail, 1);  // the tiny tcp_wmem
 }

@@ -4,6 +4,8 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+
 namespace haul::net {
 
 bool set_congestion(int fd, const std::string& name) {
@@ -11,17 +13,12 @@ bool set_congestion(int fd, const std::string& name) {
 }
 
 SendChoice choose_send_congestion(const BurstFacts& f) {
-  bool used = f.bytes_sent > 0;
-  // The kernel's own test (tcp_slow_start_after_idle_check): idle > RTO.
-  if (used && f.rto_us > 0 && uint64_t{f.idle_ms} * 1000 > f.rto_us) return {"bbr", true};
-  // A fresh connection starts from the initial window either way. Up to
-  // 1 MiB cubic's slow start was as fast or faster (first 1 MiB: 1623 vs
-  // 1707 ms) and leaves the socket unpaced; a longer burst goes to bbr,
-  // because under loss cubic's probing collapses (1 % loss: 0.8 Mbit/s).
-  if (!used) return {f.bytes > fresh_cubic_max ? "bbr" : "cubic", false};
-  // More than the window: the burst must probe for bandwidth.
+  // The kernel's own test (tcp_slow_start_after_idle_check): idle > RTO. A
+  // connection that has sent nothing is not idle, it is new.
+  if (f.bytes_sent > 0 && f.rto_us > 0 && uint64_t{f.idle_ms} * 1000 > f.rto_us) return {"bbr", true};
+  // Beyond the window and beyond 1 MiB, the burst must probe for bandwidth.
   uint64_t window_bytes = uint64_t{f.cwnd_segments} * f.mss;
-  if (window_bytes > 0 && f.bytes > window_bytes) return {"bbr", false};
+  if (f.bytes > std::max(window_bytes, cubic_burst_min)) return {"bbr", false};
   return {"cubic", false};
 }
 

@@ -20,7 +20,7 @@ TEST(SendCongestion, WarmBurstThatFitsTheWindowGoesCubic) {
   EXPECT_EQ(choose_send_congestion(warm(1000 * 1448)).algorithm, "cubic");
 }
 
-TEST(SendCongestion, BurstOverTheWindowGoesBbrKeepingItsModel) {
+TEST(SendCongestion, BurstOverTheWindowAndOneMiBGoesBbrKeepingItsModel) {
   EXPECT_EQ(choose_send_congestion(warm(1000 * 1448 + 1)).algorithm, "bbr");
   EXPECT_FALSE(choose_send_congestion(warm(1000 * 1448 + 1)).restart);
   EXPECT_EQ(choose_send_congestion(warm(10 << 20)).algorithm, "bbr");
@@ -38,12 +38,21 @@ TEST(SendCongestion, IdleLongerThanRtoGoesBbr) {
   EXPECT_EQ(choose_send_congestion(f).algorithm, "bbr");
 }
 
-TEST(SendCongestion, FreshConnectionGoesCubicUpToOneMiB) {
-  BurstFacts f{1 << 20, 3000, 1000000, 10, 1448, 0};  // nothing sent yet: never idle
+TEST(SendCongestion, SmallWindowButAtMostOneMiBStaysCubic) {
+  // A new connection (nothing sent) or one that only carried a tiny request
+  // (a pool warm-up): initial window, never idle-restarted when new.
+  BurstFacts f{1 << 20, 3000, 1000000, 10, 1448, 0};
+  EXPECT_EQ(choose_send_congestion(f).algorithm, "cubic");
+  f.bytes_sent = 120;
+  f.idle_ms = 5;
+  f.bytes = 100 * 1024;
   EXPECT_EQ(choose_send_congestion(f).algorithm, "cubic");
   f.bytes = (1 << 20) + 1;
   EXPECT_EQ(choose_send_congestion(f).algorithm, "bbr");
   EXPECT_FALSE(choose_send_congestion(f).restart);
+  f.bytes_sent = 0;
+  f.mss = 0;  // not yet known
+  EXPECT_EQ(choose_send_congestion(f).algorithm, "bbr");
 }
 
 TEST(SendCongestion, NotATcpSocketIsLeftAlone) {

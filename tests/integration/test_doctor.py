@@ -312,6 +312,13 @@ def test_small_wmem_and_idle_restart_flagged_in_namespace(netns, cubic_allowed):
     cc = finding(rep, "sysctl.tcp_congestion_control")
     assert cc["status"] == "warn" and cc["fix"].endswith("net.ipv4.tcp_congestion_control=bbr")
 
+    # --congestion auto needs cubic and bbr open to non-root processes (the list is the host's).
+    allowed = finding(rep, "sysctl.tcp_allowed_congestion_control")
+    listed = sysctl_read("net.ipv4.tcp_allowed_congestion_control").split()
+    assert allowed["status"] == ("ok" if {"cubic", "bbr"} <= set(listed) else "warn")
+    if allowed["status"] == "warn":
+        assert "net.ipv4.tcp_allowed_congestion_control=" in allowed["fix"]
+
     # The host itself was not touched by any of this.
     assert sysctl_read("net.ipv4.tcp_wmem").split()[2] != "65536"
 
