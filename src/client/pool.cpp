@@ -114,6 +114,15 @@ size_t header_cb(char* data, size_t size, size_t nitems, void* userp) {
   return n;
 }
 
+// 0 while the socket is not bound yet.
+int local_port_of(int fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return 0;
+  return addr.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
+                                    : ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+}
+
 double us_to_ms(curl_off_t us) { return static_cast<double>(us) / 1000.0; }
 
 // The gateway's error JSON {"error", "message"} as "401 unauthorized: message".
@@ -192,29 +201,26 @@ int Pool::configure_socket(int fd) {
   else if (!config_.congestion.empty())
     net::set_congestion(fd, config_.congestion);
   net::enlarge_send_buffer(fd);  // uploads over long, lossy links (net/send_buffer.hpp)
-  sockets_.push_back(fd);
+  sockets_.push_back({fd, 0});
   return CURL_SOCKOPT_OK;
 }
 
 void Pool::before_request(Request* r, int local_port) {
   if (config_.congestion != net::congestion_auto) return;
   // libcurl 7.88 has no socket for a request before it completes
-  // (CURLINFO_ACTIVESOCKET is -1 here), so find it by its local port.
-  for (int fd : sockets_) {
-    sockaddr_storage addr{};
-    socklen_t len = sizeof addr;
-    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) continue;
-    int port = addr.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
-                                          : ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
-    if (port != local_port) continue;
+  // (CURLINFO_ACTIVESOCKET is -1 here), so find it by its local port, read
+  // once per connection (it is bound by now).
+  for (auto& s : sockets_) {
+    if (s.local_port == 0) s.local_port = local_port_of(s.fd);
+    if (s.local_port != local_port) continue;
     uint64_t body = r->method == "PUT" ? r->source_length : r->post_body.size();
-    net::set_send_congestion(fd, body);
+    net::set_send_congestion(s.fd, body);
     return;
   }
 }
 
 void Pool::on_socket_closing(int fd) {
-  std::erase(sockets_, fd);
+  std::erase_if(sockets_, [fd](const OpenSocket& s) { return s.fd == fd; });
   last_closed_tcp_ = net::read_tcp_info(fd);
 }
 

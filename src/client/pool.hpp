@@ -12,7 +12,9 @@
 //  - warm(n) opens n connections in parallel (cheap GET /healthz) alongside
 //    the first real requests, so their handshakes overlap and the real
 //    transfer never waits behind a warm-up;
-//  - every socket option is set in one place, sockopt_callback().
+//  - every socket option is set in one place, configure_socket(), except
+//    the congestion control of --congestion auto, chosen per request in
+//    before_request().
 
 #include <atomic>
 #include <cstdint>
@@ -76,7 +78,13 @@ class Pool {
   long connections_opened_ = 0;
   std::optional<net::TcpInfo> last_closed_tcp_;  // TCP_INFO read just before libcurl closed a socket
   std::vector<std::unique_ptr<Request>> in_flight_;
-  std::vector<int> sockets_;        // open connections (to find a request's socket by its local port)
+  // Open connections and their local ports (0 until first looked up): the
+  // pre-request callback names a request's connection only by that port.
+  struct OpenSocket {
+    int fd;
+    int local_port;
+  };
+  std::vector<OpenSocket> sockets_;
   std::vector<void*> idle_easies_;  // CURL* kept for reuse (curl_easy_reset between requests)
   Progress progress_;
   bool interrupted_ = false;

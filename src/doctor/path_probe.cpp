@@ -52,7 +52,6 @@ struct Sink {
   }
 };
 
-
 double info_seconds(CURL* h, CURLINFO what) {
   curl_off_t us = 0;
   curl_easy_getinfo(h, what, &us);

@@ -38,7 +38,6 @@ int on_sockopt(void* clientp, curl_socket_t fd, curlsocktype) {
 
 size_t discard(char*, size_t size, size_t n, void*) { return size * n; }
 
-
 uint16_t local_port_of(int fd) {
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
