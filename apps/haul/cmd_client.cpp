@@ -47,6 +47,9 @@ void add_common(CLI::App* cmd, Common& c, bool transfer_flags) {
   if (transfer_flags) {
     cmd->add_option("--part-size", c.part_size, "Part/range size for big objects, multiple of 64K (default 8M)");
     cmd->add_option("--inflight", c.config.inflight, "Transfers in flight for --recursive (default 16)");
+    cmd->add_option("--cold-stripes", c.config.cold_stripes,
+                    "The first upload of a fresh process: up to N stripes over N fresh connections, 0 = off "
+                    "(default 80, see docs/client.md)");
   }
 }
 

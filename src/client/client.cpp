@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fmt/format.h>
@@ -62,11 +63,26 @@ void draw_progress(const Progress& p, double elapsed_s, bool done) {
 TransferStats put_file(Pool& pool, const std::string& path, const std::string& key) {
   auto source = std::make_shared<FileSource>(path);
   const auto& cfg = pool.config();
-  if (use_parts(source->size(), cfg.part_size)) pool.warm(cfg.connections);
+  // The first upload of a cold pool goes out as stripes, each over its own
+  // fresh connection (config.hpp cold_stripes); the pool then shrinks back.
+  std::optional<StripeLayout> stripes;
+  if (pool.cold()) stripes = plan_stripes(source->size(), cfg.cold_stripes);
+  if (!stripes && use_parts(source->size(), cfg.part_size)) pool.warm(cfg.connections);
   pool.progress().total += source->size();
-  PutOp op(pool, source, key, cfg.part_size);
+  PutOp op(pool, source, key, cfg.part_size, false, stripes);
   Ticker ticker(pool, show_progress() && source->size() >= (1u << 20));
-  pool.run(op, cfg.connections, ticker.fn());
+  unsigned parallel = cfg.connections;
+  if (stripes) {
+    pool.widen(stripes->count);
+    parallel = std::max(parallel, stripes->count);
+  }
+  try {
+    pool.run(op, parallel, ticker.fn());
+  } catch (...) {
+    pool.narrow();
+    throw;
+  }
+  pool.narrow();
   ticker.finish();
   if (op.error()) throw *op.error();
   return op.stats();

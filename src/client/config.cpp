@@ -13,6 +13,8 @@ void validate(const ClientConfig& c) {
     throw Error(ErrorKind::config, "gateway URL must start with http:// or https://: " + c.gateway);
   if (c.connections < 1 || c.connections > 256)
     throw Error(ErrorKind::config, "--connections must be between 1 and 256");
+  if (c.cold_stripes == 1 || c.cold_stripes > 128)
+    throw Error(ErrorKind::config, "--cold-stripes must be 0 (off) or between 2 and 128");
   if (c.inflight < 1 || c.inflight > 4096) throw Error(ErrorKind::config, "--inflight must be between 1 and 4096");
   if (c.part_size == 0 || c.part_size % segment_size != 0)
     throw Error(ErrorKind::config, "--part-size must be a positive multiple of 64 KiB");

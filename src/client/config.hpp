@@ -21,6 +21,13 @@ struct ClientConfig {
   // 100 Mbit/s, 200 ms link (8 MiB = 670 ms), a multiple of the 64 KiB segment.
   uint64_t part_size = 8ull << 20;
   unsigned inflight = 16;   // transfers in flight for many small files
+  // The first upload of a cold pool (haul put FILE in a fresh process) goes
+  // out as up to this many ~13 KiB stripes, each on its own fresh connection,
+  // so the whole object fits the first flight of the initial windows instead
+  // of slow start's several round trips on one connection (plan_stripes,
+  // docs/client.md "Cold uploads"). 80 covers 1 MiB in one flight; 0 turns
+  // stripes off. Afterwards the pool's limit is `connections` again.
+  unsigned cold_stripes = 80;
   // TCP_CONGESTION of the pool's sockets: "auto" chooses per upload body
   // (net/send_congestion.hpp: cubic for a burst that fits the window, bbr after
   // an idle gap or for a burst far larger than the window); a name ("bbr",

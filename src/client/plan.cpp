@@ -1,5 +1,6 @@
 #include "client/plan.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <string>
 
@@ -65,6 +66,18 @@ std::optional<ContentRange> parse_content_range(std::string_view v) {
 
 std::string range_header_value(const Span& span) {
   return "bytes=" + std::to_string(span.offset) + "-" + std::to_string(span.offset + span.length - 1);
+}
+
+std::optional<StripeLayout> plan_stripes(uint64_t size, unsigned max_stripes) {
+  if (max_stripes < kMinStripes || size < 2 * kStripeTarget || size > kMaxStripedSize) return std::nullopt;
+  auto count = static_cast<uint32_t>(std::min<uint64_t>(std::min(max_stripes, kMaxStripes),
+                                                        (size + kStripeTarget - 1) / kStripeTarget));
+  // Rounding stripes up to 1 KiB can leave the last one empty: one fewer then.
+  for (; count >= kMinStripes; --count) {
+    const uint64_t per = ((size + count - 1) / count + kStripeGranule - 1) / kStripeGranule * kStripeGranule;
+    if (uint64_t{count - 1} * per < size) return stripe_layout(size, count);
+  }
+  return std::nullopt;
 }
 
 }  // namespace haul::client

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/stripes.hpp"
+
 namespace haul::client {
 
 struct Span {
@@ -26,6 +28,22 @@ bool use_parts(uint64_t size, uint64_t part_size);
 // Part size that spreads size over `connections` parts, rounded up to a
 // multiple of the 64 KiB segment (bench --mode pool).
 uint64_t spread_part_size(uint64_t size, unsigned connections);
+
+// Stripes for the first upload of a cold pool (core/stripes.hpp): as many
+// stripes of ~13 KiB as the object needs, at most max_stripes. 13 KiB plus the
+// request's headers fit one fresh connection's initial window (10 segments of
+// 1448 bytes on a 1500-byte-MTU path), so up to max_stripes x 13 KiB leaves
+// in the first flight after the handshakes. nullopt when stripes do not pay:
+// max_stripes < 2, an object one window carries anyway (< 2 stripes' worth),
+// or one beyond kMaxStripedSize.
+inline constexpr uint64_t kStripeTarget = 13 * 1024;
+// Stripes go out only over connections whose handshake measured at least this
+// RTT: one plain PUT needs ~6 more round trips of slow start for 1 MiB, while
+// 80 stripes cost the gateway ~45 ms of per-request work (loopback, 2 cores:
+// 52 ms striped vs 8 ms plain), so below ~10 ms stripes lose. The client falls
+// back to one PUT when they are declined.
+inline constexpr uint32_t kStripeMinRttUs = 20000;
+std::optional<StripeLayout> plan_stripes(uint64_t size, unsigned max_stripes);
 
 // Parses "bytes a-b/total" (Content-Range of a 206) or "bytes */total" (416).
 struct ContentRange {

@@ -36,8 +36,7 @@ int sockopt_cb(void* clientp, curl_socket_t fd, curlsocktype purpose) {
 // request is sent: the moment to choose how its body is sent.
 int prereq_cb(void* userp, char*, char*, int, int local_port) {
   auto* r = static_cast<Request*>(userp);
-  pool_of(r).before_request(r, local_port);
-  return CURL_PREREQFUNC_OK;
+  return pool_of(r).before_request(r, local_port) ? CURL_PREREQFUNC_OK : CURL_PREREQFUNC_ABORT;
 }
 
 int closesocket_cb(void* clientp, curl_socket_t fd) {
@@ -163,15 +162,28 @@ Pool::Pool(const ClientConfig& config) : config_(config) {
   CURLM* m = curl_multi_init();
   if (!m) throw Error(ErrorKind::internal, "curl_multi_init failed");
   multi_ = m;
+  narrow();
+  // HTTP/1.1 only: no waiting for a connection to maybe multiplex on.
+  curl_multi_setopt(m, CURLMOPT_PIPELINING, CURLPIPE_NOTHING);
+  fastopen_ = config_.fastopen && kernel_allows_client_fastopen();
+}
+
+void Pool::widen(unsigned n) {
+  auto* m = static_cast<CURLM*>(multi_);
+  long limit = static_cast<long>(std::max(n, config_.connections));
+  curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, limit);
+  curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, limit);
+  curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, limit);
+}
+
+void Pool::narrow() {
+  auto* m = static_cast<CURLM*>(multi_);
   long n = static_cast<long>(config_.connections);
   curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, n);
   curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, n);
   // Keep every pool connection in the cache (the default keeps 4x handles, but
   // a warm-up's handles are gone by the time the cache would be trimmed).
   curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, n);
-  // HTTP/1.1 only: no waiting for a connection to maybe multiplex on.
-  curl_multi_setopt(m, CURLMOPT_PIPELINING, CURLPIPE_NOTHING);
-  fastopen_ = config_.fastopen && kernel_allows_client_fastopen();
 }
 
 Pool::~Pool() {
@@ -205,18 +217,26 @@ int Pool::configure_socket(int fd) {
   return CURL_SOCKOPT_OK;
 }
 
-void Pool::before_request(Request* r, int local_port) {
-  if (config_.congestion != net::congestion_auto) return;
+bool Pool::before_request(Request* r, int local_port) {
+  if (config_.congestion != net::congestion_auto && r->min_rtt_us == 0) return true;
   // libcurl 7.88 has no socket for a request before it completes
   // (CURLINFO_ACTIVESOCKET is -1 here), so find it by its local port, read
   // once per connection (it is bound by now).
   for (auto& s : sockets_) {
     if (s.local_port == 0) s.local_port = local_port_of(s.fd);
     if (s.local_port != local_port) continue;
-    uint64_t body = r->method == "PUT" ? r->source_length : r->post_body.size();
-    net::set_send_congestion(s.fd, body);
-    return;
+    if (r->min_rtt_us > 0) {
+      // The handshake gave the kernel its first RTT sample.
+      auto info = net::read_tcp_info(s.fd);
+      if (info && info->rtt_us < r->min_rtt_us) return false;
+    }
+    if (config_.congestion == net::congestion_auto) {
+      uint64_t body = r->method == "PUT" ? r->source_length : r->post_body.size();
+      net::set_send_congestion(s.fd, body);
+    }
+    return true;
   }
+  return true;
 }
 
 void Pool::on_socket_closing(int fd) {

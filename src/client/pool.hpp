@@ -51,6 +51,13 @@ class Pool {
   // libcurl at once. `tick` (optional) runs about every 100 ms (progress bar).
   void run(Driver& driver, unsigned max_inflight, const std::function<void()>& tick = {});
 
+  // No connection opened yet: the next transfer starts from cold.
+  bool cold() const { return connections_opened_ == 0 && sockets_.empty() && in_flight_.empty(); }
+  // Allows n connections (stripes of a cold upload) until narrow() brings the
+  // limit back to `connections` (libcurl closes the extra idle ones as it
+  // trims its cache).
+  void widen(unsigned n);
+  void narrow();
   // Sum of CURLINFO_NUM_CONNECTS of every request run (warm-ups included).
   long connections_opened() const { return connections_opened_; }
   const ClientConfig& config() const { return config_; }
@@ -63,7 +70,8 @@ class Pool {
   // ---- used by the libcurl callbacks (pool.cpp) ----
   void on_socket_closing(int fd);
   int configure_socket(int fd);
-  void before_request(Request* r, int local_port);
+  // False: the request is not sent (its connection is shorter than r->min_rtt_us).
+  bool before_request(Request* r, int local_port);
 
  private:
   void start(std::unique_ptr<Request> r);

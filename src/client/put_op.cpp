@@ -1,6 +1,8 @@
 #include "client/put_op.hpp"
 
+#include <cstdio>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "client/sha256.hpp"
 
@@ -23,6 +25,18 @@ std::string hash_source(std::shared_ptr<const Source> source) {
   return h.hex_digest();
 }
 
+// The stripes' upload id: 128 random bits, so two processes never share one.
+std::string random_upload_id() {
+  std::random_device rd;
+  std::string id;
+  for (int i = 0; i < 4; ++i) {
+    char word[9];
+    std::snprintf(word, sizeof word, "%08x", static_cast<unsigned>(rd()));
+    id += word;
+  }
+  return id;
+}
+
 std::string json_string(const std::string& body, const char* field) {
   auto j = nlohmann::json::parse(body, nullptr, false);
   if (!j.is_object() || !j.contains(field) || !j[field].is_string()) return {};
@@ -32,9 +46,29 @@ std::string json_string(const std::string& body, const char* field) {
 }  // namespace
 
 PutOp::PutOp(Pool& pool, std::shared_ptr<const Source> source, std::string key, uint64_t part_size,
-             bool fresh_connection)
-    : Op(pool, "put", std::move(key)), source_(std::move(source)), part_size_(part_size), fresh_(fresh_connection) {
+             bool fresh_connection, std::optional<StripeLayout> stripes)
+    : Op(pool, "put", std::move(key)),
+      source_(std::move(source)),
+      part_size_(part_size),
+      fresh_(fresh_connection),
+      stripes_(stripes) {
   stats_.bytes = source_->size();
+}
+
+std::unique_ptr<Request> PutOp::make_stripe(uint32_t index) {
+  const StripeLayout& l = *stripes_;
+  auto r = new_request("PUT", "/v1/objects/" + encode_key(stats_.key) + "?upload=" + stripe_upload_ +
+                                  "&stripe=" + std::to_string(index) + "&stripes=" + std::to_string(l.count) +
+                                  "&size=" + std::to_string(l.size) + "&sha256=" + stats_.sha256);
+  r->source = source_.get();
+  r->source_offset = l.offset(index);
+  r->source_length = l.length(index);
+  r->hash_body = true;
+  r->tag = index;
+  // A stripe sent twice is refused (409): the fallback PUT covers a lost answer.
+  r->idempotent = false;
+  r->min_rtt_us = kStripeMinRttUs;
+  return r;
 }
 
 std::unique_ptr<Request> PutOp::make_single() {
@@ -99,7 +133,18 @@ std::unique_ptr<Request> PutOp::next() {
   mark_started();
   if (finished_) return nullptr;
   if (state_ == State::start) {
-    if (use_parts(source_->size(), part_size_)) {
+    if (stripes_ && stripes_->size == source_->size()) {
+      // Every stripe names the whole object's digest: hash first (~3 ms a MiB).
+      try {
+        stats_.sha256 = hash_source(source_);
+      } catch (const Error& e) {
+        fail(e);
+        return nullptr;
+      }
+      state_ = State::striping;
+      stripe_upload_ = random_upload_id();
+      stats_.parts = stripes_->count;
+    } else if (use_parts(source_->size(), part_size_)) {
       state_ = State::creating;
       spans_ = plan_spans(source_->size(), part_size_);
       stats_.parts = static_cast<unsigned>(spans_.size());
@@ -115,6 +160,8 @@ std::unique_ptr<Request> PutOp::next() {
     r = std::move(ready_);
   } else if (auto retry = retries_.pop_ready(std::chrono::steady_clock::now())) {
     r = std::move(retry);
+  } else if (state_ == State::striping && next_stripe_ < stripes_->count) {
+    r = make_stripe(next_stripe_++);
   } else if (state_ == State::parts && next_span_ < spans_.size()) {
     r = make_part(spans_[next_span_++]);
   } else if (state_ == State::aborting && in_flight_ == 0 && !upload_id_.empty()) {
@@ -134,6 +181,10 @@ void PutOp::done(std::unique_ptr<Request> r) {
     if (r->method == "DELETE") fail(*pending_error_);
     return;
   }
+  if (state_ == State::striping) {
+    on_stripe(*r);
+    return;
+  }
   if (!r->ok()) {
     // Creating an upload is repeated only when nothing reached the gateway.
     if (state_ == State::creating && r->failure == Failure::connect) r->idempotent = true;
@@ -148,6 +199,32 @@ void PutOp::done(std::unique_ptr<Request> r) {
     case State::completing: on_complete(*r); break;
     default: break;
   }
+}
+
+void PutOp::on_stripe(Request& r) {
+  ++stripes_answered_;
+  if (!r.ok()) {
+    if (!stripe_error_) stripe_error_ = request_error("put", stats_.key, r);
+  } else if (json_string(r.body, "stripe_sha256") != r.digest) {
+    if (!stripe_error_) {
+      stripe_error_ = Error(ErrorKind::integrity, "put " + stats_.key + ": checksum mismatch on stripe " +
+                                                      std::to_string(r.tag));
+    }
+  } else if (r.status == 201) {
+    // The gateway stored every stripe and completed the object with our digest.
+    stripes_committed_ = json_string(r.body, "sha256") == stats_.sha256;
+  }
+  if (stripes_answered_ < stripes_->count) return;
+  if (stripes_committed_ && !stripe_error_) {
+    state_ = State::done;
+    succeed(201);
+    return;
+  }
+  // No stripe completed the object (they met different gateway processes, a
+  // stripe failed, or a 201's digest was not ours): the object is not there
+  // yet. One plain PUT makes it so; the stripes' leftovers expire on the gateway.
+  state_ = State::single;
+  ready_ = make_single();
 }
 
 void PutOp::on_single(Request& r) {

@@ -1,7 +1,11 @@
 #pragma once
 // Upload of one object, as an explicit state machine:
 //
-//   start ─┬─ small ──► single (PUT /v1/objects/K) ──► done
+//   start ─┬─ cold ────► striping (K stripe PUTs at once, each on its own
+//          │             fresh connection; one answers 201) ──► done
+//          │             └─ no 201 (stripes met different gateways, or one
+//          │                failed) ──► single
+//          ├─ small ──► single (PUT /v1/objects/K) ──► done
 //          └─ big ────► creating (POST /v1/uploads) ──► parts (PUT part n, in
 //                       parallel over the pool) ──► completing (POST complete
 //                       with the whole file's SHA-256) ──► done
@@ -13,6 +17,7 @@
 
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,20 +30,24 @@ namespace haul::client {
 class PutOp final : public Op {
  public:
   // part_size: parts are used when the object holds at least two of them.
+  // stripes: send the object as these stripes (plan_stripes; for the first
+  // upload of a cold pool, widened to as many connections).
   PutOp(Pool& pool, std::shared_ptr<const Source> source, std::string key, uint64_t part_size,
-        bool fresh_connection = false);
+        bool fresh_connection = false, std::optional<StripeLayout> stripes = std::nullopt);
   std::unique_ptr<Request> next() override;
   void done(std::unique_ptr<Request> r) override;
   void interrupt() override;
 
  private:
-  enum class State { start, single, creating, parts, completing, aborting, done };
+  enum class State { start, striping, single, creating, parts, completing, aborting, done };
 
+  std::unique_ptr<Request> make_stripe(uint32_t index);
   std::unique_ptr<Request> make_single();
   std::unique_ptr<Request> make_create();
   std::unique_ptr<Request> make_part(const Span& span);
   std::unique_ptr<Request> make_complete();
   std::unique_ptr<Request> make_abort();
+  void on_stripe(Request& r);
   void on_single(Request& r);
   void on_create(Request& r);
   void on_part(Request& r);
@@ -55,6 +64,11 @@ class PutOp final : public Op {
   std::vector<Span> spans_;
   size_t next_span_ = 0, parts_done_ = 0;
   std::string upload_id_;
+  std::optional<StripeLayout> stripes_;
+  std::string stripe_upload_;  // drawn by us, names the stripes' upload on the gateway
+  uint32_t next_stripe_ = 0, stripes_answered_ = 0;
+  bool stripes_committed_ = false;
+  std::optional<Error> stripe_error_;  // why the stripes fell back to one PUT
   std::future<std::string> whole_sha_;
   std::optional<Error> pending_error_;
 };

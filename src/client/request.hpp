@@ -38,6 +38,10 @@ struct Request {
   bool idempotent = true;       // may be retried by the policy
   bool fresh_connection = false;  // CURLOPT_FRESH_CONNECT + FORBID_REUSE (bench --mode new)
   bool warmup = false;          // a pool warm-up request (no driver)
+  // Sent only over a connection whose RTT is at least this (0: any); else
+  // abandoned before a byte goes out (Failure::local). Stripes use it: on a
+  // short path their extra requests cost more than the round trips they save.
+  uint32_t min_rtt_us = 0;
   Driver* owner = nullptr;      // the driver that receives it when done
   uint32_t tag = 0;             // driver's own use (part number)
   unsigned attempt = 1;

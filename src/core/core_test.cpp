@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "core/hex.hpp"
 #include "core/size_parse.hpp"
+#include "core/stripes.hpp"
 
 using namespace haul;
 
@@ -35,4 +36,27 @@ TEST(ErrorKinds, Statuses) {
   EXPECT_EQ(http_status(ErrorKind::not_found), 404);
   EXPECT_EQ(http_status(ErrorKind::range_not_satisfiable), 416);
   EXPECT_EQ(kind_name(ErrorKind::unauthorized), "unauthorized");
+}
+
+TEST(Stripes, LayoutCoversTheObjectInOneKibSteps) {
+  // 1 MiB in 79 stripes: 13 KiB each (fits a 10-segment initial window with
+  // the request headers), the last one shorter.
+  auto l = stripe_layout(1 << 20, 79);
+  EXPECT_EQ(l.stripe_size, 13u * 1024);
+  EXPECT_EQ(l.offset(78), 78u * 13 * 1024);
+  EXPECT_EQ(l.length(78), (1u << 20) - 78u * 13 * 1024);
+  uint64_t total = 0;
+  for (uint32_t i = 0; i < l.count; ++i) total += l.length(i);
+  EXPECT_EQ(total, 1u << 20);
+  EXPECT_EQ(stripe_layout(2048, 2).stripe_size, 1024u);
+  EXPECT_EQ(stripe_layout(2049, 2).stripe_size, 2048u);
+}
+
+TEST(Stripes, RejectsLayoutsWithEmptyStripesOrOutOfBounds) {
+  EXPECT_THROW(stripe_layout(1 << 20, 1), Error);
+  EXPECT_THROW(stripe_layout(1 << 20, kMaxStripes + 1), Error);
+  EXPECT_THROW(stripe_layout(0, 2), Error);
+  EXPECT_THROW(stripe_layout(kMaxStripedSize + 1, 64), Error);
+  EXPECT_THROW(stripe_layout(1024, 2), Error);      // 1 KiB granule: the second stripe would be empty
+  EXPECT_THROW(stripe_layout(3 * 1024, 4), Error);  // 1 KiB each fills 3, the fourth is empty
 }

@@ -1,7 +1,7 @@
 #pragma once
 // What every request handler shares: configuration, keys, tokens, stores,
 // metrics. Built once at start (gateway.cpp), read-only afterwards except
-// for the metrics' atomics.
+// for the metrics' atomics and the striped uploads in progress (which lock).
 
 #include <map>
 #include <memory>
@@ -10,6 +10,7 @@
 #include "crypto/keyring.hpp"
 #include "gateway/config.hpp"
 #include "gateway/metrics.hpp"
+#include "gateway/stripe_board.hpp"
 #include "gateway/tokens.hpp"
 #include "store/store.hpp"
 
@@ -22,6 +23,7 @@ struct GatewayContext {
   std::map<std::string, std::unique_ptr<store::Store>> stores;
   std::string default_store;
   Metrics metrics;
+  StripeBoard stripes;
 };
 
 }  // namespace haul::gateway

@@ -23,6 +23,8 @@ asio::awaitable<void> handle_object(GatewayContext& ctx, Exchange& ex, const Rou
 asio::awaitable<void> handle_object_list(GatewayContext& ctx, Exchange& ex, const Route& route);
 asio::awaitable<void> handle_seed_upload(GatewayContext& ctx, Exchange& ex, const Route& route);
 asio::awaitable<void> handle_upload(GatewayContext& ctx, Exchange& ex, const Route& route);
+// PUT /v1/objects/{key}?upload=&stripe=&stripes=&size=&sha256= (handlers_stripes.cpp).
+asio::awaitable<void> handle_stripe(GatewayContext& ctx, Exchange& ex, const Route& route);
 asio::awaitable<void> handle_probe(GatewayContext& ctx, Exchange& ex, const Route& route);
 
 // Shared pieces.

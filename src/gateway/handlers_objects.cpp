@@ -119,6 +119,7 @@ asio::awaitable<void> handle_object(GatewayContext& ctx, Exchange& ex, const Rou
     if (method == "HEAD") co_return co_await head_object(ctx, ex, store, route.key);
     method_not_allowed(method, "GET, HEAD");
   }
+  if (method == "PUT" && route.query.contains("stripe")) co_return co_await handle_stripe(ctx, ex, route);
   if (method == "PUT") co_return co_await put_object(ctx, ex, store, route.key);
   if (method == "GET") co_return co_await get_object(ctx, ex, store, route.key);
   if (method == "HEAD") co_return co_await head_object(ctx, ex, store, route.key);
