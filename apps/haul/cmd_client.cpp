@@ -49,7 +49,7 @@ void add_common(CLI::App* cmd, Common& c, bool transfer_flags) {
     cmd->add_option("--inflight", c.config.inflight, "Transfers in flight for --recursive (default 16)");
     cmd->add_option("--cold-stripes", c.config.cold_stripes,
                     "The first upload of a fresh process: up to N stripes over N fresh connections, 0 = off "
-                    "(default 80, see docs/client.md)");
+                    "(default 96, see docs/client.md)");
   }
 }
 

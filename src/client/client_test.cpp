@@ -66,10 +66,10 @@ TEST(Plan, SpreadPartSizeIsSegmentMultipleAndCovers) {
 }
 
 TEST(Plan, StripesFillInitialWindowsOnlyWhereTheyPay) {
-  // 1 MiB: 79 stripes of 13 KiB, each inside one fresh connection's window.
-  auto one_mib = plan_stripes(1 << 20, 80);
+  // 1 MiB: 86 stripes of 12 KiB, each inside one fresh connection's window.
+  auto one_mib = plan_stripes(1 << 20, 96);
   ASSERT_TRUE(one_mib);
-  EXPECT_EQ(one_mib->count, 79u);
+  EXPECT_EQ(one_mib->count, 86u);
   EXPECT_LE(one_mib->stripe_size, kStripeTarget);
   // Fewer allowed: bigger stripes, still covering the object.
   auto capped = plan_stripes(1 << 20, 32);
@@ -77,13 +77,13 @@ TEST(Plan, StripesFillInitialWindowsOnlyWhereTheyPay) {
   EXPECT_EQ(capped->count, 32u);
   EXPECT_EQ(capped->stripe_size, 32u * 1024);
   // Not worth it, or not allowed.
-  EXPECT_FALSE(plan_stripes(2 * kStripeTarget - 1, 80));
+  EXPECT_FALSE(plan_stripes(2 * kStripeTarget - 1, 96));
   EXPECT_FALSE(plan_stripes(1 << 20, 0));
   EXPECT_FALSE(plan_stripes(1 << 20, 1));
-  EXPECT_FALSE(plan_stripes(kMaxStripedSize + 1, 80));
+  EXPECT_FALSE(plan_stripes(kMaxStripedSize + 1, 96));
   // Every size in a range plans a valid layout whose stripes cover it.
   for (uint64_t size = 2 * kStripeTarget; size < 2 * kStripeTarget + 5000; size += 7) {
-    auto l = plan_stripes(size, 80);
+    auto l = plan_stripes(size, 96);
     ASSERT_TRUE(l) << size;
     EXPECT_GT(l->length(l->count - 1), 0u) << size;
     EXPECT_EQ(l->offset(l->count - 1) + l->length(l->count - 1), size);

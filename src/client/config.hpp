@@ -22,12 +22,13 @@ struct ClientConfig {
   uint64_t part_size = 8ull << 20;
   unsigned inflight = 16;   // transfers in flight for many small files
   // The first upload of a cold pool (haul put FILE in a fresh process) goes
-  // out as up to this many ~13 KiB stripes, each on its own fresh connection,
+  // out as up to this many ~12 KiB stripes, each on its own fresh connection,
   // so the whole object fits the first flight of the initial windows instead
   // of slow start's several round trips on one connection (plan_stripes,
-  // docs/client.md "Cold uploads"). 80 covers 1 MiB in one flight; 0 turns
-  // stripes off. Afterwards the pool's limit is `connections` again.
-  unsigned cold_stripes = 80;
+  // docs/client.md "Cold uploads"). 96 covers 1 MiB (86 stripes) in one
+  // flight; 0 turns stripes off. Afterwards the pool's limit is `connections`
+  // again. Only over connections with RTT >= 20 ms (plan.hpp kStripeMinRttUs).
+  unsigned cold_stripes = 96;
   // TCP_CONGESTION of the pool's sockets: "auto" chooses per upload body
   // (net/send_congestion.hpp: cubic for a burst that fits the window, bbr after
   // an idle gap or for a burst far larger than the window); a name ("bbr",

@@ -1,12 +1,11 @@
 // Striped uploads: PUT /v1/objects/{key}?upload=U&stripe=i&stripes=K&size=N&sha256=H
 // (docs/api.md "Stripes"). Stripe i of K carries bytes [i*S, min((i+1)*S, N))
-// of the object, S from stripe_layout(N, K); it is sealed as segment i of the
-// object under the header the upload's first stripe drew, stored as part
-// i+1 of a store upload, and the request that stores the last stripe seals
-// the trailer and completes the upload: 201 for it, 202 for the others.
+// of the object, S from stripe_layout(N, K). Each stripe's bytes wait on the
+// board (stripe_board.hpp); the request that brings the last one seals the
+// whole object and answers 201, the others 202.
 #include <charconv>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
+#include <openssl/sha.h>
 
 #include "core/error.hpp"
 #include "core/hex.hpp"
@@ -70,22 +69,10 @@ StripeQuery parse_stripe_query(const Route& route) {
   return q;
 }
 
-// Uploads whose stripes never all arrived: their store uploads are aborted
-// (best effort: the store's own expiry is the backstop).
-asio::awaitable<void> abort_expired_stripes(GatewayContext& ctx, Exchange& ex) {
-  auto expired = ctx.stripes.take_expired(std::chrono::steady_clock::now());
-  if (expired.empty()) co_return;
-  co_await ex.blocking([&] {
-    for (const auto& upload : expired) {
-      const std::string store_upload = upload->begun_store_upload();
-      if (store_upload.empty()) continue;
-      try {
-        ctx.stores.at(upload->id.store)->abort_upload(store_upload, upload->id.key);
-      } catch (const std::exception& e) {
-        spdlog::warn("aborting expired striped upload {} of '{}': {}", upload->id.upload, upload->id.key, e.what());
-      }
-    }
-  });
+std::string sha256_hex_of(std::span<const uint8_t> bytes) {
+  std::array<uint8_t, SHA256_DIGEST_LENGTH> digest{};
+  SHA256(bytes.data(), bytes.size(), digest.data());
+  return to_hex(digest);
 }
 
 }  // namespace
@@ -93,6 +80,7 @@ asio::awaitable<void> abort_expired_stripes(GatewayContext& ctx, Exchange& ex) {
 asio::awaitable<void> handle_stripe(GatewayContext& ctx, Exchange& ex, const Route& route) {
   store::validate_key(route.key);
   const StripeQuery q = parse_stripe_query(route);
+  const uint64_t offset = q.layout.offset(q.stripe);
   const uint64_t expected = q.layout.length(q.stripe);
   const auto& length = ex.request().content_length;
   if (!length) throw Error(ErrorKind::length_required, "a stripe needs Content-Length");
@@ -101,67 +89,62 @@ asio::awaitable<void> handle_stripe(GatewayContext& ctx, Exchange& ex, const Rou
                                             " bytes, got " + std::to_string(*length));
   }
   store::Store& store = pick_store(ctx, ex, route);
-  co_await abort_expired_stripes(ctx, ex);
-
-  const StripedUploadId id{store_name(ctx, ex, route), route.key, q.upload};
-  const auto claim = ctx.stripes.claim(id, q.layout, q.sha256_hex, q.stripe, std::chrono::steady_clock::now(), [&] {
-    // One segment per stripe, so a stripe is sealed on its own.
-    auto header = crypto::encode_header(crypto::new_header(ctx.keys.newest(), static_cast<uint32_t>(q.layout.stripe_size)));
-    return std::vector<uint8_t>(header.begin(), header.end());
-  });
+  const auto now = std::chrono::steady_clock::now();
+  ctx.stripes.drop_expired(now);
+  const auto claim = ctx.stripes.claim({store_name(ctx, ex, route), route.key, q.upload}, q.layout, q.sha256_hex,
+                                       q.stripe, now);
   StripedUpload& upload = *claim.upload;
-  crypto::ObjectCipher cipher(ctx.keys, crypto::decode_header(upload.header));
-  const crypto::Layout layout{cipher.header().segment_size};
-  const bool last = q.stripe + 1 == q.layout.count;
-  std::string store_upload;
-  std::unique_ptr<SealPipeline> pipe;
-  std::exception_ptr failure;
-  SealResult result;
+  // This stripe's range of the buffer is ours until stored() or release().
+  uint64_t got = 0;
   try {
-    co_await ex.blocking([&] {
-      store_upload = upload.store_upload([&] { return store.begin_upload(route.key, upload.header); });
-      auto writer = store.open_part(store_upload, route.key, q.stripe + 1, q.stripe * layout.sealed_segment_size());
-      pipe = std::make_unique<SealPipeline>(cipher, std::move(writer), ctx.metrics,
-                                            SealTarget{q.stripe, last, /*write_trailer=*/false});
-    });
-    result = co_await stream_body_into(ex, *pipe);
+    for (;;) {
+      auto chunk = co_await ex.read_body();
+      if (chunk.empty()) break;
+      if (chunk.size() > expected - got) throw Error(ErrorKind::bad_request, "stripe body longer than Content-Length");
+      std::copy(chunk.begin(), chunk.end(), upload.plain.begin() + static_cast<std::ptrdiff_t>(offset + got));
+      got += chunk.size();
+    }
+    if (got != expected) throw Error(ErrorKind::bad_request, "stripe body shorter than Content-Length");
   } catch (...) {
-    failure = std::current_exception();
-  }
-  co_await discard_on_pool(ex, pipe);
-  if (failure) {
     ctx.stripes.release(claim);
-    std::rethrow_exception(failure);
+    throw;
   }
+  const std::string stripe_sha = sha256_hex_of(std::span(upload.plain).subspan(offset, expected));
   const uint32_t stored = ctx.stripes.stored(claim);
   nlohmann::json answer = {{"key", route.key},
                            {"upload", q.upload},
                            {"stripe", q.stripe},
                            {"stripes", q.layout.count},
                            {"stored", stored},
-                           {"stripe_sha256", to_hex(result.sha256)}};
+                           {"stripe_sha256", stripe_sha}};
   if (stored < q.layout.count) {
     co_await respond_json(ex, 202, answer.dump());
     co_return;
   }
-  // Every stripe is stored and this request owns the upload now.
+  // Every stripe is in the buffer and this request owns it: check the whole
+  // digest before anything reaches the store, then seal it as one ordinary
+  // object (fresh header, default segments, atomic commit).
+  const auto header = crypto::new_header(ctx.keys.newest());
+  const auto header_bytes = crypto::encode_header(header);
+  crypto::ObjectCipher cipher(ctx.keys, header);
+  std::unique_ptr<SealPipeline> pipe;
+  std::exception_ptr failure;
   try {
     co_await ex.blocking([&] {
-      complete_sealed_upload(store, cipher, store_upload, route.key, q.layout.size, q.sha256, q.layout.count);
+      const std::string whole = sha256_hex_of(upload.plain);
+      if (whole != q.sha256_hex) {
+        throw Error(ErrorKind::bad_request, "the stripes hold sha256 " + whole + ", the upload named " + q.sha256_hex +
+                                                ": nothing stored");
+      }
+      pipe = std::make_unique<SealPipeline>(cipher, store.create(route.key, header_bytes), ctx.metrics);
+      pipe->write(upload.plain);
+      pipe->commit();
     });
   } catch (...) {
     failure = std::current_exception();
   }
-  if (failure) {
-    co_await ex.blocking([&] {
-      try {
-        store.abort_upload(store_upload, route.key);
-      } catch (const std::exception& e) {
-        spdlog::warn("aborting striped upload {} of '{}' after a failed completion: {}", q.upload, route.key, e.what());
-      }
-    });
-    std::rethrow_exception(failure);
-  }
+  co_await discard_on_pool(ex, pipe);
+  if (failure) std::rethrow_exception(failure);
   answer["size"] = q.layout.size;
   answer["sha256"] = q.sha256_hex;
   co_await respond_json(ex, 201, answer.dump());

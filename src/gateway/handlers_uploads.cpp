@@ -122,11 +122,20 @@ asio::awaitable<void> complete_upload(GatewayContext& ctx, Exchange& ex, const R
   auto digest = from_hex(j["sha256"].get<std::string>());
   if (!digest || digest->size() != 32) throw Error(ErrorKind::bad_request, "\"sha256\" must be 64 hex digits");
   store::Store& store = *ctx.stores.at(state.store);
-  crypto::ObjectCipher cipher(ctx.keys, crypto::decode_header(state.header));
-  std::array<uint8_t, 32> sha{};
-  std::copy(digest->begin(), digest->end(), sha.begin());
+  const auto header = crypto::decode_header(state.header);
+  crypto::ObjectCipher cipher(ctx.keys, header);
+  crypto::Layout layout{header.segment_size};
+  crypto::ObjectCipher::TrailerContents contents{state.size, {}};
+  std::copy(digest->begin(), digest->end(), contents.sha256.begin());
+  const auto trailer = cipher.seal_trailer(contents);
+  const uint32_t parts = state.part_count();
   co_await ex.blocking([&] {
-    complete_sealed_upload(store, cipher, state.store_upload_id, state.key, state.size, sha, state.part_count());
+    // The trailer goes in as one more part after the data parts.
+    auto writer = store.open_part(state.store_upload_id, state.key, parts + 1,
+                                  layout.body_size(state.size) - crypto::kTrailerSize);
+    writer->write(trailer);
+    writer->commit();
+    store.complete_upload(state.store_upload_id, state.key, parts + 1);
   });
   nlohmann::json answer = {{"key", state.key}, {"size", state.size}, {"sha256", to_hex(*digest)}};
   co_await respond_json(ex, 201, answer.dump());

@@ -62,16 +62,4 @@ void SealPipeline::flush() {
   sealed_.clear();
 }
 
-void complete_sealed_upload(store::Store& store, const crypto::ObjectCipher& cipher, const std::string& store_upload_id,
-                            const std::string& key, uint64_t plain_size, const std::array<uint8_t, 32>& sha256,
-                            uint32_t data_parts) {
-  crypto::ObjectCipher::TrailerContents contents{plain_size, sha256};
-  const auto trailer = cipher.seal_trailer(contents);
-  crypto::Layout layout{cipher.header().segment_size};
-  auto writer = store.open_part(store_upload_id, key, data_parts + 1, layout.trailer_offset(plain_size));
-  writer->write(trailer);
-  writer->commit();
-  store.complete_upload(store_upload_id, key, data_parts + 1);
-}
-
 }  // namespace haul::gateway

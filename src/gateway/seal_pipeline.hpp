@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <memory>
 #include <span>
-#include <string>
 #include <vector>
 
 #include "crypto/stream_format.hpp"
@@ -51,12 +50,5 @@ class SealPipeline {
   std::vector<uint8_t> sealed_;  // pending output, flushed at kFlushBytes
   uint64_t encrypt_nanos_ = 0;
 };
-
-// Completes a parts upload whose data_parts are stored: seals the trailer
-// (the whole object's size and SHA-256, which no single part knows) as one
-// more part, then has the store make the object visible atomically. Blocks.
-void complete_sealed_upload(store::Store& store, const crypto::ObjectCipher& cipher, const std::string& store_upload_id,
-                            const std::string& key, uint64_t plain_size, const std::array<uint8_t, 32>& sha256,
-                            uint32_t data_parts);
 
 }  // namespace haul::gateway

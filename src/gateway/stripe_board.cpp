@@ -4,21 +4,9 @@
 
 namespace haul::gateway {
 
-const std::string& StripedUpload::store_upload(const std::function<std::string()>& begin) {
-  std::lock_guard lock(begin_mutex_);
-  if (store_upload_id_.empty()) store_upload_id_ = begin();
-  return store_upload_id_;
-}
-
-std::string StripedUpload::begun_store_upload() {
-  std::lock_guard lock(begin_mutex_);
-  return store_upload_id_;
-}
-
 StripeBoard::Claim StripeBoard::claim(const StripedUploadId& id, const StripeLayout& layout,
                                       const std::string& sha256_hex, uint32_t stripe,
-                                      std::chrono::steady_clock::time_point now,
-                                      const std::function<std::vector<uint8_t>()>& new_header) {
+                                      std::chrono::steady_clock::time_point now) {
   if (stripe >= layout.count) {
     throw Error(ErrorKind::bad_request,
                 "stripe " + std::to_string(stripe) + " of " + std::to_string(layout.count) + " (they count from 0)");
@@ -26,16 +14,17 @@ StripeBoard::Claim StripeBoard::claim(const StripedUploadId& id, const StripeLay
   std::lock_guard lock(mutex_);
   auto it = entries_.find(id);
   if (it == entries_.end()) {
-    if (entries_.size() >= max_uploads_) {
-      throw Error(ErrorKind::conflict, "too many striped uploads in progress (" + std::to_string(max_uploads_) +
-                                           "): send the object in one PUT");
+    if (bytes_held_ + layout.size > max_bytes_) {
+      throw Error(ErrorKind::conflict, "striped uploads in progress already hold " + std::to_string(bytes_held_ >> 20) +
+                                           " MiB: send the object in one PUT");
     }
     auto upload = std::make_shared<StripedUpload>();
     upload->id = id;
     upload->layout = layout;
     upload->sha256_hex = sha256_hex;
-    upload->header = new_header();
     upload->opened = now;
+    upload->plain.resize(layout.size);
+    bytes_held_ += layout.size;
     it = entries_.emplace(id, Entry{std::move(upload), std::vector<StripeState>(layout.count), 0}).first;
   }
   Entry& e = it->second;
@@ -65,33 +54,42 @@ uint32_t StripeBoard::stored(const Claim& claim) {
   std::lock_guard lock(mutex_);
   auto it = entries_.find(claim.upload->id);
   if (it == entries_.end() || it->second.upload != claim.upload) {
-    // Expired while this stripe was on its way: nobody will complete it.
     throw Error(ErrorKind::conflict, "upload " + claim.upload->id.upload + " expired while its stripes arrived");
   }
   Entry& e = it->second;
   e.stripes[claim.stripe] = StripeState::stored;
   const uint32_t count = ++e.stored;
-  if (count == e.upload->layout.count) entries_.erase(it);
+  if (count == e.upload->layout.count) erase(it);
   return count;
 }
 
-std::vector<std::shared_ptr<StripedUpload>> StripeBoard::take_expired(std::chrono::steady_clock::time_point now) {
-  std::vector<std::shared_ptr<StripedUpload>> gone;
+size_t StripeBoard::drop_expired(std::chrono::steady_clock::time_point now) {
   std::lock_guard lock(mutex_);
+  size_t dropped = 0;
   for (auto it = entries_.begin(); it != entries_.end();) {
+    auto next = std::next(it);
     if (now - it->second.upload->opened > ttl_) {
-      gone.push_back(it->second.upload);
-      it = entries_.erase(it);
-    } else {
-      ++it;
+      erase(it);
+      ++dropped;
     }
+    it = next;
   }
-  return gone;
+  return dropped;
+}
+
+void StripeBoard::erase(std::map<StripedUploadId, Entry>::iterator it) {
+  bytes_held_ -= it->second.upload->layout.size;
+  entries_.erase(it);
 }
 
 size_t StripeBoard::open_uploads() const {
   std::lock_guard lock(mutex_);
   return entries_.size();
+}
+
+uint64_t StripeBoard::bytes_held() const {
+  std::lock_guard lock(mutex_);
+  return bytes_held_;
 }
 
 }  // namespace haul::gateway

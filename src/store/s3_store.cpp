@@ -32,12 +32,7 @@ using s3io::Uploads;
 // Short parts of parts-API uploads wait here (under the store prefix) until
 // complete_upload; keys under it are reserved and hidden from list().
 constexpr std::string_view kSideDir = ".haul-parts/";
-// Short parts (< 5 MiB) allowed at the end of an upload, joined into one S3
-// part at completion: the client's last part and the trailer, or a striped
-// upload's stripes (up to 128, core/stripes.hpp) and its trailer. The join
-// holds them in memory, hence the byte bound.
-constexpr size_t kMaxShortTail = 129;
-constexpr size_t kMaxShortTailBytes = 32u << 20;
+constexpr size_t kMaxShortTail = 4;  // short parts allowed at the end of an upload
 // When a read's sink stops early, up to this many remaining bytes are read
 // and dropped to keep the connection for the next request.
 constexpr uint64_t kDrainLimit = 256 * 1024;
@@ -246,15 +241,11 @@ class S3Store final : public Store {
         throw Error(ErrorKind::bad_request, "more than " + std::to_string(kMaxShortTail) +
                                                 " parts under 5 MiB at the end of an S3 upload");
       }
-      std::vector<uint8_t> joined;  // at most kMaxShortTailBytes (+ one part)
+      std::vector<uint8_t> joined;  // at most kMaxShortTail x 5 MiB
       for (uint32_t n = tail; n <= part_count; ++n) {
         Response resp = client_->perform(Request{"get_short_part", "GET", side_prefix(id) + std::to_string(n), {}, {}, {}, true});
         if (!ok(resp)) throw_for(resp, "reading a short part of", full);
         joined.insert(joined.end(), resp.body.begin(), resp.body.end());
-        if (joined.size() > kMaxShortTailBytes) {
-          throw Error(ErrorKind::bad_request, "parts under 5 MiB at the end of an S3 upload exceed " +
-                                                  std::to_string(kMaxShortTailBytes >> 20) + " MiB");
-        }
       }
       chosen.push_back(uploads.upload_part(full, id, tail, joined));
     }

@@ -262,29 +262,6 @@ TEST_F(S3StoreTest, ShortLastPartsAreJoined) {
   EXPECT_EQ(read_all("small", {}), both);
 }
 
-TEST_F(S3StoreTest, StripedUploadOfManyShortPartsIsJoined) {
-  // A striped upload (core/stripes.hpp): up to 128 stripes of a few KiB and
-  // the trailer, every part under S3's 5 MiB minimum, written by concurrent
-  // requests in any order.
-  std::string id = store_->begin_upload("striped", one_);
-  std::vector<uint8_t> expect;
-  const uint32_t parts = 81;
-  for (uint32_t n = 1; n <= parts; ++n) {
-    auto p = pattern(n == parts ? 56 : 13 * 1024 + 16, static_cast<uint8_t>(n));
-    expect.insert(expect.end(), p.begin(), p.end());
-  }
-  for (uint32_t n = parts; n >= 1; --n) {
-    auto w = store_->open_part(id, "striped", n, 0);
-    w->write(pattern(n == parts ? 56 : 13 * 1024 + 16, static_cast<uint8_t>(n)));
-    w->commit();
-  }
-  store_->complete_upload(id, "striped", parts);
-  EXPECT_EQ(read_all("striped", {}), expect);
-  EXPECT_EQ(pending_uploads(), 0u);
-  auto r = raw_->perform({"list", "GET", "", {{"list-type", "2"}}, {}, {}, true});
-  EXPECT_EQ(r.body.find(".haul-parts"), std::string::npos) << r.body;  // side objects removed
-}
-
 TEST_F(S3StoreTest, ShortPartBeforeTheEndIsRejected) {
   std::string id = store_->begin_upload("tiny", one_);
   for (uint32_t n : {1u, 2u, 3u}) {

@@ -19,6 +19,7 @@ import pytest
 import requests
 
 from conftest import HAUL, Gateway
+from stripe_client import send_stripes
 
 _spec = importlib.util.spec_from_file_location("haul_ceph", pathlib.Path(__file__).with_name("ceph.py"))
 haul_ceph = importlib.util.module_from_spec(_spec)
@@ -26,6 +27,7 @@ _spec.loader.exec_module(haul_ceph)
 
 SEGMENT = 64 * 1024          # the format's default segment size (plaintext bytes)
 PART = 8 * 1024 * 1024       # the S3 store's part buffer
+MiB_S3 = 1024 * 1024
 
 missing = haul_ceph.missing_tools()
 if missing:
@@ -86,6 +88,17 @@ def test_round_trip_small(s3_gateway, size):
     r = get(s3_gateway, f"rt/{size}")
     assert r.status_code == 200
     assert r.content == data
+
+
+def test_striped_upload_on_s3(s3_gateway, ceph):
+    """86 stripes (the client's cold 1 MiB) sealed as one ordinary object in the bucket."""
+    data = body(MiB_S3, 86)
+    answers = send_stripes(s3_gateway, "striped/one", "upload-s3-1", data, 86)
+    assert sorted(r.status_code for r in answers.values()) == [201] + [202] * 85
+    r = get(s3_gateway, "striped/one")
+    assert r.status_code == 200 and r.content == data
+    assert ceph.pending_uploads(s3_gateway.bucket) == []
+    assert ceph.list_keys(s3_gateway.bucket) == ["striped/one"]  # no short parts left beside it
 
 
 @pytest.mark.slow

@@ -1,0 +1,195 @@
+"""Striped uploads (docs/api.md "Stripes"): stripes sent at once over fresh
+connections, the gateway completing the object when the last one is stored.
+
+Gateway side with python3-requests on loopback; the haul client's own use of
+stripes (which it sends only over connections with RTT >= 20 ms) across
+`haul netem` with a 40 ms round trip, real kernel TCP both ends.
+"""
+import hashlib
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from conftest import HAUL, haul
+from stripe_client import put_stripe, send_stripes, stripe_size, stripe_url
+
+KiB = 1024
+MiB = 1 << 20
+PY = "/usr/bin/python3"
+
+
+def object_get(gw, key, **kw):
+    return requests.get(f"{gw.url}/v1/objects/{key}", headers={**gw.auth, **kw.pop("headers", {})}, timeout=30, **kw)
+
+
+def test_stripes_in_any_order_make_one_object(gateway):
+    data = os.urandom(300 * KiB + 123)
+    sha = hashlib.sha256(data).hexdigest()
+    count = 24  # 13 KiB stripes, the last 1147 bytes
+    answers = send_stripes(gateway, "striped/a", "upload-0001", data, count)
+    statuses = sorted(r.status_code for r in answers.values())
+    assert statuses == [201] + [202] * (count - 1), statuses
+    s = stripe_size(len(data), count)
+    for i, r in answers.items():
+        j = r.json()
+        assert j["stripe"] == i and j["stripes"] == count
+        assert j["stripe_sha256"] == hashlib.sha256(data[i * s:(i + 1) * s]).hexdigest()
+        if r.status_code == 201:
+            assert j["sha256"] == sha and j["size"] == len(data) and j["stored"] == count
+    got = object_get(gateway, "striped/a")
+    assert got.status_code == 200 and got.content == data
+    head = requests.head(f"{gateway.url}/v1/objects/striped/a", headers=gateway.auth, timeout=10)
+    assert head.headers["X-Haul-Sha256"] == sha
+    # Ranges across stripe (= segment) boundaries.
+    for first, last in [(0, 0), (s - 1, s), (5 * s - 10, 9 * s + 10), (len(data) - 1, len(data) - 1)]:
+        r = object_get(gateway, "striped/a", headers={"Range": f"bytes={first}-{last}"})
+        assert r.status_code == 206 and r.content == data[first:last + 1]
+    listed = requests.get(f"{gateway.url}/v1/objects?prefix=striped/", headers=gateway.auth, timeout=10).json()
+    assert [(o["key"], o["size"]) for o in listed["objects"]] == [("striped/a", len(data))]
+
+
+def test_bad_stripes_get_clear_errors(gateway):
+    data = os.urandom(40 * KiB)
+    sha = hashlib.sha256(data).hexdigest()
+    n = len(data)
+
+    def put(query, body=data[:10 * KiB], headers=None):
+        r = requests.put(f"{gateway.url}/v1/objects/bad?{query}", data=body,
+                         headers=headers if headers is not None else gateway.auth, timeout=10)
+        return r.status_code, r.json()
+
+    ok = f"upload=upload-bad1&stripes=4&size={n}&sha256={sha}"
+    cases = [
+        (f"upload=upload-bad1&stripe=0&stripes=4&size={n}", 400, "sha256"),
+        (f"stripe=0&stripes=4&size={n}&sha256={sha}", 400, "upload"),
+        (f"upload=short&stripe=0&stripes=4&size={n}&sha256={sha}", 400, "upload"),
+        (f"upload=has%20space1&stripe=0&stripes=4&size={n}&sha256={sha}", 400, "upload"),
+        (f"upload=upload-bad1&stripe=0&stripes=1&size={n}&sha256={sha}", 400, "stripes"),
+        (f"upload=upload-bad1&stripe=0&stripes=129&size={n}&sha256={sha}", 400, "stripes"),
+        (f"upload=upload-bad1&stripe=0&stripes=x&size={n}&sha256={sha}", 400, "stripes"),
+        (f"{ok}&stripe=4", 400, "stripe 4 of 4"),
+        (f"{ok}&stripe=-1", 400, "stripe"),
+        (f"upload=upload-bad1&stripe=0&stripes=4&size=0&sha256={sha}", 400, "bytes"),
+        (f"upload=upload-bad1&stripe=0&stripes=4&size={16 * MiB + 1}&sha256={sha}", 400, "bytes"),
+        (f"upload=upload-bad1&stripe=0&stripes=4&size=3000&sha256={sha}", 400, "empty"),
+        (f"upload=upload-bad1&stripe=0&stripes=4&size={n}&sha256=zz", 400, "sha256"),
+    ]
+    for query, status, word in cases:
+        got, body = put(query)
+        assert got == status, (query, got, body)
+        assert body["error"] and word in body["message"], (query, body)
+    # Wrong length for the stripe, and no token.
+    got, body = put(f"{ok}&stripe=0", body=data[:100])
+    assert got == 400 and "must be 10240 bytes" in body["message"], body
+    got, body = put(f"{ok}&stripe=0", headers={})
+    assert got == 401, body
+    # None of it left an object behind.
+    assert object_get(gateway, "bad").status_code == 404
+
+
+def test_repeated_or_conflicting_stripes_are_refused_and_partial_uploads_stay_invisible(gateway):
+    data = os.urandom(64 * KiB)
+    count = 4
+    first = put_stripe(gateway, "partial", "upload-part1", data, 0, count)
+    assert first.status_code == 202 and first.json()["stored"] == 1
+    again = put_stripe(gateway, "partial", "upload-part1", data, 0, count)
+    assert again.status_code == 409 and "already stored" in again.json()["message"]
+    other = put_stripe(gateway, "partial", "upload-part1", data[:50 * KiB], 1, count)
+    assert other.status_code == 409 and "draw a new upload id" in other.json()["message"]
+    for i in (1, 2):
+        assert put_stripe(gateway, "partial", "upload-part1", data, i, count).status_code == 202
+    # Three of four stripes: nothing to read or list.
+    assert object_get(gateway, "partial").status_code == 404
+    listed = requests.get(f"{gateway.url}/v1/objects?prefix=partial", headers=gateway.auth, timeout=10).json()
+    assert listed["objects"] == []
+    # A stripe claiming another digest than the upload's is refused too.
+    wrong_sha = "0" * 64
+    r = requests.put(stripe_url(gateway, "partial", "upload-part1", 3, count, len(data), wrong_sha),
+                     data=data[3 * 16 * KiB:], headers=gateway.auth, timeout=10)
+    assert r.status_code == 409
+    last = put_stripe(gateway, "partial", "upload-part1", data, 3, count)
+    assert last.status_code == 201
+    assert object_get(gateway, "partial").content == data
+
+
+def test_client_falls_back_to_one_put_on_a_short_path(gateway, tmp_path):
+    """On loopback (RTT far below 20 ms) the client declines its stripes before
+    sending a byte and puts the object in one request."""
+    src = tmp_path / "one.bin"
+    src.write_bytes(os.urandom(MiB))
+    env = {"HAUL_GATEWAY": gateway.url, "HAUL_TOKEN": gateway.token}
+    out = haul("put", src, "short/one", "--json", env=env)
+    line = json.loads(out.stdout.splitlines()[0])
+    assert line["status"] == 201 and line["sha256"] == hashlib.sha256(src.read_bytes()).hexdigest()
+    assert object_get(gateway, "short/one").content == src.read_bytes()
+    bad = haul("put", src, "short/two", "--cold-stripes", "1", check=False, env=env)
+    assert bad.returncode != 0 and "--cold-stripes" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+CLIENT_SCRIPT = r'''
+import json, os, subprocess, sys, time
+import requests
+haul, src, token = sys.argv[1], sys.argv[2], sys.argv[3]
+url = f"http://{os.environ['HAUL_NETEM_SERVER']}:8080"
+for _ in range(200):
+    try:
+        if requests.get(url + "/healthz", timeout=1).status_code == 200:
+            break
+    except requests.ConnectionError:
+        time.sleep(0.05)
+env = {**os.environ, "HAUL_GATEWAY": url, "HAUL_TOKEN": token}
+auth = {"Authorization": "Bearer " + token}
+
+def accepted():
+    for line in requests.get(url + "/metrics", headers=auth, timeout=10).text.splitlines():
+        if line.startswith("haul_connections_accepted_total "):
+            return int(float(line.split()[1]))
+
+result = {}
+for name, flags in (("striped", []), ("plain", ["--cold-stripes", "0"])):
+    before = accepted()
+    p = subprocess.run([haul, "put", src, "cold/" + name, "--json"] + flags, capture_output=True, text=True, env=env)
+    result[name] = {"rc": p.returncode, "stderr": p.stderr, "accepted": accepted() - before - 1,
+                    "line": json.loads(p.stdout.splitlines()[0]) if p.returncode == 0 else None}
+    out = src + "." + name
+    g = subprocess.run([haul, "get", "cold/" + name, out], capture_output=True, text=True, env=env)
+    result[name]["identical"] = g.returncode == 0 and open(out, "rb").read() == open(src, "rb").read()
+print(json.dumps(result))
+'''
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not os.path.exists("/dev/net/tun"), reason="haul netem needs root and TUN")
+def test_client_stripes_a_cold_upload_across_a_long_link(tmp_path):
+    """A fresh process's 1 MiB put across a 40 ms round trip goes out as 86
+    stripes of 12 KiB over 86 connections (gateway metric), and the object is
+    byte-identical; with --cold-stripes 0 it is one PUT on one connection."""
+    work = tmp_path / "w"
+    (work / "store").mkdir(parents=True)
+    (work / "keys").write_text(subprocess.check_output([HAUL, "keygen"], text=True))
+    token = "stripes-" + os.urandom(8).hex()
+    (work / "tokens").write_text(token + "\n")
+    src = work / "one.bin"
+    src.write_bytes(os.urandom(MiB))
+    script = tmp_path / "client.py"
+    script.write_text(CLIENT_SCRIPT)
+    gateway = (f"exec {HAUL} gateway --listen 0.0.0.0:8080 --store fs:{work}/store --master-key-file {work}/keys "
+               f"--token-file {work}/tokens >>{work}/gateway.log 2>&1")
+    p = subprocess.run([HAUL, "netem", "--delay-ms", "20", "--server-cmd", gateway, "--",
+                        PY, str(script), HAUL, str(src), token], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr[-3000:]
+    result = json.loads(p.stdout.strip().splitlines()[-1])
+    striped, plain = result["striped"], result["plain"]
+    assert striped["rc"] == 0, striped["stderr"]
+    assert striped["line"]["parts"] == 86 and striped["line"]["status"] == 201
+    assert striped["accepted"] == 86, striped
+    assert striped["identical"]
+    assert plain["rc"] == 0 and plain["line"]["parts"] == 0 and plain["accepted"] == 1, plain
+    assert plain["identical"]
+    # Every striped upload completed: nothing staged is left on the gateway.
+    assert not any((work / "store" / "uploads").iterdir())
