@@ -224,6 +224,7 @@ void PutOp::on_stripe(Request& r) {
   // stripe failed, or a 201's digest was not ours): the object is not there
   // yet. One plain PUT makes it so; the stripes' leftovers expire on the gateway.
   state_ = State::single;
+  stats_.parts = 0;
   ready_ = make_single();
 }
 
