@@ -3,6 +3,7 @@
 #include <map>
 
 #include "core/error.hpp"
+#include "core/error_kind_of.hpp"
 #include "crypto/stream_format.hpp"
 #include "crypto/test_support.hpp"
 
@@ -10,17 +11,6 @@ using namespace haul;
 using namespace haul::crypto;
 
 namespace {
-
-template <typename F>
-ErrorKind error_kind(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  ADD_FAILURE() << "no haul::Error thrown";
-  return ErrorKind::internal;
-}
 
 }  // namespace
 
@@ -51,18 +41,18 @@ TEST(Header, RejectsBadHeaders) {
     b[at] = v;
     return b;
   };
-  EXPECT_EQ(error_kind([&] { decode_header(std::span(good).first(51)); }), ErrorKind::integrity);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { decode_header(std::span(good).first(51)); }), ErrorKind::integrity);
   std::vector<uint8_t> longer(good.begin(), good.end());
   longer.push_back(0);
-  EXPECT_EQ(error_kind([&] { decode_header(longer); }), ErrorKind::integrity);
-  EXPECT_EQ(error_kind([&] { decode_header({}); }), ErrorKind::integrity);
-  EXPECT_EQ(error_kind([&] { decode_header(with(0, 'h')); }), ErrorKind::integrity);
-  EXPECT_EQ(error_kind([&] { decode_header(with(3, 'X')); }), ErrorKind::integrity);
-  EXPECT_EQ(error_kind([&] { decode_header(with(4, 0)); }), ErrorKind::integrity);
-  EXPECT_EQ(error_kind([&] { decode_header(with(4, 2)); }), ErrorKind::integrity);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { decode_header(longer); }), ErrorKind::integrity);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { decode_header({}); }), ErrorKind::integrity);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { decode_header(with(0, 'h')); }), ErrorKind::integrity);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { decode_header(with(3, 'X')); }), ErrorKind::integrity);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { decode_header(with(4, 0)); }), ErrorKind::integrity);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { decode_header(with(4, 2)); }), ErrorKind::integrity);
   for (uint32_t s : {0u, 1u, kMinSegmentSize - 1, kMaxSegmentSize + 1, 0xFFFFFFFFu}) {
     auto h = test::fixed_header(1, s);
-    EXPECT_EQ(error_kind([&] { decode_header(encode_header(h)); }), ErrorKind::integrity) << s;
+    EXPECT_EQ(haul::testing::error_kind_of([&] { decode_header(encode_header(h)); }), ErrorKind::integrity) << s;
   }
   for (uint32_t s : {kMinSegmentSize, kMaxSegmentSize}) {
     EXPECT_EQ(decode_header(encode_header(test::fixed_header(1, s))).segment_size, s);
@@ -78,7 +68,7 @@ TEST(Header, NewHeaderIsRandomAndCarriesTheKeyId) {
   EXPECT_EQ(b.segment_size, 1024u);
   EXPECT_NE(a.salt, b.salt);
   EXPECT_NE(a.nonce_prefix, b.nonce_prefix);
-  EXPECT_EQ(error_kind([&] { new_header(ring.newest(), 100); }), ErrorKind::internal);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { new_header(ring.newest(), 100); }), ErrorKind::internal);
 }
 
 TEST(Layout, SizesAroundSegmentBoundaries) {
@@ -129,9 +119,9 @@ TEST(Layout, MaximumObjectSize) {
     uint64_t max_plain = (kMaxSegmentIndex + 1) * s;
     EXPECT_EQ(l.segment_count(max_plain), kMaxSegmentIndex + 1);
     EXPECT_EQ(l.plain_size(l.body_size(max_plain)), max_plain);
-    EXPECT_EQ(error_kind([&] { l.segment_count(max_plain + 1); }), ErrorKind::payload_too_large);
-    EXPECT_EQ(error_kind([&] { l.body_size(max_plain + 1); }), ErrorKind::payload_too_large);
-    EXPECT_EQ(error_kind([&] { l.body_size(UINT64_MAX); }), ErrorKind::payload_too_large);
+    EXPECT_EQ(haul::testing::error_kind_of([&] { l.segment_count(max_plain + 1); }), ErrorKind::payload_too_large);
+    EXPECT_EQ(haul::testing::error_kind_of([&] { l.body_size(max_plain + 1); }), ErrorKind::payload_too_large);
+    EXPECT_EQ(haul::testing::error_kind_of([&] { l.body_size(UINT64_MAX); }), ErrorKind::payload_too_large);
     EXPECT_FALSE(l.plain_size(l.body_size(max_plain) + 17).has_value());
     EXPECT_FALSE(l.plain_size(UINT64_MAX).has_value());
     EXPECT_FALSE(l.plain_size(UINT64_MAX - 56).has_value());
@@ -140,9 +130,9 @@ TEST(Layout, MaximumObjectSize) {
 
 TEST(Layout, BadSegmentSizeIsAnInternalError) {
   Layout l{0};
-  EXPECT_EQ(error_kind([&] { l.segment_count(10); }), ErrorKind::internal);
-  EXPECT_EQ(error_kind([&] { l.plain_size(100); }), ErrorKind::internal);
-  EXPECT_EQ(error_kind([&] { l.cover(0, 1); }), ErrorKind::internal);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { l.segment_count(10); }), ErrorKind::internal);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { l.plain_size(100); }), ErrorKind::internal);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { l.cover(0, 1); }), ErrorKind::internal);
 }
 
 TEST(Layout, Cover) {
@@ -170,8 +160,8 @@ TEST(Layout, Cover) {
   c = l.cover(0, 0, 0);  // empty object: the one empty segment
   EXPECT_EQ(c.body_offset, 0u);
   EXPECT_EQ(c.body_length, 16u);
-  EXPECT_EQ(error_kind([&] { l.cover(5, 4); }), ErrorKind::range_not_satisfiable);
-  EXPECT_EQ(error_kind([&] { l.cover(5, 4, 100); }), ErrorKind::range_not_satisfiable);
-  EXPECT_EQ(error_kind([&] { l.cover(0, 100, 100); }), ErrorKind::range_not_satisfiable);
-  EXPECT_EQ(error_kind([&] { l.cover(100, 100, 100); }), ErrorKind::range_not_satisfiable);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { l.cover(5, 4); }), ErrorKind::range_not_satisfiable);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { l.cover(5, 4, 100); }), ErrorKind::range_not_satisfiable);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { l.cover(0, 100, 100); }), ErrorKind::range_not_satisfiable);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { l.cover(100, 100, 100); }), ErrorKind::range_not_satisfiable);
 }

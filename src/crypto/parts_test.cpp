@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "core/error.hpp"
+#include "core/error_kind_of.hpp"
 #include "crypto/stream_format.hpp"
 #include "crypto/test_support.hpp"
 
@@ -44,17 +45,6 @@ std::vector<uint8_t> seal_part(const ObjectCipher& cipher, std::span<const uint8
   return out;
 }
 
-template <typename F>
-ErrorKind error_kind(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  ADD_FAILURE() << "no haul::Error thrown";
-  return ErrorKind::internal;
-}
-
 }  // namespace
 
 TEST(Parts, ThreePartsInAnyOrderEqualTheOneShotBody) {
@@ -87,31 +77,31 @@ TEST(Parts, MisusedPartsAreRejected) {
   auto plain = test::pattern(3 * kS);
   std::vector<uint8_t> out;
   // A non-final part must end on a segment boundary, and hold something.
-  EXPECT_EQ(error_kind([&] {
+  EXPECT_EQ(haul::testing::error_kind_of([&] {
               StreamEncryptor enc(cipher, 0, false);
               enc.update(std::span<const uint8_t>(plain).first(kS + 1), out);
               enc.finish(out);
             }),
             ErrorKind::bad_request);
-  EXPECT_EQ(error_kind([&] {
+  EXPECT_EQ(haul::testing::error_kind_of([&] {
               StreamEncryptor enc(cipher, 0, false);
               enc.update(std::span<const uint8_t>(plain).first(kS - 1), out);
               enc.finish(out);
             }),
             ErrorKind::bad_request);
-  EXPECT_EQ(error_kind([&] {
+  EXPECT_EQ(haul::testing::error_kind_of([&] {
               StreamEncryptor enc(cipher, 2, false);
               enc.finish(out);
             }),
             ErrorKind::bad_request);
   // The final part of a multi-part object: not empty, totals consistent.
-  EXPECT_EQ(error_kind([&] {
+  EXPECT_EQ(haul::testing::error_kind_of([&] {
               StreamEncryptor enc(cipher, 2, true);
               enc.set_object_totals(2 * kS, {});
               enc.finish(out);
             }),
             ErrorKind::bad_request);
-  EXPECT_EQ(error_kind([&] {
+  EXPECT_EQ(haul::testing::error_kind_of([&] {
               StreamEncryptor enc(cipher, 2, true);
               enc.update(std::span<const uint8_t>(plain).first(10), out);
               enc.set_object_totals(2 * kS + 11, {});
@@ -131,7 +121,7 @@ TEST(Parts, MisusedPartsAreRejected) {
     EXPECT_EQ(t->plain_size, 10u);
     EXPECT_NE(t->plain_size, 2 * kS + 10);
   }
-  EXPECT_EQ(error_kind([&] { StreamEncryptor enc(cipher, kMaxSegmentIndex + 1, true); }),
+  EXPECT_EQ(haul::testing::error_kind_of([&] { StreamEncryptor enc(cipher, kMaxSegmentIndex + 1, true); }),
             ErrorKind::payload_too_large);
 }
 

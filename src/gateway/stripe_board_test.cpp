@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.hpp"
+#include "core/error_kind_of.hpp"
 
 using namespace haul;
 using namespace haul::gateway;
@@ -12,16 +13,6 @@ namespace {
 
 const std::string kSha(64, 'a');
 const auto kT0 = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
-
-ErrorKind kind_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  ADD_FAILURE() << "no error thrown";
-  return ErrorKind::internal;
-}
 
 }  // namespace
 
@@ -49,20 +40,20 @@ TEST(StripeBoard, ConflictsAreRefused) {
   auto layout = stripe_layout(4096, 4);
   auto c = board.claim(id, layout, kSha, 0, kT0);
   // The same stripe twice, while sending and once stored.
-  EXPECT_EQ(kind_of([&] { board.claim(id, layout, kSha, 0, kT0); }), ErrorKind::conflict);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { board.claim(id, layout, kSha, 0, kT0); }), ErrorKind::conflict);
   board.stored(c);
-  EXPECT_EQ(kind_of([&] { board.claim(id, layout, kSha, 0, kT0); }), ErrorKind::conflict);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { board.claim(id, layout, kSha, 0, kT0); }), ErrorKind::conflict);
   // Another size, count or digest under the same id.
-  EXPECT_EQ(kind_of([&] { board.claim(id, stripe_layout(8192, 4), kSha, 1, kT0); }), ErrorKind::conflict);
-  EXPECT_EQ(kind_of([&] { board.claim(id, stripe_layout(4096, 2), kSha, 1, kT0); }), ErrorKind::conflict);
-  EXPECT_EQ(kind_of([&] { board.claim(id, layout, std::string(64, 'b'), 1, kT0); }), ErrorKind::conflict);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { board.claim(id, stripe_layout(8192, 4), kSha, 1, kT0); }), ErrorKind::conflict);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { board.claim(id, stripe_layout(4096, 2), kSha, 1, kT0); }), ErrorKind::conflict);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { board.claim(id, layout, std::string(64, 'b'), 1, kT0); }), ErrorKind::conflict);
   // Out of the layout.
-  EXPECT_EQ(kind_of([&] { board.claim(id, layout, kSha, 4, kT0); }), ErrorKind::bad_request);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { board.claim(id, layout, kSha, 4, kT0); }), ErrorKind::bad_request);
   // The same id under another key is another upload (4 KiB more: 8 KiB held).
   board.claim({"default", "other", "u1"}, layout, kSha, 0, kT0);
   EXPECT_EQ(board.bytes_held(), 8192u);
   // The bound on memory held.
-  EXPECT_EQ(kind_of([&] { board.claim({"default", "k", "u3"}, layout, kSha, 0, kT0); }), ErrorKind::conflict);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { board.claim({"default", "k", "u3"}, layout, kSha, 0, kT0); }), ErrorKind::conflict);
 }
 
 TEST(StripeBoard, ReleasedStripeMayBeSentAgain) {
@@ -84,10 +75,10 @@ TEST(StripeBoard, ExpiredUploadsLeaveAndTheirLateStripesFail) {
   EXPECT_EQ(board.drop_expired(kT0 + std::chrono::seconds(59)), 0u);
   EXPECT_EQ(board.drop_expired(kT0 + std::chrono::seconds(61)), 1u);
   EXPECT_EQ(board.bytes_held(), 0u);
-  EXPECT_EQ(kind_of([&] { board.stored(c); }), ErrorKind::conflict);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { board.stored(c); }), ErrorKind::conflict);
   // A new upload under the same id starts over.
   auto fresh = board.claim(id, layout, kSha, 0, kT0 + std::chrono::seconds(61));
   EXPECT_NE(fresh.upload, c.upload);
   board.release(c);  // the old claim does not touch the new upload
-  EXPECT_EQ(kind_of([&] { board.claim(id, layout, kSha, 0, kT0); }), ErrorKind::conflict);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { board.claim(id, layout, kSha, 0, kT0); }), ErrorKind::conflict);
 }

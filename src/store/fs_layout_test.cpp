@@ -7,22 +7,13 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/error_kind_of.hpp"
 #include "store/fs_layout.hpp"
 #include "store/fs_object.hpp"
 #include "store/store.hpp"
 
 namespace haul::store {
 namespace {
-
-ErrorKind kind_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  ADD_FAILURE() << "no haul::Error thrown";
-  return ErrorKind::internal;
-}
 
 // A key of exactly `size` bytes made of 100-byte segments (each one valid).
 std::string key_of_size(size_t size) {
@@ -58,7 +49,7 @@ TEST(ValidateKey, RejectsBadKeys) {
       {"above U+10FFFF", "\xf4\x90\x80\x80"},
   };
   for (const auto& [name, key] : bad) {
-    EXPECT_EQ(kind_of([&] { validate_key(key); }), ErrorKind::bad_request) << name;
+    EXPECT_EQ(haul::testing::error_kind_of([&] { validate_key(key); }), ErrorKind::bad_request) << name;
   }
 }
 
@@ -85,7 +76,7 @@ TEST(FsLayout, KeyToPath) {
   EXPECT_EQ(fs::key_to_relative_path("a"), "a.obj");
   EXPECT_EQ(fs::key_to_relative_path("a/b"), "a.dir/b.obj");
   EXPECT_EQ(fs::key_to_relative_path("x.dir/y.obj"), "x.dir.dir/y.obj.obj");
-  EXPECT_EQ(kind_of([] { fs::key_to_relative_path("../x"); }), ErrorKind::bad_request);
+  EXPECT_EQ(haul::testing::error_kind_of([] { fs::key_to_relative_path("../x"); }), ErrorKind::bad_request);
 }
 
 TEST(FsLayout, DecodeEntryName) {
@@ -107,20 +98,20 @@ TEST(FsLayout, ObjectPrefixRoundTripAndCorruption) {
   auto prefix = fs::encode_object_prefix(123);
   EXPECT_EQ(fs::parse_object_prefix(prefix, "f"), 123u);
   for (size_t n = 0; n < prefix.size(); ++n) {
-    EXPECT_EQ(kind_of([&] { fs::parse_object_prefix(std::span(prefix.data(), n), "f"); }), ErrorKind::integrity) << n;
+    EXPECT_EQ(haul::testing::error_kind_of([&] { fs::parse_object_prefix(std::span(prefix.data(), n), "f"); }), ErrorKind::integrity) << n;
   }
   auto bad_magic = prefix;
   bad_magic[0] ^= 1;
-  EXPECT_EQ(kind_of([&] { fs::parse_object_prefix(bad_magic, "f"); }), ErrorKind::integrity);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { fs::parse_object_prefix(bad_magic, "f"); }), ErrorKind::integrity);
   auto huge = fs::encode_object_prefix(fs::kMaxHeaderSize + 1);
-  EXPECT_EQ(kind_of([&] { fs::parse_object_prefix(huge, "f"); }), ErrorKind::integrity);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { fs::parse_object_prefix(huge, "f"); }), ErrorKind::integrity);
 }
 
 TEST(FsLayout, PartPrefixRoundTrip) {
   auto prefix = fs::encode_part_prefix(0x0102030405060708ull);
   EXPECT_EQ(fs::parse_part_prefix(prefix, "p"), 0x0102030405060708ull);
   for (size_t n = 0; n < prefix.size(); ++n) {
-    EXPECT_EQ(kind_of([&] { fs::parse_part_prefix(std::span(prefix.data(), n), "p"); }), ErrorKind::integrity) << n;
+    EXPECT_EQ(haul::testing::error_kind_of([&] { fs::parse_part_prefix(std::span(prefix.data(), n), "p"); }), ErrorKind::integrity) << n;
   }
 }
 
@@ -131,11 +122,11 @@ TEST(FsLayout, UploadMetaRoundTripAndEveryTruncation) {
   EXPECT_EQ(back.key, meta.key);
   EXPECT_EQ(back.header, meta.header);
   for (size_t n = 0; n < bytes.size(); ++n) {
-    EXPECT_EQ(kind_of([&] { fs::parse_upload_meta(std::span(bytes.data(), n), "m"); }), ErrorKind::integrity) << n;
+    EXPECT_EQ(haul::testing::error_kind_of([&] { fs::parse_upload_meta(std::span(bytes.data(), n), "m"); }), ErrorKind::integrity) << n;
   }
   auto longer = bytes;
   longer.push_back(0);
-  EXPECT_EQ(kind_of([&] { fs::parse_upload_meta(longer, "m"); }), ErrorKind::integrity);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { fs::parse_upload_meta(longer, "m"); }), ErrorKind::integrity);
 }
 
 TEST(FsLayout, BodyExtentClamps) {

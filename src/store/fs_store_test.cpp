@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/error_kind_of.hpp"
 #include "store/fs_io.hpp"
 
 namespace haul::store {
@@ -37,16 +38,6 @@ Bytes pattern(size_t size, uint32_t seed) {
 }
 
 Bytes to_bytes(std::string_view s) { return Bytes(s.begin(), s.end()); }
-
-ErrorKind kind_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  ADD_FAILURE() << "no haul::Error thrown";
-  return ErrorKind::internal;
-}
 
 // Every path below `dir`, relative to it, sorted.
 std::vector<std::string> tree(const sfs::path& dir) {
@@ -176,18 +167,18 @@ TEST_F(FsStoreTest, SinkCanStopEarly) {
 TEST_F(FsStoreTest, AbsentKeysAreNotFound) {
   put("a/b", to_bytes("x"));
   for (std::string_view key : {"missing", "a", "a/b/c", "a/c"}) {
-    EXPECT_EQ(kind_of([&] { get(key); }), ErrorKind::not_found) << key;
-    EXPECT_EQ(kind_of([&] { store_->head(key); }), ErrorKind::not_found) << key;
-    EXPECT_EQ(kind_of([&] { store_->remove(key); }), ErrorKind::not_found) << key;
+    EXPECT_EQ(haul::testing::error_kind_of([&] { get(key); }), ErrorKind::not_found) << key;
+    EXPECT_EQ(haul::testing::error_kind_of([&] { store_->head(key); }), ErrorKind::not_found) << key;
+    EXPECT_EQ(haul::testing::error_kind_of([&] { store_->remove(key); }), ErrorKind::not_found) << key;
   }
 }
 
 TEST_F(FsStoreTest, BadKeysAreRejectedBeforeTouchingDisk) {
   for (std::string_view key : {"../escape", "/abs", "a//b", ""}) {
-    EXPECT_EQ(kind_of([&] { store_->create(key, {}); }), ErrorKind::bad_request) << key;
-    EXPECT_EQ(kind_of([&] { store_->head(key); }), ErrorKind::bad_request) << key;
-    EXPECT_EQ(kind_of([&] { store_->remove(key); }), ErrorKind::bad_request) << key;
-    EXPECT_EQ(kind_of([&] { store_->begin_upload(key, {}); }), ErrorKind::bad_request) << key;
+    EXPECT_EQ(haul::testing::error_kind_of([&] { store_->create(key, {}); }), ErrorKind::bad_request) << key;
+    EXPECT_EQ(haul::testing::error_kind_of([&] { store_->head(key); }), ErrorKind::bad_request) << key;
+    EXPECT_EQ(haul::testing::error_kind_of([&] { store_->remove(key); }), ErrorKind::bad_request) << key;
+    EXPECT_EQ(haul::testing::error_kind_of([&] { store_->begin_upload(key, {}); }), ErrorKind::bad_request) << key;
   }
   EXPECT_TRUE(sfs::is_empty(dir_ / "objects"));
   EXPECT_TRUE(sfs::is_empty(dir_ / "tmp"));
@@ -199,9 +190,9 @@ TEST_F(FsStoreTest, WriterDestroyedWithoutCommitLeavesNothing) {
     auto writer = store_->create("dir/k", to_bytes("H"));
     writer->write(pattern(100000, 1));
     EXPECT_EQ(tree(dir_ / "tmp").size(), 1u);  // the temp file exists meanwhile
-    EXPECT_EQ(kind_of([&] { store_->head("dir/k"); }), ErrorKind::not_found);
+    EXPECT_EQ(haul::testing::error_kind_of([&] { store_->head("dir/k"); }), ErrorKind::not_found);
   }
-  EXPECT_EQ(kind_of([&] { store_->head("dir/k"); }), ErrorKind::not_found);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { store_->head("dir/k"); }), ErrorKind::not_found);
   EXPECT_TRUE(sfs::is_empty(dir_ / "tmp"));
   EXPECT_TRUE(sfs::is_empty(dir_ / "objects"));
 }
@@ -364,15 +355,15 @@ TEST_F(FsStoreTest, KilledWriterLeavesOldVersionAndNoDebrisAfterRestart) {
 
 TEST_F(FsStoreTest, UnusableDirectoryIsAConfigError) {
   std::ofstream(dir_ / "plain-file") << "x";
-  EXPECT_EQ(kind_of([&] { make_fs_store((dir_ / "plain-file" / "store").string()); }), ErrorKind::config);
-  EXPECT_EQ(kind_of([&] { make_fs_store(""); }), ErrorKind::config);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { make_fs_store((dir_ / "plain-file" / "store").string()); }), ErrorKind::config);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { make_fs_store(""); }), ErrorKind::config);
 }
 
 TEST_F(FsStoreTest, ForeignObjectFileIsIntegrityError) {
   std::ofstream(dir_ / "objects" / "junk.obj") << "not written by the store";
   std::ofstream(dir_ / "objects" / "short.obj") << "HL";
-  EXPECT_EQ(kind_of([&] { get("junk"); }), ErrorKind::integrity);
-  EXPECT_EQ(kind_of([&] { store_->head("short"); }), ErrorKind::integrity);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { get("junk"); }), ErrorKind::integrity);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { store_->head("short"); }), ErrorKind::integrity);
 }
 
 TEST_F(FsStoreTest, KeyAndPrefixDirectoryCoexist) {
@@ -388,7 +379,7 @@ TEST_F(FsStoreTest, KeyAndPrefixDirectoryCoexist) {
   EXPECT_EQ(get("a.dir/x").body, to_bytes("5"));
   store_->remove("a");
   EXPECT_EQ(get("a/b").body, to_bytes("2"));
-  EXPECT_EQ(kind_of([&] { get("a"); }), ErrorKind::not_found);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { get("a"); }), ErrorKind::not_found);
 }
 
 TEST_F(FsStoreTest, ListIsInByteOrderWithPrefixAndPages) {
@@ -439,7 +430,7 @@ TEST_F(FsStoreTest, ListIsInByteOrderWithPrefixAndPages) {
     // The store looks one entry ahead: no empty last page.
     EXPECT_EQ(pages, (keys.size() + limit - 1) / limit) << limit;
   }
-  EXPECT_EQ(kind_of([&] { store_->list("", "", 0); }), ErrorKind::bad_request);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { store_->list("", "", 0); }), ErrorKind::bad_request);
 }
 
 TEST_F(FsStoreTest, ListSkipsForeignFiles) {
@@ -458,7 +449,7 @@ TEST_F(FsStoreTest, RemoveCleansEmptyDirectoriesButKeepsObjectsDir) {
   put("top", to_bytes("t"));
   store_->remove("top");
   EXPECT_TRUE(sfs::is_directory(dir_ / "objects"));
-  EXPECT_EQ(kind_of([&] { store_->remove("top"); }), ErrorKind::not_found);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { store_->remove("top"); }), ErrorKind::not_found);
 }
 
 TEST_F(FsStoreTest, PartsOutOfOrderWithARewrite) {
@@ -480,7 +471,7 @@ TEST_F(FsStoreTest, PartsOutOfOrderWithARewrite) {
   EXPECT_EQ(r.body, expected);
   EXPECT_TRUE(sfs::is_empty(dir_ / "uploads"));
   EXPECT_TRUE(sfs::is_empty(dir_ / "tmp"));
-  EXPECT_EQ(kind_of([&] { store_->complete_upload(id, "big/obj", 3); }), ErrorKind::not_found);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { store_->complete_upload(id, "big/obj", 3); }), ErrorKind::not_found);
 }
 
 TEST_F(FsStoreTest, PartsEmptyObjectAndEmptyParts) {
@@ -498,8 +489,8 @@ TEST_F(FsStoreTest, CompleteWithMissingPartFailsAndKeepsUpload) {
   std::string id = store_->begin_upload("m", to_bytes("H"));
   write_part(id, "m", 1, 0, to_bytes("one"));
   write_part(id, "m", 3, 6, to_bytes("three"));
-  EXPECT_EQ(kind_of([&] { store_->complete_upload(id, "m", 3); }), ErrorKind::conflict);
-  EXPECT_EQ(kind_of([&] { store_->head("m"); }), ErrorKind::not_found);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { store_->complete_upload(id, "m", 3); }), ErrorKind::conflict);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { store_->head("m"); }), ErrorKind::not_found);
   EXPECT_TRUE(sfs::is_empty(dir_ / "tmp"));
   EXPECT_TRUE(sfs::is_empty(dir_ / "objects"));
   // The upload is intact: send the missing part and complete.
@@ -512,8 +503,8 @@ TEST_F(FsStoreTest, CompleteWithMisplacedPartFails) {
   std::string id = store_->begin_upload("m", {});
   write_part(id, "m", 1, 0, to_bytes("one"));
   write_part(id, "m", 2, 4, to_bytes("two"));  // part 1 ends at 3
-  EXPECT_EQ(kind_of([&] { store_->complete_upload(id, "m", 2); }), ErrorKind::conflict);
-  EXPECT_EQ(kind_of([&] { store_->head("m"); }), ErrorKind::not_found);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { store_->complete_upload(id, "m", 2); }), ErrorKind::conflict);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { store_->head("m"); }), ErrorKind::not_found);
 }
 
 TEST_F(FsStoreTest, AbortRemovesEverything) {
@@ -522,24 +513,24 @@ TEST_F(FsStoreTest, AbortRemovesEverything) {
   auto late = store_->open_part(id, "ab", 2, 4);
   late->write(to_bytes("late"));
   store_->abort_upload(id, "ab");
-  EXPECT_EQ(kind_of([&] { late->commit(); }), ErrorKind::not_found);  // no resurrection
+  EXPECT_EQ(haul::testing::error_kind_of([&] { late->commit(); }), ErrorKind::not_found);  // no resurrection
   late.reset();
   EXPECT_TRUE(sfs::is_empty(dir_ / "uploads"));
   EXPECT_TRUE(sfs::is_empty(dir_ / "tmp"));
-  EXPECT_EQ(kind_of([&] { store_->open_part(id, "ab", 1, 0); }), ErrorKind::not_found);
-  EXPECT_EQ(kind_of([&] { store_->complete_upload(id, "ab", 1); }), ErrorKind::not_found);
-  EXPECT_EQ(kind_of([&] { store_->abort_upload(id, "ab"); }), ErrorKind::not_found);
-  EXPECT_EQ(kind_of([&] { store_->head("ab"); }), ErrorKind::not_found);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { store_->open_part(id, "ab", 1, 0); }), ErrorKind::not_found);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { store_->complete_upload(id, "ab", 1); }), ErrorKind::not_found);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { store_->abort_upload(id, "ab"); }), ErrorKind::not_found);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { store_->head("ab"); }), ErrorKind::not_found);
 }
 
 TEST_F(FsStoreTest, UploadIdsAreCheckedAgainstKey) {
   std::string id = store_->begin_upload("mine", {});
-  EXPECT_EQ(kind_of([&] { store_->open_part(id, "other", 1, 0); }), ErrorKind::conflict);
-  EXPECT_EQ(kind_of([&] { store_->complete_upload(id, "other", 0); }), ErrorKind::conflict);
-  EXPECT_EQ(kind_of([&] { store_->abort_upload(id, "other"); }), ErrorKind::conflict);
-  EXPECT_EQ(kind_of([&] { store_->open_part(id, "mine", 0, 0); }), ErrorKind::bad_request);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { store_->open_part(id, "other", 1, 0); }), ErrorKind::conflict);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { store_->complete_upload(id, "other", 0); }), ErrorKind::conflict);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { store_->abort_upload(id, "other"); }), ErrorKind::conflict);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { store_->open_part(id, "mine", 0, 0); }), ErrorKind::bad_request);
   for (std::string_view bad : {"", "../../objects", "0123", "0123456789ABCDEF0123456789ABCDEF"}) {
-    EXPECT_EQ(kind_of([&] { store_->open_part(bad, "mine", 1, 0); }), ErrorKind::not_found) << bad;
+    EXPECT_EQ(haul::testing::error_kind_of([&] { store_->open_part(bad, "mine", 1, 0); }), ErrorKind::not_found) << bad;
   }
 }
 
@@ -556,7 +547,7 @@ TEST_F(FsStoreTest, ExpiredUploadsAreRemoved) {
 
   EXPECT_EQ(store_->cleanup_expired_uploads(std::chrono::hours(3)), 0u);
   EXPECT_EQ(cleanup_expired_uploads(*store_, std::chrono::hours(1)), 1u);
-  EXPECT_EQ(kind_of([&] { store_->open_part(old_id, "old", 2, 1); }), ErrorKind::not_found);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { store_->open_part(old_id, "old", 2, 1); }), ErrorKind::not_found);
   write_part(fresh_id, "fresh", 1, 0, to_bytes("y"));
   store_->complete_upload(fresh_id, "fresh", 1);
   EXPECT_EQ(get("fresh").body, to_bytes("y"));
