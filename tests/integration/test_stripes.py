@@ -64,30 +64,34 @@ def test_bad_stripes_get_clear_errors(gateway):
                          headers=headers if headers is not None else gateway.auth, timeout=10)
         return r.status_code, r.json()
 
-    ok = f"upload=upload-bad1&stripes=4&size={n}&sha256={sha}"
+    def q(**changes):
+        """The query of stripe 0 of 4, with some parameters changed (None drops one)."""
+        params = {"upload": "upload-bad1", "stripe": 0, "stripes": 4, "size": n, "sha256": sha, **changes}
+        return "&".join(f"{k}={v}" for k, v in params.items() if v is not None)
+
     cases = [
-        (f"upload=upload-bad1&stripe=0&stripes=4&size={n}", 400, "sha256"),
-        (f"stripe=0&stripes=4&size={n}&sha256={sha}", 400, "upload"),
-        (f"upload=short&stripe=0&stripes=4&size={n}&sha256={sha}", 400, "upload"),
-        (f"upload=has%20space1&stripe=0&stripes=4&size={n}&sha256={sha}", 400, "upload"),
-        (f"upload=upload-bad1&stripe=0&stripes=1&size={n}&sha256={sha}", 400, "stripes"),
-        (f"upload=upload-bad1&stripe=0&stripes=129&size={n}&sha256={sha}", 400, "stripes"),
-        (f"upload=upload-bad1&stripe=0&stripes=x&size={n}&sha256={sha}", 400, "stripes"),
-        (f"{ok}&stripe=4", 400, "stripe 4 of 4"),
-        (f"{ok}&stripe=-1", 400, "stripe"),
-        (f"upload=upload-bad1&stripe=0&stripes=4&size=0&sha256={sha}", 400, "bytes"),
-        (f"upload=upload-bad1&stripe=0&stripes=4&size={16 * MiB + 1}&sha256={sha}", 400, "bytes"),
-        (f"upload=upload-bad1&stripe=0&stripes=4&size=3000&sha256={sha}", 400, "empty"),
-        (f"upload=upload-bad1&stripe=0&stripes=4&size={n}&sha256=zz", 400, "sha256"),
+        (q(sha256=None), 400, "sha256"),
+        (q(upload=None), 400, "upload"),
+        (q(upload="short"), 400, "upload"),
+        (q(upload="has%20space1"), 400, "upload"),
+        (q(stripes=1), 400, "stripes"),
+        (q(stripes=129), 400, "stripes"),
+        (q(stripes="x"), 400, "stripes"),
+        (q(stripe=4), 400, "stripe 4 of 4"),
+        (q(stripe=-1), 400, "stripe"),
+        (q(size=0), 400, "bytes"),
+        (q(size=16 * MiB + 1), 400, "bytes"),
+        (q(size=3000), 400, "empty"),
+        (q(sha256="zz"), 400, "sha256"),
     ]
     for query, status, word in cases:
         got, body = put(query)
         assert got == status, (query, got, body)
         assert body["error"] and word in body["message"], (query, body)
     # Wrong length for the stripe, and no token.
-    got, body = put(f"{ok}&stripe=0", body=data[:100])
+    got, body = put(q(), body=data[:100])
     assert got == 400 and "must be 10240 bytes" in body["message"], body
-    got, body = put(f"{ok}&stripe=0", headers={})
+    got, body = put(q(), headers={})
     assert got == 401, body
     # None of it left an object behind.
     assert object_get(gateway, "bad").status_code == 404
