@@ -65,9 +65,12 @@ TransferStats put_file(Pool& pool, const std::string& path, const std::string& k
   const auto& cfg = pool.config();
   // The first upload of a cold pool goes out as stripes, each over its own
   // fresh connection (config.hpp cold_stripes); the pool then shrinks back.
+  // An object big enough for the parts API goes that way: stripes replace
+  // only a single PUT.
   std::optional<StripeLayout> stripes;
-  if (pool.cold()) stripes = plan_stripes(source->size(), cfg.cold_stripes);
-  if (!stripes && use_parts(source->size(), cfg.part_size)) pool.warm(cfg.connections);
+  const bool parts = use_parts(source->size(), cfg.part_size);
+  if (pool.cold() && !parts) stripes = plan_stripes(source->size(), cfg.cold_stripes);
+  if (parts) pool.warm(cfg.connections);
   pool.progress().total += source->size();
   PutOp op(pool, source, key, cfg.part_size, false, stripes);
   Ticker ticker(pool, show_progress() && source->size() >= (1u << 20));
