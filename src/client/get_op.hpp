@@ -1,12 +1,15 @@
 #pragma once
 // Download of one object, as an explicit state machine:
 //
-//   first: HEAD (X-Haul-Sha256, ETag) and, at the same time on another pool
-//          connection, GET with Range: bytes=0-(P-1) (a plain GET to a pipe).
-//          The GET tells the size (Content-Range); the gateway sends the
-//          SHA-256 only on HEAD (it lives in the stored trailer), so asking in
-//          parallel costs no round trip.
-//   ranges: the rest in parallel Range requests, each written at its offset.
+//   first: HEAD (X-Haul-Sha256, ETag, Content-Length) and, at the same time
+//          on another pool connection, GET with Range: bytes=0-(P-1) (a plain
+//          GET to a pipe). The gateway sends the SHA-256 only on HEAD (it
+//          lives in the stored trailer), so asking in parallel costs no round
+//          trip.
+//   ranges: once the HEAD tells the size (one round trip), the rest in
+//          parallel Range requests, each written at its offset, while the
+//          first range is still arriving (it becomes range 1); if the first
+//          GET finishes first, its Content-Range tells the size instead.
 //   verify: SHA-256 of the bytes (streamed, or read back after parallel
 //           ranges) must equal the HEAD's X-Haul-Sha256 and every answer's
 //           ETag the HEAD's (same stored version), then the sink commits.
@@ -46,6 +49,8 @@ class GetOp final : public Op {
   void on_first(Request& r);
   // HEAD and first GET both answered (or the SHA was known): go on.
   void after_first();
+  // Plans ranges 2.. for an object of `size` bytes while range 1 is in flight.
+  void start_ranges_beside_first(uint64_t size);
   void on_range(Request& r);
   // All bytes are in the sink: check the digest and commit.
   void verify_and_commit(const std::string& digest);
@@ -65,6 +70,7 @@ class GetOp final : public Op {
   bool head_done_ = false, first_done_ = false;
   std::unique_ptr<Request> first_;   // the first GET's answer, kept until the HEAD is in
   bool plain_fallback_ = false;      // the first answer was 416 on an empty object
+  bool first_is_range_ = false;      // the first GET asks for bytes 0..P-1
 };
 
 }  // namespace haul::client
