@@ -89,7 +89,7 @@ void add_metric_sources(GatewayContext& ctx, uint16_t port) {
 asio::awaitable<void> cleanup_uploads(GatewayContext& ctx) {
   for (auto& [name, store] : ctx.stores) {
     try {
-      size_t removed = store::cleanup_expired_uploads(*store, ctx.config.upload_expiry);
+      size_t removed = store->cleanup_expired_uploads(ctx.config.upload_expiry);
       if (removed) spdlog::info("store {}: removed {} expired uploads", name, removed);
     } catch (const std::exception& e) {
       spdlog::warn("store {}: upload cleanup failed: {}", name, e.what());
@@ -98,8 +98,8 @@ asio::awaitable<void> cleanup_uploads(GatewayContext& ctx) {
   co_return;
 }
 
-// Unfinished parts uploads of local stores expire (S3 stores leave that to
-// the bucket's lifecycle rules; see docs/s3.md).
+// Unfinished parts uploads expire (fs: by the upload directory's mtime; S3:
+// by the multipart upload's Initiated time, docs/s3.md).
 asio::awaitable<void> expire_uploads(GatewayContext& ctx, asio::thread_pool& blocking, asio::steady_timer& timer) {
   for (;;) {
     co_await asio::co_spawn(blocking, cleanup_uploads(ctx), asio::use_awaitable);

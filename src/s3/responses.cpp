@@ -137,6 +137,9 @@ ListMultipartUploadsResult parse_list_multipart_uploads(std::string_view body) {
     if (at(path, {"ListMultipartUploadsResult", "IsTruncated"})) r.is_truncated = text == "true";
     else if (at(path, {"ListMultipartUploadsResult", "Upload", "Key"})) u.key = text;
     else if (at(path, {"ListMultipartUploadsResult", "Upload", "UploadId"})) u.upload_id = text;
+    else if (at(path, {"ListMultipartUploadsResult", "Upload", "Initiated"})) u.initiated_unix = parse_iso8601(text);
+    else if (at(path, {"ListMultipartUploadsResult", "NextKeyMarker"})) r.next_key_marker = text;
+    else if (at(path, {"ListMultipartUploadsResult", "NextUploadIdMarker"})) r.next_upload_id_marker = text;
     else if (at(path, {"ListMultipartUploadsResult", "Upload"})) {
       if (u.upload_id.empty()) missing("UploadId in Upload");
       r.uploads.push_back(std::move(u));

@@ -68,11 +68,13 @@ struct ListBucketResult {
 struct UploadEntry {
   std::string key;
   std::string upload_id;
+  std::optional<int64_t> initiated_unix;  // <Initiated>, when present and parseable
 };
 
 struct ListMultipartUploadsResult {
   std::vector<UploadEntry> uploads;
   bool is_truncated = false;
+  std::string next_key_marker, next_upload_id_marker;  // for the next page when truncated
 };
 
 // nullopt when the body is not an <Error> document (or not XML at all).

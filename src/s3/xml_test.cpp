@@ -72,11 +72,17 @@ TEST(S3Xml, ListParts) {
 TEST(S3Xml, ListMultipartUploads) {
   auto r = parse_list_multipart_uploads(
       "<ListMultipartUploadsResult><Bucket>b</Bucket><IsTruncated>false</IsTruncated>"
-      "<Upload><Key>k1</Key><UploadId>u1</UploadId></Upload><Upload><Key>k2</Key><UploadId>u2</UploadId></Upload>"
+      "<Upload><Key>k1</Key><UploadId>u1</UploadId></Upload><Upload><Key>k2</Key><UploadId>u2</UploadId>"
+      "<Initiated>2026-12-01T07:08:18.000Z</Initiated></Upload>"
+      "<NextKeyMarker>k2</NextKeyMarker><NextUploadIdMarker>u2</NextUploadIdMarker>"
       "</ListMultipartUploadsResult>");
   ASSERT_EQ(r.uploads.size(), 2u);
   EXPECT_EQ(r.uploads[1].key, "k2");
   EXPECT_EQ(r.uploads[1].upload_id, "u2");
+  EXPECT_FALSE(r.uploads[0].initiated_unix);
+  EXPECT_EQ(r.uploads[1].initiated_unix, 1796108898);  // date -d 2026-12-01T07:08:18Z +%s
+  EXPECT_EQ(r.next_key_marker, "k2");
+  EXPECT_EQ(r.next_upload_id_marker, "u2");
 }
 
 TEST(S3Xml, ErrorDocument) {

@@ -29,7 +29,7 @@ Error no_such_object(std::string_view key) {
   return Error(ErrorKind::not_found, "no such object '" + std::string(key) + "'");
 }
 
-class FsStoreImpl final : public FsStore {
+class FsStoreImpl final : public Store {
  public:
   explicit FsStoreImpl(StorePaths paths) : paths_(paths), uploads_(paths) {}
 
@@ -132,7 +132,7 @@ void empty_directory(const std::string& dir) {
 
 }  // namespace
 
-std::unique_ptr<FsStore> make_fs_store(std::string_view dir) {
+std::unique_ptr<Store> make_fs_store(std::string_view dir) {
   if (dir.empty()) throw Error(ErrorKind::config, "fs store: empty directory (use fs:DIR)");
   std::error_code ec;
   std::filesystem::path root = std::filesystem::absolute(std::filesystem::path(dir), ec);
@@ -153,11 +153,6 @@ std::unique_ptr<FsStore> make_fs_store(std::string_view dir) {
     throw Error(ErrorKind::config, "fs store " + root_text + " is not usable: " + e.what());
   }
   return std::make_unique<FsStoreImpl>(std::move(paths));
-}
-
-size_t cleanup_expired_uploads(Store& store, std::chrono::seconds max_age) {
-  if (auto* fs_store = dynamic_cast<FsStore*>(&store)) return fs_store->cleanup_expired_uploads(max_age);
-  return 0;
 }
 
 }  // namespace haul::store

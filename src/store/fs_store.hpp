@@ -8,7 +8,6 @@
 // One process per DIR: make_fs_store empties DIR/tmp, which would destroy the
 // in-progress writes of another process using the same DIR.
 
-#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string_view>
@@ -17,21 +16,9 @@
 
 namespace haul::store {
 
-class FsStore : public Store {
- public:
-  // Removes parts uploads not touched (begun or given a part) for more than
-  // max_age, and debris of completions interrupted by a crash. Returns how
-  // many were removed. The gateway calls it at start and periodically.
-  virtual size_t cleanup_expired_uploads(std::chrono::seconds max_age) = 0;
-};
-
 // Creates DIR (and DIR/objects, DIR/tmp, DIR/uploads) if needed and removes
 // everything in DIR/tmp (temp files left by a crash). Throws Error(config)
 // when DIR cannot be created or used.
-std::unique_ptr<FsStore> make_fs_store(std::string_view dir);
-
-// cleanup_expired_uploads for any store: calls it when `store` is an
-// FsStore, returns 0 otherwise (other stores expire uploads themselves).
-size_t cleanup_expired_uploads(Store& store, std::chrono::seconds max_age);
+std::unique_ptr<Store> make_fs_store(std::string_view dir);
 
 }  // namespace haul::store

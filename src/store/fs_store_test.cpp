@@ -95,7 +95,7 @@ class FsStoreTest : public ::testing::Test {
   }
 
   sfs::path dir_;
-  std::unique_ptr<FsStore> store_;
+  std::unique_ptr<Store> store_;
 };
 
 TEST_F(FsStoreTest, RoundTripSizes) {
@@ -546,7 +546,7 @@ TEST_F(FsStoreTest, ExpiredUploadsAreRemoved) {
   ASSERT_EQ(::utimensat(AT_FDCWD, (dir_ / "uploads" / old_id).c_str(), times, 0), 0);
 
   EXPECT_EQ(store_->cleanup_expired_uploads(std::chrono::hours(3)), 0u);
-  EXPECT_EQ(cleanup_expired_uploads(*store_, std::chrono::hours(1)), 1u);
+  EXPECT_EQ(store_->cleanup_expired_uploads(std::chrono::hours(1)), 1u);
   EXPECT_EQ(haul::testing::error_kind_of([&] { store_->open_part(old_id, "old", 2, 1); }), ErrorKind::not_found);
   write_part(fresh_id, "fresh", 1, 0, to_bytes("y"));
   store_->complete_upload(fresh_id, "fresh", 1);

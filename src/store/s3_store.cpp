@@ -5,10 +5,11 @@
 
 #include <charconv>
 #include <cstdlib>
-#include <map>
-#include <set>
+#include <ctime>
 #include <fstream>
+#include <map>
 #include <mutex>
+#include <set>
 #include <sstream>
 
 #include "core/error.hpp"
@@ -257,6 +258,40 @@ class S3Store final : public Store {
     check_upload_id(upload_id);
     remove_short_parts(std::string(upload_id), list_short_parts(std::string(upload_id)));
     Uploads{*client_}.abort(full_key(key), std::string(upload_id));
+  }
+
+  // Multipart uploads under this store's prefix initiated more than max_age
+  // ago: a parts upload never completed, or a PUT whose gateway was killed
+  // before it could abort. Their short parts go too. (A bucket lifecycle
+  // rule AbortIncompleteMultipartUpload does the same from the S3 side.)
+  size_t cleanup_expired_uploads(std::chrono::seconds max_age) override {
+    const int64_t cutoff = static_cast<int64_t>(std::time(nullptr)) - max_age.count();
+    size_t removed = 0;
+    std::string key_marker, id_marker;
+    for (;;) {
+      Request r{"list_uploads", "GET", "", {{"uploads", ""}, {"prefix", prefix_}, {"max-uploads", "1000"}}, {}, {}, true};
+      if (!key_marker.empty()) {
+        r.query.emplace_back("key-marker", key_marker);
+        r.query.emplace_back("upload-id-marker", id_marker);
+      }
+      Response resp = client_->perform(r);
+      if (!ok(resp)) throw_for(resp, "listing the multipart uploads under", prefix_);
+      auto page = haul::s3::parse_list_multipart_uploads(resp.body);
+      for (const auto& u : page.uploads) {
+        if (!u.initiated_unix || *u.initiated_unix > cutoff) continue;
+        remove_short_parts(u.upload_id, list_short_parts(u.upload_id));
+        try {
+          Uploads{*client_}.abort(u.key, u.upload_id);
+          ++removed;
+        } catch (const Error& e) {
+          if (e.kind() != ErrorKind::not_found) throw;  // completed or aborted meanwhile
+        }
+      }
+      if (!page.is_truncated || page.next_key_marker.empty()) break;
+      key_marker = page.next_key_marker;
+      id_marker = page.next_upload_id_marker;
+    }
+    return removed;
   }
 
  private:

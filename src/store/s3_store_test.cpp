@@ -262,6 +262,26 @@ TEST_F(S3StoreTest, ShortLastPartsAreJoined) {
   EXPECT_EQ(read_all("small", {}), both);
 }
 
+TEST_F(S3StoreTest, ExpiredUploadsAreAbortedWithTheirShortParts) {
+  // Left behind as by a killed gateway: a multipart upload with a full part
+  // and a short part (a side object).
+  std::string id = store_->begin_upload("left", one_);
+  for (uint32_t n : {1u, 2u}) {
+    auto w = store_->open_part(id, "left", n, 0);
+    w->write(pattern(n == 1 ? (5u << 20) : 1000, static_cast<uint8_t>(n)));
+    w->commit();
+  }
+  ASSERT_EQ(pending_uploads(), 1u);
+  EXPECT_EQ(store_->cleanup_expired_uploads(std::chrono::hours(1)), 0u);  // too young
+  EXPECT_EQ(pending_uploads(), 1u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // Initiated has whole seconds
+  EXPECT_EQ(store_->cleanup_expired_uploads(std::chrono::seconds(0)), 1u);
+  EXPECT_EQ(pending_uploads(), 0u);
+  auto r = raw_->perform({"list", "GET", "", {{"list-type", "2"}}, {}, {}, true});
+  EXPECT_EQ(r.body.find(".haul-parts"), std::string::npos) << r.body;  // side object removed
+  EXPECT_THROW(store_->complete_upload(id, "left", 2), Error);
+}
+
 TEST_F(S3StoreTest, ShortPartBeforeTheEndIsRejected) {
   std::string id = store_->begin_upload("tiny", one_);
   for (uint32_t n : {1u, 2u, 3u}) {

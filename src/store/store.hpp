@@ -7,6 +7,7 @@
 // pool, never on an I/O thread. Expected failures throw haul::Error with a
 // kind (not_found, backend_unavailable, io, ...).
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -87,6 +88,10 @@ class Store {
   // bodies concatenated in part-number order.
   virtual void complete_upload(std::string_view upload_id, std::string_view key, uint32_t part_count) = 0;
   virtual void abort_upload(std::string_view upload_id, std::string_view key) = 0;
+  // Removes parts uploads begun (or last given a part, where the store can
+  // tell) more than max_age ago, and what they left behind; returns how many.
+  // The gateway calls it at start and periodically.
+  virtual size_t cleanup_expired_uploads(std::chrono::seconds max_age) = 0;
 };
 
 // Validates an object key for every store: 1..1024 bytes of UTF-8 without

@@ -250,6 +250,33 @@ def test_killed_upload_leaves_no_object_and_no_multipart_upload(s3_gateway, ceph
     assert get(s3_gateway, "after").content == b"x"
 
 
+def test_gateway_killed_mid_parts_upload_is_cleaned_at_next_start(ceph, bucket, tmp_path):
+    """SIGKILL leaves a multipart upload and a short part in the bucket; the
+    next gateway start expires them (--upload-expiry 1 s here)."""
+    gw = Gateway(tmp_path / "gw", store=ceph.store_url(bucket), extra_args=["--upload-expiry", "1"]).start()
+    r = requests.post(f"{gw.url}/v1/uploads", json={"key": "left", "size": 6 * 1024 * 1024, "part_size": 5 * 1024 * 1024},
+                      headers=gw.auth, timeout=30)
+    assert r.status_code == 201, r.text
+    upload = r.json()["upload_id"]
+    for n, size in ((1, 5 * 1024 * 1024), (2, 1024 * 1024)):
+        p = requests.put(f"{gw.url}/v1/uploads/{upload}/parts/{n}", data=body(size, n), headers=gw.auth, timeout=60)
+        assert p.status_code == 200, p.text
+    gw.stop(signal.SIGKILL)
+    assert len(ceph.pending_uploads(bucket)) == 1
+    assert any(".haul-parts/" in k for k in ceph.list_keys(bucket))  # the short part 2
+    time.sleep(1.5)
+    gw.start()
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and ceph.pending_uploads(bucket):
+            time.sleep(0.2)
+        assert ceph.pending_uploads(bucket) == []
+        assert ceph.list_keys(bucket) == []
+        assert "removed 1 expired uploads" in gw.log.read_text()
+    finally:
+        assert gw.stop() == 0
+
+
 def test_small_killed_upload_leaves_nothing(s3_gateway, ceph):
     _upload_and_kill(s3_gateway, "small-killed", 3 << 20, 1 << 20)
     time.sleep(0.5)  # let the gateway notice; the assertions below are on state, not time
