@@ -6,6 +6,7 @@
 #include "gateway/config.hpp"
 #include "gateway/metrics.hpp"
 #include "gateway/route.hpp"
+#include "gateway/stripe_query.hpp"
 #include "gateway/tokens.hpp"
 #include "gateway/upload_token.hpp"
 
@@ -131,4 +132,22 @@ TEST(Config, StoreFlags) {
   EXPECT_NO_THROW(validate(config));
   config.stores.push_back(a);
   EXPECT_THROW(validate(config), Error);
+}
+
+TEST(StripeQuery, ParsesAValidQuery) {
+  const std::string sha(64, 'A');
+  auto q = parse_stripe_query(
+      {{"upload", "upload-01"}, {"stripe", "85"}, {"stripes", "86"}, {"size", "1048576"}, {"sha256", sha}});
+  EXPECT_EQ(q.upload, "upload-01");
+  EXPECT_EQ(q.stripe, 85u);
+  EXPECT_EQ(q.layout.count, 86u);
+  EXPECT_EQ(q.layout.stripe_size, 12u * 1024);
+  EXPECT_EQ(q.sha256_hex, std::string(64, 'a'));  // lower-cased
+  EXPECT_EQ(q.sha256[0], 0xaa);
+  // Through the router, as the gateway sees it.
+  auto r = parse_route("/v1/objects/k?upload=upload-01&stripe=0&stripes=2&size=4096&sha256=" + sha);
+  EXPECT_EQ(parse_stripe_query(r.query).layout.stripe_size, 2048u);
+  EXPECT_THROW(parse_stripe_query({{"upload", "upload-01"}, {"stripe", "0"}, {"stripes", "99999999999"},
+                                   {"size", "4096"}, {"sha256", sha}}),
+               Error);
 }

@@ -3,7 +3,6 @@
 // of the object, S from stripe_layout(N, K). Each stripe's bytes wait on the
 // board (stripe_board.hpp); the request that brings the last one seals the
 // whole object and answers 201, the others 202.
-#include <charconv>
 #include <nlohmann/json.hpp>
 #include <openssl/sha.h>
 
@@ -12,62 +11,11 @@
 #include "crypto/stream_format.hpp"
 #include "gateway/handlers.hpp"
 #include "gateway/seal_pipeline.hpp"
+#include "gateway/stripe_query.hpp"
 
 namespace haul::gateway {
 
 namespace {
-
-struct StripeQuery {
-  std::string upload;
-  uint32_t stripe = 0;
-  StripeLayout layout;
-  std::string sha256_hex;
-  std::array<uint8_t, 32> sha256{};
-};
-
-const std::string& query_value(const Route& route, const char* name) {
-  auto it = route.query.find(name);
-  if (it == route.query.end() || it->second.empty()) {
-    throw Error(ErrorKind::bad_request, std::string("a stripe needs ?") + name + "=");
-  }
-  return it->second;
-}
-
-uint64_t query_number(const Route& route, const char* name) {
-  const std::string& text = query_value(route, name);
-  uint64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) {
-    throw Error(ErrorKind::bad_request, std::string("?") + name + "= must be a non-negative integer");
-  }
-  return value;
-}
-
-StripeQuery parse_stripe_query(const Route& route) {
-  StripeQuery q;
-  q.upload = query_value(route, "upload");
-  const bool id_ok = q.upload.size() >= 8 && q.upload.size() <= 64 &&
-                     std::all_of(q.upload.begin(), q.upload.end(), [](char c) {
-                       return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
-                     });
-  if (!id_ok) throw Error(ErrorKind::bad_request, "?upload= must be 8..64 letters, digits, '-' or '_'");
-  const uint64_t stripes = query_number(route, "stripes");
-  if (stripes > kMaxStripes) {
-    throw Error(ErrorKind::bad_request, "stripes must be at most " + std::to_string(kMaxStripes));
-  }
-  q.layout = stripe_layout(query_number(route, "size"), static_cast<uint32_t>(stripes));
-  const uint64_t stripe = query_number(route, "stripe");
-  if (stripe >= q.layout.count) {
-    throw Error(ErrorKind::bad_request, "stripe " + std::to_string(stripe) + " of " + std::to_string(q.layout.count) +
-                                            " (they count from 0)");
-  }
-  q.stripe = static_cast<uint32_t>(stripe);
-  auto digest = from_hex(query_value(route, "sha256"));
-  if (!digest || digest->size() != 32) throw Error(ErrorKind::bad_request, "?sha256= must be 64 hex digits");
-  std::copy(digest->begin(), digest->end(), q.sha256.begin());
-  q.sha256_hex = to_hex(*digest);
-  return q;
-}
 
 std::string sha256_hex_of(std::span<const uint8_t> bytes) {
   std::array<uint8_t, SHA256_DIGEST_LENGTH> digest{};
@@ -79,7 +27,7 @@ std::string sha256_hex_of(std::span<const uint8_t> bytes) {
 
 asio::awaitable<void> handle_stripe(GatewayContext& ctx, Exchange& ex, const Route& route) {
   store::validate_key(route.key);
-  const StripeQuery q = parse_stripe_query(route);
+  const StripeQuery q = parse_stripe_query(route.query);
   const uint64_t offset = q.layout.offset(q.stripe);
   const uint64_t expected = q.layout.length(q.stripe);
   const auto& length = ex.request().content_length;
