@@ -84,6 +84,14 @@ void add_metric_sources(GatewayContext& ctx, uint16_t port) {
     }
   });
   ctx.metrics.add_source([](std::string& out) { out += store::s3_metrics_text(); });
+  ctx.metrics.add_source([&ctx](std::string& out) {
+    out += "# HELP haul_striped_uploads_open Striped uploads waiting for stripes.\n"
+           "# TYPE haul_striped_uploads_open gauge\n";
+    out += "haul_striped_uploads_open " + std::to_string(ctx.stripes.open_uploads()) + "\n";
+    out += "# HELP haul_striped_bytes_held Stripe bytes held in memory until their uploads complete.\n"
+           "# TYPE haul_striped_bytes_held gauge\n";
+    out += "haul_striped_bytes_held " + std::to_string(ctx.stripes.bytes_held()) + "\n";
+  });
 }
 
 asio::awaitable<void> cleanup_uploads(GatewayContext& ctx) {

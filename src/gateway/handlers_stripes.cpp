@@ -38,7 +38,7 @@ asio::awaitable<void> handle_stripe(GatewayContext& ctx, Exchange& ex, const Rou
   }
   store::Store& store = pick_store(ctx, ex, route);
   const auto now = std::chrono::steady_clock::now();
-  ctx.stripes.drop_expired(now);
+  ctx.metrics.striped_uploads_expired += ctx.stripes.drop_expired(now);
   const auto claim = ctx.stripes.claim({store_name(ctx, ex, route), route.key, q.upload}, q.layout, q.sha256_hex,
                                        q.stripe, now);
   StripedUpload& upload = *claim.upload;
@@ -93,6 +93,7 @@ asio::awaitable<void> handle_stripe(GatewayContext& ctx, Exchange& ex, const Rou
   }
   co_await discard_on_pool(ex, pipe);
   if (failure) std::rethrow_exception(failure);
+  ++ctx.metrics.striped_uploads_completed;
   answer["size"] = q.layout.size;
   answer["sha256"] = q.sha256_hex;
   co_await respond_json(ex, 201, answer.dump());

@@ -67,6 +67,12 @@ std::string Metrics::render() const {
   out += "# HELP haul_decrypt_seconds_total Time spent opening segments.\n"
          "# TYPE haul_decrypt_seconds_total counter\n";
   out += fmt::format("haul_decrypt_seconds_total {}\n", static_cast<double>(decrypt_nanos.load()) / 1e9);
+  out += "# HELP haul_striped_uploads_completed_total Striped uploads sealed into an object.\n"
+         "# TYPE haul_striped_uploads_completed_total counter\n";
+  out += fmt::format("haul_striped_uploads_completed_total {}\n", striped_uploads_completed.load());
+  out += "# HELP haul_striped_uploads_expired_total Striped uploads dropped before their last stripe arrived.\n"
+         "# TYPE haul_striped_uploads_expired_total counter\n";
+  out += fmt::format("haul_striped_uploads_expired_total {}\n", striped_uploads_expired.load());
   out += "# HELP haul_request_duration_seconds Time from request header to the end of the response.\n"
          "# TYPE haul_request_duration_seconds histogram\n";
   request_seconds_.render("haul_request_duration_seconds", out);

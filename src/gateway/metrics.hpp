@@ -40,6 +40,8 @@ class Metrics {
   std::atomic<uint64_t> bytes_sent{0};      // response bodies
   std::atomic<uint64_t> encrypt_nanos{0};
   std::atomic<uint64_t> decrypt_nanos{0};
+  std::atomic<uint64_t> striped_uploads_completed{0};  // stripes sealed into an object
+  std::atomic<uint64_t> striped_uploads_expired{0};    // dropped before their last stripe came
 
   void count_request(const std::string& method, int status, double seconds);
   void count_connection_closed(uint64_t requests_served);

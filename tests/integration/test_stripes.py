@@ -52,6 +52,9 @@ def test_stripes_in_any_order_make_one_object(gateway):
         assert r.status_code == 206 and r.content == data[first:last + 1]
     listed = requests.get(f"{gateway.url}/v1/objects?prefix=striped/", headers=gateway.auth, timeout=10).json()
     assert [(o["key"], o["size"]) for o in listed["objects"]] == [("striped/a", len(data))]
+    m = gateway.metrics()
+    assert m["haul_striped_uploads_completed_total"] == 1
+    assert m["haul_striped_uploads_open"] == 0 and m["haul_striped_bytes_held"] == 0
 
 
 def test_bad_stripes_get_clear_errors(gateway):
@@ -112,6 +115,8 @@ def test_repeated_or_conflicting_stripes_are_refused_and_partial_uploads_stay_in
     assert object_get(gateway, "partial").status_code == 404
     listed = requests.get(f"{gateway.url}/v1/objects?prefix=partial", headers=gateway.auth, timeout=10).json()
     assert listed["objects"] == []
+    m = gateway.metrics()
+    assert m["haul_striped_uploads_open"] == 1 and m["haul_striped_bytes_held"] == len(data)
     # A stripe claiming another digest than the upload's is refused too.
     wrong_sha = "0" * 64
     r = requests.put(stripe_url(gateway, "partial", "upload-part1", 3, count, len(data), wrong_sha),
@@ -120,6 +125,9 @@ def test_repeated_or_conflicting_stripes_are_refused_and_partial_uploads_stay_in
     last = put_stripe(gateway, "partial", "upload-part1", data, 3, count)
     assert last.status_code == 201
     assert object_get(gateway, "partial").content == data
+    m = gateway.metrics()
+    assert m["haul_striped_uploads_open"] == 0 and m["haul_striped_bytes_held"] == 0
+    assert m["haul_striped_uploads_completed_total"] == 1
 
 
 def test_client_falls_back_to_one_put_on_a_short_path(gateway, tmp_path):
