@@ -95,6 +95,9 @@ void add_metric_sources(GatewayContext& ctx, uint16_t port) {
 }
 
 asio::awaitable<void> cleanup_uploads(GatewayContext& ctx) {
+  // Striped uploads whose last stripe never came free their memory here too,
+  // not only when the next stripe request arrives.
+  ctx.metrics.striped_uploads_expired += ctx.stripes.drop_expired(std::chrono::steady_clock::now());
   for (auto& [name, store] : ctx.stores) {
     try {
       size_t removed = store->cleanup_expired_uploads(ctx.config.upload_expiry);

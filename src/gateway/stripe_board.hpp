@@ -12,7 +12,8 @@
 // ~1 RTT the stripes take to arrive; nothing half-sent reaches a store. The
 // board lives in one process: stripes spread over several gateway processes
 // (or across a restart) never meet, every stripe answers 202, and the client
-// falls back to a plain PUT. Uploads that never complete leave after `ttl`.
+// falls back to a plain PUT. Uploads that never complete leave after `ttl`
+// (checked on each stripe request and by the gateway's 10-minute cleanup).
 
 #include <chrono>
 #include <cstdint>
