@@ -47,14 +47,8 @@ std::unique_ptr<Request> GetOp::next() {
       ready_.back()->hash_body = true;
     } else if (known) {
       // Size and digest known: every range at once, no first round trip.
-      state_ = State::ranges;
       first_done_ = true;
-      size_ = *known_size_;
-      pool_.progress().total += size_;
-      spans_ = plan_spans(size_, part_size_);
-      ranges_left_ = spans_.size();
-      stats_.parts = static_cast<unsigned>(spans_.size());
-      sink_.reserve(size_);
+      begin_ranges(*known_size_, 0, 0);
     } else {
       state_ = State::first;
       first_is_range_ = true;
@@ -124,19 +118,20 @@ void GetOp::on_head(Request& r) {
     uint64_t size = 0;
     const std::string length = r.header("content-length");
     auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), size);
-    if (ec == std::errc() && end == length.data() + length.size() && !length.empty()) start_ranges_beside_first(size);
+    // Range 1 is the first GET, in flight; a size it covers needs no more.
+    if (ec == std::errc() && end == length.data() + length.size() && !length.empty() && size > part_size_)
+      begin_ranges(size, 1, 0);
   }
 }
 
-void GetOp::start_ranges_beside_first(uint64_t size) {
-  if (size <= part_size_) return;  // the first range holds it all
+void GetOp::begin_ranges(uint64_t size, size_t sent, size_t done) {
   size_ = size;
   stats_.bytes = size_;
-  pool_.progress().total += size_;
+  pool_.progress().total += size_;  // the progress bar's denominator, now known
   sink_.reserve(size_);
-  spans_ = plan_spans(size_, part_size_);  // span 1 is the first request, already in flight
-  next_span_ = 1;
-  ranges_left_ = spans_.size();
+  spans_ = plan_spans(size_, part_size_);
+  next_span_ = sent;
+  ranges_left_ = spans_.size() - done;
   stats_.parts = static_cast<unsigned>(spans_.size());
   state_ = State::ranges;
 }
@@ -162,20 +157,17 @@ void GetOp::on_first(Request& r) {
   auto cr = parse_content_range(r.header("content-range"));
   if (!cr || !cr->first || *cr->first != 0 || r.body_bytes_received != *cr->last + 1)
     throw Error(ErrorKind::backend_unavailable, "get " + stats_.key + ": bad or truncated range answer");
-  size_ = cr->total;
-  stats_.bytes = size_;
-  pool_.progress().total += size_;  // the progress bar's denominator, now known
-  uint64_t have = *cr->last + 1;
-  if (have == size_) {
+  const uint64_t have = *cr->last + 1;
+  if (have == cr->total) {
+    size_ = cr->total;
+    stats_.bytes = size_;
+    pool_.progress().total += size_;
     verify_and_commit(r.digest);
     return;
   }
-  sink_.reserve(size_);
-  for (uint64_t off = have; off < size_; off += part_size_)
-    spans_.push_back(Span{static_cast<uint32_t>(spans_.size() + 2), off, std::min(part_size_, size_ - off)});
-  ranges_left_ = spans_.size();
-  stats_.parts = static_cast<unsigned>(spans_.size() + 1);
-  state_ = State::ranges;
+  if (have != part_size_)
+    throw Error(ErrorKind::backend_unavailable, "get " + stats_.key + ": bad or truncated range answer");
+  begin_ranges(cr->total, 1, 1);  // range 1 is in
 }
 
 void GetOp::on_range(Request& r) {

@@ -49,8 +49,9 @@ class GetOp final : public Op {
   void on_first(Request& r);
   // HEAD and first GET both answered (or the SHA was known): go on.
   void after_first();
-  // Plans ranges 2.. for an object of `size` bytes while range 1 is in flight.
-  void start_ranges_beside_first(uint64_t size);
+  // Plans the ranges of an object of `size` bytes (plan_spans); the first
+  // `sent` were already asked for, `done` of those already arrived.
+  void begin_ranges(uint64_t size, size_t sent, size_t done);
   void on_range(Request& r);
   // All bytes are in the sink: check the digest and commit.
   void verify_and_commit(const std::string& digest);

@@ -74,8 +74,7 @@ std::optional<StripeLayout> plan_stripes(uint64_t size, unsigned max_stripes) {
                                                         (size + kStripeTarget - 1) / kStripeTarget));
   // Rounding stripes up to 1 KiB can leave the last one empty: one fewer then.
   for (; count >= kMinStripes; --count) {
-    const uint64_t per = ((size + count - 1) / count + kStripeGranule - 1) / kStripeGranule * kStripeGranule;
-    if (uint64_t{count - 1} * per < size) return stripe_layout(size, count);
+    if (uint64_t{count - 1} * stripe_size_for(size, count) < size) return stripe_layout(size, count);
   }
   return std::nullopt;
 }

@@ -29,6 +29,9 @@ struct StripeLayout {
   uint64_t length(uint32_t index) const { return index + 1 < count ? stripe_size : size - offset(index); }
 };
 
+// ceil(size / count) rounded up to kStripeGranule; no checks (count > 0).
+uint64_t stripe_size_for(uint64_t size, uint32_t count);
+
 // Throws Error(bad_request) with the reason unless count is in
 // [kMinStripes, kMaxStripes], size in [1, kMaxStripedSize] and every stripe
 // holds at least one byte.

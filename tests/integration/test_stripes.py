@@ -8,15 +8,12 @@ stripes (which it sends only over connections with RTT >= 20 ms) across
 import hashlib
 import json
 import os
-import random
-import shutil
 import subprocess
-import sys
 
 import pytest
 import requests
 
-from conftest import HAUL, haul
+from conftest import HAUL, ROOT, haul
 from stripe_client import put_stripe, send_stripes, stripe_size, stripe_url
 
 KiB = 1024
@@ -146,16 +143,13 @@ def test_client_falls_back_to_one_put_on_a_short_path(gateway, tmp_path):
 
 
 CLIENT_SCRIPT = r'''
-import json, os, subprocess, sys, time
+import json, os, subprocess, sys
 import requests
-haul, src, token = sys.argv[1], sys.argv[2], sys.argv[3]
+haul, src, token, bench_dir = sys.argv[1:5]
+sys.path.insert(0, bench_dir)
+from gateway_ready import wait_healthy
 url = f"http://{os.environ['HAUL_NETEM_SERVER']}:8080"
-for _ in range(200):
-    try:
-        if requests.get(url + "/healthz", timeout=1).status_code == 200:
-            break
-    except requests.ConnectionError:
-        time.sleep(0.05)
+wait_healthy(url)
 env = {**os.environ, "HAUL_GATEWAY": url, "HAUL_TOKEN": token}
 auth = {"Authorization": "Bearer " + token}
 
@@ -194,7 +188,8 @@ def test_client_stripes_a_cold_upload_across_a_long_link(tmp_path):
     gateway = (f"exec {HAUL} gateway --listen 0.0.0.0:8080 --store fs:{work}/store --master-key-file {work}/keys "
                f"--token-file {work}/tokens >>{work}/gateway.log 2>&1")
     p = subprocess.run([HAUL, "netem", "--delay-ms", "20", "--server-cmd", gateway, "--",
-                        PY, str(script), HAUL, str(src), token], capture_output=True, text=True, timeout=120)
+                        PY, str(script), HAUL, str(src), token, str(ROOT / "bench")],
+                       capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr[-3000:]
     result = json.loads(p.stdout.strip().splitlines()[-1])
     striped, plain = result["striped"], result["plain"]
