@@ -15,12 +15,13 @@ void Op::mark_started() {
 }
 
 void Op::account(const Request& r) {
+  stats_.connections_opened += r.connections_opened;
+  if (r.declined) return;  // never sent: no timings, not a request on the wire
   if (stats_.requests == 0) {
     stats_.timings = r.timings;
     stats_.connection_reused = r.connections_opened == 0 && r.failure != Failure::connect;
   }
   stats_.requests++;
-  stats_.connections_opened += r.connections_opened;
   if (r.tcp) stats_.tcp = r.tcp;
 }
 

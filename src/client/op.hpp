@@ -26,7 +26,8 @@ class Op : public Driver {
  protected:
   Op(Pool& pool, std::string op_name, std::string key);
   // Every finished request passes through here: counts requests and connections,
-  // keeps the first request's timings and the last TCP_INFO.
+  // keeps the first request's timings and the last TCP_INFO. A declined
+  // request (Request::declined) counts only its connection.
   void account(const Request& r);
   void succeed(int status);
   void fail(Error error);

@@ -228,7 +228,10 @@ bool Pool::before_request(Request* r, int local_port) {
     if (r->min_rtt_us > 0) {
       // The handshake gave the kernel its first RTT sample.
       auto info = net::read_tcp_info(s.fd);
-      if (info && info->rtt_us < r->min_rtt_us) return false;
+      if (info && info->rtt_us < r->min_rtt_us) {
+        r->declined = true;
+        return false;
+      }
     }
     if (config_.congestion == net::congestion_auto) {
       uint64_t body = r->method == "PUT" ? r->source_length : r->post_body.size();

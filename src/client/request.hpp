@@ -42,6 +42,7 @@ struct Request {
   // abandoned before a byte goes out (Failure::local). Stripes use it: on a
   // short path their extra requests cost more than the round trips they save.
   uint32_t min_rtt_us = 0;
+  bool declined = false;        // set by the pool: abandoned for min_rtt_us, nothing sent
   Driver* owner = nullptr;      // the driver that receives it when done
   uint32_t tag = 0;             // driver's own use (part number)
   unsigned attempt = 1;

@@ -137,6 +137,8 @@ def test_client_falls_back_to_one_put_on_a_short_path(gateway, tmp_path):
     line = json.loads(out.stdout.splitlines()[0])
     assert line["status"] == 201 and line["sha256"] == hashlib.sha256(src.read_bytes()).hexdigest()
     assert line["parts"] == 0  # one plain PUT carried it
+    # The declined stripes sent nothing: one request, with that PUT's timings.
+    assert line["requests"] == 1 and line["first_byte_ms"] > 0
     assert object_get(gateway, "short/one").content == src.read_bytes()
     bad = haul("put", src, "short/two", "--cold-stripes", "1", check=False, env=env)
     assert bad.returncode != 0 and "--cold-stripes" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
