@@ -57,9 +57,12 @@ def test_path_rtt_and_probe_transfer_reported(gateway):
     assert path["gateway_peer"].startswith("127.0.0.1:")
     assert path["client_tcp_info"]["bytes_acked"] >= path["upload"]["bytes"]
     assert path["fastopen_used"] in (True, False)
-    for fid in ("path.rtt", "path.bandwidth", "path.bdp", "path.stream_cap", "path.retransmits",
-                "path.options", "path.gateway_view"):
+    for fid in ("path.rtt", "path.bandwidth", "path.bdp", "path.stream_cap", "path.options", "path.gateway_view"):
         assert finding(rep, fid)["status"] in ("ok", "warn"), finding(rep, fid)
+    # Loopback can retransmit when the machine is loaded (a CI run under ASan
+    # saw it): the finding must be there and judged, whatever the kernel did.
+    assert finding(rep, "path.retransmits")["status"] in ("ok", "warn", "fail")
+    assert finding(rep, "path.retransmits")["value"] != ""
     assert finding(rep, "path.options")["status"] == "ok"  # loopback negotiates everything
     assert finding(rep, "route.initcwnd")["status"] == "ok"
     assert "lo" in finding(rep, "route.initcwnd")["value"]
