@@ -3,6 +3,9 @@
 // failures are thrown as haul::Error; the session turns them into JSON error
 // responses (or cuts the connection when a response is already under way).
 
+#include <chrono>
+#include <string>
+
 #include "gateway/context.hpp"
 #include "gateway/exchange.hpp"
 #include "gateway/route.hpp"
@@ -34,6 +37,9 @@ asio::awaitable<void> respond_json(Exchange& ex, int status, const std::string& 
 // Reads a small request body (JSON) up to limit bytes; 413 beyond.
 asio::awaitable<std::string> read_small_body(Exchange& ex, size_t limit);
 [[noreturn]] void method_not_allowed(const std::string& method, const char* allowed);
+// The JSON answer to a stored upload: key, size, sha256 and timings
+// (encrypt_ms, store_ms, total_ms since `started`).
+std::string upload_answer(const std::string& key, const SealResult& result, std::chrono::steady_clock::time_point started);
 // Feeds the whole request body through pipe on the blocking pool, then commits.
 asio::awaitable<SealResult> stream_body_into(Exchange& ex, SealPipeline& pipe);
 // Destroys an uncommitted pipeline on the blocking pool (its cleanup may block).

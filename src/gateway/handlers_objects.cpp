@@ -10,17 +10,14 @@
 
 namespace haul::gateway {
 
-namespace {
-
-std::string put_answer(const std::string& key, const SealResult& r, double encrypt_ms, double total_ms) {
+std::string upload_answer(const std::string& key, const SealResult& r, std::chrono::steady_clock::time_point started) {
+  const double total_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   nlohmann::json j = {{"key", key},
                       {"size", r.plain_size},
                       {"sha256", to_hex(r.sha256)},
-                      {"timings", {{"encrypt_ms", encrypt_ms}, {"total_ms", total_ms}}}};
+                      {"timings", {{"encrypt_ms", r.encrypt_ms}, {"store_ms", r.store_ms}, {"total_ms", total_ms}}}};
   return j.dump();
 }
-
-}  // namespace
 
 asio::awaitable<SealResult> stream_body_into(Exchange& ex, SealPipeline& pipe) {
   for (;;) {
@@ -56,11 +53,9 @@ asio::awaitable<void> put_object(GatewayContext& ctx, Exchange& ex, store::Store
   } catch (...) {
     failure = std::current_exception();
   }
-  double encrypt_ms = pipe ? pipe->encrypt_seconds() * 1e3 : 0;
   co_await discard_on_pool(ex, pipe);
   if (failure) std::rethrow_exception(failure);
-  double total_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-  co_await respond_json(ex, 201, put_answer(key, result, encrypt_ms, total_ms));
+  co_await respond_json(ex, 201, upload_answer(key, result, started));
 }
 
 asio::awaitable<void> get_object(GatewayContext& ctx, Exchange& ex, store::Store& store, const std::string& key) {

@@ -60,7 +60,6 @@ class SeedUploadHandler : public http::MultipartParser::Handler {
   }
 
   const std::string& key() const { return key_; }
-  double encrypt_ms() const { return pipe_ ? pipe_->encrypt_seconds() * 1e3 : 0; }
   std::unique_ptr<SealPipeline>& pipe() { return pipe_; }
 
  private:
@@ -123,12 +122,7 @@ asio::awaitable<void> handle_seed_upload(GatewayContext& ctx, Exchange& ex, cons
   }
   co_await discard_on_pool(ex, handler.pipe());
   if (failure) std::rethrow_exception(failure);
-  double total_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-  nlohmann::json j = {{"key", handler.key()},
-                      {"size", result.plain_size},
-                      {"sha256", to_hex(result.sha256)},
-                      {"timings", {{"encrypt_ms", handler.encrypt_ms()}, {"total_ms", total_ms}}}};
-  co_await respond_json(ex, 201, j.dump());
+  co_await respond_json(ex, 201, upload_answer(handler.key(), result, started));
 }
 
 }  // namespace haul::gateway

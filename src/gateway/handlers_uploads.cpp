@@ -109,7 +109,10 @@ asio::awaitable<void> put_part(GatewayContext& ctx, Exchange& ex, const Route& r
   }
   co_await discard_on_pool(ex, pipe);
   if (failure) std::rethrow_exception(failure);
-  nlohmann::json answer = {{"part", n}, {"size", result.plain_size}, {"sha256", to_hex(result.sha256)}};
+  nlohmann::json answer = {{"part", n},
+                           {"size", result.plain_size},
+                           {"sha256", to_hex(result.sha256)},
+                           {"timings", {{"encrypt_ms", result.encrypt_ms}, {"store_ms", result.store_ms}}}};
   co_await respond_json(ex, 200, answer.dump());
 }
 

@@ -10,20 +10,25 @@ namespace {
 // Hand the store about 1 MiB at a time: few syscalls, bounded memory.
 constexpr size_t kFlushBytes = 1024 * 1024;
 
-class EncryptTimer {
+// Adds the time of its scope to `own` (and to a gateway-wide counter, if given).
+class ScopeTimer {
  public:
-  EncryptTimer(Metrics& m, uint64_t& own) : metrics_(m), own_(own), start_(std::chrono::steady_clock::now()) {}
-  ~EncryptTimer() {
-    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start_);
-    metrics_.encrypt_nanos.fetch_add(static_cast<uint64_t>(ns.count()), std::memory_order_relaxed);
-    own_ += static_cast<uint64_t>(ns.count());
+  ScopeTimer(uint64_t& own, std::atomic<uint64_t>* total = nullptr)
+      : own_(own), total_(total), start_(std::chrono::steady_clock::now()) {}
+  ~ScopeTimer() {
+    auto ns = static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start_).count());
+    if (total_) total_->fetch_add(ns, std::memory_order_relaxed);
+    own_ += ns;
   }
 
  private:
-  Metrics& metrics_;
   uint64_t& own_;
+  std::atomic<uint64_t>* total_;
   std::chrono::steady_clock::time_point start_;
 };
+
+double to_ms(uint64_t nanos) { return static_cast<double>(nanos) / 1e6; }
 }  // namespace
 
 SealPipeline::SealPipeline(const crypto::ObjectCipher& cipher, std::unique_ptr<store::ObjectWriter> writer,
@@ -40,7 +45,7 @@ SealPipeline::SealPipeline(const crypto::ObjectCipher& cipher, std::unique_ptr<s
 
 void SealPipeline::write(std::span<const uint8_t> plain) {
   {
-    EncryptTimer timer(metrics_, encrypt_nanos_);
+    ScopeTimer timer(encrypt_nanos_, &metrics_.encrypt_nanos);
     encryptor_.update(plain, sealed_);
   }
   if (sealed_.size() >= kFlushBytes) flush();
@@ -48,16 +53,20 @@ void SealPipeline::write(std::span<const uint8_t> plain) {
 
 SealResult SealPipeline::commit() {
   {
-    EncryptTimer timer(metrics_, encrypt_nanos_);
+    ScopeTimer timer(encrypt_nanos_, &metrics_.encrypt_nanos);
     encryptor_.finish(sealed_);
   }
   flush();
-  writer_->commit();
-  return SealResult{encryptor_.plain_size(), encryptor_.sha256()};
+  {
+    ScopeTimer timer(store_nanos_);
+    writer_->commit();
+  }
+  return SealResult{encryptor_.plain_size(), encryptor_.sha256(), to_ms(encrypt_nanos_), to_ms(store_nanos_)};
 }
 
 void SealPipeline::flush() {
   if (sealed_.empty()) return;
+  ScopeTimer timer(store_nanos_);
   writer_->write(sealed_);
   sealed_.clear();
 }

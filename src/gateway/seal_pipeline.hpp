@@ -19,6 +19,11 @@ class Metrics;
 struct SealResult {
   uint64_t plain_size = 0;
   std::array<uint8_t, 32> sha256{};
+  // Where the time went, for the upload's JSON answer ("timings"): sealing
+  // segments, and handing sealed bytes to the store (writes and the commit,
+  // which includes the fs store's fsync or the S3 store's last part).
+  double encrypt_ms = 0;
+  double store_ms = 0;
 };
 
 // Whole object, or one part of a parts upload.
@@ -38,7 +43,6 @@ class SealPipeline {
   // Seals the rest, writes it and commits the writer.
   SealResult commit();
   uint64_t plain_size() const { return encryptor_.plain_size(); }
-  double encrypt_seconds() const { return static_cast<double>(encrypt_nanos_) / 1e9; }
 
  private:
   void flush();
@@ -49,6 +53,7 @@ class SealPipeline {
   SealTarget target_;
   std::vector<uint8_t> sealed_;  // pending output, flushed at kFlushBytes
   uint64_t encrypt_nanos_ = 0;
+  uint64_t store_nanos_ = 0;
 };
 
 }  // namespace haul::gateway

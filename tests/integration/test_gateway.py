@@ -191,10 +191,25 @@ def test_seed_client_upload_and_download(gateway):
     j = r.json()
     assert j["key"] == "reports/1M.data" and j["size"] == len(data)
     assert j["sha256"] == hashlib.sha256(data).hexdigest()
-    assert "encrypt_ms" in j["timings"]
+    assert_upload_timings(j)
     d = requests.get(f"{gateway.url}/download/files", params={"key": "reports/1M.data"}, headers=gateway.auth)
     assert d.status_code == 200 and d.content == data
     assert get(gateway, "reports/1M.data").content == data
+
+
+def assert_upload_timings(answer):
+    """Real figures for a 1 MiB upload: sealing 16 segments takes time, and
+    sealing and storing are parts of the whole request, not more than it."""
+    t = answer["timings"]
+    assert 0 < t["encrypt_ms"] < t["total_ms"], t
+    assert 0 < t["store_ms"] < t["total_ms"], t
+    assert t["encrypt_ms"] + t["store_ms"] <= t["total_ms"], t
+
+
+def test_native_put_reports_its_timings(gateway):
+    r = put(gateway, "timings/1M", os.urandom(1024 * 1024))
+    assert r.status_code == 201, r.text
+    assert_upload_timings(r.json())
 
 
 @pytest.mark.parametrize("files,expect", [
