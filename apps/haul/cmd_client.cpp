@@ -17,6 +17,7 @@
 #include "client/bench.hpp"
 #include "client/client.hpp"
 #include "client/config.hpp"
+#include "client/path_memory.hpp"
 #include "core/error.hpp"
 #include "core/size_parse.hpp"
 
@@ -67,6 +68,28 @@ client::ClientConfig finish_config(Common& c) {
   client::validate(c.config);
   return c.config;
 }
+
+// Tells the pool what a recent process measured of the path to its gateway,
+// and records what this one measured when the command ends, failed or not
+// (src/client/path_memory.hpp: cold uploads decide on stripes with it).
+class RememberedPath {
+ public:
+  explicit RememberedPath(client::Pool& pool) : pool_(pool) {
+    pool.set_rtt_hint(client::recall_path_rtt(pool.config().gateway));
+  }
+  ~RememberedPath() {
+    try {
+      if (auto rtt = pool_.measured_rtt_us()) client::remember_path_rtt(pool_.config().gateway, *rtt);
+    } catch (const std::exception&) {
+      // A cache: failing to write it changes nothing the user asked for.
+    }
+  }
+  RememberedPath(const RememberedPath&) = delete;
+  RememberedPath& operator=(const RememberedPath&) = delete;
+
+ private:
+  client::Pool& pool_;
+};
 
 extern "C" void on_sigint(int) { client::Pool::interrupt_flag().store(true); }
 
@@ -135,6 +158,7 @@ void add_put(CLI::App& app) {
     auto config = finish_config(*c);
     install_sigint();
     client::Pool pool(config);
+    RememberedPath remembered(pool);
     Reporter report(c->json, stdout);
     auto t0 = std::chrono::steady_clock::now();
     const std::string& path = (*args)[0];
@@ -171,6 +195,7 @@ void add_get(CLI::App& app) {
     auto config = finish_config(*c);
     install_sigint();
     client::Pool pool(config);
+    RememberedPath remembered(pool);
     const std::string& key = (*args)[0];
     auto t0 = std::chrono::steady_clock::now();
     if (*recursive) {
@@ -206,6 +231,7 @@ void add_ls(CLI::App& app) {
   cmd->callback([c, prefix] {
     auto config = finish_config(*c);
     client::Pool pool(config);
+    RememberedPath remembered(pool);
     size_t n = 0;
     client::list_objects(pool, *prefix, [&](const client::ListEntry& e) {
       ++n;
@@ -227,6 +253,7 @@ void add_rm(CLI::App& app) {
   cmd->callback([c, key] {
     auto config = finish_config(*c);
     client::Pool pool(config);
+    RememberedPath remembered(pool);
     client::remove_object(pool, *key);
   });
 }

@@ -67,12 +67,17 @@ TransferStats put_file(Pool& pool, const std::string& path, const std::string& k
   // fresh connection (config.hpp cold_stripes); the pool then shrinks back.
   // An object big enough for the parts API goes that way: stripes replace
   // only a single PUT.
+  // On a path known to be short (this host, or a recent measurement) stripes
+  // do not pay and are not planned; on an unknown one the first stripe
+  // probes before the others open their connections (path_memory.hpp).
   std::optional<StripeLayout> stripes;
   const bool parts = use_parts(source->size(), cfg.part_size);
-  if (pool.cold() && !parts) stripes = plan_stripes(source->size(), cfg.cold_stripes);
+  const auto rtt = pool.path_rtt_us();
+  if (pool.cold() && !parts && (!rtt || *rtt >= kStripeMinRttUs))
+    stripes = plan_stripes(source->size(), cfg.cold_stripes);
   if (parts) pool.warm(cfg.connections);
   pool.progress().total += source->size();
-  PutOp op(pool, source, key, cfg.part_size, false, stripes);
+  PutOp op(pool, source, key, cfg.part_size, false, stripes, !rtt);
   Ticker ticker(pool, show_progress() && source->size() >= (1u << 20));
   unsigned parallel = cfg.connections;
   if (stripes) {

@@ -124,20 +124,34 @@ int local_port_of(int fd) {
 
 double us_to_ms(curl_off_t us) { return static_cast<double>(us) / 1000.0; }
 
-// The gateway's error JSON {"error", "message"} as "401 unauthorized: message".
+// How long the loop may sleep in curl_multi_poll: at most `cap`, less when
+// the driver wants to be asked again sooner (Driver::wake_at).
+int poll_ms(const Driver& driver, int cap) {
+  auto at = driver.wake_at();
+  if (!at) return cap;
+  auto ms = std::chrono::ceil<std::chrono::milliseconds>(*at - std::chrono::steady_clock::now()).count();
+  return static_cast<int>(std::clamp<long long>(ms, 0, cap));
+}
+
+// "MESSAGE (404 not_found)": the gateway's own words first, from its error
+// JSON {"error", "message"}, or its X-Haul-Error header when the answer has
+// no body (HEAD), or a short non-JSON body (a proxy's page); the status last.
 std::string http_error_text(const Request& r) {
-  std::string text = std::to_string(r.status);
+  std::string message, kind;
   auto j = nlohmann::json::parse(r.body, nullptr, false);
   if (j.is_object()) {
-    if (j.contains("error") && j["error"].is_string()) text += " " + j["error"].get<std::string>();
-    if (j.contains("message") && j["message"].is_string()) text += ": " + j["message"].get<std::string>();
-  } else if (!r.body.empty() && r.body.size() < 200) {
-    std::string b = r.body;
-    for (auto& c : b)
-      if (c == '\n' || c == '\r') c = ' ';
-    text += ": " + b;
+    if (j.contains("error") && j["error"].is_string()) kind = j["error"].get<std::string>();
+    if (j.contains("message") && j["message"].is_string()) message = j["message"].get<std::string>();
   }
-  return text;
+  if (message.empty()) message = r.header("x-haul-error");
+  if (message.empty() && !j.is_object() && !r.body.empty() && r.body.size() < 200) {
+    message = r.body;
+    for (auto& c : message)
+      if (c == '\n' || c == '\r') c = ' ';
+  }
+  std::string status = std::to_string(r.status);
+  if (!kind.empty()) status += " " + kind;
+  return message.empty() ? "gateway answered " + status : message + " (" + status + ")";
 }
 
 struct GlobalInit {
@@ -228,6 +242,7 @@ bool Pool::before_request(Request* r, int local_port) {
     if (r->min_rtt_us > 0) {
       // The handshake gave the kernel its first RTT sample.
       auto info = net::read_tcp_info(s.fd);
+      if (info) measured(*info);
       if (info && info->rtt_us < r->min_rtt_us) {
         r->declined = true;
         return false;
@@ -240,6 +255,12 @@ bool Pool::before_request(Request* r, int local_port) {
     return true;
   }
   return true;
+}
+
+void Pool::measured(const net::TcpInfo& info) {
+  const uint32_t rtt = info.min_rtt_us ? info.min_rtt_us : info.rtt_us;
+  if (rtt == 0) return;
+  if (!measured_rtt_us_ || rtt < *measured_rtt_us_) measured_rtt_us_ = rtt;
 }
 
 void Pool::on_socket_closing(int fd) {
@@ -339,6 +360,7 @@ void Pool::finish(Request* r, int code_int) {
     r->tcp = net::read_tcp_info(fd);
   else if (r->fresh_connection)
     r->tcp = last_closed_tcp_;
+  if (r->tcp) measured(*r->tcp);
   if (r->hash_body) r->digest = r->hasher.hex_digest();
 
   std::string what = r->method + " " + r->path;
@@ -419,7 +441,7 @@ void Pool::run(Driver& driver, unsigned max_inflight, const std::function<void()
     if (in_flight_.empty()) {
       if (driver.finished()) return;
       // Waiting for a backoff to pass.
-      curl_multi_poll(m, nullptr, 0, 20, nullptr);
+      curl_multi_poll(m, nullptr, 0, poll_ms(driver, 20), nullptr);
       continue;
     }
     int running = 0;
@@ -446,7 +468,7 @@ void Pool::run(Driver& driver, unsigned max_inflight, const std::function<void()
         last_tick = now;
       }
     }
-    if (!in_flight_.empty()) curl_multi_poll(m, nullptr, 0, 50, nullptr);
+    if (!in_flight_.empty()) curl_multi_poll(m, nullptr, 0, poll_ms(driver, 50), nullptr);
   }
 }
 

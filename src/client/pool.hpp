@@ -60,6 +60,11 @@ class Pool {
   void narrow();
   // Sum of CURLINFO_NUM_CONNECTS of every request run (warm-ups included).
   long connections_opened() const { return connections_opened_; }
+  // The path's round trip: the smallest the kernel measured on any of this
+  // pool's connections so far, else the hint (path_memory.hpp), else nullopt.
+  std::optional<uint32_t> path_rtt_us() const { return measured_rtt_us_ ? measured_rtt_us_ : rtt_hint_us_; }
+  std::optional<uint32_t> measured_rtt_us() const { return measured_rtt_us_; }
+  void set_rtt_hint(std::optional<uint32_t> rtt_us) { rtt_hint_us_ = rtt_us; }
   const ClientConfig& config() const { return config_; }
   std::string url(const std::string& path) const { return config_.gateway + path; }
   Progress& progress() { return progress_; }
@@ -84,6 +89,9 @@ class Pool {
   bool fastopen_ = false;
   unsigned warm_pending_ = 0;
   long connections_opened_ = 0;
+  std::optional<uint32_t> rtt_hint_us_;
+  std::optional<uint32_t> measured_rtt_us_;
+  void measured(const net::TcpInfo& info);
   std::optional<net::TcpInfo> last_closed_tcp_;  // TCP_INFO read just before libcurl closed a socket
   std::vector<std::unique_ptr<Request>> in_flight_;
   // Open connections and their local ports (0 until first looked up): the

@@ -46,12 +46,13 @@ std::string json_string(const std::string& body, const char* field) {
 }  // namespace
 
 PutOp::PutOp(Pool& pool, std::shared_ptr<const Source> source, std::string key, uint64_t part_size,
-             bool fresh_connection, std::optional<StripeLayout> stripes)
+             bool fresh_connection, std::optional<StripeLayout> stripes, bool probe_first)
     : Op(pool, "put", std::move(key)),
       source_(std::move(source)),
       part_size_(part_size),
       fresh_(fresh_connection),
-      stripes_(stripes) {
+      stripes_(stripes),
+      stripes_held_(stripes && probe_first) {
   stats_.bytes = source_->size();
 }
 
@@ -160,8 +161,9 @@ std::unique_ptr<Request> PutOp::next() {
     r = std::move(ready_);
   } else if (auto retry = retries_.pop_ready(std::chrono::steady_clock::now())) {
     r = std::move(retry);
-  } else if (state_ == State::striping && next_stripe_ < stripes_->count) {
+  } else if (state_ == State::striping && next_stripe_ < stripes_->count && may_send_stripe()) {
     r = make_stripe(next_stripe_++);
+    if (r->tag == 0) probe_sent_ = std::chrono::steady_clock::now();
   } else if (state_ == State::parts && next_span_ < spans_.size()) {
     r = make_part(spans_[next_span_++]);
   } else if (state_ == State::aborting && in_flight_ == 0 && !upload_id_.empty()) {
@@ -201,7 +203,31 @@ void PutOp::done(std::unique_ptr<Request> r) {
   }
 }
 
+bool PutOp::may_send_stripe() {
+  if (!stripes_held_ || next_stripe_ == 0) return true;
+  // The probe's connection measured a long path, or its handshake has taken
+  // longer than a short path's would: send the rest now.
+  const auto rtt = pool_.path_rtt_us();
+  const auto waited = std::chrono::steady_clock::now() - probe_sent_;
+  if ((rtt && *rtt >= kStripeMinRttUs) || waited >= std::chrono::microseconds(kStripeMinRttUs)) stripes_held_ = false;
+  return !stripes_held_;
+}
+
+std::optional<std::chrono::steady_clock::time_point> PutOp::wake_at() const {
+  if (state_ != State::striping || !stripes_held_ || next_stripe_ == 0) return std::nullopt;
+  return probe_sent_ + std::chrono::microseconds(kStripeMinRttUs);
+}
+
 void PutOp::on_stripe(Request& r) {
+  if (r.declined && stripes_held_) {
+    // The probe found a short path before any other stripe left: one plain
+    // PUT (its connection is the only other one this upload opens).
+    stripes_held_ = false;
+    state_ = State::single;
+    stats_.parts = 0;
+    ready_ = make_single();
+    return;
+  }
   ++stripes_answered_;
   if (!r.ok()) {
     if (!stripe_error_) stripe_error_ = request_error("put", stats_.key, r);

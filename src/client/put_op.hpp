@@ -3,6 +3,10 @@
 //
 //   start ─┬─ cold ────► striping (K stripe PUTs at once, each on its own
 //          │             fresh connection; one answers 201) ──► done
+//          │             ├─ path RTT unknown: stripe 0 goes first as the probe;
+//          │             │  the others follow once its connection measured
+//          │             │  RTT >= kStripeMinRttUs or that long has passed
+//          │             │  without a handshake; declined (short path) ──► single
 //          │             └─ no 201 (stripes met different gateways, or one
 //          │                failed) ──► single
 //          ├─ small ──► single (PUT /v1/objects/K) ──► done
@@ -31,12 +35,14 @@ class PutOp final : public Op {
  public:
   // part_size: parts are used when the object holds at least two of them.
   // stripes: send the object as these stripes (plan_stripes; for the first
-  // upload of a cold pool, widened to as many connections).
+  // upload of a cold pool, widened to as many connections). probe_first: the
+  // path's RTT is unknown, so stripe 0 finds it out before the others go.
   PutOp(Pool& pool, std::shared_ptr<const Source> source, std::string key, uint64_t part_size,
-        bool fresh_connection = false, std::optional<StripeLayout> stripes = std::nullopt);
+        bool fresh_connection = false, std::optional<StripeLayout> stripes = std::nullopt, bool probe_first = false);
   std::unique_ptr<Request> next() override;
   void done(std::unique_ptr<Request> r) override;
   void interrupt() override;
+  std::optional<std::chrono::steady_clock::time_point> wake_at() const override;
 
  private:
   enum class State { start, striping, single, creating, parts, completing, aborting, done };
@@ -47,6 +53,8 @@ class PutOp final : public Op {
   std::unique_ptr<Request> make_part(const Span& span);
   std::unique_ptr<Request> make_complete();
   std::unique_ptr<Request> make_abort();
+  // Probing: false while stripes 1.. must wait for what stripe 0 learns.
+  bool may_send_stripe();
   void on_stripe(Request& r);
   void on_single(Request& r);
   void on_create(Request& r);
@@ -67,6 +75,8 @@ class PutOp final : public Op {
   std::optional<StripeLayout> stripes_;
   std::string stripe_upload_;  // drawn by us, names the stripes' upload on the gateway
   uint32_t next_stripe_ = 0, stripes_answered_ = 0;
+  bool stripes_held_ = false;  // probing: stripes 1.. wait for stripe 0's connection
+  std::chrono::steady_clock::time_point probe_sent_{};
   bool stripes_committed_ = false;
   std::optional<Error> stripe_error_;  // why the stripes fell back to one PUT
   std::future<std::string> whole_sha_;

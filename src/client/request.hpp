@@ -103,6 +103,9 @@ class Driver {
   // Called once when the user interrupts (SIGINT): stop starting new work,
   // clean up (abort an upload) and finish with an error.
   virtual void interrupt() {}
+  // When next() may have a request that it has not now, without any answer
+  // arriving (a deadline of the driver's own); the pool asks again by then.
+  virtual std::optional<std::chrono::steady_clock::time_point> wake_at() const { return std::nullopt; }
 };
 
 // Holds requests waiting for their backoff to pass; hands out the ready ones.

@@ -8,12 +8,16 @@ import pathlib
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 
 import pytest
 import requests
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+# The client remembers each gateway's round trip (src/client/path_memory.hpp);
+# tests start from an empty memory of their own, never the user's ~/.cache.
+os.environ["HAUL_CACHE_DIR"] = tempfile.mkdtemp(prefix="haul-test-cache-")
 HAUL = os.environ.get("HAUL_BIN", str(ROOT / "build" / "haul"))
 
 

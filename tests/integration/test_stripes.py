@@ -127,18 +127,23 @@ def test_repeated_or_conflicting_stripes_are_refused_and_partial_uploads_stay_in
     assert m["haul_striped_uploads_completed_total"] == 1
 
 
-def test_client_falls_back_to_one_put_on_a_short_path(gateway, tmp_path):
-    """On loopback (RTT far below 20 ms) the client declines its stripes before
-    sending a byte and puts the object in one request."""
+def test_fresh_put_on_loopback_opens_one_connection(gateway, tmp_path):
+    """A gateway on this host is a short path: the client knows it before it
+    opens anything, so a fresh process's put is one PUT on one connection
+    (it used to open 87 and decline 86 of them)."""
     src = tmp_path / "one.bin"
     src.write_bytes(os.urandom(MiB))
     env = {"HAUL_GATEWAY": gateway.url, "HAUL_TOKEN": gateway.token}
+    before = gateway.metric("haul_connections_accepted_total")
     out = haul("put", src, "short/one", "--json", env=env)
+    after = gateway.metric("haul_connections_accepted_total")
     line = json.loads(out.stdout.splitlines()[0])
+    summary = json.loads(out.stdout.splitlines()[-1])
     assert line["status"] == 201 and line["sha256"] == hashlib.sha256(src.read_bytes()).hexdigest()
     assert line["parts"] == 0  # one plain PUT carried it
-    # The declined stripes sent nothing: one request, with that PUT's timings.
     assert line["requests"] == 1 and line["first_byte_ms"] > 0
+    assert line["connections_opened"] == 1 and summary["connections_opened"] == 1
+    assert after - before - 1 == 1  # minus the first metrics scrape's own connection
     assert object_get(gateway, "short/one").content == src.read_bytes()
     bad = haul("put", src, "short/two", "--cold-stripes", "1", check=False, env=env)
     assert bad.returncode != 0 and "--cold-stripes" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
@@ -147,7 +152,7 @@ def test_client_falls_back_to_one_put_on_a_short_path(gateway, tmp_path):
 CLIENT_SCRIPT = r'''
 import json, os, subprocess, sys
 import requests
-haul, src, token, bench_dir = sys.argv[1:5]
+haul, src, token, bench_dir, runs = sys.argv[1:6]
 sys.path.insert(0, bench_dir)
 from gateway_ready import wait_healthy
 url = f"http://{os.environ['HAUL_NETEM_SERVER']}:8080"
@@ -161,7 +166,7 @@ def accepted():
             return int(float(line.split()[1]))
 
 result = {}
-for name, flags in (("striped", []), ("plain", ["--cold-stripes", "0"])):
+for name, flags in json.load(open(runs)):
     before = accepted()
     p = subprocess.run([haul, "put", src, "cold/" + name, "--json"] + flags, capture_output=True, text=True, env=env)
     result[name] = {"rc": p.returncode, "stderr": p.stderr, "accepted": accepted() - before - 1,
@@ -173,11 +178,10 @@ print(json.dumps(result))
 '''
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or not os.path.exists("/dev/net/tun"), reason="haul netem needs root and TUN")
-def test_client_stripes_a_cold_upload_across_a_long_link(tmp_path):
-    """A fresh process's 1 MiB put across a 40 ms round trip goes out as 86
-    stripes of 12 KiB over 86 connections (gateway metric), and the object is
-    byte-identical; with --cold-stripes 0 it is one PUT on one connection."""
+def run_cold_puts(tmp_path, delay_ms, runs):
+    """Fresh `haul put` processes of 1 MiB across `haul netem --delay-ms
+    delay_ms`, one per (name, flags) in runs, with a path memory that starts
+    empty; returns (result per run, store dir)."""
     work = tmp_path / "w"
     (work / "store").mkdir(parents=True)
     (work / "keys").write_text(subprocess.check_output([HAUL, "keygen"], text=True))
@@ -187,19 +191,53 @@ def test_client_stripes_a_cold_upload_across_a_long_link(tmp_path):
     src.write_bytes(os.urandom(MiB))
     script = tmp_path / "client.py"
     script.write_text(CLIENT_SCRIPT)
+    (tmp_path / "runs.json").write_text(json.dumps(runs))
     gateway = (f"exec {HAUL} gateway --listen 0.0.0.0:8080 --store fs:{work}/store --master-key-file {work}/keys "
                f"--token-file {work}/tokens >>{work}/gateway.log 2>&1")
-    p = subprocess.run([HAUL, "netem", "--delay-ms", "20", "--server-cmd", gateway, "--",
-                        PY, str(script), HAUL, str(src), token, str(ROOT / "bench")],
-                       capture_output=True, text=True, timeout=120)
+    p = subprocess.run([HAUL, "netem", "--delay-ms", str(delay_ms), "--server-cmd", gateway, "--",
+                        PY, str(script), HAUL, str(src), token, str(ROOT / "bench"), str(tmp_path / "runs.json")],
+                       capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "HAUL_CACHE_DIR": str(tmp_path / "cache")})
     assert p.returncode == 0, p.stderr[-3000:]
-    result = json.loads(p.stdout.strip().splitlines()[-1])
-    striped, plain = result["striped"], result["plain"]
-    assert striped["rc"] == 0, striped["stderr"]
-    assert striped["line"]["parts"] == 86 and striped["line"]["status"] == 201
-    assert striped["accepted"] == 86, striped
-    assert striped["identical"]
+    return json.loads(p.stdout.strip().splitlines()[-1]), work / "store"
+
+
+needs_netem = pytest.mark.skipif(os.geteuid() != 0 or not os.path.exists("/dev/net/tun"),
+                                 reason="haul netem needs root and TUN")
+
+
+@needs_netem
+def test_client_stripes_a_cold_upload_across_a_long_link(tmp_path):
+    """A fresh process's 1 MiB put across a 40 ms round trip goes out as 86
+    stripes of 12 KiB over 86 connections (gateway metric), and the object is
+    byte-identical: the first time with stripe 0 probing the unknown path, the
+    second time from the remembered RTT; with --cold-stripes 0 it is one PUT
+    on one connection."""
+    result, store = run_cold_puts(tmp_path, 20, [("striped", []), ("remembered", []),
+                                                 ("plain", ["--cold-stripes", "0"])])
+    for name in ("striped", "remembered"):
+        run = result[name]
+        assert run["rc"] == 0, run["stderr"]
+        assert run["line"]["parts"] == 86 and run["line"]["status"] == 201
+        assert run["accepted"] == 86, run
+        assert run["identical"]
+    plain = result["plain"]
     assert plain["rc"] == 0 and plain["line"]["parts"] == 0 and plain["accepted"] == 1, plain
     assert plain["identical"]
     # Every striped upload completed: nothing staged is left on the gateway.
-    assert not any((work / "store" / "uploads").iterdir())
+    assert not any((store / "uploads").iterdir())
+
+
+@needs_netem
+def test_client_probes_an_unknown_short_path_with_one_stripe(tmp_path):
+    """A gateway that is not this host but only ~2 ms away: the first fresh
+    put sends one stripe as a probe, declines it on the measured RTT and puts
+    the object in one PUT (two connections, not 87); the next process
+    remembers the short path and opens one."""
+    result, _ = run_cold_puts(tmp_path, 1, [("probe", []), ("remembered", [])])
+    for name, connections in (("probe", 2), ("remembered", 1)):
+        run = result[name]
+        assert run["rc"] == 0, run["stderr"]
+        assert run["line"]["parts"] == 0 and run["line"]["status"] == 201 and run["line"]["requests"] == 1
+        assert run["accepted"] == connections and run["line"]["connections_opened"] == connections, run
+        assert run["identical"]
