@@ -22,6 +22,7 @@ void add_gateway_command(CLI::App& app) {
   auto idle = std::make_shared<int64_t>(600);
   auto header_timeout = std::make_shared<int64_t>(30);
   auto body_timeout = std::make_shared<int64_t>(120);
+  auto first_byte_timeout = std::make_shared<int64_t>(config->first_byte_timeout.count());
   auto expiry = std::make_shared<int64_t>(24 * 3600);
 
   cmd->add_option("--listen", *listen, "HOST:PORT to listen on")->capture_default_str();
@@ -37,6 +38,13 @@ void add_gateway_command(CLI::App& app) {
       ->required();
   cmd->add_option("--idle-timeout", *idle, "Seconds an idle keep-alive connection stays open")->capture_default_str();
   cmd->add_option("--header-timeout", *header_timeout, "Seconds from a request's first byte to its last header byte")
+      ->capture_default_str();
+  cmd->add_option("--first-byte-timeout", *first_byte_timeout,
+                  "Seconds a new connection may stay silent before it is closed")
+      ->capture_default_str();
+  cmd->add_option("--max-connections", config->max_connections,
+                  "Open connections at most; beyond, the longest-idle one is closed to make room,\n"
+                  "or a new one gets 503 when none is idle")
       ->capture_default_str();
   cmd->add_option("--body-timeout", *body_timeout, "Longest pause (seconds) inside a request or response body")
       ->capture_default_str();
@@ -73,6 +81,7 @@ void add_gateway_command(CLI::App& app) {
     config->idle_timeout = std::chrono::seconds(*idle);
     config->header_timeout = std::chrono::seconds(*header_timeout);
     config->body_timeout = std::chrono::seconds(*body_timeout);
+    config->first_byte_timeout = std::chrono::seconds(*first_byte_timeout);
     config->upload_expiry = std::chrono::seconds(*expiry);
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
     gateway::run_gateway(*config);

@@ -13,6 +13,7 @@ int http_status(ErrorKind kind) noexcept {
     case ErrorKind::payload_too_large: return 413;
     case ErrorKind::range_not_satisfiable: return 416;
     case ErrorKind::headers_too_large: return 431;
+    case ErrorKind::not_implemented: return 501;
     case ErrorKind::backend_unavailable: return 502;
     case ErrorKind::backend_timeout: return 504;
     case ErrorKind::io: return 507;
@@ -37,6 +38,7 @@ std::string_view kind_name(ErrorKind kind) noexcept {
     case ErrorKind::integrity: return "integrity";
     case ErrorKind::backend_unavailable: return "backend_unavailable";
     case ErrorKind::backend_timeout: return "backend_timeout";
+    case ErrorKind::not_implemented: return "not_implemented";
     case ErrorKind::io: return "io";
     case ErrorKind::config: return "config";
     case ErrorKind::internal: return "internal";

@@ -32,9 +32,11 @@ void validate(const GatewayConfig& c) {
   }
   if (c.master_key_file.empty()) throw Error(ErrorKind::config, "--master-key-file is required (haul keygen makes one)");
   if (c.token_file.empty()) throw Error(ErrorKind::config, "--token-file is required (one token a line)");
-  if (c.idle_timeout.count() <= 0 || c.header_timeout.count() <= 0 || c.body_timeout.count() <= 0) {
+  if (c.idle_timeout.count() <= 0 || c.header_timeout.count() <= 0 || c.body_timeout.count() <= 0 ||
+      c.first_byte_timeout.count() <= 0) {
     throw Error(ErrorKind::config, "timeouts must be positive");
   }
+  if (c.max_connections < 1) throw Error(ErrorKind::config, "--max-connections must be at least 1");
   if (c.header_limit < 1024) throw Error(ErrorKind::config, "header limit below 1 KiB");
   if (c.blocking_threads < 2) throw Error(ErrorKind::config, "need at least 2 blocking threads");
   if (c.stream_threads < 1) throw Error(ErrorKind::config, "need at least 1 stream thread");

@@ -23,6 +23,12 @@ struct GatewayConfig {
   std::string token_file;
   std::chrono::seconds idle_timeout{600};  // keep-alive: long, the link is slow to re-open
   std::chrono::seconds header_timeout{30}; // first byte of a request to its last header byte
+  // A new connection that has sent nothing: closed after this (a client that
+  // connects means to ask; a silent one only holds a slot).
+  std::chrono::seconds first_byte_timeout{10};
+  // Open connections at most. Beyond it the longest-idle connection is
+  // closed to make room, or, when none is idle, the new one gets a 503.
+  size_t max_connections = 10000;
   std::chrono::seconds body_timeout{120};  // longest pause inside a body, either direction
   std::chrono::seconds drain_timeout{15};  // graceful shutdown before a hard stop
   std::chrono::seconds upload_expiry{24 * 3600};

@@ -1,6 +1,7 @@
 #include "gateway/gateway.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -8,7 +9,11 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <malloc.h>
+
+#include <array>
 #include <fstream>
+#include <mutex>
 #include <spdlog/spdlog.h>
 #include <sstream>
 #include <thread>
@@ -50,8 +55,56 @@ std::unique_ptr<GatewayContext> load_context(const GatewayConfig& config) {
   return ctx;
 }
 
+// At the connection limit with no idle connection to close: a short 503,
+// then close. The request is never read, so the close lingers a moment (the
+// kernel answers unread bytes with a RST that can destroy the 503 before the
+// peer reads it).
+asio::awaitable<void> refuse_connection(tcp::socket socket) {
+  static const std::string body = R"({"error":"too_many_connections","message":"connection limit reached, retry later"})";
+  static const std::string answer =
+      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+      "Connection: close\r\nContent-Length: " + std::to_string(body.size() + 1) + "\r\n\r\n" + body + "\n";
+  boost::system::error_code ec;
+  asio::steady_timer deadline(socket.get_executor());
+  deadline.expires_after(std::chrono::seconds(2));
+  deadline.async_wait([&socket](boost::system::error_code timer_ec) {
+    if (!timer_ec) socket.cancel();
+  });
+  co_await asio::async_write(socket, asio::buffer(answer), asio::redirect_error(asio::use_awaitable, ec));
+  socket.shutdown(tcp::socket::shutdown_send, ec);
+  std::array<char, 4096> sink;
+  for (size_t drained = 0; !ec && drained < (1u << 20);) {
+    drained += co_await socket.async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
+  }
+  deadline.cancel();
+  socket.close(ec);
+}
+
+// One warning per interval while the connection limit is being hit, with
+// the counts since the last one, not one line per connection.
+class LimitWarning {
+ public:
+  void note(const Metrics& m, size_t limit) {
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(mutex_);
+    if (now - last_ < std::chrono::seconds(10)) return;
+    last_ = now;
+    const uint64_t evicted = m.connections_evicted.load(), refused = m.connections_refused.load();
+    spdlog::warn("connection limit {} reached: {} idle connections closed, {} new ones refused since the last warning",
+                 limit, evicted - evicted_, refused - refused_);
+    evicted_ = evicted;
+    refused_ = refused;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::chrono::steady_clock::time_point last_{};
+  uint64_t evicted_ = 0, refused_ = 0;
+};
+
 asio::awaitable<void> accept_loop(GatewayContext& ctx, asio::io_context& ioc, BlockingPools& pools,
                                   SessionRegistry& registry, tcp::acceptor& acceptor) {
+  static LimitWarning limit_warning;
   asio::steady_timer backoff(ioc);
   for (;;) {
     boost::system::error_code ec;
@@ -66,6 +119,18 @@ asio::awaitable<void> accept_loop(GatewayContext& ctx, asio::io_context& ioc, Bl
       continue;
     }
     auto executor = socket.get_executor();
+    if (ctx.metrics.connections_open.load(std::memory_order_relaxed) >=
+        static_cast<int64_t>(ctx.config.max_connections)) {
+      // Make room by closing the longest-idle connection (its client
+      // reconnects when it needs to); refuse only when everyone is busy.
+      const bool evicted = registry.evict_oldest_idle();
+      (evicted ? ctx.metrics.connections_evicted : ctx.metrics.connections_refused)++;
+      limit_warning.note(ctx.metrics, ctx.config.max_connections);
+      if (!evicted) {
+        asio::co_spawn(executor, refuse_connection(std::move(socket)), asio::detached);
+        continue;
+      }
+    }
     asio::co_spawn(executor, run_session(ctx, pools, registry, std::move(socket)), asio::detached);
   }
 }
@@ -92,6 +157,11 @@ void add_metric_sources(GatewayContext& ctx, uint16_t port) {
            "# TYPE haul_striped_bytes_held gauge\n";
     out += "haul_striped_bytes_held " + std::to_string(ctx.stripes.bytes_held()) + "\n";
   });
+}
+
+asio::awaitable<void> trim_heap() {
+  ::malloc_trim(0);
+  co_return;
 }
 
 asio::awaitable<void> cleanup_uploads(GatewayContext& ctx) {
@@ -121,6 +191,21 @@ asio::awaitable<void> expire_uploads(GatewayContext& ctx, asio::thread_pool& blo
   }
 }
 
+// glibc keeps freed heap memory in its arenas (one per thread that
+// allocated, and the gateway has dozens): after a burst of connections RSS
+// stayed at its peak round after round. Giving the free pages back every few
+// seconds keeps RSS near what is in use; malloc_trim costs well under a
+// millisecond when there is little to return.
+asio::awaitable<void> return_free_memory(asio::thread_pool& blocking, asio::steady_timer& timer) {
+  for (;;) {
+    timer.expires_after(std::chrono::seconds(5));
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+    co_await asio::co_spawn(blocking, trim_heap(), asio::use_awaitable);
+  }
+}
+
 }  // namespace
 
 void run_gateway(const GatewayConfig& config) {
@@ -135,7 +220,8 @@ void run_gateway(const GatewayConfig& config) {
   SessionRegistry registry;
 
   auto acceptors = open_listeners(ioc, {config.listen_host, config.listen_port, config.listen_backlog,
-                                        static_cast<int>(threads), config.congestion});
+                                        static_cast<int>(threads), config.congestion,
+                                        static_cast<int>(config.first_byte_timeout.count())});
   const uint16_t port = acceptors.front().local_endpoint().port();
   std::string stores;
   for (const auto& s : config.stores) stores += " " + s.name + "=" + ctx->stores.at(s.name)->describe();
@@ -148,6 +234,8 @@ void run_gateway(const GatewayConfig& config) {
   add_metric_sources(*ctx, port);
   asio::steady_timer expiry_timer(ioc);
   asio::co_spawn(ioc, expire_uploads(*ctx, blocking, expiry_timer), asio::detached);
+  asio::steady_timer trim_timer(ioc);
+  asio::co_spawn(ioc, return_free_memory(blocking, trim_timer), asio::detached);
   for (auto& acceptor : acceptors) {
     asio::co_spawn(ioc, accept_loop(*ctx, ioc, pools, registry, acceptor), asio::detached);
   }
@@ -161,6 +249,7 @@ void run_gateway(const GatewayConfig& config) {
   std::function<void()> poll_drain = [&] {
     if (registry.size() == 0) {
       expiry_timer.cancel();
+      trim_timer.cancel();
       return;  // nothing left: run() returns
     }
     if (std::chrono::steady_clock::now() >= deadline) {

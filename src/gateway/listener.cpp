@@ -39,8 +39,10 @@ std::vector<tcp::acceptor> open_listeners(boost::asio::io_context& ioc, const Li
     acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
     set_int_option(fd, SOL_SOCKET, SO_REUSEPORT, 1);
     // Wake the acceptor when the request arrives, not at the bare ACK; the
-    // value is how long the kernel holds a silent connection (seconds).
-    set_int_option(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, 30);
+    // value is how long the kernel holds a silent connection (seconds)
+    // before handing it over anyway (the session's first-byte deadline then
+    // runs once more).
+    set_int_option(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, options.defer_accept_seconds);
     // Queue of pending Fast Open requests; the kernel's net.ipv4.tcp_fastopen
     // server bit (2) must be set for it to take effect (haul doctor checks).
     set_int_option(fd, IPPROTO_TCP, TCP_FASTOPEN, 4096);

@@ -19,6 +19,7 @@ struct ListenOptions {
   int backlog = 4096;
   int count = 1;      // acceptors sharing the port
   std::string congestion;  // TCP_CONGESTION for accepted sockets; empty: the host's default
+  int defer_accept_seconds = 10;  // TCP_DEFER_ACCEPT: how long the kernel holds a silent connection
 };
 
 // Throws Error(io) naming the address when binding fails.

@@ -56,6 +56,12 @@ std::string Metrics::render() const {
   out += fmt::format("haul_connections_accepted_total {}\n", connections_accepted.load());
   out += "# HELP haul_connections_open Connections currently open.\n# TYPE haul_connections_open gauge\n";
   out += fmt::format("haul_connections_open {}\n", connections_open.load());
+  out += "# HELP haul_connections_evicted_total Idle connections closed to make room at the connection limit.\n"
+         "# TYPE haul_connections_evicted_total counter\n";
+  out += fmt::format("haul_connections_evicted_total {}\n", connections_evicted.load());
+  out += "# HELP haul_connections_refused_total New connections answered 503 at the connection limit.\n"
+         "# TYPE haul_connections_refused_total counter\n";
+  out += fmt::format("haul_connections_refused_total {}\n", connections_refused.load());
   out += "# HELP haul_bytes_received_total Request body bytes received.\n"
          "# TYPE haul_bytes_received_total counter\n";
   out += fmt::format("haul_bytes_received_total {}\n", bytes_received.load());

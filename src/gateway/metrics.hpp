@@ -42,6 +42,8 @@ class Metrics {
   std::atomic<uint64_t> decrypt_nanos{0};
   std::atomic<uint64_t> striped_uploads_completed{0};  // stripes sealed into an object
   std::atomic<uint64_t> striped_uploads_expired{0};    // dropped before their last stripe came
+  std::atomic<uint64_t> connections_evicted{0};  // idle ones closed to make room at --max-connections
+  std::atomic<uint64_t> connections_refused{0};  // new ones answered 503 at --max-connections
 
   void count_request(const std::string& method, int status, double seconds);
   void count_connection_closed(uint64_t requests_served);

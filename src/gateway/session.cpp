@@ -9,6 +9,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -21,6 +22,7 @@
 
 #include "core/error.hpp"
 #include "gateway/exchange.hpp"
+#include "gateway/framing.hpp"
 #include "gateway/handlers.hpp"
 #include "gateway/route.hpp"
 #include "gateway/session_registry.hpp"
@@ -35,7 +37,12 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
+// Request bodies are read through this much memory, allocated when a body
+// is read and freed when its request ends: idle connections hold none.
 constexpr size_t kBodyBufferBytes = 256 * 1024;
+// Bytes read at once from a connection into its header buffer (more when
+// Beast asks for more to finish a header).
+constexpr size_t kHeaderReadMax = 64 * 1024;
 
 // The peer went away while we were writing: nothing more can be said to it.
 struct ConnectionLost : std::runtime_error {
@@ -44,11 +51,33 @@ struct ConnectionLost : std::runtime_error {
 
 // State shared with the shutdown callback, which may outlive the coroutine.
 struct Connection {
-  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  Connection(tcp::socket socket, size_t header_limit)
+      : stream(std::move(socket)), buffer(header_limit + kHeaderReadMax), idle_timer(stream.get_executor()) {}
   beast::tcp_stream stream;
+  // Unread request bytes; bounded, and emptied of its memory between requests.
   beast::flat_buffer buffer;
+  asio::steady_timer idle_timer;  // the keep-alive and first-byte deadlines
   bool idle = false;  // waiting for the next request (only touched on the strand)
 };
+
+// Waits, holding no buffer, until the peer sends a byte or closes, or the
+// timeout passes (then the wait ends with operation_aborted). A keep-alive
+// connection waiting for its next request costs its socket, this state and
+// the session's coroutine frame, nothing more.
+asio::awaitable<beast::error_code> wait_readable(std::shared_ptr<Connection> conn,
+                                                  std::chrono::steady_clock::duration timeout) {
+  beast::error_code ec;
+  conn->idle_timer.expires_after(timeout);
+  conn->idle_timer.async_wait([weak = std::weak_ptr<Connection>(conn)](beast::error_code timer_ec) {
+    auto c = weak.lock();
+    // Still idle: nothing arrived in time. (Both run on the strand, so a
+    // request that arrived first has cleared `idle` already.)
+    if (!timer_ec && c && c->idle) c->stream.socket().cancel();
+  });
+  co_await conn->stream.socket().async_wait(tcp::socket::wait_read, asio::redirect_error(asio::use_awaitable, ec));
+  conn->idle_timer.cancel();
+  co_return ec;
+}
 
 void set_cork(beast::tcp_stream& stream, bool on) {
   int value = on ? 1 : 0;
@@ -74,16 +103,24 @@ std::string error_json(std::string_view kind, std::string_view message) {
   return nlohmann::json{{"error", kind}, {"message", message}}.dump() + "\n";
 }
 
+// The error message as a header value too: a HEAD answer has no body, and
+// clients (haul get starts with a HEAD) still owe the user the reason.
+// Printable ASCII only, bounded, so no peer-chosen byte splits the header.
+std::string error_header_value(std::string_view message) {
+  std::string value;
+  for (char c : message.substr(0, 512)) value += (c >= 0x20 && c < 0x7f) ? c : '?';
+  return value;
+}
+
 class BeastExchange final : public Exchange {
  public:
   BeastExchange(GatewayContext& ctx, BlockingPools& pools, SessionRegistry& registry, Connection& conn,
-                http::request_parser<http::buffer_body>& parser, std::vector<uint8_t>& body_buffer, Request request)
+                http::request_parser<http::buffer_body>& parser, Request request)
       : ctx_(ctx),
         pools_(pools),
         registry_(registry),
         conn_(conn),
         parser_(parser),
-        body_buffer_(body_buffer),
         request_(std::move(request)),
         head_request_(request_.method == "HEAD"),
         keep_alive_(parser.get().keep_alive()) {}
@@ -91,10 +128,11 @@ class BeastExchange final : public Exchange {
   const Request& request() const override { return request_; }
 
   asio::awaitable<std::span<const uint8_t>> read_body() override {
+    if (!body_buffer_ && !parser_.is_done()) body_buffer_ = std::make_unique_for_overwrite<uint8_t[]>(kBodyBufferBytes);
     while (!parser_.is_done()) {
       auto& body = parser_.get().body();
-      body.data = body_buffer_.data();
-      body.size = body_buffer_.size();
+      body.data = body_buffer_.get();
+      body.size = kBodyBufferBytes;
       conn_.stream.expires_after(ctx_.config.body_timeout);
       beast::error_code ec;
       co_await http::async_read(conn_.stream, conn_.buffer, parser_, asio::redirect_error(asio::use_awaitable, ec));
@@ -103,10 +141,10 @@ class BeastExchange final : public Exchange {
         body_broken_ = true;
         throw Error(ErrorKind::bad_request, "request body incomplete: " + ec.message());
       }
-      size_t n = body_buffer_.size() - parser_.get().body().size;
+      size_t n = kBodyBufferBytes - parser_.get().body().size;
       if (n > 0) {
         ctx_.metrics.bytes_received.fetch_add(n, std::memory_order_relaxed);
-        co_return std::span<const uint8_t>(body_buffer_.data(), n);
+        co_return std::span<const uint8_t>(body_buffer_.get(), n);
       }
     }
     co_return std::span<const uint8_t>{};
@@ -264,7 +302,7 @@ class BeastExchange final : public Exchange {
   SessionRegistry& registry_;
   Connection& conn_;
   http::request_parser<http::buffer_body>& parser_;
-  std::vector<uint8_t>& body_buffer_;
+  std::unique_ptr<uint8_t[]> body_buffer_;  // allocated by the first read_body
   Request request_;
   bool head_request_;
   bool keep_alive_;
@@ -306,6 +344,17 @@ asio::awaitable<void> lingering_close(Connection& conn) {
   conn.stream.socket().close(ec);
 }
 
+FramingFacts framing_facts(const http::request_parser<http::buffer_body>& parser) {
+  const auto& msg = parser.get();
+  FramingFacts facts;
+  facts.method = std::string_view(msg.method_string().data(), msg.method_string().size());
+  auto [first, last] = msg.equal_range(http::field::transfer_encoding);
+  for (auto it = first; it != last; ++it) facts.transfer_encoding.emplace_back(it->value().data(), it->value().size());
+  facts.content_length = parser.content_length().has_value();
+  facts.http10 = msg.version() < 11;
+  return facts;
+}
+
 Request make_request(const http::request_parser<http::buffer_body>& parser, const tcp::endpoint& peer) {
   const auto& msg = parser.get();
   Request r;
@@ -333,31 +382,40 @@ asio::awaitable<void> run_session(GatewayContext& ctx, BlockingPools& pools, Ses
   socket.set_option(asio::socket_base::keep_alive(true), ec);
   net::enlarge_send_buffer(socket.native_handle());  // downloads over long, lossy links
 
-  auto conn = std::make_shared<Connection>(std::move(socket));
+  auto conn = std::make_shared<Connection>(std::move(socket), ctx.config.header_limit);
   ctx.metrics.connections_accepted.fetch_add(1, std::memory_order_relaxed);
   ctx.metrics.connections_open.fetch_add(1, std::memory_order_relaxed);
-  // Shutdown: idle connections close now; busy ones finish their response.
+  // Shutdown, or the connection limit: an idle connection closes now; a busy
+  // one finishes its response (and closes after it at shutdown).
   const uint64_t registration = registry.add([weak = std::weak_ptr<Connection>(conn)] {
     if (auto c = weak.lock()) {
       asio::post(c->stream.get_executor(), [c] {
-        if (c->idle) c->stream.cancel();
+        if (c->idle) c->stream.socket().cancel();
       });
     }
   });
 
-  std::vector<uint8_t> body_buffer(kBodyBufferBytes);
   uint64_t served = 0;
   bool linger = false;
   for (;;) {
     if (registry.stopping()) break;
     if (conn->buffer.size() == 0) {
-      // Between requests: wait as long as the keep-alive allows. A client
-      // that closes gets our close at once (no CLOSE_WAIT left behind).
+      // Between requests: wait as long as the keep-alive allows, and a
+      // connection that has sent nothing yet only briefly. A client that
+      // closes gets our close at once (no CLOSE_WAIT left behind).
+      conn->buffer.shrink_to_fit();
       conn->idle = true;
-      conn->stream.expires_after(ctx.config.idle_timeout);
-      size_t n = co_await conn->stream.async_read_some(conn->buffer.prepare(16 * 1024),
-                                                       asio::redirect_error(asio::use_awaitable, ec));
+      registry.set_idle(registration, true);
+      ec = co_await wait_readable(conn, served == 0 ? ctx.config.first_byte_timeout : ctx.config.idle_timeout);
       conn->idle = false;
+      registry.set_idle(registration, false);
+      if (ec) break;
+      const size_t available = conn->stream.socket().available(ec);
+      if (ec || available == 0) break;  // readable with nothing to read: the peer closed
+      conn->stream.expires_after(ctx.config.header_timeout);
+      const size_t want = std::min(std::max<size_t>(available, 1024), kHeaderReadMax);
+      size_t n = co_await conn->stream.async_read_some(conn->buffer.prepare(want),
+                                                       asio::redirect_error(asio::use_awaitable, ec));
       if (ec) break;
       conn->buffer.commit(n);
     }
@@ -368,7 +426,7 @@ asio::awaitable<void> run_session(GatewayContext& ctx, BlockingPools& pools, Ses
     conn->stream.expires_after(ctx.config.header_timeout);
     co_await http::async_read_header(conn->stream, conn->buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
-      if (ec == http::error::header_limit) {
+      if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
         co_await answer_unparsable(*conn, 431, "headers_too_large", "request header block over the limit");
         ctx.metrics.count_request("-", 431, 0);
         linger = true;
@@ -382,8 +440,17 @@ asio::awaitable<void> run_session(GatewayContext& ctx, BlockingPools& pools, Ses
       break;
     }
 
+    if (auto refused = check_framing(framing_facts(parser))) {
+      // The body's extent is unknown (or would be guessed wrong): answer and
+      // close, never read what follows as another request.
+      co_await answer_unparsable(*conn, http_status(refused->kind()), kind_name(refused->kind()), refused->what());
+      ctx.metrics.count_request(std::string(parser.get().method_string()), http_status(refused->kind()), 0);
+      linger = true;
+      break;
+    }
+
     const auto started = std::chrono::steady_clock::now();
-    BeastExchange ex(ctx, pools, registry, *conn, parser, body_buffer, make_request(parser, peer));
+    BeastExchange ex(ctx, pools, registry, *conn, parser, make_request(parser, peer));
     const Route route = parse_route(ex.request().target);
     std::optional<Error> failure;
     bool lost = false;
@@ -414,7 +481,10 @@ asio::awaitable<void> run_session(GatewayContext& ctx, BlockingPools& pools, Ses
       }
       if (!ex.response_started()) {
         try {
-          co_await ex.respond(status, "application/json", error_json(kind_name(failure->kind()), failure->what()), {});
+          // (g++ 12 rejects a braced list inside co_await: "array used as initializer".)
+          Headers headers{{"X-Haul-Error", error_header_value(failure->what())}};
+          co_await ex.respond(status, "application/json", error_json(kind_name(failure->kind()), failure->what()),
+                              std::move(headers));
         } catch (const ConnectionLost&) {
           lost = true;
         }

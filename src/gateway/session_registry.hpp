@@ -1,7 +1,10 @@
 #pragma once
-// The set of live sessions, so a graceful shutdown can reach idle ones.
+// The set of live sessions: a graceful shutdown reaches the idle ones, and
+// when the connection limit is reached the longest-idle one makes room.
 
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <unordered_map>
 
@@ -9,26 +12,55 @@ namespace haul::gateway {
 
 class SessionRegistry {
  public:
-  // on_shutdown runs (from any thread) when shutdown() is called while the
-  // session is registered. Returns an id for remove().
-  uint64_t add(std::function<void()> on_shutdown) {
+  // close_if_idle runs (on the caller's thread, under the registry's lock)
+  // when the session should end if it is still idle: at shutdown, or when it
+  // is the longest-idle session and the connection limit is reached. It must
+  // only post work to the session's own executor. Returns an id.
+  uint64_t add(std::function<void()> close_if_idle) {
     std::lock_guard lock(mutex_);
     uint64_t id = next_++;
     if (stopping_) {
-      on_shutdown();
+      close_if_idle();
     } else {
-      sessions_.emplace(id, std::move(on_shutdown));
+      sessions_.emplace(id, Session{std::move(close_if_idle), 0});
     }
     return id;
   }
   void remove(uint64_t id) {
     std::lock_guard lock(mutex_);
-    sessions_.erase(id);
+    auto it = sessions_.find(id);
+    if (it == sessions_.end()) return;
+    if (it->second.idle_since) idle_.erase(it->second.idle_since);
+    sessions_.erase(it);
+  }
+  // The session waits for its next request (true) or is serving one (false).
+  void set_idle(uint64_t id, bool idle) {
+    std::lock_guard lock(mutex_);
+    auto it = sessions_.find(id);
+    if (it == sessions_.end()) return;
+    auto& since = it->second.idle_since;
+    if (since) idle_.erase(since);
+    since = 0;
+    if (idle) {
+      since = ++idle_clock_;
+      idle_.emplace(since, id);
+    }
+  }
+  // Asks the longest-idle session to close; false when none is idle.
+  bool evict_oldest_idle() {
+    std::lock_guard lock(mutex_);
+    if (idle_.empty()) return false;
+    auto oldest = idle_.begin();
+    auto& session = sessions_.at(oldest->second);
+    session.idle_since = 0;  // asked once; it leaves the idle order
+    idle_.erase(oldest);
+    session.close_if_idle();
+    return true;
   }
   void shutdown() {
     std::lock_guard lock(mutex_);
     stopping_ = true;
-    for (auto& [id, fn] : sessions_) fn();
+    for (auto& [id, s] : sessions_) s.close_if_idle();
   }
   bool stopping() const {
     std::lock_guard lock(mutex_);
@@ -40,9 +72,15 @@ class SessionRegistry {
   }
 
  private:
+  struct Session {
+    std::function<void()> close_if_idle;
+    uint64_t idle_since = 0;  // position in idle_ (0: busy)
+  };
   mutable std::mutex mutex_;
-  std::unordered_map<uint64_t, std::function<void()>> sessions_;
+  std::unordered_map<uint64_t, Session> sessions_;
+  std::map<uint64_t, uint64_t> idle_;  // idle order (oldest first) -> session id
   uint64_t next_ = 0;
+  uint64_t idle_clock_ = 0;
   bool stopping_ = false;
 };
 

@@ -6,6 +6,7 @@ failures are made deterministic by freezing the client (SIGSTOP) once the
 gateway's byte counters show the transfer under way, acting, then thawing it.
 """
 import hashlib
+import http.server
 import json
 import os
 import pathlib
@@ -330,3 +331,72 @@ def test_congestion_auto_per_upload_and_pinned(gateway, tmp_path):
     assert congestion(big, "cc/reno", "--congestion", "reno") == "reno"
     bad = client(gateway, "put", small, "cc/bad", "--congestion", "no such", check=False)
     assert bad.returncode != 0 and "--congestion" in one_line(bad.stderr)
+
+
+class FakeGateway:
+    """A stand-in that answers every request with one error status, the way
+    the gateway does: JSON {"error", "message"} and the message also in
+    X-Haul-Error (a HEAD answer has no body). Used for statuses a real
+    gateway gives only in hard-to-stage states (409, 413, 416, 507)."""
+
+    def __init__(self, status, kind):
+        message = f"the fake gateway refuses with {status} ({kind})"
+        body = (json.dumps({"error": kind, "message": message}) + "\n").encode()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def answer(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("X-Haul-Error", message)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = answer
+
+            def log_message(self, *args):
+                pass
+
+        self.message = message
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize("status,kind", [(409, "conflict"), (413, "payload_too_large"),
+                                         (416, "range_not_satisfiable"), (507, "io")])
+def test_client_prints_the_gateways_message_for_each_status(tmp_path, status, kind):
+    fake = FakeGateway(status, kind)
+    src = tmp_path / "src"
+    src.write_bytes(b"x" * 1000)
+    env = {"HAUL_GATEWAY": fake.url, "HAUL_TOKEN": "t"}
+    try:
+        for args in (["get", "some/key", tmp_path / "out"], ["put", src, "some/key"], ["rm", "some/key"], ["ls", "some/"]):
+            r = haul(*args, check=False, env=env)
+            line = one_line(r.stderr)
+            assert r.returncode == 1, (args, r.stderr)
+            assert fake.message in line and str(status) in line, (args, line)
+        assert not (tmp_path / "out").exists() and leftovers(tmp_path) == []
+    finally:
+        fake.close()
+
+
+def test_client_prints_the_real_gateways_not_found_message(gateway, tmp_path):
+    """`haul get` starts with a HEAD, whose answer has no body: the reason
+    comes from the gateway's X-Haul-Error header, not a bare "404"."""
+    r = client(gateway, "get", "nope/x", tmp_path / "out", check=False)
+    line = one_line(r.stderr)
+    assert r.returncode == 1
+    assert "nope/x" in line.split(":", 2)[-1] and "404" in line, line
+    r = client(gateway, "rm", "nope/x", check=False)
+    assert r.returncode == 1 and "nope/x" in one_line(r.stderr).split(":", 2)[-1]
