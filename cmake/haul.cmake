@@ -9,8 +9,16 @@ if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
 endif()
 
 set(HAUL_SANITIZE_FLAGS)
-if(HAUL_SANITIZE)
+if(HAUL_SANITIZE AND HAUL_TSAN)
+  message(FATAL_ERROR "HAUL_SANITIZE (ASan) and HAUL_TSAN cannot be combined")
+elseif(HAUL_SANITIZE)
   set(HAUL_SANITIZE_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+elseif(HAUL_TSAN)
+  # The gateway's I/O threads and blocking pool share connections, metrics and
+  # the stripe board; the client's pool hashes on a thread of its own.
+  # Asio's fenced blocks use atomic_thread_fence, which TSan does not model
+  # (g++ warns -Wtsan); its queues' mutexes order the handlers anyway.
+  set(HAUL_SANITIZE_FLAGS -fsanitize=thread -fno-omit-frame-pointer -Wno-tsan)
 endif()
 
 function(haul_apply_settings target)
@@ -27,7 +35,7 @@ function(haul_library name)
   target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
   target_link_libraries(${name} PUBLIC ${ARG_DEPS})
   haul_apply_settings(${name})
-  if(HAUL_SANITIZE)
+  if(HAUL_SANITIZE OR HAUL_TSAN)
     target_link_options(${name} INTERFACE ${HAUL_SANITIZE_FLAGS})
   endif()
 endfunction()
