@@ -1,0 +1,55 @@
+"""What an operator of the gateway relies on: bounded /metrics, an access
+log, /readyz, path-free error messages, and several gateways on one fs store.
+
+Real gateway processes, raw sockets and python-requests. Asserts bytes,
+counts and statuses; never timings.
+"""
+import socket
+
+import requests
+
+
+def pipelined(gw, requests_bytes, expect_each=b"HTTP/1.1 "):
+    """Sends the requests on one connection back to back and returns the
+    number of responses read (counts status lines; bodies are small JSON)."""
+    with socket.create_connection(("127.0.0.1", gw.port), timeout=30) as s:
+        s.sendall(b"".join(requests_bytes))
+        s.shutdown(socket.SHUT_WR)
+        data = b""
+        while True:
+            b = s.recv(1 << 16)
+            if not b:
+                break
+            data += b
+    return data.count(expect_each)
+
+
+def request_series(text):
+    return [line for line in text.splitlines() if line.startswith("haul_requests_total{")]
+
+
+def test_metrics_series_stay_bounded_with_distinct_methods(gateway):
+    """Unauthenticated requests with 3000 distinct 1 KB method names (and
+    lowercase spellings of real ones) add no series: they all count as
+    method="other"."""
+    batches, per_batch = 30, 100
+    for b in range(batches):
+        reqs = [f"M{b:03d}{i:04d}{'X' * 1000} /healthz HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+                for i in range(per_batch)]
+        reqs[0] = b"get /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+        assert pipelined(gateway, reqs, b"HTTP/1.1 405") == per_batch
+    text = requests.get(gateway.url + "/metrics", timeout=10).text
+    series = request_series(text)
+    # The health checks of Gateway.start() are GET 200; everything above is other/405.
+    assert sorted(series) == sorted([
+        'haul_requests_total{method="GET",code="200"} ' + series_value(series, "GET", "200"),
+        f'haul_requests_total{{method="other",code="405"}} {batches * per_batch}',
+    ]), series
+    assert len(text) < 8192, len(text)
+
+
+def series_value(series, method, code):
+    prefix = f'haul_requests_total{{method="{method}",code="{code}"}} '
+    (line,) = [s for s in series if s.startswith(prefix)]
+    return line[len(prefix):]
+
