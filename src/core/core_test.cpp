@@ -41,6 +41,19 @@ TEST(ErrorKinds, Statuses) {
   EXPECT_EQ(kind_name(ErrorKind::unauthorized), "unauthorized");
 }
 
+TEST(ErrorKinds, PrivateDetailStaysOutOfThePublicMessage) {
+  Error plain(ErrorKind::not_found, "no such object 'a'");
+  EXPECT_EQ(plain.public_message(), "no such object 'a'");
+  EXPECT_FALSE(plain.has_private_detail());
+  Error detailed(ErrorKind::io, "disk full (No space left on device)", "write /srv/store/tmp/x.obj");
+  EXPECT_STREQ(detailed.what(), "disk full (No space left on device): write /srv/store/tmp/x.obj");
+  EXPECT_EQ(detailed.public_message(), "disk full (No space left on device)");
+  EXPECT_TRUE(detailed.has_private_detail());
+  Error copy = detailed;  // copies (as the gateway's std::optional<Error> makes) keep both
+  EXPECT_EQ(copy.public_message(), "disk full (No space left on device)");
+  EXPECT_FALSE(Error(ErrorKind::io, "x", "").has_private_detail());
+}
+
 TEST(StatusLabel, KnownCodesKeepTheirNumberOthersTheirClass) {
   EXPECT_EQ(status_label(200), "200");
   EXPECT_EQ(status_label(507), "507");

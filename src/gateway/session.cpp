@@ -404,17 +404,24 @@ asio::awaitable<void> run_session(GatewayContext& ctx, BlockingPools& pools, Ses
     } catch (const ConnectionLost&) {
       lost = true;
     } catch (const std::exception& e) {
-      failure = Error(ErrorKind::internal, e.what());
+      failure = Error(ErrorKind::internal, "internal error", e.what());
     }
     int status = ex.status();
     if (failure) {
       status = http_status(failure->kind());
-      if (failure->kind() == ErrorKind::integrity || failure->kind() == ErrorKind::internal) {
+      // The log gets what() (paths, backend hosts: the private detail); the
+      // client only the public message.
+      const ErrorKind kind = failure->kind();
+      if (kind == ErrorKind::integrity || kind == ErrorKind::internal) {
         spdlog::error("{} {} {}: {}", ex.request().peer, ex.request().method, ex.request().target, failure->what());
+      } else if (kind == ErrorKind::io || kind == ErrorKind::backend_unavailable ||
+                 kind == ErrorKind::backend_timeout || failure->has_private_detail()) {
+        spdlog::warn("{} {} {}: {}", ex.request().peer, ex.request().method, ex.request().target, failure->what());
       }
       if (!ex.response_started()) {
         try {
-          co_await ex.respond(status, "application/json", error_json(kind_name(failure->kind()), failure->what()), {});
+          co_await ex.respond(status, "application/json",
+                              error_json(kind_name(failure->kind()), failure->public_message()), {});
         } catch (const ConnectionLost&) {
           lost = true;
         }

@@ -54,7 +54,7 @@ class FsStoreImpl final : public Store {
     for (uint64_t at = extent.begin; at < extent.end;) {
       size_t want = static_cast<size_t>(std::min<uint64_t>(buffer.size(), extent.end - at));
       size_t got = fs::pread_full(object.fd.get(), std::span(buffer.data(), want), object.body_start + at, object.path);
-      if (got != want) throw Error(ErrorKind::io, "I/O error: " + object.path + " shrank while being read");
+      if (got != want) throw Error(ErrorKind::io, "I/O error: object '" + std::string(key) + "' shrank while being read", object.path);
       if (!sink(std::span<const uint8_t>(buffer.data(), got))) return;
       at += got;
     }

@@ -19,6 +19,7 @@ namespace haul::store::fs {
 class TempFile {
  public:
   // Creates a new empty file DIR/tmp/<random><suffix> (O_EXCL, O_CLOEXEC).
+  // A missing tmp_dir is Error(io), not not_found.
   TempFile(const std::string& tmp_dir, std::string_view suffix);
   TempFile(TempFile&& other) noexcept
       : path_(std::exchange(other.path_, std::string())), fd_(std::move(other.fd_)), published_(other.published_) {}

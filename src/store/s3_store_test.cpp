@@ -350,6 +350,9 @@ TEST_F(S3StoreTest, DeadBackendIsBackendUnavailable) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::backend_unavailable) << e.what();
+    // The backend's address is for the log, not for the gateway's clients.
+    EXPECT_NE(std::string(e.what()).find("127.0.0.1"), std::string::npos) << e.what();
+    EXPECT_EQ(e.public_message().find("127.0.0.1"), std::string_view::npos) << e.public_message();
   }
 }
 

@@ -4,6 +4,8 @@ log, /readyz, path-free error messages, and several gateways on one fs store.
 Real gateway processes, raw sockets and python-requests. Asserts bytes,
 counts and statuses; never timings.
 """
+import re
+import shutil
 import socket
 
 import requests
@@ -53,3 +55,32 @@ def series_value(series, method, code):
     (line,) = [s for s in series if s.startswith(prefix)]
     return line[len(prefix):]
 
+
+
+# --- error messages without paths ------------------------------------------------
+
+def assert_no_path(gw, text):
+    """A client-facing text: no absolute path of the store or the test's directories."""
+    assert str(gw.workdir) not in text and str(gw.store_dir) not in text, text
+    assert not re.search(r"/(tmp|objects|uploads)/", text), text
+
+
+def test_missing_store_directory_errors_name_no_path(make_gateway, tmp_path):
+    """A named store's directory removed under the gateway: writes to it
+    answer 507 with a message that names no path; the log keeps the path."""
+    other = tmp_path / "other-store"
+    gw = make_gateway("gone", extra_args=["--store", f"other=fs:{other}"])
+    shutil.rmtree(other)
+    for method, url, kw in [
+        ("PUT", "/v1/objects/k?store=other", {"data": b"abc"}),
+        ("POST", "/v1/uploads?store=other", {"json": {"key": "k", "size": 10, "part_size": 65536}}),
+        ("GET", "/v1/objects?store=other", {}),
+    ]:
+        r = requests.request(method, gw.url + url, headers=gw.auth, **kw)
+        assert r.status_code in (200, 404, 507), (method, r.status_code, r.text)  # a list of nothing is fine
+        assert_no_path(gw, r.text)
+    r = requests.put(f"{gw.url}/v1/objects/k?store=other", data=b"abc", headers=gw.auth)
+    assert r.status_code == 507 and r.json()["error"] == "io", r.text
+    assert requests.put(f"{gw.url}/v1/objects/k", data=b"abc", headers=gw.auth).status_code == 201
+    assert str(other) in gw.log.read_text()
+    assert gw.stop() == 0
