@@ -4,9 +4,13 @@ log, /readyz, path-free error messages, and several gateways on one fs store.
 Real gateway processes, raw sockets and python-requests. Asserts bytes,
 counts and statuses; never timings.
 """
+import hashlib
+import json
+import os
 import re
 import shutil
 import socket
+import time
 
 import requests
 
@@ -55,6 +59,51 @@ def series_value(series, method, code):
     (line,) = [s for s in series if s.startswith(prefix)]
     return line[len(prefix):]
 
+
+
+# --- several gateways on one fs store -------------------------------------------
+
+def temp_files(store_dir):
+    return [os.path.join(d, f) for d, _, fs in os.walk(store_dir / "tmp") for f in fs]
+
+
+def test_second_gateway_on_the_store_keeps_the_first_ones_upload(make_gateway):
+    """Gateway A streams a 16 MiB PUT, pauses halfway; gateway B starts on
+    the same store directory (its start used to empty tmp/, and A's commit
+    then failed with 404); A's upload completes and reads back whole from
+    both."""
+    a = make_gateway("a")
+    b = make_gateway("b", store=f"fs:{a.store_dir}", start=False)
+    b.key_file.write_text(a.key_file.read_text())  # both gateways open what either sealed
+    data = os.urandom(16 << 20)
+    half = len(data) // 2
+    head = (f"PUT /v1/objects/shared/big HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {a.token}\r\n"
+            f"Content-Length: {len(data)}\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", a.port), timeout=60) as s:
+        s.sendall(head + data[:half])
+        deadline = time.monotonic() + 30  # until A has sealed part of it into its temp file
+        while time.monotonic() < deadline and not any(os.path.getsize(f) > 0 for f in temp_files(a.store_dir)):
+            time.sleep(0.02)
+        assert temp_files(a.store_dir), "A's upload is under way in a temp file"
+        b.start()
+        s.sendall(data[half:])
+        answer = b""
+        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 201"), answer
+    body = json.loads(answer.split(b"\r\n\r\n", 1)[1])
+    assert body["sha256"] == hashlib.sha256(data).hexdigest()
+    for gw in (a, b):
+        r = requests.get(f"{gw.url}/v1/objects/shared/big", headers=gw.auth)
+        assert r.status_code == 200
+        assert hashlib.sha256(r.content).digest() == hashlib.sha256(data).digest()
+    assert b.stop() == 0
+    assert a.stop() == 0
+    assert temp_files(a.store_dir) == []
+    assert os.listdir(a.store_dir / "tmp") == []  # each gateway removed its own temp directory
 
 
 # --- error messages without paths ------------------------------------------------
