@@ -133,3 +133,73 @@ def test_missing_store_directory_errors_name_no_path(make_gateway, tmp_path):
     assert requests.put(f"{gw.url}/v1/objects/k", data=b"abc", headers=gw.auth).status_code == 201
     assert str(other) in gw.log.read_text()
     assert gw.stop() == 0
+
+
+# --- access log --------------------------------------------------------------------
+
+FIELDS = ["ts", "conn", "peer", "method", "target", "status", "bytes_in", "bytes_out", "ms", "cut"]
+
+
+def encoded_all(text):
+    return "".join(f"%{b:02X}" for b in text.encode())
+
+
+def test_access_log_has_one_json_line_per_request_and_never_a_token(make_gateway, tmp_path):
+    log = tmp_path / "access.log"
+    gw = make_gateway("access", extra_args=["--access-log", str(log)])
+    token = gw.token
+    s = requests.Session()
+    data = os.urandom(70000)
+    # The token where a client may put it: header (as it should), query
+    # string (raw, percent-encoded, twice encoded), other headers, a cookie,
+    # the path and even the method.
+    heads = {**gw.auth, "X-Token": token, "Cookie": f"token={token}", "Referer": f"http://x/?t={token}"}
+    assert s.put(f"{gw.url}/v1/objects/logged/x?token={token}", data=data, headers=heads).status_code == 201
+    assert s.get(f"{gw.url}/v1/objects/logged/x?x={encoded_all(token)}", headers=gw.auth).content == data
+    assert s.get(f"{gw.url}/v1/objects/logged/x?y={encoded_all(encoded_all(token))}",
+                 headers=gw.auth).status_code == 200
+    assert s.get(f"{gw.url}/v1/objects/{token}", headers=gw.auth).status_code == 404
+    assert requests.get(f"{gw.url}/v1/objects/logged/x?access_token={token}").status_code == 401
+    assert requests.head(f"{gw.url}/v1/objects/logged/x", headers=gw.auth).status_code == 200
+    assert pipelined(gw, [f"{token} /healthz HTTP/1.1\r\nHost: x\r\n\r\n".encode()], b"HTTP/1.1 405") == 1
+    assert pipelined(gw, [b"NOT HTTP AT ALL\r\n\r\n"], b"HTTP/1.1 400") == 1
+    assert gw.stop() == 0  # every line is written before its connection closes
+
+    text = log.read_text()
+    for form in (token, encoded_all(token), encoded_all(encoded_all(token))):
+        assert form not in text
+        assert form not in gw.log.read_text()
+    lines = [json.loads(line) for line in text.splitlines()]
+    assert all(list(line) == FIELDS for line in lines), lines
+    health_checks = [l for l in lines if l["target"] == "/healthz" and l["method"] == "GET"]
+    rest = [l for l in lines if l not in health_checks]
+    assert [(l["method"], l["status"]) for l in rest] == [
+        ("PUT", 201), ("GET", 200), ("GET", 200), ("GET", 404), ("GET", 401), ("HEAD", 200),
+        ("[redacted]", 405), ("-", 400)]
+    put_line, get_line = rest[0], rest[1]
+    assert put_line["target"] == "/v1/objects/logged/x?token=[redacted]"
+    assert put_line["bytes_in"] == len(data) and put_line["cut"] is False
+    assert get_line["target"] == "/v1/objects/logged/x?x=[redacted]"
+    assert get_line["bytes_out"] == len(data) and get_line["bytes_in"] == 0
+    assert rest[3]["target"] == "/v1/objects/[redacted]"
+    assert rest[4]["target"] == "/v1/objects/logged/x?access_token=[redacted]"
+    assert rest[5]["bytes_out"] == 0  # HEAD: no body
+    assert rest[7]["target"] == "-"
+    # One session, one connection: its requests share an id; others have their own.
+    assert len({l["conn"] for l in rest[:4]}) == 1
+    assert len({l["conn"] for l in rest}) == 5
+    for l in lines:
+        assert l["peer"].startswith("127.0.0.1:")
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", l["ts"])
+        assert l["ms"] >= 0
+
+
+def test_access_log_goes_to_stdout_by_default_and_can_be_off(make_gateway):
+    default = make_gateway("stdout")
+    off = make_gateway("off", extra_args=["--access-log", "off"])
+    for gw in (default, off):
+        assert requests.get(gw.url + "/healthz?probe=1").status_code == 200
+        assert gw.stop() == 0
+    lines = [json.loads(l) for l in default.log.read_text().splitlines() if l.startswith("{")]
+    assert any(l["target"] == "/healthz?probe=1" and l["status"] == 200 for l in lines), lines
+    assert "/healthz?probe=1" not in off.log.read_text()
