@@ -21,6 +21,8 @@ TEST(Route, ObjectsAndQueries) {
   EXPECT_EQ(parse_route("/v1/objects?prefix=a/").kind, RouteKind::object_list);
   EXPECT_EQ(parse_route("/v1/objects?prefix=a/").query.at("prefix"), "a/");
   EXPECT_EQ(parse_route("/healthz").kind, RouteKind::healthz);
+  EXPECT_EQ(parse_route("/readyz").kind, RouteKind::readyz);
+  EXPECT_EQ(parse_route("/readyz?x=1").kind, RouteKind::readyz);
   EXPECT_EQ(parse_route("/metrics").kind, RouteKind::metrics);
   EXPECT_EQ(parse_route("/upload/files").kind, RouteKind::seed_upload);
   auto d = parse_route("/download/files?key=reports%2F1M.data");

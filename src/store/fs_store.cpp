@@ -110,6 +110,10 @@ class FsStoreImpl final : public Store {
     return uploads_.cleanup_expired(max_age, std::chrono::system_clock::now());
   }
 
+  void probe() override {
+    fs::TempFile probe(paths_.tmp, ".probe");  // unlinked at once by its destructor
+  }
+
  private:
   fs::OpenObject open(std::string_view key, bool read_header) {
     std::string path = paths_.objects + "/" + fs::key_to_relative_path(key);

@@ -10,8 +10,10 @@ import os
 import re
 import shutil
 import socket
+import subprocess
 import time
 
+import pytest
 import requests
 
 
@@ -60,7 +62,6 @@ def series_value(series, method, code):
     return line[len(prefix):]
 
 
-
 # --- several gateways on one fs store -------------------------------------------
 
 def temp_files(store_dir):
@@ -106,7 +107,22 @@ def test_second_gateway_on_the_store_keeps_the_first_ones_upload(make_gateway):
     assert os.listdir(a.store_dir / "tmp") == []  # each gateway removed its own temp directory
 
 
-# --- error messages without paths ------------------------------------------------
+# --- /readyz and error messages without paths ------------------------------------
+
+def readyz(gw):
+    r = requests.get(gw.url + "/readyz", timeout=30)  # no token: like /healthz
+    return r.status_code, r.json()
+
+
+def wait_readyz(gw, status):
+    """/readyz caches each store's probe for 2 s: poll until it says `status`."""
+    deadline = time.monotonic() + 15
+    while True:
+        code, body = readyz(gw)
+        if code == status or time.monotonic() > deadline:
+            return code, body
+        time.sleep(0.1)
+
 
 def assert_no_path(gw, text):
     """A client-facing text: no absolute path of the store or the test's directories."""
@@ -114,12 +130,68 @@ def assert_no_path(gw, text):
     assert not re.search(r"/(tmp|objects|uploads)/", text), text
 
 
-def test_missing_store_directory_errors_name_no_path(make_gateway, tmp_path):
-    """A named store's directory removed under the gateway: writes to it
-    answer 507 with a message that names no path; the log keeps the path."""
+def test_readyz_answers_without_token(gateway):
+    code, body = readyz(gateway)
+    assert code == 200
+    assert body == {"status": "ready", "stores": {"default": {"ready": True}}}
+    assert requests.head(gateway.url + "/readyz").status_code == 200
+    assert requests.post(gateway.url + "/readyz").status_code == 405
+    assert requests.get(gateway.url + "/healthz").status_code == 200
+
+
+def mount_namespaces_work():
+    return subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode == 0 and shutil.which("nsenter")
+
+
+@pytest.mark.skipif(not mount_namespaces_work(), reason="needs unshare -m and nsenter (root)")
+def test_read_only_store_is_not_ready_and_errors_name_no_path(make_gateway):
+    """The store's file system turns read-only under a running gateway (a
+    bind mount in the gateway's own mount namespace, remounted read-only):
+    /readyz says 503 and which store, /healthz stays 200, a PUT answers 507
+    with a message that names no path; the log keeps the path."""
+    gw = make_gateway("ro", start=False)
+    gw.store_dir.mkdir(parents=True)
+    gw.wrapper = ["unshare", "-m", "--propagation", "private", "sh", "-c",
+                  'mount --bind "$0" "$0" && exec "$@"', str(gw.store_dir)]
+    gw.start()
+    data = os.urandom(100000)
+    assert requests.put(f"{gw.url}/v1/objects/before", data=data, headers=gw.auth).status_code == 201
+    assert readyz(gw)[0] == 200
+
+    subprocess.run(["nsenter", "-t", str(gw.proc.pid), "-m", "mount", "-o", "remount,ro,bind", str(gw.store_dir)],
+                   check=True)
+    code, body = wait_readyz(gw, 503)
+    assert code == 503, body
+    assert body["status"] == "not_ready"
+    assert body["stores"]["default"]["ready"] is False
+    assert "Read-only file system" in body["stores"]["default"]["message"]
+    assert_no_path(gw, json.dumps(body))
+    assert requests.get(gw.url + "/healthz").status_code == 200  # liveness is not readiness
+
+    r = requests.put(f"{gw.url}/v1/objects/after", data=b"x" * 1000, headers=gw.auth)
+    assert r.status_code == 507, r.text
+    assert r.json()["error"] == "io"
+    assert "Read-only file system" in r.json()["message"]
+    assert_no_path(gw, r.text)
+    assert requests.get(f"{gw.url}/v1/objects/before", headers=gw.auth).content == data  # reads still work
+    log = gw.log.read_text()
+    assert str(gw.store_dir / "tmp") in log  # the operator gets the path
+    assert gw.stop() == 0
+
+
+def test_missing_store_directory_is_not_ready_and_errors_name_no_path(make_gateway, tmp_path):
+    """A named store's directory removed under the gateway: /readyz names that
+    store (the default one stays ready), writes to it answer 507 without a path."""
     other = tmp_path / "other-store"
     gw = make_gateway("gone", extra_args=["--store", f"other=fs:{other}"])
+    assert readyz(gw)[0] == 200
     shutil.rmtree(other)
+    code, body = wait_readyz(gw, 503)
+    assert code == 503, body
+    assert body["stores"]["default"] == {"ready": True}
+    assert body["stores"]["other"]["ready"] is False
+    assert str(other) not in json.dumps(body)
+    assert_no_path(gw, json.dumps(body))
     for method, url, kw in [
         ("PUT", "/v1/objects/k?store=other", {"data": b"abc"}),
         ("POST", "/v1/uploads?store=other", {"json": {"key": "k", "size": 10, "part_size": 65536}}),
