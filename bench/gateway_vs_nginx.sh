@@ -50,11 +50,11 @@ http {
 NGINX
 nginx -c "$work/nginx.conf"
 
-# haul gateway on a fresh local store.
+# haul gateway on a fresh local store (no access log, as nginx above).
 gw_port=$(free_port)
 build/haul keygen > "$work/keys"
 echo benchtoken > "$work/token"
-build/haul gateway --listen "127.0.0.1:$gw_port" --store "fs:$work/store" \
+build/haul gateway --listen "127.0.0.1:$gw_port" --store "fs:$work/store" --access-log off \
   --master-key-file "$work/keys" --token-file "$work/token" > "$work/gateway.log" 2>&1 &
 gw_pid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$gw_port/healthz" >/dev/null && break; sleep 0.1; done

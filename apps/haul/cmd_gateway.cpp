@@ -60,6 +60,10 @@ void add_gateway_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--congestion", config->congestion,
                   "TCP congestion control of served connections: auto (default: cubic or bbr chosen per download body, see docs/client.md), a name to pin (cubic, bbr), or '' for the host's");
+  cmd->add_option("--access-log", config->access_log,
+                  "One JSON line per request (docs/api.md): - for standard output, a file to append to,\n"
+                  "or off; never a header or a token")
+      ->capture_default_str();
   cmd->add_flag("!--metrics-need-token", config->metrics_open_on_loopback,
                 "Require a token for /metrics from loopback too (default: loopback may scrape without one)");
 

@@ -1,8 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "core/error.hpp"
 #include "core/hex.hpp"
 #include "core/size_parse.hpp"
+#include "core/status_label.hpp"
 #include "core/stripes.hpp"
 
 using namespace haul;
@@ -36,6 +39,36 @@ TEST(ErrorKinds, Statuses) {
   EXPECT_EQ(http_status(ErrorKind::not_found), 404);
   EXPECT_EQ(http_status(ErrorKind::range_not_satisfiable), 416);
   EXPECT_EQ(kind_name(ErrorKind::unauthorized), "unauthorized");
+}
+
+TEST(ErrorKinds, PrivateDetailStaysOutOfThePublicMessage) {
+  Error plain(ErrorKind::not_found, "no such object 'a'");
+  EXPECT_EQ(plain.public_message(), "no such object 'a'");
+  EXPECT_FALSE(plain.has_private_detail());
+  Error detailed(ErrorKind::io, "disk full (No space left on device)", "write /srv/store/tmp/x.obj");
+  EXPECT_STREQ(detailed.what(), "disk full (No space left on device): write /srv/store/tmp/x.obj");
+  EXPECT_EQ(detailed.public_message(), "disk full (No space left on device)");
+  EXPECT_TRUE(detailed.has_private_detail());
+  Error copy = detailed;  // copies (as the gateway's std::optional<Error> makes) keep both
+  EXPECT_EQ(copy.public_message(), "disk full (No space left on device)");
+  EXPECT_FALSE(Error(ErrorKind::io, "x", "").has_private_detail());
+}
+
+TEST(StatusLabel, KnownCodesKeepTheirNumberOthersTheirClass) {
+  EXPECT_EQ(status_label(200), "200");
+  EXPECT_EQ(status_label(507), "507");
+  EXPECT_EQ(status_label(431), "431");
+  EXPECT_EQ(status_label(299), "2xx");
+  EXPECT_EQ(status_label(599), "5xx");
+  EXPECT_EQ(status_label(100), "100");
+  EXPECT_EQ(status_label(0), "other");
+  EXPECT_EQ(status_label(-1), "other");
+  EXPECT_EQ(status_label(600), "other");
+  EXPECT_EQ(status_label(99999), "other");
+  // The bound the header promises: every status maps into at most 56 values.
+  std::set<std::string> labels;
+  for (long s = -1000; s < 100000; ++s) labels.insert(status_label(s));
+  EXPECT_EQ(labels.size(), 56u);
 }
 
 TEST(Stripes, LayoutCoversTheObjectInOneKibSteps) {

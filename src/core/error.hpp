@@ -33,13 +33,26 @@ int http_status(ErrorKind kind) noexcept;
 // Short stable name of the kind, used in JSON error bodies ("error": NAME).
 std::string_view kind_name(ErrorKind kind) noexcept;
 
+// what() is the whole story, for logs and the command line. A gateway client
+// sees only public_message(): an Error built with a private detail (a file
+// system path, a backend host) keeps that detail out of it.
 class Error : public std::runtime_error {
  public:
-  Error(ErrorKind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  Error(ErrorKind kind, const std::string& message)
+      : std::runtime_error(message), kind_(kind), public_size_(message.size()) {}
+  // what() is "message: private_detail"; public_message() is message.
+  Error(ErrorKind kind, const std::string& message, const std::string& private_detail)
+      : std::runtime_error(private_detail.empty() ? message : message + ": " + private_detail),
+        kind_(kind),
+        public_size_(message.size()) {}
   ErrorKind kind() const noexcept { return kind_; }
+  // The part of what() that may leave the process (a prefix of what()).
+  std::string_view public_message() const noexcept { return std::string_view(what(), public_size_); }
+  bool has_private_detail() const noexcept { return what()[public_size_] != '\0'; }
 
  private:
   ErrorKind kind_;
+  size_t public_size_;
 };
 
 }  // namespace haul

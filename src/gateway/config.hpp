@@ -42,6 +42,7 @@ struct GatewayConfig {
   // (net/send_congestion.hpp), a name pins it, empty keeps the host's default.
   std::string congestion = "auto";
   bool metrics_open_on_loopback = true;    // /metrics without a token from 127.0.0.0/8, ::1
+  std::string access_log = "-";            // one JSON line per request: "-" stdout, "off", or a file
 };
 
 // "NAME=URL" or "URL". Throws Error(config).

@@ -1,7 +1,8 @@
 #pragma once
 // What every request handler shares: configuration, keys, tokens, stores,
-// metrics. Built once at start (gateway.cpp), read-only afterwards except
-// for the metrics' atomics and the striped uploads in progress (which lock).
+// metrics, logs. Built once at start (gateway.cpp), read-only afterwards
+// except for the metrics' atomics, the striped uploads in progress and the
+// readiness cache (which lock).
 
 #include <map>
 #include <memory>
@@ -10,6 +11,8 @@
 #include "crypto/keyring.hpp"
 #include "gateway/config.hpp"
 #include "gateway/metrics.hpp"
+#include "gateway/readiness.hpp"
+#include "gateway/request_log.hpp"
 #include "gateway/stripe_board.hpp"
 #include "gateway/tokens.hpp"
 #include "store/store.hpp"
@@ -24,6 +27,8 @@ struct GatewayContext {
   std::string default_store;
   Metrics metrics;
   StripeBoard stripes;
+  RequestLog request_log;
+  Readiness readiness;
 };
 
 }  // namespace haul::gateway

@@ -47,7 +47,8 @@ std::unique_ptr<GatewayContext> load_context(const GatewayConfig& config) {
   validate(config);
   auto ctx = std::unique_ptr<GatewayContext>(new GatewayContext{
       config, crypto::Keyring::parse(read_file(config.master_key_file, "master key file")),
-      TokenSet::parse(read_file(config.token_file, "token file")), {}, config.stores.front().name, {}, {}});
+      TokenSet::parse(read_file(config.token_file, "token file")), {}, config.stores.front().name, {}, {}, {}, {}});
+  ctx->request_log = RequestLog::open(config.access_log, ctx->tokens.tokens());
   for (const auto& s : config.stores) {
     ctx->stores.emplace(s.name, store::make_store(s.url));
     if (s.name == "default") ctx->default_store = s.name;

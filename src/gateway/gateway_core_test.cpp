@@ -21,6 +21,8 @@ TEST(Route, ObjectsAndQueries) {
   EXPECT_EQ(parse_route("/v1/objects?prefix=a/").kind, RouteKind::object_list);
   EXPECT_EQ(parse_route("/v1/objects?prefix=a/").query.at("prefix"), "a/");
   EXPECT_EQ(parse_route("/healthz").kind, RouteKind::healthz);
+  EXPECT_EQ(parse_route("/readyz").kind, RouteKind::readyz);
+  EXPECT_EQ(parse_route("/readyz?x=1").kind, RouteKind::readyz);
   EXPECT_EQ(parse_route("/metrics").kind, RouteKind::metrics);
   EXPECT_EQ(parse_route("/upload/files").kind, RouteKind::seed_upload);
   auto d = parse_route("/download/files?key=reports%2F1M.data");
@@ -111,6 +113,33 @@ TEST(Metrics, RendersPrometheusText) {
   EXPECT_NE(text.find("haul_request_duration_seconds_count 3\n"), std::string::npos);
   EXPECT_NE(text.find("haul_request_duration_seconds_bucket{le=\"+Inf\"} 3\n"), std::string::npos);
   EXPECT_NE(text.find("haul_requests_per_connection_count 1\n"), std::string::npos);
+}
+
+TEST(Metrics, LabelValuesAreBoundedWhateverClientsSend) {
+  Metrics m;
+  for (int i = 0; i < 5000; ++i) {
+    m.count_request("M" + std::to_string(i) + std::string(200, 'X'), 405, 0.001);  // distinct methods
+    m.count_request("GET", 100000 + i, 0.001);                                       // distinct (odd) statuses
+  }
+  m.count_request("get", 200, 0.001);  // methods are case-sensitive (RFC 9110 9.1)
+  m.count_request("-", 400, 0.001);
+  m.count_request("PUT", 299, 0.001);
+  auto text = m.render();
+  size_t series = 0;
+  for (size_t at = text.find("\nhaul_requests_total{"); at != std::string::npos;
+       at = text.find("\nhaul_requests_total{", at + 1)) {
+    ++series;
+  }
+  EXPECT_EQ(series, 5u) << text;
+  EXPECT_NE(text.find("haul_requests_total{method=\"other\",code=\"405\"} 5000\n"), std::string::npos);
+  EXPECT_NE(text.find("haul_requests_total{method=\"GET\",code=\"other\"} 5000\n"), std::string::npos);
+  EXPECT_NE(text.find("haul_requests_total{method=\"other\",code=\"200\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("haul_requests_total{method=\"-\",code=\"400\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("haul_requests_total{method=\"PUT\",code=\"2xx\"} 1\n"), std::string::npos);
+  EXPECT_LT(text.size(), 8192u);
+  EXPECT_EQ(method_label("DELETE"), "DELETE");
+  EXPECT_EQ(method_label("GETX"), "other");
+  EXPECT_EQ(method_label(""), "other");
 }
 
 TEST(Config, StoreFlags) {

@@ -7,7 +7,7 @@
 namespace haul::gateway {
 
 bool needs_token(const GatewayContext& ctx, const Request& request, RouteKind kind) {
-  if (kind == RouteKind::healthz) return false;
+  if (kind == RouteKind::healthz || kind == RouteKind::readyz) return false;
   if (kind == RouteKind::metrics && ctx.config.metrics_open_on_loopback && request.peer_is_loopback) return false;
   return !ctx.tokens.authorizes(request.header("authorization"));
 }
@@ -18,6 +18,9 @@ asio::awaitable<void> handle_request(GatewayContext& ctx, Exchange& ex, const Ro
     case RouteKind::healthz:
       if (method != "GET" && method != "HEAD") method_not_allowed(method, "GET, HEAD");
       co_await respond_json(ex, 200, R"({"status":"ok"})");
+      co_return;
+    case RouteKind::readyz:
+      co_await handle_readyz(ctx, ex);
       co_return;
     case RouteKind::metrics:
       if (method != "GET") method_not_allowed(method, "GET");

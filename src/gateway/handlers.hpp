@@ -29,6 +29,8 @@ asio::awaitable<void> handle_upload(GatewayContext& ctx, Exchange& ex, const Rou
 // PUT /v1/objects/{key}?upload=&stripe=&stripes=&size=&sha256= (handlers_stripes.cpp).
 asio::awaitable<void> handle_stripe(GatewayContext& ctx, Exchange& ex, const Route& route);
 asio::awaitable<void> handle_probe(GatewayContext& ctx, Exchange& ex, const Route& route);
+// GET/HEAD /readyz: 200 when every store passes its probe, 503 naming the ones that do not.
+asio::awaitable<void> handle_readyz(GatewayContext& ctx, Exchange& ex);
 
 // Shared pieces.
 store::Store& pick_store(GatewayContext& ctx, const Exchange& ex, const Route& route);

@@ -2,7 +2,20 @@
 
 #include <fmt/format.h>
 
+#include <array>
+
+#include "core/status_label.hpp"
+
 namespace haul::gateway {
+
+std::string_view method_label(std::string_view method) noexcept {
+  static constexpr std::array<std::string_view, 10> kKnown = {"GET",     "HEAD",    "PUT",   "POST",  "DELETE",
+                                                               "OPTIONS", "CONNECT", "TRACE", "PATCH", "-"};
+  for (std::string_view known : kKnown) {
+    if (method == known) return known;
+  }
+  return "other";
+}
 
 Histogram::Histogram(std::vector<double> upper_bounds)
     : bounds_(std::move(upper_bounds)), counts_(new std::atomic<uint64_t>[bounds_.size() + 1]) {
@@ -33,10 +46,11 @@ Metrics::Metrics()
     : request_seconds_({0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300}),
       requests_per_connection_({1, 2, 5, 10, 20, 50, 100, 1000, 10000}) {}
 
-void Metrics::count_request(const std::string& method, int status, double seconds) {
+void Metrics::count_request(std::string_view method, int status, double seconds) {
   request_seconds_.observe(seconds);
+  std::pair<std::string_view, std::string> labels{method_label(method), status_label(status)};
   std::lock_guard lock(mutex_);
-  ++requests_[{method, status}];
+  ++requests_[std::move(labels)];
 }
 
 void Metrics::count_connection_closed(uint64_t requests_served) {

@@ -2,6 +2,10 @@
 // Gateway counters and histograms, rendered as Prometheus text. Lock-free
 // counters on the hot path; the per-(method,code) map takes a short lock once
 // per request.
+//
+// Every label value comes from a fixed set, whatever clients send (an
+// unauthenticated client chooses the method: 20 000 distinct ones once made
+// 20 000 series and an 81 MB /metrics): see method_label and status_label.
 
 #include <array>
 #include <atomic>
@@ -11,10 +15,15 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace haul::gateway {
+
+// The "method" label: the RFC 9110 methods and PATCH keep their name, "-"
+// stays "-" (a request too malformed to have one), anything else is "other".
+std::string_view method_label(std::string_view method) noexcept;
 
 class Histogram {
  public:
@@ -45,7 +54,9 @@ class Metrics {
   std::atomic<uint64_t> connections_evicted{0};  // idle ones closed to make room at --max-connections
   std::atomic<uint64_t> connections_refused{0};  // new ones answered 503 at --max-connections
 
-  void count_request(const std::string& method, int status, double seconds);
+  // method and status may be anything a client caused; they are mapped to
+  // bounded label values (method_label, status_label).
+  void count_request(std::string_view method, int status, double seconds);
   void count_connection_closed(uint64_t requests_served);
 
   // Extra text appended to /metrics (socket states, backend counters);
@@ -55,7 +66,7 @@ class Metrics {
 
  private:
   mutable std::mutex mutex_;
-  std::map<std::pair<std::string, int>, uint64_t> requests_;
+  std::map<std::pair<std::string_view, std::string>, uint64_t> requests_;  // (method_label, status_label)
   std::vector<std::function<void(std::string&)>> sources_;
   Histogram request_seconds_;
   Histogram requests_per_connection_;

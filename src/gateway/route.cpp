@@ -41,6 +41,8 @@ Route parse_route(std::string_view target) {
   static constexpr std::string_view uploads = "/v1/uploads";
   if (path == "/healthz") {
     r.kind = RouteKind::healthz;
+  } else if (path == "/readyz") {
+    r.kind = RouteKind::readyz;
   } else if (path == "/metrics") {
     r.kind = RouteKind::metrics;
   } else if (path == objects || path == "/v1/objects/") {

@@ -10,6 +10,7 @@ namespace haul::gateway {
 
 enum class RouteKind {
   healthz,
+  readyz,
   metrics,
   object,          // /v1/objects/{key}
   object_list,     // /v1/objects?prefix=

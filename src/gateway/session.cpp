@@ -144,6 +144,7 @@ class BeastExchange final : public Exchange {
       size_t n = kBodyBufferBytes - parser_.get().body().size;
       if (n > 0) {
         ctx_.metrics.bytes_received.fetch_add(n, std::memory_order_relaxed);
+        bytes_in_ += n;
         co_return std::span<const uint8_t>(body_buffer_.get(), n);
       }
     }
@@ -167,6 +168,7 @@ class BeastExchange final : public Exchange {
       res.body() = std::move(body);
       res.prepare_payload();
       ctx_.metrics.bytes_sent.fetch_add(res.body().size(), std::memory_order_relaxed);
+      bytes_out_ += res.body().size();
       co_await http::async_write(conn_.stream, res, asio::redirect_error(asio::use_awaitable, ec));
     }
     if (ec) throw ConnectionLost();
@@ -220,6 +222,7 @@ class BeastExchange final : public Exchange {
     }
     uncork();
     ctx_.metrics.bytes_sent.fetch_add(bytes.size(), std::memory_order_relaxed);
+    bytes_out_ += bytes.size();
   }
 
   asio::awaitable<void> end_body() override {
@@ -257,6 +260,8 @@ class BeastExchange final : public Exchange {
   int native_socket() override { return conn_.stream.socket().native_handle(); }
 
   int status() const { return status_; }
+  uint64_t bytes_in() const { return bytes_in_; }    // request body bytes read
+  uint64_t bytes_out() const { return bytes_out_; }  // response body bytes sent
   // The connection cannot carry another request: the body was not read to
   // its end, a response was cut, or either side asked to close.
   bool must_close() const { return !keep_alive_decision() || body_broken_ || cut_; }
@@ -311,6 +316,8 @@ class BeastExchange final : public Exchange {
   std::atomic<bool> cut_{false};  // set from the streaming thread too
   bool corked_ = false;
   int status_ = 0;
+  uint64_t bytes_in_ = 0;
+  uint64_t bytes_out_ = 0;
   std::optional<http::response<http::buffer_body>> response_;
   std::optional<http::response_serializer<http::buffer_body>> serializer_;
 };
@@ -371,6 +378,12 @@ Request make_request(const http::request_parser<http::buffer_body>& parser, cons
   return r;
 }
 
+// The access-log line of a request whose header could not be parsed.
+AccessRecord unparsable(uint64_t connection, const tcp::endpoint& peer, int status) {
+  return {{}, connection, peer.address().to_string() + ":" + std::to_string(peer.port()), "-", "-", status, 0, 0, 0,
+          false};
+}
+
 }  // namespace
 
 asio::awaitable<void> run_session(GatewayContext& ctx, BlockingPools& pools, SessionRegistry& registry,
@@ -383,7 +396,7 @@ asio::awaitable<void> run_session(GatewayContext& ctx, BlockingPools& pools, Ses
   net::enlarge_send_buffer(socket.native_handle());  // downloads over long, lossy links
 
   auto conn = std::make_shared<Connection>(std::move(socket), ctx.config.header_limit);
-  ctx.metrics.connections_accepted.fetch_add(1, std::memory_order_relaxed);
+  const uint64_t connection = ctx.metrics.connections_accepted.fetch_add(1, std::memory_order_relaxed) + 1;
   ctx.metrics.connections_open.fetch_add(1, std::memory_order_relaxed);
   // Shutdown, or the connection limit: an idle connection closes now; a busy
   // one finishes its response (and closes after it at shutdown).
@@ -429,12 +442,14 @@ asio::awaitable<void> run_session(GatewayContext& ctx, BlockingPools& pools, Ses
       if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
         co_await answer_unparsable(*conn, 431, "headers_too_large", "request header block over the limit");
         ctx.metrics.count_request("-", 431, 0);
+        ctx.request_log.access(unparsable(connection, peer, 431));
         linger = true;
       } else if (ec != http::error::end_of_stream && ec != http::error::partial_message &&
                  ec != beast::error::timeout && ec != asio::error::eof && ec != asio::error::connection_reset &&
                  ec != asio::error::operation_aborted) {
         co_await answer_unparsable(*conn, 400, "bad_request", "malformed HTTP request: " + ec.message());
         ctx.metrics.count_request("-", 400, 0);
+        ctx.request_log.access(unparsable(connection, peer, 400));
         linger = true;
       }
       break;
@@ -443,8 +458,13 @@ asio::awaitable<void> run_session(GatewayContext& ctx, BlockingPools& pools, Ses
     if (auto refused = check_framing(framing_facts(parser))) {
       // The body's extent is unknown (or would be guessed wrong): answer and
       // close, never read what follows as another request.
-      co_await answer_unparsable(*conn, http_status(refused->kind()), kind_name(refused->kind()), refused->what());
-      ctx.metrics.count_request(std::string(parser.get().method_string()), http_status(refused->kind()), 0);
+      const int status = http_status(refused->kind());
+      co_await answer_unparsable(*conn, status, kind_name(refused->kind()), refused->public_message());
+      ctx.metrics.count_request(std::string(parser.get().method_string()), status, 0);
+      AccessRecord record = unparsable(connection, peer, status);
+      record.method = std::string(parser.get().method_string());
+      record.target = std::string(parser.get().target());
+      ctx.request_log.access(std::move(record));
       linger = true;
       break;
     }
@@ -471,20 +491,18 @@ asio::awaitable<void> run_session(GatewayContext& ctx, BlockingPools& pools, Ses
     } catch (const ConnectionLost&) {
       lost = true;
     } catch (const std::exception& e) {
-      failure = Error(ErrorKind::internal, e.what());
+      failure = Error(ErrorKind::internal, "internal error", e.what());
     }
     int status = ex.status();
     if (failure) {
       status = http_status(failure->kind());
-      if (failure->kind() == ErrorKind::integrity || failure->kind() == ErrorKind::internal) {
-        spdlog::error("{} {} {}: {}", ex.request().peer, ex.request().method, ex.request().target, failure->what());
-      }
+      ctx.request_log.failure(connection, ex.request().peer, ex.request().method, ex.request().target, *failure);
       if (!ex.response_started()) {
         try {
           // (g++ 12 rejects a braced list inside co_await: "array used as initializer".)
-          Headers headers{{"X-Haul-Error", error_header_value(failure->what())}};
-          co_await ex.respond(status, "application/json", error_json(kind_name(failure->kind()), failure->what()),
-                              std::move(headers));
+          Headers headers{{"X-Haul-Error", error_header_value(failure->public_message())}};
+          co_await ex.respond(status, "application/json",
+                              error_json(kind_name(failure->kind()), failure->public_message()), std::move(headers));
         } catch (const ConnectionLost&) {
           lost = true;
         }
@@ -497,6 +515,8 @@ asio::awaitable<void> run_session(GatewayContext& ctx, BlockingPools& pools, Ses
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     ctx.metrics.count_request(ex.request().method, status == 0 ? 500 : status, seconds);
+    ctx.request_log.access({{}, connection, ex.request().peer, ex.request().method, ex.request().target, ex.status(),
+                            ex.bytes_in(), ex.bytes_out(), seconds * 1e3, lost});
     ++served;
     if (lost) break;
     if (ex.must_close()) {

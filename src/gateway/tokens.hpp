@@ -14,6 +14,8 @@ class TokenSet {
   static TokenSet parse(std::string_view file_text);
   // header: the Authorization header value ("Bearer TOKEN").
   bool authorizes(std::string_view authorization_header) const;
+  // The tokens themselves: only to keep them out of logs (redact.hpp).
+  const std::vector<std::string>& tokens() const noexcept { return tokens_; }
 
  private:
   std::vector<std::string> tokens_;

@@ -16,20 +16,23 @@
 namespace haul::store::fs {
 
 void throw_errno(int err, std::string_view what, const std::string& path) {
+  // The path stays in the private detail: clients of the gateway learn what
+  // failed, not where the store lives (docs/store.md, "Errors").
   std::string where = std::string(what) + " " + path;
+  std::string reason = std::strerror(err);
   switch (err) {
     case ENOENT:
     case ENOTDIR:
-      throw Error(ErrorKind::not_found, "not found: " + where);
+      throw Error(ErrorKind::not_found, "not found (" + reason + ")", where);
     case ENOSPC:
     case EDQUOT:
-      throw Error(ErrorKind::io, "disk full: " + where + ": " + std::strerror(err));
+      throw Error(ErrorKind::io, "disk full (" + reason + ")", where);
     case EACCES:
     case EPERM:
     case EROFS:
-      throw Error(ErrorKind::io, "permission denied: " + where + ": " + std::strerror(err));
+      throw Error(ErrorKind::io, "permission denied (" + reason + ")", where);
     default:
-      throw Error(ErrorKind::io, "I/O error: " + where + ": " + std::strerror(err));
+      throw Error(ErrorKind::io, "I/O error (" + reason + ")", where);
   }
 }
 
@@ -104,7 +107,7 @@ void copy_by_read_write(int in_fd, uint64_t in_offset, int out_fd, uint64_t leng
   while (length > 0) {
     size_t want = static_cast<size_t>(std::min<uint64_t>(length, buffer.size()));
     size_t got = pread_full(in_fd, std::span(buffer.data(), want), in_offset, path);
-    if (got != want) throw Error(ErrorKind::io, "I/O error: " + path + " shrank while being copied");
+    if (got != want) throw Error(ErrorKind::io, "I/O error: a store file shrank while being copied", path);
     write_all(out_fd, std::span(buffer.data(), got), path);
     in_offset += got;
     length -= got;
@@ -128,7 +131,7 @@ void copy_range(int in_fd, uint64_t in_offset, int out_fd, uint64_t length, cons
       }
       throw_errno(errno, "copy", path);
     }
-    if (n == 0) throw Error(ErrorKind::io, "I/O error: " + path + " shrank while being copied");
+    if (n == 0) throw Error(ErrorKind::io, "I/O error: a store file shrank while being copied", path);
     length -= static_cast<uint64_t>(n);
   }
 }

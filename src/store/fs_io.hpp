@@ -5,6 +5,8 @@
 // Every failure is a haul::Error (never std::system_error):
 //   ENOENT/ENOTDIR -> not_found, ENOSPC/EDQUOT -> io "disk full",
 //   EACCES/EPERM/EROFS -> io "permission denied", anything else -> io.
+// Paths go into the Error's private detail (what(), the log), never into its
+// public message (what a gateway client reads).
 
 #include <sys/types.h>
 

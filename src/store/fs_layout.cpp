@@ -27,7 +27,7 @@ uint64_t get_u64(const uint8_t* in) {
 }
 
 Error corrupt(const std::string& path, const std::string& why) {
-  return Error(ErrorKind::integrity, "corrupt store file " + path + ": " + why);
+  return Error(ErrorKind::integrity, "corrupt store file (" + why + ")", path);
 }
 
 }  // namespace

@@ -23,7 +23,7 @@ std::optional<OpenObject> open_object(const std::string& path, bool read_header)
   uint64_t file_size = static_cast<uint64_t>(st.st_size);
   uint64_t body_start = kObjectPrefixSize + header_size;
   if (file_size < body_start) {
-    throw Error(ErrorKind::integrity, "corrupt store file " + path + ": shorter than its header");
+    throw Error(ErrorKind::integrity, "corrupt store file (shorter than its header)", path);
   }
   OpenObject object;
   object.head.body_size = file_size - body_start;
@@ -31,7 +31,7 @@ std::optional<OpenObject> open_object(const std::string& path, bool read_header)
   if (read_header) {
     object.head.header.resize(header_size);
     if (pread_full(fd.get(), object.head.header, kObjectPrefixSize, path) != header_size) {
-      throw Error(ErrorKind::integrity, "corrupt store file " + path + ": shorter than its header");
+      throw Error(ErrorKind::integrity, "corrupt store file (shorter than its header)", path);
     }
   }
   object.fd = std::move(fd);

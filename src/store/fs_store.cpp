@@ -1,6 +1,5 @@
 #include "store/fs_store.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -10,6 +9,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "store/fs_instance.hpp"
 #include "store/fs_io.hpp"
 #include "store/fs_layout.hpp"
 #include "store/fs_list.hpp"
@@ -31,7 +31,9 @@ Error no_such_object(std::string_view key) {
 
 class FsStoreImpl final : public Store {
  public:
-  explicit FsStoreImpl(StorePaths paths) : paths_(paths), uploads_(paths) {}
+  // paths.tmp is the instance's directory; tmp_root is its parent, DIR/tmp.
+  FsStoreImpl(StorePaths paths, std::string tmp_root, fs::InstanceTemp instance)
+      : instance_(std::move(instance)), tmp_root_(std::move(tmp_root)), paths_(paths), uploads_(paths) {}
 
   std::string describe() const override { return "fs:" + paths_.root; }
 
@@ -54,7 +56,7 @@ class FsStoreImpl final : public Store {
     for (uint64_t at = extent.begin; at < extent.end;) {
       size_t want = static_cast<size_t>(std::min<uint64_t>(buffer.size(), extent.end - at));
       size_t got = fs::pread_full(object.fd.get(), std::span(buffer.data(), want), object.body_start + at, object.path);
-      if (got != want) throw Error(ErrorKind::io, "I/O error: " + object.path + " shrank while being read");
+      if (got != want) throw Error(ErrorKind::io, "I/O error: object '" + std::string(key) + "' shrank while being read", object.path);
       if (!sink(std::span<const uint8_t>(buffer.data(), got))) return;
       at += got;
     }
@@ -102,7 +104,14 @@ class FsStoreImpl final : public Store {
   void abort_upload(std::string_view upload_id, std::string_view key) override { uploads_.abort(upload_id, key); }
 
   size_t cleanup_expired_uploads(std::chrono::seconds max_age) override {
+    // A gateway that crashed while others kept running is not restarted
+    // perhaps: its temp files go here, not only at the next start.
+    fs::sweep_dead_instances(tmp_root_);
     return uploads_.cleanup_expired(max_age, std::chrono::system_clock::now());
+  }
+
+  void probe() override {
+    fs::TempFile probe(paths_.tmp, ".probe");  // unlinked at once by its destructor
   }
 
  private:
@@ -113,22 +122,11 @@ class FsStoreImpl final : public Store {
     return std::move(*object);
   }
 
+  fs::InstanceTemp instance_;  // first member: the last destroyed
+  std::string tmp_root_;
   StorePaths paths_;
   fs::Uploads uploads_;
 };
-
-// Removes every entry of `dir` (crash debris in DIR/tmp).
-void empty_directory(const std::string& dir) {
-  std::vector<std::string> names;
-  DIR* handle = ::opendir(dir.c_str());
-  if (handle == nullptr) fs::throw_errno(errno, "list", dir);
-  while (dirent* entry = ::readdir(handle)) {
-    std::string_view name = entry->d_name;
-    if (name != "." && name != "..") names.emplace_back(name);
-  }
-  ::closedir(handle);
-  for (const std::string& name : names) fs::remove_tree(dir + "/" + name);
-}
 
 }  // namespace
 
@@ -140,19 +138,22 @@ std::unique_ptr<Store> make_fs_store(std::string_view dir) {
   root = root.lexically_normal();
   std::string root_text = root.string();
   while (root_text.size() > 1 && root_text.back() == '/') root_text.pop_back();
-  StorePaths paths{root_text, root_text + "/objects", root_text + "/tmp", root_text + "/uploads"};
+  const std::string tmp_root = root_text + "/tmp";
+  StorePaths paths{root_text, root_text + "/objects", tmp_root, root_text + "/uploads"};
   try {
     std::filesystem::create_directories(root, ec);
     if (ec) fs::throw_errno(ec.value(), "mkdir", root_text);
     for (const std::string* sub : {&paths.objects, &paths.tmp, &paths.uploads}) {
       fs::mkdir_below(paths.root, sub->substr(paths.root.size() + 1));
     }
-    empty_directory(paths.tmp);
+    fs::sweep_dead_instances(tmp_root);
+    fs::InstanceTemp instance = fs::InstanceTemp::create(tmp_root);
+    paths.tmp = instance.path();
     fs::TempFile probe(paths.tmp, ".probe");  // fails now, not on the first upload, if DIR is read-only
+    return std::make_unique<FsStoreImpl>(paths, tmp_root, std::move(instance));
   } catch (const Error& e) {
     throw Error(ErrorKind::config, "fs store " + root_text + " is not usable: " + e.what());
   }
-  return std::make_unique<FsStoreImpl>(std::move(paths));
 }
 
 }  // namespace haul::store

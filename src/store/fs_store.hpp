@@ -5,8 +5,8 @@
 //
 // Thread-safe: the store keeps no mutable state in memory; every call works
 // on the directory with blocking POSIX calls (run it on a blocking pool).
-// One process per DIR: make_fs_store empties DIR/tmp, which would destroy the
-// in-progress writes of another process using the same DIR.
+// Several processes may share one DIR: each writes its temp files in a
+// directory of its own below DIR/tmp, locked while it lives (fs_instance.hpp).
 
 #include <cstddef>
 #include <memory>
@@ -16,9 +16,11 @@
 
 namespace haul::store {
 
-// Creates DIR (and DIR/objects, DIR/tmp, DIR/uploads) if needed and removes
-// everything in DIR/tmp (temp files left by a crash). Throws Error(config)
-// when DIR cannot be created or used.
+// Creates DIR (and DIR/objects, DIR/tmp, DIR/uploads) if needed, removes the
+// temp directories of instances that are gone (left by a crash; those of live
+// gateways stay) and creates this instance's own. cleanup_expired_uploads()
+// sweeps dead instances' temp directories again. Throws Error(config) when
+// DIR cannot be created or used.
 std::unique_ptr<Store> make_fs_store(std::string_view dir);
 
 }  // namespace haul::store

@@ -13,7 +13,14 @@ TempFile::TempFile(const std::string& tmp_dir, std::string_view suffix) {
   // 128 random bits: a collision is not a practical concern, but O_EXCL
   // turns one into an error instead of two writers sharing a file.
   path_ = tmp_dir + "/" + random_hex_id() + std::string(suffix);
-  fd_ = open_file(path_, O_WRONLY | O_CREAT | O_EXCL, 0644);
+  try {
+    fd_ = open_file(path_, O_WRONLY | O_CREAT | O_EXCL, 0644);
+  } catch (const Error& e) {
+    // No temp directory means the store directory was removed under us: a
+    // broken store, not a missing object (which is what not_found says).
+    if (e.kind() == ErrorKind::not_found) throw Error(ErrorKind::io, "store temp directory is missing", path_);
+    throw;
+  }
 }
 
 TempFile::~TempFile() {

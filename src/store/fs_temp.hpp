@@ -1,7 +1,8 @@
 #pragma once
 // Temp files and their atomic publication (fs store).
 //
-// A TempFile lives in DIR/tmp under a random name and is unlinked when it is
+// A TempFile lives in the store's temp directory (DIR/tmp/<instance>/,
+// fs_instance.hpp) under a random name and is unlinked when it is
 // destroyed unpublished. publish() makes it durable and visible in one step:
 // fsync the file, rename it over the destination, fsync the destination's
 // directory. Readers see the old file or the new one, never a mix.
@@ -18,7 +19,8 @@ namespace haul::store::fs {
 
 class TempFile {
  public:
-  // Creates a new empty file DIR/tmp/<random><suffix> (O_EXCL, O_CLOEXEC).
+  // Creates a new empty file tmp_dir/<random><suffix> (O_EXCL, O_CLOEXEC).
+  // A missing tmp_dir is Error(io), not not_found.
   TempFile(const std::string& tmp_dir, std::string_view suffix);
   TempFile(TempFile&& other) noexcept
       : path_(std::exchange(other.path_, std::string())), fd_(std::move(other.fd_)), published_(other.published_) {}

@@ -144,7 +144,8 @@ void Uploads::discard(const std::string& path) const {
   std::string doomed = paths_.tmp + "/" + random_hex_id() + ".discard";
   if (::rename(path.c_str(), doomed.c_str()) != 0) throw_errno(errno, "rename", path);
   // The upload is gone from uploads/ now: that is the operation's effect. If
-  // deleting its files fails, they are tmp/ debris, removed at next start.
+  // deleting its files fails, they are debris in this instance's temp directory,
+  // removed with it (at exit, or by a sweep once this process is gone).
   std::error_code ignored;
   std::filesystem::remove_all(doomed, ignored);
 }

@@ -23,7 +23,7 @@ namespace haul::store::fs {
 struct StorePaths {
   std::string root;     // DIR
   std::string objects;  // DIR/objects
-  std::string tmp;      // DIR/tmp
+  std::string tmp;      // DIR/tmp/<instance>: this process's temp area (fs_instance.hpp)
   std::string uploads;  // DIR/uploads
 };
 

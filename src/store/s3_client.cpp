@@ -312,10 +312,14 @@ Response Client::perform(const Request& request, const BodyStream* stream) {
       continue;
     }
     if (transport_error) {
-      std::string what = "S3 backend " + url_.host + " " + request.op + " failed after " + std::to_string(attempt) +
-                         " attempt(s): " + a.curl_error;
-      if (a.code == CURLE_OPERATION_TIMEDOUT) throw Error(ErrorKind::backend_timeout, what);
-      throw Error(ErrorKind::backend_unavailable, what);
+      // The backend's address and curl's own text (which names it) are for
+      // the log only (Error's private detail); clients read curl's generic
+      // description of the failure.
+      std::string what = "S3 backend " + std::string(request.op) + " failed after " + std::to_string(attempt) +
+                         " attempt(s): " + curl_easy_strerror(a.code);
+      std::string detail = url_.host + ": " + a.curl_error;
+      if (a.code == CURLE_OPERATION_TIMEDOUT) throw Error(ErrorKind::backend_timeout, what, detail);
+      throw Error(ErrorKind::backend_unavailable, what, detail);
     }
     return std::move(t.response);
   }

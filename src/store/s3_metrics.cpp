@@ -5,6 +5,8 @@
 #include <mutex>
 #include <utility>
 
+#include "core/status_label.hpp"
+
 namespace haul::store {
 namespace {
 
@@ -22,7 +24,9 @@ void s3_count_connections(uint64_t opened) { connections_opened.fetch_add(opened
 uint64_t s3_connections_opened() { return connections_opened.load(std::memory_order_relaxed); }
 
 void s3_count_request(std::string_view op, long http_status) {
-  std::string code = http_status > 0 ? std::to_string(http_status) : "error";
+  // The backend is someone else's server: its statuses are mapped to a
+  // bounded set like the gateway's own (core/status_label.hpp).
+  std::string code = http_status > 0 ? status_label(http_status) : "error";
   std::lock_guard lock(requests_mutex);
   ++requests()[{std::string(op), std::move(code)}];
 }

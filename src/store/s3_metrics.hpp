@@ -3,7 +3,9 @@
 // Prometheus text for the gateway's /metrics:
 //   haul_backend_connections_opened_total            new TCP connections to S3
 //   haul_backend_requests_total{op="get",code="200"} backend requests by
-//       operation and HTTP status ("error" when no status: refused, timeout)
+//       operation (a fixed name from the store's code) and HTTP status
+//       (status_label: bounded whatever the backend answers; "error" when no
+//       status: refused, timeout)
 // Thread-safe. Counters only grow; every S3 store in the process shares them.
 
 #include <cstdint>

@@ -294,6 +294,15 @@ class S3Store final : public Store {
     return removed;
   }
 
+  void probe() override {
+    // One attempt (not idempotent for the retry policy): readiness wants the
+    // state now, and a retry loop would hold the caller for seconds.
+    Response resp = client_->perform(Request{"probe", "HEAD", "", {}, {}, {}, false});
+    if (!ok(resp)) {
+      throw Error(ErrorKind::backend_unavailable, "S3 bucket answered HEAD with " + std::to_string(resp.status));
+    }
+  }
+
  private:
   std::string full_key(std::string_view key) const {
     validate_key(key);

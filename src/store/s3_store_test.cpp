@@ -350,6 +350,29 @@ TEST_F(S3StoreTest, DeadBackendIsBackendUnavailable) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::backend_unavailable) << e.what();
+    // The backend's address is for the log, not for the gateway's clients.
+    EXPECT_NE(std::string(e.what()).find("127.0.0.1"), std::string::npos) << e.what();
+    EXPECT_EQ(e.public_message().find("127.0.0.1"), std::string_view::npos) << e.public_message();
+  }
+}
+
+TEST_F(S3StoreTest, ProbeHeadsTheBucket) {
+  store_->probe();
+  auto missing = make_s3_store("s3://" + bucket + "-missing-" + random_tag() + "?endpoint=" + endpoint() +
+                               "&region=" + region());
+  try {
+    missing->probe();
+    FAIL() << "a missing bucket passed the probe";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::backend_unavailable) << e.what();
+  }
+  auto dead = make_s3_store("s3://" + bucket + "?endpoint=http://127.0.0.1:1&region=" + region());
+  try {
+    dead->probe();
+    FAIL() << "a dead backend passed the probe";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::backend_unavailable) << e.what();
+    EXPECT_NE(std::string(e.what()).find("after 1 attempt"), std::string::npos) << e.what();  // no retries
   }
 }
 

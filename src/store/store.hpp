@@ -92,6 +92,12 @@ class Store {
   // tell) more than max_age ago, and what they left behind; returns how many.
   // The gateway calls it at start and periodically.
   virtual size_t cleanup_expired_uploads(std::chrono::seconds max_age) = 0;
+
+  // Readiness (the gateway's /readyz): returns when the store can take
+  // writes now, throws Error saying why not otherwise. Cheap: fs creates and
+  // removes one empty file in its temp area, S3 sends one HEAD on the bucket
+  // (no retries). Callers rate-limit it (gateway/readiness.hpp).
+  virtual void probe() = 0;
 };
 
 // Validates an object key for every store: 1..1024 bytes of UTF-8 without

@@ -45,6 +45,7 @@ class Gateway:
         self.proc = None
         self.port = None
         self.log = self.workdir / "gateway.log"
+        self.wrapper = []  # a command that execs the gateway (e.g. in a mount namespace)
 
     @property
     def url(self):
@@ -58,7 +59,7 @@ class Gateway:
         self.port = free_port()
         cmd = [HAUL, "gateway", "--listen", f"127.0.0.1:{self.port}", "--store", self.store,
                "--master-key-file", str(self.key_file), "--token-file", str(self.token_file)]
-        cmd += self.extra_args
+        cmd = self.wrapper + cmd + self.extra_args
         self.proc = subprocess.Popen(cmd, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -389,3 +389,45 @@ def test_named_stores_side_by_side(ceph, bucket, tmp_path):
         assert requests.get(f"{gw.url}/v1/objects/in-local", headers=gw.auth, timeout=30).content == b"local bytes"
     finally:
         assert gw.stop() == 0
+
+
+
+def wait_default_ready(gw, ready):
+    """/readyz caches each store's probe for 2 s: poll until the default store is `ready`."""
+    deadline = time.monotonic() + 30
+    while True:
+        r = requests.get(f"{gw.url}/readyz", timeout=60)
+        if r.json()["stores"]["default"]["ready"] is ready or time.monotonic() > deadline:
+            return r
+        time.sleep(0.1)
+
+
+def test_readyz_probes_the_bucket(ceph, bucket, tmp_path):
+    """/readyz sends a HEAD to each S3 store's bucket: a missing bucket or a
+    stopped backend is 503 naming the store, with no backend address in any
+    client-facing message."""
+    gw = Gateway(tmp_path / "ready", store=ceph.store_url(bucket),
+                 extra_args=["--store", "missing=" + ceph.store_url(f"{bucket}-does-not-exist")]).start()
+    host = ceph.endpoint.split("://", 1)[1].split(":")[0]
+    try:
+        r = wait_default_ready(gw, True)
+        assert r.status_code == 503, r.text
+        assert r.json()["stores"]["default"] == {"ready": True}
+        assert r.json()["stores"]["missing"]["ready"] is False
+        assert "404" in r.json()["stores"]["missing"]["message"]
+        ceph.stop_rgw()
+        try:
+            r = wait_default_ready(gw, False)
+            assert r.status_code == 503 and r.json()["stores"]["default"]["ready"] is False, r.text
+            assert host not in r.text, r.text
+            p = requests.put(f"{gw.url}/v1/objects/k", data=b"abc", headers=gw.auth, timeout=60)
+            assert p.status_code == 502, p.text
+            assert host not in p.text, p.text  # the log has it, the client does not
+            assert any(host in line for line in gw.log.read_text().splitlines() if "PUT /v1/objects/k" in line)
+        finally:
+            ceph.start_rgw()
+        r = wait_default_ready(gw, True)
+        assert r.json()["stores"]["default"] == {"ready": True}, r.text
+        assert 'op="probe"' in requests.get(f"{gw.url}/metrics", timeout=10).text
+    finally:
+        assert gw.stop() == 0
