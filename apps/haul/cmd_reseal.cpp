@@ -55,7 +55,7 @@ void add_reseal_command(CLI::App& app) {
   cmd->add_option("--from-store-id", options->from_store_id,
                   "The id the objects are sealed for now, when the store was renamed: format-2 objects\n"
                   "are re-sealed from it to the store's (new) id");
-  cmd->add_option("--master-key-file", *key_file, "Key file: every key that sealed an object, newest last")
+  cmd->add_option("--master-key-file", *key_file, "Key file (ID:HEX lines): every key that sealed an object; the newest id seals")
       ->required();
   cmd->add_option("--prefix", options->prefix, "Only keys that start with this");
   cmd->add_flag("--rotate", options->rotate, "Also re-seal format-2 objects sealed under an older master key");
