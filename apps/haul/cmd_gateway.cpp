@@ -19,6 +19,7 @@ void add_gateway_command(CLI::App& app) {
   auto config = std::make_shared<gateway::GatewayConfig>();
   auto listen = std::make_shared<std::string>("127.0.0.1:8080");
   auto stores = std::make_shared<std::vector<std::string>>();
+  auto store_ids = std::make_shared<std::vector<std::string>>();
   auto idle = std::make_shared<int64_t>(600);
   auto header_timeout = std::make_shared<int64_t>(30);
   auto body_timeout = std::make_shared<int64_t>(120);
@@ -31,6 +32,10 @@ void add_gateway_command(CLI::App& app) {
                   "s3://BUCKET[/PREFIX]?endpoint=URL&region=R; NAME=URL names a store that requests pick\n"
                   "with the X-Haul-Store header or ?store=NAME; the first (or one named 'default') is the default")
       ->required();
+  cmd->add_option("--store-id", *store_ids,
+                  "NAME=ID, repeatable: the identity bound into store NAME's objects (default: its name).\n"
+                  "Objects only open under the id they were sealed for: keep the old id when renaming a store\n"
+                  "(docs/format.md, section 3.1)");
   cmd->add_option("--master-key-file", config->master_key_file,
                   "Key file (ID:HEX lines, from haul keygen); newest id seals, all ids open")
       ->required();
@@ -64,6 +69,10 @@ void add_gateway_command(CLI::App& app) {
                   "One JSON line per request (docs/api.md): - for standard output, a file to append to,\n"
                   "or off; never a header or a token")
       ->capture_default_str();
+  cmd->add_option("--min-format", config->min_format,
+                  "Oldest object format served: 1 (default) also serves format-1 objects, which are not bound\n"
+                  "to their key and store; 2 refuses them once haul reseal has upgraded every object")
+      ->capture_default_str();
   cmd->add_flag("!--metrics-need-token", config->metrics_open_on_loopback,
                 "Require a token for /metrics from loopback too (default: loopback may scrape without one)");
 
@@ -82,6 +91,7 @@ void add_gateway_command(CLI::App& app) {
       throw Error(ErrorKind::config, "--listen: bad port in '" + *listen + "'");
     }
     for (const auto& s : *stores) config->stores.push_back(gateway::parse_store_flag(s));
+    for (const auto& s : *store_ids) gateway::apply_store_id_flag(config->stores, s);
     config->idle_timeout = std::chrono::seconds(*idle);
     config->header_timeout = std::chrono::seconds(*header_timeout);
     config->body_timeout = std::chrono::seconds(*body_timeout);

@@ -8,6 +8,7 @@ namespace haul::app {
 
 void add_gateway_command(CLI::App& app);
 void add_keygen_command(CLI::App& app);
+void add_reseal_command(CLI::App& app);
 void add_client_commands(CLI::App& app);  // put, get, ls, rm, bench
 void add_netem_command(CLI::App& app);
 void add_doctor_command(CLI::App& app);

@@ -1,5 +1,5 @@
 // haul: one binary, subcommands (gateway, put/get/ls/rm/bench, netem, doctor,
-// keygen). Every subcommand prints one readable line and exits non-zero on
+// keygen, reseal). Every subcommand prints one readable line and exits non-zero on
 // failure; Error kinds map to that line.
 
 #include <cstdio>
@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "haul 0.1.0");
   haul::app::add_gateway_command(app);
   haul::app::add_keygen_command(app);
+  haul::app::add_reseal_command(app);
   haul::app::add_client_commands(app);
   haul::app::add_netem_command(app);
   haul::app::add_doctor_command(app);

@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
   const size_t chunk = 1 << 20;  // the caller's buffer, as a gateway would read from a socket
   const uint64_t total = mib << 20;
   auto ring = Keyring::parse(Keyring::generate_line(1));
-  ObjectCipher cipher(ring, new_header(ring.newest(), segment));
+  ObjectCipher cipher(ring, new_header(ring.newest(), segment), ObjectIdentity{"bench", "object"});
   std::vector<uint8_t> plain(chunk);
   for (size_t i = 0; i < chunk; ++i) plain[i] = static_cast<uint8_t>(i * 131);
 

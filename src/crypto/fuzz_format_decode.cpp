@@ -1,5 +1,6 @@
 // libFuzzer target: input = 3 selector bytes || header || body.
-// Decodes the header, derives the plaintext size from the body size, and
+// Decodes the header (format 1 or 2; format 2 opens as store "fuzz", key
+// "seed"), derives the plaintext size from the body size, and
 // decrypts a range chosen by the selector bytes, fed in chunks of a chosen
 // size. Only haul::Error may escape the format code; layout invariants that
 // fail trap. Seeds (valid objects under the key below) are in
@@ -18,6 +19,7 @@ using namespace haul::crypto;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const Keyring ring = Keyring::parse("1:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n");
+  static const ObjectIdentity identity{"fuzz", "seed"};
   if (size < 3) return 0;
   const uint64_t r0 = data[0], r1 = data[1];
   const size_t step = size_t{data[2]} * 37 + 1;
@@ -33,7 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto n = layout.plain_size(body.size());
     if (!n) return 0;
     if (layout.body_size(*n) != body.size()) __builtin_trap();
-    ObjectCipher cipher(ring, h);
+    ObjectCipher cipher(ring, h, identity);
     uint64_t first = *n * r0 / 256;
     uint64_t last = *n == 0 ? 0 : first + (*n - first) * r1 / 256;
     RangeDecryptor dec(cipher, *n, first, last);

@@ -60,7 +60,7 @@ Header decode_header(std::span<const uint8_t> bytes) {
   }
   Header h;
   h.version = bytes[kVersionAt];
-  if (h.version != kFormatVersion) {
+  if (h.version != kFormatVersion1 && h.version != kFormatVersion2) {
     throw Error(ErrorKind::integrity, "object format version " + std::to_string(h.version) + " is not supported");
   }
   h.key_id = detail::load_be32(&bytes[kKeyIdAt]);

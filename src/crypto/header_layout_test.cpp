@@ -19,7 +19,7 @@ TEST(Header, EncodesFieldsAtTheirOffsets) {
   auto b = encode_header(h);
   ASSERT_EQ(b.size(), 52u);
   EXPECT_EQ(std::string(b.begin(), b.begin() + 4), "HAUL");
-  EXPECT_EQ(b[4], 1);
+  EXPECT_EQ(b[4], 2);  // new objects are format 2
   EXPECT_EQ((std::vector<uint8_t>(b.begin() + 5, b.begin() + 9)), (std::vector<uint8_t>{1, 2, 3, 4}));
   EXPECT_EQ((std::vector<uint8_t>(b.begin() + 9, b.begin() + 13)), (std::vector<uint8_t>{0, 1, 0, 0}));
   EXPECT_EQ(b[13], 0x40);
@@ -27,6 +27,7 @@ TEST(Header, EncodesFieldsAtTheirOffsets) {
   EXPECT_EQ(b[45], 0xe0);
   EXPECT_EQ(b[51], 0xe6);
   Header d = decode_header(b);
+  EXPECT_EQ(d.version, 2);
   EXPECT_EQ(d.key_id, h.key_id);
   EXPECT_EQ(d.segment_size, h.segment_size);
   EXPECT_EQ(d.salt, h.salt);
@@ -49,7 +50,10 @@ TEST(Header, RejectsBadHeaders) {
   EXPECT_EQ(haul::testing::error_kind_of([&] { decode_header(with(0, 'h')); }), ErrorKind::integrity);
   EXPECT_EQ(haul::testing::error_kind_of([&] { decode_header(with(3, 'X')); }), ErrorKind::integrity);
   EXPECT_EQ(haul::testing::error_kind_of([&] { decode_header(with(4, 0)); }), ErrorKind::integrity);
-  EXPECT_EQ(haul::testing::error_kind_of([&] { decode_header(with(4, 2)); }), ErrorKind::integrity);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { decode_header(with(4, 3)); }), ErrorKind::integrity);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { decode_header(with(4, 0xFF)); }), ErrorKind::integrity);
+  EXPECT_EQ(decode_header(with(4, 1)).version, 1);  // format 1 is still read
+  EXPECT_EQ(decode_header(with(4, 2)).version, 2);
   for (uint32_t s : {0u, 1u, kMinSegmentSize - 1, kMaxSegmentSize + 1, 0xFFFFFFFFu}) {
     auto h = test::fixed_header(1, s);
     EXPECT_EQ(haul::testing::error_kind_of([&] { decode_header(encode_header(h)); }), ErrorKind::integrity) << s;
@@ -63,6 +67,7 @@ TEST(Header, NewHeaderIsRandomAndCarriesTheKeyId) {
   auto ring = test::test_ring();
   Header a = new_header(ring.newest());
   Header b = new_header(ring.newest(), 1024);
+  EXPECT_EQ(a.version, kFormatVersion2);
   EXPECT_EQ(a.key_id, 9u);
   EXPECT_EQ(a.segment_size, kDefaultSegmentSize);
   EXPECT_EQ(b.segment_size, 1024u);

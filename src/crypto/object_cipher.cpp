@@ -92,7 +92,7 @@ bool gcm_open(EVP_CIPHER_CTX* ctx, const Nonce& nonce, std::span<const uint8_t> 
 
 }  // namespace
 
-ObjectCipher::ObjectCipher(const Keyring& keys, const Header& header)
+ObjectCipher::ObjectCipher(const Keyring& keys, const Header& header, const ObjectIdentity& identity)
     : header_(header), header_bytes_(encode_header(header)), contexts_(std::make_unique<Contexts>()) {
   // Re-decoding checks version and segment size the same way a stored header is checked.
   decode_header(header_bytes_);
@@ -101,7 +101,7 @@ ObjectCipher::ObjectCipher(const Keyring& keys, const Header& header)
     throw Error(ErrorKind::integrity, "object sealed under key id " + std::to_string(header.key_id) +
                                           ", which is not in the key file");
   }
-  auto key = derive_object_key(*master, header);
+  auto key = derive_object_key(*master, header, identity);
   contexts_->seal = EVP_CIPHER_CTX_new();
   contexts_->open = EVP_CIPHER_CTX_new();
   bool ok = contexts_->seal != nullptr && contexts_->open != nullptr &&

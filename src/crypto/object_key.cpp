@@ -6,6 +6,8 @@
 #include <openssl/params.h>
 
 #include <cstring>
+#include <string>
+#include <string_view>
 
 #include "core/error.hpp"
 #include "crypto/be.hpp"
@@ -21,13 +23,41 @@ EVP_KDF* hkdf_algorithm() {
   return kdf;
 }
 
+// Writes BE32(|field|) || field at out[at] and moves `at` past it. The field
+// must be 1..max bytes; out is already sized for it.
+void put_field(std::vector<uint8_t>& out, size_t& at, const std::string& field, size_t max, const char* what) {
+  if (field.empty() || field.size() > max) {
+    throw Error(ErrorKind::internal, std::string("object identity: ") + what + " must be 1.." + std::to_string(max) +
+                                         " bytes, got " + std::to_string(field.size()));
+  }
+  detail::store_be32(&out[at], static_cast<uint32_t>(field.size()));
+  std::memcpy(&out[at + 4], field.data(), field.size());
+  at += 4 + field.size();
+}
+
 }  // namespace
 
-std::array<uint8_t, 32> derive_object_key(const MasterKey& master, const Header& header) {
-  constexpr size_t kLabel = sizeof(kObjectKeyInfo) - 1;
-  uint8_t info[kLabel + 4];
-  std::memcpy(info, kObjectKeyInfo, kLabel);
-  detail::store_be32(info + kLabel, header.key_id);
+std::vector<uint8_t> object_key_info(const Header& header, const ObjectIdentity& identity) {
+  if (header.version != kFormatVersion1 && header.version != kFormatVersion2) {
+    throw Error(ErrorKind::internal, "no key derivation for format version " + std::to_string(header.version));
+  }
+  const bool v1 = header.version == kFormatVersion1;
+  const std::string_view label = v1 ? kObjectKeyInfoV1 : kObjectKeyInfoV2;
+  const size_t size = label.size() + 4 + (v1 ? 0 : 4 + identity.store.size() + 4 + identity.key.size());
+  std::vector<uint8_t> info(size);
+  std::memcpy(info.data(), label.data(), label.size());
+  detail::store_be32(&info[label.size()], header.key_id);
+  size_t at = label.size() + 4;
+  if (!v1) {
+    put_field(info, at, identity.store, kMaxStoreIdSize, "store id");
+    put_field(info, at, identity.key, kMaxIdentityKeySize, "key");
+  }
+  return info;
+}
+
+std::array<uint8_t, 32> derive_object_key(const MasterKey& master, const Header& header,
+                                          const ObjectIdentity& identity) {
+  auto info = object_key_info(header, identity);
 
   EVP_KDF_CTX* ctx = EVP_KDF_CTX_new(hkdf_algorithm());
   if (ctx == nullptr) throw Error(ErrorKind::internal, "EVP_KDF_CTX_new failed");
@@ -38,7 +68,7 @@ std::array<uint8_t, 32> derive_object_key(const MasterKey& master, const Header&
       OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
       OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, secret.data(), secret.size()),
       OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, salt.data(), salt.size()),
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, sizeof(info)),
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info.data(), info.size()),
       OSSL_PARAM_construct_end(),
   };
   std::array<uint8_t, 32> key{};

@@ -49,7 +49,7 @@ std::vector<uint8_t> seal_part(const ObjectCipher& cipher, std::span<const uint8
 
 TEST(Parts, ThreePartsInAnyOrderEqualTheOneShotBody) {
   auto ring = test::test_ring();
-  ObjectCipher cipher(ring, test::fixed_header(9, kS));
+  ObjectCipher cipher(ring, test::fixed_header(9, kS), test::kIdentity);
   for (uint64_t n : {uint64_t{5 * kS + 300}, uint64_t{6 * kS}}) {  // short and full final part
     auto plain = test::pattern(n, 8);
     auto one_shot = test::encrypt(cipher, plain);
@@ -73,7 +73,7 @@ TEST(Parts, ThreePartsInAnyOrderEqualTheOneShotBody) {
 
 TEST(Parts, MisusedPartsAreRejected) {
   auto ring = test::test_ring();
-  ObjectCipher cipher(ring, test::fixed_header(9, kS));
+  ObjectCipher cipher(ring, test::fixed_header(9, kS), test::kIdentity);
   auto plain = test::pattern(3 * kS);
   std::vector<uint8_t> out;
   // A non-final part must end on a segment boundary, and hold something.
@@ -127,7 +127,7 @@ TEST(Parts, MisusedPartsAreRejected) {
 
 TEST(Parts, NonFinalPartEmitsEverySegmentWithoutTheLastFlag) {
   auto ring = test::test_ring();
-  ObjectCipher cipher(ring, test::fixed_header(9, kS));
+  ObjectCipher cipher(ring, test::fixed_header(9, kS), test::kIdentity);
   auto plain = test::pattern(2 * kS);
   StreamEncryptor enc(cipher, 4, false);
   std::vector<uint8_t> out;

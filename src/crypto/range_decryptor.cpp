@@ -47,7 +47,8 @@ void RangeDecryptor::open_one(std::span<const uint8_t> sealed, std::vector<uint8
   auto fail = [&] {
     failed_ = true;
     throw Error(ErrorKind::integrity, "object segment " + std::to_string(segment_) +
-                                          " failed authentication (tampered, truncated, reordered or wrong key)");
+                                          " failed authentication (tampered, truncated, reordered, wrong master key,"
+                                          " or sealed for another object key or store)");
   };
   if (lo == 0 && hi == n) {
     // Whole segment wanted: decrypt in place at the end of out, and take the

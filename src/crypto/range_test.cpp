@@ -45,7 +45,7 @@ std::vector<uint8_t> decrypt_cover(const ObjectCipher& cipher, const std::vector
 
 TEST(Range, EveryRangeOfASmallObject) {
   auto ring = test::test_ring();
-  ObjectCipher cipher(ring, test::fixed_header(7, 1024));
+  ObjectCipher cipher(ring, test::fixed_header(7, 1024), test::kIdentity);
   const uint64_t n = 2 * 1024 + 40;  // two full segments and a short one
   auto plain = test::pattern(n);
   auto body = test::encrypt(cipher, plain);
@@ -66,7 +66,7 @@ TEST(Range, EveryRangeOfASmallObject) {
 
 TEST(Range, RandomRangesOfABiggerObjectTouchOnlyTheirCover) {
   auto ring = test::test_ring();
-  ObjectCipher cipher(ring, new_header(ring.newest(), 4096));
+  ObjectCipher cipher(ring, new_header(ring.newest(), 4096), test::kIdentity);
   const uint64_t n = 1024 * 1024 + 777;
   auto plain = test::pattern(n, 21);
   auto body = test::encrypt(cipher, plain);
@@ -88,7 +88,7 @@ TEST(Range, BytesAfterTheCoverAreIgnored) {
   // A caller using the 2-argument Layout::cover() fetches full segments and
   // may hand over trailer bytes after a short last segment.
   auto ring = test::test_ring();
-  ObjectCipher cipher(ring, test::fixed_header(7, 1024));
+  ObjectCipher cipher(ring, test::fixed_header(7, 1024), test::kIdentity);
   auto plain = test::pattern(1500);
   auto body = test::encrypt(cipher, plain);
   RangeDecryptor dec(cipher, 1500, 1000, 1499);
@@ -101,7 +101,7 @@ TEST(Range, BytesAfterTheCoverAreIgnored) {
 
 TEST(Range, EmptyObject) {
   auto ring = test::test_ring();
-  ObjectCipher cipher(ring, test::fixed_header(7, 1024));
+  ObjectCipher cipher(ring, test::fixed_header(7, 1024), test::kIdentity);
   auto body = test::encrypt(cipher, {});
   ASSERT_EQ(body.size(), 16u + 56u);
   for (uint64_t last : {uint64_t{0}, UINT64_MAX}) {  // the range is ignored
@@ -116,7 +116,7 @@ TEST(Range, EmptyObject) {
 
 TEST(Range, UnsatisfiableRanges) {
   auto ring = test::test_ring();
-  ObjectCipher cipher(ring, test::fixed_header(7, 1024));
+  ObjectCipher cipher(ring, test::fixed_header(7, 1024), test::kIdentity);
   for (auto [first, last] : {std::pair<uint64_t, uint64_t>{0, 100}, {100, 100}, {50, 40}, {0, UINT64_MAX}}) {
     try {
       RangeDecryptor dec(cipher, 100, first, last);
@@ -135,7 +135,7 @@ TEST(Range, UnsatisfiableRanges) {
 
 TEST(Range, MissingBytesFailAtFinish) {
   auto ring = test::test_ring();
-  ObjectCipher cipher(ring, test::fixed_header(7, 1024));
+  ObjectCipher cipher(ring, test::fixed_header(7, 1024), test::kIdentity);
   auto plain = test::pattern(3000);
   auto body = test::encrypt(cipher, plain);
   RangeDecryptor dec(cipher, 3000, 0, 2999);

@@ -39,7 +39,7 @@ void expect_well_formed(const ObjectCipher& cipher, std::span<const uint8_t> pla
 
 TEST(RoundTrip, SmallSegmentsSplitAtEveryByte) {
   auto ring = test::test_ring();
-  ObjectCipher cipher(ring, test::fixed_header(9, 1024));
+  ObjectCipher cipher(ring, test::fixed_header(9, 1024), test::kIdentity);
   for (uint64_t n : boundary_sizes(1024)) {
     auto plain = test::pattern(n, static_cast<uint32_t>(n));
     auto reference = test::encrypt(cipher, plain, {n});
@@ -68,7 +68,7 @@ TEST(RoundTrip, SmallSegmentsSplitAtEveryByte) {
 
 TEST(RoundTrip, DefaultSegmentsRandomChunks) {
   auto ring = test::test_ring();
-  ObjectCipher cipher(ring, new_header(ring.newest()));
+  ObjectCipher cipher(ring, new_header(ring.newest()), test::kIdentity);
   ASSERT_EQ(cipher.header().segment_size, kDefaultSegmentSize);
   for (uint64_t n : boundary_sizes(kDefaultSegmentSize)) {
     auto plain = test::pattern(n, 5);
@@ -83,7 +83,7 @@ TEST(RoundTrip, DefaultSegmentsRandomChunks) {
 
 TEST(RoundTrip, FiveMegabytesInRandomChunks) {
   auto ring = test::test_ring();
-  ObjectCipher cipher(ring, new_header(ring.newest(), 4096));
+  ObjectCipher cipher(ring, new_header(ring.newest(), 4096), test::kIdentity);
   auto plain = test::pattern(5 * 1024 * 1024 + 123, 11);
   auto body = test::encrypt(cipher, plain, test::chunking(plain.size(), 0, 300000, 4));
   expect_well_formed(cipher, plain, body);
@@ -93,7 +93,7 @@ TEST(RoundTrip, FiveMegabytesInRandomChunks) {
 
 TEST(RoundTrip, EncryptorHoldsBackAtMostOneSegment) {
   auto ring = test::test_ring();
-  ObjectCipher cipher(ring, test::fixed_header(7, 1024));
+  ObjectCipher cipher(ring, test::fixed_header(7, 1024), test::kIdentity);
   StreamEncryptor enc(cipher);
   std::vector<uint8_t> out;
   uint64_t fed = 0;
@@ -111,7 +111,7 @@ TEST(RoundTrip, EncryptorHoldsBackAtMostOneSegment) {
 
 TEST(RoundTrip, EncryptorReportsSha256AndRejectsMisuse) {
   auto ring = test::test_ring();
-  ObjectCipher cipher(ring, test::fixed_header(7, 1024));
+  ObjectCipher cipher(ring, test::fixed_header(7, 1024), test::kIdentity);
   auto plain = test::pattern(3000);
   StreamEncryptor enc(cipher);
   std::vector<uint8_t> out;
@@ -130,7 +130,7 @@ TEST(RoundTrip, EncryptorReportsSha256AndRejectsMisuse) {
 
 TEST(RoundTrip, SealAndOpenSingleSegments) {
   auto ring = test::test_ring();
-  ObjectCipher cipher(ring, test::fixed_header(7, 1024));
+  ObjectCipher cipher(ring, test::fixed_header(7, 1024), test::kIdentity);
   auto plain = test::pattern(1024);
   std::vector<uint8_t> sealed(1040), back(1024);
   cipher.seal_segment(5, false, plain, sealed);

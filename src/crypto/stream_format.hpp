@@ -10,8 +10,15 @@
 //   nonce_i       = nonce_prefix(7) || BE32(i) || last_flag(1: 0x00 or 0x01)
 //   trailer       = AES-256-GCM(object_key, nonce_prefix || 0xFFFFFFFF || 0x02,
 //                   BE64(plaintext_size) || sha256(plaintext), aad=header)
-//   object_key    = HKDF-SHA256(ikm=master secret, salt=header.salt,
-//                   info="haul-v1 object key" || BE32(key_id))
+//   object_key    = HKDF-SHA256(ikm=master secret, salt=header.salt, info)
+//   info (v2)     = "haul-v2 object key" || BE32(key_id)
+//                   || BE32(|store id|) || store id || BE32(|key|) || key
+//   info (v1)     = "haul-v1 object key" || BE32(key_id)
+//
+// Format 2 (what new_header makes) binds the object's identity (store id and
+// key as the API names them) into its key: a stored object copied to another
+// key or store fails authentication there. Format 1 objects (no identity)
+// still open; their header says version 1.
 //
 // Stores keep the header separately addressable (fs: file start; S3: object
 // metadata) so a ranged read needs one backend request for the body range.
@@ -33,7 +40,9 @@
 
 namespace haul::crypto {
 
-inline constexpr uint8_t kFormatVersion = 1;
+inline constexpr uint8_t kFormatVersion1 = 1;  // unbound: any key, any store
+inline constexpr uint8_t kFormatVersion2 = 2;  // bound to store id and key
+inline constexpr uint8_t kFormatVersion = kFormatVersion2;  // what new_header writes
 inline constexpr size_t kSaltSize = 32;
 inline constexpr size_t kNoncePrefixSize = 7;
 inline constexpr size_t kTagSize = 16;
@@ -58,8 +67,8 @@ struct Header {
 // [kMinSegmentSize, kMaxSegmentSize] or the random generator fails.
 Header new_header(const MasterKey& key, uint32_t segment_size = kDefaultSegmentSize);
 std::array<uint8_t, kHeaderSize> encode_header(const Header& header);
-// Throws Error(integrity) on a size other than kHeaderSize, bad magic, unknown
-// version, segment size out of [kMinSegmentSize, kMaxSegmentSize].
+// Throws Error(integrity) on a size other than kHeaderSize, bad magic, a
+// version other than 1 or 2, segment size out of [kMinSegmentSize, kMaxSegmentSize].
 Header decode_header(std::span<const uint8_t> bytes);
 
 // Segment indexes run 0..kMaxSegmentIndex; 0xFFFFFFFF is the trailer's.
@@ -101,12 +110,25 @@ struct Layout {
   Cover cover(uint64_t first, uint64_t last, uint64_t plain_size) const;
 };
 
+// Whom a format-2 object belongs to: the store's identity (the gateway's
+// store name, or its --store-id) and the object key as the API names it (not
+// a backend path: a store may move to another bucket or prefix). Both are
+// bound into the object key; format 1 ignores them.
+struct ObjectIdentity {
+  std::string store;  // 1..kMaxStoreIdSize bytes
+  std::string key;    // 1..kMaxIdentityKeySize bytes
+};
+inline constexpr size_t kMaxStoreIdSize = 255;
+inline constexpr size_t kMaxIdentityKeySize = 1024;  // = the longest valid object key
+
 // Per-object key material; seals and opens single segments and the trailer.
 class ObjectCipher {
  public:
-  // Throws Error(integrity) when the header's key id is not in the keyring.
-  // Throws Error(integrity) too for a header that decode_header would reject.
-  ObjectCipher(const Keyring& keys, const Header& header);
+  // Format 2 derives the object key from `identity` too (only read here, not
+  // kept); an empty or oversized store id or key is Error(internal) (callers
+  // validate them first). Throws Error(integrity) when the header's key id is
+  // not in the keyring, or for a header that decode_header would reject.
+  ObjectCipher(const Keyring& keys, const Header& header, const ObjectIdentity& identity);
   ~ObjectCipher();
   ObjectCipher(const ObjectCipher&) = delete;
   ObjectCipher& operator=(const ObjectCipher&) = delete;

@@ -28,7 +28,7 @@ Outcome read_whole(const Keyring& ring, std::span<const uint8_t> header, std::sp
   Outcome o;
   try {
     Header h = decode_header(header);
-    ObjectCipher cipher(ring, h);
+    ObjectCipher cipher(ring, h, test::kIdentity);
     Layout l{h.segment_size};
     auto n = l.plain_size(body.size());
     if (!n) throw Error(ErrorKind::integrity, "impossible body size");
@@ -57,7 +57,7 @@ struct Fixture {
   std::vector<uint8_t> plain = test::pattern(3 * kS + 5, 17);  // 4 segments, the last holds 5 bytes
   std::vector<uint8_t> body;
   Fixture() {
-    ObjectCipher cipher(ring, header);
+    ObjectCipher cipher(ring, header, test::kIdentity);
     body = test::encrypt(cipher, plain);
   }
   // Fails unless the object is rejected and what was emitted is exactly the
@@ -136,7 +136,7 @@ TEST(Tamper, LastSegmentDroppedTrailerKept) {
   // Also at a full-segment boundary: an object of exactly 3 segments loses its third.
   Fixture g;
   g.plain.resize(3 * kS);
-  ObjectCipher cipher(g.ring, g.header);
+  ObjectCipher cipher(g.ring, g.header, test::kIdentity);
   g.body = test::encrypt(cipher, g.plain);
   std::vector<uint8_t> short_body(g.body.begin(), g.body.begin() + 2 * kSealed);
   short_body.insert(short_body.end(), g.body.end() - kTrailerSize, g.body.end());
@@ -163,12 +163,12 @@ TEST(Tamper, Extended) {
 TEST(Tamper, TrailerFromAnotherObject) {
   Fixture f;
   Header other = test::fixed_header(9, kS, 0x41);  // another salt, same key and size
-  ObjectCipher other_cipher(f.ring, other);
+  ObjectCipher other_cipher(f.ring, other, test::kIdentity);
   auto other_body = test::encrypt(other_cipher, f.plain);
   auto b = f.body;
   std::copy(other_body.end() - kTrailerSize, other_body.end(), b.end() - kTrailerSize);
   f.expect_rejected(f.header_bytes, b, 4, "foreign trailer");
-  ObjectCipher cipher(f.ring, f.header);
+  ObjectCipher cipher(f.ring, f.header, test::kIdentity);
   EXPECT_FALSE(cipher.open_trailer(std::span<const uint8_t>(b).last(kTrailerSize)).has_value());
   EXPECT_TRUE(cipher.open_trailer(std::span<const uint8_t>(f.body).last(kTrailerSize)).has_value());
   // And a segment from the other object at the same index.
@@ -182,7 +182,7 @@ TEST(Tamper, UnknownKeyIdAndWrongMasterKey) {
   Header h = f.header;
   h.key_id = 8;
   try {
-    ObjectCipher cipher(f.ring, h);
+    ObjectCipher cipher(f.ring, h, test::kIdentity);
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::integrity);
@@ -193,13 +193,13 @@ TEST(Tamper, UnknownKeyIdAndWrongMasterKey) {
   EXPECT_FALSE(o.ok);
   EXPECT_TRUE(o.integrity_error);
   EXPECT_TRUE(o.emitted.empty());
-  ObjectCipher wrong_cipher(wrong, f.header);
+  ObjectCipher wrong_cipher(wrong, f.header, test::kIdentity);
   EXPECT_FALSE(wrong_cipher.open_trailer(std::span<const uint8_t>(f.body).last(kTrailerSize)).has_value());
 }
 
 TEST(Tamper, RangeReadsFailOnlyOnTheirCover) {
   Fixture f;
-  ObjectCipher cipher(f.ring, f.header);
+  ObjectCipher cipher(f.ring, f.header, test::kIdentity);
   auto b = f.body;
   b[2 * kSealed + 100] ^= 0x20;  // inside segment 2
   EXPECT_EQ(test::decrypt(cipher, b, f.plain.size(), 0, 2 * kS - 1),

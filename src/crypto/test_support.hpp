@@ -15,6 +15,9 @@
 
 namespace haul::crypto::test {
 
+// The identity the tests seal format-2 objects for (docs/format.md section 3).
+inline const ObjectIdentity kIdentity{"test-store", "test/key"};
+
 inline Keyring test_ring() {
   return Keyring::parse(
       "7:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"

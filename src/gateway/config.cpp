@@ -1,8 +1,10 @@
 #include "gateway/config.hpp"
 
+#include <algorithm>
 #include <set>
 
 #include "core/error.hpp"
+#include "crypto/stream_format.hpp"
 
 namespace haul::gateway {
 
@@ -19,9 +21,31 @@ NamedStore parse_store_flag(const std::string& text) {
         throw Error(ErrorKind::config, "--store " + text + ": store names use letters, digits, '-' and '_'");
       }
     }
-    return {name, text.substr(eq + 1)};
+    return {name, text.substr(eq + 1), name};
   }
-  return {"default", text};
+  return {"default", text, "default"};
+}
+
+void apply_store_id_flag(std::vector<NamedStore>& stores, const std::string& text) {
+  size_t eq = text.find('=');
+  if (eq == std::string::npos) throw Error(ErrorKind::config, "--store-id " + text + ": expected NAME=ID");
+  std::string name = text.substr(0, eq);
+  for (auto& s : stores) {
+    if (s.name == name) {
+      s.id = text.substr(eq + 1);
+      validate_store_id(s.id);
+      return;
+    }
+  }
+  throw Error(ErrorKind::config, "--store-id " + text + ": no store is named '" + name + "'");
+}
+
+void validate_store_id(const std::string& id) {
+  bool printable = std::all_of(id.begin(), id.end(), [](char c) { return c > ' ' && c <= '~'; });
+  if (id.empty() || id.size() > crypto::kMaxStoreIdSize || !printable) {
+    throw Error(ErrorKind::config, "store id '" + id + "': use 1.." + std::to_string(crypto::kMaxStoreIdSize) +
+                                       " printable ASCII characters without spaces");
+  }
 }
 
 void validate(const GatewayConfig& c) {
@@ -29,7 +53,9 @@ void validate(const GatewayConfig& c) {
   std::set<std::string> names;
   for (const auto& s : c.stores) {
     if (!names.insert(s.name).second) throw Error(ErrorKind::config, "store name '" + s.name + "' given twice");
+    validate_store_id(s.id);
   }
+  if (c.min_format < 1 || c.min_format > 2) throw Error(ErrorKind::config, "--min-format is 1 or 2");
   if (c.master_key_file.empty()) throw Error(ErrorKind::config, "--master-key-file is required (haul keygen makes one)");
   if (c.token_file.empty()) throw Error(ErrorKind::config, "--token-file is required (one token a line)");
   if (c.idle_timeout.count() <= 0 || c.header_timeout.count() <= 0 || c.body_timeout.count() <= 0 ||

@@ -13,6 +13,11 @@ namespace haul::gateway {
 struct NamedStore {
   std::string name;  // "default" when given without a name
   std::string url;   // fs:DIR or s3://...
+  // Bound into every format-2 object of this store (docs/format.md section
+  // 3.1): the name unless --store-id NAME=ID says otherwise. Changing it makes
+  // the store's objects unreadable until re-sealed, so a renamed store keeps
+  // its old id.
+  std::string id;
 };
 
 struct GatewayConfig {
@@ -43,10 +48,18 @@ struct GatewayConfig {
   std::string congestion = "auto";
   bool metrics_open_on_loopback = true;    // /metrics without a token from 127.0.0.0/8, ::1
   std::string access_log = "-";            // one JSON line per request: "-" stdout, "off", or a file
+  // Oldest object format served: 1 serves format-1 objects (not bound to
+  // their key and store); 2 refuses them (integrity) once all are re-sealed.
+  unsigned min_format = 1;
 };
 
-// "NAME=URL" or "URL". Throws Error(config).
+// "NAME=URL" or "URL" (name "default"); the id is the name. Throws Error(config).
 NamedStore parse_store_flag(const std::string& text);
+// "--store-id NAME=ID": sets the id of the store called NAME. Throws
+// Error(config) on a malformed flag or an unknown NAME.
+void apply_store_id_flag(std::vector<NamedStore>& stores, const std::string& text);
+// Store ids: 1..255 printable ASCII bytes without spaces. Throws Error(config).
+void validate_store_id(const std::string& id);
 // Throws Error(config) naming the first problem.
 void validate(const GatewayConfig& config);
 

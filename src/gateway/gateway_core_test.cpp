@@ -163,6 +163,33 @@ TEST(Config, StoreFlags) {
   EXPECT_THROW(validate(config), Error);
 }
 
+// The store id bound into format-2 objects: the name unless --store-id says otherwise.
+TEST(Config, StoreIds) {
+  std::vector<NamedStore> stores{parse_store_flag("fs:/a"), parse_store_flag("us=fs:/b")};
+  EXPECT_EQ(stores[0].id, "default");
+  EXPECT_EQ(stores[1].id, "us");
+  apply_store_id_flag(stores, "us=archive-us:2024");
+  EXPECT_EQ(stores[1].id, "archive-us:2024");
+  EXPECT_EQ(stores[1].name, "us");
+  EXPECT_THROW(apply_store_id_flag(stores, "eu=x"), Error);  // no such store
+  EXPECT_THROW(apply_store_id_flag(stores, "us"), Error);
+  EXPECT_THROW(apply_store_id_flag(stores, "us="), Error);
+  EXPECT_THROW(apply_store_id_flag(stores, "us=a b"), Error);
+  EXPECT_THROW(apply_store_id_flag(stores, "us=" + std::string(256, 'x')), Error);
+  EXPECT_NO_THROW(apply_store_id_flag(stores, "us=" + std::string(255, 'x')));
+  GatewayConfig config;
+  config.stores = stores;
+  config.master_key_file = "k";
+  config.token_file = "t";
+  EXPECT_NO_THROW(validate(config));
+  config.min_format = 2;
+  EXPECT_NO_THROW(validate(config));
+  config.min_format = 3;
+  EXPECT_THROW(validate(config), Error);
+  config.min_format = 0;
+  EXPECT_THROW(validate(config), Error);
+}
+
 TEST(StripeQuery, ParsesAValidQuery) {
   const std::string sha(64, 'A');
   auto q = parse_stripe_query(

@@ -71,6 +71,14 @@ store::Store& pick_store(GatewayContext& ctx, const Exchange& ex, const Route& r
   return *it->second;
 }
 
+crypto::ObjectIdentity object_identity(const GatewayContext& ctx, const std::string& store_name,
+                                       const std::string& key) {
+  for (const auto& s : ctx.config.stores) {
+    if (s.name == store_name) return {s.id, key};
+  }
+  throw Error(ErrorKind::bad_request, "unknown store '" + store_name + "'");
+}
+
 asio::awaitable<void> respond_json(Exchange& ex, int status, const std::string& json_text, Headers headers) {
   co_await ex.respond(status, "application/json", json_text + "\n", std::move(headers));
 }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <string>
 
+#include "crypto/stream_format.hpp"
 #include "gateway/context.hpp"
 #include "gateway/exchange.hpp"
 #include "gateway/route.hpp"
@@ -35,6 +36,11 @@ asio::awaitable<void> handle_readyz(GatewayContext& ctx, Exchange& ex);
 // Shared pieces.
 store::Store& pick_store(GatewayContext& ctx, const Exchange& ex, const Route& route);
 std::string store_name(const GatewayContext& ctx, const Exchange& ex, const Route& route);
+// What an object of store `store_name` is sealed for: the store's id
+// (--store-id, else its name) and the key. Throws Error(bad_request) for an
+// unknown store.
+crypto::ObjectIdentity object_identity(const GatewayContext& ctx, const std::string& store_name,
+                                       const std::string& key);
 asio::awaitable<void> respond_json(Exchange& ex, int status, const std::string& json_text, Headers headers = {});
 // Reads a small request body (JSON) up to limit bytes; 413 beyond.
 asio::awaitable<std::string> read_small_body(Exchange& ex, size_t limit);

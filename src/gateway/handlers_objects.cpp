@@ -36,12 +36,14 @@ asio::awaitable<void> discard_on_pool(Exchange& ex, std::unique_ptr<SealPipeline
   if (pipe) co_await ex.blocking([&] { pipe.reset(); });
 }
 
-asio::awaitable<void> put_object(GatewayContext& ctx, Exchange& ex, store::Store& store, const std::string& key) {
+asio::awaitable<void> put_object(GatewayContext& ctx, Exchange& ex, store::Store& store,
+                                 const crypto::ObjectIdentity& id) {
+  const std::string& key = id.key;
   auto started = std::chrono::steady_clock::now();
   store::validate_key(key);
   const auto header = crypto::new_header(ctx.keys.newest());
   const auto header_bytes = crypto::encode_header(header);
-  crypto::ObjectCipher cipher(ctx.keys, header);
+  crypto::ObjectCipher cipher(ctx.keys, header, id);
   std::unique_ptr<SealPipeline> pipe;
   std::exception_ptr failure;
   SealResult result;
@@ -58,13 +60,15 @@ asio::awaitable<void> put_object(GatewayContext& ctx, Exchange& ex, store::Store
   co_await respond_json(ex, 201, upload_answer(key, result, started));
 }
 
-asio::awaitable<void> get_object(GatewayContext& ctx, Exchange& ex, store::Store& store, const std::string& key) {
+asio::awaitable<void> get_object(GatewayContext& ctx, Exchange& ex, store::Store& store,
+                                 const crypto::ObjectIdentity& id) {
+  const std::string& key = id.key;
   store::validate_key(key);
   const std::string range = ex.request().header("range");
   std::optional<ResponseStart> early;  // a 416 answered after the read
   co_await ex.streaming([&] {
     open_object(
-        store, ctx.keys, ctx.metrics, key, range,
+        store, ctx.keys, ctx.metrics, ReadTarget{id, ctx.config.min_format}, range,
         [&](const ResponseStart& r) {
           if (r.status == 416) {
             early = r;
@@ -86,14 +90,16 @@ asio::awaitable<void> get_object(GatewayContext& ctx, Exchange& ex, store::Store
   if (ex.response_started()) co_await ex.end_body();
 }
 
-asio::awaitable<void> head_object(GatewayContext& ctx, Exchange& ex, store::Store& store, const std::string& key) {
-  store::validate_key(key);
+asio::awaitable<void> head_object(GatewayContext& ctx, Exchange& ex, store::Store& store,
+                                  const crypto::ObjectIdentity& id) {
+  store::validate_key(id.key);
   ObjectSummary s;
-  co_await ex.blocking([&] { s = summarize_object(store, ctx.keys, key); });
+  co_await ex.blocking([&] { s = summarize_object(store, ctx.keys, ReadTarget{id, ctx.config.min_format}); });
   // (g++ 12 rejects a braced list of string literals inside co_await.)
   Headers headers{{"Accept-Ranges", "bytes"},
                   {"ETag", s.etag},
                   {"X-Haul-Sha256", s.sha256_hex},
+                  {"X-Haul-Format", std::to_string(s.format)},
                   {"Content-Type", "application/octet-stream"}};
   co_await ex.begin_body(200, std::move(headers), s.size);
   co_await ex.end_body();
@@ -107,17 +113,18 @@ asio::awaitable<void> delete_object(Exchange& ex, store::Store& store, const std
 
 asio::awaitable<void> handle_object(GatewayContext& ctx, Exchange& ex, const Route& route) {
   store::Store& store = pick_store(ctx, ex, route);
+  const auto id = object_identity(ctx, store_name(ctx, ex, route), route.key);
   const auto& method = ex.request().method;
   if (route.kind == RouteKind::seed_download) {
     if (route.key.empty()) throw Error(ErrorKind::bad_request, "missing ?key= for /download/files");
-    if (method == "GET") co_return co_await get_object(ctx, ex, store, route.key);
-    if (method == "HEAD") co_return co_await head_object(ctx, ex, store, route.key);
+    if (method == "GET") co_return co_await get_object(ctx, ex, store, id);
+    if (method == "HEAD") co_return co_await head_object(ctx, ex, store, id);
     method_not_allowed(method, "GET, HEAD");
   }
   if (method == "PUT" && route.query.contains("stripe")) co_return co_await handle_stripe(ctx, ex, route);
-  if (method == "PUT") co_return co_await put_object(ctx, ex, store, route.key);
-  if (method == "GET") co_return co_await get_object(ctx, ex, store, route.key);
-  if (method == "HEAD") co_return co_await head_object(ctx, ex, store, route.key);
+  if (method == "PUT") co_return co_await put_object(ctx, ex, store, id);
+  if (method == "GET") co_return co_await get_object(ctx, ex, store, id);
+  if (method == "HEAD") co_return co_await head_object(ctx, ex, store, id);
   if (method == "DELETE") co_return co_await delete_object(ex, store, route.key);
   method_not_allowed(method, "PUT, GET, HEAD, DELETE");
 }

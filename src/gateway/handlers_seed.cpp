@@ -20,7 +20,8 @@ constexpr size_t kMaxDataPart = 64 * 1024;
 // Runs on the blocking pool (feed() may create the store writer and write).
 class SeedUploadHandler : public http::MultipartParser::Handler {
  public:
-  SeedUploadHandler(GatewayContext& ctx, store::Store& store) : ctx_(ctx), store_(store) {}
+  SeedUploadHandler(GatewayContext& ctx, store::Store& store, std::string store_name)
+      : ctx_(ctx), store_(store), store_name_(std::move(store_name)) {}
 
   void on_part_begin(const http::PartInfo& part) override {
     current_ = Part::other;
@@ -78,12 +79,13 @@ class SeedUploadHandler : public http::MultipartParser::Handler {
     key_ = meta["key"].get<std::string>();
     store::validate_key(key_);
     header_ = crypto::new_header(ctx_.keys.newest());
-    cipher_ = std::make_unique<crypto::ObjectCipher>(ctx_.keys, header_);
+    cipher_ = std::make_unique<crypto::ObjectCipher>(ctx_.keys, header_, object_identity(ctx_, store_name_, key_));
     pipe_ = std::make_unique<SealPipeline>(*cipher_, store_.create(key_, crypto::encode_header(header_)), ctx_.metrics);
   }
 
   GatewayContext& ctx_;
   store::Store& store_;
+  std::string store_name_;
   Part current_ = Part::other;
   bool seen_data_ = false;
   bool file_done_ = false;
@@ -103,7 +105,7 @@ asio::awaitable<void> handle_seed_upload(GatewayContext& ctx, Exchange& ex, cons
   store::Store& store = pick_store(ctx, ex, route);
   auto boundary = http::multipart_boundary(ex.request().header("content-type"));
   if (!boundary) throw Error(ErrorKind::bad_request, "expected multipart/form-data with a boundary");
-  SeedUploadHandler handler(ctx, store);
+  SeedUploadHandler handler(ctx, store, store_name(ctx, ex, route));
   http::MultipartParser parser(*boundary, handler);
   std::exception_ptr failure;
   SealResult result;

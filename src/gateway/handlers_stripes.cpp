@@ -74,7 +74,7 @@ asio::awaitable<void> handle_stripe(GatewayContext& ctx, Exchange& ex, const Rou
   // object (fresh header, default segments, atomic commit).
   const auto header = crypto::new_header(ctx.keys.newest());
   const auto header_bytes = crypto::encode_header(header);
-  crypto::ObjectCipher cipher(ctx.keys, header);
+  crypto::ObjectCipher cipher(ctx.keys, header, object_identity(ctx, store_name(ctx, ex, route), route.key));
   std::unique_ptr<SealPipeline> pipe;
   std::exception_ptr failure;
   try {

@@ -91,7 +91,7 @@ asio::awaitable<void> put_part(GatewayContext& ctx, Exchange& ex, const Route& r
   }
   store::Store& store = *ctx.stores.at(state.store);
   const auto header = crypto::decode_header(state.header);
-  crypto::ObjectCipher cipher(ctx.keys, header);
+  crypto::ObjectCipher cipher(ctx.keys, header, object_identity(ctx, state.store, state.key));
   crypto::Layout layout{header.segment_size};
   const uint64_t first_segment = (uint64_t{n} - 1) * state.part_size / header.segment_size;
   SealTarget target{first_segment, n == state.part_count(), false};
@@ -126,7 +126,7 @@ asio::awaitable<void> complete_upload(GatewayContext& ctx, Exchange& ex, const R
   if (!digest || digest->size() != 32) throw Error(ErrorKind::bad_request, "\"sha256\" must be 64 hex digits");
   store::Store& store = *ctx.stores.at(state.store);
   const auto header = crypto::decode_header(state.header);
-  crypto::ObjectCipher cipher(ctx.keys, header);
+  crypto::ObjectCipher cipher(ctx.keys, header, object_identity(ctx, state.store, state.key));
   crypto::Layout layout{header.segment_size};
   crypto::ObjectCipher::TrailerContents contents{state.size, {}};
   std::copy(digest->begin(), digest->end(), contents.sha256.begin());

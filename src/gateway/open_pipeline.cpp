@@ -92,6 +92,26 @@ class DecryptTimer {
   std::chrono::steady_clock::time_point start_;
 };
 
+// The header of a stored object, refused when its format is older than the
+// target accepts.
+crypto::Header decode_for(std::span<const uint8_t> bytes, const ReadTarget& target) {
+  auto header = crypto::decode_header(bytes);
+  if (header.version < target.min_format) {
+    throw Error(ErrorKind::integrity, "stored object is in format " + std::to_string(header.version) +
+                                          ", which this gateway no longer serves (--min-format " +
+                                          std::to_string(target.min_format) + "; haul reseal upgrades it)");
+  }
+  return header;
+}
+
+// Integrity failures of a format-2 object may mean it was sealed for another
+// key or store: say so, for the operator who renamed a store.
+std::string auth_failure(const crypto::Header& header, const char* what) {
+  std::string m = std::string("stored object failed authentication (") + what + ")";
+  if (header.version >= crypto::kFormatVersion2) m += ": damaged, or sealed for another key or store";
+  return m;
+}
+
 }  // namespace
 
 std::string etag_of(std::span<const uint8_t> header) {
@@ -99,7 +119,7 @@ std::string etag_of(std::span<const uint8_t> header) {
   return "\"" + to_hex(std::span<const uint8_t>(decoded.salt.data(), 16)) + "\"";
 }
 
-void open_object(store::Store& store, const crypto::Keyring& keys, Metrics& metrics, std::string_view key,
+void open_object(store::Store& store, const crypto::Keyring& keys, Metrics& metrics, const ReadTarget& target,
                  std::string_view range_header, const std::function<void(const ResponseStart&)>& start,
                  const std::function<bool(std::span<const uint8_t>)>& send) {
   const RangeShape shape = classify_range(range_header);
@@ -120,8 +140,9 @@ void open_object(store::Store& store, const crypto::Keyring& keys, Metrics& metr
   bool layout_mismatch = false;
   std::vector<uint8_t> plain;
 
+  const std::string& key = target.identity.key;
   auto on_head = [&](const store::ObjectHead& head) {
-    auto header = crypto::decode_header(head.header);
+    auto header = decode_for(head.header, target);
     crypto::Layout layout{header.segment_size};
     auto size = layout.plain_size(head.body_size);
     if (!size) throw Error(ErrorKind::integrity, "stored object has an impossible length");
@@ -151,7 +172,7 @@ void open_object(store::Store& store, const crypto::Keyring& keys, Metrics& metr
       }
     }
     response = r;
-    cipher = std::make_unique<crypto::ObjectCipher>(keys, header);
+    cipher = std::make_unique<crypto::ObjectCipher>(keys, header, target.identity);
     decryptor = std::make_unique<crypto::RangeDecryptor>(*cipher, *size, first, last);
     const auto& cover = decryptor->cover();
     wanted_from = cover.body_offset;
@@ -210,7 +231,8 @@ void open_object(store::Store& store, const crypto::Keyring& keys, Metrics& metr
   if (!started) release({});
 }
 
-ObjectSummary summarize_object(store::Store& store, const crypto::Keyring& keys, std::string_view key) {
+ObjectSummary summarize_object(store::Store& store, const crypto::Keyring& keys, const ReadTarget& target) {
+  const std::string& key = target.identity.key;
   std::optional<store::ObjectHead> head;
   std::vector<uint8_t> tail;
   store::BodyRange range;
@@ -221,16 +243,15 @@ ObjectSummary summarize_object(store::Store& store, const crypto::Keyring& keys,
                return true;
              });
   if (!head) throw Error(ErrorKind::internal, "store returned no object head");
-  auto header = crypto::decode_header(head->header);
+  auto header = decode_for(head->header, target);
   crypto::Layout layout{header.segment_size};
   auto size = layout.plain_size(head->body_size);
   if (!size || tail.size() != crypto::kTrailerSize) throw Error(ErrorKind::integrity, "stored object is damaged");
-  crypto::ObjectCipher cipher(keys, header);
+  crypto::ObjectCipher cipher(keys, header, target.identity);
   auto trailer = cipher.open_trailer(tail);
-  if (!trailer || trailer->plain_size != *size) {
-    throw Error(ErrorKind::integrity, "stored object failed authentication (trailer)");
-  }
+  if (!trailer || trailer->plain_size != *size) throw Error(ErrorKind::integrity, auth_failure(header, "trailer"));
   ObjectSummary s;
+  s.format = header.version;
   s.size = *size;
   s.sha256_hex = to_hex(trailer->sha256);
   s.etag = etag_of(head->header);

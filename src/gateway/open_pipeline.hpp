@@ -11,11 +11,20 @@
 #include <string_view>
 
 #include "crypto/keyring.hpp"
+#include "crypto/stream_format.hpp"
 #include "store/store.hpp"
 
 namespace haul::gateway {
 
 class Metrics;
+
+// The object a read is for: its identity (identity.key is also the store
+// key; format-2 objects authenticate only under it) and the oldest format
+// served (an older object fails with integrity).
+struct ReadTarget {
+  crypto::ObjectIdentity identity;
+  unsigned min_format = 1;
+};
 
 struct ResponseStart {
   int status = 200;                        // 200, 206 or 416
@@ -32,11 +41,12 @@ struct ResponseStart {
 // the read. Throws Error: not_found, bad_request (malformed Range), integrity
 // (authentication failed: before start() an error status is possible, after
 // it the caller must cut the connection).
-void open_object(store::Store& store, const crypto::Keyring& keys, Metrics& metrics, std::string_view key,
+void open_object(store::Store& store, const crypto::Keyring& keys, Metrics& metrics, const ReadTarget& target,
                  std::string_view range_header, const std::function<void(const ResponseStart&)>& start,
                  const std::function<bool(std::span<const uint8_t>)>& send);
 
 struct ObjectSummary {
+  unsigned format = 0;  // the stored object's format version (1 or 2)
   uint64_t size = 0;
   std::string sha256_hex;
   std::string etag;
@@ -45,7 +55,7 @@ struct ObjectSummary {
 
 // HEAD: reads the header and the trailer (one suffix read) and authenticates
 // the trailer. Throws not_found / integrity.
-ObjectSummary summarize_object(store::Store& store, const crypto::Keyring& keys, std::string_view key);
+ObjectSummary summarize_object(store::Store& store, const crypto::Keyring& keys, const ReadTarget& target);
 
 // ETag of a stored version: derived from its random salt, so it changes on
 // every PUT and costs no extra read.
