@@ -14,6 +14,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <future>
 #include <limits>
@@ -60,10 +61,15 @@ struct Connection {
   bool idle = false;  // waiting for the next request (only touched on the strand)
 };
 
-// Waits, holding no buffer, until the peer sends a byte or closes, or the
-// timeout passes (then the wait ends with operation_aborted). A keep-alive
-// connection waiting for its next request costs its socket, this state and
-// the session's coroutine frame, nothing more.
+// Waits, holding no buffer, until the peer sends a byte or closes (then it
+// returns without error), or the timeout passes (operation_aborted). A
+// keep-alive connection waiting for its next request costs its socket, this
+// state and the session's coroutine frame, nothing more.
+//
+// A readiness wait can end with nothing to read: Asio's edge-triggered epoll
+// may deliver an old edge whose bytes an earlier read already took (seen
+// under load: keep-alive connections closed between requests). So each
+// wake-up peeks, and only a byte or an end of stream ends the wait.
 asio::awaitable<beast::error_code> wait_readable(std::shared_ptr<Connection> conn,
                                                   std::chrono::steady_clock::duration timeout) {
   beast::error_code ec;
@@ -74,7 +80,13 @@ asio::awaitable<beast::error_code> wait_readable(std::shared_ptr<Connection> con
     // request that arrived first has cleared `idle` already.)
     if (!timer_ec && c && c->idle) c->stream.socket().cancel();
   });
-  co_await conn->stream.socket().async_wait(tcp::socket::wait_read, asio::redirect_error(asio::use_awaitable, ec));
+  for (;;) {
+    co_await conn->stream.socket().async_wait(tcp::socket::wait_read, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) break;
+    char byte;
+    const ssize_t n = ::recv(conn->stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) break;  // a byte, the end, or an error
+  }
   conn->idle_timer.cancel();
   co_return ec;
 }
@@ -424,7 +436,7 @@ asio::awaitable<void> run_session(GatewayContext& ctx, BlockingPools& pools, Ses
       registry.set_idle(registration, false);
       if (ec) break;
       const size_t available = conn->stream.socket().available(ec);
-      if (ec || available == 0) break;  // readable with nothing to read: the peer closed
+      if (ec || available == 0) break;  // the peer closed (or the socket failed)
       conn->stream.expires_after(ctx.config.header_timeout);
       const size_t want = std::min(std::max<size_t>(available, 1024), kHeaderReadMax);
       size_t n = co_await conn->stream.async_read_some(conn->buffer.prepare(want),

@@ -170,12 +170,18 @@ def test_idle_connections_cost_little_memory_and_give_it_back(gateway):
 def test_connection_limit_closes_the_longest_idle_first(make_gateway):
     raise_nofile(300)
     gw = make_gateway(extra_args=["--max-connections", "20"])
-    old = open_idle(gw, 20)
-    # The 21st client is served; the oldest idle connection made room.
+    old = open_idle(gw, 1)
+    time.sleep(0.3)  # old[0] is the longest idle, whatever order the others are served in
+    old += open_idle(gw, 19)
+    # The 21st client is served; the longest-idle connection made room.
     r = requests.get(gw.url + "/healthz", timeout=10)
     assert r.status_code == 200
     old[0].settimeout(10)
     assert old[0].recv(1) == b""  # closed by the gateway
+    for s in old[1:]:  # the others are still open
+        s.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            s.recv(1)
     assert gw.metric("haul_connections_evicted_total") >= 1
     for s in old:
         s.close()
