@@ -111,6 +111,15 @@ TEST(Metrics, RendersPrometheusText) {
   EXPECT_NE(text.find("haul_request_duration_seconds_count 3\n"), std::string::npos);
   EXPECT_NE(text.find("haul_request_duration_seconds_bucket{le=\"+Inf\"} 3\n"), std::string::npos);
   EXPECT_NE(text.find("haul_requests_per_connection_count 1\n"), std::string::npos);
+  // Cut responses: every reason is always there, so a scrape sees 0, not nothing.
+  m.count_cut(CutReason::slow_reader);
+  m.count_cut(CutReason::slow_reader);
+  m.count_cut(CutReason::failed);
+  text = m.render();
+  EXPECT_NE(text.find("haul_responses_cut_total{reason=\"slow_reader\"} 2\n"), std::string::npos);
+  EXPECT_NE(text.find("haul_responses_cut_total{reason=\"send_timeout\"} 0\n"), std::string::npos);
+  EXPECT_NE(text.find("haul_responses_cut_total{reason=\"peer_gone\"} 0\n"), std::string::npos);
+  EXPECT_NE(text.find("haul_responses_cut_total{reason=\"failed\"} 1\n"), std::string::npos);
 }
 
 TEST(Config, StoreFlags) {
@@ -131,6 +140,20 @@ TEST(Config, StoreFlags) {
   config.token_file = "t";
   EXPECT_NO_THROW(validate(config));
   config.stores.push_back(a);
+  EXPECT_THROW(validate(config), Error);
+}
+
+TEST(Config, SlowReaderLimits) {
+  GatewayConfig config;
+  config.stores = {parse_store_flag("fs:/x")};
+  config.master_key_file = "k";
+  config.token_file = "t";
+  EXPECT_EQ(config.send_rate.min_bytes_per_second, 1024u);
+  EXPECT_EQ(config.send_rate.window, std::chrono::seconds(30));
+  EXPECT_NO_THROW(validate(config));
+  config.send_rate.min_bytes_per_second = 0;  // no minimum is allowed
+  EXPECT_NO_THROW(validate(config));
+  config.send_rate.window = std::chrono::seconds(0);
   EXPECT_THROW(validate(config), Error);
 }
 

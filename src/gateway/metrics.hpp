@@ -30,6 +30,15 @@ class Histogram {
   std::atomic<uint64_t> sum_micros_{0};
 };
 
+// Why a response was cut after its status line went out.
+enum class CutReason {
+  slow_reader,   // below the minimum send rate (--min-send-rate)
+  send_timeout,  // one write pending longer than --body-timeout
+  peer_gone,     // the client closed or reset the connection
+  failed,        // the gateway failed midway (integrity, store error)
+};
+inline constexpr size_t kCutReasons = 4;
+
 class Metrics {
  public:
   Metrics();
@@ -43,6 +52,8 @@ class Metrics {
   std::atomic<uint64_t> striped_uploads_completed{0};  // stripes sealed into an object
   std::atomic<uint64_t> striped_uploads_expired{0};    // dropped before their last stripe came
 
+  void count_cut(CutReason reason);
+
   void count_request(const std::string& method, int status, double seconds);
   void count_connection_closed(uint64_t requests_served);
 
@@ -55,6 +66,7 @@ class Metrics {
   mutable std::mutex mutex_;
   std::map<std::pair<std::string, int>, uint64_t> requests_;
   std::vector<std::function<void(std::string&)>> sources_;
+  std::array<std::atomic<uint64_t>, kCutReasons> cuts_{};
   Histogram request_seconds_;
   Histogram requests_per_connection_;
 };

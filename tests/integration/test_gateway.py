@@ -501,8 +501,10 @@ def test_congestion_control_flag(make_gateway):
 
 
 def test_stalled_downloads_do_not_block_uploads(make_gateway):
-    """Downloads whose clients stop reading hold streaming threads, not the
-    threads that short store steps (an upload's chunks and commit) use."""
+    """Downloads whose clients stop reading hold no thread: with two blocking
+    threads, four stalled downloads leave an upload's chunks and commit
+    served. (--stream-threads, the old per-download pool, is accepted and
+    ignored.)"""
     gw = make_gateway("stall", extra_args=["--blocking-threads", "2", "--stream-threads", "8"])
     assert put(gw, "big", os.urandom(32 << 20)).status_code == 201
     stalled = []
