@@ -54,6 +54,9 @@ void add_gateway_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--send-rate-window", *rate_window, "Seconds over which --min-send-rate is measured")
       ->capture_default_str();
+  cmd->add_option("--max-requests-per-token", config->max_requests_per_token,
+                  "Requests one bearer token may have in progress; beyond: 429 with Retry-After")
+      ->capture_default_str();
   // Downloads no longer hold a thread each; kept so existing command lines
   // and config files still start the gateway.
   auto* stream_threads_flag =

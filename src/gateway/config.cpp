@@ -41,6 +41,7 @@ void validate(const GatewayConfig& c) {
     throw Error(ErrorKind::config, "--send-rate-window must be 1 s to 1 day");
   }
   if (c.send_rate.min_bytes_per_second > (uint64_t{1} << 40)) throw Error(ErrorKind::config, "--min-send-rate too large");
+  if (c.max_requests_per_token < 1) throw Error(ErrorKind::config, "--max-requests-per-token must be at least 1");
 }
 
 }  // namespace haul::gateway

@@ -33,6 +33,7 @@ struct GatewayConfig {
   unsigned blocking_threads = 32;          // short store steps (a chunk in or out, a commit, a list page)
   // Response bodies: a client that takes less than this is cut (send_rate.hpp).
   SendRatePolicy send_rate;
+  uint32_t max_requests_per_token = 1024;  // in progress at once; beyond: 429
   uint64_t probe_limit = 1ull << 30;       // largest probe transfer
   int listen_backlog = 4096;
   // TCP_CONGESTION of served sockets: "auto" chooses per download body

@@ -1,7 +1,8 @@
 #pragma once
 // What every request handler shares: configuration, keys, tokens, stores,
 // metrics. Built once at start (gateway.cpp), read-only afterwards except
-// for the metrics' atomics and the striped uploads in progress (which lock).
+// for the metrics' atomics, the striped uploads in progress (which lock) and
+// the per-token request counts (atomics).
 
 #include <map>
 #include <memory>
@@ -11,6 +12,7 @@
 #include "gateway/config.hpp"
 #include "gateway/metrics.hpp"
 #include "gateway/stripe_board.hpp"
+#include "gateway/token_limiter.hpp"
 #include "gateway/tokens.hpp"
 #include "store/store.hpp"
 
@@ -24,6 +26,7 @@ struct GatewayContext {
   std::string default_store;
   Metrics metrics;
   StripeBoard stripes;
+  TokenLimiter token_limits;  // one counter per token in `tokens`
 };
 
 }  // namespace haul::gateway

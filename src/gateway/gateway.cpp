@@ -40,9 +40,11 @@ std::string read_file(const std::string& path, const char* what) {
 
 std::unique_ptr<GatewayContext> load_context(const GatewayConfig& config) {
   validate(config);
+  TokenSet tokens = TokenSet::parse(read_file(config.token_file, "token file"));
+  const size_t token_count = tokens.size();
   auto ctx = std::unique_ptr<GatewayContext>(new GatewayContext{
-      config, crypto::Keyring::parse(read_file(config.master_key_file, "master key file")),
-      TokenSet::parse(read_file(config.token_file, "token file")), {}, config.stores.front().name, {}, {}});
+      config, crypto::Keyring::parse(read_file(config.master_key_file, "master key file")), std::move(tokens), {},
+      config.stores.front().name, {}, {}, TokenLimiter(token_count, config.max_requests_per_token)});
   for (const auto& s : config.stores) {
     ctx->stores.emplace(s.name, store::make_store(s.url));
     if (s.name == "default") ctx->default_store = s.name;

@@ -77,6 +77,9 @@ std::string Metrics::render() const {
   out += "# HELP haul_striped_uploads_expired_total Striped uploads dropped before their last stripe arrived.\n"
          "# TYPE haul_striped_uploads_expired_total counter\n";
   out += fmt::format("haul_striped_uploads_expired_total {}\n", striped_uploads_expired.load());
+  out += "# HELP haul_requests_over_token_limit_total Requests refused with 429: their token had "
+         "--max-requests-per-token in progress.\n# TYPE haul_requests_over_token_limit_total counter\n";
+  out += fmt::format("haul_requests_over_token_limit_total {}\n", requests_over_token_limit.load());
   out += "# HELP haul_responses_cut_total Responses cut after their status line, by reason.\n"
          "# TYPE haul_responses_cut_total counter\n";
   static constexpr std::array<const char*, kCutReasons> kReasonNames{"slow_reader", "send_timeout", "peer_gone",

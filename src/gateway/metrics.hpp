@@ -51,6 +51,7 @@ class Metrics {
   std::atomic<uint64_t> decrypt_nanos{0};
   std::atomic<uint64_t> striped_uploads_completed{0};  // stripes sealed into an object
   std::atomic<uint64_t> striped_uploads_expired{0};    // dropped before their last stripe came
+  std::atomic<uint64_t> requests_over_token_limit{0};  // answered 429 (--max-requests-per-token)
 
   void count_cut(CutReason reason);
 

@@ -374,9 +374,8 @@ asio::awaitable<void> run_session(GatewayContext& ctx, BlockingPools& pools, Ses
     std::optional<Error> failure;
     bool lost = false;
     try {
-      if (needs_token(ctx, ex.request(), route.kind)) {
-        throw Error(ErrorKind::unauthorized, "missing or wrong bearer token (Authorization: Bearer TOKEN)");
-      }
+      // Held until the response ends (or fails): one of the token's slots.
+      TokenLimiter::Slot slot = admit(ctx, ex.request(), route.kind);
       // curl waits up to a second for this on every PUT: answer at once,
       // after the token check so an unauthorized body is never invited.
       if (!parser.is_done() && iequals(ex.request().header("expect"), "100-continue")) {
@@ -399,8 +398,11 @@ asio::awaitable<void> run_session(GatewayContext& ctx, BlockingPools& pools, Ses
         spdlog::error("{} {} {}: {}", ex.request().peer, ex.request().method, ex.request().target, failure->what());
       }
       if (!ex.response_started()) {
+        Headers headers;
+        if (failure->kind() == ErrorKind::too_many_requests) headers.emplace_back("Retry-After", "1");
         try {
-          co_await ex.respond(status, "application/json", error_json(kind_name(failure->kind()), failure->what()), {});
+          co_await ex.respond(status, "application/json", error_json(kind_name(failure->kind()), failure->what()),
+                              std::move(headers));
         } catch (const ConnectionLost&) {
           lost = true;
         }

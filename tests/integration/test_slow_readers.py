@@ -2,7 +2,8 @@
 
 A client that asks for a large object and never reads must cost the gateway
 memory and a socket, not a thread: other downloads go on. A response whose
-client takes less than --min-send-rate over --send-rate-window is cut.
+client takes less than --min-send-rate over --send-rate-window is cut, and a
+token has at most --max-requests-per-token requests in progress.
 
 Asserts statuses, bytes and metrics. The one bound on time is a hang guard
 (the normal download's timeout), far above what it takes and far below the
@@ -118,3 +119,34 @@ def test_stalled_readers_are_cut_below_the_minimum_rate(make_gateway):
         close_all(stalled)
     assert gw.stop() == 0
 
+
+def test_requests_per_token_are_bounded(make_gateway):
+    gw = make_gateway("limit", extra_args=["--max-requests-per-token", "3"], start=False)
+    other = "other-token-" + os.urandom(8).hex()
+    gw.token_file.write_text(f"{gw.token}\n{other}\n")
+    gw.start()
+    small = os.urandom(SMALL)
+    put(gw, "big", os.urandom(BIG))
+    put(gw, "small", small)
+    stalled = [stalled_get(gw, "big") for _ in range(3)]
+    try:
+        assert [status_line(s) for s in stalled] == ["HTTP/1.1 200 OK"] * 3
+        r = requests.get(f"{gw.url}/v1/objects/small", headers=gw.auth, timeout=20)
+        assert r.status_code == 429
+        assert r.json()["error"] == "too_many_requests"
+        assert r.headers["Retry-After"] == "1"
+        assert gw.token not in r.text
+        # Another token is not affected, nor are open routes.
+        r = requests.get(f"{gw.url}/v1/objects/small", headers={"Authorization": f"Bearer {other}"}, timeout=20)
+        assert r.status_code == 200 and r.content == small
+        assert requests.get(f"{gw.url}/healthz", headers=gw.auth, timeout=20).status_code == 200
+        m = gw.metrics()
+        assert m["haul_requests_over_token_limit_total"] == 1
+        assert m['haul_requests_total{method="GET",code="429"}'] == 1
+    finally:
+        close_all(stalled)
+    # The slots come back when the stalled requests end.
+    ok = wait_for(lambda: requests.get(f"{gw.url}/v1/objects/small", headers=gw.auth, timeout=20).status_code == 200,
+                  30)
+    assert ok
+    assert gw.stop() == 0
