@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <exception>
 #include <random>
 
 #include "core/error.hpp"
@@ -122,20 +123,23 @@ bool Client::retry_after(const Request& request, const Transfer& t, int attempt)
 Response Client::perform(const Request& request) {
   for (int attempt = 1;; ++attempt) {
     auto handle = acquire();
-    std::optional<Response> done;
-    {
-      Transfer t(*handle, url_, credentials_, config_, request, false);
-      t.run();
-      count_attempt(request, t);
-      try {
-        if (!retry_after(request, t, attempt)) done = std::move(t.response());
-      } catch (...) {
-        release(std::move(handle));
-        throw;
-      }
+    auto t = std::make_unique<Transfer>(*handle, url_, credentials_, config_, request, false);
+    t->run();
+    count_attempt(request, *t);
+    bool retry = false;
+    std::exception_ptr failure;
+    try {
+      retry = retry_after(request, *t, attempt);
+    } catch (...) {
+      failure = std::current_exception();
     }
+    Response response = std::move(t->response());
+    // The transfer detaches from the handle before the handle goes back to
+    // the pool, where another thread may take it at once.
+    t.reset();
     release(std::move(handle));
-    if (done) return std::move(*done);
+    if (failure) std::rethrow_exception(failure);
+    if (!retry) return response;
   }
 }
 
