@@ -24,7 +24,6 @@ void add_gateway_command(CLI::App& app) {
   auto body_timeout = std::make_shared<int64_t>(120);
   auto expiry = std::make_shared<int64_t>(24 * 3600);
   auto rate_window = std::make_shared<int64_t>(config->send_rate.window.count());
-  auto stream_threads = std::make_shared<unsigned>(0);
 
   cmd->add_option("--listen", *listen, "HOST:PORT to listen on")->capture_default_str();
   cmd->add_option("--store", *stores,
@@ -58,9 +57,10 @@ void add_gateway_command(CLI::App& app) {
                   "Requests one bearer token may have in progress; beyond: 429 with Retry-After")
       ->capture_default_str();
   // Downloads no longer hold a thread each; kept so existing command lines
-  // and config files still start the gateway.
+  // and config files still start the gateway. No variable is bound: CLI11
+  // keeps the value, which nothing reads.
   auto* stream_threads_flag =
-      cmd->add_option("--stream-threads", *stream_threads, "Ignored (deprecated: downloads hold no thread)")->group("");
+      cmd->add_option("--stream-threads", "Ignored (deprecated: downloads hold no thread)")->group("");
   cmd->add_option("--congestion", config->congestion,
                   "TCP congestion control of served connections: auto (default: cubic or bbr chosen per download body, see docs/client.md), a name to pin (cubic, bbr), or '' for the host's");
   cmd->add_flag("!--metrics-need-token", config->metrics_open_on_loopback,

@@ -520,6 +520,7 @@ def test_stalled_downloads_do_not_block_uploads(make_gateway):
     for s in stalled:
         s.close()
     assert gw.stop() == 0
+    assert "--stream-threads is ignored" in gw.log.read_text()
 
 
 def test_client_leaving_a_stalled_download_frees_its_connection(gateway):
