@@ -81,7 +81,7 @@ struct TransferCallbacks {
       return CURL_WRITEFUNC_PAUSE;
     }
     size_t into = std::min(n, room);
-    std::memcpy(t->target_.data() + t->target_filled_, data, into);
+    if (into > 0) std::memcpy(t->target_.data() + t->target_filled_, data, into);  // (no target: null)
     t->target_filled_ += into;
     t->spill_.insert(t->spill_.end(), data + into, data + n);
     t->delivered_ += n;
