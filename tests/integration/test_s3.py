@@ -325,11 +325,14 @@ def test_stalled_downloads_hold_no_thread_on_s3(ceph, bucket, tmp_path):
         for s in stalled:
             s.settimeout(30)
             assert s.recv(12) == b"HTTP/1.1 200"
+        for s in stalled:
+            s.close()
+        assert requests.get(f"{gw.url}/v1/objects/big", headers=gw.auth, timeout=60).content == big
     finally:
         for s in stalled:
             s.close()
-    assert requests.get(f"{gw.url}/v1/objects/big", headers=gw.auth, timeout=60).content == big
-    assert gw.stop() == 0
+        rc = gw.stop()
+    assert rc == 0
 
 
 def test_parts_through_two_gateways(ceph, bucket, tmp_path):
