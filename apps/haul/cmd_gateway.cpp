@@ -25,6 +25,7 @@ void add_gateway_command(CLI::App& app) {
   auto body_timeout = std::make_shared<int64_t>(120);
   auto first_byte_timeout = std::make_shared<int64_t>(config->first_byte_timeout.count());
   auto expiry = std::make_shared<int64_t>(24 * 3600);
+  auto rate_window = std::make_shared<int64_t>(config->send_rate.window.count());
 
   cmd->add_option("--listen", *listen, "HOST:PORT to listen on")->capture_default_str();
   cmd->add_option("--store", *stores,
@@ -59,10 +60,20 @@ void add_gateway_command(CLI::App& app) {
   cmd->add_option("--blocking-threads", config->blocking_threads,
                   "Threads for short store steps (a chunk written, a commit, a list page)")
       ->capture_default_str();
-  cmd->add_option("--stream-threads", config->stream_threads,
-                  "Threads for streamed downloads: each active download holds one, so this bounds\n"
-                  "concurrent downloads (more wait) without ever delaying uploads")
+  cmd->add_option("--min-send-rate", config->send_rate.min_bytes_per_second,
+                  "Bytes/s a client must take of a response body, measured over --send-rate-window\n"
+                  "of send time; a slower one is cut (0: no minimum)")
       ->capture_default_str();
+  cmd->add_option("--send-rate-window", *rate_window, "Seconds over which --min-send-rate is measured")
+      ->capture_default_str();
+  cmd->add_option("--max-requests-per-token", config->max_requests_per_token,
+                  "Requests one bearer token may have in progress; beyond: 429 with Retry-After")
+      ->capture_default_str();
+  // Downloads no longer hold a thread each; kept so existing command lines
+  // and config files still start the gateway. No variable is bound: CLI11
+  // keeps the value, which nothing reads.
+  auto* stream_threads_flag =
+      cmd->add_option("--stream-threads", "Ignored (deprecated: downloads hold no thread)")->group("");
   cmd->add_option("--congestion", config->congestion,
                   "TCP congestion control of served connections: auto (default: cubic or bbr chosen per download body, see docs/client.md), a name to pin (cubic, bbr), or '' for the host's");
   cmd->add_option("--access-log", config->access_log,
@@ -97,7 +108,9 @@ void add_gateway_command(CLI::App& app) {
     config->body_timeout = std::chrono::seconds(*body_timeout);
     config->first_byte_timeout = std::chrono::seconds(*first_byte_timeout);
     config->upload_expiry = std::chrono::seconds(*expiry);
+    config->send_rate.window = std::chrono::seconds(*rate_window);
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+    if (stream_threads_flag->count() > 0) spdlog::warn("--stream-threads is ignored: downloads no longer hold a thread");
     gateway::run_gateway(*config);
   });
 }

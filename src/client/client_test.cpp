@@ -10,6 +10,7 @@
 #include "client/bounded_queue.hpp"
 #include "client/config.hpp"
 #include "client/metrics_text.hpp"
+#include "client/op.hpp"
 #include "client/plan.hpp"
 #include "client/report.hpp"
 #include "client/request.hpp"
@@ -211,6 +212,17 @@ TEST(Report, HumanFormats) {
   EXPECT_EQ(human_line(s), "get k 2.0 KiB 2.0 ms (connect 0.0, first byte 0.0) 1.0 MB/s new-conns 1");
 }
 
+TEST(Op, GatewayStatusesMapToKinds) {
+  Request r;
+  r.failure = Failure::http;
+  r.status = 429;  // the gateway's per-token limit
+  EXPECT_EQ(error_kind_of(r), ErrorKind::too_many_requests);
+  r.status = 416;
+  EXPECT_EQ(error_kind_of(r), ErrorKind::range_not_satisfiable);
+  r.status = 418;
+  EXPECT_EQ(error_kind_of(r), ErrorKind::internal);
+}
+
 TEST(Retry, OnlyIdempotentTransientFailures) {
   RetryPolicy p;
   EXPECT_TRUE(p.should_retry(Failure::connect, 0, true, 1));
@@ -218,6 +230,7 @@ TEST(Retry, OnlyIdempotentTransientFailures) {
   EXPECT_FALSE(p.should_retry(Failure::transport, 0, true, 3));  // max_attempts = 3
   EXPECT_FALSE(p.should_retry(Failure::transport, 0, false, 1));
   EXPECT_TRUE(p.should_retry(Failure::http, 503, true, 1));
+  EXPECT_TRUE(p.should_retry(Failure::http, 429, true, 1));
   EXPECT_FALSE(p.should_retry(Failure::http, 401, true, 1));
   EXPECT_FALSE(p.should_retry(Failure::http, 404, true, 1));
   EXPECT_FALSE(p.should_retry(Failure::http, 500, true, 1));

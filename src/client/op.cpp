@@ -66,6 +66,7 @@ ErrorKind error_kind_of(const Request& r) {
     case 411: return ErrorKind::length_required;
     case 413: return ErrorKind::payload_too_large;
     case 416: return ErrorKind::range_not_satisfiable;
+    case 429: return ErrorKind::too_many_requests;
     case 501: return ErrorKind::not_implemented;
     case 502: case 503: return ErrorKind::backend_unavailable;
     case 504: return ErrorKind::backend_timeout;

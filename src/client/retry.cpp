@@ -12,9 +12,10 @@ bool RetryPolicy::should_retry(Failure failure, int http_status, bool idempotent
     case Failure::timeout:
       return true;
     case Failure::http:
-      // Gateway-side transient failures; 4xx are the client's fault and
-      // 500 may be an integrity failure, which repeating will not fix.
-      return http_status == 502 || http_status == 503 || http_status == 504;
+      // Gateway-side transient failures, and 429 (too many requests of
+      // this token in progress: they end); other 4xx are the client's
+      // fault and 500 may be an integrity failure, which repeating will not fix.
+      return http_status == 429 || http_status == 502 || http_status == 503 || http_status == 504;
     case Failure::none:
     case Failure::local:
       return false;

@@ -12,6 +12,7 @@ int http_status(ErrorKind kind) noexcept {
     case ErrorKind::length_required: return 411;
     case ErrorKind::payload_too_large: return 413;
     case ErrorKind::range_not_satisfiable: return 416;
+    case ErrorKind::too_many_requests: return 429;
     case ErrorKind::headers_too_large: return 431;
     case ErrorKind::not_implemented: return 501;
     case ErrorKind::backend_unavailable: return 502;
@@ -34,6 +35,7 @@ std::string_view kind_name(ErrorKind kind) noexcept {
     case ErrorKind::length_required: return "length_required";
     case ErrorKind::payload_too_large: return "payload_too_large";
     case ErrorKind::range_not_satisfiable: return "range_not_satisfiable";
+    case ErrorKind::too_many_requests: return "too_many_requests";
     case ErrorKind::headers_too_large: return "headers_too_large";
     case ErrorKind::integrity: return "integrity";
     case ErrorKind::backend_unavailable: return "backend_unavailable";

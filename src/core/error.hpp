@@ -18,6 +18,7 @@ enum class ErrorKind {
   length_required,     // body length unknown where it must be known (411)
   payload_too_large,   // over a configured bound (413)
   range_not_satisfiable,  // Range outside the object (416)
+  too_many_requests,   // over a per-client limit; retry later (429)
   headers_too_large,   // request header block over the limit (431)
   integrity,           // authentication of stored data failed (500, logged loudly)
   backend_unavailable, // store backend failed or unreachable (502)

@@ -65,7 +65,11 @@ void validate(const GatewayConfig& c) {
   if (c.max_connections < 1) throw Error(ErrorKind::config, "--max-connections must be at least 1");
   if (c.header_limit < 1024) throw Error(ErrorKind::config, "header limit below 1 KiB");
   if (c.blocking_threads < 2) throw Error(ErrorKind::config, "need at least 2 blocking threads");
-  if (c.stream_threads < 1) throw Error(ErrorKind::config, "need at least 1 stream thread");
+  if (c.send_rate.window.count() <= 0 || c.send_rate.window > std::chrono::hours(24)) {
+    throw Error(ErrorKind::config, "--send-rate-window must be 1 s to 1 day");
+  }
+  if (c.send_rate.min_bytes_per_second > (uint64_t{1} << 40)) throw Error(ErrorKind::config, "--min-send-rate too large");
+  if (c.max_requests_per_token < 1) throw Error(ErrorKind::config, "--max-requests-per-token must be at least 1");
 }
 
 }  // namespace haul::gateway

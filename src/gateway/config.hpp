@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "gateway/send_rate.hpp"
+
 namespace haul::gateway {
 
 struct NamedStore {
@@ -39,8 +41,10 @@ struct GatewayConfig {
   std::chrono::seconds upload_expiry{24 * 3600};
   size_t header_limit = 16 * 1024;         // bigger request headers get 431
   unsigned io_threads = 0;                 // 0: one per core
-  unsigned blocking_threads = 32;          // short store steps (a chunk, a commit, a list page)
-  unsigned stream_threads = 256;           // streamed downloads (each active one holds a thread)
+  unsigned blocking_threads = 32;          // short store steps (a chunk in or out, a commit, a list page)
+  // Response bodies: a client that takes less than this is cut (send_rate.hpp).
+  SendRatePolicy send_rate;
+  uint32_t max_requests_per_token = 1024;  // in progress at once; beyond: 429
   uint64_t probe_limit = 1ull << 30;       // largest probe transfer
   int listen_backlog = 4096;
   // TCP_CONGESTION of served sockets: "auto" chooses per download body

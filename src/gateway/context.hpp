@@ -2,7 +2,7 @@
 // What every request handler shares: configuration, keys, tokens, stores,
 // metrics, logs. Built once at start (gateway.cpp), read-only afterwards
 // except for the metrics' atomics, the striped uploads in progress and the
-// readiness cache (which lock).
+// readiness cache (which lock), and the per-token request counts (atomics).
 
 #include <map>
 #include <memory>
@@ -14,6 +14,7 @@
 #include "gateway/readiness.hpp"
 #include "gateway/request_log.hpp"
 #include "gateway/stripe_board.hpp"
+#include "gateway/token_limiter.hpp"
 #include "gateway/tokens.hpp"
 #include "store/store.hpp"
 
@@ -29,6 +30,7 @@ struct GatewayContext {
   StripeBoard stripes;
   RequestLog request_log;
   Readiness readiness;
+  TokenLimiter token_limits;  // one counter per token in `tokens`
 };
 
 }  // namespace haul::gateway

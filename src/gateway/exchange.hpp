@@ -44,22 +44,19 @@ class Exchange {
   // A complete response with a small body.
   virtual asio::awaitable<void> respond(int status, std::string content_type, std::string body,
                                         Headers headers = {}) = 0;
-  // A streamed response: begin (length announced), write pieces, end.
+  // A streamed response: begin (length announced), write pieces that add up
+  // to exactly that length, end. Writes are asynchronous: a slow client
+  // holds this coroutine, not a thread. A client that takes less than the
+  // minimum send rate (send_rate.hpp), or leaves, gets the response cut:
+  // the call throws and the connection is reset.
   virtual asio::awaitable<void> begin_body(int status, Headers headers, uint64_t content_length) = 0;
   virtual asio::awaitable<void> write_body(std::span<const uint8_t> bytes) = 0;
   virtual asio::awaitable<void> end_body() = 0;
 
   // Runs fn on the blocking pool; the coroutine resumes on its connection.
-  // For short steps (one chunk into the store, a commit, a list page).
+  // For short steps only (one chunk into or out of the store, a commit, a
+  // list page): never anything that waits on a client.
   virtual asio::awaitable<void> blocking(std::function<void()> fn) = 0;
-  // Runs fn, which streams a whole response body and holds its thread for
-  // as long as the client takes to read it, on a pool of its own: slow
-  // downloads never make short store steps of other requests wait.
-  virtual asio::awaitable<void> streaming(std::function<void()> fn) = 0;
-  // From inside fn on the blocking pool: run a response step on the
-  // connection and wait for it. Returns false when the peer is gone.
-  virtual bool begin_body_and_wait(int status, Headers headers, uint64_t content_length) = 0;
-  virtual bool write_body_and_wait(std::span<const uint8_t> bytes) = 0;
 
   virtual bool response_started() const = 0;
   virtual int native_socket() = 0;

@@ -45,9 +45,11 @@ std::string read_file(const std::string& path, const char* what) {
 
 std::unique_ptr<GatewayContext> load_context(const GatewayConfig& config) {
   validate(config);
+  TokenSet tokens = TokenSet::parse(read_file(config.token_file, "token file"));
+  const size_t token_count = tokens.size();
   auto ctx = std::unique_ptr<GatewayContext>(new GatewayContext{
-      config, crypto::Keyring::parse(read_file(config.master_key_file, "master key file")),
-      TokenSet::parse(read_file(config.token_file, "token file")), {}, config.stores.front().name, {}, {}, {}, {}});
+      config, crypto::Keyring::parse(read_file(config.master_key_file, "master key file")), std::move(tokens), {},
+      config.stores.front().name, {}, {}, {}, {}, TokenLimiter(token_count, config.max_requests_per_token)});
   ctx->request_log = RequestLog::open(config.access_log, ctx->tokens.tokens());
   for (const auto& s : config.stores) {
     ctx->stores.emplace(s.name, store::make_store(s.url));
@@ -216,8 +218,7 @@ void run_gateway(const GatewayConfig& config) {
   const unsigned threads = config.io_threads ? config.io_threads : std::max(1u, std::thread::hardware_concurrency());
   asio::io_context ioc(static_cast<int>(threads));
   asio::thread_pool blocking(config.blocking_threads);
-  asio::thread_pool streams(config.stream_threads);
-  BlockingPools pools{blocking, streams};
+  BlockingPools pools{blocking};
   SessionRegistry registry;
 
   auto acceptors = open_listeners(ioc, {config.listen_host, config.listen_port, config.listen_backlog,
@@ -226,9 +227,9 @@ void run_gateway(const GatewayConfig& config) {
   const uint16_t port = acceptors.front().local_endpoint().port();
   std::string stores;
   for (const auto& s : config.stores) stores += " " + s.name + "=" + ctx->stores.at(s.name)->describe();
-  spdlog::info("haul gateway listening on {}:{} ({} I/O threads, {} blocking, {} streaming), stores:{} (default {}), "
+  spdlog::info("haul gateway listening on {}:{} ({} I/O threads, {} blocking), stores:{} (default {}), "
                "keys: {} (newest id {}), nofile limit {} (hard {})",
-               config.listen_host, port, threads, config.blocking_threads, config.stream_threads, stores, ctx->default_store,
+               config.listen_host, port, threads, config.blocking_threads, stores, ctx->default_store,
                ctx->keys.keys().size(), ctx->keys.newest().id, soft, hard);
   std::fflush(nullptr);
 
@@ -276,7 +277,6 @@ void run_gateway(const GatewayConfig& config) {
   ioc.run();
   for (auto& t : pool) t.join();
   blocking.join();
-  streams.join();
   spdlog::info("haul gateway stopped");
   if (registry.size() != 0) {
     // Hard stop: coroutine frames of busy connections are still suspended

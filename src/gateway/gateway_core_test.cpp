@@ -7,6 +7,7 @@
 #include "gateway/metrics.hpp"
 #include "gateway/route.hpp"
 #include "gateway/stripe_query.hpp"
+#include "gateway/token_limiter.hpp"
 #include "gateway/tokens.hpp"
 #include "gateway/upload_token.hpp"
 
@@ -57,6 +58,40 @@ TEST(Tokens, BearerOnly) {
   EXPECT_FALSE(t.authorizes("Basic alpha"));
   EXPECT_FALSE(t.authorizes(""));
   EXPECT_THROW(TokenSet::parse("# only a comment\n"), Error);
+}
+
+TEST(Tokens, MatchNamesTheTokenByItsPlace) {
+  auto t = TokenSet::parse("alpha\n# comment\nbeta\n");
+  EXPECT_EQ(t.size(), 2u);
+  EXPECT_EQ(t.match("Bearer alpha"), 0u);
+  EXPECT_EQ(t.match("Bearer beta"), 1u);
+  EXPECT_EQ(t.match("Bearer gamma"), std::nullopt);
+  EXPECT_EQ(t.match("beta"), std::nullopt);
+}
+
+TEST(TokenLimiter, SlotsPerTokenComeBack) {
+  TokenLimiter limits(2, 2);
+  auto a1 = limits.acquire(0);
+  auto a2 = limits.acquire(0);
+  ASSERT_TRUE(a1 && a2);
+  EXPECT_FALSE(limits.acquire(0));  // the third of token 0
+  EXPECT_EQ(limits.in_progress(0), 2u);
+  {
+    auto b = limits.acquire(1);  // another token is not affected
+    EXPECT_TRUE(b);
+    EXPECT_EQ(limits.in_progress(1), 1u);
+  }
+  EXPECT_EQ(limits.in_progress(1), 0u);
+  a1.reset();  // a request ends
+  EXPECT_EQ(limits.in_progress(0), 1u);
+  auto a3 = limits.acquire(0);
+  EXPECT_TRUE(a3);
+  // Moving a slot moves the request, not a second count.
+  TokenLimiter::Slot moved = std::move(*a3);
+  a3.reset();
+  EXPECT_EQ(limits.in_progress(0), 2u);
+  moved = TokenLimiter::Slot();
+  EXPECT_EQ(limits.in_progress(0), 1u);
 }
 
 TEST(UploadToken, RoundTripAndForgery) {
@@ -113,6 +148,16 @@ TEST(Metrics, RendersPrometheusText) {
   EXPECT_NE(text.find("haul_request_duration_seconds_count 3\n"), std::string::npos);
   EXPECT_NE(text.find("haul_request_duration_seconds_bucket{le=\"+Inf\"} 3\n"), std::string::npos);
   EXPECT_NE(text.find("haul_requests_per_connection_count 1\n"), std::string::npos);
+  // Cut responses: every reason is always there, so a scrape sees 0, not nothing.
+  m.count_cut(CutReason::slow_reader);
+  m.count_cut(CutReason::slow_reader);
+  m.count_cut(CutReason::failed);
+  text = m.render();
+  EXPECT_NE(text.find("haul_responses_cut_total{reason=\"slow_reader\"} 2\n"), std::string::npos);
+  EXPECT_NE(text.find("haul_responses_cut_total{reason=\"send_timeout\"} 0\n"), std::string::npos);
+  EXPECT_NE(text.find("haul_responses_cut_total{reason=\"peer_gone\"} 0\n"), std::string::npos);
+  EXPECT_NE(text.find("haul_responses_cut_total{reason=\"failed\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("haul_requests_over_token_limit_total 0\n"), std::string::npos);
 }
 
 TEST(Metrics, LabelValuesAreBoundedWhateverClientsSend) {
@@ -187,6 +232,24 @@ TEST(Config, StoreIds) {
   config.min_format = 3;
   EXPECT_THROW(validate(config), Error);
   config.min_format = 0;
+  EXPECT_THROW(validate(config), Error);
+}
+
+TEST(Config, SlowReaderAndTokenLimits) {
+  GatewayConfig config;
+  config.stores = {parse_store_flag("fs:/x")};
+  config.master_key_file = "k";
+  config.token_file = "t";
+  EXPECT_EQ(config.send_rate.min_bytes_per_second, 1024u);
+  EXPECT_EQ(config.send_rate.window, std::chrono::seconds(30));
+  EXPECT_EQ(config.max_requests_per_token, 1024u);
+  EXPECT_NO_THROW(validate(config));
+  config.send_rate.min_bytes_per_second = 0;  // no minimum is allowed
+  EXPECT_NO_THROW(validate(config));
+  config.send_rate.window = std::chrono::seconds(0);
+  EXPECT_THROW(validate(config), Error);
+  config.send_rate.window = std::chrono::seconds(30);
+  config.max_requests_per_token = 0;
   EXPECT_THROW(validate(config), Error);
 }
 

@@ -6,10 +6,18 @@
 
 namespace haul::gateway {
 
-bool needs_token(const GatewayContext& ctx, const Request& request, RouteKind kind) {
-  if (kind == RouteKind::healthz || kind == RouteKind::readyz) return false;
-  if (kind == RouteKind::metrics && ctx.config.metrics_open_on_loopback && request.peer_is_loopback) return false;
-  return !ctx.tokens.authorizes(request.header("authorization"));
+TokenLimiter::Slot admit(GatewayContext& ctx, const Request& request, RouteKind kind) {
+  if (kind == RouteKind::healthz || kind == RouteKind::readyz) return {};
+  if (kind == RouteKind::metrics && ctx.config.metrics_open_on_loopback && request.peer_is_loopback) return {};
+  auto token = ctx.tokens.match(request.header("authorization"));
+  if (!token) throw Error(ErrorKind::unauthorized, "missing or wrong bearer token (Authorization: Bearer TOKEN)");
+  auto slot = ctx.token_limits.acquire(*token);
+  if (!slot) {
+    ctx.metrics.requests_over_token_limit.fetch_add(1, std::memory_order_relaxed);
+    throw Error(ErrorKind::too_many_requests, "this token has " + std::to_string(ctx.config.max_requests_per_token) +
+                                                  " requests in progress, the most allowed; retry when one ends");
+  }
+  return std::move(*slot);
 }
 
 asio::awaitable<void> handle_request(GatewayContext& ctx, Exchange& ex, const Route& route) {

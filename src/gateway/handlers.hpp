@@ -16,8 +16,12 @@ namespace haul::gateway {
 class SealPipeline;
 struct SealResult;
 
-// True when the route needs a token and the request has none that matches.
-bool needs_token(const GatewayContext& ctx, const Request& request, RouteKind kind);
+// Lets a request in: checks its token where the route needs one and takes
+// one of that token's request slots, held until the returned slot goes.
+// Throws unauthorized (no or wrong token), too_many_requests (the token has
+// --max-requests-per-token requests in progress). Routes open without a
+// token take no slot.
+TokenLimiter::Slot admit(GatewayContext& ctx, const Request& request, RouteKind kind);
 
 // Dispatches on the route (already parsed and authorized).
 asio::awaitable<void> handle_request(GatewayContext& ctx, Exchange& ex, const Route& route);

@@ -60,34 +60,49 @@ asio::awaitable<void> put_object(GatewayContext& ctx, Exchange& ex, store::Store
   co_await respond_json(ex, 201, upload_answer(key, result, started));
 }
 
-asio::awaitable<void> get_object(GatewayContext& ctx, Exchange& ex, store::Store& store,
-                                 const crypto::ObjectIdentity& id) {
-  const std::string& key = id.key;
-  store::validate_key(key);
-  const std::string range = ex.request().header("range");
-  std::optional<ResponseStart> early;  // a 416 answered after the read
-  co_await ex.streaming([&] {
-    open_object(
-        store, ctx.keys, ctx.metrics, ReadTarget{id, ctx.config.min_format}, range,
-        [&](const ResponseStart& r) {
-          if (r.status == 416) {
-            early = r;
-            return;
-          }
-          Headers h{{"Accept-Ranges", "bytes"}, {"ETag", r.etag}, {"Content-Type", "application/octet-stream"}};
-          if (r.content_range) h.emplace_back("Content-Range", *r.content_range);
-          ex.begin_body_and_wait(r.status, std::move(h), r.content_length);
-        },
-        [&](std::span<const uint8_t> bytes) { return ex.write_body_and_wait(bytes); });
-  });
-  if (early) {
+namespace {
+
+// Sends what opener reads: each piece is one short step on the blocking pool
+// (a store read and its decryption) and one asynchronous socket write, so a
+// slow client holds this coroutine and the opener's buffers, never a thread.
+asio::awaitable<void> send_object(Exchange& ex, ObjectOpener& opener) {
+  ResponseStart r;
+  co_await ex.blocking([&] { r = opener.open(); });
+  if (r.status == 416) {
     nlohmann::json j = {{"error", "range_not_satisfiable"},
-                        {"message", "range outside the object (" + std::to_string(early->object_size) + " bytes)"}};
-    Headers headers{{"Content-Range", *early->content_range}};
+                        {"message", "range outside the object (" + std::to_string(r.object_size) + " bytes)"}};
+    Headers headers{{"Content-Range", *r.content_range}};
     co_await respond_json(ex, 416, j.dump(), std::move(headers));
     co_return;
   }
-  if (ex.response_started()) co_await ex.end_body();
+  Headers h{{"Accept-Ranges", "bytes"}, {"ETag", r.etag}, {"Content-Type", "application/octet-stream"}};
+  if (r.content_range) h.emplace_back("Content-Range", *r.content_range);
+  co_await ex.begin_body(r.status, std::move(h), r.content_length);
+  for (;;) {
+    std::span<const uint8_t> piece;
+    co_await ex.blocking([&] { piece = opener.next(); });
+    if (piece.empty()) break;
+    co_await ex.write_body(piece);
+  }
+  co_await ex.end_body();
+}
+
+}  // namespace
+
+asio::awaitable<void> get_object(GatewayContext& ctx, Exchange& ex, store::Store& store,
+                                 const crypto::ObjectIdentity& id) {
+  store::validate_key(id.key);
+  auto opener = std::make_unique<ObjectOpener>(store, ctx.keys, ctx.metrics, ReadTarget{id, ctx.config.min_format},
+                                               ex.request().header("range"));
+  std::exception_ptr failure;
+  try {
+    co_await send_object(ex, *opener);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  // Closing the store reader may block (an S3 reader drains a short rest).
+  co_await ex.blocking([&] { opener.reset(); });
+  if (failure) std::rethrow_exception(failure);
 }
 
 asio::awaitable<void> head_object(GatewayContext& ctx, Exchange& ex, store::Store& store,

@@ -53,6 +53,10 @@ void Metrics::count_request(std::string_view method, int status, double seconds)
   ++requests_[std::move(labels)];
 }
 
+void Metrics::count_cut(CutReason reason) {
+  cuts_[static_cast<size_t>(reason)].fetch_add(1, std::memory_order_relaxed);
+}
+
 void Metrics::count_connection_closed(uint64_t requests_served) {
   requests_per_connection_.observe(static_cast<double>(requests_served));
 }
@@ -93,6 +97,16 @@ std::string Metrics::render() const {
   out += "# HELP haul_striped_uploads_expired_total Striped uploads dropped before their last stripe arrived.\n"
          "# TYPE haul_striped_uploads_expired_total counter\n";
   out += fmt::format("haul_striped_uploads_expired_total {}\n", striped_uploads_expired.load());
+  out += "# HELP haul_requests_over_token_limit_total Requests refused with 429: their token had "
+         "--max-requests-per-token in progress.\n# TYPE haul_requests_over_token_limit_total counter\n";
+  out += fmt::format("haul_requests_over_token_limit_total {}\n", requests_over_token_limit.load());
+  out += "# HELP haul_responses_cut_total Responses cut after their status line, by reason.\n"
+         "# TYPE haul_responses_cut_total counter\n";
+  static constexpr std::array<const char*, kCutReasons> kReasonNames{"slow_reader", "send_timeout", "peer_gone",
+                                                                      "failed"};
+  for (size_t i = 0; i < kCutReasons; ++i) {
+    out += fmt::format("haul_responses_cut_total{{reason=\"{}\"}} {}\n", kReasonNames[i], cuts_[i].load());
+  }
   out += "# HELP haul_request_duration_seconds Time from request header to the end of the response.\n"
          "# TYPE haul_request_duration_seconds histogram\n";
   request_seconds_.render("haul_request_duration_seconds", out);

@@ -39,6 +39,15 @@ class Histogram {
   std::atomic<uint64_t> sum_micros_{0};
 };
 
+// Why a response was cut after its status line went out.
+enum class CutReason {
+  slow_reader,   // below the minimum send rate (--min-send-rate)
+  send_timeout,  // one write pending longer than --body-timeout
+  peer_gone,     // the client closed or reset the connection
+  failed,        // the gateway failed midway (integrity, store error)
+};
+inline constexpr size_t kCutReasons = 4;
+
 class Metrics {
  public:
   Metrics();
@@ -53,6 +62,9 @@ class Metrics {
   std::atomic<uint64_t> striped_uploads_expired{0};    // dropped before their last stripe came
   std::atomic<uint64_t> connections_evicted{0};  // idle ones closed to make room at --max-connections
   std::atomic<uint64_t> connections_refused{0};  // new ones answered 503 at --max-connections
+  std::atomic<uint64_t> requests_over_token_limit{0};  // answered 429 (--max-requests-per-token)
+
+  void count_cut(CutReason reason);
 
   // method and status may be anything a client caused; they are mapped to
   // bounded label values (method_label, status_label).
@@ -68,6 +80,7 @@ class Metrics {
   mutable std::mutex mutex_;
   std::map<std::pair<std::string_view, std::string>, uint64_t> requests_;  // (method_label, status_label)
   std::vector<std::function<void(std::string&)>> sources_;
+  std::array<std::atomic<uint64_t>, kCutReasons> cuts_{};
   Histogram request_seconds_;
   Histogram requests_per_connection_;
 };

@@ -1,5 +1,6 @@
 #include "gateway/open_pipeline.hpp"
 
+#include <cassert>
 #include <chrono>
 #include <limits>
 #include <vector>
@@ -18,6 +19,9 @@ namespace {
 // comes with the first backend answer), against a size no object reaches;
 // the real range is resolved once the head arrives.
 constexpr uint64_t kUnknownSize = uint64_t{1} << 62;
+
+// Body bytes per store read: one backend round of work per next().
+constexpr size_t kReadPiece = 256 * 1024;
 
 struct RangeShape {
   enum class Kind { whole, bounded, open_ended, suffix, unsatisfiable } kind = Kind::whole;
@@ -119,116 +123,111 @@ std::string etag_of(std::span<const uint8_t> header) {
   return "\"" + to_hex(std::span<const uint8_t>(decoded.salt.data(), 16)) + "\"";
 }
 
-void open_object(store::Store& store, const crypto::Keyring& keys, Metrics& metrics, const ReadTarget& target,
-                 std::string_view range_header, const std::function<void(const ResponseStart&)>& start,
-                 const std::function<bool(std::span<const uint8_t>)>& send) {
-  const RangeShape shape = classify_range(range_header);
+ObjectOpener::ObjectOpener(store::Store& store, const crypto::Keyring& keys, Metrics& metrics, ReadTarget target,
+                           std::string range_header)
+    : store_(store), keys_(keys), metrics_(metrics), target_(std::move(target)), range_header_(std::move(range_header)) {}
+
+ObjectOpener::~ObjectOpener() = default;
+
+const ResponseStart& ObjectOpener::open() {
+  assert(!opened_ && "open() is called once");
+  opened_ = true;
+  const RangeShape shape = classify_range(range_header_);
   // Segment size is per object (in its header) but the body range must be
   // chosen before the header arrives: objects are written with the default,
   // and a mismatch is detected below and answered by a second read.
-  crypto::Layout guess{crypto::kDefaultSegmentSize};
-  store::BodyRange asked = body_range_for(shape, guess);
+  const crypto::Layout guess{crypto::kDefaultSegmentSize};
+  const store::BodyRange asked = body_range_for(shape, guess);
+  reader_ = store_.open(target_.identity.key, asked);
+  const store::ObjectHead& head = reader_->head();
 
-  std::optional<ResponseStart> response;
-  std::unique_ptr<crypto::ObjectCipher> cipher;
-  std::unique_ptr<crypto::RangeDecryptor> decryptor;
-  uint64_t body_pos = 0;       // body offset of the next byte the sink gets
-  uint64_t wanted_from = 0;    // first body byte the decryptor needs
-  uint64_t wanted_to = 0;      // one past the last
-  bool started = false;
-  bool stopped = false;
-  bool layout_mismatch = false;
-  std::vector<uint8_t> plain;
-
-  const std::string& key = target.identity.key;
-  auto on_head = [&](const store::ObjectHead& head) {
-    auto header = decode_for(head.header, target);
-    crypto::Layout layout{header.segment_size};
-    auto size = layout.plain_size(head.body_size);
-    if (!size) throw Error(ErrorKind::integrity, "stored object has an impossible length");
-    ResponseStart r;
-    r.object_size = *size;
-    r.etag = etag_of(head.header);
-    r.status = 200;
-    r.content_length = *size;
-    // An empty object still has one sealed (empty) final segment: it is
-    // read and authenticated like any other.
-    uint64_t first = 0, last = *size == 0 ? 0 : *size - 1;
-    if (shape.kind != RangeShape::Kind::whole) {
-      auto resolved = http::parse_range(range_header, *size);
-      if (resolved.kind == http::RangeRequest::Kind::unsatisfiable) {
-        r.status = 416;
-        r.content_length = 0;
-        r.content_range = http::unsatisfied_content_range(*size);
-        response = r;
-        return;
-      }
-      if (resolved.kind == http::RangeRequest::Kind::partial) {
-        r.status = 206;
-        first = resolved.range.first;
-        last = resolved.range.last;
-        r.content_length = last - first + 1;
-        r.content_range = http::content_range(resolved.range, *size);
-      }
+  auto header = decode_for(head.header, target_);
+  crypto::Layout layout{header.segment_size};
+  auto size = layout.plain_size(head.body_size);
+  if (!size) throw Error(ErrorKind::integrity, "stored object has an impossible length");
+  response_.object_size = *size;
+  response_.etag = etag_of(head.header);
+  response_.status = 200;
+  response_.content_length = *size;
+  // An empty object still has one sealed (empty) final segment: it is
+  // read and authenticated like any other.
+  uint64_t first = 0, last = *size == 0 ? 0 : *size - 1;
+  if (shape.kind != RangeShape::Kind::whole) {
+    auto resolved = http::parse_range(range_header_, *size);
+    if (resolved.kind == http::RangeRequest::Kind::unsatisfiable) {
+      response_.status = 416;
+      response_.content_length = 0;
+      response_.content_range = http::unsatisfied_content_range(*size);
+      reader_.reset();
+      done_ = true;
+      return response_;
     }
-    response = r;
-    cipher = std::make_unique<crypto::ObjectCipher>(keys, header, target.identity);
-    decryptor = std::make_unique<crypto::RangeDecryptor>(*cipher, *size, first, last);
-    const auto& cover = decryptor->cover();
-    wanted_from = cover.body_offset;
-    wanted_to = cover.body_offset + cover.body_length;
-    body_pos = asked.suffix_length ? head.body_size - std::min(*asked.suffix_length, head.body_size) : asked.offset;
-    uint64_t asked_end = asked.length ? asked.offset + *asked.length : head.body_size;
-    if (header.segment_size != guess.segment_size || wanted_from < body_pos || wanted_to > asked_end) {
-      layout_mismatch = true;  // read again with the exact range below
+    if (resolved.kind == http::RangeRequest::Kind::partial) {
+      response_.status = 206;
+      first = resolved.range.first;
+      last = resolved.range.last;
+      response_.content_length = last - first + 1;
+      response_.content_range = http::content_range(resolved.range, *size);
     }
-  };
-
-  auto release = [&](std::span<const uint8_t> bytes) -> bool {
-    if (!started) {
-      start(*response);
-      started = true;
-    }
-    return bytes.empty() || send(bytes);
-  };
-
-  auto sink = [&](std::span<const uint8_t> bytes) -> bool {
-    if (stopped || response->status == 416 || layout_mismatch) return false;
-    // Skip what lies before the cover (suffix reads ask for a little more).
-    uint64_t end = body_pos + bytes.size();
-    uint64_t from = std::max(body_pos, wanted_from);
-    uint64_t to = std::min(end, wanted_to);
-    body_pos = end;
-    if (from >= to) return end < wanted_to;
-    plain.clear();
-    {
-      DecryptTimer timer(metrics);
-      decryptor->update(bytes.subspan(from - (end - bytes.size()), to - from), plain);
-    }
-    if (!plain.empty() && !release(plain)) {
-      stopped = true;
-      return false;
-    }
-    return end < wanted_to;
-  };
-
-  store.read(key, asked, on_head, sink);
-  if (layout_mismatch && response && response->status != 416) {
+  }
+  cipher_ = std::make_unique<crypto::ObjectCipher>(keys_, header, target_.identity);
+  decryptor_ = std::make_unique<crypto::RangeDecryptor>(*cipher_, *size, first, last);
+  const auto& cover = decryptor_->cover();
+  wanted_from_ = cover.body_offset;
+  wanted_to_ = cover.body_offset + cover.body_length;
+  body_pos_ = asked.suffix_length ? head.body_size - std::min(*asked.suffix_length, head.body_size)
+                                  : std::min(asked.offset, head.body_size);
+  uint64_t asked_end = asked.length ? asked.offset + *asked.length : head.body_size;
+  if (header.segment_size != guess.segment_size || wanted_from_ < body_pos_ || wanted_to_ > asked_end) {
     // Unusual segment size or a range the first guess did not cover: one
     // more read with the exact cover.
-    layout_mismatch = false;
-    store::BodyRange exact{wanted_from, wanted_to - wanted_from, std::nullopt};
-    asked = exact;
-    store.read(key, exact, [&](const store::ObjectHead&) { body_pos = wanted_from; }, sink);
+    reader_ = store_.open(target_.identity.key, store::BodyRange{wanted_from_, wanted_to_ - wanted_from_, std::nullopt});
+    body_pos_ = wanted_from_;
   }
-  if (!response) throw Error(ErrorKind::internal, "store returned no object head");
-  if (response->status == 416) {
-    start(*response);
-    return;
+  produce();
+  held_ = !plain_.empty();
+  if (!held_) end();
+  return response_;
+}
+
+std::span<const uint8_t> ObjectOpener::next() {
+  assert(opened_ && "open() comes first");
+  if (held_) {
+    held_ = false;
+    return plain_;
   }
-  if (stopped) return;
-  decryptor->finish();  // throws integrity when covering bytes were missing
-  if (!started) release({});
+  if (done_) return {};
+  produce();
+  if (plain_.empty()) end();
+  return plain_;
+}
+
+void ObjectOpener::produce() {
+  // The stored bytes are needed only within this call, which runs on one
+  // thread from start to end: one buffer per thread, not one per download
+  // (a stalled download keeps only its plaintext).
+  thread_local std::vector<uint8_t> sealed(kReadPiece);
+  plain_.clear();
+  while (plain_.empty() && body_pos_ < wanted_to_) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(kReadPiece, wanted_to_ - body_pos_));
+    size_t got = reader_->read(std::span<uint8_t>(sealed.data(), want));
+    if (got == 0) return;  // the store's body ended early: end() reports it
+    const uint64_t start = body_pos_;
+    body_pos_ += got;
+    // Skip what lies before the cover (suffix reads ask for a little more).
+    uint64_t from = std::max(start, wanted_from_);
+    uint64_t to = std::min(body_pos_, wanted_to_);
+    if (from < to) {
+      DecryptTimer timer(metrics_);
+      decryptor_->update(std::span<const uint8_t>(sealed.data() + (from - start), to - from), plain_);
+    }
+  }
+}
+
+void ObjectOpener::end() {
+  decryptor_->finish();  // throws integrity when covering bytes were missing
+  done_ = true;
+  reader_.reset();  // the store's connection goes back to its pool now
 }
 
 ObjectSummary summarize_object(store::Store& store, const crypto::Keyring& keys, const ReadTarget& target) {

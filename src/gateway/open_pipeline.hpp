@@ -1,18 +1,28 @@
 #pragma once
 // Stored body in, plaintext of the requested range out: the download half of
-// the gateway, without sockets. Runs on the blocking pool; `send` hands bytes
-// to the connection and blocks until they are written.
+// the gateway, without sockets. ObjectOpener is a pull-style state machine:
+// open() answers how the response starts, each next() the following piece
+// of plaintext. Both block on the store (the caller runs them on its
+// blocking pool), each for one store read of at most 256 KiB and its
+// decryption; between calls the opener holds memory and an open store
+// reader, never a thread, however slowly the client takes the pieces.
 
 #include <cstdint>
-#include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "crypto/keyring.hpp"
 #include "crypto/stream_format.hpp"
 #include "store/store.hpp"
+
+namespace haul::crypto {
+class ObjectCipher;
+class RangeDecryptor;
+}  // namespace haul::crypto
 
 namespace haul::gateway {
 
@@ -34,16 +44,55 @@ struct ResponseStart {
   std::string etag;
 };
 
-// Calls start() once, after the first covering segment authenticated (so a
-// tampered object fails with an error status whenever the damage is in the
-// first segment sent) or, for an empty answer, before returning. Then send()
-// with the plaintext in order; send() returning false (client gone) stops
-// the read. Throws Error: not_found, bad_request (malformed Range), integrity
-// (authentication failed: before start() an error status is possible, after
-// it the caller must cut the connection).
-void open_object(store::Store& store, const crypto::Keyring& keys, Metrics& metrics, const ReadTarget& target,
-                 std::string_view range_header, const std::function<void(const ResponseStart&)>& start,
-                 const std::function<bool(std::span<const uint8_t>)>& send);
+class ObjectOpener {
+ public:
+  // Keeps references to store, keys and metrics: they must outlive it.
+  ObjectOpener(store::Store& store, const crypto::Keyring& keys, Metrics& metrics, ReadTarget target,
+               std::string range_header);
+  // Closes the store reader, which may block briefly (an S3 reader reads a
+  // short rest to keep its connection): destroy it on the blocking pool.
+  ~ObjectOpener();
+  ObjectOpener(const ObjectOpener&) = delete;
+  ObjectOpener& operator=(const ObjectOpener&) = delete;
+
+  // Called once, first. Returns after the first covering segment
+  // authenticated, so a tampered object fails with an error status whenever
+  // the damage is in the first segment sent; for an answer without body
+  // bytes (an empty object) after every covering segment authenticated. A
+  // range outside the object comes back as status 416 (nothing follows).
+  // Throws Error: not_found, bad_request (malformed Range), integrity
+  // (authentication failed), store errors; no status line is out yet, so
+  // the caller answers with an error status.
+  const ResponseStart& open();
+  // The next plaintext piece, in order: a view valid until the next call;
+  // empty at the end, which is reached only once every covering segment
+  // authenticated. Throws Error (integrity, store errors): the status line
+  // is out by then, so the caller must cut the connection.
+  std::span<const uint8_t> next();
+
+ private:
+  // Reads and decrypts until plain_ holds bytes or the cover is read.
+  void produce();
+  // After the last piece: checks every covering segment authenticated.
+  void end();
+
+  store::Store& store_;
+  const crypto::Keyring& keys_;
+  Metrics& metrics_;
+  ReadTarget target_;
+  std::string range_header_;
+  ResponseStart response_;
+  std::unique_ptr<store::BodyReader> reader_;
+  std::unique_ptr<crypto::ObjectCipher> cipher_;
+  std::unique_ptr<crypto::RangeDecryptor> decryptor_;
+  uint64_t body_pos_ = 0;     // body offset of the reader's next byte
+  uint64_t wanted_from_ = 0;  // first body byte the decryptor needs
+  uint64_t wanted_to_ = 0;    // one past the last
+  bool opened_ = false;
+  bool held_ = false;         // plain_ holds open()'s first piece, not yet handed out
+  bool done_ = false;
+  std::vector<uint8_t> plain_;  // the piece next() hands out
+};
 
 struct ObjectSummary {
   unsigned format = 0;  // the stored object's format version (1 or 2)

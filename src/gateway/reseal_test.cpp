@@ -30,6 +30,22 @@ using crypto::test::pattern;
 // A store that lets another writer act at a chosen moment: after the
 // wrapped read() has delivered the whole body (reseal has then read the
 // object, but not committed). Everything else is the real fs store.
+class HookedReader : public store::BodyReader {
+ public:
+  HookedReader(std::unique_ptr<store::BodyReader> inner, std::function<void()>& after_first_read)
+      : inner_(std::move(inner)), after_first_read_(after_first_read) {}
+  const store::ObjectHead& head() const override { return inner_->head(); }
+  size_t read(std::span<uint8_t> out) override {
+    size_t n = inner_->read(out);
+    if (after_first_read_) std::exchange(after_first_read_, nullptr)();  // the first piece is out: the stream is under way
+    return n;
+  }
+
+ private:
+  std::unique_ptr<store::BodyReader> inner_;
+  std::function<void()>& after_first_read_;
+};
+
 class InterleavingStore : public store::Store {
  public:
   explicit InterleavingStore(store::Store& inner) : inner_(inner) {}
@@ -39,10 +55,9 @@ class InterleavingStore : public store::Store {
   std::unique_ptr<store::ObjectWriter> create(std::string_view key, std::span<const uint8_t> header) override {
     return inner_.create(key, header);
   }
-  void read(std::string_view key, const store::BodyRange& range,
-            const std::function<void(const store::ObjectHead&)>& on_head, const store::BodySink& sink) override {
-    inner_.read(key, range, on_head, sink);
-    if (after_read) std::exchange(after_read, nullptr)();
+  // Runs after_read once, after the first piece of a body was read.
+  std::unique_ptr<store::BodyReader> open(std::string_view key, const store::BodyRange& range) override {
+    return std::make_unique<HookedReader>(inner_.open(key, range), after_read);
   }
   store::ObjectHead head(std::string_view key) override { return inner_.head(key); }
   void remove(std::string_view key) override { inner_.remove(key); }
@@ -111,17 +126,17 @@ class ResealTest : public ::testing::Test {
   crypto::Header header_of(const std::string& key) { return crypto::decode_header(store_->head(key).header); }
 
   // The plaintext as the gateway would serve it to store "default".
-  Bytes get(const std::string& key, unsigned min_format = 1) {
+  // The plaintext as a GET of the object under `target` would send it.
+  Bytes read_as(const ReadTarget& target) {
     Bytes out;
     Metrics metrics;
-    open_object(
-        *store_, keys_, metrics, ReadTarget{{"default", key}, min_format}, "", [](const ResponseStart&) {},
-        [&](std::span<const uint8_t> b) {
-          out.insert(out.end(), b.begin(), b.end());
-          return true;
-        });
+    ObjectOpener opener(*store_, keys_, metrics, target, "");
+    opener.open();
+    for (auto piece = opener.next(); !piece.empty(); piece = opener.next()) out.insert(out.end(), piece.begin(), piece.end());
     return out;
   }
+
+  Bytes get(const std::string& key, unsigned min_format = 1) { return read_as(ReadTarget{{"default", key}, min_format}); }
 
   ResealResult reseal(const std::string& key, ResealOptions options = {}) {
     if (options.store_id.empty()) options.store_id = "default";
@@ -158,12 +173,7 @@ TEST_F(ResealTest, FormatOneBecomesFormatTwoWithTheSameBytes) {
     EXPECT_EQ(header_of(key).key_id, 2u);  // sealed under the newest key
     EXPECT_EQ(get(key, 2), plain);
     // Bound now: under another store id it no longer opens.
-    Metrics metrics;
-    EXPECT_EQ(haul::testing::error_kind_of([&] {
-                open_object(*store_, keys_, metrics, ReadTarget{{"us", key}, 1}, "", [](const ResponseStart&) {},
-                            [](std::span<const uint8_t>) { return true; });
-              }),
-              ErrorKind::integrity);
+    EXPECT_EQ(haul::testing::error_kind_of([&] { read_as(ReadTarget{{"us", key}, 1}); }), ErrorKind::integrity);
     EXPECT_EQ(reseal(key).outcome, ResealOutcome::current);  // idempotent
   }
 }
@@ -195,16 +205,8 @@ TEST_F(ResealTest, FromStoreIdMovesObjectsToTheNewId) {
     r = reseal_object(*store_, keys_, rename, "old");  // format 1: bound to the new id at once
     EXPECT_EQ(r.outcome, run == 0 ? ResealOutcome::resealed : ResealOutcome::current) << r.detail;
   }
-  Metrics metrics;
   for (const char* key : {"k", "old"}) {
-    Bytes out;
-    open_object(
-        *store_, keys_, metrics, ReadTarget{{"eu", key}, 2}, "", [](const ResponseStart&) {},
-        [&](std::span<const uint8_t> b) {
-          out.insert(out.end(), b.begin(), b.end());
-          return true;
-        });
-    EXPECT_EQ(out, plain) << key;
+    EXPECT_EQ(read_as(ReadTarget{{"eu", key}, 2}), plain) << key;
     EXPECT_EQ(haul::testing::error_kind_of([&] { get(key); }), ErrorKind::integrity);  // not "default" any more
   }
 }

@@ -13,10 +13,10 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <future>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -26,6 +26,7 @@
 #include "gateway/framing.hpp"
 #include "gateway/handlers.hpp"
 #include "gateway/route.hpp"
+#include "gateway/send_rate.hpp"
 #include "gateway/session_registry.hpp"
 #include "net/send_buffer.hpp"
 #include "net/send_congestion.hpp"
@@ -94,6 +95,16 @@ asio::awaitable<beast::error_code> wait_readable(std::shared_ptr<Connection> con
 void set_cork(beast::tcp_stream& stream, bool on) {
   int value = on ? 1 : 0;
   ::setsockopt(stream.socket().native_handle(), IPPROTO_TCP, TCP_CORK, &value, sizeof value);
+}
+
+// On while a response body is under way: a close then resets the connection
+// (SO_LINGER 0), which frees what waits in the send buffer at once instead
+// of leaving it to an orphaned socket, and tells the client plainly that
+// the body is cut. Off again once the body is complete, so a normal close
+// never loses bytes.
+void set_reset_on_close(beast::tcp_stream& stream, bool on) {
+  linger value{on ? 1 : 0, 0};
+  ::setsockopt(stream.socket().native_handle(), SOL_SOCKET, SO_LINGER, &value, sizeof value);
 }
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -190,82 +201,76 @@ class BeastExchange final : public Exchange {
     status_ = status;
     started_ = true;
     const bool ka = keep_alive_decision();
-    beast::error_code ec;
-    conn_.stream.expires_after(ctx_.config.body_timeout);
-    if (head_request_) {
-      http::response<http::empty_body> res{static_cast<http::status>(status), 11};
-      fill(res, "", headers, ka);
-      res.content_length(content_length);
-      co_await http::async_write(conn_.stream, res, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) throw ConnectionLost();
-      co_return;
+    // The header alone, from an empty body with the length announced: the
+    // body bytes follow raw (Content-Length framing) from write_body.
+    http::response<http::empty_body> res{static_cast<http::status>(status), 11};
+    fill(res, "", headers, ka);
+    res.content_length(content_length);
+    if (!head_request_) {
+      if (ctx_.config.congestion == net::congestion_auto)
+        net::set_send_congestion(conn_.stream.socket().native_handle(), content_length);
+      body_left_ = content_length;
+      rate_.emplace(ctx_.config.send_rate, content_length);
+      if (content_length > 0) set_reset_on_close(conn_.stream, true);
+      // Cork so the header and the first body bytes leave in one segment
+      // instead of a lone header packet (seed 003: TCP_CORK).
+      set_cork(conn_.stream, true);
+      corked_ = true;
     }
-    if (ctx_.config.congestion == net::congestion_auto)
-      net::set_send_congestion(conn_.stream.socket().native_handle(), content_length);
-    response_.emplace(static_cast<http::status>(status), 11);
-    fill(*response_, "", headers, ka);
-    response_->content_length(content_length);
-    response_->body().data = nullptr;
-    response_->body().more = true;
-    serializer_.emplace(*response_);
-    // Cork so the header and the first body bytes leave in one segment
-    // instead of a lone header packet (seed 003: TCP_CORK).
-    set_cork(conn_.stream, true);
-    corked_ = true;
-    co_await http::async_write_header(conn_.stream, *serializer_, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) throw ConnectionLost();
-  }
-
-  asio::awaitable<void> write_body(std::span<const uint8_t> bytes) override {
-    // After a failed write the serializer is mid-message; writing with it
-    // again never completes (seen: a stalled download whose client left).
-    if (cut_) throw ConnectionLost();
-    if (head_request_ || bytes.empty()) co_return;
-    response_->body().data = const_cast<uint8_t*>(bytes.data());
-    response_->body().size = bytes.size();
-    response_->body().more = true;
-    conn_.stream.expires_after(ctx_.config.body_timeout);
     beast::error_code ec;
-    co_await http::async_write(conn_.stream, *serializer_, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec == http::error::need_buffer) ec = {};
+    conn_.stream.expires_after(ctx_.config.body_timeout);
+    co_await http::async_write(conn_.stream, res, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       cut_ = true;
       throw ConnectionLost();
     }
-    uncork();
-    ctx_.metrics.bytes_sent.fetch_add(bytes.size(), std::memory_order_relaxed);
-    bytes_out_ += bytes.size();
+  }
+
+  asio::awaitable<void> write_body(std::span<const uint8_t> bytes) override {
+    if (cut_) throw ConnectionLost();
+    if (head_request_ || bytes.empty()) co_return;
+    if (bytes.size() > body_left_) throw Error(ErrorKind::internal, "response body longer than its Content-Length");
+    while (!bytes.empty()) {
+      // Each piece the socket takes is progress; the write is cut when the
+      // client falls below the minimum rate or one write waits longer than
+      // body_timeout, whichever comes first.
+      const auto now = std::chrono::steady_clock::now();
+      const auto rate_deadline = rate_->write_started(now);
+      const auto pause_deadline = now + ctx_.config.body_timeout;
+      conn_.stream.expires_at(std::min(rate_deadline, pause_deadline));
+      beast::error_code ec;
+      size_t n = co_await conn_.stream.async_write_some(asio::buffer(bytes.data(), bytes.size()),
+                                                        asio::redirect_error(asio::use_awaitable, ec));
+      rate_->written(std::chrono::steady_clock::now(), n);
+      if (ec) {
+        cut_ = true;
+        CutReason reason = CutReason::peer_gone;
+        if (ec == beast::error::timeout) {
+          reason = rate_deadline <= pause_deadline ? CutReason::slow_reader : CutReason::send_timeout;
+        }
+        ctx_.metrics.count_cut(reason);
+        throw ConnectionLost();
+      }
+      uncork();
+      ctx_.metrics.bytes_sent.fetch_add(n, std::memory_order_relaxed);
+      bytes_out_ += n;
+      body_left_ -= n;
+      bytes = bytes.subspan(n);
+    }
   }
 
   asio::awaitable<void> end_body() override {
     if (cut_) throw ConnectionLost();
     if (head_request_) co_return;
-    response_->body().data = nullptr;
-    response_->body().size = 0;
-    response_->body().more = false;
-    conn_.stream.expires_after(ctx_.config.body_timeout);
-    beast::error_code ec;
-    co_await http::async_write(conn_.stream, *serializer_, asio::redirect_error(asio::use_awaitable, ec));
+    // Fewer bytes than announced: the client must see a cut, not a hang.
+    if (body_left_ != 0) throw Error(ErrorKind::internal, "response body shorter than its Content-Length");
     uncork();
-    if (ec) throw ConnectionLost();
+    set_reset_on_close(conn_.stream, false);
+    co_return;
   }
 
   asio::awaitable<void> blocking(std::function<void()> fn) override {
     co_await asio::co_spawn(pools_.steps, call_on_pool(std::move(fn)), asio::use_awaitable);
-  }
-
-  asio::awaitable<void> streaming(std::function<void()> fn) override {
-    co_await asio::co_spawn(pools_.streams, call_on_pool(std::move(fn)), asio::use_awaitable);
-  }
-
-  bool begin_body_and_wait(int status, Headers headers, uint64_t content_length) override {
-    return run_and_wait([this, status, headers = std::move(headers), content_length]() mutable {
-      return begin_body(status, std::move(headers), content_length);
-    });
-  }
-
-  bool write_body_and_wait(std::span<const uint8_t> bytes) override {
-    return run_and_wait([this, bytes] { return write_body(bytes); });
   }
 
   bool response_started() const override { return started_; }
@@ -296,24 +301,6 @@ class BeastExchange final : public Exchange {
     }
   }
 
-  // Runs a response step on the connection's strand from a blocking-pool
-  // thread and waits for it. False when the peer is gone.
-  template <class MakeStep>
-  bool run_and_wait(MakeStep make_step) {
-    std::promise<std::exception_ptr> done;
-    asio::co_spawn(conn_.stream.get_executor(), make_step(),
-                   [&done](std::exception_ptr e) { done.set_value(std::move(e)); });
-    if (auto e = done.get_future().get()) {
-      try {
-        std::rethrow_exception(e);
-      } catch (const ConnectionLost&) {
-        cut_ = true;
-        return false;
-      }
-    }
-    return true;
-  }
-
   GatewayContext& ctx_;
   BlockingPools& pools_;
   SessionRegistry& registry_;
@@ -325,13 +312,13 @@ class BeastExchange final : public Exchange {
   bool keep_alive_;
   bool started_ = false;
   bool body_broken_ = false;
-  std::atomic<bool> cut_{false};  // set from the streaming thread too
+  bool cut_ = false;
   bool corked_ = false;
   int status_ = 0;
   uint64_t bytes_in_ = 0;
   uint64_t bytes_out_ = 0;
-  std::optional<http::response<http::buffer_body>> response_;
-  std::optional<http::response_serializer<http::buffer_body>> serializer_;
+  uint64_t body_left_ = 0;               // announced body bytes not yet written
+  std::optional<SendRateGuard> rate_;    // from begin_body
 };
 
 // Answers a request whose header could not be parsed, then the connection closes.
@@ -487,9 +474,8 @@ asio::awaitable<void> run_session(GatewayContext& ctx, BlockingPools& pools, Ses
     std::optional<Error> failure;
     bool lost = false;
     try {
-      if (needs_token(ctx, ex.request(), route.kind)) {
-        throw Error(ErrorKind::unauthorized, "missing or wrong bearer token (Authorization: Bearer TOKEN)");
-      }
+      // Held until the response ends (or fails): one of the token's slots.
+      TokenLimiter::Slot slot = admit(ctx, ex.request(), route.kind);
       // curl waits up to a second for this on every PUT: answer at once,
       // after the token check so an unauthorized body is never invited.
       if (!parser.is_done() && iequals(ex.request().header("expect"), "100-continue")) {
@@ -510,9 +496,10 @@ asio::awaitable<void> run_session(GatewayContext& ctx, BlockingPools& pools, Ses
       status = http_status(failure->kind());
       ctx.request_log.failure(connection, ex.request().peer, ex.request().method, ex.request().target, *failure);
       if (!ex.response_started()) {
+        Headers headers;
+        if (failure->kind() == ErrorKind::too_many_requests) headers.emplace_back("Retry-After", "1");
         try {
-          // (g++ 12 rejects a braced list inside co_await: "array used as initializer".)
-          Headers headers{{"X-Haul-Error", error_header_value(failure->public_message())}};
+          headers.emplace_back("X-Haul-Error", error_header_value(failure->public_message()));
           co_await ex.respond(status, "application/json",
                               error_json(kind_name(failure->kind()), failure->public_message()), std::move(headers));
         } catch (const ConnectionLost&) {
@@ -522,6 +509,7 @@ asio::awaitable<void> run_session(GatewayContext& ctx, BlockingPools& pools, Ses
         // The status line is gone: cut the connection so the client sees a
         // short body, never a clean response with wrong or missing bytes.
         ex.mark_cut();
+        ctx.metrics.count_cut(CutReason::failed);
         lost = true;
       }
     }

@@ -13,10 +13,10 @@
 namespace haul::gateway {
 
 // Threads for store I/O, off the I/O threads: `steps` for short blocking
-// calls, `streams` for whole streamed responses (each holds a thread).
+// calls (a chunk into or out of the store, a commit, a list page). No step
+// waits on a client: a slow one holds a socket and memory, never a thread.
 struct BlockingPools {
   boost::asio::thread_pool& steps;
-  boost::asio::thread_pool& streams;
 };
 
 // Lets the server ask every session to finish: idle ones close at once, busy

@@ -21,16 +21,18 @@ TokenSet TokenSet::parse(std::string_view text) {
   return set;
 }
 
-bool TokenSet::authorizes(std::string_view header) const {
+std::optional<size_t> TokenSet::match(std::string_view header) const {
   static constexpr std::string_view scheme = "Bearer ";
-  if (header.size() <= scheme.size() || header.substr(0, scheme.size()) != scheme) return false;
+  if (header.size() <= scheme.size() || header.substr(0, scheme.size()) != scheme) return std::nullopt;
   std::string_view presented = header.substr(scheme.size());
-  bool match = false;
-  for (const auto& token : tokens_) {
-    // Lengths are not secret; contents are compared in constant time.
-    if (token.size() == presented.size() &&
-        CRYPTO_memcmp(token.data(), presented.data(), token.size()) == 0) {
-      match = true;
+  std::optional<size_t> match;
+  for (size_t i = 0; i < tokens_.size(); ++i) {
+    const auto& token = tokens_[i];
+    // Lengths are not secret; contents are compared in constant time, and
+    // every token is compared whichever matches.
+    if (token.size() == presented.size() && CRYPTO_memcmp(token.data(), presented.data(), token.size()) == 0 &&
+        !match) {
+      match = i;
     }
   }
   return match;

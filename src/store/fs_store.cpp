@@ -23,11 +23,32 @@ namespace {
 
 using fs::StorePaths;
 
-constexpr size_t kReadChunk = 256 * 1024;
-
 Error no_such_object(std::string_view key) {
   return Error(ErrorKind::not_found, "no such object '" + std::string(key) + "'");
 }
+
+// Reads [extent.begin, extent.end) of the body with pread: the open file
+// pins the inode, so an overwrite or remove meanwhile changes nothing here.
+class FsBodyReader final : public BodyReader {
+ public:
+  FsBodyReader(fs::OpenObject object, fs::Extent extent) : object_(std::move(object)), at_(extent.begin), end_(extent.end) {}
+
+  const ObjectHead& head() const override { return object_.head; }
+
+  size_t read(std::span<uint8_t> out) override {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(out.size(), end_ - at_));
+    if (want == 0) return 0;
+    size_t got = fs::pread_full(object_.fd.get(), out.first(want), object_.body_start + at_, object_.path);
+    if (got != want) throw Error(ErrorKind::io, "I/O error: the object shrank while being read", object_.path);
+    at_ += got;
+    return got;
+  }
+
+ private:
+  fs::OpenObject object_;
+  uint64_t at_;
+  uint64_t end_;
+};
 
 class FsStoreImpl final : public Store {
  public:
@@ -47,22 +68,13 @@ class FsStoreImpl final : public Store {
                                                 fs::TempFile::Destination{paths_.objects, std::move(relative), true});
   }
 
-  void read(std::string_view key, const BodyRange& range, const std::function<void(const ObjectHead&)>& on_head,
-            const BodySink& sink) override {
-    fs::OpenObject object = open(key, true);
-    on_head(object.head);
+  std::unique_ptr<BodyReader> open(std::string_view key, const BodyRange& range) override {
+    fs::OpenObject object = open_file(key);
     fs::Extent extent = fs::body_extent(object.head.body_size, range);
-    std::vector<uint8_t> buffer(static_cast<size_t>(std::min<uint64_t>(kReadChunk, extent.end - extent.begin)));
-    for (uint64_t at = extent.begin; at < extent.end;) {
-      size_t want = static_cast<size_t>(std::min<uint64_t>(buffer.size(), extent.end - at));
-      size_t got = fs::pread_full(object.fd.get(), std::span(buffer.data(), want), object.body_start + at, object.path);
-      if (got != want) throw Error(ErrorKind::io, "I/O error: object '" + std::string(key) + "' shrank while being read", object.path);
-      if (!sink(std::span<const uint8_t>(buffer.data(), got))) return;
-      at += got;
-    }
+    return std::make_unique<FsBodyReader>(std::move(object), extent);
   }
 
-  ObjectHead head(std::string_view key) override { return open(key, true).head; }
+  ObjectHead head(std::string_view key) override { return open_file(key).head; }
 
   void remove(std::string_view key) override {
     std::string relative = fs::key_to_relative_path(key);
@@ -115,9 +127,9 @@ class FsStoreImpl final : public Store {
   }
 
  private:
-  fs::OpenObject open(std::string_view key, bool read_header) {
+  fs::OpenObject open_file(std::string_view key) {
     std::string path = paths_.objects + "/" + fs::key_to_relative_path(key);
-    auto object = fs::open_object(path, read_header);
+    auto object = fs::open_object(path, true);
     if (!object) throw no_such_object(key);
     return std::move(*object);
   }

@@ -176,6 +176,30 @@ TEST_F(FsStoreTest, SinkCanStopEarly) {
   EXPECT_EQ(calls, 1u);
 }
 
+TEST_F(FsStoreTest, ReaderIsPulledInPiecesOfTheCallersSize) {
+  Bytes body = pattern(100000, 4);
+  put("p", body, to_bytes("HDR"));
+  auto reader = store_->open("p", BodyRange{1000, 50000, std::nullopt});
+  EXPECT_EQ(reader->head().header, to_bytes("HDR"));
+  EXPECT_EQ(reader->head().body_size, body.size());
+  Bytes got;
+  std::vector<uint8_t> piece(7000);
+  size_t n;
+  while ((n = reader->read(piece)) > 0) {
+    got.insert(got.end(), piece.begin(), piece.begin() + static_cast<std::ptrdiff_t>(n));
+    if (n < piece.size()) {
+      EXPECT_EQ(got.size(), 50000u);  // fewer only at the end
+    }
+  }
+  EXPECT_EQ(got, Bytes(body.begin() + 1000, body.begin() + 51000));
+  EXPECT_EQ(reader->read(piece), 0u);  // the end stays the end
+  // A range past the end: the head, no bytes.
+  auto past = store_->open("p", BodyRange{200000, std::nullopt, std::nullopt});
+  EXPECT_EQ(past->head().body_size, body.size());
+  EXPECT_EQ(past->read(piece), 0u);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { store_->open("absent", {}); }), ErrorKind::not_found);
+}
+
 TEST_F(FsStoreTest, AbsentKeysAreNotFound) {
   put("a/b", to_bytes("x"));
   for (std::string_view key : {"missing", "a", "a/b/c", "a/c"}) {

@@ -3,29 +3,21 @@
 #include <curl/curl.h>
 
 #include <algorithm>
-#include <cctype>
 #include <exception>
 #include <random>
 
 #include "core/error.hpp"
 #include "store/s3_metrics.hpp"
+#include "store/s3_transfer.hpp"
 
 namespace haul::store::s3io {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
-  return s;
-}
+// When a pulled body is dropped before its end, up to this many remaining
+// bytes are read and dropped to keep the connection for the next request.
+constexpr uint64_t kDrainLimit = 256 * 1024;
 
 bool retryable_curl(CURLcode code) {
   switch (code) {
@@ -51,109 +43,10 @@ std::chrono::milliseconds backoff(const ClientConfig& config, int attempt) {
   return std::chrono::milliseconds(pick(rng));
 }
 
-// One attempt's state, reached from curl's C callbacks.
-struct Transfer {
-  Response response;
-  const BodyStream* stream = nullptr;
-  size_t max_body = 0;
-  bool started = false;          // on_start called
-  bool stopped = false;          // the stream asked to stop
-  bool delivered_any = false;    // a body byte went to the stream
-  std::exception_ptr error;      // thrown by a stream callback
-  std::span<const uint8_t> upload;
-  size_t upload_pos = 0;
-
-  bool streaming() const { return stream && response.status >= 200 && response.status < 300; }
-
-  // Calls on_start once; false when the transfer must stop.
-  bool start() {
-    if (started) return !stopped;
-    started = true;
-    try {
-      if (stream->on_start && !stream->on_start(response)) stopped = true;
-    } catch (...) {
-      error = std::current_exception();
-      stopped = true;
-    }
-    return !stopped;
-  }
-};
-
-size_t on_header(char* data, size_t size, size_t count, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  std::string_view line(data, size * count);
-  if (line.starts_with("HTTP/")) {
-    // A new response (after 100 Continue or a redirect): start over.
-    t->response.headers.clear();
-    size_t sp = line.find(' ');
-    t->response.status = sp == std::string_view::npos ? 0 : std::atol(std::string(line.substr(sp + 1, 3)).c_str());
-    return size * count;
-  }
-  size_t colon = line.find(':');
-  if (colon != std::string_view::npos) {
-    t->response.headers.emplace_back(lower(trim(line.substr(0, colon))), std::string(trim(line.substr(colon + 1))));
-  }
-  return size * count;
+void count_attempt(const Request& request, const Transfer& t) {
+  if (long opened = t.connections_opened(); opened > 0) s3_count_connections(static_cast<uint64_t>(opened));
+  s3_count_request(request.op, t.response().status);
 }
-
-size_t on_write(char* data, size_t size, size_t count, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  size_t n = size * count;
-  if (t->streaming()) {
-    if (!t->start()) return 0;
-    try {
-      t->delivered_any = true;
-      if (!t->stream->on_bytes(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(data), n))) {
-        t->stopped = true;
-        return 0;
-      }
-    } catch (...) {
-      t->error = std::current_exception();
-      t->stopped = true;
-      return 0;
-    }
-    return n;
-  }
-  if (t->response.body.size() + n > t->max_body) return 0;  // fails the attempt: CURLE_WRITE_ERROR
-  t->response.body.append(data, n);
-  return n;
-}
-
-size_t on_read(char* buffer, size_t size, size_t count, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  size_t n = std::min(size * count, t->upload.size() - t->upload_pos);
-  std::copy_n(t->upload.data() + t->upload_pos, n, buffer);
-  t->upload_pos += n;
-  return n;
-}
-
-// Rewinding for curl's own retry on a dead reused connection.
-int on_seek(void* user, curl_off_t offset, int origin) {
-  auto* t = static_cast<Transfer*>(user);
-  if (origin != SEEK_SET || offset < 0 || static_cast<size_t>(offset) > t->upload.size()) return CURL_SEEKFUNC_FAIL;
-  t->upload_pos = static_cast<size_t>(offset);
-  return CURL_SEEKFUNC_OK;
-}
-
-std::string query_string(const Headers& query) {
-  std::string out;
-  for (const auto& [name, value] : query) {
-    out += out.empty() ? "?" : "&";
-    out += haul::s3::uri_encode(name, false);
-    if (!value.empty()) out += "=" + haul::s3::uri_encode(value, false);
-  }
-  return out;
-}
-
-struct SList {
-  curl_slist* list = nullptr;
-  ~SList() { curl_slist_free_all(list); }
-  void add(const std::string& line) {
-    curl_slist* next = curl_slist_append(list, line.c_str());
-    if (!next) throw Error(ErrorKind::internal, "out of memory building request headers");
-    list = next;
-  }
-};
 
 }  // namespace
 
@@ -164,20 +57,23 @@ const std::string* Response::header(std::string_view name) const {
   return nullptr;
 }
 
-struct Client::Handle {
-  CURL* curl = nullptr;
-  Clock::time_point last_used = Clock::now();
-  Handle() : curl(curl_easy_init()) {
-    if (!curl) throw Error(ErrorKind::internal, "curl_easy_init failed");
-  }
-  ~Handle() { curl_easy_cleanup(curl); }
-};
+BodyTransfer::BodyTransfer(Client& client, std::unique_ptr<Handle> handle, std::unique_ptr<Transfer> transfer)
+    : client_(client), handle_(std::move(handle)), transfer_(std::move(transfer)) {}
 
-struct Client::Attempt {
-  CURLcode code = CURLE_OK;
-  std::string curl_error;
-  Transfer transfer;
-};
+BodyTransfer::~BodyTransfer() {
+  if (transfer_->body_is_pulled()) transfer_->drain(kDrainLimit);
+  // Detaches the handle; a transfer still running closes its connection. The
+  // handle itself (and its other cached connections) serves the next request.
+  transfer_.reset();
+  client_.release(std::move(handle_));
+}
+
+const Response& BodyTransfer::response() const { return transfer_->response(); }
+
+size_t BodyTransfer::read(std::span<uint8_t> out) {
+  if (!transfer_->body_is_pulled()) return 0;
+  return transfer_->read(out);
+}
 
 Client::Client(haul::s3::StoreUrl url, haul::s3::Credentials credentials, ClientConfig config)
     : url_(std::move(url)), credentials_(std::move(credentials)), config_(config) {
@@ -193,7 +89,7 @@ Client::~Client() {
   if (keep_warm_.joinable()) keep_warm_.join();
 }
 
-std::unique_ptr<Client::Handle> Client::acquire() {
+std::unique_ptr<Handle> Client::acquire() {
   {
     std::lock_guard lock(mutex_);
     if (!idle_.empty()) {
@@ -211,117 +107,62 @@ void Client::release(std::unique_ptr<Handle> handle) {
   if (idle_.size() < config_.max_idle_handles && !stopping_) idle_.push_back(std::move(handle));
 }
 
-Client::Attempt Client::attempt_once(Handle& handle, const Request& request, const BodyStream* stream) {
-  Attempt a;
-  Transfer& t = a.transfer;
-  t.stream = stream;
-  t.max_body = config_.max_response_body;
-  t.upload = request.body;
-
-  haul::s3::RequestTarget target = haul::s3::request_target(url_, request.key);
-  std::string date = haul::s3::amz_date(
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-  // UNSIGNED-PAYLOAD: bodies are ciphertext already authenticated by the
-  // object format, hashing each part would cost a second pass over it, and
-  // streamed GETs cannot be hashed up front. RGW and AWS accept it.
-  haul::s3::SigningRequest signing{request.method, target.canonical_uri, request.query,
-                                   {{"host", target.host}, {"x-amz-date", date},
-                                    {"x-amz-content-sha256", "UNSIGNED-PAYLOAD"}},
-                                   "UNSIGNED-PAYLOAD"};
-  if (!credentials_.session_token.empty()) signing.headers.emplace_back("x-amz-security-token", credentials_.session_token);
-  for (const auto& h : request.headers) signing.headers.push_back(h);
-  haul::s3::SigningScope scope{date, url_.region, "s3"};
-
-  SList headers;
-  for (const auto& [name, value] : signing.headers) headers.add(name + ": " + value);
-  headers.add("Authorization: " + haul::s3::authorization(credentials_, scope, signing));
-  headers.add("Expect:");  // no 100-continue round trip before bodies
-  if (request.method == "POST") headers.add("Content-Type: application/xml");
-
-  CURL* c = handle.curl;
-  // reset keeps the live connection and DNS cache, drops every option.
-  curl_easy_reset(c);
-  std::string full_url = target.url + query_string(request.query);
-  char errbuf[CURL_ERROR_SIZE] = {0};
-  curl_easy_setopt(c, CURLOPT_URL, full_url.c_str());
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
-  curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(c, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(config_.connect_timeout.count()));
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.list);
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
-  bool long_body = stream != nullptr || request.body.size() > (1u << 20);
-  if (long_body) {
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(config_.stall_timeout.count()));
-  } else {
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(config_.request_timeout.count()));
+bool Client::retry_after(const Request& request, const Transfer& t, int attempt) {
+  bool server_error = t.code() == CURLE_OK && t.response().status >= 500;
+  bool transport_error = t.code() != CURLE_OK;
+  bool may_retry = request.idempotent && attempt < config_.max_attempts &&
+                   (server_error || (transport_error && retryable_curl(t.code())));
+  if (may_retry) {
+    std::this_thread::sleep_for(backoff(config_, attempt - 1));
+    return true;
   }
-  if (request.method == "HEAD") {
-    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-  } else if (request.method == "PUT") {
-    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
-    curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
-    curl_easy_setopt(c, CURLOPT_READDATA, &t);
-    curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
-    curl_easy_setopt(c, CURLOPT_SEEKDATA, &t);
-  } else if (request.method == "POST") {
-    curl_easy_setopt(c, CURLOPT_POST, 1L);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, request.body.data());
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
-  } else if (request.method != "GET") {
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-  }
-
-  a.code = curl_easy_perform(c);
-  a.curl_error = errbuf[0] ? errbuf : curl_easy_strerror(a.code);
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, nullptr);
-  long connects = 0;
-  if (curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK && connects > 0) {
-    s3_count_connections(static_cast<uint64_t>(connects));
-  }
-  // A 2xx answer with an empty body never reached on_write: start it now.
-  if (a.code == CURLE_OK && t.streaming() && !t.started) t.start();
-  return a;
+  if (transport_error) t.throw_failure("after " + std::to_string(attempt) + " attempt(s)");
+  return false;
 }
 
-Response Client::perform(const Request& request, const BodyStream* stream) {
+Response Client::perform(const Request& request) {
   for (int attempt = 1;; ++attempt) {
     auto handle = acquire();
-    Attempt a = attempt_once(*handle, request, stream);
-    Transfer& t = a.transfer;
-    bool answered = a.code == CURLE_OK || (t.stopped && t.response.status > 0);
-    s3_count_request(request.op, answered || t.response.status > 0 ? t.response.status : 0);
+    auto t = std::make_unique<Transfer>(*handle, url_, credentials_, config_, request, false);
+    t->run();
+    count_attempt(request, *t);
+    bool retry = false;
+    std::exception_ptr failure;
+    try {
+      retry = retry_after(request, *t, attempt);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    Response response = std::move(t->response());
+    // The transfer detaches from the handle before the handle goes back to
+    // the pool, where another thread may take it at once.
+    t.reset();
     release(std::move(handle));
+    if (failure) std::rethrow_exception(failure);
+    if (!retry) return response;
+  }
+}
 
-    if (t.error) std::rethrow_exception(t.error);
-    if (t.stopped) return std::move(t.response);  // the caller's stream stopped it
-
-    bool server_error = a.code == CURLE_OK && t.response.status >= 500;
-    bool transport_error = a.code != CURLE_OK;
-    bool may_retry = request.idempotent && !t.delivered_any && attempt < config_.max_attempts &&
-                     (server_error || (transport_error && retryable_curl(a.code)));
-    if (may_retry) {
-      std::this_thread::sleep_for(backoff(config_, attempt - 1));
-      continue;
+std::unique_ptr<BodyTransfer> Client::open_body(const Request& request) {
+  for (int attempt = 1;; ++attempt) {
+    auto handle = acquire();
+    auto t = std::make_unique<Transfer>(*handle, url_, credentials_, config_, request, true);
+    t->run_to_headers();
+    if (!t->ended() && !t->body_is_pulled()) t->run();  // an error status: collect its body
+    count_attempt(request, *t);
+    bool retry = false;
+    if (t->ended()) {
+      try {
+        retry = retry_after(request, *t, attempt);
+      } catch (...) {
+        t.reset();
+        release(std::move(handle));
+        throw;
+      }
     }
-    if (transport_error) {
-      // The backend's address and curl's own text (which names it) are for
-      // the log only (Error's private detail); clients read curl's generic
-      // description of the failure.
-      std::string what = "S3 backend " + std::string(request.op) + " failed after " + std::to_string(attempt) +
-                         " attempt(s): " + curl_easy_strerror(a.code);
-      std::string detail = url_.host + ": " + a.curl_error;
-      if (a.code == CURLE_OPERATION_TIMEDOUT) throw Error(ErrorKind::backend_timeout, what, detail);
-      throw Error(ErrorKind::backend_unavailable, what, detail);
-    }
-    return std::move(t.response);
+    if (!retry) return std::unique_ptr<BodyTransfer>(new BodyTransfer(*this, std::move(handle), std::move(t)));
+    t.reset();
+    release(std::move(handle));
   }
 }
 
@@ -347,9 +188,15 @@ void Client::keep_warm_loop() {
     Request ping{"ping", "HEAD", "", {}, {}, {}, true};
     std::vector<std::unique_ptr<Handle>> alive;
     for (auto& h : stale) {
-      Attempt a = attempt_once(*h, ping, nullptr);
-      s3_count_request("ping", a.code == CURLE_OK ? a.transfer.response.status : 0);
-      if (a.code == CURLE_OK) {
+      bool answered = false;
+      {
+        Transfer t(*h, url_, credentials_, config_, ping, false);
+        t.run();
+        answered = t.code() == CURLE_OK;
+        if (long opened = t.connections_opened(); opened > 0) s3_count_connections(static_cast<uint64_t>(opened));
+        s3_count_request("ping", answered ? t.response().status : 0);
+      }
+      if (answered) {
         h->last_used = Clock::now();
         alive.push_back(std::move(h));
       }

@@ -9,7 +9,7 @@
 // endpoints close idle connections after a few seconds. TCP_NODELAY is on.
 // Policy: idempotent requests are retried on 5xx (503 SlowDown included),
 // connection failures and timeouts, with exponential backoff and full
-// jitter; a streaming GET only until its first body byte reached the sink.
+// jitter; a pulled GET only until its headers are in.
 //
 // Thread-safe: perform() may be called from many threads at once.
 
@@ -61,12 +61,35 @@ struct Response {
   const std::string* header(std::string_view name) const;
 };
 
-// Streaming a successful (2xx) body: on_start is called once with the status
-// and headers before the first byte (also for an empty body), then on_bytes
-// with each chunk; either may return false to stop the transfer early.
-struct BodyStream {
-  std::function<bool(const Response&)> on_start;
-  std::function<bool(std::span<const uint8_t>)> on_bytes;
+struct Handle;
+class Transfer;
+class Client;
+
+// A GET whose 2xx body the caller pulls a piece at a time (Client::open_body).
+// Holds a pooled handle until destroyed; between reads nothing drives the
+// transfer, so only its connection waits. One caller at a time.
+class BodyTransfer {
+ public:
+  // Before the end of the body: a short rest (<= 256 KiB) is read and
+  // dropped to keep the connection, a longer one costs it (curl closes it).
+  // Either may block briefly: destroy off I/O threads.
+  ~BodyTransfer();
+  BodyTransfer(const BodyTransfer&) = delete;
+  BodyTransfer& operator=(const BodyTransfer&) = delete;
+
+  // Status and headers. A non-2xx status comes with its (bounded) body.
+  const Response& response() const;
+  // Fills out with the next body bytes; fewer only at the end (0: the end,
+  // or a non-2xx answer). Throws Error(backend_unavailable /
+  // backend_timeout) when the transfer breaks midway.
+  size_t read(std::span<uint8_t> out);
+
+ private:
+  friend class Client;
+  BodyTransfer(Client& client, std::unique_ptr<Handle> handle, std::unique_ptr<Transfer> transfer);
+  Client& client_;
+  std::unique_ptr<Handle> handle_;
+  std::unique_ptr<Transfer> transfer_;
 };
 
 class Client {
@@ -80,17 +103,22 @@ class Client {
   // response, whatever its status: callers map 404 and friends. Throws
   // Error(backend_unavailable) when no HTTP answer came (refused, reset,
   // 5xx after the last retry is returned as a response, not thrown) and
-  // Error(backend_timeout) on timeouts. With stream, a 2xx body goes there.
-  Response perform(const Request& request, const BodyStream* stream = nullptr);
+  // Error(backend_timeout) on timeouts.
+  Response perform(const Request& request);
+  // Like perform, but returns once the final response's headers are in; a
+  // 2xx body is then pulled with read(). Retries happen only before that.
+  // The client must outlive the transfer.
+  std::unique_ptr<BodyTransfer> open_body(const Request& request);
 
   const haul::s3::StoreUrl& url() const { return url_; }
 
  private:
-  struct Handle;
+  friend class BodyTransfer;
   std::unique_ptr<Handle> acquire();
   void release(std::unique_ptr<Handle> handle);
-  struct Attempt;
-  Attempt attempt_once(Handle& handle, const Request& request, const BodyStream* stream);
+  // After an attempt that ended: true when the policy repeats it (after the
+  // backoff pause, taken here); throws when it failed for good.
+  bool retry_after(const Request& request, const Transfer& transfer, int attempt);
   void keep_warm_loop();
 
   haul::s3::StoreUrl url_;

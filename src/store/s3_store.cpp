@@ -34,9 +34,6 @@ using s3io::Uploads;
 // complete_upload; keys under it are reserved and hidden from list().
 constexpr std::string_view kSideDir = ".haul-parts/";
 constexpr size_t kMaxShortTail = 4;  // short parts allowed at the end of an upload
-// When a read's sink stops early, up to this many remaining bytes are read
-// and dropped to keep the connection for the next request.
-constexpr uint64_t kDrainLimit = 256 * 1024;
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
@@ -98,6 +95,21 @@ ObjectHead head_from(const Response& r, std::string_view key) {
   return head;
 }
 
+// A body range pulled through one GET (s3io::BodyTransfer): idle between reads.
+class S3BodyReader final : public BodyReader {
+ public:
+  S3BodyReader(ObjectHead head, std::shared_ptr<Client> client, std::unique_ptr<s3io::BodyTransfer> transfer)
+      : head_(std::move(head)), client_(std::move(client)), transfer_(std::move(transfer)) {}
+
+  const ObjectHead& head() const override { return head_; }
+  size_t read(std::span<uint8_t> out) override { return transfer_ ? transfer_->read(out) : 0; }
+
+ private:
+  ObjectHead head_;
+  std::shared_ptr<Client> client_;                // outlives the transfer, which returns its handle there
+  std::unique_ptr<s3io::BodyTransfer> transfer_;  // none for an empty range
+};
+
 class S3Store final : public Store {
  public:
   S3Store(haul::s3::StoreUrl url, haul::s3::Credentials credentials, const S3StoreOptions& options)
@@ -114,12 +126,10 @@ class S3Store final : public Store {
     return s3io::make_object_writer(client_, full_key(key), header_meta(header), options_.part_size);
   }
 
-  void read(std::string_view key, const BodyRange& range, const std::function<void(const ObjectHead&)>& on_head,
-            const BodySink& sink) override {
+  std::unique_ptr<BodyReader> open(std::string_view key, const BodyRange& range) override {
     std::string full = full_key(key);
     if ((range.length && *range.length == 0) || (range.suffix_length && *range.suffix_length == 0)) {
-      on_head(head(key));  // S3 has no way to ask for zero bytes
-      return;
+      return std::make_unique<S3BodyReader>(head(key), client_, nullptr);  // S3 has no way to ask for zero bytes
     }
     Request r{"get", "GET", full, {}, {}, {}, true};
     bool ranged = false;
@@ -131,40 +141,20 @@ class S3Store final : public Store {
       r.headers.emplace_back("range", "bytes=" + std::to_string(range.offset) + "-" + last);
       ranged = true;
     }
-    bool head_sent = false;
-    uint64_t expected = 0;   // body bytes in this answer (Content-Length)
-    uint64_t received = 0;
-    bool sink_done = false;  // the sink said stop: drain or abort
-    s3io::BodyStream stream{
-        [&](const Response& resp) {
-          if (ranged && resp.status != 206) {
-            throw Error(ErrorKind::backend_unavailable, "S3 ignored a Range request (status " +
-                                                            std::to_string(resp.status) + ")");
-          }
-          const std::string* length = resp.header("content-length");
-          expected = length ? std::strtoull(length->c_str(), nullptr, 10) : 0;
-          if (!head_sent) {
-            head_sent = true;
-            on_head(head_from(resp, key));
-          }
-          return true;
-        },
-        [&](std::span<const uint8_t> bytes) {
-          received += bytes.size();
-          if (sink_done) return true;  // draining the little that is left
-          if (sink(bytes)) return true;
-          sink_done = true;
-          // A sink commonly stops on the last chunk it needs. Aborting would
-          // cost the connection (curl closes it), so a short rest is read
-          // and dropped; a long one is not worth it.
-          return expected > received && expected - received > kDrainLimit ? false : true;
-        }};
-    Response resp = client_->perform(r, &stream);
-    if (ok(resp)) return;
-    if (resp.status == 416 && !head_sent) {
+    std::unique_ptr<s3io::BodyTransfer> transfer = client_->open_body(r);
+    const Response& resp = transfer->response();
+    if (ok(resp)) {
+      if (ranged && resp.status != 206) {
+        throw Error(ErrorKind::backend_unavailable,
+                    "S3 ignored a Range request (status " + std::to_string(resp.status) + ")");
+      }
+      ObjectHead object_head = head_from(resp, key);
+      return std::make_unique<S3BodyReader>(std::move(object_head), client_, std::move(transfer));
+    }
+    if (resp.status == 416) {
       // The range starts past the end: like the fs store, the head and no bytes.
-      on_head(head(key));
-      return;
+      transfer.reset();
+      return std::make_unique<S3BodyReader>(head(key), client_, nullptr);
     }
     throw_for(resp, "reading", key);
   }

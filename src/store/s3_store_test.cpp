@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/error.hpp"
+#include "core/error_kind_of.hpp"
 #include "s3/responses.hpp"
 #include "store/s3_client.hpp"
 #include "store/s3_metrics.hpp"
@@ -135,6 +136,58 @@ TEST_F(S3StoreTest, Ranges) {
   });
   EXPECT_GT(got, 0u);
   EXPECT_LE(got, body.size());
+}
+
+TEST_F(S3StoreTest, ReaderIsPulledInPiecesOfTheCallersSize) {
+  auto body = pattern(3 << 20, 8);
+  put("pull", one_, body);
+  auto reader = store_->open("pull", {1000, 2u << 20, std::nullopt});
+  EXPECT_EQ(reader->head().body_size, body.size());
+  std::vector<uint8_t> got, piece(100003);
+  size_t n;
+  while ((n = reader->read(piece)) > 0) {
+    got.insert(got.end(), piece.begin(), piece.begin() + static_cast<std::ptrdiff_t>(n));
+    if (n < piece.size()) {
+      EXPECT_EQ(got.size(), 2u << 20);  // fewer only at the end
+    }
+  }
+  EXPECT_EQ(got, std::vector<uint8_t>(body.begin() + 1000, body.begin() + 1000 + (2 << 20)));
+  EXPECT_EQ(reader->read(piece), 0u);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { store_->open("absent", {}); }), ErrorKind::not_found);
+}
+
+TEST_F(S3StoreTest, PulledBodySurvivesASlowReader) {
+  // Between reads nothing drives the transfer: a reader that pauses longer
+  // than the backend stall timeout still gets every byte (the pause is the
+  // client's, not a stalled backend), and the connection is reused after.
+  auto body = pattern(4 << 20, 9);
+  put("slow", one_, body);
+  s3io::ClientConfig config;
+  config.stall_timeout = std::chrono::seconds(1);
+  config.keep_warm = std::chrono::milliseconds(0);
+  s3io::Client client(haul::s3::parse_store_url(url_),
+                      {std::getenv("AWS_ACCESS_KEY_ID"), std::getenv("AWS_SECRET_ACCESS_KEY"), ""}, config);
+  std::string key = haul::s3::parse_store_url(url_).prefix + "slow";
+  std::vector<uint8_t> got, piece(256 * 1024);
+  {
+    auto transfer = client.open_body({"get", "GET", key, {}, {}, {}, true});
+    ASSERT_EQ(transfer->response().status, 200);
+    for (int i = 0; size_t n = transfer->read(piece); ++i) {
+      got.insert(got.end(), piece.begin(), piece.begin() + static_cast<std::ptrdiff_t>(n));
+      if (i == 1) std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    }
+  }
+  EXPECT_EQ(got, body);
+  uint64_t opened = s3_connections_opened();
+  auto again = client.open_body({"get", "GET", key, {}, {{"range", "bytes=0-9"}}, {}, true});
+  EXPECT_EQ(again->response().status, 206);
+  EXPECT_EQ(again->read(piece), 10u);
+  EXPECT_EQ(s3_connections_opened(), opened);
+  // An error status comes with its body and no body bytes to pull.
+  auto missing = client.open_body({"get", "GET", key + "-absent", {}, {}, {}, true});
+  EXPECT_EQ(missing->response().status, 404);
+  EXPECT_NE(missing->response().body.find("NoSuchKey"), std::string::npos) << missing->response().body;
+  EXPECT_EQ(missing->read(piece), 0u);
 }
 
 TEST_F(S3StoreTest, MissingObjectsAreNotFound) {

@@ -4,7 +4,8 @@
 // encryption. Implementations: fs (local directory) and s3 (S3-compatible).
 //
 // Calls block (file or network I/O); the gateway runs them on its blocking
-// pool, never on an I/O thread. Expected failures throw haul::Error with a
+// pool, never on an I/O thread, and keeps each call short: a download pulls
+// its body through a BodyReader a piece at a time. Expected failures throw haul::Error with a
 // kind (not_found, backend_unavailable, io, ...).
 
 #include <chrono>
@@ -38,6 +39,25 @@ struct BodyRange {
 // Receives body bytes in order. Returns false to stop reading early.
 using BodySink = std::function<bool(std::span<const uint8_t>)>;
 
+// One body range of one object, pulled by the caller a piece at a time.
+// Between two reads nothing waits but a file descriptor or the backend's
+// connection (an S3 transfer is not driven meanwhile), so a caller that
+// serves a slow client holds no thread while that client reads.
+//
+// Destroying a reader before the end of its range may block briefly (the S3
+// reader reads a short rest to keep its connection): do it off I/O threads.
+class BodyReader {
+ public:
+  virtual ~BodyReader() = default;
+  // What the store knows of the object (read once, at open).
+  virtual const ObjectHead& head() const = 0;
+  // Fills out with the range's next bytes; fewer only at the end of the
+  // range (0: the end). Blocks for one file read, or until the backend has
+  // delivered out.size() bytes. Throws Error (io, backend_unavailable,
+  // backend_timeout) when the bytes cannot be had; the reader is then done.
+  virtual size_t read(std::span<uint8_t> out) = 0;
+};
+
 // Writes one object. Nothing is visible under the key until commit() returns;
 // destroying an uncommitted writer discards everything written (no partial
 // object, the previous version, if any, stays intact).
@@ -70,9 +90,14 @@ class Store {
   virtual std::string describe() const = 0;
 
   virtual std::unique_ptr<ObjectWriter> create(std::string_view key, std::span<const uint8_t> header) = 0;
-  // Calls on_head once, then sink with the range's bytes. Throws not_found.
-  virtual void read(std::string_view key, const BodyRange& range,
-                    const std::function<void(const ObjectHead&)>& on_head, const BodySink& sink) = 0;
+  // Opens a range of the object's body for reading: one backend request,
+  // answered up to its head. A range past the end of the body reads as
+  // empty. Throws not_found.
+  virtual std::unique_ptr<BodyReader> open(std::string_view key, const BodyRange& range) = 0;
+  // open(), then on_head once and sink with the range's bytes until it
+  // returns false or the range ends: for small reads (a trailer) and tests.
+  void read(std::string_view key, const BodyRange& range, const std::function<void(const ObjectHead&)>& on_head,
+            const BodySink& sink);
   virtual ObjectHead head(std::string_view key) = 0;
   virtual void remove(std::string_view key) = 0;  // not_found when absent
   virtual ListPage list(std::string_view prefix, std::string_view start_after, size_t limit) = 0;

@@ -516,8 +516,10 @@ def test_congestion_control_flag(make_gateway):
 
 
 def test_stalled_downloads_do_not_block_uploads(make_gateway):
-    """Downloads whose clients stop reading hold streaming threads, not the
-    threads that short store steps (an upload's chunks and commit) use."""
+    """Downloads whose clients stop reading hold no thread: with two blocking
+    threads, four stalled downloads leave an upload's chunks and commit
+    served. (--stream-threads, the old per-download pool, is accepted and
+    ignored.)"""
     gw = make_gateway("stall", extra_args=["--blocking-threads", "2", "--stream-threads", "8"])
     assert put(gw, "big", os.urandom(32 << 20)).status_code == 201
     stalled = []
@@ -533,6 +535,7 @@ def test_stalled_downloads_do_not_block_uploads(make_gateway):
     for s in stalled:
         s.close()
     assert gw.stop() == 0
+    assert "--stream-threads is ignored" in gw.log.read_text()
 
 
 def test_client_leaving_a_stalled_download_frees_its_connection(gateway):

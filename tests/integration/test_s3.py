@@ -302,6 +302,39 @@ def test_sequential_gets_reuse_backend_connections(s3_gateway):
     assert after[gets] - before.get(gets, 0) == 20   # one backend request per GET
 
 
+def test_stalled_downloads_hold_no_thread_on_s3(ceph, bucket, tmp_path):
+    """Downloads whose clients stop reading hold an idle backend transfer each,
+    not a thread: with two blocking threads (and --stream-threads 2, the size
+    the old per-download pool would have had) eight stalled downloads leave a
+    normal GET served, and the backend recovers when they go."""
+    gw = Gateway(tmp_path / "gw", extra_args=["--blocking-threads", "2", "--stream-threads", "2"],
+                 store=ceph.store_url(bucket)).start()
+    stalled = []
+    try:
+        big, small = body(16 << 20, 11), body(64 << 10, 12)
+        put(gw, "big", big)
+        put(gw, "small", small)
+        for _ in range(8):
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.connect(("127.0.0.1", gw.port))
+            s.sendall(f"GET /v1/objects/big HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {gw.token}\r\n\r\n".encode())
+            stalled.append(s)
+        r = requests.get(f"{gw.url}/v1/objects/small", headers=gw.auth, timeout=30)  # a hang guard
+        assert r.status_code == 200 and r.content == small
+        for s in stalled:
+            s.settimeout(30)
+            assert s.recv(12) == b"HTTP/1.1 200"
+        for s in stalled:
+            s.close()
+        assert requests.get(f"{gw.url}/v1/objects/big", headers=gw.auth, timeout=60).content == big
+    finally:
+        for s in stalled:
+            s.close()
+        rc = gw.stop()
+    assert rc == 0
+
+
 def test_parts_through_two_gateways(ceph, bucket, tmp_path):
     """A parts upload whose parts go through two gateway processes; state lives in S3."""
     a = Gateway(tmp_path / "a", store=ceph.store_url(bucket, "p"))
