@@ -122,7 +122,8 @@ def main():
         (work / "token").write_text("loadtoken\n")
         gw_port = free_port()
         gw = subprocess.Popen([HAUL, "gateway", "--listen", f"127.0.0.1:{gw_port}", "--store", f"fs:{work}/store",
-                               "--master-key-file", str(work / "keys"), "--token-file", str(work / "token")],
+                               "--master-key-file", str(work / "keys"), "--token-file", str(work / "token"),
+                               "--access-log", "off"],  # as nginx: access_log off
                               stdout=open(work / "gateway.log", "w"), stderr=subprocess.STDOUT)
         procs.append(gw)
         gw_url = f"http://127.0.0.1:{gw_port}"
