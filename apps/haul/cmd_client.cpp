@@ -27,7 +27,8 @@ namespace {
 
 struct Common {
   client::ClientConfig config;
-  std::string part_size = "8M";
+  // The flag takes a size ("8M"); its default is the config's, in MiB.
+  std::string part_size = std::to_string(client::ClientConfig{}.part_size >> 20) + "M";
   bool json = false;
   bool fastopen = false;
 };
@@ -36,21 +37,23 @@ void add_common(CLI::App* cmd, Common& c, bool transfer_flags) {
   cmd->add_option("--gateway", c.config.gateway, "Gateway URL (env HAUL_GATEWAY), e.g. http://127.0.0.1:8080");
   cmd->add_option("--token", c.config.token, "Bearer token (env HAUL_TOKEN)");
   cmd->add_option("--store", c.config.store, "Named store of the gateway (X-Haul-Store); default: its default store");
-  cmd->add_option("--connections", c.config.connections,
-                  "TCP connections to the gateway, opened in parallel and reused (default 8)");
+  cmd->add_option("--connections", c.config.connections, "TCP connections to the gateway, opened in parallel and reused")
+      ->capture_default_str();
   cmd->add_option("--congestion", c.config.congestion,
                   "TCP congestion control: auto (default: cubic or bbr chosen per upload body, see docs/client.md), or a name to pin (bbr, cubic)");
   cmd->add_flag("--fastopen", c.fastopen,
                 "TCP Fast Open when the kernel allows it (off by default: libcurl 7.88 then never reuses the "
                 "connection, see docs/client.md)");
-  cmd->add_option("--retries", c.config.retries, "Attempts per idempotent request (default 3)");
+  cmd->add_option("--retries", c.config.retries, "Attempts per idempotent request")->capture_default_str();
   cmd->add_flag("--json", c.json, "One JSON object per transfer and a summary on stdout");
   if (transfer_flags) {
-    cmd->add_option("--part-size", c.part_size, "Part/range size for big objects, multiple of 64K (default 8M)");
-    cmd->add_option("--inflight", c.config.inflight, "Transfers in flight for --recursive (default 16)");
+    cmd->add_option("--part-size", c.part_size, "Part/range size for big objects, multiple of 64K")
+        ->capture_default_str();
+    cmd->add_option("--inflight", c.config.inflight, "Transfers in flight for --recursive")->capture_default_str();
     cmd->add_option("--cold-stripes", c.config.cold_stripes,
                     "The first upload of a fresh process: up to N stripes over N fresh connections, 0 = off "
-                    "(default 96, see docs/client.md)");
+                    "(see docs/client.md)")
+        ->capture_default_str();
   }
 }
 
@@ -266,9 +269,10 @@ void add_bench(CLI::App& app) {
       "bench", "Repeat the seed's experiment: --size, --repeat, --mode new|reuse|pool, --op put|get; prints each "
                "request, median/min/max in ms and RTTs, and connections opened (libcurl and gateway metric)");
   cmd->add_option("--size", *size, "Object size: 1K, 100K, 1M, 10M ...");
-  cmd->add_option("--repeat", b->repeat, "Requests (default 10)");
-  cmd->add_option("--mode", b->mode, "new (connection per request) | reuse (one connection) | pool (warm pool)");
-  cmd->add_option("--op", b->op, "put | get");
+  cmd->add_option("--repeat", b->repeat, "Requests")->capture_default_str();
+  cmd->add_option("--mode", b->mode, "new (connection per request) | reuse (one connection) | pool (warm pool)")
+      ->capture_default_str();
+  cmd->add_option("--op", b->op, "put | get")->capture_default_str();
   cmd->add_option("--gap-ms", b->gap_ms, "Idle pause before each request after the first (slow start after idle)");
   cmd->add_option("--rtt-ms", b->rtt_ms, "Round-trip time for the RTT column (default: measured from connect time)");
   add_common(cmd, *c, true);

@@ -117,8 +117,13 @@ void add_doctor_command(CLI::App& app) {
   cmd->add_option("--token", flags->token, "Bearer token for the gateway's probe routes")->envname("HAUL_TOKEN");
   cmd->add_option("--connections", flags->connections, "Connections this host should carry (nofile, ports)")
       ->capture_default_str();
-  cmd->add_option("--rtt-ms", flags->rtt_ms, "Reference RTT without --gateway (default 200)");
-  cmd->add_option("--rate", flags->rate, "Reference rate without --gateway (default 100mbit)");
+  // The reference path's defaults are the doctor's own (PathModel).
+  const doctor::PathModel reference;
+  cmd->add_option("--rtt-ms", flags->rtt_ms,
+                  "Reference RTT without --gateway (default " + std::to_string(static_cast<int>(reference.rtt_s * 1e3)) + ")");
+  cmd->add_option("--rate", flags->rate,
+                  "Reference rate without --gateway (default " +
+                      std::to_string(static_cast<long long>(reference.rate_bps / 1e6)) + "mbit)");
   cmd->add_option("--probe-bytes", flags->probe_bytes, "Largest probe transfer each way")->capture_default_str();
   cmd->add_option("--handshakes", flags->handshakes, "TCP handshakes timed for the RTT")->capture_default_str()
       ->check(CLI::Range(1, 100));

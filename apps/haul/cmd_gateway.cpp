@@ -17,14 +17,15 @@ void add_gateway_command(CLI::App& app) {
       "           --master-key-file keys --token-file tokens");
   cmd->set_config("--config", "", "Read options from a TOML/INI file (key = value, same names as the flags)");
   auto config = std::make_shared<gateway::GatewayConfig>();
-  auto listen = std::make_shared<std::string>("127.0.0.1:8080");
+  auto listen = std::make_shared<std::string>(config->listen_host + ":" + std::to_string(config->listen_port));
   auto stores = std::make_shared<std::vector<std::string>>();
   auto store_ids = std::make_shared<std::vector<std::string>>();
-  auto idle = std::make_shared<int64_t>(600);
-  auto header_timeout = std::make_shared<int64_t>(30);
-  auto body_timeout = std::make_shared<int64_t>(120);
+  // Seconds on the command line, durations in the config: defaults from the struct.
+  auto idle = std::make_shared<int64_t>(config->idle_timeout.count());
+  auto header_timeout = std::make_shared<int64_t>(config->header_timeout.count());
+  auto body_timeout = std::make_shared<int64_t>(config->body_timeout.count());
   auto first_byte_timeout = std::make_shared<int64_t>(config->first_byte_timeout.count());
-  auto expiry = std::make_shared<int64_t>(24 * 3600);
+  auto expiry = std::make_shared<int64_t>(config->upload_expiry.count());
   auto rate_window = std::make_shared<int64_t>(config->send_rate.window.count());
 
   cmd->add_option("--listen", *listen, "HOST:PORT to listen on")->capture_default_str();

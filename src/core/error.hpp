@@ -24,7 +24,7 @@ enum class ErrorKind {
   backend_unavailable, // store backend failed or unreachable (502)
   backend_timeout,     // store backend did not answer in time (504)
   not_implemented,     // a protocol feature the gateway does not offer (501)
-  io,                  // local I/O failure: disk full, permission (500/507)
+  io,                  // local I/O failure: disk full, read-only, permission (507)
   config,              // bad flag, bad key file, bad store URL (command line)
   internal,            // anything else (500)
 };

@@ -29,14 +29,6 @@ uint64_t current_send_buffer(int fd) {
 
 }  // namespace
 
-uint64_t send_buffer_request(uint64_t want_effective, const SendBufferLimits& limits) {
-  uint64_t want = want_effective / 2;  // the kernel doubles SO_SNDBUF for its bookkeeping
-  if (want_effective <= limits.autotune_max) return 0;
-  if (limits.may_force) return want;
-  uint64_t capped = std::min(want, limits.wmem_max);
-  return capped * 2 > limits.autotune_max ? capped : 0;
-}
-
 uint64_t enlarge_send_buffer(int fd) {
   // Read once per process: sysctls rarely change, sockets come by thousands.
   static const SendBufferLimits host{sysctl_int("net.ipv4.tcp_wmem", 2), sysctl_int("net.core.wmem_max", 0), true};
