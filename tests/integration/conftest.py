@@ -129,3 +129,22 @@ def haul(*args, check=True, env=None, **kw):
     full_env.update(env or {})
     return subprocess.run([HAUL, *map(str, args)], capture_output=True, text=True, check=check,
                           env=full_env, **kw)
+
+
+def raw_exchange(gw, payload, half_close=False, timeout=10):
+    """Sends payload on one new connection (then our FIN when half_close) and
+    reads until the gateway closes it: every byte the gateway answered with."""
+    with socket.create_connection(("127.0.0.1", gw.port), timeout=timeout) as s:
+        s.sendall(payload)
+        if half_close:
+            s.shutdown(socket.SHUT_WR)
+        chunks = []
+        while True:
+            try:
+                b = s.recv(65536)
+            except ConnectionResetError:
+                break
+            if not b:
+                break
+            chunks.append(b)
+        return b"".join(chunks)

@@ -15,7 +15,7 @@ import time
 import pytest
 import requests
 
-from conftest import HAUL
+from conftest import HAUL, raw_exchange
 
 SEG = 64 * 1024  # the format's default segment size (docs/format.md)
 
@@ -249,20 +249,8 @@ def test_seed_upload_truncated_body(gateway):
     assert get(gateway, "trunc").status_code == 404
 
 
-def raw(gw, payload, read_all=True):
-    with socket.create_connection(("127.0.0.1", gw.port), timeout=10) as s:
-        s.sendall(payload)
-        s.shutdown(socket.SHUT_WR) if read_all else None
-        chunks = []
-        while True:
-            try:
-                b = s.recv(65536)
-            except ConnectionResetError:
-                break
-            if not b:
-                break
-            chunks.append(b)
-        return b"".join(chunks)
+def raw(gw, payload):
+    return raw_exchange(gw, payload, half_close=True)
 
 
 def test_malformed_http(gateway):

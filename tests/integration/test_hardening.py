@@ -12,7 +12,7 @@ import time
 import pytest
 import requests
 
-from conftest import HAUL
+from conftest import HAUL, raw_exchange as exchange
 
 
 def put(gw, key, data):
@@ -21,23 +21,6 @@ def put(gw, key, data):
 
 def get(gw, key):
     return requests.get(f"{gw.url}/v1/objects/{key}", headers=gw.auth, timeout=30)
-
-
-def exchange(gw, payload, timeout=10):
-    """Sends payload on one connection and reads until the gateway closes it:
-    every byte the gateway answered with."""
-    with socket.create_connection(("127.0.0.1", gw.port), timeout=timeout) as s:
-        s.sendall(payload)
-        chunks = []
-        while True:
-            try:
-                b = s.recv(65536)
-            except ConnectionResetError:
-                break
-            if not b:
-                break
-            chunks.append(b)
-        return b"".join(chunks)
 
 
 def responses_in(answer):
