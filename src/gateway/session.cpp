@@ -356,7 +356,7 @@ FramingFacts framing_facts(const http::request_parser<http::buffer_body>& parser
   facts.method = std::string_view(msg.method_string().data(), msg.method_string().size());
   auto [first, last] = msg.equal_range(http::field::transfer_encoding);
   for (auto it = first; it != last; ++it) facts.transfer_encoding.emplace_back(it->value().data(), it->value().size());
-  facts.content_length = parser.content_length().has_value();
+  facts.content_length = msg.find(http::field::content_length) != msg.end();  // Beast checked its value
   facts.http10 = msg.version() < 11;
   return facts;
 }
