@@ -201,9 +201,12 @@ class FailedPutTest : public ObjectsTest {
 
 TEST_F(FailedPutTest, StoreWriteFailsMidUpload) {
   StoreFaults f;
-  f.write = gw_.store().calls().writes + 2;  // the second write of this upload
+  f.write = gw_.store().calls().writes + 2;  // the second write of this upload, mid-body
   gw_.store().set_faults(f);
-  auto ex = gw_.call("PUT", "/v1/objects/k", after_);
+  FakeRequest r = TestGateway::request("PUT", "/v1/objects/k", after_);
+  r.piece = 256 * 1024;  // as the session reads bodies
+  auto ex = gw_.call(std::move(r));
+  EXPECT_LT(ex->body_bytes_read(), after_.size());  // it failed before the body's end
   EXPECT_EQ(ex->status(), 507);  // io
   EXPECT_EQ(json_of(*ex)["error"], "io");
   EXPECT_FALSE(ex->was_cut());
