@@ -15,7 +15,6 @@
 #include "client/report.hpp"
 #include "client/request.hpp"
 #include "client/retry.hpp"
-#include "client/sha256.hpp"
 #include "client/tree.hpp"
 #include "core/error.hpp"
 
@@ -318,14 +317,6 @@ TEST(Keys, LocalPathsStayUnderRoot) {
   EXPECT_EQ(key_for("", "a/b"), "a/b");
   EXPECT_EQ(key_for("pre", "a/b"), "pre/a/b");
   EXPECT_EQ(key_for("pre/", "a"), "pre/a");
-}
-
-TEST(Sha256, KnownVectors) {
-  Sha256 h;
-  EXPECT_EQ(h.hex_digest(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  h.update("a", 1);
-  h.update("bc", 2);
-  EXPECT_EQ(h.hex_digest(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 }  // namespace

@@ -4,17 +4,36 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <vector>
 
-#include "client/sha256.hpp"
 #include "core/error.hpp"
+#include "crypto/sha256.hpp"
 
 namespace haul::client {
 
 namespace {
+
+// SHA-256 of a file's first `size` bytes, read back through a 1 MiB buffer.
+// Throws Error(io) when they cannot be read.
+std::string sha256_of_fd(int fd, uint64_t size) {
+  crypto::Sha256 h;
+  std::vector<char> buf(1 << 20);
+  uint64_t off = 0;
+  while (off < size) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), size - off));
+    ssize_t n = ::pread(fd, buf.data(), want, static_cast<off_t>(off));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw Error(ErrorKind::io, std::string("cannot read back file: ") + (n < 0 ? std::strerror(errno) : "short file"));
+    h.update(buf.data(), static_cast<size_t>(n));
+    off += static_cast<uint64_t>(n);
+  }
+  return h.hex_digest();
+}
 
 std::string errno_text(int err) {
   if (err == ENOSPC) return "disk full";

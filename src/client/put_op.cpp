@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "client/sha256.hpp"
+#include "crypto/sha256.hpp"
 
 namespace haul::client {
 
@@ -13,7 +13,7 @@ namespace {
 // SHA-256 of a whole source, read in order (runs on its own thread while the
 // parts go out in parallel; pread is position-free so the two do not collide).
 std::string hash_source(std::shared_ptr<const Source> source) {
-  Sha256 h;
+  crypto::Sha256 h;
   std::vector<char> buf(1 << 20);
   uint64_t off = 0, size = source->size();
   while (off < size) {

@@ -29,7 +29,7 @@ void Request::reset_results() {
   timings = {};
   connections_opened = 0;
   tcp.reset();
-  hasher = Sha256();
+  hasher = crypto::Sha256();
   local_error.clear();
 }
 

@@ -16,7 +16,7 @@
 #include "client/io.hpp"
 #include "client/report.hpp"
 #include "client/retry.hpp"
-#include "client/sha256.hpp"
+#include "crypto/sha256.hpp"
 #include "net/tcp_info.hpp"
 
 namespace haul::client {
@@ -61,7 +61,7 @@ struct Request {
   std::optional<net::TcpInfo> tcp;
 
   // ---- pool internals (callbacks) ----
-  Sha256 hasher;
+  crypto::Sha256 hasher;
   std::string local_error;      // set when a callback aborted the transfer (disk full, read error)
   void* pool = nullptr;
   std::chrono::steady_clock::time_point started;

@@ -1,12 +1,12 @@
 // Parts: an object sealed as segment-aligned parts, in any order, is
 // byte-identical to the one-shot encryption under the same header.
 #include <gtest/gtest.h>
-#include <openssl/sha.h>
 
 #include <algorithm>
 
 #include "core/error.hpp"
 #include "core/error_kind_of.hpp"
+#include "crypto/sha256.hpp"
 #include "crypto/stream_format.hpp"
 #include "crypto/test_support.hpp"
 
@@ -17,12 +17,6 @@ namespace {
 
 constexpr uint32_t kS = 1024;
 
-std::array<uint8_t, 32> sha256_of(std::span<const uint8_t> data) {
-  std::array<uint8_t, 32> d{};
-  SHA256(data.data(), data.size(), d.data());
-  return d;
-}
-
 // Seals part `index` of `plain` cut in parts of part_size bytes.
 std::vector<uint8_t> seal_part(const ObjectCipher& cipher, std::span<const uint8_t> plain, uint64_t part_size,
                                size_t index, bool defer) {
@@ -31,7 +25,7 @@ std::vector<uint8_t> seal_part(const ObjectCipher& cipher, std::span<const uint8
   bool final_part = end == plain.size();
   StreamEncryptor enc(cipher, begin / kS, final_part);
   if (final_part && defer) enc.defer_trailer();
-  if (final_part && !defer) enc.set_object_totals(plain.size(), sha256_of(plain));
+  if (final_part && !defer) enc.set_object_totals(plain.size(), sha256(plain));
   std::vector<uint8_t> out;
   auto piece = plain.subspan(begin, end - begin);
   size_t at = 0;
@@ -41,7 +35,7 @@ std::vector<uint8_t> seal_part(const ObjectCipher& cipher, std::span<const uint8
   }
   enc.finish(out);
   EXPECT_EQ(enc.plain_size(), piece.size());
-  EXPECT_EQ(enc.sha256(), sha256_of(piece));  // a part's digest covers the part only
+  EXPECT_EQ(enc.sha256(), sha256(piece));  // a part's digest covers the part only
   return out;
 }
 
@@ -61,7 +55,7 @@ TEST(Parts, ThreePartsInAnyOrderEqualTheOneShotBody) {
         std::vector<uint8_t> body;
         for (const auto& p : parts) body.insert(body.end(), p.begin(), p.end());
         if (defer) {
-          auto trailer = cipher.seal_trailer({n, sha256_of(plain)});
+          auto trailer = cipher.seal_trailer({n, sha256(plain)});
           body.insert(body.end(), trailer.begin(), trailer.end());
         }
         ASSERT_EQ(body, one_shot) << n << " defer=" << defer;

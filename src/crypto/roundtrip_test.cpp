@@ -1,11 +1,11 @@
 // Whole-object round trips, chunking independence, the trailer and the
 // encryptor's bounded buffering.
 #include <gtest/gtest.h>
-#include <openssl/sha.h>
 
 #include <algorithm>
 
 #include "core/error.hpp"
+#include "crypto/sha256.hpp"
 #include "crypto/stream_format.hpp"
 #include "crypto/test_support.hpp"
 
@@ -13,12 +13,6 @@ using namespace haul;
 using namespace haul::crypto;
 
 namespace {
-
-std::array<uint8_t, 32> sha256_of(std::span<const uint8_t> data) {
-  std::array<uint8_t, 32> d{};
-  SHA256(data.data(), data.size(), d.data());
-  return d;
-}
 
 std::vector<uint64_t> boundary_sizes(uint64_t s) { return {0, 1, s - 1, s, s + 1, 3 * s + 5}; }
 
@@ -28,7 +22,7 @@ void expect_well_formed(const ObjectCipher& cipher, std::span<const uint8_t> pla
   auto trailer = cipher.open_trailer(body.subspan(l.trailer_offset(plain.size())));
   ASSERT_TRUE(trailer.has_value());
   EXPECT_EQ(trailer->plain_size, plain.size());
-  EXPECT_EQ(trailer->sha256, sha256_of(plain));
+  EXPECT_EQ(trailer->sha256, sha256(plain));
   if (plain.size() >= 16) {  // no 16-byte window of plaintext shows through
     auto it = std::search(body.begin(), body.end(), plain.begin(), plain.begin() + 16);
     EXPECT_EQ(it, body.end());
@@ -117,7 +111,7 @@ TEST(RoundTrip, EncryptorReportsSha256AndRejectsMisuse) {
   std::vector<uint8_t> out;
   enc.update(plain, out);
   enc.finish(out);
-  EXPECT_EQ(enc.sha256(), sha256_of(plain));
+  EXPECT_EQ(enc.sha256(), sha256(plain));
   EXPECT_EQ(enc.plain_size(), 3000u);
   try {
     enc.update(plain, out);

@@ -1,6 +1,4 @@
 // StreamEncryptor: plaintext in, sealed segments (and the trailer) out.
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <string>
 
@@ -9,26 +7,11 @@
 
 namespace haul::crypto {
 
-// SHA-256 of the plaintext, fed as it streams through.
-struct StreamEncryptor::Hash {
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  Hash() {
-    if (ctx == nullptr || EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) != 1) {
-      EVP_MD_CTX_free(ctx);
-      throw Error(ErrorKind::internal, "SHA-256 init failed");
-    }
-  }
-  ~Hash() { EVP_MD_CTX_free(ctx); }
-  Hash(const Hash&) = delete;
-  Hash& operator=(const Hash&) = delete;
-};
-
 StreamEncryptor::StreamEncryptor(const ObjectCipher& cipher, uint64_t first_segment, bool final_part)
     : cipher_(cipher),
       first_segment_(first_segment),
       next_segment_(first_segment),
-      final_part_(final_part),
-      hash_(std::make_shared<Hash>()) {
+      final_part_(final_part) {
   if (first_segment > kMaxSegmentIndex) throw Error(ErrorKind::payload_too_large, "part starts past the last segment");
   pending_.reserve(cipher.header().segment_size);
 }
@@ -43,9 +26,7 @@ void StreamEncryptor::seal_one(std::span<const uint8_t> plain, bool last, std::v
 void StreamEncryptor::update(std::span<const uint8_t> plain, std::vector<uint8_t>& out) {
   if (finished_) throw Error(ErrorKind::internal, "StreamEncryptor::update after finish");
   if (plain.empty()) return;
-  if (EVP_DigestUpdate(hash_->ctx, plain.data(), plain.size()) != 1) {
-    throw Error(ErrorKind::internal, "SHA-256 update failed");
-  }
+  hash_.update(plain);
   plain_size_ += plain.size();
   const size_t segment = cipher_.header().segment_size;
   while (!plain.empty()) {
@@ -74,10 +55,7 @@ void StreamEncryptor::set_object_totals(uint64_t plain_size, const std::array<ui
 void StreamEncryptor::finish(std::vector<uint8_t>& out) {
   if (finished_) throw Error(ErrorKind::internal, "StreamEncryptor::finish called twice");
   finished_ = true;
-  unsigned int len = 0;
-  if (EVP_DigestFinal_ex(hash_->ctx, sha256_.data(), &len) != 1 || len != sha256_.size()) {
-    throw Error(ErrorKind::internal, "SHA-256 final failed");
-  }
+  sha256_ = hash_.finish();
   const uint64_t segment = cipher_.header().segment_size;
   if (!final_part_) {
     if (pending_.size() != segment) {

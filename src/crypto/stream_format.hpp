@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "crypto/keyring.hpp"
+#include "crypto/sha256.hpp"
 
 namespace haul::crypto {
 
@@ -206,8 +207,7 @@ class StreamEncryptor {
   std::vector<uint8_t> pending_;  // plaintext of the segment being filled
   uint64_t plain_size_ = 0;
   std::array<uint8_t, 32> sha256_{};
-  struct Hash;
-  std::shared_ptr<Hash> hash_;
+  Sha256 hash_;  // of the plaintext, fed as it streams through
   std::optional<std::pair<uint64_t, std::array<uint8_t, 32>>> totals_;
 };
 

@@ -11,6 +11,7 @@
 #include <functional>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,10 +32,23 @@ struct Request {
   std::function<std::string(std::string_view)> header;  // "" when absent
 };
 
+// Thrown by an Exchange when the peer is gone or the response was cut:
+// nothing more can be said on this connection.
+struct ConnectionLost : std::runtime_error {
+  ConnectionLost() : std::runtime_error("connection lost") {}
+};
+
+// Implementations: BeastExchange (session.cpp) on a connection, and
+// testing::FakeExchange (testing/fake_exchange.hpp) for component tests.
 class Exchange {
  public:
   virtual ~Exchange() = default;
   virtual const Request& request() const = 0;
+
+  // Called once, after the request is admitted and before its handler runs:
+  // a client that sent "Expect: 100-continue" is told to send its body now
+  // (never before the token check, so an unauthorized body is not invited).
+  virtual asio::awaitable<void> invite_body() = 0;
 
   // Next piece of the request body (a view valid until the next call); an
   // empty span at its end. Throws Error(bad_request) when the peer closes or
@@ -48,7 +62,7 @@ class Exchange {
   // to exactly that length, end. Writes are asynchronous: a slow client
   // holds this coroutine, not a thread. A client that takes less than the
   // minimum send rate (send_rate.hpp), or leaves, gets the response cut:
-  // the call throws and the connection is reset.
+  // the call throws ConnectionLost and the connection is reset.
   virtual asio::awaitable<void> begin_body(int status, Headers headers, uint64_t content_length) = 0;
   virtual asio::awaitable<void> write_body(std::span<const uint8_t> bytes) = 0;
   virtual asio::awaitable<void> end_body() = 0;
@@ -59,6 +73,10 @@ class Exchange {
   virtual asio::awaitable<void> blocking(std::function<void()> fn) = 0;
 
   virtual bool response_started() const = 0;
+  // The response cannot be completed after its status line went out: the
+  // connection is reset and not reused, so the client sees a cut body, never
+  // a clean response with wrong or missing bytes.
+  virtual void cut() = 0;
   virtual int native_socket() = 0;
 };
 

@@ -4,26 +4,16 @@
 // board (stripe_board.hpp); the request that brings the last one seals the
 // whole object and answers 201, the others 202.
 #include <nlohmann/json.hpp>
-#include <openssl/sha.h>
 
 #include "core/error.hpp"
 #include "core/hex.hpp"
+#include "crypto/sha256.hpp"
 #include "crypto/stream_format.hpp"
 #include "gateway/handlers.hpp"
 #include "gateway/seal_pipeline.hpp"
 #include "gateway/stripe_query.hpp"
 
 namespace haul::gateway {
-
-namespace {
-
-std::string sha256_hex_of(std::span<const uint8_t> bytes) {
-  std::array<uint8_t, SHA256_DIGEST_LENGTH> digest{};
-  SHA256(bytes.data(), bytes.size(), digest.data());
-  return to_hex(digest);
-}
-
-}  // namespace
 
 asio::awaitable<void> handle_stripe(GatewayContext& ctx, Exchange& ex, const Route& route) {
   store::validate_key(route.key);
@@ -57,7 +47,7 @@ asio::awaitable<void> handle_stripe(GatewayContext& ctx, Exchange& ex, const Rou
     ctx.stripes.release(claim);
     throw;
   }
-  const std::string stripe_sha = sha256_hex_of(std::span(upload.plain).subspan(offset, expected));
+  const std::string stripe_sha = crypto::sha256_hex(std::span(upload.plain).subspan(offset, expected));
   const uint32_t stored = ctx.stripes.stored(claim);
   nlohmann::json answer = {{"key", route.key},
                            {"upload", q.upload},
@@ -79,7 +69,7 @@ asio::awaitable<void> handle_stripe(GatewayContext& ctx, Exchange& ex, const Rou
   std::exception_ptr failure;
   try {
     co_await ex.blocking([&] {
-      const std::string whole = sha256_hex_of(upload.plain);
+      const std::string whole = crypto::sha256_hex(upload.plain);
       if (whole != q.sha256_hex) {
         throw Error(ErrorKind::bad_request, "the stripes hold sha256 " + whole + ", the upload named " + q.sha256_hex +
                                                 ": nothing stored");

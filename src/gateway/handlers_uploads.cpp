@@ -36,14 +36,15 @@ uint64_t json_u64(const nlohmann::json& j, const char* name) {
 }
 
 UploadState open_token(GatewayContext& ctx, const Route& route) {
-  auto state = open_upload_token(ctx.keys, route.upload_id);
-  if (!state) throw Error(ErrorKind::not_found, "unknown or forged upload id");
-  if (!ctx.stores.contains(state->store)) throw Error(ErrorKind::not_found, "upload belongs to an unknown store");
+  auto opened = open_upload_token(ctx.keys, route.upload_id);
+  if (!opened) throw Error(ErrorKind::not_found, std::string(refusal_message(opened.refusal)));
+  UploadState& state = opened.state;
+  if (!ctx.stores.contains(state.store)) throw Error(ErrorKind::not_found, "upload belongs to an unknown store");
   if (ctx.config.upload_expiry.count() > 0 &&
-      std::time(nullptr) - state->created_unix > ctx.config.upload_expiry.count()) {
+      std::time(nullptr) - state.created_unix > ctx.config.upload_expiry.count()) {
     throw Error(ErrorKind::not_found, "upload expired");
   }
-  return *state;
+  return std::move(state);
 }
 
 asio::awaitable<void> create_upload(GatewayContext& ctx, Exchange& ex, const Route& route) {
@@ -131,7 +132,7 @@ asio::awaitable<void> complete_upload(GatewayContext& ctx, Exchange& ex, const R
   crypto::ObjectCipher::TrailerContents contents{state.size, {}};
   std::copy(digest->begin(), digest->end(), contents.sha256.begin());
   const auto trailer = cipher.seal_trailer(contents);
-  const uint32_t parts = state.part_count();
+  const auto parts = static_cast<uint32_t>(state.part_count());  // <= kMaxParts, checked at create
   co_await ex.blocking([&] {
     // The trailer goes in as one more part after the data parts.
     auto writer = store.open_part(state.store_upload_id, state.key, parts + 1,

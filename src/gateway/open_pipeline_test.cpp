@@ -1,6 +1,6 @@
 // ObjectOpener (open_pipeline.hpp) over a real fs store in a temp directory:
 // statuses, ranges, pieces, and integrity failures before and after the
-// status line.
+// status line; over a memory store, the store failing under it.
 #include <gtest/gtest.h>
 
 #include <stdlib.h>
@@ -14,6 +14,7 @@
 #include "crypto/test_support.hpp"
 #include "gateway/metrics.hpp"
 #include "gateway/open_pipeline.hpp"
+#include "gateway/testing/memory_store.hpp"
 #include "store/fs_store.hpp"
 
 namespace haul::gateway {
@@ -207,6 +208,74 @@ TEST_F(OpenerTest, TruncatedOrMissingObjects) {
   writer->write(Bytes(100, 1));
   writer->commit();
   EXPECT_EQ(open_error("cut"), ErrorKind::integrity);
+}
+
+// The store failing under a download: each failure surfaces from the call
+// that met it, open() (no status line yet) or next() (the caller cuts).
+class OpenerFaultsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto header = crypto::new_header(keys_.newest());
+    crypto::ObjectCipher cipher(keys_, header, {"default", "k"});
+    auto writer = store_.create("k", crypto::encode_header(header));
+    writer->write(crypto::test::encrypt(cipher, plain_));
+    writer->commit();
+  }
+  // open(), then next() to the end; the kind of the Error and whether it
+  // came from open().
+  std::pair<std::optional<ErrorKind>, bool> download(Bytes& got) {
+    ObjectOpener opener(store_, keys_, metrics_, ReadTarget{{"default", "k"}}, "");
+    try {
+      opener.open();
+    } catch (const Error& e) {
+      return {e.kind(), true};
+    }
+    try {
+      for (auto piece = opener.next(); !piece.empty(); piece = opener.next()) got.insert(got.end(), piece.begin(), piece.end());
+    } catch (const Error& e) {
+      return {e.kind(), false};
+    }
+    return {std::nullopt, false};
+  }
+
+  const Bytes plain_ = crypto::test::pattern(16 * kSeg, 3);
+  testing::MemoryStore store_;
+  crypto::Keyring keys_ = crypto::test::test_ring();
+  Metrics metrics_;
+};
+
+TEST_F(OpenerFaultsTest, FirstReadFailingFailsOpen) {
+  testing::StoreFaults f;
+  f.read = 1;
+  f.kind = ErrorKind::backend_timeout;
+  store_.set_faults(f);
+  Bytes got;
+  EXPECT_EQ(download(got), std::make_pair(std::optional(ErrorKind::backend_timeout), true));
+}
+
+TEST_F(OpenerFaultsTest, ReaderThrowingMidBodyFailsNext) {
+  testing::StoreFaults f;
+  f.throw_after = 7 * (kSeg + crypto::kTagSize) + 3;
+  f.kind = ErrorKind::backend_unavailable;
+  store_.set_faults(f);
+  Bytes got;
+  EXPECT_EQ(download(got), std::make_pair(std::optional(ErrorKind::backend_unavailable), false));
+  EXPECT_EQ(got, Bytes(plain_.begin(), plain_.begin() + 7 * kSeg));  // every whole segment read before it
+}
+
+TEST_F(OpenerFaultsTest, BodyEndingEarlyIsAnIntegrityFailure) {
+  testing::StoreFaults f;
+  f.short_read_after = 12 * (kSeg + crypto::kTagSize);  // whole segments, then the end
+  store_.set_faults(f);
+  Bytes got;
+  EXPECT_EQ(download(got), std::make_pair(std::optional(ErrorKind::integrity), false));
+  EXPECT_EQ(got, Bytes(plain_.begin(), plain_.begin() + 12 * kSeg));  // never a byte it could not authenticate
+}
+
+TEST_F(OpenerFaultsTest, WithoutFaultsEveryByteArrives) {
+  Bytes got;
+  EXPECT_EQ(download(got), std::make_pair(std::optional<ErrorKind>(), false));
+  EXPECT_EQ(got, plain_);
 }
 
 }  // namespace

@@ -18,15 +18,14 @@
 #include <cerrno>
 #include <chrono>
 #include <limits>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "core/error.hpp"
 #include "gateway/exchange.hpp"
 #include "gateway/framing.hpp"
-#include "gateway/handlers.hpp"
 #include "gateway/route.hpp"
 #include "gateway/send_rate.hpp"
+#include "gateway/serve.hpp"
 #include "gateway/session_registry.hpp"
 #include "net/send_buffer.hpp"
 #include "net/send_congestion.hpp"
@@ -45,11 +44,6 @@ constexpr size_t kBodyBufferBytes = 256 * 1024;
 // Bytes read at once from a connection into its header buffer (more when
 // Beast asks for more to finish a header).
 constexpr size_t kHeaderReadMax = 64 * 1024;
-
-// The peer went away while we were writing: nothing more can be said to it.
-struct ConnectionLost : std::runtime_error {
-  ConnectionLost() : std::runtime_error("connection lost") {}
-};
 
 // State shared with the shutdown callback, which may outlive the coroutine.
 struct Connection {
@@ -122,19 +116,6 @@ asio::awaitable<void> call_on_pool(std::function<void()> fn) {
   co_return;
 }
 
-std::string error_json(std::string_view kind, std::string_view message) {
-  return nlohmann::json{{"error", kind}, {"message", message}}.dump() + "\n";
-}
-
-// The error message as a header value too: a HEAD answer has no body, and
-// clients (haul get starts with a HEAD) still owe the user the reason.
-// Printable ASCII only, bounded, so no peer-chosen byte splits the header.
-std::string error_header_value(std::string_view message) {
-  std::string value;
-  for (char c : message.substr(0, 512)) value += (c >= 0x20 && c < 0x7f) ? c : '?';
-  return value;
-}
-
 class BeastExchange final : public Exchange {
  public:
   BeastExchange(GatewayContext& ctx, BlockingPools& pools, SessionRegistry& registry, Connection& conn,
@@ -149,6 +130,15 @@ class BeastExchange final : public Exchange {
         keep_alive_(parser.get().keep_alive()) {}
 
   const Request& request() const override { return request_; }
+
+  // curl waits up to a second for this on every PUT: answer at once.
+  asio::awaitable<void> invite_body() override {
+    if (parser_.is_done() || !iequals(request_.header("expect"), "100-continue")) co_return;
+    http::response<http::empty_body> cont{http::status::continue_, 11};
+    beast::error_code ec;
+    co_await http::async_write(conn_.stream, cont, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) throw ConnectionLost();
+  }
 
   asio::awaitable<std::span<const uint8_t>> read_body() override {
     if (!body_buffer_ && !parser_.is_done()) body_buffer_ = std::make_unique_for_overwrite<uint8_t[]>(kBodyBufferBytes);
@@ -274,6 +264,7 @@ class BeastExchange final : public Exchange {
   }
 
   bool response_started() const override { return started_; }
+  void cut() override { cut_ = true; }
   int native_socket() override { return conn_.stream.socket().native_handle(); }
 
   int status() const { return status_; }
@@ -282,7 +273,6 @@ class BeastExchange final : public Exchange {
   // The connection cannot carry another request: the body was not read to
   // its end, a response was cut, or either side asked to close.
   bool must_close() const { return !keep_alive_decision() || body_broken_ || cut_; }
-  void mark_cut() { cut_ = true; }
 
  private:
   template <class Message>
@@ -471,48 +461,9 @@ asio::awaitable<void> run_session(GatewayContext& ctx, BlockingPools& pools, Ses
     const auto started = std::chrono::steady_clock::now();
     BeastExchange ex(ctx, pools, registry, *conn, parser, make_request(parser, peer));
     const Route route = parse_route(ex.request().target);
-    std::optional<Error> failure;
-    bool lost = false;
-    try {
-      // Held until the response ends (or fails): one of the token's slots.
-      TokenLimiter::Slot slot = admit(ctx, ex.request(), route.kind);
-      // curl waits up to a second for this on every PUT: answer at once,
-      // after the token check so an unauthorized body is never invited.
-      if (!parser.is_done() && iequals(ex.request().header("expect"), "100-continue")) {
-        http::response<http::empty_body> cont{http::status::continue_, 11};
-        co_await http::async_write(conn->stream, cont, asio::redirect_error(asio::use_awaitable, ec));
-        if (ec) throw ConnectionLost();
-      }
-      co_await handle_request(ctx, ex, route);
-    } catch (const Error& e) {
-      failure = e;
-    } catch (const ConnectionLost&) {
-      lost = true;
-    } catch (const std::exception& e) {
-      failure = Error(ErrorKind::internal, "internal error", e.what());
-    }
-    int status = ex.status();
-    if (failure) {
-      status = http_status(failure->kind());
-      ctx.request_log.failure(connection, ex.request().peer, ex.request().method, ex.request().target, *failure);
-      if (!ex.response_started()) {
-        Headers headers;
-        if (failure->kind() == ErrorKind::too_many_requests) headers.emplace_back("Retry-After", "1");
-        try {
-          headers.emplace_back("X-Haul-Error", error_header_value(failure->public_message()));
-          co_await ex.respond(status, "application/json",
-                              error_json(kind_name(failure->kind()), failure->public_message()), std::move(headers));
-        } catch (const ConnectionLost&) {
-          lost = true;
-        }
-      } else {
-        // The status line is gone: cut the connection so the client sees a
-        // short body, never a clean response with wrong or missing bytes.
-        ex.mark_cut();
-        ctx.metrics.count_cut(CutReason::failed);
-        lost = true;
-      }
-    }
+    const Served outcome = co_await serve_request(ctx, ex, route, connection);
+    const int status = outcome.failure_status.value_or(ex.status());
+    const bool lost = outcome.lost;
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     ctx.metrics.count_request(ex.request().method, status == 0 ? 500 : status, seconds);
     ctx.request_log.access({{}, connection, ex.request().peer, ex.request().method, ex.request().target, ex.status(),

@@ -2,15 +2,23 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
+#include <array>
+#include <charconv>
+#include <cstring>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "core/hex.hpp"
+#include "crypto/sha256.hpp"
 
 namespace haul::gateway {
 
 namespace {
+
+constexpr std::string_view kPrefix = "v2.";
+constexpr std::string_view kKeyInfo = "haul-v2 upload id";  // then BE32(key id)
+constexpr size_t kMaxPayloadText = 64 * 1024;
 
 std::string base64url(std::string_view bytes) {
   std::string out((bytes.size() + 2) / 3 * 4 + 1, '\0');
@@ -26,7 +34,7 @@ std::string base64url(std::string_view bytes) {
 }
 
 std::optional<std::string> unbase64url(std::string_view text) {
-  if (text.size() > 64 * 1024) return std::nullopt;
+  if (text.size() > kMaxPayloadText) return std::nullopt;
   std::string std_text(text);
   for (char& c : std_text) {
     if (c == '-') c = '+';
@@ -47,62 +55,33 @@ std::optional<std::string> unbase64url(std::string_view text) {
   return out;
 }
 
-// HMAC-SHA256 keyed by SHA256("haul-v1 upload id" || master secret): a
-// separate key from the object keys, bound to one master key id.
-std::string mac(const crypto::MasterKey& key, std::string_view payload) {
-  unsigned char derived[32];
-  unsigned int derived_len = 0;
-  EVP_MD_CTX* md = EVP_MD_CTX_new();
-  static constexpr std::string_view label = "haul-v1 upload id";
-  EVP_DigestInit_ex(md, EVP_sha256(), nullptr);
-  EVP_DigestUpdate(md, label.data(), label.size());
-  EVP_DigestUpdate(md, key.secret.data(), key.secret.size());
-  EVP_DigestFinal_ex(md, derived, &derived_len);
-  EVP_MD_CTX_free(md);
-  unsigned char out[32];
-  unsigned int out_len = 0;
-  HMAC(EVP_sha256(), derived, static_cast<int>(derived_len), reinterpret_cast<const unsigned char*>(payload.data()),
-       payload.size(), out, &out_len);
-  return std::string(reinterpret_cast<char*>(out), out_len);
+// The key id as the token spells it: decimal, no sign, no leading zero.
+std::optional<uint32_t> parse_key_id(std::string_view text) {
+  if (text.empty() || text.size() > 10 || (text.size() > 1 && text.front() == '0')) return std::nullopt;
+  uint32_t id = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return id;
 }
 
-}  // namespace
-
-uint32_t UploadState::part_count() const {
-  if (size == 0) return 1;
-  return static_cast<uint32_t>((size + part_size - 1) / part_size);
+// HMAC-SHA256 of the signed text under HKDF(master secret, info = label ||
+// BE32(id)): a key of its own, apart from every object key, per master key.
+crypto::Digest tag_of(const crypto::MasterKey& key, std::string_view signed_text) {
+  std::array<uint8_t, kKeyInfo.size() + 4> info{};
+  std::memcpy(info.data(), kKeyInfo.data(), kKeyInfo.size());
+  for (size_t i = 0; i < 4; ++i) info[kKeyInfo.size() + i] = static_cast<uint8_t>(key.id >> (24 - 8 * i));
+  std::array<uint8_t, 32> mac_key{};
+  crypto::hkdf_sha256(key.secret, {}, info, mac_key);
+  const crypto::Digest tag = crypto::hmac_sha256(mac_key, crypto::as_bytes(signed_text));
+  OPENSSL_cleanse(mac_key.data(), mac_key.size());
+  return tag;
 }
 
-uint64_t UploadState::part_plain_size(uint32_t part_number) const {
-  uint64_t start = uint64_t{part_number - 1} * part_size;
-  if (start >= size) return 0;
-  return std::min(part_size, size - start);
-}
-
-std::string seal_upload_token(const crypto::Keyring& keys, const UploadState& s) {
-  const auto& key = keys.newest();
-  nlohmann::json j = {{"store", s.store}, {"key", s.key}, {"size", s.size}, {"part_size", s.part_size},
-                      {"header", to_hex(s.header)}, {"sid", s.store_upload_id}, {"kid", key.id},
-                      {"created", s.created_unix}};
-  std::string payload = base64url(j.dump());
-  return "v1." + payload + "." + base64url(mac(key, payload));
-}
-
-std::optional<UploadState> open_upload_token(const crypto::Keyring& keys, std::string_view token) {
-  if (!token.starts_with("v1.")) return std::nullopt;
-  token.remove_prefix(3);
-  size_t dot = token.find('.');
-  if (dot == std::string_view::npos) return std::nullopt;
-  std::string_view payload = token.substr(0, dot);
-  auto tag = unbase64url(token.substr(dot + 1));
-  auto json_text = unbase64url(payload);
-  if (!tag || !json_text || tag->size() != 32) return std::nullopt;
+// The authenticated JSON; nullopt when it is not an upload.
+std::optional<UploadState> decode_state(const std::string& json_text) {
   try {
-    auto j = nlohmann::json::parse(*json_text);
-    const auto* key = keys.find(j.at("kid").get<uint32_t>());
-    if (!key) return std::nullopt;
-    std::string expected = mac(*key, payload);
-    if (CRYPTO_memcmp(expected.data(), tag->data(), 32) != 0) return std::nullopt;
+    const auto j = nlohmann::json::parse(json_text);
+    if (!j.is_object()) return std::nullopt;
     UploadState s;
     s.store = j.at("store").get<std::string>();
     s.key = j.at("key").get<std::string>();
@@ -117,6 +96,82 @@ std::optional<UploadState> open_upload_token(const crypto::Keyring& keys, std::s
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;
   }
+}
+
+}  // namespace
+
+uint64_t UploadState::part_count() const {
+  if (size == 0) return 1;
+  return size / part_size + (size % part_size != 0 ? 1 : 0);
+}
+
+uint64_t UploadState::part_plain_size(uint32_t part_number) const {
+  uint64_t start = uint64_t{part_number - 1} * part_size;
+  if (start >= size) return 0;
+  return std::min(part_size, size - start);
+}
+
+namespace detail {
+
+std::string seal_token_payload(const crypto::MasterKey& key, std::string_view payload) {
+  std::string token = std::string(kPrefix) + std::to_string(key.id) + "." + base64url(payload);
+  const crypto::Digest tag = tag_of(key, token);
+  return token + "." + base64url(std::string_view(reinterpret_cast<const char*>(tag.data()), tag.size()));
+}
+
+}  // namespace detail
+
+std::string seal_upload_token(const crypto::Keyring& keys, const UploadState& s) {
+  nlohmann::json j = {{"store", s.store}, {"key", s.key}, {"size", s.size}, {"part_size", s.part_size},
+                      {"header", to_hex(s.header)}, {"sid", s.store_upload_id}, {"created", s.created_unix}};
+  return detail::seal_token_payload(keys.newest(), j.dump());
+}
+
+OpenedUpload open_upload_token(const crypto::Keyring& keys, std::string_view token) {
+  OpenedUpload opened;
+  if (token.starts_with("v1.")) opened.refusal = TokenRefusal::outdated;
+  if (!token.starts_with(kPrefix)) return opened;
+  const size_t id_end = token.find('.', kPrefix.size());
+  const size_t tag_start = token.rfind('.');
+  if (id_end == std::string_view::npos || tag_start <= id_end) return opened;
+  const auto key_id = parse_key_id(token.substr(kPrefix.size(), id_end - kPrefix.size()));
+  const std::string_view signed_text = token.substr(0, tag_start);
+  const std::string_view payload = signed_text.substr(id_end + 1);
+  const auto tag = unbase64url(token.substr(tag_start + 1));
+  if (!key_id || !tag || tag->size() != crypto::kSha256Size || payload.size() > kMaxPayloadText) return opened;
+  const crypto::MasterKey* key = keys.find(*key_id);
+  if (key == nullptr) {
+    opened.refusal = TokenRefusal::unknown_key;
+    return opened;
+  }
+  const crypto::Digest expected = tag_of(*key, signed_text);
+  if (CRYPTO_memcmp(expected.data(), tag->data(), expected.size()) != 0) {
+    opened.refusal = TokenRefusal::forged;
+    return opened;
+  }
+  // Authentic from here on: only now is the payload decoded and parsed.
+  const auto json_text = unbase64url(payload);
+  auto state = json_text ? decode_state(*json_text) : std::nullopt;
+  if (!state) {
+    opened.refusal = TokenRefusal::bad_payload;
+    return opened;
+  }
+  opened.refusal = TokenRefusal::none;
+  opened.state = std::move(*state);
+  return opened;
+}
+
+std::string_view refusal_message(TokenRefusal refusal) {
+  switch (refusal) {
+    case TokenRefusal::none: return "upload id accepted";
+    case TokenRefusal::outdated:
+      return "upload id of an older gateway version (no longer accepted): start the upload again";
+    case TokenRefusal::malformed: return "malformed upload id";
+    case TokenRefusal::unknown_key: return "upload id sealed under a master key this gateway does not hold";
+    case TokenRefusal::forged: return "forged or damaged upload id";
+    case TokenRefusal::bad_payload: return "upload id holds no valid upload";
+  }
+  return "unknown upload id";
 }
 
 }  // namespace haul::gateway

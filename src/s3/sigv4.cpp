@@ -2,35 +2,21 @@
 
 #include "http/url.hpp"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <array>
 #include <ctime>
 
 #include "core/error.hpp"
 #include "core/hex.hpp"
+#include "crypto/sha256.hpp"
 
 namespace haul::s3 {
 namespace {
 
-using Digest = std::array<uint8_t, 32>;
+using crypto::as_bytes;
+using crypto::Digest;
 
-Digest hmac(std::span<const uint8_t> key, std::string_view data) {
-  Digest out{};
-  unsigned int len = 0;
-  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-            reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &len)) {
-    throw Error(ErrorKind::internal, "HMAC-SHA256 failed");
-  }
-  return out;
-}
-
-std::span<const uint8_t> bytes_of(std::string_view s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
+Digest hmac(std::span<const uint8_t> key, std::string_view data) { return crypto::hmac_sha256(key, as_bytes(data)); }
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -83,12 +69,6 @@ std::string amz_date(int64_t unix_seconds) {
   return buf;
 }
 
-std::string sha256_hex(std::string_view data) {
-  Digest d{};
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), d.data());
-  return to_hex(d);
-}
-
 std::string signed_headers(const SigningRequest& request) {
   std::string out;
   for (const auto& [name, value] : canonical_headers(request)) {
@@ -115,12 +95,12 @@ std::string canonical_request(const SigningRequest& request) {
 
 std::string string_to_sign(const SigningScope& scope, std::string_view canonical) {
   return "AWS4-HMAC-SHA256\n" + scope.amz_date + "\n" + scope.amz_date.substr(0, 8) + "/" + scope.region + "/" +
-         scope.service + "/aws4_request\n" + sha256_hex(canonical);
+         scope.service + "/aws4_request\n" + crypto::sha256_hex(canonical);
 }
 
 std::string signature(const Credentials& credentials, const SigningScope& scope, std::string_view to_sign) {
   std::string secret = "AWS4" + credentials.secret_key;
-  Digest k = hmac(bytes_of(secret), scope.amz_date.substr(0, 8));
+  Digest k = hmac(as_bytes(secret), scope.amz_date.substr(0, 8));
   k = hmac(k, scope.region);
   k = hmac(k, scope.service);
   k = hmac(k, "aws4_request");

@@ -45,8 +45,6 @@ std::string uri_encode(std::string_view text, bool keep_slash);
 // "20150830T123600Z" for a Unix time (UTC).
 std::string amz_date(int64_t unix_seconds);
 
-std::string sha256_hex(std::string_view data);
-
 // The three steps of the algorithm, exposed for tests.
 std::string canonical_request(const SigningRequest& request);
 std::string signed_headers(const SigningRequest& request);  // "host;x-amz-date"

@@ -7,6 +7,7 @@
 //    Range, PUT object "test$file.text", GET bucket list), 20130524T000000Z.
 #include <gtest/gtest.h>
 
+#include "crypto/sha256.hpp"
 #include "s3/sigv4.hpp"
 
 namespace haul::s3 {
@@ -109,7 +110,7 @@ TEST(SigV4, S3GetObjectWithRange) {
 }
 
 TEST(SigV4, S3PutObjectEncodedKey) {
-  std::string body_hash = sha256_hex("Welcome to Amazon S3.");
+  std::string body_hash = crypto::sha256_hex("Welcome to Amazon S3.");
   EXPECT_EQ(body_hash, "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072");
   SigningRequest r{"PUT", "/" + uri_encode("test$file.text", true), {},
                    {{"Date", "Fri, 24 May 2013 00:00:00 GMT"}, {"Host", "examplebucket.s3.amazonaws.com"},

@@ -1,0 +1,66 @@
+#include "gateway/serve.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "gateway/handlers.hpp"
+
+namespace haul::gateway {
+
+namespace {
+
+// The error message as a header value too: a HEAD answer has no body, and
+// clients (haul get starts with a HEAD) still owe the user the reason.
+// Printable ASCII only, bounded, so no peer-chosen byte splits the header.
+std::string error_header_value(std::string_view message) {
+  std::string value;
+  for (char c : message.substr(0, 512)) value += (c >= 0x20 && c < 0x7f) ? c : '?';
+  return value;
+}
+
+}  // namespace
+
+std::string error_json(std::string_view kind, std::string_view message) {
+  return nlohmann::json{{"error", kind}, {"message", message}}.dump() + "\n";
+}
+
+asio::awaitable<Served> serve_request(GatewayContext& ctx, Exchange& ex, const Route& route, uint64_t connection) {
+  Served served;
+  std::optional<Error> failure;
+  try {
+    // Held until the response ends (or fails): one of the token's slots.
+    TokenLimiter::Slot slot = admit(ctx, ex.request(), route.kind);
+    co_await ex.invite_body();
+    co_await handle_request(ctx, ex, route);
+  } catch (const Error& e) {
+    failure = e;
+  } catch (const ConnectionLost&) {
+    served.lost = true;
+  } catch (const std::exception& e) {
+    failure = Error(ErrorKind::internal, "internal error", e.what());
+  }
+  if (!failure) co_return served;
+  served.failure_status = http_status(failure->kind());
+  const Request& request = ex.request();
+  ctx.request_log.failure(connection, request.peer, request.method, request.target, *failure);
+  if (ex.response_started()) {
+    // The status line is gone: cut the connection so the client sees a
+    // short body, never a clean response with wrong or missing bytes.
+    ex.cut();
+    ctx.metrics.count_cut(CutReason::failed);
+    served.lost = true;
+    co_return served;
+  }
+  Headers headers;
+  if (failure->kind() == ErrorKind::too_many_requests) headers.emplace_back("Retry-After", "1");
+  headers.emplace_back("X-Haul-Error", error_header_value(failure->public_message()));
+  try {
+    co_await ex.respond(*served.failure_status, "application/json",
+                        error_json(kind_name(failure->kind()), failure->public_message()), std::move(headers));
+  } catch (const ConnectionLost&) {
+    served.lost = true;
+  }
+  co_return served;
+}
+
+}  // namespace haul::gateway
