@@ -86,7 +86,7 @@ size_t FileSource::read_at(uint64_t offset, char* buf, size_t len) const {
 size_t MemorySource::read_at(uint64_t offset, char* buf, size_t len) const {
   if (offset >= data_->size()) return 0;
   size_t n = std::min<size_t>(len, data_->size() - offset);
-  std::memcpy(buf, data_->data() + offset, n);
+  std::copy_n(data_->data() + offset, n, buf);  // bytes, not a string: no terminator
   return n;
 }
 
