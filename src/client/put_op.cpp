@@ -45,7 +45,7 @@ std::string json_string(const std::string& body, const char* field) {
 
 }  // namespace
 
-PutOp::PutOp(Pool& pool, std::shared_ptr<const Source> source, std::string key, uint64_t part_size,
+PutOp::PutOp(RequestPool& pool, std::shared_ptr<const Source> source, std::string key, uint64_t part_size,
              bool fresh_connection, std::optional<StripeLayout> stripes, bool probe_first)
     : Op(pool, "put", std::move(key)),
       source_(std::move(source)),

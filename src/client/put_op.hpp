@@ -37,7 +37,7 @@ class PutOp final : public Op {
   // stripes: send the object as these stripes (plan_stripes; for the first
   // upload of a cold pool, widened to as many connections). probe_first: the
   // path's RTT is unknown, so stripe 0 finds it out before the others go.
-  PutOp(Pool& pool, std::shared_ptr<const Source> source, std::string key, uint64_t part_size,
+  PutOp(RequestPool& pool, std::shared_ptr<const Source> source, std::string key, uint64_t part_size,
         bool fresh_connection = false, std::optional<StripeLayout> stripes = std::nullopt, bool probe_first = false);
   std::unique_ptr<Request> next() override;
   void done(std::unique_ptr<Request> r) override;

@@ -22,18 +22,9 @@
 #include "http_client/failure.hpp"
 #include "http_client/handles.hpp"
 #include "http_client/response_head.hpp"
+#include "http_client/timings.hpp"
 
 namespace haul::http_client {
-
-// Milliseconds from the start of the exchange to each step (libcurl's
-// CURLINFO_*_TIME_T, which count from the start of the transfer).
-struct Timings {
-  double dns_ms = 0;          // name resolved
-  double connect_ms = 0;      // TCP connected (0 on a reused connection)
-  double sent_ms = 0;         // request about to be sent (PRETRANSFER)
-  double first_byte_ms = 0;   // first response byte (STARTTRANSFER)
-  double total_ms = 0;
-};
 
 // The caller's side of one exchange: where a streamed request body comes
 // from and where the response body goes. Called on the thread that drives
