@@ -372,8 +372,9 @@ TEST_F(S3StoreTest, SequentialRequestsReuseConnections) {
   }
   EXPECT_EQ(s3_connections_opened() - before, 0u);
   std::string text = s3_metrics_text();
-  EXPECT_NE(text.find("haul_backend_requests_total{op=\"get\",code=\"206\"}"), std::string::npos) << text;
-  EXPECT_NE(text.find("haul_backend_connections_opened_total "), std::string::npos);
+  EXPECT_NE(text.find("haul_backend_requests_total{store=\"default\",op=\"get\",code=\"206\"}"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("haul_backend_connections_opened_total{store=\"default\"} "), std::string::npos);
 }
 
 TEST_F(S3StoreTest, KeepWarmPingsIdleConnections) {
@@ -383,7 +384,7 @@ TEST_F(S3StoreTest, KeepWarmPingsIdleConnections) {
                       {std::getenv("AWS_ACCESS_KEY_ID"), std::getenv("AWS_SECRET_ACCESS_KEY"), ""}, config);
   auto pings = [] {
     std::string text = s3_metrics_text();
-    size_t at = text.find("haul_backend_requests_total{op=\"ping\",code=\"200\"} ");
+    size_t at = text.find("haul_backend_requests_total{store=\"default\",op=\"ping\",code=\"200\"} ");
     return at == std::string::npos ? 0ul : std::stoul(text.substr(text.find("} ", at) + 2));
   };
   ASSERT_EQ(client.perform({"head", "HEAD", "", {}, {}, {}, true}).status, 200);
