@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "client/request.hpp"
 #include "net/tcp_info.hpp"
 
 namespace haul::client {
@@ -29,12 +30,20 @@ class PathRtt {
   std::optional<uint32_t> measured_us_;
 };
 
-// Whether a request that wants a path of at least min_rtt_us (Request::
-// min_rtt_us, 0: any) may go out over a connection with this TCP_INFO, read
-// just after its handshake (the kernel's first RTT sample). A connection
-// whose TCP_INFO cannot be read is admitted.
-inline bool admits(uint32_t min_rtt_us, const std::optional<net::TcpInfo>& info) {
-  return min_rtt_us == 0 || !info || info->rtt_us >= min_rtt_us;
+// The stripes' check, just before r goes out over a connection whose
+// TCP_INFO (read after its handshake: the kernel's first RTT sample) is
+// `info`. For a request with a minimum (Request::min_rtt_us) the RTT is
+// recorded in path, and false is returned (r.declined set) when the
+// connection's RTT is below the minimum. A connection whose TCP_INFO cannot
+// be read is admitted.
+inline bool admit(Request& r, const std::optional<net::TcpInfo>& info, PathRtt& path) {
+  if (r.min_rtt_us == 0) return true;
+  if (info) path.measured(*info);
+  if (info && info->rtt_us < r.min_rtt_us) {
+    r.declined = true;
+    return false;
+  }
+  return true;
 }
 
 }  // namespace haul::client

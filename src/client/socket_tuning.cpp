@@ -62,15 +62,7 @@ bool SocketTuning::before_request(Request& r, int local_port) {
   for (auto& s : sockets_) {
     if (s.local_port == 0) s.local_port = local_port_of(s.fd);
     if (s.local_port != local_port) continue;
-    if (r.min_rtt_us > 0) {
-      // The handshake gave the kernel its first RTT sample.
-      auto info = net::read_tcp_info(s.fd);
-      if (info) path_.measured(*info);
-      if (!admits(r.min_rtt_us, info)) {
-        r.declined = true;
-        return false;
-      }
-    }
+    if (r.min_rtt_us > 0 && !admit(r, net::read_tcp_info(s.fd), path_)) return false;
     if (config_.congestion == net::congestion_auto) {
       uint64_t body = r.method == "PUT" ? r.source_length : r.post_body.size();
       net::set_send_congestion(s.fd, body);

@@ -11,12 +11,13 @@
 #include "client/config.hpp"
 #include "client/path_rtt.hpp"
 #include "client/request.hpp"
+#include "client/transfer.hpp"
 #include "http_client/exchange.hpp"
 #include "net/tcp_info.hpp"
 
 namespace haul::client {
 
-class SocketTuning final : public http_client::SocketHooks {
+class SocketTuning final : public http_client::SocketHooks, public ConnectionGate {
  public:
   // path records the RTT each connection measures; both must outlive this.
   SocketTuning(const ClientConfig& config, PathRtt& path) : config_(config), path_(path) {}
@@ -31,7 +32,7 @@ class SocketTuning final : public http_client::SocketHooks {
   // local_port: false when r must not use it (r.min_rtt_us above the
   // connection's RTT; r.declined is then set); else, with --congestion auto,
   // sets the congestion control for r's body (net/send_congestion.hpp).
-  bool before_request(Request& r, int local_port);
+  bool before_request(Request& r, int local_port) override;
 
   // TCP_INFO of the socket closed last.
   const std::optional<net::TcpInfo>& last_closed() const { return last_closed_; }

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "client/socket_tuning.hpp"
-
 namespace haul::client {
 
 std::optional<size_t> RequestTransfer::read_body(std::span<char> out) {
@@ -51,7 +49,7 @@ http_client::Handler::Take RequestTransfer::on_body(const http_client::ResponseH
 }
 
 bool RequestTransfer::before_send(int local_port) {
-  if (!tuning_ || tuning_->before_request(r_, local_port)) return true;
+  if (!gate_ || gate_->before_request(r_, local_port)) return true;
   local_error_ = "not sent: the connection's round trip is shorter than this request's minimum";
   return false;
 }

@@ -20,15 +20,22 @@
 
 namespace haul::client {
 
-class SocketTuning;
+// What happens just before a request goes out over its connection: the
+// socket's options for its body and the stripes' RTT check (SocketTuning).
+class ConnectionGate {
+ public:
+  virtual ~ConnectionGate() = default;
+  // False: r must not use the connection named by its local port (r.declined).
+  virtual bool before_request(Request& r, int local_port) = 0;
+};
 
 // The largest answer body kept in Request::body (error JSON, listings).
 inline constexpr size_t kMaxCapturedBody = 1 << 20;
 
 class RequestTransfer final : public http_client::Handler {
  public:
-  // r and progress must outlive the transfer; tuning may be null (no socket).
-  RequestTransfer(Request& r, Progress& progress, SocketTuning* tuning) : r_(r), progress_(progress), tuning_(tuning) {}
+  // r, progress and gate must outlive the transfer; gate may be null.
+  RequestTransfer(Request& r, Progress& progress, ConnectionGate* gate) : r_(r), progress_(progress), gate_(gate) {}
 
   std::optional<size_t> read_body(std::span<char> out) override;
   Take on_body(const http_client::ResponseHead& head, std::string_view data) override;
@@ -43,7 +50,7 @@ class RequestTransfer final : public http_client::Handler {
  private:
   Request& r_;
   Progress& progress_;
-  SocketTuning* tuning_;
+  ConnectionGate* gate_;
   Sha256 hasher_;
   std::string local_error_;
 };
