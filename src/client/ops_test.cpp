@@ -16,6 +16,7 @@
 #include "client/put_op.hpp"
 #include "client/scripted_pool.hpp"
 #include "client/tree.hpp"
+#include "core/test_pattern.hpp"
 
 namespace haul::client {
 namespace {
@@ -26,17 +27,7 @@ using testing::ScriptedPool;
 using testing::sha256_hex;
 using testing::StringSink;
 
-std::string data_of(size_t n, unsigned seed) {
-  std::string s(n, '\0');
-  uint32_t x = 2463534242u + seed;
-  for (auto& c : s) {
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    c = static_cast<char>(x);
-  }
-  return s;
-}
+std::string data_of(size_t n, unsigned seed) { return haul::testing::pattern<std::string>(n, seed); }
 
 std::shared_ptr<const Source> source_of(const std::string& bytes) {
   return std::make_shared<MemorySource>(std::make_shared<const std::string>(bytes));

@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "core/error_kind_of.hpp"
+#include "core/test_pattern.hpp"
 #include "s3/responses.hpp"
 #include "store/s3_client.hpp"
 #include "store/s3_metrics.hpp"
@@ -27,17 +28,7 @@ std::string random_tag() {
   return std::to_string(rd()) + std::to_string(rd());
 }
 
-std::vector<uint8_t> pattern(size_t n, uint8_t seed) {
-  std::vector<uint8_t> v(n);
-  uint32_t x = 2463534242u + seed;
-  for (auto& b : v) {
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    b = static_cast<uint8_t>(x);
-  }
-  return v;
-}
+std::vector<uint8_t> pattern(size_t n, uint8_t seed) { return haul::testing::pattern<std::vector<uint8_t>>(n, seed); }
 
 class S3StoreTest : public ::testing::Test {
  protected:
