@@ -33,6 +33,9 @@ std::shared_ptr<const Source> source_of(const std::string& bytes) {
   return std::make_shared<MemorySource>(std::make_shared<const std::string>(bytes));
 }
 
+// No answer: the exchange failed (connect, transport, timeout).
+Answer broken(Failure failure) { return Answer{0, {}, "", failure, 0}; }
+
 Answer json_answer(int status, const nlohmann::json& j) {
   Answer a;
   a.status = status;
@@ -58,8 +61,19 @@ std::map<std::string, std::string> query_of(const std::string& path) {
 }
 
 // The gateway's object API over a map, enough for the client's operations.
-// `override` (when set) answers first; nullopt lets the fake answer.
+// Faults (fail()) answer first, then `override` (when set; nullopt lets the
+// fake answer).
 struct FakeGateway {
+  struct Fault {
+    std::string match;  // a part of "METHOD path"
+    Answer answer;
+    int times;          // left; < 0: always
+  };
+  std::vector<Fault> faults;
+  // The requests whose "METHOD path" contains match get `answer`, the first
+  // `times` of them (all when negative).
+  void fail(std::string match, Answer answer, int times = -1) { faults.push_back({std::move(match), std::move(answer), times}); }
+
   std::map<std::string, std::string> objects;  // by path key ("/v1/objects/K")
   std::map<uint32_t, std::string> parts;
   uint64_t part_size = 0;
@@ -72,6 +86,11 @@ struct FakeGateway {
   static std::string etag_of(const std::string& bytes) { return "\"" + sha256_hex(bytes).substr(0, 16) + "\""; }
 
   Answer operator()(const Request& r, const std::string& body) {
+    for (auto& f : faults) {
+      if (f.times == 0 || (r.method + " " + r.path).find(f.match) == std::string::npos) continue;
+      if (f.times > 0) --f.times;
+      return f.answer;
+    }
     if (override)
       if (auto a = override(r, body)) return *a;
     const std::string path = r.path.substr(0, r.path.find('?'));
@@ -163,8 +182,33 @@ class Ops : public ::testing::Test {
 
   ScriptedPool pool() { return ScriptedPool(config_, std::ref(gateway_)); }
 
+  // An upload of 200 000 pattern bytes (seed) to "s" as stripes
+  // (plan_stripes) on a fresh pool (ran_) whose connections have rtt_us;
+  // run to its end.
+  std::unique_ptr<PutOp> put_striped(uint32_t rtt_us, unsigned seed, bool probe_first) {
+    ran_.emplace(config_, std::ref(gateway_));
+    ran_->set_connection_rtt(rtt_us);
+    data_ = data_of(200000, seed);
+    auto layout = plan_stripes(data_.size(), 96);
+    stripes_ = layout->count;
+    auto op = std::make_unique<PutOp>(*ran_, source_of(data_), "s", config_.part_size, false, layout, probe_first);
+    ran_->run(*op, stripes_);
+    return op;
+  }
+
+  // A download of key into sink on a fresh pool (ran_), run to its end.
+  std::unique_ptr<GetOp> get(const std::string& key, StringSink& sink) {
+    ran_.emplace(config_, std::ref(gateway_));
+    auto op = std::make_unique<GetOp>(*ran_, key, sink, config_.part_size);
+    ran_->run(*op, 8);
+    return op;
+  }
+
   ClientConfig config_;
   FakeGateway gateway_;
+  std::optional<ScriptedPool> ran_;  // the pool of the last put_striped or get
+  std::string data_;
+  size_t stripes_ = 0;
 };
 
 // ---- put
@@ -185,9 +229,7 @@ TEST_F(Ops, PutSmallObjectIsOnePutWithItsDigest) {
 }
 
 TEST_F(Ops, PutFailsOnADigestTheGatewayDidNotStore) {
-  gateway_.override = [](const Request&, const std::string&) -> std::optional<Answer> {
-    return json_answer(201, {{"sha256", std::string(64, '0')}});
-  };
+  gateway_.fail("PUT ", json_answer(201, {{"sha256", std::string(64, '0')}}));
   ScriptedPool p = pool();
   PutOp op(p, source_of(data_of(1000, 2)), "k", config_.part_size);
   p.run(op, 8);
@@ -195,89 +237,63 @@ TEST_F(Ops, PutFailsOnADigestTheGatewayDidNotStore) {
   EXPECT_EQ(op.error()->kind(), ErrorKind::integrity);
 }
 
-std::optional<StripeLayout> stripes_for(size_t size) { return plan_stripes(size, 96); }
-
 TEST_F(Ops, StripesGoAtOnceOnALongPathAndMakeTheObject) {
-  ScriptedPool p = pool();
-  p.set_connection_rtt(50000);  // 50 ms
-  std::string data = data_of(200000, 3);
-  auto layout = stripes_for(data.size());
-  ASSERT_TRUE(layout);
-  PutOp op(p, source_of(data), "s", config_.part_size, false, layout, /*probe_first=*/false);
-  p.run(op, layout->count);
-  ASSERT_FALSE(op.error()) << op.error()->what();
-  EXPECT_EQ(p.count("PUT", "/v1/objects/s?upload="), layout->count);
-  EXPECT_EQ(p.sent().size(), layout->count);  // no plain PUT
-  EXPECT_EQ(p.most_in_flight(), layout->count);
-  EXPECT_EQ(gateway_.objects["/v1/objects/s"], data);
-  EXPECT_EQ(op.stats().parts, layout->count);
-  EXPECT_EQ(op.stats().status, 201);
+  auto op = put_striped(50000, 3, false);  // 50 ms
+  const ScriptedPool& p = *ran_;
+  ASSERT_FALSE(op->error()) << op->error()->what();
+  EXPECT_EQ(p.count("PUT", "/v1/objects/s?upload="), stripes_);
+  EXPECT_EQ(p.sent().size(), stripes_);  // no plain PUT
+  EXPECT_EQ(p.most_in_flight(), stripes_);
+  EXPECT_EQ(gateway_.objects["/v1/objects/s"], data_);
+  EXPECT_EQ(op->stats().parts, stripes_);
+  EXPECT_EQ(op->stats().status, 201);
 }
 
 TEST_F(Ops, StripeProbeOnALongPathReleasesTheOthers) {
-  ScriptedPool p = pool();
-  p.set_connection_rtt(50000);
-  std::string data = data_of(200000, 4);
-  auto layout = stripes_for(data.size());
-  PutOp op(p, source_of(data), "s", config_.part_size, false, layout, /*probe_first=*/true);
-  p.run(op, layout->count);
-  ASSERT_FALSE(op.error()) << op.error()->what();
-  ASSERT_EQ(p.sent().size(), layout->count);
+  auto op = put_striped(50000, 4, true);
+  const ScriptedPool& p = *ran_;
+  ASSERT_FALSE(op->error()) << op->error()->what();
+  ASSERT_EQ(p.sent().size(), stripes_);
   // Stripe 0 went alone; the others only after its connection measured the path.
   EXPECT_NE(p.sent()[0].path.find("&stripe=0&"), std::string::npos);
   for (size_t i = 1; i < p.sent().size(); ++i) EXPECT_GE(p.sent()[i].answered_before, 1u) << i;
   EXPECT_EQ(p.path_rtt_us(), 50000u);
-  EXPECT_EQ(gateway_.objects["/v1/objects/s"], data);
+  EXPECT_EQ(gateway_.objects["/v1/objects/s"], data_);
 }
 
 TEST_F(Ops, StripeProbeDeclinedOnAShortPathBecomesOnePut) {
-  ScriptedPool p = pool();
-  p.set_connection_rtt(1000);  // 1 ms: stripes would cost more than they save
-  std::string data = data_of(200000, 5);
-  auto layout = stripes_for(data.size());
-  PutOp op(p, source_of(data), "s", config_.part_size, false, layout, /*probe_first=*/true);
-  p.run(op, layout->count);
-  ASSERT_FALSE(op.error()) << op.error()->what();
+  auto op = put_striped(1000, 5, true);  // 1 ms: stripes would cost more than they save
+  const ScriptedPool& p = *ran_;
+  ASSERT_FALSE(op->error()) << op->error()->what();
   ASSERT_EQ(p.sent().size(), 2u);
   EXPECT_TRUE(p.sent()[0].declined);
   EXPECT_EQ(p.sent()[0].body, "");  // not a byte sent over the short connection
   EXPECT_EQ(p.sent()[1].line(), "PUT /v1/objects/s");
-  EXPECT_EQ(p.sent()[1].body, data);
-  EXPECT_EQ(op.stats().parts, 0u);
-  EXPECT_EQ(op.stats().requests, 1u);  // the declined stripe is no request on the wire
-  EXPECT_EQ(gateway_.objects["/v1/objects/s"], data);
+  EXPECT_EQ(p.sent()[1].body, data_);
+  EXPECT_EQ(op->stats().parts, 0u);
+  EXPECT_EQ(op->stats().requests, 1u);  // the declined stripe is no request on the wire
+  EXPECT_EQ(gateway_.objects["/v1/objects/s"], data_);
 }
 
 TEST_F(Ops, StripesThatCompleteNothingFallBackToOnePut) {
   gateway_.stripes_complete_object = false;  // they met different gateway processes: 202 each
-  ScriptedPool p = pool();
-  p.set_connection_rtt(50000);
-  std::string data = data_of(200000, 6);
-  auto layout = stripes_for(data.size());
-  PutOp op(p, source_of(data), "s", config_.part_size, false, layout, false);
-  p.run(op, layout->count);
-  ASSERT_FALSE(op.error()) << op.error()->what();
-  EXPECT_EQ(p.sent().size(), layout->count + 1);
+  auto op = put_striped(50000, 6, false);
+  const ScriptedPool& p = *ran_;
+  ASSERT_FALSE(op->error()) << op->error()->what();
+  EXPECT_EQ(p.sent().size(), stripes_ + 1);
   EXPECT_EQ(p.sent().back().line(), "PUT /v1/objects/s");
-  EXPECT_EQ(gateway_.objects["/v1/objects/s"], data);
-  EXPECT_EQ(op.stats().parts, 0u);
+  EXPECT_EQ(gateway_.objects["/v1/objects/s"], data_);
+  EXPECT_EQ(op->stats().parts, 0u);
 }
 
 TEST_F(Ops, AFailedStripeFallsBackToOnePutAndIsNotRepeated) {
-  gateway_.override = [](const Request& r, const std::string&) -> std::optional<Answer> {
-    if (r.path.find("&stripe=2&") != std::string::npos) return json_answer(503, {{"error", "backend_unavailable"}});
-    return std::nullopt;
-  };
-  ScriptedPool p = pool();
-  p.set_connection_rtt(50000);
-  std::string data = data_of(200000, 7);
-  auto layout = stripes_for(data.size());
-  PutOp op(p, source_of(data), "s", config_.part_size, false, layout, false);
-  p.run(op, layout->count);
-  ASSERT_FALSE(op.error()) << op.error()->what();
-  EXPECT_EQ(p.count("PUT", "/v1/objects/s?"), layout->count);  // stripes are never repeated
+  gateway_.fail("&stripe=2&", json_answer(503, {{"error", "backend_unavailable"}}));
+  auto op = put_striped(50000, 7, false);
+  const ScriptedPool& p = *ran_;
+  ASSERT_FALSE(op->error()) << op->error()->what();
+  EXPECT_EQ(p.count("PUT", "/v1/objects/s?"), stripes_);  // stripes are never repeated
   EXPECT_EQ(p.sent().back().line(), "PUT /v1/objects/s");
-  EXPECT_EQ(gateway_.objects["/v1/objects/s"], data);
+  EXPECT_EQ(gateway_.objects["/v1/objects/s"], data_);
 }
 
 TEST_F(Ops, PartsCreateSendEveryPartAndComplete) {
@@ -298,10 +314,7 @@ TEST_F(Ops, PartsCreateSendEveryPartAndComplete) {
 }
 
 TEST_F(Ops, AFailedPartAbortsTheUpload) {
-  gateway_.override = [](const Request& r, const std::string&) -> std::optional<Answer> {
-    if (r.path == "/v1/uploads/u1/parts/2") return json_answer(400, {{"error", "bad_request"}, {"message", "no"}});
-    return std::nullopt;
-  };
+  gateway_.fail("PUT /v1/uploads/u1/parts/2", json_answer(400, {{"error", "bad_request"}, {"message", "no"}}));
   ScriptedPool p = pool();
   std::string data = data_of(3 * config_.part_size, 9);
   PutOp op(p, source_of(data), "big", config_.part_size);
@@ -316,11 +329,7 @@ TEST_F(Ops, AFailedPartAbortsTheUpload) {
 }
 
 TEST_F(Ops, ADroppedPartIsRepeatedByThePolicy) {
-  int failures = 0;
-  gateway_.override = [&failures](const Request& r, const std::string&) -> std::optional<Answer> {
-    if (r.path == "/v1/uploads/u1/parts/2" && failures++ < 2) return Answer{0, {}, "", Failure::transport, 0};
-    return std::nullopt;
-  };
+  gateway_.fail("PUT /v1/uploads/u1/parts/2", broken(Failure::transport), 2);
   ScriptedPool p = pool();
   std::string data = data_of(3 * config_.part_size, 10);
   PutOp op(p, source_of(data), "big", config_.part_size);
@@ -335,28 +344,20 @@ TEST_F(Ops, ADroppedPartIsRepeatedByThePolicy) {
 }
 
 TEST_F(Ops, RetriesStopAtTheLastAttempt) {
-  gateway_.override = [](const Request& r, const std::string&) -> std::optional<Answer> {
-    if (r.method == "HEAD") return json_answer(503, {{"error", "backend_unavailable"}, {"message", "later"}});
-    return std::nullopt;
-  };
+  gateway_.fail("HEAD ", json_answer(503, {{"error", "backend_unavailable"}, {"message", "later"}}));
   config_.retries = 4;
   gateway_.objects["/v1/objects/k"] = data_of(1000, 11);
-  ScriptedPool p = pool();
   StringSink sink;
-  GetOp op(p, "k", sink, config_.part_size);
-  p.run(op, 8);
-  ASSERT_TRUE(op.error());
-  EXPECT_EQ(op.error()->kind(), ErrorKind::backend_unavailable);
+  auto op = get("k", sink);
+  const ScriptedPool& p = *ran_;
+  ASSERT_TRUE(op->error());
+  EXPECT_EQ(op->error()->kind(), ErrorKind::backend_unavailable);
   EXPECT_EQ(p.count("HEAD"), 4u);
   EXPECT_FALSE(sink.committed);
 }
 
 TEST_F(Ops, CreatingAnUploadIsRepeatedOnlyWhenNothingReachedTheGateway) {
-  int calls = 0;
-  gateway_.override = [&calls](const Request& r, const std::string&) -> std::optional<Answer> {
-    if (r.path != "/v1/uploads" || calls++ > 0) return std::nullopt;
-    return Answer{0, {}, "", Failure::connect, 0};
-  };
+  gateway_.fail("POST /v1/uploads", broken(Failure::connect), 1);  // the first: the create
   ScriptedPool p = pool();
   std::string data = data_of(2 * config_.part_size, 12);
   PutOp connect_failed(p, source_of(data), "big", config_.part_size);
@@ -364,10 +365,7 @@ TEST_F(Ops, CreatingAnUploadIsRepeatedOnlyWhenNothingReachedTheGateway) {
   ASSERT_FALSE(connect_failed.error()) << connect_failed.error()->what();
   EXPECT_EQ(p.count("POST", "/v1/uploads"), 3u);  // two creates and the complete
 
-  gateway_.override = [](const Request& r, const std::string&) -> std::optional<Answer> {
-    if (r.path == "/v1/uploads") return Answer{0, {}, "", Failure::transport, 0};  // maybe created
-    return std::nullopt;
-  };
+  gateway_.fail("POST /v1/uploads", broken(Failure::transport));  // maybe created
   ScriptedPool q = pool();
   PutOp broken(q, source_of(data), "big", config_.part_size);
   q.run(broken, 8);
@@ -428,17 +426,16 @@ TEST_F(Ops, GetWorksWhenTheFirstRangeAnswersBeforeTheHead) {
 
 TEST_F(Ops, GetOfAnEmptyObjectFallsBackToAPlainGet) {
   gateway_.objects["/v1/objects/empty"] = "";
-  ScriptedPool p = pool();
   StringSink sink;
-  GetOp op(p, "empty", sink, config_.part_size);
-  p.run(op, 8);
-  ASSERT_FALSE(op.error()) << op.error()->what();
+  auto op = get("empty", sink);
+  const ScriptedPool& p = *ran_;
+  ASSERT_FALSE(op->error()) << op->error()->what();
   ASSERT_EQ(p.sent().size(), 3u);
   EXPECT_EQ(p.sent()[1].headers, std::vector<std::string>{"Range: bytes=0-262143"});  // 416 bytes */0
   EXPECT_EQ(p.sent()[2].line(), "GET /v1/objects/empty");
   EXPECT_TRUE(p.sent()[2].headers.empty());
   EXPECT_EQ(sink.committed, 0u);
-  EXPECT_EQ(op.stats().sha256, sha256_hex(""));
+  EXPECT_EQ(op->stats().sha256, sha256_hex(""));
 }
 
 TEST_F(Ops, GetFailsWhenTheObjectChangesBetweenAnswers) {
@@ -451,35 +448,28 @@ TEST_F(Ops, GetFailsWhenTheObjectChangesBetweenAnswers) {
       if (name == "etag") value = "\"another version\"";
     return a;
   };
-  ScriptedPool p = pool();
   StringSink sink;
-  GetOp op(p, "c", sink, config_.part_size);
-  p.run(op, 8);
-  ASSERT_TRUE(op.error());
-  EXPECT_EQ(op.error()->kind(), ErrorKind::conflict);
+  auto op = get("c", sink);
+  ASSERT_TRUE(op->error());
+  EXPECT_EQ(op->error()->kind(), ErrorKind::conflict);
   EXPECT_FALSE(sink.committed);
 }
 
 TEST_F(Ops, GetOfAMissingObjectIsNotFoundWithTheGatewaysWords) {
-  ScriptedPool p = pool();
   StringSink sink;
-  GetOp op(p, "nope", sink, config_.part_size);
-  p.run(op, 8);
-  ASSERT_TRUE(op.error());
-  EXPECT_EQ(op.error()->kind(), ErrorKind::not_found);
+  auto op = get("nope", sink);
+  ASSERT_TRUE(op->error());
+  EXPECT_EQ(op->error()->kind(), ErrorKind::not_found);
   // The HEAD answers first: its message comes from X-Haul-Error.
-  EXPECT_NE(std::string(op.error()->what()).find("get nope: no such object (404)"), std::string::npos)
-      << op.error()->what();
+  EXPECT_NE(std::string(op->error()->what()).find("get nope: no such object (404)"), std::string::npos)
+      << op->error()->what();
 }
 
 // ---- one request, trees, put_file
 
 TEST_F(Ops, SimpleOpRetriesTooManyRequests) {
-  int calls = 0;
-  gateway_.override = [&calls](const Request&, const std::string&) -> std::optional<Answer> {
-    if (calls++ == 0) return json_answer(429, {{"error", "too_many_requests"}});
-    return Answer{204, {}, "", Failure::none, 0};
-  };
+  gateway_.fail("DELETE /v1/objects/x", json_answer(429, {{"error", "too_many_requests"}}), 1);
+  gateway_.fail("DELETE /v1/objects/x", Answer{204, {}, "", Failure::none, 0});
   ScriptedPool p = pool();
   auto r = std::make_unique<Request>();
   r->method = "DELETE";
@@ -521,10 +511,7 @@ TEST_F(Ops, PutTreeUploadsEveryFileBoundedAndStopsAfterAFailure) {
   EXPECT_EQ(p.most_in_flight(), 2u);
   EXPECT_EQ(gateway_.objects["/v1/objects/pre/d/f3"], data_of(1003, 23));
 
-  gateway_.override = [](const Request& r, const std::string&) -> std::optional<Answer> {
-    if (r.path == "/v1/objects/again/d/f1") return json_answer(403, {{"error", "unauthorized"}});
-    return std::nullopt;
-  };
+  gateway_.fail("PUT /v1/objects/again/d/f1", json_answer(403, {{"error", "unauthorized"}}));
   ScriptedPool q = pool();
   PutTree failing(q, dir.path().string(), "again", 1, {});
   q.run(failing, 1);
@@ -556,7 +543,7 @@ TEST_F(Ops, PutFileStripesOnlyAColdPoolOverAnUnknownOrLongPath) {
   std::string data = data_of(200000, 40);
   dir.write("f", data);
   const std::string file = (dir.path() / "f").string();
-  const size_t stripes = stripes_for(data.size())->count;
+  const size_t stripes = plan_stripes(data.size(), 96)->count;
 
   ScriptedPool unknown = pool();  // fresh process, path never measured: probe first
   unknown.set_connection_rtt(50000);

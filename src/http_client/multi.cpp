@@ -13,8 +13,6 @@ Multi::Multi() {
   curl_multi_setopt(multi_.get(), CURLMOPT_PIPELINING, CURLPIPE_NOTHING);
 }
 
-Multi::~Multi() = default;
-
 void Multi::limit_connections(long n) {
   curl_multi_setopt(multi_.get(), CURLMOPT_MAX_HOST_CONNECTIONS, n);
   curl_multi_setopt(multi_.get(), CURLMOPT_MAX_TOTAL_CONNECTIONS, n);

@@ -18,11 +18,8 @@ class Multi {
   // HTTP/1.1 only: no waiting for a connection to maybe multiplex on.
   // Throws Error(internal) when libcurl cannot make a handle.
   Multi();
-  // Closes the cached connections (their SocketHooks see it). Exchanges
-  // still added must be gone or removed first.
-  ~Multi();
-  Multi(const Multi&) = delete;
-  Multi& operator=(const Multi&) = delete;
+  // Closes the cached connections (their SocketHooks see it) as it goes.
+  // Exchanges still added must be gone or removed first.
 
   // At most n connections at once (per host and in all: exchanges beyond
   // wait inside libcurl for a free one), all of them kept in the cache.
