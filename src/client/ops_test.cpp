@@ -235,6 +235,15 @@ TEST_F(Ops, PutFailsOnADigestTheGatewayDidNotStore) {
   p.run(op, 8);
   ASSERT_TRUE(op.error());
   EXPECT_EQ(op.error()->kind(), ErrorKind::integrity);
+  // The same check on the parts' completion.
+  gateway_.faults.clear();
+  gateway_.fail("POST /v1/uploads/u1/complete", json_answer(201, {{"sha256", std::string(64, '0')}}));
+  ScriptedPool q = pool();
+  PutOp parts(q, source_of(data_of(2 * config_.part_size, 2)), "k", config_.part_size);
+  q.run(parts, 8);
+  ASSERT_TRUE(parts.error());
+  EXPECT_EQ(parts.error()->kind(), ErrorKind::integrity);
+  EXPECT_EQ(q.count("POST", "/v1/uploads/u1/complete"), 1u);
 }
 
 TEST_F(Ops, StripesGoAtOnceOnALongPathAndMakeTheObject) {

@@ -56,10 +56,11 @@ class PutOp final : public Op {
   // Probing: false while stripes 1.. must wait for what stripe 0 learns.
   bool may_send_stripe();
   void on_stripe(Request& r);
-  void on_single(Request& r);
+  // The object is stored (one PUT, or the parts completed): the gateway's
+  // digest must be the one of the bytes sent.
+  void on_stored(const Request& r, const std::string& sent_sha256);
   void on_create(Request& r);
   void on_part(Request& r);
-  void on_complete(Request& r);
   // Fatal failure: abort the upload if one exists, then fail with `error`.
   void give_up(Error error);
 
