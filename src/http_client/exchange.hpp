@@ -141,9 +141,10 @@ class Exchange {
   friend struct ExchangeCallbacks;
   Outcome outcome_of(int code) const;
 
-  EasyHandle easy_;
-  SlistHandle header_list_;       // replaced by each prepare()
+  // The handle last: it goes first, while what it points to is still there.
   char errbuf_[256] = {};         // CURL_ERROR_SIZE
+  SlistHandle header_list_;       // replaced by each prepare()
+  EasyHandle easy_;
   Handler* handler_ = nullptr;
   ResponseHead head_;
   std::span<const uint8_t> body_;
