@@ -1,10 +1,10 @@
 #include "client/bench.hpp"
 
-#include <curl/curl.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <cstring>
 #include <optional>
 #include <random>
 #include <thread>
@@ -16,6 +16,7 @@
 #include "client/op.hpp"
 #include "client/put_op.hpp"
 #include "core/error.hpp"
+#include "http_client/exchange.hpp"
 
 namespace haul::client {
 
@@ -36,43 +37,28 @@ namespace {
 // exactly the bench's connections.
 class MetricsReader {
  public:
-  explicit MetricsReader(const ClientConfig& c) : easy_(curl_easy_init()) {
-    url_ = c.gateway + "/metrics";
-    if (!c.token.empty()) headers_ = curl_slist_append(headers_, ("Authorization: Bearer " + c.token).c_str());
+  explicit MetricsReader(const ClientConfig& c) {
+    options_.url = c.gateway + "/metrics";
+    if (!c.token.empty()) options_.headers.push_back("Authorization: Bearer " + c.token);
+    options_.timeout_ms = 10000;
+    options_.http11 = false;
+    options_.keepalive = false;
   }
-  ~MetricsReader() {
-    curl_slist_free_all(headers_);
-    curl_easy_cleanup(easy_);
-  }
-  MetricsReader(const MetricsReader&) = delete;
-  MetricsReader& operator=(const MetricsReader&) = delete;
 
   std::optional<double> accepted() {
-    std::string body;
-    curl_easy_setopt(easy_, CURLOPT_URL, url_.c_str());
-    curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, headers_);
-    curl_easy_setopt(easy_, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(easy_, CURLOPT_TIMEOUT_MS, 10000L);
-    curl_easy_setopt(easy_, CURLOPT_WRITEFUNCTION, +[](char* d, size_t s, size_t n, void* u) {
-      static_cast<std::string*>(u)->append(d, s * n);
-      return s * n;
-    });
-    curl_easy_setopt(easy_, CURLOPT_WRITEDATA, &body);
-    if (curl_easy_perform(easy_) != CURLE_OK) return std::nullopt;
-    long code = 0, connects = 0;
-    curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &code);
-    curl_easy_getinfo(easy_, CURLINFO_NUM_CONNECTS, &connects);
-    if (code != 200) return std::nullopt;
-    auto v = prometheus_value(body, "haul_connections_accepted_total");
+    http_client::BodyCollector body(16 << 20);
+    exchange_.prepare(options_, body);
+    if (exchange_.perform().failure != http_client::Failure::none) return std::nullopt;
+    if (exchange_.head().status != 200) return std::nullopt;
+    auto v = prometheus_value(body.text, "haul_connections_accepted_total");
     // A reading that had to reconnect counted its own connection: take it off.
-    if (v && readings_++ > 0) *v -= static_cast<double>(connects);
+    if (v && readings_++ > 0) *v -= static_cast<double>(exchange_.connections_opened());
     return v;
   }
 
  private:
-  CURL* easy_;
-  curl_slist* headers_ = nullptr;
-  std::string url_;
+  http_client::Options options_;
+  http_client::Exchange exchange_;
   unsigned readings_ = 0;
 };
 

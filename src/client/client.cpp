@@ -20,7 +20,7 @@ namespace {
 
 class Ticker {
  public:
-  explicit Ticker(Pool& pool, bool show) : pool_(pool), show_(show), start_(std::chrono::steady_clock::now()) {}
+  explicit Ticker(RequestPool& pool, bool show) : pool_(pool), show_(show), start_(std::chrono::steady_clock::now()) {}
   std::function<void()> fn() {
     if (!show_) return {};
     return [this] { draw_progress(pool_.progress(), elapsed(), false); };
@@ -33,7 +33,7 @@ class Ticker {
   double elapsed() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   }
-  Pool& pool_;
+  RequestPool& pool_;
   bool show_;
   std::chrono::steady_clock::time_point start_;
 };
@@ -60,7 +60,7 @@ void draw_progress(const Progress& p, double elapsed_s, bool done) {
   std::fflush(stderr);
 }
 
-TransferStats put_file(Pool& pool, const std::string& path, const std::string& key) {
+TransferStats put_file(RequestPool& pool, const std::string& path, const std::string& key) {
   auto source = std::make_shared<FileSource>(path);
   const auto& cfg = pool.config();
   // The first upload of a cold pool goes out as stripes, each over its own
@@ -105,7 +105,7 @@ struct FdCloser {
 };
 }  // namespace
 
-TransferStats get_file(Pool& pool, const std::string& key, const std::string& path) {
+TransferStats get_file(RequestPool& pool, const std::string& key, const std::string& path) {
   const auto& cfg = pool.config();
   std::unique_ptr<Sink> sink;
   // A device or pipe (/dev/null, a FIFO) is written in place: a temp file
@@ -130,7 +130,7 @@ TransferStats get_file(Pool& pool, const std::string& key, const std::string& pa
   return op.stats();
 }
 
-void list_objects(Pool& pool, const std::string& prefix, const std::function<void(const ListEntry&)>& each) {
+void list_objects(RequestPool& pool, const std::string& prefix, const std::function<void(const ListEntry&)>& each) {
   std::optional<std::string> after;
   for (;;) {
     auto r = std::make_unique<Request>();
@@ -153,7 +153,7 @@ void list_objects(Pool& pool, const std::string& prefix, const std::function<voi
   }
 }
 
-void remove_object(Pool& pool, const std::string& key) {
+void remove_object(RequestPool& pool, const std::string& key) {
   auto r = std::make_unique<Request>();
   r->method = "DELETE";
   r->path = "/v1/objects/" + encode_key(key);
@@ -162,7 +162,7 @@ void remove_object(Pool& pool, const std::string& key) {
 
 namespace {
 
-TreeResult run_tree(Pool& pool, OpGroup& group) {
+TreeResult run_tree(RequestPool& pool, OpGroup& group) {
   const auto& cfg = pool.config();
   pool.warm(cfg.connections);
   pool.run(group, std::max(cfg.inflight, cfg.connections));
@@ -172,12 +172,12 @@ TreeResult run_tree(Pool& pool, OpGroup& group) {
 
 }  // namespace
 
-TreeResult put_tree(Pool& pool, const std::string& dir, const std::string& prefix, const OnFinished& each) {
+TreeResult put_tree(RequestPool& pool, const std::string& dir, const std::string& prefix, const OnFinished& each) {
   PutTree tree(pool, dir, prefix, pool.config().inflight, each);
   return run_tree(pool, tree);
 }
 
-TreeResult get_tree(Pool& pool, const std::string& prefix, const std::string& dir, const OnFinished& each) {
+TreeResult get_tree(RequestPool& pool, const std::string& prefix, const std::string& dir, const OnFinished& each) {
   GetTree tree(pool, prefix, dir, pool.config().inflight, each);
   return run_tree(pool, tree);
 }

@@ -1,6 +1,7 @@
 // Unit tests of the client's sans-IO parts: planning parts and ranges,
 // Content-Range parsing, the bounded queue, report/JSON formatting, the retry
-// policy, Prometheus text, config validation and key <-> path mapping.
+// policy's client settings, Prometheus text, config validation and key <->
+// path mapping. The state machines: ops_test.cpp.
 
 #include <gtest/gtest.h>
 
@@ -222,22 +223,23 @@ TEST(Op, GatewayStatusesMapToKinds) {
   EXPECT_EQ(error_kind_of(r), ErrorKind::internal);
 }
 
-TEST(Retry, OnlyIdempotentTransientFailures) {
-  RetryPolicy p;
-  EXPECT_TRUE(p.should_retry(Failure::connect, 0, true, 1));
-  EXPECT_TRUE(p.should_retry(Failure::transport, 0, true, 2));
-  EXPECT_FALSE(p.should_retry(Failure::transport, 0, true, 3));  // max_attempts = 3
-  EXPECT_FALSE(p.should_retry(Failure::transport, 0, false, 1));
-  EXPECT_TRUE(p.should_retry(Failure::http, 503, true, 1));
-  EXPECT_TRUE(p.should_retry(Failure::http, 429, true, 1));
-  EXPECT_FALSE(p.should_retry(Failure::http, 401, true, 1));
-  EXPECT_FALSE(p.should_retry(Failure::http, 404, true, 1));
-  EXPECT_FALSE(p.should_retry(Failure::http, 500, true, 1));
-  EXPECT_FALSE(p.should_retry(Failure::local, 0, true, 1));
-  EXPECT_EQ(p.backoff_ms(1), 100u);
-  EXPECT_EQ(p.backoff_ms(2), 400u);
-  EXPECT_EQ(p.backoff_ms(3), 1600u);
-  EXPECT_EQ(p.backoff_ms(10), 2000u);
+TEST(Retry, ClientPolicyFromConfig) {
+  ClientConfig c;
+  c.retries = 5;
+  c.retry_base = std::chrono::milliseconds(30);
+  RetryPolicy p = retry_policy(c);
+  EXPECT_EQ(p.attempts, 5u);
+  EXPECT_EQ(p.base, std::chrono::milliseconds(30));
+  EXPECT_EQ(p.cap, std::chrono::milliseconds(2000));
+  // Towards the gateway: 429 and 502-504 are repeated, 500 (maybe an
+  // integrity failure) is not.
+  EXPECT_TRUE(http_client::should_retry(p, Failure::http, 429, true, 1));
+  EXPECT_TRUE(http_client::should_retry(p, Failure::http, 503, true, 4));
+  EXPECT_FALSE(http_client::should_retry(p, Failure::http, 503, true, 5));
+  EXPECT_FALSE(http_client::should_retry(p, Failure::http, 500, true, 1));
+  EXPECT_FALSE(http_client::should_retry(p, Failure::local, 0, true, 1));
+  EXPECT_EQ(http_client::backoff(p, 2, 0.0), std::chrono::milliseconds(60));
+  EXPECT_EQ(http_client::backoff(p, 2, 1.0), std::chrono::milliseconds(15));
 }
 
 TEST(Metrics, PrometheusValue) {

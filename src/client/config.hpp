@@ -2,6 +2,7 @@
 // Client configuration: a plain struct with defaults, validated once before
 // any connection is opened. Parsing flags/env lives in apps/haul/cmd_client.cpp.
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -43,6 +44,10 @@ struct ClientConfig {
   // connection and ~220 ms. Reuse is worth far more than the SYN's round trip.
   bool fastopen = false;
   unsigned retries = 3;     // attempts per idempotent step
+  // Pauses between attempts (client/retry.hpp): retry_base doubling up to
+  // retry_cap, each drawn from its upper three quarters (jitter).
+  std::chrono::milliseconds retry_base{100};
+  std::chrono::milliseconds retry_cap{2000};
   long connect_timeout_ms = 10000;
   long stall_timeout_s = 60;  // abort a transfer moving < 1 B/s for this long
 };

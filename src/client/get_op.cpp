@@ -5,14 +5,14 @@
 
 namespace haul::client {
 
-GetOp::GetOp(Pool& pool, std::string key, Sink& sink, uint64_t part_size, std::optional<uint64_t> known_size,
+GetOp::GetOp(RequestPool& pool, std::string key, Sink& sink, uint64_t part_size, std::optional<uint64_t> known_size,
              std::string known_sha256, bool fresh_connection)
     : Op(pool, "get", std::move(key)), sink_(sink), part_size_(part_size), known_size_(known_size),
       fresh_(fresh_connection) {
   expected_sha_ = std::move(known_sha256);
 }
 
-GetOp::GetOp(Pool& pool, std::string key, std::unique_ptr<Sink> sink, uint64_t part_size)
+GetOp::GetOp(RequestPool& pool, std::string key, std::unique_ptr<Sink> sink, uint64_t part_size)
     : Op(pool, "get", std::move(key)), owned_sink_(std::move(sink)), sink_(*owned_sink_), part_size_(part_size),
       fresh_(false) {}
 

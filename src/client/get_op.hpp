@@ -33,10 +33,10 @@ class GetOp final : public Op {
  public:
   // sink must outlive the op.
   // known_size and known_sha256 go together (bench: it uploaded the object).
-  GetOp(Pool& pool, std::string key, Sink& sink, uint64_t part_size, std::optional<uint64_t> known_size = {},
+  GetOp(RequestPool& pool, std::string key, Sink& sink, uint64_t part_size, std::optional<uint64_t> known_size = {},
         std::string known_sha256 = {}, bool fresh_connection = false);
   // The op owns its sink (recursive get: one temp file per object).
-  GetOp(Pool& pool, std::string key, std::unique_ptr<Sink> sink, uint64_t part_size);
+  GetOp(RequestPool& pool, std::string key, std::unique_ptr<Sink> sink, uint64_t part_size);
   std::unique_ptr<Request> next() override;
   void done(std::unique_ptr<Request> r) override;
   void interrupt() override;

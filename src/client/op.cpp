@@ -2,8 +2,7 @@
 
 namespace haul::client {
 
-Op::Op(Pool& pool, std::string op_name, std::string key) : pool_(pool) {
-  policy_.max_attempts = pool.config().retries;
+Op::Op(RequestPool& pool, std::string op_name, std::string key) : pool_(pool), policy_(pool.retry_policy()) {
   stats_.op = std::move(op_name);
   stats_.key = std::move(key);
 }
@@ -45,42 +44,7 @@ std::unique_ptr<Request> Op::new_request(std::string method, std::string path) {
   return r;
 }
 
-ErrorKind error_kind_of(const Request& r) {
-  switch (r.failure) {
-    case Failure::connect:
-    case Failure::transport:
-      return ErrorKind::backend_unavailable;
-    case Failure::timeout:
-      return ErrorKind::backend_timeout;
-    case Failure::local:
-      return ErrorKind::io;
-    case Failure::none:
-    case Failure::http:
-      break;
-  }
-  switch (r.status) {
-    case 400: return ErrorKind::bad_request;
-    case 401: case 403: return ErrorKind::unauthorized;
-    case 404: return ErrorKind::not_found;
-    case 409: return ErrorKind::conflict;
-    case 411: return ErrorKind::length_required;
-    case 413: return ErrorKind::payload_too_large;
-    case 416: return ErrorKind::range_not_satisfiable;
-    case 429: return ErrorKind::too_many_requests;
-    case 501: return ErrorKind::not_implemented;
-    case 502: case 503: return ErrorKind::backend_unavailable;
-    case 504: return ErrorKind::backend_timeout;
-    case 507: return ErrorKind::io;
-    default: return ErrorKind::internal;
-  }
-}
-
-Error request_error(const std::string& op, const std::string& key, const Request& r) {
-  std::string prefix = key.empty() ? op : op + " " + key;
-  return Error(error_kind_of(r), prefix + ": " + r.error);
-}
-
-SimpleOp::SimpleOp(Pool& pool, std::unique_ptr<Request> request, std::string op_name, std::string key)
+SimpleOp::SimpleOp(RequestPool& pool, std::unique_ptr<Request> request, std::string op_name, std::string key)
     : Op(pool, std::move(op_name), std::move(key)), pending_(std::move(request)) {
   pending_->owner = this;
 }
@@ -113,7 +77,7 @@ void SimpleOp::interrupt() {
   if (!finished_) fail(Error(ErrorKind::internal, stats_.op + ": interrupted"));
 }
 
-std::unique_ptr<Request> run_request(Pool& pool, std::unique_ptr<Request> request, const std::string& op_name,
+std::unique_ptr<Request> run_request(RequestPool& pool, std::unique_ptr<Request> request, const std::string& op_name,
                                      const std::string& key) {
   SimpleOp op(pool, std::move(request), op_name, key);
   pool.run(op, 1);

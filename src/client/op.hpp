@@ -8,7 +8,8 @@
 #include <optional>
 #include <string>
 
-#include "client/pool.hpp"
+#include "client/outcome.hpp"
+#include "client/request_pool.hpp"
 #include "client/report.hpp"
 #include "client/request.hpp"
 #include "client/retry.hpp"
@@ -24,7 +25,7 @@ class Op : public Driver {
   const std::optional<Error>& error() const { return error_; }
 
  protected:
-  Op(Pool& pool, std::string op_name, std::string key);
+  Op(RequestPool& pool, std::string op_name, std::string key);
   // Every finished request passes through here: counts requests and connections,
   // keeps the first request's timings and the last TCP_INFO. A declined
   // request (Request::declined) counts only its connection.
@@ -34,7 +35,7 @@ class Op : public Driver {
   std::unique_ptr<Request> new_request(std::string method, std::string path);
   void mark_started();
 
-  Pool& pool_;
+  RequestPool& pool_;
   RetryPolicy policy_;
   TransferStats stats_;
   std::optional<Error> error_;
@@ -44,15 +45,10 @@ class Op : public Driver {
   std::chrono::steady_clock::time_point start_;
 };
 
-// Error kind for an HTTP status or transport failure of a finished request.
-ErrorKind error_kind_of(const Request& r);
-// "put KEY: <request error>" as an Error of the right kind.
-Error request_error(const std::string& op, const std::string& key, const Request& r);
-
 // One request, retried by the policy when idempotent.
 class SimpleOp final : public Op {
  public:
-  SimpleOp(Pool& pool, std::unique_ptr<Request> request, std::string op_name, std::string key);
+  SimpleOp(RequestPool& pool, std::unique_ptr<Request> request, std::string op_name, std::string key);
   std::unique_ptr<Request> next() override;
   void done(std::unique_ptr<Request> r) override;
   void interrupt() override;
@@ -66,7 +62,7 @@ class SimpleOp final : public Op {
 };
 
 // Runs one request to completion on the pool; throws its Error on failure.
-std::unique_ptr<Request> run_request(Pool& pool, std::unique_ptr<Request> request, const std::string& op_name,
+std::unique_ptr<Request> run_request(RequestPool& pool, std::unique_ptr<Request> request, const std::string& op_name,
                                      const std::string& key);
 
 }  // namespace haul::client

@@ -45,7 +45,7 @@ std::string json_string(const std::string& body, const char* field) {
 
 }  // namespace
 
-PutOp::PutOp(Pool& pool, std::shared_ptr<const Source> source, std::string key, uint64_t part_size,
+PutOp::PutOp(RequestPool& pool, std::shared_ptr<const Source> source, std::string key, uint64_t part_size,
              bool fresh_connection, std::optional<StripeLayout> stripes, bool probe_first)
     : Op(pool, "put", std::move(key)),
       source_(std::move(source)),
@@ -195,10 +195,10 @@ void PutOp::done(std::unique_ptr<Request> r) {
     return;
   }
   switch (state_) {
-    case State::single: on_single(*r); break;
+    case State::single: on_stored(*r, r->digest); break;
     case State::creating: on_create(*r); break;
     case State::parts: on_part(*r); break;
-    case State::completing: on_complete(*r); break;
+    case State::completing: on_stored(*r, stats_.sha256); break;
     default: break;
   }
 }
@@ -254,14 +254,14 @@ void PutOp::on_stripe(Request& r) {
   ready_ = make_single();
 }
 
-void PutOp::on_single(Request& r) {
+void PutOp::on_stored(const Request& r, const std::string& sent_sha256) {
   std::string theirs = json_string(r.body, "sha256");
-  if (theirs != r.digest) {
-    fail(Error(ErrorKind::integrity, "put " + stats_.key + ": checksum mismatch: sent sha256 " + r.digest +
+  if (theirs != sent_sha256) {
+    fail(Error(ErrorKind::integrity, "put " + stats_.key + ": checksum mismatch: sent sha256 " + sent_sha256 +
                                          ", gateway stored " + (theirs.empty() ? "(none)" : theirs)));
     return;
   }
-  stats_.sha256 = r.digest;
+  stats_.sha256 = sent_sha256;
   state_ = State::done;
   succeed(r.status);
 }
@@ -293,17 +293,6 @@ void PutOp::on_part(Request& r) {
     state_ = State::completing;
     ready_ = make_complete();
   }
-}
-
-void PutOp::on_complete(Request& r) {
-  std::string theirs = json_string(r.body, "sha256");
-  if (theirs != stats_.sha256) {
-    fail(Error(ErrorKind::integrity, "put " + stats_.key + ": checksum mismatch: sent sha256 " + stats_.sha256 +
-                                         ", gateway stored " + (theirs.empty() ? "(none)" : theirs)));
-    return;
-  }
-  state_ = State::done;
-  succeed(r.status);
 }
 
 void PutOp::give_up(Error error) {

@@ -37,7 +37,7 @@ class PutOp final : public Op {
   // stripes: send the object as these stripes (plan_stripes; for the first
   // upload of a cold pool, widened to as many connections). probe_first: the
   // path's RTT is unknown, so stripe 0 finds it out before the others go.
-  PutOp(Pool& pool, std::shared_ptr<const Source> source, std::string key, uint64_t part_size,
+  PutOp(RequestPool& pool, std::shared_ptr<const Source> source, std::string key, uint64_t part_size,
         bool fresh_connection = false, std::optional<StripeLayout> stripes = std::nullopt, bool probe_first = false);
   std::unique_ptr<Request> next() override;
   void done(std::unique_ptr<Request> r) override;
@@ -56,10 +56,11 @@ class PutOp final : public Op {
   // Probing: false while stripes 1.. must wait for what stripe 0 learns.
   bool may_send_stripe();
   void on_stripe(Request& r);
-  void on_single(Request& r);
+  // The object is stored (one PUT, or the parts completed): the gateway's
+  // digest must be the one of the bytes sent.
+  void on_stored(const Request& r, const std::string& sent_sha256);
   void on_create(Request& r);
   void on_part(Request& r);
-  void on_complete(Request& r);
   // Fatal failure: abort the upload if one exists, then fail with `error`.
   void give_up(Error error);
 

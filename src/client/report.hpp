@@ -7,19 +7,14 @@
 #include <string>
 #include <vector>
 
+#include "http_client/timings.hpp"
 #include "net/tcp_info.hpp"
 
 namespace haul::client {
 
-// Timings of one HTTP exchange, milliseconds from its start (libcurl's
-// CURLINFO_*_TIME_T, which count from the start of the transfer).
-struct Timings {
-  double dns_ms = 0;          // name resolved
-  double connect_ms = 0;      // TCP connected (0 on a reused connection)
-  double sent_ms = 0;         // request about to be sent (PRETRANSFER)
-  double first_byte_ms = 0;   // first response byte (STARTTRANSFER)
-  double total_ms = 0;
-};
+// Timings of one HTTP exchange, milliseconds from its start (a plain struct
+// of the libcurl layer).
+using Timings = http_client::Timings;
 
 // One user-level transfer (a put or get of one object, possibly many requests).
 struct TransferStats {

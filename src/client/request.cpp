@@ -2,25 +2,12 @@
 
 #include "http/url.hpp"
 
-#include <curl/curl.h>
-
 namespace haul::client {
-
-Request::~Request() { release_easy(); }
-
-void Request::set_header_list(void* list) {
-  if (header_list_) curl_slist_free_all(static_cast<curl_slist*>(header_list_));
-  header_list_ = list;
-}
-
-void Request::release_easy() {
-  set_header_list(nullptr);
-  easy_ = nullptr;
-}
 
 void Request::reset_results() {
   failure = Failure::none;
   error.clear();
+  declined = false;
   status = 0;
   body.clear();
   response_headers.clear();
@@ -29,13 +16,11 @@ void Request::reset_results() {
   timings = {};
   connections_opened = 0;
   tcp.reset();
-  hasher = crypto::Sha256();
-  local_error.clear();
 }
 
-std::string Request::header(const std::string& name) const {
-  auto it = response_headers.find(name);
-  return it == response_headers.end() ? std::string() : it->second;
+std::string Request::header(std::string_view name) const {
+  const std::string* value = http_client::find_header(response_headers, name);
+  return value ? *value : std::string();
 }
 
 std::unique_ptr<Request> RetryQueue::pop_ready(std::chrono::steady_clock::time_point now) {
@@ -50,8 +35,8 @@ std::unique_ptr<Request> RetryQueue::pop_ready(std::chrono::steady_clock::time_p
 }
 
 bool schedule_retry(std::unique_ptr<Request>& r, const RetryPolicy& policy, RetryQueue& queue) {
-  if (!policy.should_retry(r->failure, r->status, r->idempotent, r->attempt)) return false;
-  auto delay = std::chrono::milliseconds(policy.backoff_ms(r->attempt));
+  if (!http_client::should_retry(policy, r->failure, r->status, r->idempotent, r->attempt)) return false;
+  auto delay = http_client::backoff(policy, r->attempt);
   r->attempt++;
   r->reset_results();
   r->not_before = std::chrono::steady_clock::now() + delay;

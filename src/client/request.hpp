@@ -1,22 +1,21 @@
 #pragma once
 // One HTTP exchange with the gateway: what to send, where the body goes, and
-// what came back. A Request is plain data plus its libcurl callbacks; the Pool
-// owns the easy handle while the request is in flight and fills in the
-// results; a Driver (the transfer state machine) creates requests and decides
-// what happens when they finish.
+// what came back. A Request is plain data; a pool (request_pool.hpp) runs it
+// and fills in the results; a Driver (the transfer state machine) creates
+// requests and decides what happens when they finish.
 
 #include <chrono>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "client/io.hpp"
 #include "client/report.hpp"
 #include "client/retry.hpp"
-#include "crypto/sha256.hpp"
+#include "http_client/response_head.hpp"
 #include "net/tcp_info.hpp"
 
 namespace haul::client {
@@ -36,13 +35,13 @@ struct Request {
   int expect_status = 0;        // a 2xx other than this is an error (0: any 2xx)
   bool hash_body = false;       // SHA-256 of the body sent (PUT) or received (GET)
   bool idempotent = true;       // may be retried by the policy
-  bool fresh_connection = false;  // CURLOPT_FRESH_CONNECT + FORBID_REUSE (bench --mode new)
+  bool fresh_connection = false;  // a new connection, closed afterwards (bench --mode new)
   bool warmup = false;          // a pool warm-up request (no driver)
   // Sent only over a connection whose RTT is at least this (0: any); else
-  // abandoned before a byte goes out (Failure::local). Stripes use it: on a
-  // short path their extra requests cost more than the round trips they save.
+  // abandoned before a byte goes out (Failure::local, declined). Stripes use
+  // it: on a short path their extra requests cost more than the round trips
+  // they save.
   uint32_t min_rtt_us = 0;
-  bool declined = false;        // set by the pool: abandoned for min_rtt_us, nothing sent
   Driver* owner = nullptr;      // the driver that receives it when done
   uint32_t tag = 0;             // driver's own use (part number)
   unsigned attempt = 1;
@@ -51,42 +50,25 @@ struct Request {
   // ---- results, filled by the pool ----
   Failure failure = Failure::none;
   std::string error;            // one line when failure != none
+  bool declined = false;        // abandoned for min_rtt_us: nothing sent
   int status = 0;
   std::string body;             // JSON answers and error bodies (capped at 1 MiB)
-  std::map<std::string, std::string> response_headers;  // lower-case names, last response only
+  http_client::Headers response_headers;  // lower-case names, final response only
   uint64_t body_bytes_sent = 0, body_bytes_received = 0;
   std::string digest;           // hex SHA-256 of the body when hash_body
   Timings timings;
-  long connections_opened = 0;  // CURLINFO_NUM_CONNECTS
-  std::optional<net::TcpInfo> tcp;
-
-  // ---- pool internals (callbacks) ----
-  crypto::Sha256 hasher;
-  std::string local_error;      // set when a callback aborted the transfer (disk full, read error)
-  void* pool = nullptr;
-  std::chrono::steady_clock::time_point started;
-  char errbuf[256] = {};        // CURL_ERROR_SIZE
+  long connections_opened = 0;  // connections opened for it (0: a reused one)
+  std::optional<net::TcpInfo> tcp;  // of its connection, just after it ended
 
   Request() = default;
-  ~Request();
   Request(const Request&) = delete;
   Request& operator=(const Request&) = delete;
-  void* easy_handle() const { return easy_; }
-  void set_easy_handle(void* easy) { easy_ = easy; }
-  // Takes ownership of a curl_slist that must outlive the transfer.
-  void set_header_list(void* list);
-  // Frees the header list and forgets the easy handle (the pool keeps it).
-  void release_easy();
 
   // Clears results so the request can be started again (a retry).
   void reset_results();
   bool ok() const { return failure == Failure::none; }
-  // Header value or "" (name lower-case).
-  std::string header(const std::string& name) const;
-
- private:
-  void* easy_ = nullptr;         // CURL*, owned by the pool
-  void* header_list_ = nullptr;  // curl_slist*, owned
+  // Header value or "" (name lower-case; the first of repeated fields).
+  std::string header(std::string_view name) const;
 };
 
 // The state machine of one operation (or a group of them). The pool loop calls
@@ -121,8 +103,8 @@ class RetryQueue {
 };
 
 // Applies the policy: when the failed request may be retried, it is reset,
-// scheduled after the backoff and moved into `queue` (r becomes null) and
-// true is returned.
+// scheduled after the backoff (http_client::backoff) and moved into `queue`
+// (r becomes null) and true is returned.
 bool schedule_retry(std::unique_ptr<Request>& r, const RetryPolicy& policy, RetryQueue& queue);
 
 // Percent-encodes an object key for the URL path ('/' kept), or a query value.

@@ -1,30 +1,22 @@
 #pragma once
-// Retry policy (separate from the pool, which is mechanism): which failed
-// steps may run again and after how long. Only idempotent steps are retried:
-// GET, HEAD, PUT of an object or a part, DELETE; never creating an upload.
+// The client's retry policy towards its gateway (separate from the pool,
+// which is mechanism): http_client::RetryPolicy (the one policy of haul's
+// HTTP clients, http_client/retry.hpp) with the client's settings. Only
+// idempotent steps are retried: GET, HEAD, PUT of an object or a part,
+// DELETE; never creating an upload or sending a stripe.
 
-#include <cstdint>
+#include "client/config.hpp"
+#include "http_client/failure.hpp"
+#include "http_client/retry.hpp"
 
 namespace haul::client {
 
-enum class Failure {
-  none,
-  connect,     // could not connect / resolve (gateway down or wrong URL)
-  transport,   // connection broke mid-exchange (reset, closed, truncated)
-  timeout,     // stalled
-  http,        // an HTTP error status arrived
-  local,       // our own side: disk full, read error, checksum: never retried
-};
+using http_client::Failure;
+using http_client::RetryPolicy;
 
-struct RetryPolicy {
-  unsigned max_attempts = 3;
-  uint32_t base_delay_ms = 100;
-  uint32_t max_delay_ms = 2000;
-
-  // True when attempt `attempt` (1-based, just failed) should be repeated.
-  bool should_retry(Failure failure, int http_status, bool idempotent, unsigned attempt) const;
-  // Delay before attempt `attempt + 1`: base * 4^(attempt-1), capped.
-  uint32_t backoff_ms(unsigned attempt) const;
-};
+// config.retries attempts, pauses from config.retry_base doubling up to
+// config.retry_cap with jitter; 429/502/503/504 repeated, not 500 (the
+// gateway's integrity failure).
+RetryPolicy retry_policy(const ClientConfig& config);
 
 }  // namespace haul::client

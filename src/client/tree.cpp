@@ -74,7 +74,7 @@ std::string key_for(const std::string& prefix, const std::filesystem::path& rela
   return prefix + "/" + rel;
 }
 
-PutTree::PutTree(Pool& pool, const std::string& dir, std::string prefix, unsigned inflight, OnFinished on_finished)
+PutTree::PutTree(RequestPool& pool, const std::string& dir, std::string prefix, unsigned inflight, OnFinished on_finished)
     : OpGroup(inflight, std::move(on_finished)), pool_(pool), root_(dir), prefix_(std::move(prefix)) {
   std::error_code ec;
   walk_ = std::filesystem::recursive_directory_iterator(root_, ec);
@@ -137,10 +137,9 @@ std::filesystem::path local_path_for(const std::filesystem::path& root, const st
   return out;
 }
 
-GetTree::GetTree(Pool& pool, std::string prefix, const std::string& dir, unsigned inflight, OnFinished on_finished)
-    : OpGroup(inflight, std::move(on_finished)), pool_(pool), prefix_(std::move(prefix)), root_(dir) {
-  policy_.max_attempts = pool.config().retries;
-}
+GetTree::GetTree(RequestPool& pool, std::string prefix, const std::string& dir, unsigned inflight, OnFinished on_finished)
+    : OpGroup(inflight, std::move(on_finished)), pool_(pool), prefix_(std::move(prefix)), root_(dir),
+      policy_(pool.retry_policy()) {}
 
 bool GetTree::exhausted() const { return listing_done_ && keys_.empty() && !list_in_flight_; }
 

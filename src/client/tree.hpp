@@ -56,13 +56,13 @@ class OpGroup : public Driver {
 
 class PutTree final : public OpGroup {
  public:
-  PutTree(Pool& pool, const std::string& dir, std::string prefix, unsigned inflight, OnFinished on_finished);
+  PutTree(RequestPool& pool, const std::string& dir, std::string prefix, unsigned inflight, OnFinished on_finished);
 
  private:
   std::unique_ptr<Request> produce() override;
   bool exhausted() const override { return walk_done_ || stopping_; }
 
-  Pool& pool_;
+  RequestPool& pool_;
   std::filesystem::path root_;
   std::string prefix_;
   std::filesystem::recursive_directory_iterator walk_;
@@ -71,7 +71,7 @@ class PutTree final : public OpGroup {
 
 class GetTree final : public OpGroup {
  public:
-  GetTree(Pool& pool, std::string prefix, const std::string& dir, unsigned inflight, OnFinished on_finished);
+  GetTree(RequestPool& pool, std::string prefix, const std::string& dir, unsigned inflight, OnFinished on_finished);
 
  private:
   std::unique_ptr<Request> produce() override;
@@ -79,7 +79,7 @@ class GetTree final : public OpGroup {
   void on_own_done(std::unique_ptr<Request> r) override;
   std::unique_ptr<Op> make_get(const std::string& key);
 
-  Pool& pool_;
+  RequestPool& pool_;
   std::string prefix_;
   std::filesystem::path root_;
   std::deque<std::string> keys_;        // one listing page at most

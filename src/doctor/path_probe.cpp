@@ -1,72 +1,43 @@
 #include "doctor/path_probe.hpp"
 
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <cstring>
 #include <fmt/format.h>
 #include <memory>
-#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
 #include "doctor/generated_body.hpp"
+#include "http_client/exchange.hpp"
 
 namespace haul::doctor {
 
 namespace {
 
-void global_init() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+using http_client::Exchange;
+using http_client::Failure;
+using http_client::Options;
+
+// Every probe: 5 s to connect, the whole request within timeout_s.
+Options base_options(const ProbeOptions& o) {
+  Options opt;
+  opt.connect_timeout_ms = 5000;
+  opt.timeout_ms = o.timeout_s * 1000;
+  opt.http11 = false;
+  opt.keepalive = false;
+  return opt;
 }
 
-struct EasyDeleter {
-  void operator()(CURL* h) const { curl_easy_cleanup(h); }
-};
-using Easy = std::unique_ptr<CURL, EasyDeleter>;
-struct SlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
-using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
-
-Easy new_easy(const ProbeOptions& o) {
-  Easy h(curl_easy_init());
-  if (!h) throw Error(ErrorKind::internal, "curl_easy_init failed");
-  curl_easy_setopt(h.get(), CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h.get(), CURLOPT_CONNECTTIMEOUT, 5L);
-  curl_easy_setopt(h.get(), CURLOPT_TIMEOUT, o.timeout_s);
-  curl_easy_setopt(h.get(), CURLOPT_TCP_NODELAY, 1L);
-  return h;
-}
-
-// Body sink: counts bytes, keeps up to 64 KiB of text (JSON answers).
-struct Sink {
-  uint64_t bytes = 0;
-  std::string text;
-  static size_t write(char* p, size_t size, size_t n, void* self) {
-    auto* s = static_cast<Sink*>(self);
-    s->bytes += size * n;
-    if (s->text.size() < 65536) s->text.append(p, std::min<size_t>(size * n, 65536 - s->text.size()));
-    return size * n;
-  }
+// The answer's body: counted, and up to 64 KiB kept (JSON answers).
+struct Sink final : http_client::BodyCollector {
+  Sink() : BodyCollector(65536) {}
 };
 
-double info_seconds(CURL* h, CURLINFO what) {
-  curl_off_t us = 0;
-  curl_easy_getinfo(h, what, &us);
-  return static_cast<double>(us) / 1e6;
-}
+double seconds(double ms) { return ms / 1000.0; }
 
-long status_of(CURL* h) {
-  long code = 0;
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-  return code;
-}
-
-std::optional<net::TcpInfo> socket_info(CURL* h) {
-  curl_socket_t fd = CURL_SOCKET_BAD;
-  if (curl_easy_getinfo(h, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK || fd == CURL_SOCKET_BAD) return std::nullopt;
+std::optional<net::TcpInfo> socket_info(const Exchange& x) {
+  int fd = x.active_socket();
+  if (fd < 0) return std::nullopt;
   return net::read_tcp_info(fd);
 }
 
@@ -75,30 +46,23 @@ void throw_if_unauthorized(long code) {
     throw Error(ErrorKind::unauthorized, "the gateway refused the token (401): pass --token or set HAUL_TOKEN");
 }
 
-// One request on the warm handle `h`; returns the curl result.
-CURLcode perform(CURL* h, const std::string& url, Sink& sink) {
-  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &Sink::write);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
-  return curl_easy_perform(h);
-}
-
 void measure_handshakes(const ProbeOptions& o, PathResult& r) {
   for (int i = 0; i < o.handshakes; ++i) {
-    Easy h = new_easy(o);
-    curl_easy_setopt(h.get(), CURLOPT_URL, o.url.c_str());
-    curl_easy_setopt(h.get(), CURLOPT_CONNECT_ONLY, 1L);
-    curl_easy_setopt(h.get(), CURLOPT_FRESH_CONNECT, 1L);
-    CURLcode rc = curl_easy_perform(h.get());
-    if (rc != CURLE_OK) {
-      r.notes.push_back(fmt::format("handshake {}: {}", i + 1, curl_easy_strerror(rc)));
+    Exchange x;  // a new handle: a new connection
+    Options opt = base_options(o);
+    opt.url = o.url;
+    opt.connect_only = true;
+    http_client::Handler none;
+    x.prepare(opt, none);
+    auto outcome = x.perform();
+    if (outcome.failure != Failure::none) {
+      r.notes.push_back(fmt::format("handshake {}: {}", i + 1, outcome.description));
       continue;
     }
     // connect time minus name lookup: the TCP handshake alone (TLS comes later).
-    double s = info_seconds(h.get(), CURLINFO_CONNECT_TIME_T) - info_seconds(h.get(), CURLINFO_NAMELOOKUP_TIME_T);
-    r.handshake_s.push_back(s);
-    char* ip = nullptr;
-    if (curl_easy_getinfo(h.get(), CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip != nullptr) r.address = ip;
+    auto t = x.timings();
+    r.handshake_s.push_back(seconds(t.connect_ms) - seconds(t.dns_ms));
+    if (std::string ip = x.primary_ip(); !ip.empty()) r.address = ip;
   }
   if (!r.handshake_s.empty()) r.rtt_s = *std::min_element(r.handshake_s.begin(), r.handshake_s.end());
 }
@@ -133,32 +97,42 @@ std::optional<TransferResult> grow(const ProbeOptions& o, double rtt_s, Run run)
 }
 
 void measure_transfers(const ProbeOptions& o, PathResult& r) {
-  Easy h = new_easy(o);
-  Slist headers(curl_slist_append(nullptr, ("Authorization: Bearer " + o.token).c_str()));
-  curl_easy_setopt(h.get(), CURLOPT_HTTPHEADER, headers.get());
+  Exchange h;  // one handle: every transfer after the first reuses its warm connection
   std::string base = o.url;
   while (!base.empty() && base.back() == '/') base.pop_back();
+  auto options = [&](std::string url) {
+    Options opt = base_options(o);
+    opt.url = std::move(url);
+    opt.headers.push_back("Authorization: Bearer " + o.token);
+    return opt;
+  };
+  // Transfer time without the request's setup: from "about to send" to the end.
+  auto transfer_seconds = [&h] {
+    auto t = h.timings();
+    return seconds(t.total_ms) - seconds(t.sent_ms);
+  };
 
   r.download = grow(o, r.rtt_s.value_or(0), [&](uint64_t n) -> std::optional<TransferResult> {
     Sink sink;
-    curl_easy_setopt(h.get(), CURLOPT_HTTPGET, 1L);
-    CURLcode rc = perform(h.get(), fmt::format("{}/v1/probe/download?bytes={}", base, n), sink);
-    long code = status_of(h.get());
+    h.prepare(options(fmt::format("{}/v1/probe/download?bytes={}", base, n)), sink);
+    auto outcome = h.perform();
+    long code = h.head().status;
     throw_if_unauthorized(code);
-    if (rc != CURLE_OK || code != 200 || sink.bytes != n) {
+    if (outcome.failure != Failure::none || code != 200 || sink.bytes != n) {
       r.notes.push_back(fmt::format("probe download of {} bytes: {} (HTTP {}, {} bytes received)", n,
-                                    rc != CURLE_OK ? curl_easy_strerror(rc) : "unexpected answer", code, sink.bytes));
+                                    outcome.failure != Failure::none ? outcome.description : "unexpected answer",
+                                    code, sink.bytes));
       return std::nullopt;
     }
-    return TransferResult{n, info_seconds(h.get(), CURLINFO_TOTAL_TIME_T) - info_seconds(h.get(), CURLINFO_PRETRANSFER_TIME_T)};
+    return TransferResult{n, transfer_seconds()};
   });
 
   if (r.download) {  // the gateway's TCP_INFO of this connection, right after it sent the download
     Sink sink;
-    curl_easy_setopt(h.get(), CURLOPT_HTTPGET, 1L);
-    CURLcode rc = perform(h.get(), base + "/v1/probe/tcpinfo", sink);
-    long code = status_of(h.get());
-    if (rc == CURLE_OK && code == 200) {
+    h.prepare(options(base + "/v1/probe/tcpinfo"), sink);
+    auto outcome = h.perform();
+    long code = h.head().status;
+    if (outcome.failure == Failure::none && code == 200) {
       try {
         auto j = nlohmann::json::parse(sink.text);
         r.gateway_info = tcp_info_from_json(j);
@@ -167,28 +141,27 @@ void measure_transfers(const ProbeOptions& o, PathResult& r) {
         r.notes.push_back(std::string("probe tcpinfo: not JSON: ") + e.what());
       }
     } else {
-      r.notes.push_back(fmt::format("probe tcpinfo: {} (HTTP {})", curl_easy_strerror(rc), code));
+      r.notes.push_back(fmt::format("probe tcpinfo: {} (HTTP {})",
+                                    outcome.failure != Failure::none ? outcome.description : "No error", code));
     }
   }
 
   r.upload = grow(o, r.rtt_s.value_or(0), [&](uint64_t n) -> std::optional<TransferResult> {
-    Sink sink;
     GeneratedBody src{n};
-    curl_easy_setopt(h.get(), CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(h.get(), CURLOPT_READFUNCTION, &GeneratedBody::read);
-    curl_easy_setopt(h.get(), CURLOPT_READDATA, &src);
-    curl_easy_setopt(h.get(), CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(n));
-    CURLcode rc = perform(h.get(), base + "/v1/probe/upload", sink);
-    curl_easy_setopt(h.get(), CURLOPT_UPLOAD, 0L);
-    long code = status_of(h.get());
+    Options opt = options(base + "/v1/probe/upload");
+    opt.method = "PUT";
+    opt.streamed_size = n;
+    h.prepare(opt, src);
+    auto outcome = h.perform();
+    long code = h.head().status;
     throw_if_unauthorized(code);
-    if (rc != CURLE_OK || code != 200) {
+    if (outcome.failure != Failure::none || code != 200) {
       r.notes.push_back(fmt::format("probe upload of {} bytes: {} (HTTP {})", n,
-                                    rc != CURLE_OK ? curl_easy_strerror(rc) : "unexpected answer", code));
+                                    outcome.failure != Failure::none ? outcome.description : "unexpected answer", code));
       return std::nullopt;
     }
     try {  // the gateway counts what it sank: it must be every byte
-      auto j = nlohmann::json::parse(sink.text);
+      auto j = nlohmann::json::parse(src.text);
       if (j.value("bytes", uint64_t{0}) != n) {
         r.notes.push_back(fmt::format("probe upload: gateway counted {} of {} bytes", j.value("bytes", uint64_t{0}), n));
         return std::nullopt;
@@ -197,10 +170,10 @@ void measure_transfers(const ProbeOptions& o, PathResult& r) {
       r.notes.push_back("probe upload: answer is not JSON");
       return std::nullopt;
     }
-    return TransferResult{n, info_seconds(h.get(), CURLINFO_TOTAL_TIME_T) - info_seconds(h.get(), CURLINFO_PRETRANSFER_TIME_T)};
+    return TransferResult{n, transfer_seconds()};
   });
   // The client socket after the upload: its sender-side counters.
-  r.client_info = socket_info(h.get());
+  r.client_info = socket_info(h);
 }
 
 // Two fresh connections with TCP_FASTOPEN: the first fetches a cookie, the
@@ -209,15 +182,18 @@ void measure_fastopen(const ProbeOptions& o, PathResult& r) {
   std::string base = o.url;
   while (!base.empty() && base.back() == '/') base.pop_back();
   for (int i = 0; i < 2; ++i) {
-    Easy h = new_easy(o);
-    curl_easy_setopt(h.get(), CURLOPT_TCP_FASTOPEN, 1L);
+    Exchange h;
+    Options opt = base_options(o);
+    opt.url = base + "/healthz";
+    opt.fastopen = true;
     Sink sink;
-    CURLcode rc = perform(h.get(), base + "/healthz", sink);
-    if (rc != CURLE_OK) {
-      r.notes.push_back(fmt::format("fast open connection {}: {}", i + 1, curl_easy_strerror(rc)));
+    h.prepare(opt, sink);
+    auto outcome = h.perform();
+    if (outcome.failure != Failure::none) {
+      r.notes.push_back(fmt::format("fast open connection {}: {}", i + 1, outcome.description));
       return;
     }
-    auto info = socket_info(h.get());
+    auto info = socket_info(h);
     if (!info) {
       r.notes.push_back("fast open: the connection closed before its TCP_INFO was read");
       return;
@@ -230,7 +206,6 @@ void measure_fastopen(const ProbeOptions& o, PathResult& r) {
 }  // namespace
 
 PathResult probe_path(const ProbeOptions& o) {
-  global_init();
   PathResult r;
   r.url = o.url;
   measure_handshakes(o, r);

@@ -1,7 +1,6 @@
 #include "doctor/trace.hpp"
 
 #include <arpa/inet.h>
-#include <curl/curl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -11,11 +10,11 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <memory>
-#include <mutex>
 #include <thread>
 
 #include "core/error.hpp"
 #include "doctor/generated_body.hpp"
+#include "http_client/exchange.hpp"
 #include "net/run_command.hpp"
 #include "net/sock_diag.hpp"
 #include "net/tcp_state.hpp"
@@ -26,17 +25,12 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-struct Shared {
+// The transfer's socket, handed to the sampler thread as libcurl opens it.
+struct Shared final : http_client::SocketHooks {
   std::atomic<int> fd{-1};
   std::atomic<bool> done{false};
+  void on_open(int socket) override { fd.store(socket); }
 };
-
-int on_sockopt(void* clientp, curl_socket_t fd, curlsocktype) {
-  static_cast<Shared*>(clientp)->fd.store(fd);
-  return CURL_SOCKOPT_OK;
-}
-
-size_t discard(char*, size_t size, size_t n, void*) { return size * n; }
 
 uint16_t local_port_of(int fd) {
   sockaddr_storage ss{};
@@ -115,52 +109,44 @@ void sampler(Shared& shared, const TraceOptions& o, Clock::time_point start, std
 }  // namespace
 
 TraceResult run_trace(const TraceOptions& o) {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> h(curl_easy_init(), &curl_easy_cleanup);
-  if (!h) throw Error(ErrorKind::internal, "curl_easy_init failed");
-  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(
-      curl_slist_append(nullptr, ("Authorization: Bearer " + o.token).c_str()), &curl_slist_free_all);
   std::string base = o.url;
   while (!base.empty() && base.back() == '/') base.pop_back();
 
   Shared shared;
   GeneratedBody src{o.size};
-  CURL* c = h.get();
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT, 600L);
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(c, CURLOPT_SOCKOPTFUNCTION, &on_sockopt);
-  curl_easy_setopt(c, CURLOPT_SOCKOPTDATA, &shared);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &discard);
+  http_client::Handler discard;  // a download's body is dropped
+  http_client::Options opt;
+  opt.connect_timeout_ms = 5000;
+  opt.timeout_ms = 600000;
+  opt.http11 = false;
+  opt.keepalive = false;
+  opt.headers.push_back("Authorization: Bearer " + o.token);
+  opt.sockets = &shared;
   if (o.direction == TraceDirection::upload) {
-    curl_easy_setopt(c, CURLOPT_URL, (base + "/v1/probe/upload").c_str());
-    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(c, CURLOPT_READFUNCTION, &GeneratedBody::read);
-    curl_easy_setopt(c, CURLOPT_READDATA, &src);
-    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(o.size));
+    opt.url = base + "/v1/probe/upload";
+    opt.method = "PUT";
+    opt.streamed_size = o.size;
   } else {
-    curl_easy_setopt(c, CURLOPT_URL, fmt::format("{}/v1/probe/download?bytes={}", base, o.size).c_str());
+    opt.url = fmt::format("{}/v1/probe/download?bytes={}", base, o.size);
   }
+  http_client::Exchange h;
+  h.prepare(opt, o.direction == TraceDirection::upload ? static_cast<http_client::Handler&>(src) : discard);
 
   TraceResult r;
   auto start = Clock::now();
   std::thread t([&] { sampler(shared, o, start, r.samples, r.side); });
-  CURLcode rc = curl_easy_perform(c);
+  auto outcome = h.perform();
   // Stop sampling before the handle (and its socket) can go away.
   shared.done.store(true);
   t.join();
 
-  long code = 0;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-  if (rc != CURLE_OK) throw Error(ErrorKind::backend_unavailable, std::string("trace transfer: ") + curl_easy_strerror(rc));
+  long code = h.head().status;
+  if (outcome.failure != http_client::Failure::none)
+    throw Error(ErrorKind::backend_unavailable, "trace transfer: " + outcome.description);
   if (code == 401) throw Error(ErrorKind::unauthorized, "the gateway refused the token (401): pass --token or set HAUL_TOKEN");
   if (code != 200) throw Error(ErrorKind::backend_unavailable, fmt::format("trace transfer: HTTP {}", code));
-  curl_off_t total = 0, pre = 0;
-  curl_easy_getinfo(c, CURLINFO_TOTAL_TIME_T, &total);
-  curl_easy_getinfo(c, CURLINFO_PRETRANSFER_TIME_T, &pre);
-  r.transfer = TransferResult{o.size, static_cast<double>(total - pre) / 1e6};
+  auto times = h.timings();
+  r.transfer = TransferResult{o.size, (times.total_ms - times.sent_ms) / 1000.0};
 
   r.csv_path = o.out_prefix + ".csv";
   {

@@ -52,7 +52,7 @@ std::unique_ptr<GatewayContext> load_context(const GatewayConfig& config) {
       config.stores.front().name, {}, {}, {}, {}, TokenLimiter(token_count, config.max_requests_per_token)});
   ctx->request_log = RequestLog::open(config.access_log, ctx->tokens.tokens());
   for (const auto& s : config.stores) {
-    ctx->stores.emplace(s.name, store::make_store(s.url));
+    ctx->stores.emplace(s.name, store::make_store(s.url, s.name));
     if (s.name == "default") ctx->default_store = s.name;
   }
   return ctx;

@@ -1,10 +1,7 @@
 #include "store/s3_client.hpp"
 
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <exception>
-#include <random>
 
 #include "core/error.hpp"
 #include "store/s3_metrics.hpp"
@@ -19,43 +16,9 @@ using Clock = std::chrono::steady_clock;
 // bytes are read and dropped to keep the connection for the next request.
 constexpr uint64_t kDrainLimit = 256 * 1024;
 
-bool retryable_curl(CURLcode code) {
-  switch (code) {
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_SSL_CONNECT_ERROR:
-      return true;
-    default:
-      return false;
-  }
-}
-
-std::chrono::milliseconds backoff(const ClientConfig& config, int attempt) {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  auto ceiling = std::min<int64_t>(config.backoff_cap.count(), config.backoff_base.count() << std::min(attempt, 20));
-  // Full jitter: uniform in [ceiling/4, ceiling] keeps some spacing.
-  std::uniform_int_distribution<int64_t> pick(ceiling / 4, std::max<int64_t>(ceiling, 1));
-  return std::chrono::milliseconds(pick(rng));
-}
-
-void count_attempt(const Request& request, const Transfer& t) {
-  if (long opened = t.connections_opened(); opened > 0) s3_count_connections(static_cast<uint64_t>(opened));
-  s3_count_request(request.op, t.response().status);
-}
-
 }  // namespace
 
-const std::string* Response::header(std::string_view name) const {
-  for (const auto& [n, v] : headers) {
-    if (n == name) return &v;
-  }
-  return nullptr;
-}
+const std::string* Response::header(std::string_view name) const { return http_client::find_header(headers, name); }
 
 BodyTransfer::BodyTransfer(Client& client, std::unique_ptr<Handle> handle, std::unique_ptr<Transfer> transfer)
     : client_(client), handle_(std::move(handle)), transfer_(std::move(transfer)) {}
@@ -76,7 +39,10 @@ size_t BodyTransfer::read(std::span<uint8_t> out) {
 }
 
 Client::Client(haul::s3::StoreUrl url, haul::s3::Credentials credentials, ClientConfig config)
-    : url_(std::move(url)), credentials_(std::move(credentials)), config_(config) {
+    : url_(std::move(url)),
+      credentials_(std::move(credentials)),
+      config_(std::move(config)),
+      metrics_(s3_metrics_for(config_.store_name)) {
   if (config_.keep_warm.count() > 0) keep_warm_ = std::thread([this] { keep_warm_loop(); });
 }
 
@@ -107,25 +73,29 @@ void Client::release(std::unique_ptr<Handle> handle) {
   if (idle_.size() < config_.max_idle_handles && !stopping_) idle_.push_back(std::move(handle));
 }
 
-bool Client::retry_after(const Request& request, const Transfer& t, int attempt) {
-  bool server_error = t.code() == CURLE_OK && t.response().status >= 500;
-  bool transport_error = t.code() != CURLE_OK;
-  bool may_retry = request.idempotent && attempt < config_.max_attempts &&
-                   (server_error || (transport_error && retryable_curl(t.code())));
-  if (may_retry) {
-    std::this_thread::sleep_for(backoff(config_, attempt - 1));
+void Client::count_attempt(std::string_view op, const Transfer& t) {
+  if (long opened = t.connections_opened(); opened > 0) metrics_.count_connections(static_cast<uint64_t>(opened));
+  metrics_.count_request(op, t.response().status);  // 0 (no status): "error"
+}
+
+bool Client::retry_after(const Request& request, const Transfer& t, unsigned attempt) {
+  http_client::Failure failure = t.outcome().failure;
+  const int status = static_cast<int>(t.response().status);
+  if (failure == http_client::Failure::none && status >= 400) failure = http_client::Failure::http;
+  if (http_client::should_retry(config_.retry, failure, status, request.idempotent, attempt)) {
+    std::this_thread::sleep_for(http_client::backoff(config_.retry, attempt));
     return true;
   }
-  if (transport_error) t.throw_failure("after " + std::to_string(attempt) + " attempt(s)");
+  if (t.outcome().failure != http_client::Failure::none) t.throw_failure("after " + std::to_string(attempt) + " attempt(s)");
   return false;
 }
 
 Response Client::perform(const Request& request) {
-  for (int attempt = 1;; ++attempt) {
+  for (unsigned attempt = 1;; ++attempt) {
     auto handle = acquire();
     auto t = std::make_unique<Transfer>(*handle, url_, credentials_, config_, request, false);
     t->run();
-    count_attempt(request, *t);
+    count_attempt(request.op, *t);
     bool retry = false;
     std::exception_ptr failure;
     try {
@@ -144,12 +114,12 @@ Response Client::perform(const Request& request) {
 }
 
 std::unique_ptr<BodyTransfer> Client::open_body(const Request& request) {
-  for (int attempt = 1;; ++attempt) {
+  for (unsigned attempt = 1;; ++attempt) {
     auto handle = acquire();
     auto t = std::make_unique<Transfer>(*handle, url_, credentials_, config_, request, true);
     t->run_to_headers();
     if (!t->ended() && !t->body_is_pulled()) t->run();  // an error status: collect its body
-    count_attempt(request, *t);
+    count_attempt(request.op, *t);
     bool retry = false;
     if (t->ended()) {
       try {
@@ -192,9 +162,8 @@ void Client::keep_warm_loop() {
       {
         Transfer t(*h, url_, credentials_, config_, ping, false);
         t.run();
-        answered = t.code() == CURLE_OK;
-        if (long opened = t.connections_opened(); opened > 0) s3_count_connections(static_cast<uint64_t>(opened));
-        s3_count_request("ping", answered ? t.response().status : 0);
+        answered = t.outcome().failure == http_client::Failure::none;
+        count_attempt("ping", t);
       }
       if (answered) {
         h->last_used = Clock::now();

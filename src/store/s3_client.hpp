@@ -1,15 +1,18 @@
 #pragma once
-// Signed S3 requests over a pool of libcurl easy handles (the I/O half of
-// the S3 store; signing and XML live in the sans-IO module s3/).
+// Signed S3 requests over a pool of handles of the libcurl layer (the I/O
+// half of the S3 store; signing and XML live in the sans-IO module s3/,
+// libcurl behind src/http_client/).
 //
-// Mechanism: each pooled handle keeps its own keep-alive connection (curl's
-// per-handle connection cache), handles are reused LIFO so the most recently
-// used, warmest connection goes first, and a keep-warm thread sends a cheap
-// HEAD bucket on every handle idle for longer than keep_warm, because S3
+// Mechanism: each pooled handle keeps its own keep-alive connection (its own
+// connection cache), handles are reused LIFO so the most recently used,
+// warmest connection goes first, and a keep-warm thread sends a cheap HEAD
+// bucket on every handle idle for longer than keep_warm, because S3
 // endpoints close idle connections after a few seconds. TCP_NODELAY is on.
-// Policy: idempotent requests are retried on 5xx (503 SlowDown included),
-// connection failures and timeouts, with exponential backoff and full
-// jitter; a pulled GET only until its headers are in.
+// Policy: http_client::RetryPolicy, haul's one retry policy: idempotent
+// requests are repeated on 500/502/503/504 (503 SlowDown included) and 429,
+// connection failures and timeouts, with exponential backoff and jitter; a
+// pulled GET only until its headers are in. Every attempt counts in the
+// store's metrics (s3_metrics.hpp), labelled with its name.
 //
 // Thread-safe: perform() may be called from many threads at once.
 
@@ -25,8 +28,14 @@
 #include <utility>
 #include <vector>
 
+#include "http_client/response_head.hpp"
+#include "http_client/retry.hpp"
 #include "s3/sigv4.hpp"
 #include "s3/store_url.hpp"
+
+namespace haul::store {
+class S3StoreMetrics;  // s3_metrics.hpp
+}
 
 namespace haul::store::s3io {
 
@@ -34,15 +43,17 @@ struct ClientConfig {
   std::chrono::milliseconds connect_timeout{3000};
   std::chrono::milliseconds request_timeout{30000};  // whole request, except streaming GET/PUT bodies
   std::chrono::seconds stall_timeout{60};            // body transfers: abort below 1 byte/s for this long
-  int max_attempts = 4;                              // first try + retries, idempotent requests only
-  std::chrono::milliseconds backoff_base{100};
-  std::chrono::milliseconds backoff_cap{2000};
+  // First try + retries (idempotent requests only); pauses 100 ms doubling
+  // up to 2 s, each drawn from its upper three quarters; S3's 500
+  // InternalError is transient.
+  http_client::RetryPolicy retry{4, std::chrono::milliseconds(100), std::chrono::milliseconds(2000), 0.75, true};
   std::chrono::milliseconds keep_warm{4000};         // 0 disables the keep-warm thread
   size_t max_idle_handles = 64;
   size_t max_response_body = 16 << 20;               // XML answers and error bodies
+  std::string store_name = "default";                // the metrics' store label (--store NAME=URL)
 };
 
-using Headers = std::vector<std::pair<std::string, std::string>>;
+using Headers = http_client::Headers;
 
 struct Request {
   const char* op = "";  // metric label: get, put, head, delete, list, ...
@@ -118,12 +129,14 @@ class Client {
   void release(std::unique_ptr<Handle> handle);
   // After an attempt that ended: true when the policy repeats it (after the
   // backoff pause, taken here); throws when it failed for good.
-  bool retry_after(const Request& request, const Transfer& transfer, int attempt);
+  bool retry_after(const Request& request, const Transfer& transfer, unsigned attempt);
+  void count_attempt(std::string_view op, const Transfer& transfer);
   void keep_warm_loop();
 
   haul::s3::StoreUrl url_;
   haul::s3::Credentials credentials_;
   ClientConfig config_;
+  S3StoreMetrics& metrics_;
 
   std::mutex mutex_;
   std::vector<std::unique_ptr<Handle>> idle_;  // back = most recently used

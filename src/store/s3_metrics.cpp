@@ -1,49 +1,85 @@
 #include "store/s3_metrics.hpp"
 
-#include <atomic>
-#include <map>
-#include <mutex>
-#include <utility>
+#include <memory>
 
 #include "core/status_label.hpp"
 
 namespace haul::store {
 namespace {
 
-std::atomic<uint64_t> connections_opened{0};
-std::mutex requests_mutex;
-std::map<std::pair<std::string, std::string>, uint64_t>& requests() {
-  static std::map<std::pair<std::string, std::string>, uint64_t> counts;
-  return counts;
+struct Registry {
+  std::mutex mutex;
+  std::map<std::string, std::unique_ptr<S3StoreMetrics>, std::less<>> stores;
+};
+
+Registry& registry() {
+  static Registry r;
+  return r;
+}
+
+// A Prometheus label value: backslash, double quote and newline escaped.
+std::string label_value(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
 }
 
 }  // namespace
 
-void s3_count_connections(uint64_t opened) { connections_opened.fetch_add(opened, std::memory_order_relaxed); }
-
-uint64_t s3_connections_opened() { return connections_opened.load(std::memory_order_relaxed); }
-
-void s3_count_request(std::string_view op, long http_status) {
+void S3StoreMetrics::count_request(std::string_view op, long http_status) {
   // The backend is someone else's server: its statuses are mapped to a
   // bounded set like the gateway's own (core/status_label.hpp).
   std::string code = http_status > 0 ? status_label(http_status) : "error";
-  std::lock_guard lock(requests_mutex);
-  ++requests()[{std::string(op), std::move(code)}];
+  std::lock_guard lock(mutex_);
+  ++requests_[{std::string(op), std::move(code)}];
+}
+
+void S3StoreMetrics::render(std::string_view store_label, std::string& connections, std::string& requests) const {
+  const std::string store = "store=\"" + label_value(store_label) + "\"";
+  connections += "haul_backend_connections_opened_total{" + store + "} " + std::to_string(connections_opened()) + "\n";
+  std::lock_guard lock(mutex_);
+  for (const auto& [labels, count] : requests_) {
+    requests += "haul_backend_requests_total{" + store + ",op=\"" + labels.first + "\",code=\"" + labels.second +
+                "\"} " + std::to_string(count) + "\n";
+  }
+}
+
+S3StoreMetrics& s3_metrics_for(std::string_view store) {
+  Registry& r = registry();
+  std::lock_guard lock(r.mutex);
+  auto it = r.stores.find(store);
+  if (it == r.stores.end()) it = r.stores.emplace(std::string(store), std::make_unique<S3StoreMetrics>()).first;
+  return *it->second;
+}
+
+uint64_t s3_connections_opened() {
+  Registry& r = registry();
+  std::lock_guard lock(r.mutex);
+  uint64_t total = 0;
+  for (const auto& [name, metrics] : r.stores) total += metrics->connections_opened();
+  return total;
 }
 
 std::string s3_metrics_text() {
-  std::string out =
-      "# HELP haul_backend_connections_opened_total TCP connections opened to the S3 backend.\n"
-      "# TYPE haul_backend_connections_opened_total counter\n"
-      "haul_backend_connections_opened_total " + std::to_string(s3_connections_opened()) + "\n"
-      "# HELP haul_backend_requests_total Requests to the S3 backend by operation and HTTP status.\n"
-      "# TYPE haul_backend_requests_total counter\n";
-  std::lock_guard lock(requests_mutex);
-  for (const auto& [labels, count] : requests()) {
-    out += "haul_backend_requests_total{op=\"" + labels.first + "\",code=\"" + labels.second + "\"} " +
-           std::to_string(count) + "\n";
+  std::string connections, requests;
+  {
+    Registry& r = registry();
+    std::lock_guard lock(r.mutex);
+    for (const auto& [name, metrics] : r.stores) metrics->render(name, connections, requests);
   }
-  return out;
+  return "# HELP haul_backend_connections_opened_total TCP connections opened to the S3 backend, by store.\n"
+         "# TYPE haul_backend_connections_opened_total counter\n" +
+         connections +
+         "# HELP haul_backend_requests_total Requests to the S3 backend by store, operation and HTTP status.\n"
+         "# TYPE haul_backend_requests_total counter\n" +
+         requests;
 }
 
 }  // namespace haul::store

@@ -1,8 +1,6 @@
 // S3 store: the Store interface mapped onto S3 calls through s3io::Client.
 #include "store/s3_store.hpp"
 
-#include <curl/curl.h>
-
 #include <charconv>
 #include <cstdlib>
 #include <ctime>
@@ -14,6 +12,7 @@
 
 #include "core/error.hpp"
 #include "core/hex.hpp"
+#include "http_client/exchange.hpp"
 #include "s3/responses.hpp"
 #include "s3/store_url.hpp"
 #include "store/s3_client.hpp"
@@ -72,6 +71,12 @@ std::string header_meta(std::span<const uint8_t> header) {
   return to_hex(header);
 }
 
+s3io::ClientConfig client_config(const S3StoreOptions& options) {
+  s3io::ClientConfig config;
+  config.store_name = options.name;
+  return config;
+}
+
 // The head of an object from a HEAD or GET answer.
 ObjectHead head_from(const Response& r, std::string_view key) {
   ObjectHead head;
@@ -89,8 +94,7 @@ ObjectHead head_from(const Response& r, std::string_view key) {
     head.body_size = std::strtoull(length->c_str(), nullptr, 10);
   }
   if (const std::string* lm = r.header("last-modified")) {
-    time_t t = curl_getdate(lm->c_str(), nullptr);
-    head.mtime_unix = t < 0 ? 0 : static_cast<int64_t>(t);
+    head.mtime_unix = http_client::parse_http_date(*lm).value_or(0);
   }
   return head;
 }
@@ -113,7 +117,9 @@ class S3BodyReader final : public BodyReader {
 class S3Store final : public Store {
  public:
   S3Store(haul::s3::StoreUrl url, haul::s3::Credentials credentials, const S3StoreOptions& options)
-      : prefix_(url.prefix), options_(options), client_(std::make_shared<Client>(std::move(url), std::move(credentials))) {
+      : prefix_(url.prefix),
+        options_(options),
+        client_(std::make_shared<Client>(std::move(url), std::move(credentials), client_config(options))) {
     if (options_.part_size < kMinPartSize) throw Error(ErrorKind::config, "S3 part size must be at least 5 MiB");
   }
 
@@ -364,8 +370,6 @@ class S3Store final : public Store {
 }  // namespace
 
 std::unique_ptr<Store> make_s3_store(std::string_view url, const S3StoreOptions& options) {
-  static std::once_flag curl_init;
-  std::call_once(curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   haul::s3::StoreUrl parsed = haul::s3::parse_store_url(url);
   haul::s3::Credentials credentials = load_credentials(parsed);
   return std::make_unique<S3Store>(std::move(parsed), std::move(credentials), options);

@@ -6,11 +6,12 @@
 // user metadata x-amz-meta-haul-header (hex), so a GET of any body range is
 // one ranged backend GET. See docs/s3.md.
 //
-// Backend traffic counters for /metrics: s3_metrics_text() in
-// store/s3_metrics.hpp.
+// Backend traffic counters for /metrics, labelled with the store's name:
+// s3_metrics_text() in store/s3_metrics.hpp.
 
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "store/store.hpp"
@@ -23,6 +24,8 @@ struct S3StoreOptions {
   size_t part_size = 8u << 20;
   // Largest part accepted by open_part() (buffered whole: it needs a Content-Length).
   size_t max_part_size = 256u << 20;
+  // The store's name (--store NAME=URL): the `store` label of its metrics.
+  std::string name = "default";
 };
 
 // url: s3://BUCKET[/PREFIX]?endpoint=URL&region=R[&style=virtual][&credentials=FILE][&profile=P]

@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "core/error_kind_of.hpp"
+#include "core/test_pattern.hpp"
 #include "s3/responses.hpp"
 #include "store/s3_client.hpp"
 #include "store/s3_metrics.hpp"
@@ -27,17 +28,7 @@ std::string random_tag() {
   return std::to_string(rd()) + std::to_string(rd());
 }
 
-std::vector<uint8_t> pattern(size_t n, uint8_t seed) {
-  std::vector<uint8_t> v(n);
-  uint32_t x = 2463534242u + seed;
-  for (auto& b : v) {
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    b = static_cast<uint8_t>(x);
-  }
-  return v;
-}
+std::vector<uint8_t> pattern(size_t n, uint8_t seed) { return haul::testing::pattern<std::vector<uint8_t>>(n, seed); }
 
 class S3StoreTest : public ::testing::Test {
  protected:
@@ -372,8 +363,9 @@ TEST_F(S3StoreTest, SequentialRequestsReuseConnections) {
   }
   EXPECT_EQ(s3_connections_opened() - before, 0u);
   std::string text = s3_metrics_text();
-  EXPECT_NE(text.find("haul_backend_requests_total{op=\"get\",code=\"206\"}"), std::string::npos) << text;
-  EXPECT_NE(text.find("haul_backend_connections_opened_total "), std::string::npos);
+  EXPECT_NE(text.find("haul_backend_requests_total{store=\"default\",op=\"get\",code=\"206\"}"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("haul_backend_connections_opened_total{store=\"default\"} "), std::string::npos);
 }
 
 TEST_F(S3StoreTest, KeepWarmPingsIdleConnections) {
@@ -383,7 +375,7 @@ TEST_F(S3StoreTest, KeepWarmPingsIdleConnections) {
                       {std::getenv("AWS_ACCESS_KEY_ID"), std::getenv("AWS_SECRET_ACCESS_KEY"), ""}, config);
   auto pings = [] {
     std::string text = s3_metrics_text();
-    size_t at = text.find("haul_backend_requests_total{op=\"ping\",code=\"200\"} ");
+    size_t at = text.find("haul_backend_requests_total{store=\"default\",op=\"ping\",code=\"200\"} ");
     return at == std::string::npos ? 0ul : std::stoul(text.substr(text.find("} ", at) + 2));
   };
   ASSERT_EQ(client.perform({"head", "HEAD", "", {}, {}, {}, true}).status, 200);

@@ -1,16 +1,15 @@
 #pragma once
-// One S3 request on one pooled curl handle: the mechanism under s3io::Client
+// One S3 request on one pooled handle: the mechanism under s3io::Client
 // (which adds the pool and the retry policy). Internal to the S3 store.
 //
 // The transfer is driven on the calling thread through the handle's own
-// multi handle rather than curl_easy_perform, so it can stop at any point: at
-// the response headers, or whenever a pulled body has filled the caller's
-// buffer. Between two read() calls nothing drives it, so curl leaves the
-// socket alone and TCP holds the backend back: a slow reader of the body
-// costs an idle connection, not a thread. (curl measures its low-speed limit
-// only while driven; the gap between reads does not trip it.)
-
-#include <curl/curl.h>
+// Multi (the libcurl layer, http_client/multi.hpp) rather than a blocking
+// perform, so it can stop at any point: at the response headers, or whenever
+// a pulled body has filled the caller's buffer. Between two read() calls
+// nothing drives it, so libcurl leaves the socket alone and TCP holds the
+// backend back: a slow reader of the body costs an idle connection, not a
+// thread. (libcurl measures its low-speed limit only while driven; the gap
+// between reads does not trip it.)
 
 #include <chrono>
 #include <cstdint>
@@ -19,36 +18,34 @@
 #include <string>
 #include <vector>
 
+#include "http_client/exchange.hpp"
+#include "http_client/multi.hpp"
 #include "store/s3_client.hpp"
 
 namespace haul::store::s3io {
 
-// A curl easy handle and the multi handle that drives it. The multi owns the
-// connection cache, so the handle's warm connection serves every request made
-// on it, pulled or not. Used by one thread at a time.
+// An exchange and the Multi that drives it. The Multi owns the connection
+// cache, so the handle's warm connection serves every request made on it,
+// pulled or not. Used by one thread at a time.
 struct Handle {
-  Handle();
-  ~Handle();
-  Handle(const Handle&) = delete;
-  Handle& operator=(const Handle&) = delete;
-
-  CURL* easy = nullptr;
-  CURLM* multi = nullptr;
+  http_client::Multi multi;        // declared first: outlives the exchange
+  http_client::Exchange exchange;
   std::chrono::steady_clock::time_point last_used = std::chrono::steady_clock::now();
 };
 
-class Transfer {
+class Transfer final : public http_client::Handler {
  public:
-  // Sets the handle's options for request, signed with credentials now, and
-  // starts it (nothing is sent before the first run). With pull, a 2xx body
-  // is handed out by read(); otherwise it is collected in response().body
-  // (at most config.max_response_body bytes, or the transfer fails). The
-  // handle and request.body must outlive the transfer.
+  // Prepares the handle's exchange for request, signed with credentials
+  // now, and adds it to the handle's Multi (nothing is sent before the
+  // first run). With pull, a 2xx body is handed out by read(); otherwise it
+  // is collected in response().body (at most config.max_response_body
+  // bytes, or the transfer fails). The handle and request.body must outlive
+  // the transfer.
   Transfer(Handle& handle, const haul::s3::StoreUrl& url, const haul::s3::Credentials& credentials,
            const ClientConfig& config, const Request& request, bool pull);
-  // Detaches the handle: a transfer not yet ended is abandoned (curl closes
-  // its connection).
-  ~Transfer();
+  // Detaches the exchange: a transfer not yet ended is abandoned (its
+  // connection closed).
+  ~Transfer() override;
   Transfer(const Transfer&) = delete;
   Transfer& operator=(const Transfer&) = delete;
 
@@ -58,13 +55,13 @@ class Transfer {
   void run_to_headers();
 
   bool ended() const { return ended_; }
-  CURLcode code() const { return code_; }        // once ended
-  const std::string& error_text() const { return error_text_; }
+  // How it ended (once ended): Failure::none when an answer came, whatever its status.
+  const http_client::Outcome& outcome() const { return outcome_; }
   const Response& response() const { return response_; }
   Response& response() { return response_; }
   bool body_is_pulled() const;  // pull, and a 2xx answer
-  // Connections curl opened for this transfer so far (0 when reused).
-  long connections_opened() const;
+  // Connections opened for this transfer so far (0 when reused).
+  long connections_opened() const { return handle_.exchange.connections_opened(); }
 
   // Pull mode: fills out with the body's next bytes, fewer only at its end.
   // Throws Error(backend_timeout / backend_unavailable) when the transfer
@@ -80,36 +77,30 @@ class Transfer {
   [[noreturn]] void throw_failure(const std::string& detail) const;
 
  private:
-  friend struct TransferCallbacks;
+  Take on_body(const http_client::ResponseHead& head, std::string_view data) override;
   void drive(const std::function<bool()>& until);
   void finish();
   void resume();
+  // Status and headers of the response so far into response_.
+  void take_head();
 
   Handle& handle_;
   std::string op_;
   std::string host_;
-  std::string url_;
-  curl_slist* headers_ = nullptr;
-  char errbuf_[CURL_ERROR_SIZE] = {0};
-  bool added_ = false;
   bool ended_ = false;
-  CURLcode code_ = CURLE_OK;
-  std::string error_text_;
+  http_client::Outcome outcome_;
 
   Response response_;
-  bool headers_done_ = false;  // a final (non-1xx) header block is complete
   size_t max_body_ = 0;
-  std::span<const uint8_t> upload_;
-  size_t upload_pos_ = 0;
 
   // Pull mode.
   bool pull_ = false;
-  bool paused_ = false;            // on_write paused it (the caller was behind)
+  bool paused_ = false;            // on_body paused it (the caller was behind)
   bool discard_ = false;           // draining: drop what arrives
   std::span<uint8_t> target_;      // the caller's buffer during read()
   size_t target_filled_ = 0;
   std::vector<uint8_t> spill_;     // bytes of a chunk that did not fit the target
-  uint64_t delivered_ = 0;         // body bytes curl handed over
+  uint64_t delivered_ = 0;         // body bytes handed over by libcurl
 };
 
 }  // namespace haul::store::s3io

@@ -8,9 +8,13 @@
 
 namespace haul::store {
 
-std::unique_ptr<Store> make_store(std::string_view url) {
+std::unique_ptr<Store> make_store(std::string_view url, std::string_view name) {
   if (url.starts_with("fs:")) return make_fs_store(url.substr(3));
-  if (url.starts_with("s3://")) return make_s3_store(url);
+  if (url.starts_with("s3://")) {
+    S3StoreOptions options;
+    options.name = std::string(name);
+    return make_s3_store(url, options);
+  }
   throw Error(ErrorKind::config, "unknown store URL '" + std::string(url) + "' (use fs:DIR or s3://BUCKET?endpoint=URL)");
 }
 

@@ -10,7 +10,8 @@
 
 namespace haul::store {
 
-// Throws Error(config) on a malformed URL or an unusable location.
-std::unique_ptr<Store> make_store(std::string_view url);
+// Throws Error(config) on a malformed URL or an unusable location. name is
+// the store's name (--store NAME=URL), which labels its backend metrics.
+std::unique_ptr<Store> make_store(std::string_view url, std::string_view name = "default");
 
 }  // namespace haul::store

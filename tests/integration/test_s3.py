@@ -231,8 +231,8 @@ def _upload_and_kill(gw, key, total, send):
 
 @pytest.mark.slow
 def test_killed_upload_leaves_no_object_and_no_multipart_upload(s3_gateway, ceph):
-    initiated = 'haul_backend_requests_total{op="initiate",code="200"}'
-    aborted = 'haul_backend_requests_total{op="abort",code="204"}'
+    initiated = 'haul_backend_requests_total{store="default",op="initiate",code="200"}'
+    aborted = 'haul_backend_requests_total{store="default",op="abort",code="204"}'
     before = s3_gateway.metrics()
     # 20 MiB of 40: two backend parts went up, so a multipart upload exists.
     _upload_and_kill(s3_gateway, "killed", 40 << 20, 20 << 20)
@@ -290,8 +290,8 @@ def test_sequential_gets_reuse_backend_connections(s3_gateway):
     put(s3_gateway, "reuse", data)
     assert get(s3_gateway, "reuse").content == data  # warm
     before = s3_gateway.metrics()
-    opened = "haul_backend_connections_opened_total"
-    gets = 'haul_backend_requests_total{op="get",code="200"}'
+    opened = 'haul_backend_connections_opened_total{store="default"}'
+    gets = 'haul_backend_requests_total{store="default",op="get",code="200"}'
     assert opened in before, "S3 backend metrics missing from /metrics"
     with requests.Session() as session:
         for _ in range(20):
@@ -420,6 +420,13 @@ def test_named_stores_side_by_side(ceph, bucket, tmp_path):
                             timeout=30).content == b"us bytes"
         assert requests.get(f"{gw.url}/v1/objects/in-us", headers=gw.auth, timeout=30).status_code == 404
         assert requests.get(f"{gw.url}/v1/objects/in-local", headers=gw.auth, timeout=30).content == b"local bytes"
+        # The backend counters carry the S3 store's name (the fs store has none).
+        m = gw.metrics()
+        assert m['haul_backend_requests_total{store="us",op="put",code="200"}'] == 1
+        assert m['haul_backend_requests_total{store="us",op="get",code="206"}'] + \
+            m.get('haul_backend_requests_total{store="us",op="get",code="200"}', 0) >= 1
+        assert 'haul_backend_connections_opened_total{store="us"}' in m
+        assert not [k for k in m if k.startswith("haul_backend_") and 'store="us"' not in k]
     finally:
         assert gw.stop() == 0
 

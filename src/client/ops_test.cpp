@@ -1,0 +1,575 @@
+// The client's state machines (PutOp, GetOp, SimpleOp, the trees, put_file)
+// driven through their whole runs against a scripted pool (scripted_pool.hpp):
+// no sockets, no libcurl, but the real run loop, transfer callbacks, stripes'
+// RTT check, classification and retry policy. The script is a small fake of
+// the gateway's HTTP API (docs/api.md) that keeps what it is sent.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "client/client.hpp"
+#include "client/get_op.hpp"
+#include "client/put_op.hpp"
+#include "client/scripted_pool.hpp"
+#include "client/tree.hpp"
+#include "core/test_pattern.hpp"
+
+namespace haul::client {
+namespace {
+
+using http_client::Failure;
+using testing::Answer;
+using testing::ScriptedPool;
+using testing::sha256_hex;
+using testing::StringSink;
+
+std::string data_of(size_t n, unsigned seed) { return haul::testing::pattern<std::string>(n, seed); }
+
+std::shared_ptr<const Source> source_of(const std::string& bytes) {
+  return std::make_shared<MemorySource>(std::make_shared<const std::string>(bytes));
+}
+
+// No answer: the exchange failed (connect, transport, timeout).
+Answer broken(Failure failure) { return Answer{0, {}, "", failure, 0}; }
+
+Answer json_answer(int status, const nlohmann::json& j) {
+  Answer a;
+  a.status = status;
+  a.headers = {{"content-type", "application/json"}};
+  a.body = j.dump();
+  return a;
+}
+
+std::map<std::string, std::string> query_of(const std::string& path) {
+  std::map<std::string, std::string> q;
+  auto at = path.find('?');
+  if (at == std::string::npos) return q;
+  std::string rest = path.substr(at + 1);
+  for (size_t start = 0; start <= rest.size();) {
+    size_t amp = rest.find('&', start);
+    std::string kv = rest.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
+    auto eq = kv.find('=');
+    if (eq != std::string::npos) q[kv.substr(0, eq)] = kv.substr(eq + 1);
+    if (amp == std::string::npos) break;
+    start = amp + 1;
+  }
+  return q;
+}
+
+// The gateway's object API over a map, enough for the client's operations.
+// Faults (fail()) answer first, then `override` (when set; nullopt lets the
+// fake answer).
+struct FakeGateway {
+  struct Fault {
+    std::string match;  // a part of "METHOD path"
+    Answer answer;
+    int times;          // left; < 0: always
+  };
+  std::vector<Fault> faults;
+  // The requests whose "METHOD path" contains match get `answer`, the first
+  // `times` of them (all when negative).
+  void fail(std::string match, Answer answer, int times = -1) { faults.push_back({std::move(match), std::move(answer), times}); }
+
+  std::map<std::string, std::string> objects;  // by path key ("/v1/objects/K")
+  std::map<uint32_t, std::string> parts;
+  uint64_t part_size = 0;
+  size_t part_count = 0;
+  std::string upload_key;
+  std::map<uint32_t, std::string> stripes;
+  bool stripes_complete_object = true;  // false: stripes meet "different gateways" (202 only)
+  std::function<std::optional<Answer>(const Request&, const std::string&)> override;
+
+  static std::string etag_of(const std::string& bytes) { return "\"" + sha256_hex(bytes).substr(0, 16) + "\""; }
+
+  Answer operator()(const Request& r, const std::string& body) {
+    for (auto& f : faults) {
+      if (f.times == 0 || (r.method + " " + r.path).find(f.match) == std::string::npos) continue;
+      if (f.times > 0) --f.times;
+      return f.answer;
+    }
+    if (override)
+      if (auto a = override(r, body)) return *a;
+    const std::string path = r.path.substr(0, r.path.find('?'));
+    if (path == "/healthz") return json_answer(200, {{"status", "ok"}});
+    if (r.method == "POST" && path == "/v1/uploads") {
+      auto j = nlohmann::json::parse(body);
+      upload_key = j["key"];
+      part_size = j["part_size"];
+      uint64_t size = j["size"];
+      part_count = static_cast<size_t>((size + part_size - 1) / part_size);
+      return json_answer(201, {{"upload_id", "u1"}, {"part_size", part_size}, {"part_count", part_count}});
+    }
+    if (r.method == "PUT" && path.starts_with("/v1/uploads/u1/parts/")) {
+      parts[static_cast<uint32_t>(std::stoul(path.substr(path.rfind('/') + 1)))] = body;
+      return json_answer(200, {{"sha256", sha256_hex(body)}});
+    }
+    if (r.method == "POST" && path == "/v1/uploads/u1/complete") {
+      std::string whole;
+      for (auto& [n, bytes] : parts) whole += bytes;
+      objects["/v1/objects/" + upload_key] = whole;
+      return json_answer(201, {{"key", upload_key}, {"sha256", sha256_hex(whole)}});
+    }
+    if (r.method == "DELETE" && path == "/v1/uploads/u1") return Answer{204, {}, "", Failure::none, 0};
+    if (r.method == "PUT" && r.path.find("&stripe=") != std::string::npos) return stripe(r, body);
+    if (r.method == "PUT") {
+      objects[path] = body;
+      return json_answer(201, {{"sha256", sha256_hex(body)}, {"size", body.size()}});
+    }
+    auto it = objects.find(path);
+    if (it == objects.end()) {
+      // The gateway's words go in the JSON body and, for HEAD (no body), a header.
+      Answer a = json_answer(404, {{"error", "not_found"}, {"message", "no such object"}});
+      a.headers.emplace_back("x-haul-error", "no such object");
+      return a;
+    }
+    const std::string& bytes = it->second;
+    if (r.method == "HEAD") {
+      return Answer{200, {{"content-length", std::to_string(bytes.size())}, {"x-haul-sha256", sha256_hex(bytes)},
+                          {"etag", etag_of(bytes)}}, "", Failure::none, 0};
+    }
+    if (r.method == "GET") return get(r, bytes);
+    return json_answer(405, {{"error", "method_not_allowed"}});
+  }
+
+  Answer stripe(const Request& r, const std::string& body) {
+    auto q = query_of(r.path);
+    stripes[static_cast<uint32_t>(std::stoul(q["stripe"]))] = body;
+    const size_t count = std::stoul(q["stripes"]);
+    nlohmann::json j = {{"stripe", std::stoul(q["stripe"])}, {"stripes", count}, {"stripe_sha256", sha256_hex(body)}};
+    if (stripes.size() < count || !stripes_complete_object) return json_answer(202, j);
+    std::string whole;
+    for (auto& [n, bytes] : stripes) whole += bytes;
+    objects[r.path.substr(0, r.path.find('?'))] = whole;
+    j["sha256"] = sha256_hex(whole);
+    j["size"] = whole.size();
+    return json_answer(201, j);
+  }
+
+  Answer get(const Request& r, const std::string& bytes) {
+    std::string range;
+    for (const auto& h : r.headers)
+      if (h.starts_with("Range: bytes=")) range = h.substr(13);
+    http_client::Headers common = {{"etag", etag_of(bytes)}};
+    if (range.empty()) {
+      common.emplace_back("content-length", std::to_string(bytes.size()));
+      return Answer{200, common, bytes, Failure::none, 0};
+    }
+    uint64_t first = std::stoull(range.substr(0, range.find('-')));
+    uint64_t last = std::stoull(range.substr(range.find('-') + 1));
+    if (first >= bytes.size()) {
+      common.emplace_back("content-range", "bytes */" + std::to_string(bytes.size()));
+      return Answer{416, common, R"({"error":"range_not_satisfiable"})", Failure::none, 0};
+    }
+    last = std::min<uint64_t>(last, bytes.size() - 1);
+    common.emplace_back("content-range", "bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" +
+                                             std::to_string(bytes.size()));
+    return Answer{206, common, bytes.substr(first, last - first + 1), Failure::none, 0};
+  }
+};
+
+class Ops : public ::testing::Test {
+ protected:
+  Ops() {
+    config_.gateway = "http://gateway.test";
+    config_.retry_base = std::chrono::milliseconds(0);  // retries without waiting
+    config_.part_size = 4 * segment_size;
+  }
+  ~Ops() override { RequestPool::interrupt_flag().store(false); }
+
+  ScriptedPool pool() { return ScriptedPool(config_, std::ref(gateway_)); }
+
+  // An upload of 200 000 pattern bytes (seed) to "s" as stripes
+  // (plan_stripes) on a fresh pool (ran_) whose connections have rtt_us;
+  // run to its end.
+  std::unique_ptr<PutOp> put_striped(uint32_t rtt_us, unsigned seed, bool probe_first) {
+    ran_.emplace(config_, std::ref(gateway_));
+    ran_->set_connection_rtt(rtt_us);
+    data_ = data_of(200000, seed);
+    auto layout = plan_stripes(data_.size(), 96);
+    stripes_ = layout->count;
+    auto op = std::make_unique<PutOp>(*ran_, source_of(data_), "s", config_.part_size, false, layout, probe_first);
+    ran_->run(*op, stripes_);
+    return op;
+  }
+
+  // A download of key into sink on a fresh pool (ran_), run to its end.
+  std::unique_ptr<GetOp> get(const std::string& key, StringSink& sink) {
+    ran_.emplace(config_, std::ref(gateway_));
+    auto op = std::make_unique<GetOp>(*ran_, key, sink, config_.part_size);
+    ran_->run(*op, 8);
+    return op;
+  }
+
+  ClientConfig config_;
+  FakeGateway gateway_;
+  std::optional<ScriptedPool> ran_;  // the pool of the last put_striped or get
+  std::string data_;
+  size_t stripes_ = 0;
+};
+
+// ---- put
+
+TEST_F(Ops, PutSmallObjectIsOnePutWithItsDigest) {
+  ScriptedPool p = pool();
+  std::string data = data_of(100000, 1);
+  PutOp op(p, source_of(data), "a/b c", config_.part_size);
+  p.run(op, 8);
+  ASSERT_FALSE(op.error()) << op.error()->what();
+  ASSERT_EQ(p.sent().size(), 1u);
+  EXPECT_EQ(p.sent()[0].line(), "PUT /v1/objects/a/b%20c");
+  EXPECT_EQ(p.sent()[0].body, data);
+  EXPECT_EQ(gateway_.objects["/v1/objects/a/b%20c"], data);
+  EXPECT_EQ(op.stats().sha256, sha256_hex(data));
+  EXPECT_EQ(op.stats().status, 201);
+  EXPECT_EQ(op.stats().requests, 1u);
+}
+
+TEST_F(Ops, PutFailsOnADigestTheGatewayDidNotStore) {
+  gateway_.fail("PUT ", json_answer(201, {{"sha256", std::string(64, '0')}}));
+  ScriptedPool p = pool();
+  PutOp op(p, source_of(data_of(1000, 2)), "k", config_.part_size);
+  p.run(op, 8);
+  ASSERT_TRUE(op.error());
+  EXPECT_EQ(op.error()->kind(), ErrorKind::integrity);
+  // The same check on the parts' completion.
+  gateway_.faults.clear();
+  gateway_.fail("POST /v1/uploads/u1/complete", json_answer(201, {{"sha256", std::string(64, '0')}}));
+  ScriptedPool q = pool();
+  PutOp parts(q, source_of(data_of(2 * config_.part_size, 2)), "k", config_.part_size);
+  q.run(parts, 8);
+  ASSERT_TRUE(parts.error());
+  EXPECT_EQ(parts.error()->kind(), ErrorKind::integrity);
+  EXPECT_EQ(q.count("POST", "/v1/uploads/u1/complete"), 1u);
+}
+
+TEST_F(Ops, StripesGoAtOnceOnALongPathAndMakeTheObject) {
+  auto op = put_striped(50000, 3, false);  // 50 ms
+  const ScriptedPool& p = *ran_;
+  ASSERT_FALSE(op->error()) << op->error()->what();
+  EXPECT_EQ(p.count("PUT", "/v1/objects/s?upload="), stripes_);
+  EXPECT_EQ(p.sent().size(), stripes_);  // no plain PUT
+  EXPECT_EQ(p.most_in_flight(), stripes_);
+  EXPECT_EQ(gateway_.objects["/v1/objects/s"], data_);
+  EXPECT_EQ(op->stats().parts, stripes_);
+  EXPECT_EQ(op->stats().status, 201);
+}
+
+TEST_F(Ops, StripeProbeOnALongPathReleasesTheOthers) {
+  auto op = put_striped(50000, 4, true);
+  const ScriptedPool& p = *ran_;
+  ASSERT_FALSE(op->error()) << op->error()->what();
+  ASSERT_EQ(p.sent().size(), stripes_);
+  // Stripe 0 went alone; the others only after its connection measured the path.
+  EXPECT_NE(p.sent()[0].path.find("&stripe=0&"), std::string::npos);
+  for (size_t i = 1; i < p.sent().size(); ++i) EXPECT_GE(p.sent()[i].answered_before, 1u) << i;
+  EXPECT_EQ(p.path_rtt_us(), 50000u);
+  EXPECT_EQ(gateway_.objects["/v1/objects/s"], data_);
+}
+
+TEST_F(Ops, StripeProbeDeclinedOnAShortPathBecomesOnePut) {
+  auto op = put_striped(1000, 5, true);  // 1 ms: stripes would cost more than they save
+  const ScriptedPool& p = *ran_;
+  ASSERT_FALSE(op->error()) << op->error()->what();
+  ASSERT_EQ(p.sent().size(), 2u);
+  EXPECT_TRUE(p.sent()[0].declined);
+  EXPECT_EQ(p.sent()[0].body, "");  // not a byte sent over the short connection
+  EXPECT_EQ(p.sent()[1].line(), "PUT /v1/objects/s");
+  EXPECT_EQ(p.sent()[1].body, data_);
+  EXPECT_EQ(op->stats().parts, 0u);
+  EXPECT_EQ(op->stats().requests, 1u);  // the declined stripe is no request on the wire
+  EXPECT_EQ(gateway_.objects["/v1/objects/s"], data_);
+}
+
+TEST_F(Ops, StripesThatCompleteNothingFallBackToOnePut) {
+  gateway_.stripes_complete_object = false;  // they met different gateway processes: 202 each
+  auto op = put_striped(50000, 6, false);
+  const ScriptedPool& p = *ran_;
+  ASSERT_FALSE(op->error()) << op->error()->what();
+  EXPECT_EQ(p.sent().size(), stripes_ + 1);
+  EXPECT_EQ(p.sent().back().line(), "PUT /v1/objects/s");
+  EXPECT_EQ(gateway_.objects["/v1/objects/s"], data_);
+  EXPECT_EQ(op->stats().parts, 0u);
+}
+
+TEST_F(Ops, AFailedStripeFallsBackToOnePutAndIsNotRepeated) {
+  gateway_.fail("&stripe=2&", json_answer(503, {{"error", "backend_unavailable"}}));
+  auto op = put_striped(50000, 7, false);
+  const ScriptedPool& p = *ran_;
+  ASSERT_FALSE(op->error()) << op->error()->what();
+  EXPECT_EQ(p.count("PUT", "/v1/objects/s?"), stripes_);  // stripes are never repeated
+  EXPECT_EQ(p.sent().back().line(), "PUT /v1/objects/s");
+  EXPECT_EQ(gateway_.objects["/v1/objects/s"], data_);
+}
+
+TEST_F(Ops, PartsCreateSendEveryPartAndComplete) {
+  ScriptedPool p = pool();
+  std::string data = data_of(3 * config_.part_size + 5000, 8);
+  PutOp op(p, source_of(data), "big", config_.part_size);
+  p.run(op, 8);
+  ASSERT_FALSE(op.error()) << op.error()->what();
+  ASSERT_EQ(p.sent().size(), 6u);
+  EXPECT_EQ(p.sent()[0].line(), "POST /v1/uploads");
+  EXPECT_EQ(nlohmann::json::parse(p.sent()[0].body)["size"], data.size());
+  EXPECT_EQ(p.count("PUT", "/v1/uploads/u1/parts/"), 4u);
+  EXPECT_EQ(p.sent()[5].line(), "POST /v1/uploads/u1/complete");
+  EXPECT_EQ(nlohmann::json::parse(p.sent()[5].body)["sha256"], sha256_hex(data));
+  EXPECT_EQ(gateway_.objects["/v1/objects/big"], data);
+  EXPECT_EQ(op.stats().parts, 4u);
+  EXPECT_EQ(op.stats().sha256, sha256_hex(data));
+}
+
+TEST_F(Ops, AFailedPartAbortsTheUpload) {
+  gateway_.fail("PUT /v1/uploads/u1/parts/2", json_answer(400, {{"error", "bad_request"}, {"message", "no"}}));
+  ScriptedPool p = pool();
+  std::string data = data_of(3 * config_.part_size, 9);
+  PutOp op(p, source_of(data), "big", config_.part_size);
+  p.run(op, 8);
+  ASSERT_TRUE(op.error());
+  EXPECT_EQ(op.error()->kind(), ErrorKind::bad_request);
+  EXPECT_NE(std::string(op.error()->what()).find("no (400 bad_request)"), std::string::npos) << op.error()->what();
+  EXPECT_EQ(p.count("DELETE", "/v1/uploads/u1"), 1u);
+  EXPECT_EQ(p.sent().back().line(), "DELETE /v1/uploads/u1");  // after every part in flight landed
+  EXPECT_EQ(p.count("POST", "/v1/uploads/u1/complete"), 0u);
+  EXPECT_EQ(p.count("PUT", "/v1/uploads/u1/parts/2"), 1u);  // a 400 is not repeated
+}
+
+TEST_F(Ops, ADroppedPartIsRepeatedByThePolicy) {
+  gateway_.fail("PUT /v1/uploads/u1/parts/2", broken(Failure::transport), 2);
+  ScriptedPool p = pool();
+  std::string data = data_of(3 * config_.part_size, 10);
+  PutOp op(p, source_of(data), "big", config_.part_size);
+  p.run(op, 8);
+  ASSERT_FALSE(op.error()) << op.error()->what();
+  EXPECT_EQ(p.count("PUT", "/v1/uploads/u1/parts/2"), 3u);  // config_.retries attempts
+  std::vector<unsigned> attempts;
+  for (const auto& s : p.sent())
+    if (s.path == "/v1/uploads/u1/parts/2") attempts.push_back(s.attempt);
+  EXPECT_EQ(attempts, (std::vector<unsigned>{1, 2, 3}));
+  EXPECT_EQ(gateway_.objects["/v1/objects/big"], data);
+}
+
+TEST_F(Ops, RetriesStopAtTheLastAttempt) {
+  gateway_.fail("HEAD ", json_answer(503, {{"error", "backend_unavailable"}, {"message", "later"}}));
+  config_.retries = 4;
+  gateway_.objects["/v1/objects/k"] = data_of(1000, 11);
+  StringSink sink;
+  auto op = get("k", sink);
+  const ScriptedPool& p = *ran_;
+  ASSERT_TRUE(op->error());
+  EXPECT_EQ(op->error()->kind(), ErrorKind::backend_unavailable);
+  EXPECT_EQ(p.count("HEAD"), 4u);
+  EXPECT_FALSE(sink.committed);
+}
+
+TEST_F(Ops, CreatingAnUploadIsRepeatedOnlyWhenNothingReachedTheGateway) {
+  gateway_.fail("POST /v1/uploads", broken(Failure::connect), 1);  // the first: the create
+  ScriptedPool p = pool();
+  std::string data = data_of(2 * config_.part_size, 12);
+  PutOp connect_failed(p, source_of(data), "big", config_.part_size);
+  p.run(connect_failed, 8);
+  ASSERT_FALSE(connect_failed.error()) << connect_failed.error()->what();
+  EXPECT_EQ(p.count("POST", "/v1/uploads"), 3u);  // two creates and the complete
+
+  gateway_.fail("POST /v1/uploads", broken(Failure::transport));  // maybe created
+  ScriptedPool q = pool();
+  PutOp broken(q, source_of(data), "big", config_.part_size);
+  q.run(broken, 8);
+  ASSERT_TRUE(broken.error());
+  EXPECT_EQ(broken.error()->kind(), ErrorKind::backend_unavailable);
+  EXPECT_EQ(q.sent().size(), 1u);
+}
+
+TEST_F(Ops, InterruptCancelsThePartsAndAbortsTheUpload) {
+  ScriptedPool p = pool();
+  p.answer_per_round(1);
+  p.interrupt_after(3);  // the create and two parts answered
+  std::string data = data_of(6 * config_.part_size, 13);
+  PutOp op(p, source_of(data), "big", config_.part_size);
+  p.run(op, 3);
+  ASSERT_TRUE(op.error());
+  EXPECT_NE(std::string(op.error()->what()).find("interrupted"), std::string::npos) << op.error()->what();
+  EXPECT_EQ(p.count("DELETE", "/v1/uploads/u1"), 1u);
+  EXPECT_EQ(p.sent().back().line(), "DELETE /v1/uploads/u1");
+  EXPECT_EQ(p.count("POST", "/v1/uploads/u1/complete"), 0u);
+  size_t cancelled = 0;
+  for (const auto& s : p.sent()) cancelled += s.cancelled ? 1 : 0;
+  EXPECT_EQ(cancelled, 2u);  // the parts in flight at the interrupt
+  EXPECT_LT(p.count("PUT", "/v1/uploads/u1/parts/"), 6u);
+}
+
+// ---- get
+
+void expect_ranged_download(ClientConfig config, FakeGateway& gateway, bool newest_first) {
+  std::string data = data_of(3 * config.part_size + 777, 14);
+  gateway.objects["/v1/objects/r"] = data;
+  ScriptedPool p(config, std::ref(gateway));
+  p.answer_per_round(1, newest_first);
+  StringSink sink;
+  GetOp op(p, "r", sink, config.part_size);
+  p.run(op, 8);
+  ASSERT_FALSE(op.error()) << op.error()->what();
+  EXPECT_EQ(sink.bytes, data);
+  EXPECT_EQ(sink.committed, data.size());
+  ASSERT_GE(p.sent().size(), 2u);
+  // HEAD (for the digest) and the first range at once, then the other ranges.
+  EXPECT_EQ(p.sent()[0].line(), "HEAD /v1/objects/r");
+  EXPECT_EQ(p.sent()[1].line(), "GET /v1/objects/r");
+  EXPECT_EQ(p.sent()[1].answered_before, 0u);
+  EXPECT_EQ(p.sent()[1].headers, std::vector<std::string>{"Range: bytes=0-262143"});
+  EXPECT_EQ(p.count("GET"), 4u);
+  EXPECT_EQ(op.stats().parts, 4u);
+  EXPECT_EQ(op.stats().sha256, sha256_hex(data));
+}
+
+TEST_F(Ops, GetAsksHeadAndFirstRangeThenTheOtherRanges) {
+  expect_ranged_download(config_, gateway_, false);  // the HEAD answers first
+}
+
+TEST_F(Ops, GetWorksWhenTheFirstRangeAnswersBeforeTheHead) {
+  expect_ranged_download(config_, gateway_, true);
+}
+
+TEST_F(Ops, GetOfAnEmptyObjectFallsBackToAPlainGet) {
+  gateway_.objects["/v1/objects/empty"] = "";
+  StringSink sink;
+  auto op = get("empty", sink);
+  const ScriptedPool& p = *ran_;
+  ASSERT_FALSE(op->error()) << op->error()->what();
+  ASSERT_EQ(p.sent().size(), 3u);
+  EXPECT_EQ(p.sent()[1].headers, std::vector<std::string>{"Range: bytes=0-262143"});  // 416 bytes */0
+  EXPECT_EQ(p.sent()[2].line(), "GET /v1/objects/empty");
+  EXPECT_TRUE(p.sent()[2].headers.empty());
+  EXPECT_EQ(sink.committed, 0u);
+  EXPECT_EQ(op->stats().sha256, sha256_hex(""));
+}
+
+TEST_F(Ops, GetFailsWhenTheObjectChangesBetweenAnswers) {
+  std::string data = data_of(3 * config_.part_size, 15);
+  gateway_.objects["/v1/objects/c"] = data;
+  gateway_.override = [&](const Request& r, const std::string&) -> std::optional<Answer> {
+    if (r.method != "GET" || r.headers.empty() || r.headers[0] != "Range: bytes=524288-786431") return std::nullopt;
+    Answer a = gateway_.get(r, data);
+    for (auto& [name, value] : a.headers)
+      if (name == "etag") value = "\"another version\"";
+    return a;
+  };
+  StringSink sink;
+  auto op = get("c", sink);
+  ASSERT_TRUE(op->error());
+  EXPECT_EQ(op->error()->kind(), ErrorKind::conflict);
+  EXPECT_FALSE(sink.committed);
+}
+
+TEST_F(Ops, GetOfAMissingObjectIsNotFoundWithTheGatewaysWords) {
+  StringSink sink;
+  auto op = get("nope", sink);
+  ASSERT_TRUE(op->error());
+  EXPECT_EQ(op->error()->kind(), ErrorKind::not_found);
+  // The HEAD answers first: its message comes from X-Haul-Error.
+  EXPECT_NE(std::string(op->error()->what()).find("get nope: no such object (404)"), std::string::npos)
+      << op->error()->what();
+}
+
+// ---- one request, trees, put_file
+
+TEST_F(Ops, SimpleOpRetriesTooManyRequests) {
+  gateway_.fail("DELETE /v1/objects/x", json_answer(429, {{"error", "too_many_requests"}}), 1);
+  gateway_.fail("DELETE /v1/objects/x", Answer{204, {}, "", Failure::none, 0});
+  ScriptedPool p = pool();
+  auto r = std::make_unique<Request>();
+  r->method = "DELETE";
+  r->path = "/v1/objects/x";
+  auto answer = run_request(p, std::move(r), "rm", "x");
+  EXPECT_EQ(answer->status, 204);
+  EXPECT_EQ(p.count("DELETE"), 2u);
+}
+
+class TempDir {
+ public:
+  TempDir() : path_(std::filesystem::temp_directory_path() / ("haul-ops-" + std::to_string(::getpid()))) {
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::filesystem::path& path() const { return path_; }
+  void write(const std::string& name, const std::string& bytes) const {
+    std::filesystem::create_directories((path_ / name).parent_path());
+    std::ofstream(path_ / name, std::ios::binary) << bytes;
+  }
+
+ private:
+  std::filesystem::path path_;
+};
+
+TEST_F(Ops, PutTreeUploadsEveryFileBoundedAndStopsAfterAFailure) {
+  TempDir dir;
+  for (int i = 0; i < 6; ++i) dir.write("d/f" + std::to_string(i), data_of(1000 + i, 20 + i));
+  ScriptedPool p = pool();
+  std::vector<std::string> done;
+  PutTree tree(p, dir.path().string(), "pre", 2, [&](const TransferStats& s, const std::optional<Error>& e) {
+    EXPECT_FALSE(e);
+    done.push_back(s.key);
+  });
+  p.run(tree, 2);
+  EXPECT_FALSE(tree.first_error());
+  EXPECT_EQ(tree.succeeded(), 6u);
+  EXPECT_EQ(p.most_in_flight(), 2u);
+  EXPECT_EQ(gateway_.objects["/v1/objects/pre/d/f3"], data_of(1003, 23));
+
+  gateway_.fail("PUT /v1/objects/again/d/f1", json_answer(403, {{"error", "unauthorized"}}));
+  ScriptedPool q = pool();
+  PutTree failing(q, dir.path().string(), "again", 1, {});
+  q.run(failing, 1);
+  ASSERT_TRUE(failing.first_error());
+  EXPECT_EQ(failing.first_error()->kind(), ErrorKind::unauthorized);
+  EXPECT_LT(q.count("PUT"), 6u);  // no new transfer after the first failure
+}
+
+TEST_F(Ops, GetTreeListsThenDownloadsUnderTheDirectory) {
+  TempDir dir;
+  gateway_.objects["/v1/objects/p/a"] = data_of(500, 30);
+  gateway_.objects["/v1/objects/p/b/c"] = data_of(70000, 31);
+  gateway_.override = [](const Request& r, const std::string&) -> std::optional<Answer> {
+    if (!r.path.starts_with("/v1/objects?")) return std::nullopt;
+    return json_answer(200, {{"objects", {{{"key", "p/a"}, {"size", 500}}, {{"key", "p/b/c"}, {"size", 70000}}}}});
+  };
+  ScriptedPool p = pool();
+  GetTree tree(p, "p", (dir.path() / "out").string(), 4, {});
+  p.run(tree, 4);
+  ASSERT_FALSE(tree.first_error()) << tree.first_error()->what();
+  EXPECT_EQ(tree.succeeded(), 2u);
+  std::ifstream in(dir.path() / "out" / "b" / "c", std::ios::binary);
+  std::string got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(got, data_of(70000, 31));
+}
+
+TEST_F(Ops, PutFileStripesOnlyAColdPoolOverAnUnknownOrLongPath) {
+  TempDir dir;
+  std::string data = data_of(200000, 40);
+  dir.write("f", data);
+  const std::string file = (dir.path() / "f").string();
+  const size_t stripes = plan_stripes(data.size(), 96)->count;
+
+  ScriptedPool unknown = pool();  // fresh process, path never measured: probe first
+  unknown.set_connection_rtt(50000);
+  put_file(unknown, file, "k");
+  EXPECT_EQ(unknown.count("PUT", "/v1/objects/k?upload="), stripes);
+  EXPECT_NE(unknown.sent()[0].path.find("&stripe=0&"), std::string::npos);
+  EXPECT_EQ(unknown.widened_to(), 0u);  // narrowed again afterwards
+  // The pool is warm now: the next upload is one PUT.
+  put_file(unknown, file, "k2");
+  EXPECT_EQ(unknown.sent().back().line(), "PUT /v1/objects/k2");
+
+  ScriptedPool local = pool();  // a gateway on this host
+  local.set_rtt_hint(0);
+  put_file(local, file, "k");
+  ASSERT_EQ(local.sent().size(), 1u);
+  EXPECT_EQ(local.sent()[0].line(), "PUT /v1/objects/k");
+}
+
+}  // namespace
+}  // namespace haul::client

@@ -1,0 +1,101 @@
+#include "client/request_pool.hpp"
+
+#include <algorithm>
+
+namespace haul::client {
+
+namespace {
+
+// How long the loop may sleep: at most `cap`, less when the driver wants to
+// be asked again sooner (Driver::wake_at).
+int poll_ms(const Driver& driver, int cap) {
+  auto at = driver.wake_at();
+  if (!at) return cap;
+  auto ms = std::chrono::ceil<std::chrono::milliseconds>(*at - std::chrono::steady_clock::now()).count();
+  return static_cast<int>(std::clamp<long long>(ms, 0, cap));
+}
+
+}  // namespace
+
+std::atomic<bool>& RequestPool::interrupt_flag() {
+  static std::atomic<bool> flag{false};
+  return flag;
+}
+
+void RequestPool::launch(std::unique_ptr<Request> r) {
+  ++in_flight_;
+  if (r->warmup) ++warmups_in_flight_;
+  start(std::move(r));
+}
+
+void RequestPool::start_warmups(unsigned room) {
+  unsigned n = std::min(warm_pending_, room);
+  warm_pending_ = 0;
+  for (unsigned i = 0; i < n; ++i) {
+    auto r = std::make_unique<Request>();
+    r->path = "/healthz";
+    r->warmup = true;
+    launch(std::move(r));
+  }
+}
+
+void RequestPool::interrupt_all(Driver& driver) {
+  interrupted_ = true;
+  for (auto& r : cancel_all()) {
+    --in_flight_;
+    if (r->warmup) {
+      --warmups_in_flight_;
+      continue;
+    }
+    r->failure = Failure::local;
+    r->error = "interrupted";
+    r->owner->done(std::move(r));
+  }
+  driver.interrupt();
+}
+
+void RequestPool::run(Driver& driver, unsigned max_inflight, const std::function<void()>& tick) {
+  auto last_tick = std::chrono::steady_clock::now();
+  bool first_round = true;
+  for (;;) {
+    if (!interrupted_ && interrupt_flag().load()) interrupt_all(driver);
+    // Fill: the driver's requests first, then warm-ups in the remaining room.
+    size_t real = in_flight_ - warmups_in_flight_;
+    while (real < max_inflight) {
+      auto r = driver.next();
+      if (!r) break;
+      launch(std::move(r));
+      ++real;
+    }
+    if (first_round && warm_pending_ > 0) {
+      unsigned used = static_cast<unsigned>(std::min<size_t>(in_flight_, config_.connections));
+      start_warmups(config_.connections > used ? config_.connections - used : 0);
+      first_round = false;
+    }
+    if (in_flight_ == 0) {
+      if (driver.finished()) return;
+      wait(poll_ms(driver, 20));  // a backoff or the driver's own deadline
+      continue;
+    }
+    for (auto& r : collect()) {
+      --in_flight_;
+      connections_opened_ += r->connections_opened;
+      if (r->tcp) path_.measured(*r->tcp);
+      if (r->warmup) {
+        --warmups_in_flight_;
+        continue;
+      }
+      r->owner->done(std::move(r));
+    }
+    if (tick) {
+      auto now = std::chrono::steady_clock::now();
+      if (now - last_tick > std::chrono::milliseconds(100)) {
+        tick();
+        last_tick = now;
+      }
+    }
+    if (in_flight_ > 0) wait(poll_ms(driver, 50));
+  }
+}
+
+}  // namespace haul::client

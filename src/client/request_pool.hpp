@@ -1,0 +1,96 @@
+#pragma once
+// What the transfer state machines (Drivers: PutOp, GetOp, SimpleOp, the
+// trees) and client.cpp see of a connection pool: it runs their requests,
+// at most max_inflight at once, and hands each back finished to its owner's
+// done(). The run loop (filling, warm-ups, interrupt, progress ticks) lives
+// here once; how requests travel is a subclass's: the libcurl pool
+// (pool.hpp) or a scripted one in the tests (scripted_pool.hpp), which runs
+// the same drivers without sockets.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "client/config.hpp"
+#include "client/path_rtt.hpp"
+#include "client/request.hpp"
+#include "client/retry.hpp"
+
+namespace haul::client {
+
+// Bytes moved, for the progress bar (updated from the transfer callbacks).
+struct Progress {
+  std::atomic<uint64_t> total{0};
+  std::atomic<uint64_t> done{0};
+};
+
+class RequestPool {
+ public:
+  virtual ~RequestPool() = default;
+  RequestPool(const RequestPool&) = delete;
+  RequestPool& operator=(const RequestPool&) = delete;
+
+  // Runs the driver to completion: its requests first, at most max_inflight
+  // of them at once, then the queued warm-ups in the room left up to
+  // `connections`. `tick` (optional) runs about every 100 ms (progress bar).
+  void run(Driver& driver, unsigned max_inflight, const std::function<void()>& tick = {});
+  // Queues n GET /healthz to start with the next run(), after the driver's
+  // first requests, bounded so the total stays within `connections`.
+  void warm(unsigned n) { warm_pending_ += n; }
+
+  // No connection opened yet: the next transfer starts from cold.
+  virtual bool cold() const = 0;
+  // Allows n connections (stripes of a cold upload) until narrow() brings the
+  // limit back to `connections`.
+  virtual void widen(unsigned n) = 0;
+  virtual void narrow() = 0;
+
+  // Connections opened by every request run so far (warm-ups included).
+  long connections_opened() const { return connections_opened_; }
+  // The path's round trip: the smallest measured on any of this pool's
+  // connections so far, else the hint (path_memory.hpp), else nullopt.
+  std::optional<uint32_t> path_rtt_us() const { return path_.best_us(); }
+  std::optional<uint32_t> measured_rtt_us() const { return path_.measured_us(); }
+  void set_rtt_hint(std::optional<uint32_t> rtt_us) { path_.set_hint(rtt_us); }
+  const ClientConfig& config() const { return config_; }
+  RetryPolicy retry_policy() const { return client::retry_policy(config_); }
+  Progress& progress() { return progress_; }
+
+  // Set by a SIGINT handler; run() then interrupts its driver once.
+  static std::atomic<bool>& interrupt_flag();
+
+ protected:
+  explicit RequestPool(const ClientConfig& config) : config_(config) {}
+
+  // ---- how requests travel (run() calls these) ----
+  // Takes a request and sets it going.
+  virtual void start(std::unique_ptr<Request> r) = 0;
+  // Moves the started requests along without waiting and returns the ones
+  // that ended, their results filled in (Request "results" fields).
+  virtual std::vector<std::unique_ptr<Request>> collect() = 0;
+  // Waits up to timeout_ms for something to happen to a started request.
+  virtual void wait(int timeout_ms) = 0;
+  // Stops every started request and gives them back, unfinished.
+  virtual std::vector<std::unique_ptr<Request>> cancel_all() = 0;
+
+  ClientConfig config_;
+  PathRtt path_;
+  Progress progress_;
+
+ private:
+  void launch(std::unique_ptr<Request> r);
+  void start_warmups(unsigned room);
+  void interrupt_all(Driver& driver);
+
+  size_t in_flight_ = 0, warmups_in_flight_ = 0;
+  unsigned warm_pending_ = 0;
+  long connections_opened_ = 0;
+  bool interrupted_ = false;
+};
+
+}  // namespace haul::client

@@ -1,0 +1,92 @@
+#include "http_client/failure.hpp"
+
+#include <curl/curl.h>
+
+namespace haul::http_client {
+
+Failure classify_curl(int curl_code) noexcept {
+  switch (static_cast<CURLcode>(curl_code)) {
+    case CURLE_OK:
+      return Failure::none;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+      return Failure::connect;
+    case CURLE_OPERATION_TIMEDOUT:
+      return Failure::timeout;
+    // A callback of ours said stop, or the request cannot be made as set up:
+    // repeating it changes nothing.
+    case CURLE_WRITE_ERROR:
+    case CURLE_READ_ERROR:
+    case CURLE_ABORTED_BY_CALLBACK:
+    case CURLE_OUT_OF_MEMORY:
+    case CURLE_FILESIZE_EXCEEDED:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_FAILED_INIT:
+    case CURLE_URL_MALFORMAT:
+    case CURLE_NOT_BUILT_IN:
+    case CURLE_BAD_FUNCTION_ARGUMENT:
+    case CURLE_UNKNOWN_OPTION:
+    case CURLE_SETOPT_OPTION_SYNTAX:
+    case CURLE_RECURSIVE_API_CALL:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_SSL_CLIENTCERT:
+      return Failure::local;
+    default:
+      // Sending or receiving failed, nothing or garbage came back, a resend
+      // on a dead reused connection could not rewind, TLS broke: the
+      // connection's or the server's failure.
+      return Failure::transport;
+  }
+}
+
+ErrorKind error_kind(Failure failure, int http_status) noexcept {
+  switch (failure) {
+    case Failure::connect:
+    case Failure::transport:
+      return ErrorKind::backend_unavailable;
+    case Failure::timeout:
+      return ErrorKind::backend_timeout;
+    case Failure::local:
+      return ErrorKind::io;
+    case Failure::none:
+    case Failure::http:
+      break;
+  }
+  switch (http_status) {
+    case 400: return ErrorKind::bad_request;
+    case 401: case 403: return ErrorKind::unauthorized;
+    case 404: return ErrorKind::not_found;
+    case 405: return ErrorKind::method_not_allowed;
+    case 409: return ErrorKind::conflict;
+    case 411: return ErrorKind::length_required;
+    case 413: return ErrorKind::payload_too_large;
+    case 416: return ErrorKind::range_not_satisfiable;
+    case 429: return ErrorKind::too_many_requests;
+    case 431: return ErrorKind::headers_too_large;
+    case 501: return ErrorKind::not_implemented;
+    case 502: case 503: return ErrorKind::backend_unavailable;
+    case 504: return ErrorKind::backend_timeout;
+    case 507: return ErrorKind::io;
+    default: return ErrorKind::internal;
+  }
+}
+
+std::string_view failure_name(Failure failure) noexcept {
+  switch (failure) {
+    case Failure::none: return "none";
+    case Failure::connect: return "connect";
+    case Failure::transport: return "transport";
+    case Failure::timeout: return "timeout";
+    case Failure::http: return "http";
+    case Failure::local: return "local";
+  }
+  return "unknown";
+}
+
+}  // namespace haul::http_client

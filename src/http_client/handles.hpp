@@ -1,0 +1,32 @@
+#pragma once
+// Owning handles of libcurl's objects. The layer builds with CURL_STRICTER,
+// so libcurl's handles are distinct struct types instead of void*: a
+// CURLM* cannot be passed where a CURL* belongs, and these declarations
+// need no curl.h.
+
+#include <memory>
+
+struct Curl_easy;   // CURL
+struct Curl_multi;  // CURLM
+struct curl_slist;
+
+namespace haul::http_client {
+
+struct EasyDeleter {
+  void operator()(Curl_easy* easy) const noexcept;  // curl_easy_cleanup (leaves its Multi first)
+};
+struct MultiDeleter {
+  void operator()(Curl_multi* multi) const noexcept;  // curl_multi_cleanup: closes its cached connections
+};
+struct SlistDeleter {
+  void operator()(curl_slist* list) const noexcept;  // curl_slist_free_all
+};
+
+using EasyHandle = std::unique_ptr<Curl_easy, EasyDeleter>;
+using MultiHandle = std::unique_ptr<Curl_multi, MultiDeleter>;
+using SlistHandle = std::unique_ptr<curl_slist, SlistDeleter>;
+
+// libcurl's process-wide setup, done once before the first handle.
+void global_init();
+
+}  // namespace haul::http_client
