@@ -144,16 +144,21 @@ def uploads_table(out, labels, lines):
     lines.append("")
 
 
+def cwnd_pair(out, plots, lines, keys, labels, png_name, title, alt):
+    """Two runs side by side: their cwnd plot, their uploads table, the plot's link."""
+    png = cwnd_plot(out, plots, keys, labels, png_name, title)
+    uploads_table(out, keys, lines)
+    if png:
+        lines.append(f"![{alt}](../bench/plots/{os.path.basename(png)})\n")
+
+
 def cwnd_section(out, plots, lines):
     lines.append("### Congestion window: new connection per upload vs one reused connection\n")
     lines.append("Five 1 MiB `PUT /v1/objects` (Python http.client, so the socket's TCP_INFO can be sampled), "
                  "back to back. A new connection starts every upload from the initial window (10 segments) and "
                  "pays the handshake; the reused one keeps the window it grew.\n")
-    png = cwnd_plot(out, plots, ["new", "reuse"], ["new connection per upload", "one reused connection"],
-                    "cwnd-new-vs-reuse.png", "cwnd during five 1 MiB uploads, 200 ms RTT / 100 Mbit/s")
-    uploads_table(out, ["new", "reuse"], lines)
-    if png:
-        lines.append(f"![cwnd new vs reused](../bench/plots/{os.path.basename(png)})\n")
+    cwnd_pair(out, plots, lines, ["new", "reuse"], ["new connection per upload", "one reused connection"],
+              "cwnd-new-vs-reuse.png", "cwnd during five 1 MiB uploads, 200 ms RTT / 100 Mbit/s", "cwnd new vs reused")
     lines.append("### net.ipv4.tcp_slow_start_after_idle 1 (default) vs 0\n")
     lines.append("Five 1 MiB uploads on one reused connection, 2 s apart (idle > RTO), with cubic "
                  "(`haul netem --cc cubic`; BBR has its own idle handling and the kernel skips this restart for "
@@ -162,11 +167,8 @@ def cwnd_section(out, plots, lines):
                  "survives. Set inside both namespaces with `haul netem --sysctl`. *cwnd before* is read just "
                  "before the request is written, so it still shows the window the restart is about to cut; the "
                  "time and the trace show the cut.\n")
-    png = cwnd_plot(out, plots, ["idle1", "idle0"], ["slow_start_after_idle=1", "slow_start_after_idle=0"],
-                    "cwnd-idle.png", "cwnd, five 1 MiB uploads 2 s apart on one connection")
-    uploads_table(out, ["idle1", "idle0"], lines)
-    if png:
-        lines.append(f"![cwnd after idle](../bench/plots/{os.path.basename(png)})\n")
+    cwnd_pair(out, plots, lines, ["idle1", "idle0"], ["slow_start_after_idle=1", "slow_start_after_idle=0"],
+              "cwnd-idle.png", "cwnd, five 1 MiB uploads 2 s apart on one connection", "cwnd after idle")
 
 
 def bulk_section(out, lines):

@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -21,6 +22,13 @@ struct Finding {
   std::string recommended;  // what it should be; empty when nothing to change
   std::string why;          // one line
   std::string fix;          // exact command or config line; empty when none
+
+  // A verdict other than ok: its status, why, and the fix in one call.
+  void flag(Status new_status, std::string why_text, std::string fix_text) {
+    status = new_status;
+    why = std::move(why_text);
+    fix = std::move(fix_text);
+  }
 };
 
 nlohmann::json finding_json(const Finding& finding);

@@ -1,6 +1,7 @@
 #include "doctor/local_checks.hpp"
 
 #include <cerrno>
+#include <functional>
 #include <fmt/format.h>
 
 #include "doctor/units.hpp"
@@ -247,61 +248,65 @@ Finding check_fastopen(const SysctlValue& v) {
   return f;
 }
 
-Finding check_somaxconn(const SysctlValue& v) {
-  const std::string name = "net.core.somaxconn";
+namespace {
+
+// A sysctl holding one integer that is fine on one side of a bound (unit is
+// shown after the value, e.g. " s"); below or above it the finding warns.
+struct IntBound {
+  std::string name;
+  bool at_least;
+  int64_t bound;
+  std::string unit;
+  std::string fix_value;
+};
+
+Finding bounded_int_check(const SysctlValue& v, const IntBound& b, std::string why_ok,
+                          const std::function<std::string(int64_t)>& why_bad) {
   auto n = single_int(v);
-  if (!n) return unreadable(name, v);
+  if (!n) return unreadable(b.name, v);
   Finding f;
-  f.id = sysctl_id(name);
-  f.value = std::to_string(*n);
-  f.recommended = ">= 4096";
-  if (*n >= 4096) {
-    f.why = "listen() backlogs up to 4096 are honoured, enough for bursts of new connections";
+  f.id = sysctl_id(b.name);
+  f.value = fmt::format("{}{}", *n, b.unit);
+  f.recommended = fmt::format("{} {}{}", b.at_least ? ">=" : "<=", b.bound, b.unit);
+  if (b.at_least ? *n >= b.bound : *n <= b.bound) {
+    f.why = std::move(why_ok);
     return f;
   }
   f.status = Status::warn;
-  f.why = fmt::format("every listen() backlog is cut to {}: a burst of new connections overflows the accept queue and "
-                      "the dropped SYNs are retried after 1 s or more",
-                      *n);
-  f.fix = sysctl_fix(name, "4096");
+  f.why = why_bad(*n);
+  f.fix = sysctl_fix(b.name, b.fix_value);
   return f;
+}
+
+}  // namespace
+
+Finding check_somaxconn(const SysctlValue& v) {
+  return bounded_int_check(
+      v, {"net.core.somaxconn", true, 4096, "", "4096"},
+      "listen() backlogs up to 4096 are honoured, enough for bursts of new connections", [](int64_t n) {
+        return fmt::format("every listen() backlog is cut to {}: a burst of new connections overflows the accept "
+                           "queue and the dropped SYNs are retried after 1 s or more",
+                           n);
+      });
 }
 
 Finding check_max_syn_backlog(const SysctlValue& v) {
-  const std::string name = "net.ipv4.tcp_max_syn_backlog";
-  auto n = single_int(v);
-  if (!n) return unreadable(name, v);
-  Finding f;
-  f.id = sysctl_id(name);
-  f.value = std::to_string(*n);
-  f.recommended = ">= 1024";
-  if (*n >= 1024) {
-    f.why = "half-open connections (SYN received, handshake not done) have room on a long-RTT path";
-    return f;
-  }
-  f.status = Status::warn;
-  f.why = "half-open connections wait one RTT each; a small SYN queue overflows into SYN cookies, which lose "
-          "window scaling and SACK when timestamps are off";
-  f.fix = sysctl_fix(name, "4096");
-  return f;
+  return bounded_int_check(
+      v, {"net.ipv4.tcp_max_syn_backlog", true, 1024, "", "4096"},
+      "half-open connections (SYN received, handshake not done) have room on a long-RTT path", [](int64_t) {
+        return std::string(
+            "half-open connections wait one RTT each; a small SYN queue overflows into SYN cookies, which lose "
+            "window scaling and SACK when timestamps are off");
+      });
 }
 
 Finding check_fin_timeout(const SysctlValue& v) {
-  const std::string name = "net.ipv4.tcp_fin_timeout";
-  auto n = single_int(v);
-  if (!n) return unreadable(name, v);
-  Finding f;
-  f.id = sysctl_id(name);
-  f.value = fmt::format("{} s", *n);
-  f.recommended = "<= 60 s";
-  if (*n <= 60) {
-    f.why = "bounds FIN_WAIT2 orphans only; TIME_WAIT is fixed at 60 s in Linux whatever this says";
-    return f;
-  }
-  f.status = Status::warn;
-  f.why = "orphaned FIN_WAIT2 sockets (peer never closes) hold memory this long; it does not shorten TIME_WAIT";
-  f.fix = sysctl_fix(name, "30");
-  return f;
+  return bounded_int_check(
+      v, {"net.ipv4.tcp_fin_timeout", false, 60, " s", "30"},
+      "bounds FIN_WAIT2 orphans only; TIME_WAIT is fixed at 60 s in Linux whatever this says", [](int64_t) {
+        return std::string(
+            "orphaned FIN_WAIT2 sockets (peer never closes) hold memory this long; it does not shorten TIME_WAIT");
+      });
 }
 
 Finding check_tw_reuse(const SysctlValue& v, std::optional<uint64_t> time_wait_count) {

@@ -181,17 +181,17 @@ Finding check_path_options(const PathResult& p) {
                         i.snd_wscale, i.rcv_wscale, i.sack ? "yes" : "no", i.timestamps ? "yes" : "no");
   f.recommended = "window scaling, SACK and timestamps all negotiated";
   if (!i.window_scaling) {
-    f.status = Status::fail;
-    f.why = "window scaling was not negotiated: this connection's window is capped at 64 KiB per RTT";
-    f.fix = "sysctl -w net.ipv4.tcp_window_scaling=1  # on both hosts; a middlebox may strip the option";
+    f.flag(Status::fail,
+           "window scaling was not negotiated: this connection's window is capped at 64 KiB per RTT",
+           "sysctl -w net.ipv4.tcp_window_scaling=1  # on both hosts; a middlebox may strip the option");
   } else if (!i.sack) {
-    f.status = Status::warn;
-    f.why = "SACK was not negotiated: each loss costs extra round trips to repair";
-    f.fix = "sysctl -w net.ipv4.tcp_sack=1  # on both hosts";
+    f.flag(Status::warn,
+           "SACK was not negotiated: each loss costs extra round trips to repair",
+           "sysctl -w net.ipv4.tcp_sack=1  # on both hosts");
   } else if (!i.timestamps) {
-    f.status = Status::warn;
-    f.why = "timestamps were not negotiated: coarser RTT estimates, no PAWS";
-    f.fix = "sysctl -w net.ipv4.tcp_timestamps=1  # on both hosts";
+    f.flag(Status::warn,
+           "timestamps were not negotiated: coarser RTT estimates, no PAWS",
+           "sysctl -w net.ipv4.tcp_timestamps=1  # on both hosts");
   } else {
     f.why = "the handshake negotiated every option a long fat path needs";
   }

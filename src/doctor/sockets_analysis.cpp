@@ -82,18 +82,18 @@ Finding time_wait_finding(const SocketsReport& r, const SocketScope& scope, cons
                         n, r.time_wait_server, port, r.time_wait_client);
   f.recommended = fmt::format("< {} per side", t.time_wait_pile);
   if (r.time_wait_server >= t.time_wait_pile) {
-    f.status = Status::warn;
-    f.why = "TIME_WAIT sits on the side that closed first, 60 s per connection: here the server closes, so it "
-            "carries the pile; servers should let clients close first";
-    f.fix = "keep connections alive and let the client close (HTTP/1.1 keep-alive, no 'Connection: close' or short "
-            "idle timeout on the server)";
+    f.flag(Status::warn,
+           "TIME_WAIT sits on the side that closed first, 60 s per connection: here the server closes, so it "
+            "carries the pile; servers should let clients close first",
+           "keep connections alive and let the client close (HTTP/1.1 keep-alive, no 'Connection: close' or short "
+            "idle timeout on the server)");
     return f;
   }
   if (r.time_wait_client >= t.time_wait_pile) {
-    f.status = Status::warn;
-    f.why = "TIME_WAIT sits on the side that closed first: this host's clients open and close many short "
-            "connections, each port held 60 s";
-    f.fix = "reuse connections (haul put/get keep a warm pool); else sysctl -w net.ipv4.tcp_tw_reuse=1";
+    f.flag(Status::warn,
+           "TIME_WAIT sits on the side that closed first: this host's clients open and close many short "
+            "connections, each port held 60 s",
+           "reuse connections (haul put/get keep a warm pool); else sysctl -w net.ipv4.tcp_tw_reuse=1");
     return f;
   }
   f.why = "TIME_WAIT is normal on the side that closes first; no pile here";
@@ -122,13 +122,13 @@ std::optional<Finding> accept_queue_finding(const SocketsReport& r) {
   f.value = fmt::format("port {}: {} waiting to be accepted, backlog {}", worst_port, worst_q, worst_backlog);
   f.recommended = "accept queue well below the backlog";
   if (worst_backlog > 0 && worst_q >= worst_backlog) {
-    f.status = Status::fail;
-    f.why = "the accept queue is full: new handshakes are dropped and clients retry after 1 s or more";
-    f.fix = "accept faster (more acceptors, SO_REUSEPORT) and raise the backlog: sysctl -w net.core.somaxconn=4096";
+    f.flag(Status::fail,
+           "the accept queue is full: new handshakes are dropped and clients retry after 1 s or more",
+           "accept faster (more acceptors, SO_REUSEPORT) and raise the backlog: sysctl -w net.core.somaxconn=4096");
   } else if (worst > 0.5) {
-    f.status = Status::warn;
-    f.why = "the accept queue is more than half full: the application accepts slower than clients connect";
-    f.fix = "accept faster (more acceptors, SO_REUSEPORT) and raise the backlog: sysctl -w net.core.somaxconn=4096";
+    f.flag(Status::warn,
+           "the accept queue is more than half full: the application accepts slower than clients connect",
+           "accept faster (more acceptors, SO_REUSEPORT) and raise the backlog: sysctl -w net.core.somaxconn=4096");
   } else {
     f.why = "connections are accepted as fast as they arrive";
   }

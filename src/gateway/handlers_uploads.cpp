@@ -155,23 +155,23 @@ asio::awaitable<void> abort_upload(GatewayContext& ctx, Exchange& ex, const Rout
 }  // namespace
 
 asio::awaitable<void> handle_upload(GatewayContext& ctx, Exchange& ex, const Route& route) {
+  using Handler = asio::awaitable<void> (*)(GatewayContext&, Exchange&, const Route&);
+  struct Step {
+    const char* method;
+    Handler handle;
+  };
+  const Step step = [&]() -> Step {
+    switch (route.kind) {
+      case RouteKind::upload_create: return {"POST", create_upload};
+      case RouteKind::upload_part: return {"PUT", put_part};
+      case RouteKind::upload_complete: return {"POST", complete_upload};
+      case RouteKind::upload_abort: return {"DELETE", abort_upload};
+      default: throw Error(ErrorKind::internal, "not an upload route");
+    }
+  }();
   const auto& method = ex.request().method;
-  switch (route.kind) {
-    case RouteKind::upload_create:
-      if (method != "POST") method_not_allowed(method, "POST");
-      co_return co_await create_upload(ctx, ex, route);
-    case RouteKind::upload_part:
-      if (method != "PUT") method_not_allowed(method, "PUT");
-      co_return co_await put_part(ctx, ex, route);
-    case RouteKind::upload_complete:
-      if (method != "POST") method_not_allowed(method, "POST");
-      co_return co_await complete_upload(ctx, ex, route);
-    case RouteKind::upload_abort:
-      if (method != "DELETE") method_not_allowed(method, "DELETE");
-      co_return co_await abort_upload(ctx, ex, route);
-    default:
-      throw Error(ErrorKind::internal, "not an upload route");
-  }
+  if (method != step.method) method_not_allowed(method, step.method);
+  co_return co_await step.handle(ctx, ex, route);
 }
 
 }  // namespace haul::gateway

@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "core/error_kind_of.hpp"
+#include "core/test_temp_dir.hpp"
 #include "crypto/stream_format.hpp"
 #include "crypto/test_support.hpp"
 #include "gateway/metrics.hpp"
@@ -34,16 +35,8 @@ struct Download {
 
 class OpenerTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (sfs::temp_directory_path() / "haul-opener-test-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    store_ = store::make_fs_store(dir_.string());
-  }
-  void TearDown() override {
-    store_.reset();
-    sfs::remove_all(dir_);
-  }
+  void SetUp() override { store_ = store::make_fs_store(dir_.string()); }
+  void TearDown() override { store_.reset(); }
 
   // Seals plain as the gateway's PUT does; `damage` flips one body byte.
   void put(const std::string& key, const Bytes& plain, uint32_t segment_size = kSeg,
@@ -90,7 +83,8 @@ class OpenerTest : public ::testing::Test {
     return Bytes(b.begin() + static_cast<std::ptrdiff_t>(first), b.begin() + static_cast<std::ptrdiff_t>(last + 1));
   }
 
-  sfs::path dir_;
+  haul::testing::TempDir temp_{"haul-opener-test"};
+  const sfs::path dir_ = temp_.path();
   std::unique_ptr<store::Store> store_;
   crypto::Keyring keys_ = crypto::test::test_ring();
   Metrics metrics_;

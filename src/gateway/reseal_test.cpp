@@ -11,6 +11,7 @@
 
 #include "core/error.hpp"
 #include "core/error_kind_of.hpp"
+#include "core/test_temp_dir.hpp"
 #include "crypto/stream_format.hpp"
 #include "crypto/test_support.hpp"
 #include "gateway/metrics.hpp"
@@ -90,16 +91,8 @@ ResealOptions options_for(const std::string& store_id) {
 
 class ResealTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (sfs::temp_directory_path() / "haul-reseal-test-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    store_ = store::make_fs_store(dir_.string());
-  }
-  void TearDown() override {
-    store_.reset();
-    sfs::remove_all(dir_);
-  }
+  void SetUp() override { store_ = store::make_fs_store(dir_.string()); }
+  void TearDown() override { store_.reset(); }
 
   // Seals `plain` as `key` in the given format under master key `key_id`,
   // for store id "default"; `trailer_sha` overrides the trailer's digest (as
@@ -143,7 +136,8 @@ class ResealTest : public ::testing::Test {
     return reseal_object(*store_, keys_, options, key);
   }
 
-  sfs::path dir_;
+  haul::testing::TempDir temp_{"haul-reseal-test"};
+  const sfs::path dir_ = temp_.path();
   std::unique_ptr<store::Store> store_;
   crypto::Keyring keys_ = crypto::Keyring::parse(crypto::Keyring::generate_line(1) +
                                                  crypto::Keyring::generate_line(2));

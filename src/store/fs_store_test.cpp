@@ -24,6 +24,7 @@
 
 #include "core/error.hpp"
 #include "core/error_kind_of.hpp"
+#include "core/test_temp_dir.hpp"
 #include "store/fs_io.hpp"
 
 namespace haul::store {
@@ -66,16 +67,8 @@ struct ReadResult {
 
 class FsStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (sfs::temp_directory_path() / "haul-fs-test-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    store_ = make_fs_store(dir_.string());
-  }
-  void TearDown() override {
-    store_.reset();
-    sfs::remove_all(dir_);
-  }
+  void SetUp() override { store_ = make_fs_store(dir_.string()); }
+  void TearDown() override { store_.reset(); }
 
   // Temp files of any instance (each lives in a directory DIR/tmp/<id>/).
   size_t temp_files() const { return files_below(dir_ / "tmp"); }
@@ -106,7 +99,8 @@ class FsStoreTest : public ::testing::Test {
     writer->commit();
   }
 
-  sfs::path dir_;
+  haul::testing::TempDir temp_{"haul-fs-test"};
+  const sfs::path dir_ = temp_.path();
   std::unique_ptr<Store> store_;
 };
 

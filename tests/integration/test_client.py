@@ -257,13 +257,19 @@ def test_gateway_killed_mid_download(make_gateway, tmp_path):
     assert not dst.exists() and os.listdir(dst.parent) == []
 
 
+def paused_mid_upload(gw, src, key, *args):
+    """A client uploading src as key, stopped (SIGSTOP) once the gateway has 16 MiB of it."""
+    received = gw.metric("haul_bytes_received_total")
+    proc = start_client(gw, "put", src, key, *args)
+    wait_for_metric(gw, "haul_bytes_received_total", received + 16 * MiB, proc)
+    proc.send_signal(signal.SIGSTOP)
+    return proc
+
+
 def test_gateway_killed_mid_upload(make_gateway, tmp_path):
     gw = make_gateway()
     src = write_random(tmp_path / "src.bin", 256 * MiB, seed=10)
-    received = gw.metric("haul_bytes_received_total")
-    proc = start_client(gw, "put", src, "victim", "--part-size", "256M")  # one streaming PUT
-    wait_for_metric(gw, "haul_bytes_received_total", received + 16 * MiB, proc)
-    proc.send_signal(signal.SIGSTOP)
+    proc = paused_mid_upload(gw, src, "victim", "--part-size", "256M")  # one streaming PUT
     gw.stop(signal.SIGKILL)
     proc.send_signal(signal.SIGCONT)
     _, err = proc.communicate(timeout=60)
@@ -277,10 +283,7 @@ def test_interrupted_parts_upload_leaves_nothing(make_gateway, tmp_path):
     gw = make_gateway()
     files_before = sorted(str(p) for p in gw.store_dir.rglob("*") if p.is_file())
     src = write_random(tmp_path / "src.bin", 256 * MiB, seed=11)
-    received = gw.metric("haul_bytes_received_total")
-    proc = start_client(gw, "put", src, "aborted", "--part-size", "1M", "--connections", "2")
-    wait_for_metric(gw, "haul_bytes_received_total", received + 16 * MiB, proc)
-    proc.send_signal(signal.SIGSTOP)
+    proc = paused_mid_upload(gw, src, "aborted", "--part-size", "1M", "--connections", "2")
     proc.send_signal(signal.SIGINT)
     proc.send_signal(signal.SIGCONT)
     _, err = proc.communicate(timeout=60)

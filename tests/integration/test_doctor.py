@@ -236,11 +236,16 @@ def test_close_wait_counted_and_flagged():
         srv.close()
 
 
-def test_time_wait_counted_on_the_side_that_closed_first():
+def loopback_listener():
+    """A listening socket on a free loopback port, and the port."""
     lsock = socket.socket()
     lsock.bind(("127.0.0.1", 0))
     lsock.listen(256)
-    port = lsock.getsockname()[1]
+    return lsock, lsock.getsockname()[1]
+
+
+def test_time_wait_counted_on_the_side_that_closed_first():
+    lsock, port = loopback_listener()
     n = 150
 
     def serve():  # the server closes first: TIME_WAIT lands on its side
@@ -270,10 +275,7 @@ def test_time_wait_counted_on_the_side_that_closed_first():
 
 
 def test_time_wait_on_client_side_when_client_closes_first():
-    lsock = socket.socket()
-    lsock.bind(("127.0.0.1", 0))
-    lsock.listen(256)
-    port = lsock.getsockname()[1]
+    lsock, port = loopback_listener()
     n = 120
     held = []
     for _ in range(n):  # client closes first; the server then closes too
