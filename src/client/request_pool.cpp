@@ -49,7 +49,8 @@ void RequestPool::interrupt_all(Driver& driver) {
     }
     r->failure = Failure::local;
     r->error = "interrupted";
-    r->owner->done(std::move(r));
+    auto* owner = r->owner;
+    owner->done(std::move(r));
   }
   driver.interrupt();
 }
@@ -85,7 +86,8 @@ void RequestPool::run(Driver& driver, unsigned max_inflight, const std::function
         --warmups_in_flight_;
         continue;
       }
-      r->owner->done(std::move(r));
+      auto* owner = r->owner;
+      owner->done(std::move(r));
     }
     if (tick) {
       auto now = std::chrono::steady_clock::now();

@@ -85,6 +85,7 @@ void sampler(Shared& shared, const TraceOptions& o, Clock::time_point start, std
         } else if (which == Side::undecided && now - *first_seen > std::chrono::milliseconds(500)) {
           which = Side::client;  // the gateway is on another host
           out = std::move(own);
+          own.clear();  // moved from: empty on purpose, it is not read again
         }
       }
       if (which != Side::peer) {

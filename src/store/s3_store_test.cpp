@@ -163,7 +163,9 @@ TEST_F(S3StoreTest, PulledBodySurvivesASlowReader) {
   {
     auto transfer = client.open_body({"get", "GET", key, {}, {}, {}, true});
     ASSERT_EQ(transfer->response().status, 200);
-    for (int i = 0; size_t n = transfer->read(piece); ++i) {
+    for (int i = 0;; ++i) {
+      const size_t n = transfer->read(piece);
+      if (n == 0) break;
       got.insert(got.end(), piece.begin(), piece.begin() + static_cast<std::ptrdiff_t>(n));
       if (i == 1) std::this_thread::sleep_for(std::chrono::milliseconds(2500));
     }
