@@ -21,6 +21,20 @@ os.environ["HAUL_CACHE_DIR"] = tempfile.mkdtemp(prefix="haul-test-cache-")
 HAUL = os.environ.get("HAUL_BIN", str(ROOT / "build" / "haul"))
 
 
+def _sanitizer_of(binary):
+    """'asan', 'tsan' or None: which sanitizer runtime the haul binary links."""
+    try:
+        libs = subprocess.run(["ldd", binary], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return next((name for name in ("asan", "tsan") if f"lib{name}." in libs), None)
+
+
+# Under a sanitizer the gateway's RSS is mostly the runtime's shadow memory:
+# memory targets are checked on the release build only.
+SANITIZER = _sanitizer_of(HAUL)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -12,7 +12,7 @@ import time
 import pytest
 import requests
 
-from conftest import HAUL, raw_exchange as exchange
+from conftest import HAUL, SANITIZER, raw_exchange as exchange
 
 
 def put(gw, key, data):
@@ -126,6 +126,7 @@ def settle(gw):
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs /proc")
+@pytest.mark.skipif(SANITIZER is not None, reason="RSS under a sanitizer is its shadow memory")
 def test_idle_connections_cost_little_memory_and_give_it_back(gateway):
     """Target (issue 11): at most 16 KiB of gateway RSS per idle keep-alive
     connection, and RSS back near its baseline after each of three rounds
