@@ -114,7 +114,6 @@ struct Transport<TlsStream> {
   static asio::awaitable<beast::error_code> wait_for_request(std::shared_ptr<Conn> conn,
                                                              std::chrono::steady_clock::duration timeout) {
     beast::error_code ec;
-    conn->tcp().expires_after(timeout);
     uint8_t byte = 0;
     const size_t n = co_await conn->stream.async_read_some(asio::buffer(&byte, 1),
                                                            asio::redirect_error(asio::use_awaitable, ec));
