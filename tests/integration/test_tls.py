@@ -303,6 +303,54 @@ def test_plain_and_tls_listeners_at_once(make_tls_gateway, tmp_path):
     assert 'haul_sockets{state="established"}' in m
 
 
+def server_socket_facts(port):
+    """(congestion control, send buffer bytes) of the gateway's one
+    established socket on `port`, as the kernel reports them (ss)."""
+    out = subprocess.run(["ss", "-tmiHn", "state", "established", f"( sport = :{port} )"], capture_output=True,
+                         text=True, check=True).stdout
+    words = out.split()
+    congestion = [w for w in words if w in ("bbr", "cubic", "reno")]
+    send_buffer = [int(w.split("tb")[1].split(",")[0]) for w in words if w.startswith("skmem:")]
+    assert len(congestion) == 1 and len(send_buffer) == 1, out
+    return congestion[0], send_buffer[0]
+
+
+def test_tls_connections_get_the_plain_socket_tuning(make_tls_gateway):
+    """The same download over both listeners, each held mid-body: the
+    gateway's sockets under TLS and plain HTTP have the same congestion
+    control (picked per body) and the same enlarged send buffer."""
+    gw = make_tls_gateway(plain=True)
+    data = os.urandom(48 * MiB)
+    assert requests.put(f"{gw.plain_url}/v1/objects/tune/x", data=data, headers=gw.auth).status_code in (200, 201)
+    request = f"GET /v1/objects/tune/x HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {gw.token}\r\n\r\n".encode()
+
+    def held_download(port, wrap):
+        raw = socket.socket()
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+        raw.connect(("127.0.0.1", port))
+        s = wrap(raw)
+        s.sendall(request)
+        assert b" 200 " in s.recv(65536).split(b"\r\n")[0]
+        return s  # not read further: the body waits in the gateway's send buffer
+
+    ctx = ssl.create_default_context(cafile=gw.ca)
+    plain = held_download(gw.port, lambda raw: raw)
+    secure = held_download(gw.tls_port, lambda raw: ctx.wrap_socket(raw, server_hostname="127.0.0.1"))
+    try:
+        plain_facts = server_socket_facts(gw.port)
+        tls_facts = server_socket_facts(gw.tls_port)
+    finally:
+        plain.close()
+        secure.close()
+    assert tls_facts == plain_facts
+    with open("/proc/sys/net/ipv4/tcp_wmem") as f:
+        default_send_buffer = int(f.read().split()[1])
+    assert tls_facts[1] > 2 * default_send_buffer  # enlarged (SO_SNDBUF), not the kernel's default
+    with open("/proc/sys/net/ipv4/tcp_available_congestion_control") as f:
+        available = f.read().split()
+    assert tls_facts[0] == ("bbr" if "bbr" in available else "cubic")  # a 48 MiB body (--congestion auto)
+
+
 def test_tls_only_when_listen_is_not_given(tls_gateway):
     log = tls_gateway.log.read_text()
     assert f"listening on https://127.0.0.1:{tls_gateway.tls_port} (" in log, log
