@@ -1,12 +1,22 @@
 #include "gateway/config.hpp"
 
 #include <algorithm>
+#include <fstream>
 #include <set>
+#include <sstream>
 
 #include "core/error.hpp"
 #include "crypto/stream_format.hpp"
 
 namespace haul::gateway {
+
+std::string read_config_file(const std::string& path, const std::string& what) {
+  std::ifstream in(path);
+  if (!in) throw Error(ErrorKind::config, "cannot read " + what + " " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
 
 HostPort parse_host_port(const std::string& text, const std::string& flag) {
   const auto colon = text.rfind(':');

@@ -77,6 +77,10 @@ struct HostPort {
 // "HOST:PORT" or "[V6]:PORT" for `flag`. Throws Error(config) naming the flag.
 HostPort parse_host_port(const std::string& text, const std::string& flag);
 
+// The whole of a file the gateway reads at start or on SIGHUP (token file,
+// master key file). Throws Error(config) "cannot read WHAT PATH".
+std::string read_config_file(const std::string& path, const std::string& what);
+
 // "NAME=URL" or "URL" (name "default"); the id is the name. Throws Error(config).
 NamedStore parse_store_flag(const std::string& text);
 // "--store-id NAME=ID": sets the id of the store called NAME. Throws

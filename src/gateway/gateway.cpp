@@ -14,10 +14,8 @@
 
 #include <array>
 #include <map>
-#include <fstream>
 #include <mutex>
 #include <spdlog/spdlog.h>
-#include <sstream>
 #include <thread>
 
 #include "core/error.hpp"
@@ -39,20 +37,12 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-std::string read_file(const std::string& path, const char* what) {
-  std::ifstream in(path);
-  if (!in) throw Error(ErrorKind::config, std::string("cannot read ") + what + " " + path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 std::unique_ptr<GatewayContext> load_context(const GatewayConfig& config) {
   validate(config);
-  TokenSet tokens = TokenSet::parse(read_file(config.token_file, "token file"));
+  TokenSet tokens = TokenSet::parse(read_config_file(config.token_file, "token file"));
   std::vector<std::string> secrets = tokens.tokens();
   auto ctx = std::unique_ptr<GatewayContext>(new GatewayContext{
-      config, crypto::Keyring::parse(read_file(config.master_key_file, "master key file")),
+      config, crypto::Keyring::parse(read_config_file(config.master_key_file, "master key file")),
       TokenBook(std::move(tokens), config.max_requests_per_token), {}, config.stores.front().name, {}, {}, {}, {}});
   ctx->request_log = RequestLog::open(config.access_log, std::move(secrets));
   for (const auto& s : config.stores) {

@@ -165,7 +165,7 @@ TEST(Serve, ATokenOverItsLimitGets429) {
   EXPECT_EQ(gw.ctx().metrics.requests_over_token_limit.load(), 1u);
   held.reset();
   EXPECT_EQ(gw.call("GET", "/v1/objects/k")->status(), 404);  // admitted again
-  EXPECT_EQ(gw.ctx().tokens.current()->limits.in_progress(0), 0u);       // and its slot given back
+  EXPECT_EQ(gw.ctx().tokens.current()->limits.in_progress(0), 0u);  // and its slot given back
 }
 
 }  // namespace

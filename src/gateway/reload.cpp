@@ -3,29 +3,15 @@
 #include <fmt/chrono.h>
 
 #include <ctime>
-#include <fstream>
 #include <mutex>
 #include <optional>
 #include <spdlog/spdlog.h>
-#include <sstream>
 
 #include "core/error.hpp"
 #include "gateway/tls_server.hpp"
 #include "gateway/tokens.hpp"
 
 namespace haul::gateway {
-
-namespace {
-
-std::string read_token_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(ErrorKind::config, "cannot read token file " + path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-}  // namespace
 
 std::string describe_certificate(const tls::CertificateInfo& cert) {
   const auto not_after = static_cast<std::time_t>(cert.not_after);
@@ -48,7 +34,7 @@ bool reload(GatewayContext& ctx, TlsServer* tls) {
   std::optional<TlsServer::Loaded> loaded;
   try {
     // Everything is loaded before anything is applied.
-    tokens = TokenSet::parse(read_token_file(ctx.config.token_file));
+    tokens = TokenSet::parse(read_config_file(ctx.config.token_file, "token file"));
     if (tls) loaded = tls->load();
   } catch (const std::exception& e) {
     ctx.metrics.reloads_failed.fetch_add(1, std::memory_order_relaxed);

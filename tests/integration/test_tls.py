@@ -80,14 +80,8 @@ class TlsGateway(Gateway):
     def get(self, path, **kw):
         return requests.get(self.url + path, verify=self.verify, timeout=kw.pop("timeout", 30), **kw)
 
-    def metrics(self):
-        text = self.get("/metrics", headers=self.auth).text
-        out = {}
-        for line in text.splitlines():
-            if line and not line.startswith("#"):
-                name, _, value = line.rpartition(" ")
-                out[name] = float(value)
-        return out
+    def scrape(self):
+        return self.get("/metrics", headers=self.auth).text
 
     def failures(self, reason):
         return self.metric(f'haul_tls_handshake_failures_total{{reason="{reason}"}}')
