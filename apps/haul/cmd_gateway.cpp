@@ -14,7 +14,10 @@ void add_gateway_command(CLI::App& app) {
       "Run the HTTP gateway: encrypts every upload as a stream into the store and serves decrypted,\n"
       "range-readable downloads over long-lived keep-alive connections. API: docs/api.md.\n"
       "Example: haul gateway --listen 0.0.0.0:8080 --store fs:/var/lib/haul \\\n"
-      "           --master-key-file keys --token-file tokens");
+      "           --master-key-file keys --token-file tokens\n"
+      "HTTPS: add --tls-listen 0.0.0.0:8443 --tls-cert server.pem --tls-key server-key.pem (haul tls-init\n"
+      "makes a CA and both files); without --listen the gateway then serves TLS only (docs/tls.md).\n"
+      "SIGHUP reloads the token file and the TLS certificate and key without dropping connections.");
   cmd->set_config("--config", "", "Read options from a TOML/INI file (key = value, same names as the flags)");
   auto config = std::make_shared<gateway::GatewayConfig>();
   auto listen = std::make_shared<std::string>(config->listen_host + ":" + std::to_string(config->listen_port));
@@ -28,7 +31,15 @@ void add_gateway_command(CLI::App& app) {
   auto expiry = std::make_shared<int64_t>(config->upload_expiry.count());
   auto rate_window = std::make_shared<int64_t>(config->send_rate.window.count());
 
-  cmd->add_option("--listen", *listen, "HOST:PORT to listen on")->capture_default_str();
+  auto* listen_flag =
+      cmd->add_option("--listen", *listen,
+                      "HOST:PORT for plain HTTP; with --tls-listen and without --listen, no plain listener runs")
+          ->capture_default_str();
+  auto tls_listen = std::make_shared<std::string>();
+  cmd->add_option("--tls-listen", *tls_listen, "HOST:PORT for HTTPS (needs --tls-cert and --tls-key)");
+  cmd->add_option("--tls-cert", config->tls.cert_file,
+                  "PEM file: the server certificate, then any intermediates (reloaded on SIGHUP)");
+  cmd->add_option("--tls-key", config->tls.key_file, "PEM file: the certificate's private key, unencrypted (reloaded on SIGHUP)");
   cmd->add_option("--store", *stores,
                   "Store URL, repeatable: fs:DIR (local directory) or\n"
                   "s3://BUCKET[/PREFIX]?endpoint=URL&region=R; NAME=URL names a store that requests pick\n"
@@ -89,18 +100,19 @@ void add_gateway_command(CLI::App& app) {
                 "Require a token for /metrics from loopback too (default: loopback may scrape without one)");
 
   cmd->callback([=] {
-    auto colon = listen->rfind(':');
-    if (colon == std::string::npos) throw Error(ErrorKind::config, "--listen wants HOST:PORT");
-    config->listen_host = listen->substr(0, colon);
-    if (config->listen_host.starts_with('[') && config->listen_host.ends_with(']')) {
-      config->listen_host = config->listen_host.substr(1, config->listen_host.size() - 2);
+    // Plain HTTP runs unless TLS is asked for and --listen is not given:
+    // serving TLS only must not need a flag to switch plain off.
+    config->listen_plain = listen_flag->count() > 0 || tls_listen->empty();
+    if (config->listen_plain) {
+      auto plain = gateway::parse_host_port(*listen, "--listen");
+      config->listen_host = plain.host;
+      config->listen_port = plain.port;
     }
-    try {
-      int port = std::stoi(listen->substr(colon + 1));
-      if (port < 0 || port > 65535) throw std::out_of_range("port");
-      config->listen_port = static_cast<uint16_t>(port);
-    } catch (const std::exception&) {
-      throw Error(ErrorKind::config, "--listen: bad port in '" + *listen + "'");
+    if (!tls_listen->empty()) {
+      auto secure = gateway::parse_host_port(*tls_listen, "--tls-listen");
+      config->tls.enabled = true;
+      config->tls.host = secure.host;
+      config->tls.port = secure.port;
     }
     for (const auto& s : *stores) config->stores.push_back(gateway::parse_store_flag(s));
     for (const auto& s : *store_ids) gateway::apply_store_id_flag(config->stores, s);

@@ -12,5 +12,6 @@ void add_reseal_command(CLI::App& app);
 void add_client_commands(CLI::App& app);  // put, get, ls, rm, bench
 void add_netem_command(CLI::App& app);
 void add_doctor_command(CLI::App& app);
+void add_tls_init_command(CLI::App& app);
 
 }  // namespace haul::app

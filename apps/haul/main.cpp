@@ -1,5 +1,5 @@
 // haul: one binary, subcommands (gateway, put/get/ls/rm/bench, netem, doctor,
-// keygen, reseal). Every subcommand prints one readable line and exits non-zero on
+// keygen, reseal, tls-init). Every subcommand prints one readable line and exits non-zero on
 // failure; Error kinds map to that line.
 
 #include <cstdio>
@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   haul::app::add_client_commands(app);
   haul::app::add_netem_command(app);
   haul::app::add_doctor_command(app);
+  haul::app::add_tls_init_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

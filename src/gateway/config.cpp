@@ -1,12 +1,37 @@
 #include "gateway/config.hpp"
 
 #include <algorithm>
+#include <fstream>
 #include <set>
+#include <sstream>
 
 #include "core/error.hpp"
 #include "crypto/stream_format.hpp"
 
 namespace haul::gateway {
+
+std::string read_config_file(const std::string& path, const std::string& what) {
+  std::ifstream in(path);
+  if (!in) throw Error(ErrorKind::config, "cannot read " + what + " " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+HostPort parse_host_port(const std::string& text, const std::string& flag) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) throw Error(ErrorKind::config, flag + " wants HOST:PORT, not '" + text + "'");
+  HostPort out;
+  out.host = text.substr(0, colon);
+  if (out.host.starts_with('[') && out.host.ends_with(']')) out.host = out.host.substr(1, out.host.size() - 2);
+  const std::string port = text.substr(colon + 1);
+  if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+      std::stoi(port) > 65535) {
+    throw Error(ErrorKind::config, flag + ": bad port in '" + text + "'");
+  }
+  out.port = static_cast<uint16_t>(std::stoi(port));
+  return out;
+}
 
 NamedStore parse_store_flag(const std::string& text) {
   size_t eq = text.find('=');
@@ -70,6 +95,17 @@ void validate(const GatewayConfig& c) {
   }
   if (c.send_rate.min_bytes_per_second > (uint64_t{1} << 40)) throw Error(ErrorKind::config, "--min-send-rate too large");
   if (c.max_requests_per_token < 1) throw Error(ErrorKind::config, "--max-requests-per-token must be at least 1");
+  if (c.tls.enabled && (c.tls.cert_file.empty() || c.tls.key_file.empty())) {
+    throw Error(ErrorKind::config, "--tls-listen needs --tls-cert FILE and --tls-key FILE (haul tls-init makes both)");
+  }
+  if (!c.tls.enabled && (!c.tls.cert_file.empty() || !c.tls.key_file.empty())) {
+    throw Error(ErrorKind::config, "--tls-cert and --tls-key need --tls-listen HOST:PORT");
+  }
+  if (!c.listen_plain && !c.tls.enabled) throw Error(ErrorKind::config, "no listener: give --listen or --tls-listen");
+  if (c.listen_plain && c.tls.enabled && c.listen_port != 0 && c.listen_port == c.tls.port &&
+      c.listen_host == c.tls.host) {
+    throw Error(ErrorKind::config, "--listen and --tls-listen name the same address");
+  }
 }
 
 }  // namespace haul::gateway

@@ -22,9 +22,22 @@ struct NamedStore {
   std::string id;
 };
 
+// The TLS listener (docs/tls.md). Off unless --tls-listen is given.
+struct TlsListenConfig {
+  bool enabled = false;
+  std::string host;
+  uint16_t port = 0;
+  std::string cert_file;  // PEM: the server certificate, then intermediates
+  std::string key_file;   // PEM: its private key, unencrypted
+};
+
 struct GatewayConfig {
+  // The plain HTTP listener: on unless TLS is configured and --listen is not
+  // given (TLS only). Both may run at once.
+  bool listen_plain = true;
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 8080;
+  TlsListenConfig tls;
   std::vector<NamedStore> stores;          // the first is the default
   std::string master_key_file;
   std::string token_file;
@@ -56,6 +69,17 @@ struct GatewayConfig {
   // their key and store); 2 refuses them (integrity) once all are re-sealed.
   unsigned min_format = 1;
 };
+
+struct HostPort {
+  std::string host;  // an IP address; "[::1]" is given as "::1"
+  uint16_t port = 0;
+};
+// "HOST:PORT" or "[V6]:PORT" for `flag`. Throws Error(config) naming the flag.
+HostPort parse_host_port(const std::string& text, const std::string& flag);
+
+// The whole of a file the gateway reads at start or on SIGHUP (token file,
+// master key file). Throws Error(config) "cannot read WHAT PATH".
+std::string read_config_file(const std::string& path, const std::string& what);
 
 // "NAME=URL" or "URL" (name "default"); the id is the name. Throws Error(config).
 NamedStore parse_store_flag(const std::string& text);

@@ -2,7 +2,9 @@
 // What every request handler shares: configuration, keys, tokens, stores,
 // metrics, logs. Built once at start (gateway.cpp), read-only afterwards
 // except for the metrics' atomics, the striped uploads in progress and the
-// readiness cache (which lock), and the per-token request counts (atomics).
+// readiness cache (which lock), the per-token request counts (atomics), and
+// the token table and the log's secrets, which a reload (SIGHUP) swaps
+// whole (token_book.hpp).
 
 #include <map>
 #include <memory>
@@ -14,8 +16,7 @@
 #include "gateway/readiness.hpp"
 #include "gateway/request_log.hpp"
 #include "gateway/stripe_board.hpp"
-#include "gateway/token_limiter.hpp"
-#include "gateway/tokens.hpp"
+#include "gateway/token_book.hpp"
 #include "store/store.hpp"
 
 namespace haul::gateway {
@@ -23,14 +24,13 @@ namespace haul::gateway {
 struct GatewayContext {
   GatewayConfig config;
   crypto::Keyring keys;
-  TokenSet tokens;
+  TokenBook tokens;  // the token file and each token's requests in progress
   std::map<std::string, std::unique_ptr<store::Store>> stores;
   std::string default_store;
   Metrics metrics;
   StripeBoard stripes;
   RequestLog request_log;
   Readiness readiness;
-  TokenLimiter token_limits;  // one counter per token in `tokens`
 };
 
 }  // namespace haul::gateway

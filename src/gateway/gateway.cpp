@@ -9,20 +9,22 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <fmt/format.h>
 #include <malloc.h>
 
 #include <array>
-#include <fstream>
+#include <map>
 #include <mutex>
 #include <spdlog/spdlog.h>
-#include <sstream>
 #include <thread>
 
 #include "core/error.hpp"
 #include "gateway/context.hpp"
 #include "gateway/listener.hpp"
+#include "gateway/reload.hpp"
 #include "gateway/session.hpp"
 #include "gateway/session_registry.hpp"
+#include "gateway/tls_server.hpp"
 #include "net/sock_diag.hpp"
 #include "store/fs_store.hpp"
 #include "store/s3_metrics.hpp"
@@ -35,56 +37,19 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-std::string read_file(const std::string& path, const char* what) {
-  std::ifstream in(path);
-  if (!in) throw Error(ErrorKind::config, std::string("cannot read ") + what + " " + path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 std::unique_ptr<GatewayContext> load_context(const GatewayConfig& config) {
   validate(config);
-  TokenSet tokens = TokenSet::parse(read_file(config.token_file, "token file"));
-  const size_t token_count = tokens.size();
+  TokenSet tokens = TokenSet::parse(read_config_file(config.token_file, "token file"));
+  std::vector<std::string> secrets = tokens.tokens();
   auto ctx = std::unique_ptr<GatewayContext>(new GatewayContext{
-      config, crypto::Keyring::parse(read_file(config.master_key_file, "master key file")), std::move(tokens), {},
-      config.stores.front().name, {}, {}, {}, {}, TokenLimiter(token_count, config.max_requests_per_token)});
-  ctx->request_log = RequestLog::open(config.access_log, ctx->tokens.tokens());
+      config, crypto::Keyring::parse(read_config_file(config.master_key_file, "master key file")),
+      TokenBook(std::move(tokens), config.max_requests_per_token), {}, config.stores.front().name, {}, {}, {}, {}});
+  ctx->request_log = RequestLog::open(config.access_log, std::move(secrets));
   for (const auto& s : config.stores) {
     ctx->stores.emplace(s.name, store::make_store(s.url, s.name));
     if (s.name == "default") ctx->default_store = s.name;
   }
   return ctx;
-}
-
-// At the connection limit with no idle connection to close: a short 503,
-// then close. The request is never read, so the close lingers a moment (the
-// kernel answers unread bytes with a RST that can destroy the 503 before the
-// peer reads it).
-const std::string& refusal_answer() {
-  static const std::string body = R"({"error":"too_many_connections","message":"connection limit reached, retry later"})";
-  static const std::string answer =
-      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
-      "Connection: close\r\nContent-Length: " + std::to_string(body.size() + 1) + "\r\n\r\n" + body + "\n";
-  return answer;
-}
-
-asio::awaitable<void> refuse_connection(tcp::socket socket) {
-  boost::system::error_code ec;
-  asio::steady_timer deadline(socket.get_executor());
-  deadline.expires_after(std::chrono::seconds(2));
-  deadline.async_wait([&socket](boost::system::error_code timer_ec) {
-    if (!timer_ec) socket.cancel();
-  });
-  co_await asio::async_write(socket, asio::buffer(refusal_answer()), asio::redirect_error(asio::use_awaitable, ec));
-  socket.shutdown(tcp::socket::shutdown_send, ec);
-  std::vector<char> sink(4096);  // (on the heap: g++ 12 -O2 with ASan misjudges a large array in the frame)
-  for (size_t drained = 0; !ec && drained < (1u << 20);) {
-    drained += co_await socket.async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
-  }
-  deadline.cancel();
-  socket.close(ec);
 }
 
 // One warning per interval while the connection limit is being hit, with
@@ -109,8 +74,10 @@ class LimitWarning {
   uint64_t evicted_ = 0, refused_ = 0;
 };
 
+// Accepts connections on one listening socket: plain HTTP, or TLS when
+// `tls` is set. The connection limit counts both listeners together.
 asio::awaitable<void> accept_loop(GatewayContext& ctx, asio::io_context& ioc, BlockingPools& pools,
-                                  SessionRegistry& registry, tcp::acceptor& acceptor) {
+                                  SessionRegistry& registry, tcp::acceptor& acceptor, TlsServer* tls) {
   static LimitWarning limit_warning;
   asio::steady_timer backoff(ioc);
   for (;;) {
@@ -134,27 +101,42 @@ asio::awaitable<void> accept_loop(GatewayContext& ctx, asio::io_context& ioc, Bl
       (evicted ? ctx.metrics.connections_evicted : ctx.metrics.connections_refused)++;
       limit_warning.note(ctx.metrics, ctx.config.max_connections);
       if (!evicted) {
-        asio::co_spawn(executor, refuse_connection(std::move(socket)), asio::detached);
+        if (tls) {
+          asio::co_spawn(executor, refuse_tls_connection(*tls, std::move(socket)), asio::detached);
+        } else {
+          asio::co_spawn(executor, refuse_connection(std::move(socket)), asio::detached);
+        }
         continue;
       }
     }
-    asio::co_spawn(executor, run_session(ctx, pools, registry, std::move(socket)), asio::detached);
+    if (tls) {
+      asio::co_spawn(executor, run_tls_session(ctx, pools, registry, *tls, std::move(socket)), asio::detached);
+    } else {
+      asio::co_spawn(executor, run_session(ctx, pools, registry, std::move(socket)), asio::detached);
+    }
   }
 }
 
-// /metrics extras: socket states of our port (seed 004: CLOSE_WAIT and
-// TIME_WAIT piles show here first) and the S3 backend counters.
-void add_metric_sources(GatewayContext& ctx, uint16_t port) {
-  ctx.metrics.add_source([port](std::string& out) {
-    out += "# HELP haul_sockets TCP sockets of the gateway's port by state.\n# TYPE haul_sockets gauge\n";
+// /metrics extras: socket states of our ports (seed 004: CLOSE_WAIT and
+// TIME_WAIT piles show here first), TLS counters, and the S3 backend
+// counters.
+void add_metric_sources(GatewayContext& ctx, std::vector<uint16_t> ports, TlsServer* tls) {
+  ctx.metrics.add_source([ports](std::string& out) {
+    out += "# HELP haul_sockets TCP sockets of the gateway's ports (plain and TLS together) by state.\n"
+           "# TYPE haul_sockets gauge\n";
     try {
-      for (const auto& [state, count] : net::count_tcp_states(port)) {
+      std::map<std::string, uint64_t> states;
+      for (uint16_t port : ports) {
+        for (const auto& [state, count] : net::count_tcp_states(port)) states[state] += count;
+      }
+      for (const auto& [state, count] : states) {
         out += "haul_sockets{state=\"" + state + "\"} " + std::to_string(count) + "\n";
       }
     } catch (const Error& e) {
       out += "# haul_sockets unavailable: " + std::string(e.what()) + "\n";
     }
   });
+  if (tls) ctx.metrics.add_source([tls](std::string& out) { tls->metrics().render(out); });
   ctx.metrics.add_source([](std::string& out) { out += store::s3_metrics_text(); });
   ctx.metrics.add_source([&ctx](std::string& out) {
     out += "# HELP haul_striped_uploads_open Striped uploads waiting for stripes.\n"
@@ -225,26 +207,62 @@ void run_gateway(const GatewayConfig& config) {
   BlockingPools pools{blocking};
   SessionRegistry registry;
 
-  auto acceptors = open_listeners(ioc, {config.listen_host, config.listen_port, config.listen_backlog,
-                                        static_cast<int>(threads), config.congestion,
-                                        static_cast<int>(config.first_byte_timeout.count())});
-  const uint16_t port = acceptors.front().local_endpoint().port();
+  // The TLS context first: a bad certificate or key stops the start with
+  // its reason, before any port is bound.
+  std::unique_ptr<TlsServer> tls;
+  if (config.tls.enabled) tls = std::make_unique<TlsServer>(tls::ServerFiles{config.tls.cert_file, config.tls.key_file});
+
+  const int defer_seconds = static_cast<int>(config.first_byte_timeout.count());
+  std::vector<tcp::acceptor> acceptors;
+  std::vector<tcp::acceptor> tls_acceptors;
+  std::vector<uint16_t> ports;
+  std::string listening;
+  if (config.listen_plain) {
+    acceptors = open_listeners(ioc, {config.listen_host, config.listen_port, config.listen_backlog,
+                                     static_cast<int>(threads), config.congestion, defer_seconds, "--listen"});
+    ports.push_back(acceptors.front().local_endpoint().port());
+    listening = fmt::format("http://{}:{}", config.listen_host, ports.back());
+  }
+  if (tls) {
+    // The same tuning as the plain listener (TCP_DEFER_ACCEPT: a ClientHello
+    // is the first byte; TCP_FASTOPEN: it can ride in the SYN).
+    tls_acceptors = open_listeners(ioc, {config.tls.host, config.tls.port, config.listen_backlog,
+                                         static_cast<int>(threads), config.congestion, defer_seconds, "--tls-listen"});
+    ports.push_back(tls_acceptors.front().local_endpoint().port());
+    listening += fmt::format("{}https://{}:{}", listening.empty() ? "" : " and ", config.tls.host, ports.back());
+  }
   std::string stores;
   for (const auto& s : config.stores) stores += " " + s.name + "=" + ctx->stores.at(s.name)->describe();
-  spdlog::info("haul gateway listening on {}:{} ({} I/O threads, {} blocking), stores:{} (default {}), "
+  spdlog::info("haul gateway listening on {} ({} I/O threads, {} blocking), stores:{} (default {}), "
                "keys: {} (newest id {}), nofile limit {} (hard {})",
-               config.listen_host, port, threads, config.blocking_threads, stores, ctx->default_store,
-               ctx->keys.keys().size(), ctx->keys.newest().id, soft, hard);
+               listening, threads, config.blocking_threads, stores, ctx->default_store, ctx->keys.keys().size(),
+               ctx->keys.newest().id, soft, hard);
+  if (tls) spdlog::info("TLS certificate {}", describe_certificate(tls->certificate()));
   std::fflush(nullptr);
 
-  add_metric_sources(*ctx, port);
+  add_metric_sources(*ctx, ports, tls.get());
   asio::steady_timer expiry_timer(ioc);
   asio::co_spawn(ioc, expire_uploads(*ctx, blocking, expiry_timer), asio::detached);
   asio::steady_timer trim_timer(ioc);
   asio::co_spawn(ioc, return_free_memory(blocking, trim_timer), asio::detached);
   for (auto& acceptor : acceptors) {
-    asio::co_spawn(ioc, accept_loop(*ctx, ioc, pools, registry, acceptor), asio::detached);
+    asio::co_spawn(ioc, accept_loop(*ctx, ioc, pools, registry, acceptor, nullptr), asio::detached);
   }
+  for (auto& acceptor : tls_acceptors) {
+    asio::co_spawn(ioc, accept_loop(*ctx, ioc, pools, registry, acceptor, tls.get()), asio::detached);
+  }
+
+  // SIGHUP: reload the token file and the TLS certificate and key (reload.hpp),
+  // on the blocking pool (it reads files).
+  asio::signal_set hangup(ioc, SIGHUP);
+  std::function<void()> wait_hangup = [&] {
+    hangup.async_wait([&](boost::system::error_code ec, int) {
+      if (ec) return;
+      asio::post(blocking, [&ctx, &tls] { reload(*ctx, tls.get()); });
+      wait_hangup();
+    });
+  };
+  wait_hangup();
 
   // Graceful shutdown: stop accepting, close idle connections, let busy
   // ones finish; run() returns when no work is left. After drain_timeout
@@ -256,6 +274,8 @@ void run_gateway(const GatewayConfig& config) {
     if (registry.size() == 0) {
       expiry_timer.cancel();
       trim_timer.cancel();
+      boost::system::error_code ignored;
+      hangup.cancel(ignored);
       return;  // nothing left: run() returns
     }
     if (std::chrono::steady_clock::now() >= deadline) {
@@ -271,6 +291,7 @@ void run_gateway(const GatewayConfig& config) {
     spdlog::info("signal {}: draining {} connections", signo, registry.size());
     boost::system::error_code ignored;
     for (auto& acceptor : acceptors) acceptor.close(ignored);
+    for (auto& acceptor : tls_acceptors) acceptor.close(ignored);
     registry.shutdown();
     deadline = std::chrono::steady_clock::now() + config.drain_timeout;
     poll_drain();

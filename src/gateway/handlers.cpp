@@ -9,9 +9,11 @@ namespace haul::gateway {
 TokenLimiter::Slot admit(GatewayContext& ctx, const Request& request, RouteKind kind) {
   if (kind == RouteKind::healthz || kind == RouteKind::readyz) return {};
   if (kind == RouteKind::metrics && ctx.config.metrics_open_on_loopback && request.peer_is_loopback) return {};
-  auto token = ctx.tokens.match(request.header("authorization"));
+  // One table for the match and the count, whatever a reload does meanwhile.
+  const auto table = ctx.tokens.current();
+  auto token = table->tokens.match(request.header("authorization"));
   if (!token) throw Error(ErrorKind::unauthorized, "missing or wrong bearer token (Authorization: Bearer TOKEN)");
-  auto slot = ctx.token_limits.acquire(*token);
+  auto slot = table->limits.acquire(*token);
   if (!slot) {
     ctx.metrics.requests_over_token_limit.fetch_add(1, std::memory_order_relaxed);
     throw Error(ErrorKind::too_many_requests, "this token has " + std::to_string(ctx.config.max_requests_per_token) +

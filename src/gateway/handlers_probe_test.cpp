@@ -157,7 +157,7 @@ TEST(Serve, ATokenOverItsLimitGets429) {
   GatewayConfig config;
   config.max_requests_per_token = 1;
   TestGateway gw({"default"}, config);
-  auto held = gw.ctx().token_limits.acquire(0);  // one request of the token in progress
+  auto held = gw.ctx().tokens.current()->limits.acquire(0);  // one request of the token in progress
   ASSERT_TRUE(held);
   auto ex = gw.call("GET", "/v1/objects/k");
   EXPECT_EQ(ex->status(), 429);
@@ -165,7 +165,7 @@ TEST(Serve, ATokenOverItsLimitGets429) {
   EXPECT_EQ(gw.ctx().metrics.requests_over_token_limit.load(), 1u);
   held.reset();
   EXPECT_EQ(gw.call("GET", "/v1/objects/k")->status(), 404);  // admitted again
-  EXPECT_EQ(gw.ctx().token_limits.in_progress(0), 0u);       // and its slot given back
+  EXPECT_EQ(gw.ctx().tokens.current()->limits.in_progress(0), 0u);  // and its slot given back
 }
 
 }  // namespace

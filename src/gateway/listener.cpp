@@ -27,7 +27,7 @@ void set_int_option(int fd, int level, int name, int value) {
 std::vector<tcp::acceptor> open_listeners(boost::asio::io_context& ioc, const ListenOptions& options) {
   boost::system::error_code ec;
   auto address = boost::asio::ip::make_address(options.host, ec);
-  if (ec) throw Error(ErrorKind::config, "--listen: '" + options.host + "' is not an IP address");
+  if (ec) throw Error(ErrorKind::config, options.flag + ": '" + options.host + "' is not an IP address");
   std::vector<tcp::acceptor> acceptors;
   uint16_t port = options.port;
   for (int i = 0; i < std::max(1, options.count); ++i) {
@@ -60,7 +60,7 @@ std::vector<tcp::acceptor> open_listeners(boost::asio::io_context& ioc, const Li
     }
     acceptor.bind(endpoint, ec);
     if (ec) {
-      throw Error(ErrorKind::io, "cannot listen on " + options.host + ":" + std::to_string(port) + ": " + ec.message());
+      throw Error(ErrorKind::io, options.flag + ": cannot listen on " + options.host + ":" + std::to_string(port) + ": " + ec.message());
     }
     acceptor.listen(options.backlog, ec);
     if (ec) throw Error(ErrorKind::io, "listen failed: " + ec.message());

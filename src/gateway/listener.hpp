@@ -20,6 +20,7 @@ struct ListenOptions {
   int count = 1;      // acceptors sharing the port
   std::string congestion;  // TCP_CONGESTION for accepted sockets; empty: the host's default
   int defer_accept_seconds = 10;  // TCP_DEFER_ACCEPT: how long the kernel holds a silent connection
+  std::string flag = "--listen";  // names the flag in errors
 };
 
 // Throws Error(io) naming the address when binding fails.

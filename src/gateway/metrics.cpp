@@ -100,6 +100,10 @@ std::string Metrics::render() const {
   out += "# HELP haul_requests_over_token_limit_total Requests refused with 429: their token had "
          "--max-requests-per-token in progress.\n# TYPE haul_requests_over_token_limit_total counter\n";
   out += fmt::format("haul_requests_over_token_limit_total {}\n", requests_over_token_limit.load());
+  out += "# HELP haul_reloads_total Reloads on SIGHUP (token file, TLS certificate and key): applied, or "
+         "failed and the running configuration kept.\n# TYPE haul_reloads_total counter\n";
+  out += fmt::format("haul_reloads_total{{result=\"ok\"}} {}\n", reloads_done.load());
+  out += fmt::format("haul_reloads_total{{result=\"failed\"}} {}\n", reloads_failed.load());
   out += "# HELP haul_responses_cut_total Responses cut after their status line, by reason.\n"
          "# TYPE haul_responses_cut_total counter\n";
   static constexpr std::array<const char*, kCutReasons> kReasonNames{"slow_reader", "send_timeout", "peer_gone",

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -16,7 +17,7 @@ namespace haul::gateway {
 
 RequestLog RequestLog::open(const std::string& destination, std::vector<std::string> secrets) {
   RequestLog log;
-  log.secrets_ = std::move(secrets);
+  log.secrets_ = std::make_shared<const std::vector<std::string>>(std::move(secrets));
   if (destination == "off") return log;
   if (destination == "-") {
     log.fd_ = STDOUT_FILENO;
@@ -35,14 +36,16 @@ RequestLog RequestLog::open(const std::string& destination, std::vector<std::str
 RequestLog::RequestLog(RequestLog&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
       owns_fd_(std::exchange(other.owns_fd_, false)),
-      secrets_(std::move(other.secrets_)) {}
+      secrets_(other.secrets()) {}
 
 RequestLog& RequestLog::operator=(RequestLog&& other) noexcept {
   if (this != &other) {
     if (owns_fd_) ::close(fd_);
     fd_ = std::exchange(other.fd_, -1);
     owns_fd_ = std::exchange(other.owns_fd_, false);
-    secrets_ = std::move(other.secrets_);
+    Secrets theirs = other.secrets();
+    std::lock_guard lock(secrets_mutex_);
+    secrets_ = std::move(theirs);
   }
   return *this;
 }
@@ -54,7 +57,7 @@ RequestLog::~RequestLog() {
 void RequestLog::access(AccessRecord record) const {
   if (fd_ < 0) return;
   record.time = std::chrono::system_clock::now();
-  std::string line = format_access_line(record, secrets_);
+  std::string line = format_access_line(record, *secrets());
   line += '\n';
   std::string_view rest = line;
   while (!rest.empty()) {
@@ -77,8 +80,23 @@ void RequestLog::failure(uint64_t connection, std::string_view peer, std::string
                              kind == ErrorKind::backend_timeout || error.has_private_detail();
   if (!loud && !operator_side) return;
   const auto level = loud ? spdlog::level::err : spdlog::level::warn;
-  spdlog::log(level, "conn {} {} {} {}: {}", connection, peer, redact_and_cut(method, secrets_, kMaxMethod),
-              redact_and_cut(target, secrets_, kMaxTarget), redact(error.what(), secrets_));
+  const Secrets known = secrets();
+  spdlog::log(level, "conn {} {} {} {}: {}", connection, peer, redact_and_cut(method, *known, kMaxMethod),
+              redact_and_cut(target, *known, kMaxTarget), redact(error.what(), *known));
+}
+
+RequestLog::Secrets RequestLog::secrets() const {
+  std::lock_guard lock(secrets_mutex_);
+  return secrets_;
+}
+
+void RequestLog::add_secrets(const std::vector<std::string>& more) {
+  std::lock_guard lock(secrets_mutex_);
+  auto merged = std::make_shared<std::vector<std::string>>(*secrets_);
+  for (const auto& secret : more) {
+    if (std::find(merged->begin(), merged->end(), secret) == merged->end()) merged->push_back(secret);
+  }
+  secrets_ = std::move(merged);
 }
 
 }  // namespace haul::gateway

@@ -5,6 +5,8 @@
 // Both show targets and methods through redact(): never a token.
 
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,10 +43,18 @@ class RequestLog {
   void failure(uint64_t connection, std::string_view peer, std::string_view method, std::string_view target,
                const Error& error) const;
 
+  // Keeps `more` out of every later line too (a reloaded token file); the
+  // secrets known before stay redacted. Thread-safe.
+  void add_secrets(const std::vector<std::string>& more);
+
  private:
+  using Secrets = std::shared_ptr<const std::vector<std::string>>;
+  Secrets secrets() const;
+
   int fd_ = -1;
   bool owns_fd_ = false;
-  std::vector<std::string> secrets_;
+  mutable std::mutex secrets_mutex_;
+  Secrets secrets_ = std::make_shared<const std::vector<std::string>>();
 };
 
 }  // namespace haul::gateway

@@ -1,12 +1,15 @@
 #pragma once
 // One keep-alive connection: reads requests with Beast, dispatches them to
-// the handlers, writes responses. Beast stays inside session.cpp.
+// the handlers, writes responses; over plain TCP or TLS. Beast stays inside
+// session_impl.hpp and the two files that instantiate it (session_plain.cpp,
+// session_tls.cpp).
 
 #include <utility>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <memory>
 
 #include "gateway/context.hpp"
 
@@ -22,10 +25,22 @@ struct BlockingPools {
 // Lets the server ask every session to finish: idle ones close at once, busy
 // ones after their current response.
 class SessionRegistry;
+class TlsServer;
 
 // Runs the connection until the peer closes, a timeout, or shutdown. The
 // socket's executor must be a strand.
 boost::asio::awaitable<void> run_session(GatewayContext& ctx, BlockingPools& pools,
                                          SessionRegistry& registry, boost::asio::ip::tcp::socket socket);
+
+// The same over TLS: the handshake (bounded by the header timeout) with the
+// context current at accept, kept for the connection's life, then the
+// protocol ALPN chose. `tls` must outlive the session.
+boost::asio::awaitable<void> run_tls_session(GatewayContext& ctx, BlockingPools& pools, SessionRegistry& registry,
+                                             TlsServer& tls, boost::asio::ip::tcp::socket socket);
+
+// At the connection limit with no idle connection to close: 503 with
+// Retry-After, then close (over TLS after a handshake, bounded to 2 s).
+boost::asio::awaitable<void> refuse_connection(boost::asio::ip::tcp::socket socket);
+boost::asio::awaitable<void> refuse_tls_connection(TlsServer& tls, boost::asio::ip::tcp::socket socket);
 
 }  // namespace haul::gateway

@@ -19,14 +19,13 @@ TestGateway::TestGateway(std::vector<std::string> store_names, GatewayConfig con
   ctx_ = std::unique_ptr<GatewayContext>(new GatewayContext{
       std::move(config),
       crypto::Keyring::parse("3:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"),
-      TokenSet::parse(std::string(kToken) + "\n"),
+      TokenBook(TokenSet::parse(std::string(kToken) + "\n"), per_token),
       {},
       store_names.front(),
       {},
       {},
       {},
-      {},
-      TokenLimiter(1, per_token)});
+      {}});
   for (const auto& name : store_names) ctx_->stores.emplace(name, std::make_unique<MemoryStore>());
 }
 
