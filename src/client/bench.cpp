@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <cmath>
 #include <cstring>
 #include <optional>
 #include <random>
@@ -181,7 +182,7 @@ void run_bench(const ClientConfig& config, const BenchConfig& b, std::ostream& o
 
   auto after = metrics.accepted();
   std::optional<long> gateway_opened;
-  if (before && after) gateway_opened = static_cast<long>(*after - *before + 0.5);
+  if (before && after) gateway_opened = std::lround(*after - *before);
   std::vector<double> ms;
   for (const auto& s : results) ms.push_back(s.total_ms);
   Summary sum = summarize(ms);

@@ -3,18 +3,20 @@ TLS gateway, verification failures as one clear line, --insecure with its
 warning, TLS session resumption by a fresh process through the session cache
 file, and tls_ms in the JSON timings.
 
-The gateway is `HAUL_GATEWAY_BIN` (default: HAUL_BIN) with `--tls-listen`;
-the module is skipped when that gateway has no TLS listener. Certificates are
-made here (python3-cryptography): a CA, the gateway's certificate for
-127.0.0.1 and localhost, one for another name only, an expired one, and a
-second CA that signed none of them.
+The TLS server is the gateway's own listener (`--tls-listen`) when
+`HAUL_GATEWAY_BIN` (default: HAUL_BIN) has one; otherwise a TLS terminator
+(tls_support.TlsFront, Python's ssl with TLS 1.3 session tickets) in front of
+a plain gateway, so the client side is tested either way. Handshakes (full,
+resumed) are the gateway's haul_tls_handshakes_total or the front's counts.
+Certificates are made here (python3-cryptography): a CA, the server's
+certificate for 127.0.0.1 and localhost, one for another name only, an
+expired one, and a second CA that signed none of them.
 """
 import base64
 import hashlib
 import json
 import os
 import pathlib
-import signal
 import stat
 import subprocess
 import time
@@ -22,12 +24,12 @@ import time
 import pytest
 import requests
 
-from conftest import HAUL, free_port
+from conftest import HAUL, Gateway, free_port
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from tls_certs import Pki
+from tls_support import Pki, TlsFront
 
 GATEWAY_BIN = os.environ.get("HAUL_GATEWAY_BIN", HAUL)
 KiB = 1024
@@ -43,9 +45,7 @@ def gateway_has_tls():
     return "--tls-listen" in out
 
 
-pytestmark = pytest.mark.skipif(not gateway_has_tls(),
-                                reason=f"{GATEWAY_BIN} gateway has no --tls-listen (set HAUL_GATEWAY_BIN to a "
-                                       "TLS-capable gateway)")
+GATEWAY_TLS = gateway_has_tls()
 
 
 @pytest.fixture(scope="module")
@@ -55,67 +55,52 @@ def pki(tmp_path_factory):
 
 # --- the gateway --------------------------------------------------------------
 
-class TlsGateway:
-    """`haul gateway` with a TLS listener and a plain one (health, metrics)."""
+class TlsGateway(Gateway):
+    """conftest's gateway (its plain listener: health, metrics) with TLS in
+    front: its own TLS listener when GATEWAY_BIN has one, else a TlsFront."""
 
     def __init__(self, workdir, cert, key):
-        self.workdir = pathlib.Path(workdir)
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        (self.workdir / "store").mkdir(exist_ok=True)
-        self.key_file = self.workdir / "keys"
-        self.key_file.write_text(subprocess.check_output([GATEWAY_BIN, "keygen"], text=True))
-        self.token = "tls-client-" + os.urandom(8).hex()
-        (self.workdir / "tokens").write_text(self.token + "\n")
+        super().__init__(workdir)
         self.cert, self.key = cert, key
-        self.log = self.workdir / "gateway.log"
-        self.port = self.tls_port = None
-        self.proc = None
+        self.front = None
+        self.tls_port = free_port()
+        if GATEWAY_TLS:
+            self.extra_args = ["--tls-listen", f"127.0.0.1:{self.tls_port}", "--tls-cert", str(cert),
+                               "--tls-key", str(key)]
+            # Gateway.start runs wrapper + [HAUL, "gateway", ...]: exec GATEWAY_BIN instead of HAUL.
+            self.wrapper = ["sh", "-c", 'shift; exec "$0" "$@"', GATEWAY_BIN]
+
+    def start(self):
+        super().start()
+        if not GATEWAY_TLS:
+            self.front = TlsFront(("127.0.0.1", self.port), self.cert, self.key)
+            self.tls_port = self.front.port
+        return self
+
+    def stop(self, *args):
+        if self.front:
+            self.front.stop()
+        return super().stop(*args)
 
     @property
-    def url(self):
+    def tls_url(self):
         return f"https://127.0.0.1:{self.tls_port}"
 
     @property
     def plain_url(self):
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self):
-        self.port, self.tls_port = free_port(), free_port()
-        cmd = [GATEWAY_BIN, "gateway", "--listen", f"127.0.0.1:{self.port}", "--tls-listen",
-               f"127.0.0.1:{self.tls_port}", "--tls-cert", str(self.cert), "--tls-key", str(self.key),
-               "--store", f"fs:{self.workdir / 'store'}", "--master-key-file", str(self.key_file),
-               "--token-file", str(self.workdir / "tokens")]
-        self.proc = subprocess.Popen(cmd, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"gateway exited with {self.proc.returncode}: {self.log.read_text()}")
-            try:
-                if requests.get(self.plain_url + "/healthz", timeout=1).status_code == 200:
-                    return self
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError("gateway did not become healthy: " + self.log.read_text())
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        return self.url
 
     def metric(self, name):
-        text = requests.get(self.plain_url + "/metrics", headers={"Authorization": f"Bearer {self.token}"},
-                            timeout=10).text
+        text = requests.get(self.url + "/metrics", headers=self.auth, timeout=10).text
         for line in text.splitlines():
             if line.startswith(name + " "):
                 return float(line.split()[-1])
         return 0.0
 
     def handshakes(self, kind):
+        """Completed TLS handshakes so far, kind "full" or "resumed"."""
+        if self.front:
+            return self.front.handshakes - self.front.resumed if kind == "full" else self.front.resumed
         return self.metric(f'haul_tls_handshakes_total{{kind="{kind}"}}')
 
 
@@ -130,7 +115,8 @@ def make_tls_gateway(tmp_path):
 
     yield make
     for gw in started:
-        gw.stop()
+        rc = gw.stop()
+        assert rc == 0, f"gateway exited with {rc}:\n{gw.log.read_text()[-4000:]}"
 
 
 @pytest.fixture
@@ -146,7 +132,7 @@ def client(gw, *args, cache=None, check=True, url=None, ca=True, pki=None, env=N
     if cache is not None:
         full_env["HAUL_CACHE_DIR"] = str(cache)
     full_env.update(env or {})
-    cmd = [HAUL, *map(str, args), "--gateway", url or gw.url, "--token", gw.token]
+    cmd = [HAUL, *map(str, args), "--gateway", url or gw.tls_url, "--token", gw.token]
     if ca and pki is not None:
         cmd += ["--cacert", str(pki.ca)]
     p = subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=120)

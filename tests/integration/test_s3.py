@@ -9,13 +9,10 @@ import importlib.util
 import json
 import os
 import pathlib
-import select
 import shutil
 import signal
 import socket
-import ssl
 import subprocess
-import threading
 import time
 
 import pytest
@@ -23,7 +20,7 @@ import requests
 
 from conftest import HAUL, Gateway
 from stripe_client import send_stripes
-from tls_certs import Pki
+from tls_support import Pki, TlsFront
 
 _spec = importlib.util.spec_from_file_location("haul_ceph", pathlib.Path(__file__).with_name("ceph.py"))
 haul_ceph = importlib.util.module_from_spec(_spec)
@@ -475,50 +472,6 @@ def test_readyz_probes_the_bucket(ceph, bucket, tmp_path):
         assert 'op="probe"' in requests.get(f"{gw.url}/metrics", timeout=10).text
     finally:
         assert gw.stop() == 0
-
-
-class TlsFront:
-    """A TLS terminator in front of RGW on a free loopback port: each
-    connection's TLS is taken off here and the bytes go on to RGW in plain.
-    Counts the handshakes that completed."""
-
-    def __init__(self, target, cert, key):
-        self.target = target
-        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self.ctx.load_cert_chain(cert, key)
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.handshakes = 0
-        self.stopped = False
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while not self.stopped:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn):
-        try:
-            with self.ctx.wrap_socket(conn, server_side=True) as tls, socket.create_connection(self.target) as up:
-                self.handshakes += 1
-                while True:
-                    ready = [tls] if tls.pending() else select.select([tls, up], [], [], 60)[0]
-                    if not ready:
-                        return
-                    for s in ready:
-                        data = s.recv(65536)
-                        if not data:
-                            return
-                        (up if s is tls else tls).sendall(data)
-        except (OSError, ssl.SSLError):
-            conn.close()
-
-    def stop(self):
-        self.stopped = True
-        self.listener.close()
 
 
 def test_store_at_an_https_endpoint_with_its_ca_file(ceph, bucket, tmp_path):

@@ -1,12 +1,18 @@
-"""Test certificates (python3-cryptography): a CA and server certificates it
-signs, for any names, addresses and validity window (an expired one too),
-with the pin (base64 SHA-256 of the public key) of each."""
+"""TLS for the integration tests: certificates (python3-cryptography: a CA
+and server certificates it signs, for any names, addresses and validity
+window, an expired one too, with the pin of each), and a TLS terminator in
+front of a plain server (Python's ssl: TLS 1.3 with session tickets) that
+counts full and resumed handshakes."""
 import base64
 import datetime
 import hashlib
 import ipaddress
 import os
 import pathlib
+import select
+import socket
+import ssl
+import threading
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -63,3 +69,49 @@ class Pki:
         spki = key.public_key().public_bytes(serialization.Encoding.DER,
                                              serialization.PublicFormat.SubjectPublicKeyInfo)
         return cert_file, key_file, base64.b64encode(hashlib.sha256(spki).digest()).decode()
+
+
+class TlsFront:
+    """A TLS terminator on a free loopback port in front of `target` (host,
+    port): each connection's TLS is taken off here and its bytes go on over
+    a plain connection of its own. Counts completed handshakes, full and
+    resumed (a session ticket of this front)."""
+
+    def __init__(self, target, cert, key):
+        self.target = target
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(cert, key)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.handshakes = self.resumed = 0
+        self.stopped = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self.stopped:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn):
+        try:
+            with self.ctx.wrap_socket(conn, server_side=True) as tls, socket.create_connection(self.target) as up:
+                self.handshakes += 1
+                self.resumed += 1 if tls.session_reused else 0
+                while True:
+                    ready = [tls] if tls.pending() else select.select([tls, up], [], [], 60)[0]
+                    if not ready:
+                        return
+                    for s in ready:
+                        data = s.recv(65536)
+                        if not data:
+                            return
+                        (up if s is tls else tls).sendall(data)
+        except (OSError, ssl.SSLError):
+            conn.close()
+
+    def stop(self):
+        self.stopped = True
+        self.listener.close()
