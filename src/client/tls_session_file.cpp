@@ -7,10 +7,14 @@
 namespace haul::client {
 
 namespace {
-int64_t now_unix() { return static_cast<int64_t>(std::time(nullptr)); }
+int64_t now_unix() {
+  return static_cast<int64_t>(std::time(nullptr));
+}
 }  // namespace
 
-std::string tls_session_file() { return cache_file("tls_sessions.json"); }
+std::string tls_session_file() {
+  return cache_file("tls_sessions.json");
+}
 
 http_client::StoredSessions load_tls_sessions(const std::string& file) {
   if (file.empty()) return {};

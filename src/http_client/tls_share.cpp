@@ -22,7 +22,9 @@ struct Binding {
   NewSessionCallback libcurl_new_session;  // libcurl's own: it files the session in the share
 };
 
-void free_binding(void*, void* binding, CRYPTO_EX_DATA*, int, long, void*) { delete static_cast<Binding*>(binding); }
+void free_binding(void*, void* binding, CRYPTO_EX_DATA*, int, long, void*) {
+  delete static_cast<Binding*>(binding);
+}
 
 int binding_index() {
   static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, &free_binding);
@@ -33,7 +35,9 @@ Binding* binding_of(const SSL* ssl) {
   return static_cast<Binding*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), binding_index()));
 }
 
-int64_t now_unix() { return static_cast<int64_t>(std::time(nullptr)); }
+int64_t now_unix() {
+  return static_cast<int64_t>(std::time(nullptr));
+}
 
 // When the server stops accepting the session: its timeout, or the
 // lifetime a TLS 1.3 ticket was issued with when shorter.
