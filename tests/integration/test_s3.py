@@ -432,7 +432,6 @@ def test_named_stores_side_by_side(ceph, bucket, tmp_path):
         assert gw.stop() == 0
 
 
-
 def wait_default_ready(gw, ready):
     """/readyz caches each store's probe for 2 s: poll until the default store is `ready`."""
     deadline = time.monotonic() + 30
