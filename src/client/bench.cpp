@@ -44,6 +44,7 @@ class MetricsReader {
     options_.timeout_ms = 10000;
     options_.http11 = false;
     options_.keepalive = false;
+    options_.tls = c.tls;
   }
 
   std::optional<double> accepted() {
@@ -91,6 +92,32 @@ double measured_rtt(const std::vector<TransferStats>& results) {
   for (const auto& s : results)
     if (s.tcp && s.tcp->min_rtt_us > 0) return s.tcp->min_rtt_us / 1000.0;
   return 0;
+}
+
+// One line per request: JSON, or a human line with its round trips and TCP_INFO.
+void print_request(std::ostream& out, const BenchConfig& b, unsigned i, const TransferStats& s) {
+  if (b.json) {
+    nlohmann::json j = {{"i", i},
+                        {"ms", s.total_ms},
+                        {"bytes", s.bytes},
+                        {"connection_reused", s.connection_reused},
+                        {"connections_opened", s.connections_opened},
+                        {"requests", s.requests},
+                        {"connect_ms", s.timings.connect_ms},
+                        {"tls_ms", s.timings.tls_ms},
+                        {"first_byte_ms", s.timings.first_byte_ms},
+                        {"rtts", b.rtt_ms > 0 ? nlohmann::json(s.total_ms / b.rtt_ms) : nlohmann::json(nullptr)}};
+    j["tcp_info"] = s.tcp ? nlohmann::json::parse(net::tcp_info_json(*s.tcp)) : nlohmann::json(nullptr);
+    out << j.dump() << "\n";
+  } else {
+    std::string line = fmt::format("  #{:<3} {:9.2f} ms  {:>9}  {}", i, s.total_ms, format_bytes(s.bytes),
+                                   s.connection_reused ? "reused" : fmt::format("new({})", s.connections_opened));
+    if (b.rtt_ms > 0) line += "  " + in_rtts(s.total_ms, b.rtt_ms);
+    if (s.tcp)
+      line += fmt::format("  rtt {:.2f} ms cwnd {} retrans {} {}", s.tcp->rtt_us / 1000.0, s.tcp->snd_cwnd,
+                          s.tcp->total_retrans, s.tcp->congestion);
+    out << line << "\n";
+  }
 }
 
 }  // namespace
@@ -149,27 +176,7 @@ void run_bench(const ClientConfig& config, const BenchConfig& b, std::ostream& o
       s = op.stats();
     }
     results.push_back(s);
-    if (b.json) {
-      nlohmann::json j = {{"i", i},
-                          {"ms", s.total_ms},
-                          {"bytes", s.bytes},
-                          {"connection_reused", s.connection_reused},
-                          {"connections_opened", s.connections_opened},
-                          {"requests", s.requests},
-                          {"connect_ms", s.timings.connect_ms},
-                          {"first_byte_ms", s.timings.first_byte_ms},
-                          {"rtts", b.rtt_ms > 0 ? nlohmann::json(s.total_ms / b.rtt_ms) : nlohmann::json(nullptr)}};
-      j["tcp_info"] = s.tcp ? nlohmann::json::parse(net::tcp_info_json(*s.tcp)) : nlohmann::json(nullptr);
-      out << j.dump() << "\n";
-    } else {
-      std::string line = fmt::format("  #{:<3} {:9.2f} ms  {:>9}  {}", i, s.total_ms, format_bytes(s.bytes),
-                                     s.connection_reused ? "reused" : fmt::format("new({})", s.connections_opened));
-      if (b.rtt_ms > 0) line += "  " + in_rtts(s.total_ms, b.rtt_ms);
-      if (s.tcp)
-        line += fmt::format("  rtt {:.2f} ms cwnd {} retrans {} {}", s.tcp->rtt_us / 1000.0, s.tcp->snd_cwnd,
-                            s.tcp->total_retrans, s.tcp->congestion);
-      out << line << "\n";
-    }
+    print_request(out, b, i, s);
     out.flush();
   }
 

@@ -189,6 +189,10 @@ TEST(Report, JsonLineHasTheSchema) {
   EXPECT_EQ(j["connection_reused"], true);
   EXPECT_EQ(j["rate_bps"], static_cast<uint64_t>((1 << 20) * 8000.0 / 10.12345));
   EXPECT_TRUE(j["tcp_info"].is_null());
+  EXPECT_DOUBLE_EQ(j["tls_ms"].get<double>(), 0);  // plain http, or a reused connection
+  s.timings.tls_ms = 201.5;
+  EXPECT_DOUBLE_EQ(nlohmann::json::parse(json_line(s))["tls_ms"].get<double>(), 201.5);
+  EXPECT_NE(human_line(s).find("(connect 0.5, tls 201.5, first byte 9.2)"), std::string::npos) << human_line(s);
   s.tcp = net::TcpInfo{};
   s.tcp->snd_cwnd = 42;
   j = nlohmann::json::parse(json_line(s));
@@ -287,6 +291,41 @@ TEST(Config, Validation) {
   EXPECT_FALSE(bad([](ClientConfig& d) { d.part_size = 3 * segment_size; }));
   EXPECT_EQ(normalize_gateway("127.0.0.1:8080/"), "http://127.0.0.1:8080");
   EXPECT_EQ(normalize_gateway("https://h//"), "https://h");
+}
+
+TEST(Config, TlsOptions) {
+  ClientConfig c;
+  c.gateway = "https://127.0.0.1:1";
+  EXPECT_NO_THROW(validate(c));  // verification against the system's store
+  auto message = [&](auto change) -> std::string {
+    ClientConfig d = c;
+    change(d);
+    try {
+      validate(d);
+      return "";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::config);
+      return e.what();
+    }
+  };
+  const std::string pin = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+  EXPECT_EQ(message([&](ClientConfig& d) { d.tls.pin_sha256 = pin; }), "");
+  EXPECT_EQ(message([&](ClientConfig& d) { d.tls.pin_sha256 = "sha256//" + pin; }), "");
+  EXPECT_EQ(message([](ClientConfig& d) { d.tls.insecure = true; }), "");
+  EXPECT_NE(message([](ClientConfig& d) { d.tls.pin_sha256 = "abc"; }).find("--pin-sha256"), std::string::npos);
+  EXPECT_NE(message([](ClientConfig& d) { d.tls.ca_file = "/nonexistent/ca.pem"; }).find("--cacert: cannot read"),
+            std::string::npos);
+  EXPECT_NE(message([&](ClientConfig& d) {
+              d.tls.insecure = true;
+              d.tls.pin_sha256 = pin;
+            }).find("--insecure"),
+            std::string::npos);
+  EXPECT_NE(message([](ClientConfig& d) {
+              d.tls.insecure = true;
+              d.tls.ca_file = "/dev/null";
+            }).find("--insecure"),
+            std::string::npos);
+  EXPECT_EQ(message([](ClientConfig& d) { d.tls.ca_file = "/dev/null"; }), "");  // readable; its contents are libcurl's
 }
 
 TEST(Config, BenchValidation) {

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "http_client/tls.hpp"
+
 namespace haul::client {
 
 struct ClientConfig {
@@ -50,12 +52,21 @@ struct ClientConfig {
   std::chrono::milliseconds retry_cap{2000};
   long connect_timeout_ms = 10000;
   long stall_timeout_s = 60;  // abort a transfer moving < 1 B/s for this long
+  // https:// gateways: verification on (system store, or --cacert), an
+  // optional --pin-sha256, --insecure only by explicit flag.
+  http_client::TlsOptions tls;
+  // The TLS session cache file shared by processes (tls_session_file.hpp);
+  // "" keeps sessions in this process only.
+  std::string tls_session_file;
 };
 
 constexpr uint64_t segment_size = 64 * 1024;  // the format's segment; parts are multiples
 
 // Throws Error(config) with one readable line on a bad value.
 void validate(const ClientConfig& config);
+// The TLS part of it: a well-formed pin, a readable CA file, and
+// --insecure alone.
+void validate_tls(const http_client::TlsOptions& tls);
 
 // URL without trailing slashes; "host:port" gets "http://".
 std::string normalize_gateway(std::string url);

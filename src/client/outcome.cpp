@@ -26,6 +26,11 @@ void record_outcome(Request& r, const http_client::Outcome& outcome, const std::
       r.failure = Failure::timeout;
       r.error = "gateway " + gateway + " stopped answering (" + what + "): " + outcome.detail;
       return;
+    case Failure::tls:
+      r.failure = Failure::tls;
+      r.error = "TLS with gateway " + gateway + " failed: " + outcome.detail;
+      if (auto hint = http_client::tls_hint(outcome.code); !hint.empty()) r.error += " (" + std::string(hint) + ")";
+      return;
     case Failure::transport:
     case Failure::local:
       r.failure = outcome.failure;

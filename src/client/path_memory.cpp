@@ -1,17 +1,10 @@
 #include "client/path_memory.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <vector>
 
+#include "client/cache_file.hpp"
 #include "net/local_address.hpp"
 
 namespace haul::client {
@@ -55,16 +48,7 @@ void put_record(PathRecords& records, const std::string& gateway, PathRecord rec
   }
 }
 
-std::string path_cache_file() {
-  auto env = [](const char* name) {
-    const char* v = std::getenv(name);
-    return v ? std::string(v) : std::string();
-  };
-  if (auto dir = env("HAUL_CACHE_DIR"); !dir.empty()) return dir + "/paths.json";
-  if (auto dir = env("XDG_CACHE_HOME"); !dir.empty()) return dir + "/haul/paths.json";
-  if (auto dir = env("HOME"); !dir.empty()) return dir + "/.cache/haul/paths.json";
-  return {};
-}
+std::string path_cache_file() { return cache_file("paths.json"); }
 
 std::string gateway_host(std::string_view url) {
   if (auto scheme = url.find("://"); scheme != std::string_view::npos) url.remove_prefix(scheme + 3);
@@ -79,11 +63,8 @@ namespace {
 int64_t now_unix() { return static_cast<int64_t>(std::time(nullptr)); }
 
 PathRecords read_records(const std::string& file) {
-  std::ifstream in(file);
-  if (!in) return {};
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_path_records(text.str());
+  auto text = read_cache_file(file);
+  return text ? parse_path_records(*text) : PathRecords{};
 }
 
 }  // namespace
@@ -98,20 +79,9 @@ std::optional<uint32_t> recall_path_rtt(const std::string& gateway) {
 void remember_path_rtt(const std::string& gateway, uint32_t rtt_us) {
   const std::string file = path_cache_file();
   if (file.empty()) return;
-  std::error_code ec;
-  const auto dir = std::filesystem::path(file).parent_path();
-  std::filesystem::create_directories(dir, ec);
   PathRecords records = read_records(file);
   put_record(records, gateway, PathRecord{rtt_us, now_unix()});
-  const std::string text = render_path_records(records);
-  // Another haul process may write at the same time: each writes its own
-  // temp file and the last rename wins (a cache may lose an entry, never tear).
-  std::string temp = file + ".tmp-" + std::to_string(::getpid());
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return;
-  bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  ::close(fd);
-  if (!written || ::rename(temp.c_str(), file.c_str()) != 0) ::unlink(temp.c_str());
+  write_cache_file(file, render_path_records(records));
 }
 
 }  // namespace haul::client

@@ -6,9 +6,12 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <unistd.h>
 
+#include "client/tls_session_file.hpp"
 #include "net/local_address.hpp"
 
 namespace haul::client {
@@ -84,6 +87,34 @@ TEST(PathMemory, RememberedRttIsRecalledFromTheCacheFile) {
   // A gateway on this host is short whatever the cache says.
   remember_path_rtt("http://127.0.0.1:1", 300000);
   EXPECT_EQ(recall_path_rtt("http://127.0.0.1:1"), 0u);
+  ::unsetenv("HAUL_CACHE_DIR");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(TlsSessionFile, SavedMergedAndPrivate) {
+  auto dir = std::filesystem::temp_directory_path() / ("haul-tls-sessions-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  ::setenv("HAUL_CACHE_DIR", (dir / "sub").c_str(), 1);
+  const std::string file = tls_session_file();
+  EXPECT_EQ(file, (dir / "sub" / "tls_sessions.json").string());
+  EXPECT_TRUE(load_tls_sessions(file).empty());  // no file yet
+  const int64_t later = std::time(nullptr) + 3600;
+  save_tls_sessions(file, {{"a:443 ca= pin= verified", {"der-a", later}}});
+  // Another process saves another gateway's: both are kept.
+  save_tls_sessions(file, {{"b:443 ca= pin= verified", {"der-b", later}}});
+  auto back = load_tls_sessions(file);
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back["a:443 ca= pin= verified"].der, "der-a");
+  EXPECT_EQ(std::filesystem::status(file).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  EXPECT_EQ(std::filesystem::status(dir / "sub").permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_all);
+  // A corrupt file is no sessions, and the next save replaces it.
+  { std::ofstream(file) << "{\"version\":1,\"sessions\":{\"a\":{\"der\":\"zz"; }
+  EXPECT_TRUE(load_tls_sessions(file).empty());
+  save_tls_sessions(file, {{"c:443 ca= pin= verified", {"der-c", later}}});
+  EXPECT_EQ(load_tls_sessions(file).size(), 1u);
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir / "sub"), {}), 1);  // no temp file left
   ::unsetenv("HAUL_CACHE_DIR");
   std::filesystem::remove_all(dir);
 }

@@ -3,15 +3,24 @@
 #include <algorithm>
 
 #include "client/outcome.hpp"
+#include "client/tls_session_file.hpp"
 
 namespace haul::client {
 
 Pool::Pool(const ClientConfig& config) : RequestPool(config), tuning_(config_, path_) {
   narrow();
   fastopen_ = config_.fastopen && kernel_allows_client_fastopen();
+  if (config_.gateway.starts_with("https://"))
+    tls_sessions_ = std::make_unique<http_client::TlsSessions>(load_tls_sessions(config_.tls_session_file));
 }
 
 Pool::~Pool() {
+  try {
+    if (tls_sessions_ && tls_sessions_->captured() > 0)
+      save_tls_sessions(config_.tls_session_file, tls_sessions_->stored());
+  } catch (const std::exception&) {
+    // A cache: failing to write it changes nothing the user asked for.
+  }
   // Exchanges leave the multi before it closes the cached connections.
   for (auto& entry : in_flight_) multi_.remove(*entry.exchange);
   in_flight_.clear();
@@ -31,7 +40,7 @@ void Pool::start(std::unique_ptr<Request> r) {
     entry.exchange = std::make_unique<http_client::Exchange>();
   }
   entry.transfer = std::make_unique<RequestTransfer>(*r, progress_, &tuning_);
-  entry.exchange->prepare(exchange_options(*r, config_, fastopen_, &tuning_), *entry.transfer);
+  entry.exchange->prepare(exchange_options(*r, config_, fastopen_, &tuning_, tls_sessions_.get()), *entry.transfer);
   multi_.add(*entry.exchange);
   entry.request = std::move(r);
   in_flight_.push_back(std::move(entry));

@@ -25,6 +25,7 @@
 #include "client/transfer.hpp"
 #include "http_client/exchange.hpp"
 #include "http_client/multi.hpp"
+#include "http_client/tls_share.hpp"
 
 namespace haul::client {
 
@@ -55,6 +56,10 @@ class Pool final : public RequestPool {
   std::unique_ptr<Request> finish(InFlight entry, const http_client::Outcome& outcome);
 
   bool fastopen_ = false;
+  // https:// gateways: the TLS sessions every connection shares, loaded
+  // from and saved to config.tls_session_file. First: the connections and
+  // exchanges that use it go before it.
+  std::unique_ptr<http_client::TlsSessions> tls_sessions_;
   // Declared before the multi: closing its cached connections reaches them.
   SocketTuning tuning_;
   http_client::Multi multi_;

@@ -24,9 +24,10 @@ std::string format_bytes(uint64_t b) {
 }
 
 std::string human_line(const TransferStats& s) {
-  std::string line = fmt::format("{} {} {} {:.1f} ms (connect {:.1f}, first byte {:.1f}) {}", s.op, s.key,
-                                 format_bytes(s.bytes), s.total_ms, s.timings.connect_ms, s.timings.first_byte_ms,
-                                 format_rate(s.bytes, s.total_ms));
+  const std::string tls = s.timings.tls_ms > 0 ? fmt::format(", tls {:.1f}", s.timings.tls_ms) : "";
+  std::string line = fmt::format("{} {} {} {:.1f} ms (connect {:.1f}{}, first byte {:.1f}) {}", s.op, s.key,
+                                 format_bytes(s.bytes), s.total_ms, s.timings.connect_ms, tls,
+                                 s.timings.first_byte_ms, format_rate(s.bytes, s.total_ms));
   if (s.parts > 0) line += fmt::format(" {} parts", s.parts);
   line += s.connection_reused ? " reused" : fmt::format(" new-conns {}", s.connections_opened);
   if (s.tcp) line += fmt::format(" rtt {:.2f} ms cwnd {} retrans {}", s.tcp->rtt_us / 1000.0, s.tcp->snd_cwnd,
@@ -47,6 +48,7 @@ std::string json_line(const TransferStats& s) {
       {"ms", round3(s.total_ms)},
       {"dns_ms", round3(s.timings.dns_ms)},
       {"connect_ms", round3(s.timings.connect_ms)},
+      {"tls_ms", round3(s.timings.tls_ms)},
       {"sent_ms", round3(s.timings.sent_ms)},
       {"first_byte_ms", round3(s.timings.first_byte_ms)},
       {"rate_bps", s.total_ms > 0 ? static_cast<uint64_t>(s.bytes * 8000.0 / s.total_ms) : 0},

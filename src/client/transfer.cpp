@@ -59,7 +59,7 @@ void RequestTransfer::finish() {
 }
 
 http_client::Options exchange_options(const Request& r, const ClientConfig& config, bool fastopen,
-                                      http_client::SocketHooks* sockets) {
+                                      http_client::SocketHooks* sockets, http_client::TlsSessions* tls_sessions) {
   http_client::Options o;
   o.url = config.gateway + r.path;
   o.method = r.method;
@@ -75,6 +75,8 @@ http_client::Options exchange_options(const Request& r, const ClientConfig& conf
   o.fastopen = fastopen;
   o.ask_before_send = true;
   o.sockets = sockets;
+  o.tls = config.tls;
+  o.tls_sessions = tls_sessions;
   return o;
 }
 

@@ -56,8 +56,9 @@ class RequestTransfer final : public http_client::Handler {
 };
 
 // The libcurl layer's options for r: the gateway URL, its token and store
-// headers, the body, the timeouts and connection flags of config.
+// headers, the body, the timeouts, connection flags and TLS options of
+// config; tls_sessions (may be null) outlives the connections.
 http_client::Options exchange_options(const Request& r, const ClientConfig& config, bool fastopen,
-                                      http_client::SocketHooks* sockets);
+                                      http_client::SocketHooks* sockets, http_client::TlsSessions* tls_sessions);
 
 }  // namespace haul::client

@@ -80,6 +80,28 @@ struct ExchangeCallbacks {
     static_cast<SocketHooks*>(user)->on_close(fd);
     return ::close(fd);
   }
+
+  // Verification stays libcurl's default (peer and host checked against the
+  // system's store) unless the options say otherwise.
+  static void apply_tls(CURL* c, const Options& o, TlsAttachment& attachment) {
+    const TlsOptions& tls = o.tls;
+    if (!tls.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, tls.ca_file.c_str());
+    if (!tls.pin_sha256.empty()) {
+      // A malformed pin (callers validate it) goes as it is: libcurl then
+      // fails the exchange instead of it running unpinned.
+      const std::string pin = curl_pin(tls.pin_sha256).value_or(tls.pin_sha256);
+      curl_easy_setopt(c, CURLOPT_PINNEDPUBLICKEY, pin.c_str());
+    }
+    if (tls.insecure) {
+      curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+      curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    attachment = {};
+    if (o.tls_sessions && o.url.starts_with("https://")) {
+      attachment.key = session_key(url_host_port(o.url), tls);
+      o.tls_sessions->attach(c, attachment);
+    }
+  }
 };
 
 Exchange::Exchange() {
@@ -134,6 +156,7 @@ void Exchange::prepare(const Options& o, Handler& handler) {
     curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
   }
   if (o.connect_only) curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
+  ExchangeCallbacks::apply_tls(c, o, tls_attachment_);
   if (o.sockets) {
     curl_easy_setopt(c, CURLOPT_SOCKOPTFUNCTION, &ExchangeCallbacks::sockopt);
     curl_easy_setopt(c, CURLOPT_SOCKOPTDATA, o.sockets);
@@ -196,9 +219,13 @@ double info_ms(CURL* c, CURLINFO what) {
 
 Timings Exchange::timings() const {
   CURL* c = easy_.get();
-  return Timings{info_ms(c, CURLINFO_NAMELOOKUP_TIME_T), info_ms(c, CURLINFO_CONNECT_TIME_T),
-                 info_ms(c, CURLINFO_PRETRANSFER_TIME_T), info_ms(c, CURLINFO_STARTTRANSFER_TIME_T),
-                 info_ms(c, CURLINFO_TOTAL_TIME_T)};
+  Timings t{info_ms(c, CURLINFO_NAMELOOKUP_TIME_T), info_ms(c, CURLINFO_CONNECT_TIME_T),
+            info_ms(c, CURLINFO_PRETRANSFER_TIME_T), info_ms(c, CURLINFO_STARTTRANSFER_TIME_T),
+            info_ms(c, CURLINFO_TOTAL_TIME_T)};
+  // APPCONNECT is 0 for plain http and on a reused connection.
+  const double tls_done = info_ms(c, CURLINFO_APPCONNECT_TIME_T);
+  if (tls_done > 0) t.tls_ms = std::max(0.0, tls_done - t.connect_ms);
+  return t;
 }
 
 long Exchange::connections_opened() const {

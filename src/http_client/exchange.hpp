@@ -23,6 +23,8 @@
 #include "http_client/handles.hpp"
 #include "http_client/response_head.hpp"
 #include "http_client/timings.hpp"
+#include "http_client/tls.hpp"
+#include "http_client/tls_share.hpp"
 
 namespace haul::http_client {
 
@@ -97,6 +99,11 @@ struct Options {
   bool connect_only = false; // only the connection (handshake timing); no request
   bool ask_before_send = false;   // call Handler::before_send
   SocketHooks* sockets = nullptr;
+  // https:// only: how the server is checked (verification on by default),
+  // and the sessions its new connections resume and file (null: libcurl's
+  // per-handle cache only). The sessions must outlive the connections.
+  TlsOptions tls;
+  TlsSessions* tls_sessions = nullptr;
 };
 
 // How an exchange ended.
@@ -144,6 +151,7 @@ class Exchange {
   // The handle last: it goes first, while what it points to is still there.
   char errbuf_[256] = {};         // CURL_ERROR_SIZE
   SlistHandle header_list_;       // replaced by each prepare()
+  TlsAttachment tls_attachment_;  // the TLS setup of new connections reads it
   EasyHandle easy_;
   Handler* handler_ = nullptr;
   ResponseHead head_;

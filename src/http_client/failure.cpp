@@ -30,13 +30,22 @@ Failure classify_curl(int curl_code) noexcept {
     case CURLE_SETOPT_OPTION_SYNTAX:
     case CURLE_RECURSIVE_API_CALL:
     case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_CRL_BADFILE:
     case CURLE_SSL_ENGINE_NOTFOUND:
     case CURLE_SSL_ENGINE_SETFAILED:
     case CURLE_SSL_ENGINE_INITFAILED:
     case CURLE_SSL_CLIENTCERT:
       return Failure::local;
+    // The server is not the one we trust, or no TLS session could be set up
+    // with it: the same server answers the same way next time.
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_CIPHER:
+      return Failure::tls;
     default:
       // Sending or receiving failed, nothing or garbage came back, a resend
       // on a dead reused connection could not rewind, TLS broke: the
@@ -54,6 +63,8 @@ ErrorKind error_kind(Failure failure, int http_status) noexcept {
       return ErrorKind::backend_timeout;
     case Failure::local:
       return ErrorKind::io;
+    case Failure::tls:
+      return ErrorKind::config;
     case Failure::none:
     case Failure::http:
       break;
@@ -77,6 +88,25 @@ ErrorKind error_kind(Failure failure, int http_status) noexcept {
   }
 }
 
+std::string_view tls_hint(int curl_code) noexcept {
+  switch (static_cast<CURLcode>(curl_code)) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+      return "certificate not trusted: pass --cacert FILE with the gateway's CA, and check the host name "
+             "in the URL and the certificate's dates";
+    case CURLE_SSL_CACERT_BADFILE:
+      return "the --cacert file cannot be read as PEM certificates";
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+      return "the gateway's public key does not match --pin-sha256";
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CIPHER:
+      return "TLS handshake failed: is the gateway serving TLS on this port?";
+    default:
+      return "";
+  }
+}
+
 std::string_view failure_name(Failure failure) noexcept {
   switch (failure) {
     case Failure::none: return "none";
@@ -84,6 +114,7 @@ std::string_view failure_name(Failure failure) noexcept {
     case Failure::transport: return "transport";
     case Failure::timeout: return "timeout";
     case Failure::http: return "http";
+    case Failure::tls: return "tls";
     case Failure::local: return "local";
   }
   return "unknown";

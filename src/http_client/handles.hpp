@@ -8,6 +8,7 @@
 
 struct Curl_easy;   // CURL
 struct Curl_multi;  // CURLM
+struct Curl_share;  // CURLSH
 struct curl_slist;
 
 namespace haul::http_client {
@@ -18,12 +19,16 @@ struct EasyDeleter {
 struct MultiDeleter {
   void operator()(Curl_multi* multi) const noexcept;  // curl_multi_cleanup: closes its cached connections
 };
+struct ShareDeleter {
+  void operator()(Curl_share* share) const noexcept;  // curl_share_cleanup (no easy handle may use it)
+};
 struct SlistDeleter {
   void operator()(curl_slist* list) const noexcept;  // curl_slist_free_all
 };
 
 using EasyHandle = std::unique_ptr<Curl_easy, EasyDeleter>;
 using MultiHandle = std::unique_ptr<Curl_multi, MultiDeleter>;
+using ShareHandle = std::unique_ptr<Curl_share, ShareDeleter>;
 using SlistHandle = std::unique_ptr<curl_slist, SlistDeleter>;
 
 // libcurl's process-wide setup, done once before the first handle.

@@ -6,9 +6,14 @@
 
 #include <curl/curl.h>
 
+#include <set>
+#include <string>
+
 #include "http_client/failure.hpp"
 #include "http_client/response_head.hpp"
 #include "http_client/retry.hpp"
+#include "http_client/tls.hpp"
+#include "http_client/tls_sessions.hpp"
 
 namespace haul::http_client {
 namespace {
@@ -68,11 +73,128 @@ TEST(Failure, CurlCodesByWhatRepeatingCanCure) {
     EXPECT_EQ(classify_curl(c), Failure::connect) << c;
   EXPECT_EQ(classify_curl(CURLE_OPERATION_TIMEDOUT), Failure::timeout);
   for (CURLcode c : {CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE,
-                     CURLE_SSL_CONNECT_ERROR, CURLE_SEND_FAIL_REWIND, CURLE_WEIRD_SERVER_REPLY})
+                     CURLE_SEND_FAIL_REWIND, CURLE_WEIRD_SERVER_REPLY})
     EXPECT_EQ(classify_curl(c), Failure::transport) << c;
   for (CURLcode c : {CURLE_WRITE_ERROR, CURLE_READ_ERROR, CURLE_ABORTED_BY_CALLBACK, CURLE_URL_MALFORMAT,
                      CURLE_OUT_OF_MEMORY, CURLE_UNSUPPORTED_PROTOCOL})
     EXPECT_EQ(classify_curl(c), Failure::local) << c;
+}
+
+TEST(Failure, TlsCodesAreTheirOwnKindNeverRetried) {
+  // Unknown CA, wrong name and expired certificate all come as
+  // PEER_FAILED_VERIFICATION (libcurl's error buffer says which).
+  for (CURLcode c : {CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_PINNEDPUBKEYNOTMATCH,
+                     CURLE_SSL_CONNECT_ERROR, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_CIPHER}) {
+    EXPECT_EQ(classify_curl(c), Failure::tls) << c;
+    EXPECT_FALSE(tls_hint(c).empty()) << c;
+  }
+  EXPECT_EQ(failure_name(Failure::tls), "tls");
+  EXPECT_EQ(error_kind(Failure::tls, 0), ErrorKind::config);
+  EXPECT_FALSE(should_retry(RetryPolicy{}, Failure::tls, 0, true, 1));
+  EXPECT_TRUE(should_retry(RetryPolicy{}, Failure::transport, 0, true, 1));  // the contrast
+  EXPECT_NE(tls_hint(CURLE_PEER_FAILED_VERIFICATION).find("--cacert"), std::string_view::npos);
+  EXPECT_NE(tls_hint(CURLE_SSL_PINNEDPUBKEYNOTMATCH).find("--pin-sha256"), std::string_view::npos);
+  EXPECT_EQ(tls_hint(CURLE_RECV_ERROR), "");
+  // Client certificate problems stay local (ours to fix, not the server's).
+  EXPECT_EQ(classify_curl(CURLE_SSL_CERTPROBLEM), Failure::local);
+}
+
+TEST(Tls, PinSyntax) {
+  const std::string b64 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";  // SHA-256 of ""
+  EXPECT_EQ(curl_pin(b64), "sha256//" + b64);
+  EXPECT_EQ(curl_pin("sha256//" + b64), "sha256//" + b64);
+  EXPECT_EQ(curl_pin(""), std::nullopt);
+  EXPECT_EQ(curl_pin(b64.substr(1)), std::nullopt);                 // 43 characters
+  EXPECT_EQ(curl_pin(b64.substr(0, 43) + "A"), std::nullopt);       // no padding
+  EXPECT_EQ(curl_pin("!" + b64.substr(1)), std::nullopt);           // not base64
+  EXPECT_EQ(curl_pin("sha1//" + b64), std::nullopt);
+  EXPECT_EQ(curl_pin(b64 + ";sha256//" + b64), std::nullopt);       // one pin only
+}
+
+TEST(Tls, HostPortOfUrls) {
+  EXPECT_EQ(url_host_port("https://gw.example:8443/v1/objects/a"), "gw.example:8443");
+  EXPECT_EQ(url_host_port("https://gw.example/v1"), "gw.example:443");
+  EXPECT_EQ(url_host_port("HTTPS://gw.example"), "gw.example:443");
+  EXPECT_EQ(url_host_port("http://127.0.0.1"), "127.0.0.1:80");
+  EXPECT_EQ(url_host_port("https://user:pw@h:1?x=y"), "h:1");
+  EXPECT_EQ(url_host_port("https://[::1]:9443/x"), "[::1]:9443");
+  EXPECT_EQ(url_host_port("https://[::1]/x"), "[::1]:443");
+  EXPECT_EQ(url_host_port("https://[::1"), "");
+  EXPECT_EQ(url_host_port("https:///x"), "");
+  EXPECT_EQ(url_host_port("https://h:/x"), "");
+}
+
+TEST(Tls, SessionKeysSeparateTrustSettings) {
+  TlsOptions system, ca{"/etc/ca.pem", "", false}, insecure{"", "", true};
+  TlsOptions pinned{"", "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", false};
+  TlsOptions pinned_prefixed{"", "sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", false};
+  std::set<std::string> keys;
+  for (const auto& o : {system, ca, insecure, pinned}) keys.insert(session_key("h:443", o));
+  keys.insert(session_key("h:8443", system));
+  keys.insert(session_key("g:443", system));
+  EXPECT_EQ(keys.size(), 6u);
+  EXPECT_EQ(session_key("h:443", pinned), session_key("h:443", pinned_prefixed));
+  EXPECT_EQ(session_key("h:443", system), session_key("h:443", TlsOptions{}));
+}
+
+StoredSession session(std::string der, int64_t expires) { return StoredSession{std::move(der), expires}; }
+
+TEST(TlsSessionFile, RoundTrip) {
+  StoredSessions s;
+  put_session(s, "a:443 ca= pin= verified", session(std::string("\x30\x00\xff\n\"", 5), 2000), 1000);
+  put_session(s, "b:8443 ca=/x pin= verified", session("zz", 3000), 1000);
+  auto back = decode_sessions(encode_sessions(s), 1000);
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back["a:443 ca= pin= verified"].der, std::string("\x30\x00\xff\n\"", 5));
+  EXPECT_EQ(back["a:443 ca= pin= verified"].expires_unix, 2000);
+  EXPECT_EQ(back["b:8443 ca=/x pin= verified"].der, "zz");
+}
+
+TEST(TlsSessionFile, ExpiredOnesAreDropped) {
+  StoredSessions s;
+  put_session(s, "old", session("x", 1500), 1000);
+  put_session(s, "new", session("y", 2500), 1000);
+  put_session(s, "dead", session("z", 900), 1000);  // already expired: not filed
+  EXPECT_EQ(s.size(), 2u);
+  auto later = decode_sessions(encode_sessions(s), 2000);
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later.count("new"), 1u);
+  EXPECT_TRUE(decode_sessions(encode_sessions(s), 2500).empty());  // expiry is exclusive
+}
+
+TEST(TlsSessionFile, BoundedByCountAndSize) {
+  StoredSessions s;
+  for (int i = 0; i < static_cast<int>(kStoredSessionsKept) + 5; ++i)
+    put_session(s, "k" + std::to_string(i), session("d", 2000 + i), 1000);
+  EXPECT_EQ(s.size(), kStoredSessionsKept);
+  EXPECT_EQ(s.count("k0"), 0u);  // the ones expiring first went
+  EXPECT_EQ(s.count("k4"), 0u);
+  EXPECT_EQ(s.count("k5"), 1u);
+  put_session(s, "big", session(std::string(kStoredSessionMaxBytes + 1, 'x'), 5000), 1000);
+  EXPECT_EQ(s.count("big"), 0u);
+  put_session(s, "empty", session("", 5000), 1000);
+  EXPECT_EQ(s.count("empty"), 0u);
+}
+
+TEST(TlsSessionFile, CorruptInputReadsAsNoSessionsOrSkipsTheBadEntry) {
+  for (std::string_view text : {"", "{", "null", "[]", "{\"version\":2,\"sessions\":{}}", "{\"sessions\":{}}", "{\"version\":\"1\"}",
+                                "{\"version\":1}", "{\"version\":1,\"sessions\":[]}", "\x00\xff garbage"})
+    EXPECT_TRUE(decode_sessions(text, 1000).empty()) << text;
+  auto s = decode_sessions(R"({"version":1,"sessions":{
+      "odd-hex":{"der":"abc","expires":2000},
+      "not-hex":{"der":"zz","expires":2000},
+      "no-expiry":{"der":"00"},
+      "string-expiry":{"der":"00","expires":"2000"},
+      "not-object":5,
+      "good":{"der":"3000","expires":2000}}})",
+                           1000);
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s["good"].der, std::string("\x30\x00", 2));
+  // Every prefix of a good file is harmless too.
+  StoredSessions good;
+  put_session(good, "h:443 ca= pin= verified", session("0123456789", 2000), 1000);
+  const std::string text = encode_sessions(good);
+  for (size_t n = 0; n < text.rfind('}'); ++n) EXPECT_TRUE(decode_sessions(text.substr(0, n), 1000).empty()) << n;
 }
 
 TEST(Failure, KindsForTransportFailuresAndStatuses) {

@@ -19,6 +19,7 @@ bool should_retry(const RetryPolicy& policy, Failure failure, int http_status, b
              (http_status == 500 && policy.retry_500);
     case Failure::none:
     case Failure::local:
+    case Failure::tls:
       return false;
   }
   return false;

@@ -11,6 +11,9 @@ struct Timings {
   double sent_ms = 0;         // request about to be sent (PRETRANSFER)
   double first_byte_ms = 0;   // first response byte (STARTTRANSFER)
   double total_ms = 0;
+  // The TLS handshake's own time (APPCONNECT - CONNECT): 0 for plain http
+  // and on a reused connection.
+  double tls_ms = 0;
 };
 
 }  // namespace haul::http_client

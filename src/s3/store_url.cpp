@@ -105,14 +105,17 @@ StoreUrl parse_store_url(std::string_view url) {
       out.credentials_file = *value;
     } else if (name == "profile") {
       out.profile = *value;
+    } else if (name == "ca_file") {
+      out.ca_file = *value;
     } else {
-      bad(url, "unknown parameter '" + name + "' (endpoint, region, style, credentials, profile)");
+      bad(url, "unknown parameter '" + name + "' (endpoint, region, style, credentials, profile, ca_file)");
     }
   }
   if (!has_endpoint) {
     out.scheme = "https";
     out.host = "s3." + out.region + ".amazonaws.com";
   }
+  if (!out.ca_file.empty() && out.scheme != "https") bad(url, "ca_file needs an https:// endpoint");
   return out;
 }
 

@@ -35,6 +35,16 @@ TEST(StoreUrl, DefaultsAndVirtualHost) {
   EXPECT_EQ(parse_store_url("s3://bkt").region, "us-east-1");
 }
 
+TEST(StoreUrl, CaFileForHttpsEndpoints) {
+  auto u = parse_store_url("s3://bkt?endpoint=https://127.0.0.1:8443&ca_file=%2Ftmp%2Fca.pem");
+  EXPECT_EQ(u.scheme, "https");
+  EXPECT_EQ(u.ca_file, "/tmp/ca.pem");
+  EXPECT_EQ(parse_store_url("s3://bkt?ca_file=/tmp/ca.pem").ca_file, "/tmp/ca.pem");  // AWS: https
+  EXPECT_EQ(parse_store_url("s3://bkt?endpoint=https://h").ca_file, "");
+  EXPECT_THROW(parse_store_url("s3://bkt?endpoint=http://h&ca_file=/tmp/ca.pem"), Error);  // would be ignored
+  EXPECT_THROW(parse_store_url("s3://bkt?endpoint=https://h&ca_file="), Error);
+}
+
 TEST(StoreUrl, Rejects) {
   for (const char* url : {"s3:/bkt", "fs:/x", "s3://", "s3://ab", "s3://Upper", "s3://bkt?endpoint=ftp://h",
                           "s3://bkt?endpoint=http://h/path", "s3://bkt?endpoint=", "s3://bkt?region",

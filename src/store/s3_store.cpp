@@ -1,6 +1,8 @@
 // S3 store: the Store interface mapped onto S3 calls through s3io::Client.
 #include "store/s3_store.hpp"
 
+#include <unistd.h>
+
 #include <charconv>
 #include <cstdlib>
 #include <ctime>
@@ -371,6 +373,8 @@ class S3Store final : public Store {
 
 std::unique_ptr<Store> make_s3_store(std::string_view url, const S3StoreOptions& options) {
   haul::s3::StoreUrl parsed = haul::s3::parse_store_url(url);
+  if (!parsed.ca_file.empty() && ::access(parsed.ca_file.c_str(), R_OK) != 0)
+    throw Error(ErrorKind::config, "S3 store: cannot read ca_file " + parsed.ca_file);
   haul::s3::Credentials credentials = load_credentials(parsed);
   return std::make_unique<S3Store>(std::move(parsed), std::move(credentials), options);
 }

@@ -49,6 +49,7 @@ Transfer::Transfer(Handle& handle, const haul::s3::StoreUrl& url, const haul::s3
   if (request.method == "POST") o.headers.push_back("Content-Type: application/xml");
   o.body = request.body;  // PUT and POST; rewound when a dead reused connection needs a resend
   o.connect_timeout_ms = static_cast<long>(config.connect_timeout.count());
+  o.tls.ca_file = url.ca_file;  // https endpoints: verified, against this CA when given
   if (pull || request.body.size() > (1u << 20)) {
     // Long bodies: no deadline for the whole, a floor on the rate instead.
     // libcurl skips the check while the transfer is paused (a slow reader of

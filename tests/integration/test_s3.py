@@ -21,6 +21,7 @@ import requests
 
 from conftest import HAUL, Gateway
 from stripe_client import send_stripes
+from tls_support import Pki, TlsFront
 
 _spec = importlib.util.spec_from_file_location("haul_ceph", pathlib.Path(__file__).with_name("ceph.py"))
 haul_ceph = importlib.util.module_from_spec(_spec)
@@ -432,7 +433,6 @@ def test_named_stores_side_by_side(ceph, bucket, tmp_path):
         assert gw.stop() == 0
 
 
-
 def wait_default_ready(gw, ready):
     """/readyz caches each store's probe for 2 s: poll until the default store is `ready`."""
     deadline = time.monotonic() + 30
@@ -472,3 +472,47 @@ def test_readyz_probes_the_bucket(ceph, bucket, tmp_path):
         assert 'op="probe"' in requests.get(f"{gw.url}/metrics", timeout=10).text
     finally:
         assert gw.stop() == 0
+
+
+def test_store_at_an_https_endpoint_with_its_ca_file(ceph, bucket, tmp_path):
+    """ca_file= in the store URL: the gateway reaches RGW over TLS (through a
+    TLS terminator whose certificate a private CA signed), objects round-trip
+    byte-identical; with another CA's file every request fails as 502 with
+    the certificate problem in the gateway's log; ca_file with an http://
+    endpoint or an unreadable file stops the start with one line."""
+    pki = Pki(tmp_path / "pki")
+    cert, key, _ = pki.server("rgw-front")
+    host, port = ceph.endpoint.split("://", 1)[1].rsplit(":", 1)
+    front = TlsFront((host, int(port)), cert, key)
+    https_url = ceph.store_url(bucket).replace(ceph.endpoint, f"https://127.0.0.1:{front.port}")
+    try:
+        gw = Gateway(tmp_path / "gw", store=f"{https_url}&ca_file={pki.ca}").start()
+        try:
+            for n, size in enumerate([0, 5000, 9 * MiB_S3]):  # 9 MiB: a multipart upload
+                data = body(size, n)
+                put(gw, f"tls/{n}", data)
+                assert get(gw, f"tls/{n}").content == data
+            assert front.handshakes > 0
+            raw = ceph.aws("s3", "cp", f"s3://{bucket}/tls/1", "-", binary=True).stdout
+            assert len(raw) > 5000 and b"HAUL-PLAINTEXT-MARKER" not in raw
+        finally:
+            assert gw.stop() == 0
+
+        other = Pki(tmp_path / "other")
+        gw = Gateway(tmp_path / "gw-wrong-ca", store=f"{https_url}&ca_file={other.ca}").start()
+        try:
+            r = requests.put(f"{gw.url}/v1/objects/k", data=b"abc", headers=gw.auth, timeout=60)
+            assert r.status_code == 502 and r.json()["error"] == "backend_unavailable", r.text
+            assert "certificate" in gw.log.read_text()
+        finally:
+            assert gw.stop() == 0
+    finally:
+        front.stop()
+
+    files = tmp_path / "gw"  # the first gateway's key and token files
+    for store, needle in [(f"{ceph.store_url(bucket)}&ca_file={pki.ca}", "https"),
+                          (f"{https_url}&ca_file={tmp_path / 'missing.pem'}", "ca_file")]:
+        p = subprocess.run([HAUL, "gateway", "--listen", "127.0.0.1:0", "--store", store, "--master-key-file",
+                            files / "keys", "--token-file", files / "tokens"], capture_output=True, text=True,
+                           timeout=30)
+        assert p.returncode == 2 and needle in p.stderr, p.stderr
