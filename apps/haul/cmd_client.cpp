@@ -38,10 +38,12 @@ void add_common(CLI::App* cmd, Common& c, bool transfer_flags) {
   cmd->add_option("--gateway", c.config.gateway, "Gateway URL (env HAUL_GATEWAY), e.g. http://127.0.0.1:8080");
   cmd->add_option("--token", c.config.token, "Bearer token (env HAUL_TOKEN)");
   cmd->add_option("--store", c.config.store, "Named store of the gateway (X-Haul-Store); default: its default store");
-  cmd->add_option("--connections", c.config.connections, "TCP connections to the gateway, opened in parallel and reused")
+  cmd->add_option("--connections", c.config.connections,
+                  "TCP connections to the gateway, opened in parallel and reused")
       ->capture_default_str();
   cmd->add_option("--congestion", c.config.congestion,
-                  "TCP congestion control: auto (default: cubic or bbr chosen per upload body, see docs/client.md), or a name to pin (bbr, cubic)");
+                  "TCP congestion control: auto (default: cubic or bbr chosen per upload body, see docs/client.md), or "
+                  "a name to pin (bbr, cubic)");
   cmd->add_flag("--fastopen", c.fastopen,
                 "TCP Fast Open when the kernel allows it (off by default: libcurl 7.88 then never reuses the "
                 "connection, see docs/client.md)");
@@ -81,8 +83,9 @@ client::ClientConfig finish_config(Common& c) {
   c.config.tls_session_file = client::tls_session_file();
   client::validate(c.config);
   if (c.config.tls.insecure && c.config.gateway.starts_with("https://"))
-    std::fprintf(stderr, "haul: warning: --insecure: the gateway's certificate is not checked; anyone on the path "
-                         "can read and change this transfer and its token\n");
+    std::fprintf(stderr,
+                 "haul: warning: --insecure: the gateway's certificate is not checked; anyone on the path "
+                 "can read and change this transfer and its token\n");
   return c.config;
 }
 
@@ -108,7 +111,9 @@ class RememberedPath {
   client::Pool& pool_;
 };
 
-extern "C" void on_sigint(int) { client::Pool::interrupt_flag().store(true); }
+extern "C" void on_sigint(int) {
+  client::Pool::interrupt_flag().store(true);
+}
 
 void install_sigint() {
   struct sigaction sa {};
@@ -133,13 +138,19 @@ class Reporter {
     }
     bytes_ += s.bytes;
     connections_ += s.connections_opened;
-    if (json_) std::fprintf(out_, "%s\n", client::json_line(s).c_str());
-    else if (verbose_) std::fprintf(stderr, "%s\n", client::human_line(s).c_str());
+    if (json_)
+      std::fprintf(out_, "%s\n", client::json_line(s).c_str());
+    else if (verbose_)
+      std::fprintf(stderr, "%s\n", client::human_line(s).c_str());
   }
   void summary(double ms, long pool_connections) {
     if (json_) {
-      nlohmann::json j = {{"summary", true},      {"transfers", count_}, {"failed", failed_},
-                          {"bytes", bytes_},      {"ms", ms},            {"rate_bps", ms > 0 ? bytes_ * 8000.0 / ms : 0},
+      nlohmann::json j = {{"summary", true},
+                          {"transfers", count_},
+                          {"failed", failed_},
+                          {"bytes", bytes_},
+                          {"ms", ms},
+                          {"rate_bps", ms > 0 ? bytes_ * 8000.0 / ms : 0},
                           {"connections_opened", pool_connections}};
       std::fprintf(out_, "%s\n", j.dump().c_str());
     } else if (count_ > 1) {
@@ -180,7 +191,8 @@ void add_put(CLI::App& app) {
     auto t0 = std::chrono::steady_clock::now();
     const std::string& path = (*args)[0];
     if (*recursive) {
-      if (!std::filesystem::is_directory(path)) throw Error(ErrorKind::config, "put --recursive: not a directory: " + path);
+      if (!std::filesystem::is_directory(path))
+        throw Error(ErrorKind::config, "put --recursive: not a directory: " + path);
       report.set_verbose(false);
       std::string prefix = args->size() > 1 ? (*args)[1] : "";
       try {
@@ -203,8 +215,9 @@ void add_get(CLI::App& app) {
   auto c = std::make_shared<Common>();
   auto args = std::make_shared<std::vector<std::string>>();
   auto recursive = std::make_shared<bool>(false);
-  auto* cmd = app.add_subcommand("get", "Download KEY to FILE (default: its last segment; - for stdout), or PREFIX "
-                                        "--recursive into DIR");
+  auto* cmd = app.add_subcommand("get",
+                                 "Download KEY to FILE (default: its last segment; - for stdout), or PREFIX "
+                                 "--recursive into DIR");
   cmd->add_option("paths", *args, "KEY [FILE|-] | PREFIX DIR")->required()->expected(1, 2);
   cmd->add_flag("-r,--recursive", *recursive, "Download every object under PREFIX into DIR");
   add_common(cmd, *c, true);
@@ -280,8 +293,9 @@ void add_bench(CLI::App& app) {
   auto b = std::make_shared<client::BenchConfig>();
   auto size = std::make_shared<std::string>("1K");
   auto* cmd = app.add_subcommand(
-      "bench", "Repeat the seed's experiment: --size, --repeat, --mode new|reuse|pool, --op put|get; prints each "
-               "request, median/min/max in ms and RTTs, and connections opened (libcurl and gateway metric)");
+      "bench",
+      "Repeat the seed's experiment: --size, --repeat, --mode new|reuse|pool, --op put|get; prints each "
+      "request, median/min/max in ms and RTTs, and connections opened (libcurl and gateway metric)");
   cmd->add_option("--size", *size, "Object size: 1K, 100K, 1M, 10M ...");
   cmd->add_option("--repeat", b->repeat, "Requests")->capture_default_str();
   cmd->add_option("--mode", b->mode, "new (connection per request) | reuse (one connection) | pool (warm pool)")

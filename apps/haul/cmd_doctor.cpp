@@ -101,8 +101,10 @@ void run_trace(const TraceFlags& f) {
               doctor::human_ms(r.transfer.seconds).c_str(), doctor::human_rate(r.transfer.rate_bps()).c_str(),
               r.samples.size(), r.side.c_str());
   std::printf("wrote %s\n", r.csv_path.c_str());
-  if (!r.png_path.empty()) std::printf("wrote %s\n", r.png_path.c_str());
-  else std::printf("no PNG: %s\n", r.png_note.c_str());
+  if (!r.png_path.empty())
+    std::printf("wrote %s\n", r.png_path.c_str());
+  else
+    std::printf("no PNG: %s\n", r.png_note.c_str());
 }
 
 }  // namespace
@@ -119,22 +121,27 @@ void add_doctor_command(CLI::App& app) {
       ->capture_default_str();
   // The reference path's defaults are the doctor's own (PathModel).
   const doctor::PathModel reference;
-  cmd->add_option("--rtt-ms", flags->rtt_ms,
-                  "Reference RTT without --gateway (default " + std::to_string(static_cast<int>(reference.rtt_s * 1e3)) + ")");
+  cmd->add_option(
+      "--rtt-ms", flags->rtt_ms,
+      "Reference RTT without --gateway (default " + std::to_string(static_cast<int>(reference.rtt_s * 1e3)) + ")");
   cmd->add_option("--rate", flags->rate,
                   "Reference rate without --gateway (default " +
                       std::to_string(static_cast<long long>(reference.rate_bps / 1e6)) + "mbit)");
   cmd->add_option("--probe-bytes", flags->probe_bytes, "Largest probe transfer each way")->capture_default_str();
-  cmd->add_option("--handshakes", flags->handshakes, "TCP handshakes timed for the RTT")->capture_default_str()
+  cmd->add_option("--handshakes", flags->handshakes, "TCP handshakes timed for the RTT")
+      ->capture_default_str()
       ->check(CLI::Range(1, 100));
   cmd->add_flag("--json", flags->json, "Print JSON (fields in docs/doctor.md)");
 
-  auto* sockets = cmd->add_subcommand("sockets", "TCP sockets by state (sock_diag), with TCP_INFO; flags CLOSE_WAIT "
-                                                 "and TIME_WAIT piles");
+  auto* sockets = cmd->add_subcommand("sockets",
+                                      "TCP sockets by state (sock_diag), with TCP_INFO; flags CLOSE_WAIT "
+                                      "and TIME_WAIT piles");
   auto sflags = std::make_shared<SocketsFlags>();
   auto* port_opt = sockets->add_option("--port", sflags->port, "Sockets with this local or remote port")
                        ->check(CLI::Range(1, 65535));
-  sockets->add_option("--pid", sflags->pid, "Sockets held by this process")->excludes(port_opt)->check(CLI::PositiveNumber);
+  sockets->add_option("--pid", sflags->pid, "Sockets held by this process")
+      ->excludes(port_opt)
+      ->check(CLI::PositiveNumber);
   sockets->add_option("--watch", sflags->watch, "Sample again every S seconds")->check(CLI::NonNegativeNumber);
   sockets->add_option("--samples", sflags->samples, "With --watch: stop after N samples (default: until interrupted)");
   sockets->add_option("--time-wait-pile", sflags->pile, "TIME_WAIT sockets per side that count as a pile")
@@ -156,7 +163,8 @@ void add_doctor_command(CLI::App& app) {
   trace->add_option("--gateway", tflags->gateway, "Gateway URL")->envname("HAUL_GATEWAY");
   trace->add_option("--token", tflags->token, "Bearer token")->envname("HAUL_TOKEN");
   trace->add_option("--size", tflags->size, "Bytes to transfer")->capture_default_str();
-  trace->add_option("--interval-ms", tflags->interval_ms, "Sampling interval")->capture_default_str()
+  trace->add_option("--interval-ms", tflags->interval_ms, "Sampling interval")
+      ->capture_default_str()
       ->check(CLI::Range(1, 10000));
   trace->add_option("--out", tflags->out, "Output prefix: PREFIX.csv, PREFIX.png")->capture_default_str();
   trace->add_option("--direction", tflags->direction, "upload (client sends) or download (gateway sends)")

@@ -39,7 +39,8 @@ void add_gateway_command(CLI::App& app) {
   cmd->add_option("--tls-listen", *tls_listen, "HOST:PORT for HTTPS (needs --tls-cert and --tls-key)");
   cmd->add_option("--tls-cert", config->tls.cert_file,
                   "PEM file: the server certificate, then any intermediates (reloaded on SIGHUP)");
-  cmd->add_option("--tls-key", config->tls.key_file, "PEM file: the certificate's private key, unencrypted (reloaded on SIGHUP)");
+  cmd->add_option("--tls-key", config->tls.key_file,
+                  "PEM file: the certificate's private key, unencrypted (reloaded on SIGHUP)");
   cmd->add_option("--store", *stores,
                   "Store URL, repeatable: fs:DIR (local directory) or\n"
                   "s3://BUCKET[/PREFIX]?endpoint=URL&region=R; NAME=URL names a store that requests pick\n"
@@ -87,7 +88,8 @@ void add_gateway_command(CLI::App& app) {
   auto* stream_threads_flag =
       cmd->add_option("--stream-threads", "Ignored (deprecated: downloads hold no thread)")->group("");
   cmd->add_option("--congestion", config->congestion,
-                  "TCP congestion control of served connections: auto (default: cubic or bbr chosen per download body, see docs/client.md), a name to pin (cubic, bbr), or '' for the host's");
+                  "TCP congestion control of served connections: auto (default: cubic or bbr chosen per download body, "
+                  "see docs/client.md), a name to pin (cubic, bbr), or '' for the host's");
   cmd->add_option("--access-log", config->access_log,
                   "One JSON line per request (docs/api.md): - for standard output, a file to append to,\n"
                   "or off; never a header or a token")
@@ -123,7 +125,8 @@ void add_gateway_command(CLI::App& app) {
     config->upload_expiry = std::chrono::seconds(*expiry);
     config->send_rate.window = std::chrono::seconds(*rate_window);
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
-    if (stream_threads_flag->count() > 0) spdlog::warn("--stream-threads is ignored: downloads no longer hold a thread");
+    if (stream_threads_flag->count() > 0)
+      spdlog::warn("--stream-threads is ignored: downloads no longer hold a thread");
     gateway::run_gateway(*config);
   });
 }

@@ -10,11 +10,12 @@
 namespace haul::app {
 
 void add_keygen_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("keygen",
-                                 "Print a new master key file (ID:HEX lines), or append a rotated key to FILE with "
-                                 "--add. The newest key (highest id) seals new objects; all keys in the file open "
-                                 "existing ones, so keep old keys until no object uses them (haul reseal --rotate moves "
-                                 "objects to the newest key).");
+  auto* cmd =
+      app.add_subcommand("keygen",
+                         "Print a new master key file (ID:HEX lines), or append a rotated key to FILE with "
+                         "--add. The newest key (highest id) seals new objects; all keys in the file open "
+                         "existing ones, so keep old keys until no object uses them (haul reseal --rotate moves "
+                         "objects to the newest key).");
   auto add_file = std::make_shared<std::string>();
   cmd->add_option("--add", *add_file, "Append a new key with the next id to this key file");
   cmd->callback([add_file] {

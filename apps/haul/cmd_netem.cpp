@@ -66,8 +66,9 @@ void add_netem_command(CLI::App& app) {
   cmd->add_option("--server-cmd", f->server_cmd, "Shell command started first in the server namespace");
   cmd->add_option("--cc", f->cc, "TCP congestion control in both namespaces")
       ->check(CLI::IsMember({"bbr", "cubic", "reno"}));
-  cmd->add_option("--sysctl", f->sysctls, "key=value set in both namespaces (repeatable), "
-                                          "e.g. net.ipv4.tcp_slow_start_after_idle=0")
+  cmd->add_option("--sysctl", f->sysctls,
+                  "key=value set in both namespaces (repeatable), "
+                  "e.g. net.ipv4.tcp_slow_start_after_idle=0")
       ->allow_extra_args(false);
   cmd->add_flag("--cleanup", f->cleanup,
                 "Delete namespaces left by a haul netem that was killed with SIGKILL, then exit");

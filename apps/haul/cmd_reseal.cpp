@@ -55,7 +55,8 @@ void add_reseal_command(CLI::App& app) {
   cmd->add_option("--from-store-id", options->from_store_id,
                   "The id the objects are sealed for now, when the store was renamed: format-2 objects\n"
                   "are re-sealed from it to the store's (new) id");
-  cmd->add_option("--master-key-file", *key_file, "Key file (ID:HEX lines): every key that sealed an object; the newest id seals")
+  cmd->add_option("--master-key-file", *key_file,
+                  "Key file (ID:HEX lines): every key that sealed an object; the newest id seals")
       ->required();
   cmd->add_option("--prefix", options->prefix, "Only keys that start with this");
   cmd->add_flag("--rotate", options->rotate, "Also re-seal format-2 objects sealed under an older master key");
@@ -74,9 +75,10 @@ void add_reseal_command(CLI::App& app) {
     auto totals = gateway::reseal_store(*store, keys, *options, [&](const std::string& key, const auto& r) {
       print_result(key, r, options->dry_run, keys.newest().id);
     });
-    std::cout << (options->dry_run ? "would reseal " : "resealed ") << totals.resealed << ", current "
-              << totals.current << ", changed meanwhile " << totals.changed << ", failed " << totals.failed << "\n";
-    if (totals.failed > 0) throw Error(ErrorKind::integrity, std::to_string(totals.failed) + " objects could not be re-sealed (above)");
+    std::cout << (options->dry_run ? "would reseal " : "resealed ") << totals.resealed << ", current " << totals.current
+              << ", changed meanwhile " << totals.changed << ", failed " << totals.failed << "\n";
+    if (totals.failed > 0)
+      throw Error(ErrorKind::integrity, std::to_string(totals.failed) + " objects could not be re-sealed (above)");
   });
 }
 

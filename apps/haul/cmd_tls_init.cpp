@@ -35,8 +35,8 @@ void add_tls_init_command(CLI::App& app) {
     for (const auto& n : r.server.names) std::cout << " " << n;
     std::cout << ", valid " << options->days << " days\n"
               << "server key pin (SHA-256 of its public key): " << r.pin << "\n\n"
-              << "gateway:\n  haul gateway --tls-listen 127.0.0.1:8443 --tls-cert " << r.server_cert
-              << " --tls-key " << r.server_key << " ...\n"
+              << "gateway:\n  haul gateway --tls-listen 127.0.0.1:8443 --tls-cert " << r.server_cert << " --tls-key "
+              << r.server_key << " ...\n"
               << "  (add --listen HOST:PORT to keep a plain HTTP listener too; kill -HUP reloads new files)\n"
               << "clients:\n  export HAUL_GATEWAY=https://" << url_host << ":8443\n"
               << "  haul put --cacert " << r.ca_cert << " FILE KEY\n"

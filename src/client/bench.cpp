@@ -189,27 +189,28 @@ void run_bench(const ClientConfig& config, const BenchConfig& b, std::ostream& o
   double rtt = b.rtt_ms > 0 ? b.rtt_ms : measured_rtt(results);
 
   if (b.json) {
-    nlohmann::json j = {{"summary", true},
-                        {"op", b.op},
-                        {"mode", b.mode},
-                        {"size", b.size},
-                        {"repeat", b.repeat},
-                        {"gap_ms", b.gap_ms},
-                        {"connections", pc.connections},
-                        {"median_ms", sum.median_ms},
-                        {"min_ms", sum.min_ms},
-                        {"max_ms", sum.max_ms},
-                        {"mean_ms", sum.mean_ms},
-                        {"connections_opened", pool.connections_opened()},
-                        {"gateway_connections_accepted",
-                         gateway_opened ? nlohmann::json(*gateway_opened) : nlohmann::json(nullptr)},
-                        {"rtt_ms", rtt > 0 ? nlohmann::json(rtt) : nlohmann::json(nullptr)},
-                        {"rtt_measured", b.rtt_ms <= 0},
-                        {"median_rtts", rtt > 0 ? nlohmann::json(sum.median_ms / rtt) : nlohmann::json(nullptr)}};
+    nlohmann::json j = {
+        {"summary", true},
+        {"op", b.op},
+        {"mode", b.mode},
+        {"size", b.size},
+        {"repeat", b.repeat},
+        {"gap_ms", b.gap_ms},
+        {"connections", pc.connections},
+        {"median_ms", sum.median_ms},
+        {"min_ms", sum.min_ms},
+        {"max_ms", sum.max_ms},
+        {"mean_ms", sum.mean_ms},
+        {"connections_opened", pool.connections_opened()},
+        {"gateway_connections_accepted", gateway_opened ? nlohmann::json(*gateway_opened) : nlohmann::json(nullptr)},
+        {"rtt_ms", rtt > 0 ? nlohmann::json(rtt) : nlohmann::json(nullptr)},
+        {"rtt_measured", b.rtt_ms <= 0},
+        {"median_rtts", rtt > 0 ? nlohmann::json(sum.median_ms / rtt) : nlohmann::json(nullptr)}};
     out << j.dump() << "\n";
   } else {
     std::string rtts = rtt > 0 ? fmt::format(" ({})", in_rtts(sum.median_ms, rtt)) : "";
-    out << fmt::format("median {:.2f} ms{}  min {:.2f} ms  max {:.2f} ms\n", sum.median_ms, rtts, sum.min_ms, sum.max_ms);
+    out << fmt::format("median {:.2f} ms{}  min {:.2f} ms  max {:.2f} ms\n", sum.median_ms, rtts, sum.min_ms,
+                       sum.max_ms);
     out << fmt::format("connections opened: {} (libcurl), {} (gateway haul_connections_accepted_total delta)\n",
                        pool.connections_opened(), gateway_opened ? std::to_string(*gateway_opened) : "unknown");
     if (rtt > 0)

@@ -30,15 +30,15 @@ class Ticker {
   }
 
  private:
-  double elapsed() const {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  }
+  double elapsed() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
   RequestPool& pool_;
   bool show_;
   std::chrono::steady_clock::time_point start_;
 };
 
-bool show_progress() { return ::isatty(STDERR_FILENO) == 1; }
+bool show_progress() {
+  return ::isatty(STDERR_FILENO) == 1;
+}
 
 }  // namespace
 
@@ -50,8 +50,9 @@ void draw_progress(const Progress& p, double elapsed_s, bool done) {
     double frac = std::min(1.0, static_cast<double>(now) / static_cast<double>(total));
     int filled = static_cast<int>(frac * 30);
     double eta = rate > 0 ? static_cast<double>(total - std::min(total, now)) / rate : 0;
-    line = fmt::format("\r[{}{}] {:5.1f}% {} / {} {} ETA {:.0f}s ", std::string(filled, '#'), std::string(30 - filled, ' '),
-                       frac * 100, format_bytes(now), format_bytes(total), format_rate(now, elapsed_s * 1000), eta);
+    line = fmt::format("\r[{}{}] {:5.1f}% {} / {} {} ETA {:.0f}s ", std::string(filled, '#'),
+                       std::string(30 - filled, ' '), frac * 100, format_bytes(now), format_bytes(total),
+                       format_rate(now, elapsed_s * 1000), eta);
   } else {
     line = fmt::format("\r{} {} ", format_bytes(now), format_rate(now, elapsed_s * 1000));
   }
@@ -116,9 +117,12 @@ TransferStats get_file(RequestPool& pool, const std::string& key, const std::str
     special.fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
     if (special.fd < 0) throw Error(ErrorKind::io, "cannot open " + path + " for writing");
   }
-  if (path == "-") sink = std::make_unique<StreamSink>(STDOUT_FILENO);
-  else if (special.fd >= 0) sink = std::make_unique<StreamSink>(special.fd);
-  else sink = std::make_unique<TempFileSink>(path);
+  if (path == "-")
+    sink = std::make_unique<StreamSink>(STDOUT_FILENO);
+  else if (special.fd >= 0)
+    sink = std::make_unique<StreamSink>(special.fd);
+  else
+    sink = std::make_unique<TempFileSink>(path);
   // The size is unknown until the first answer; warm the rest of the pool
   // meanwhile so the remaining ranges find open connections.
   if (sink->random_access()) pool.warm(cfg.connections);

@@ -9,8 +9,7 @@
 namespace haul::client {
 
 void validate(const ClientConfig& c) {
-  if (c.gateway.empty())
-    throw Error(ErrorKind::config, "no gateway: pass --gateway URL or set HAUL_GATEWAY");
+  if (c.gateway.empty()) throw Error(ErrorKind::config, "no gateway: pass --gateway URL or set HAUL_GATEWAY");
   if (c.gateway.rfind("http://", 0) != 0 && c.gateway.rfind("https://", 0) != 0)
     throw Error(ErrorKind::config, "gateway URL must start with http:// or https://: " + c.gateway);
   if (c.connections < 1 || c.connections > 256)

@@ -11,9 +11,9 @@
 namespace haul::client {
 
 struct ClientConfig {
-  std::string gateway;      // base URL, e.g. http://127.0.0.1:8080 (no trailing slash needed)
-  std::string token;        // bearer token; empty sends no Authorization header
-  std::string store;        // X-Haul-Store; empty = the gateway's default store
+  std::string gateway;  // base URL, e.g. http://127.0.0.1:8080 (no trailing slash needed)
+  std::string token;    // bearer token; empty sends no Authorization header
+  std::string store;    // X-Haul-Store; empty = the gateway's default store
   // Connections per gateway. 8: each new connection starts with its own
   // 10-segment initial window, so 8 warm connections carry ~8x more in the
   // first round trips of a cold transfer; browsers settle on 6-8 per host for
@@ -23,7 +23,7 @@ struct ClientConfig {
   // the per-part round trip is small against the part's transfer time on a
   // 100 Mbit/s, 200 ms link (8 MiB = 670 ms), a multiple of the 64 KiB segment.
   uint64_t part_size = 8ull << 20;
-  unsigned inflight = 16;   // transfers in flight for many small files
+  unsigned inflight = 16;  // transfers in flight for many small files
   // The first upload of a cold pool (haul put FILE in a fresh process) goes
   // out as up to this many ~12 KiB stripes, each on its own fresh connection,
   // so the whole object fits the first flight of the initial windows instead
@@ -45,7 +45,7 @@ struct ClientConfig {
   // the emulated link: 4 requests, 4 connections, ~470 ms each instead of 1
   // connection and ~220 ms. Reuse is worth far more than the SYN's round trip.
   bool fastopen = false;
-  unsigned retries = 3;     // attempts per idempotent step
+  unsigned retries = 3;  // attempts per idempotent step
   // Pauses between attempts (client/retry.hpp): retry_base doubling up to
   // retry_cap, each drawn from its upper three quarters (jitter).
   std::chrono::milliseconds retry_base{100};

@@ -7,13 +7,19 @@ namespace haul::client {
 
 GetOp::GetOp(RequestPool& pool, std::string key, Sink& sink, uint64_t part_size, std::optional<uint64_t> known_size,
              std::string known_sha256, bool fresh_connection)
-    : Op(pool, "get", std::move(key)), sink_(sink), part_size_(part_size), known_size_(known_size),
+    : Op(pool, "get", std::move(key)),
+      sink_(sink),
+      part_size_(part_size),
+      known_size_(known_size),
       fresh_(fresh_connection) {
   expected_sha_ = std::move(known_sha256);
 }
 
 GetOp::GetOp(RequestPool& pool, std::string key, std::unique_ptr<Sink> sink, uint64_t part_size)
-    : Op(pool, "get", std::move(key)), owned_sink_(std::move(sink)), sink_(*owned_sink_), part_size_(part_size),
+    : Op(pool, "get", std::move(key)),
+      owned_sink_(std::move(sink)),
+      sink_(*owned_sink_),
+      part_size_(part_size),
       fresh_(false) {}
 
 std::unique_ptr<Request> GetOp::make_get(std::optional<Span> span) {
@@ -187,8 +193,8 @@ void GetOp::on_range(Request& r) {
 
 void GetOp::verify_and_commit(const std::string& digest) {
   if (digest != expected_sha_)
-    throw Error(ErrorKind::integrity,
-                "get " + stats_.key + ": checksum mismatch: received sha256 " + digest + ", gateway says " + expected_sha_);
+    throw Error(ErrorKind::integrity, "get " + stats_.key + ": checksum mismatch: received sha256 " + digest +
+                                          ", gateway says " + expected_sha_);
   sink_.commit(size_);
   stats_.sha256 = digest;
   state_ = State::done;

@@ -64,14 +64,14 @@ class GetOp final : public Op {
   State state_ = State::start;
   std::vector<std::unique_ptr<Request>> ready_;
   RetryQueue retries_;
-  std::vector<Span> spans_;          // ranges still to start
+  std::vector<Span> spans_;  // ranges still to start
   size_t next_span_ = 0, ranges_left_ = 0;
   uint64_t size_ = 0;
   std::string expected_sha_, etag_;
   bool head_done_ = false, first_done_ = false;
-  std::unique_ptr<Request> first_;   // the first GET's answer, kept until the HEAD is in
-  bool plain_fallback_ = false;      // the first answer was 416 on an empty object
-  bool first_is_range_ = false;      // the first GET asks for bytes 0..P-1
+  std::unique_ptr<Request> first_;  // the first GET's answer, kept until the HEAD is in
+  bool plain_fallback_ = false;     // the first answer was 416 on an empty object
+  bool first_is_range_ = false;     // the first GET asks for bytes 0..P-1
 };
 
 }  // namespace haul::client

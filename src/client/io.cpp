@@ -28,7 +28,9 @@ std::string sha256_of_fd(int fd, uint64_t size) {
     size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), size - off));
     ssize_t n = ::pread(fd, buf.data(), want, static_cast<off_t>(off));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) throw Error(ErrorKind::io, std::string("cannot read back file: ") + (n < 0 ? std::strerror(errno) : "short file"));
+    if (n <= 0)
+      throw Error(ErrorKind::io,
+                  std::string("cannot read back file: ") + (n < 0 ? std::strerror(errno) : "short file"));
     h.update(buf.data(), static_cast<size_t>(n));
     off += static_cast<uint64_t>(n);
   }
@@ -58,7 +60,8 @@ FileSource::FileSource(const std::string& path) : path_(path) {
   fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd_ < 0) {
     int err = errno;
-    throw Error(err == ENOENT ? ErrorKind::not_found : ErrorKind::io, "cannot open " + path + ": " + std::strerror(err));
+    throw Error(err == ENOENT ? ErrorKind::not_found : ErrorKind::io,
+                "cannot open " + path + ": " + std::strerror(err));
   }
   struct stat st;
   if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -94,8 +97,8 @@ TempFileSink::TempFileSink(const std::string& final_path) : final_path_(final_pa
   static std::atomic<unsigned> counter{0};
   std::filesystem::path p(final_path);
   std::filesystem::path dir = p.parent_path();
-  std::string name = "." + p.filename().string() + ".haul-" + std::to_string(::getpid()) + "-" +
-                     std::to_string(counter++) + ".tmp";
+  std::string name =
+      "." + p.filename().string() + ".haul-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".tmp";
   temp_path_ = (dir.empty() ? std::filesystem::path(name) : dir / name).string();
   fd_ = ::open(temp_path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd_ < 0) throw Error(ErrorKind::io, "cannot create " + temp_path_ + ": " + errno_text(errno));
@@ -118,7 +121,9 @@ void TempFileSink::reserve(uint64_t size) {
     throw Error(ErrorKind::io, "cannot write " + final_path_ + ": " + errno_text(rc));
 }
 
-std::optional<std::string> TempFileSink::sha256_of_written(uint64_t size) { return sha256_of_fd(fd_, size); }
+std::optional<std::string> TempFileSink::sha256_of_written(uint64_t size) {
+  return sha256_of_fd(fd_, size);
+}
 
 void TempFileSink::commit(uint64_t size) {
   if (::ftruncate(fd_, static_cast<off_t>(size)) != 0)

@@ -27,14 +27,18 @@ using testing::ScriptedPool;
 using testing::sha256_hex;
 using testing::StringSink;
 
-std::string data_of(size_t n, unsigned seed) { return haul::testing::pattern<std::string>(n, seed); }
+std::string data_of(size_t n, unsigned seed) {
+  return haul::testing::pattern<std::string>(n, seed);
+}
 
 std::shared_ptr<const Source> source_of(const std::string& bytes) {
   return std::make_shared<MemorySource>(std::make_shared<const std::string>(bytes));
 }
 
 // No answer: the exchange failed (connect, transport, timeout).
-Answer broken(Failure failure) { return Answer{0, {}, "", failure, 0}; }
+Answer broken(Failure failure) {
+  return Answer{0, {}, "", failure, 0};
+}
 
 Answer json_answer(int status, const nlohmann::json& j) {
   Answer a;
@@ -67,12 +71,14 @@ struct FakeGateway {
   struct Fault {
     std::string match;  // a part of "METHOD path"
     Answer answer;
-    int times;          // left; < 0: always
+    int times;  // left; < 0: always
   };
   std::vector<Fault> faults;
   // The requests whose "METHOD path" contains match get `answer`, the first
   // `times` of them (all when negative).
-  void fail(std::string match, Answer answer, int times = -1) { faults.push_back({std::move(match), std::move(answer), times}); }
+  void fail(std::string match, Answer answer, int times = -1) {
+    faults.push_back({std::move(match), std::move(answer), times});
+  }
 
   std::map<std::string, std::string> objects;  // by path key ("/v1/objects/K")
   std::map<uint32_t, std::string> parts;
@@ -128,8 +134,13 @@ struct FakeGateway {
     }
     const std::string& bytes = it->second;
     if (r.method == "HEAD") {
-      return Answer{200, {{"content-length", std::to_string(bytes.size())}, {"x-haul-sha256", sha256_hex(bytes)},
-                          {"etag", etag_of(bytes)}}, "", Failure::none, 0};
+      return Answer{200,
+                    {{"content-length", std::to_string(bytes.size())},
+                     {"x-haul-sha256", sha256_hex(bytes)},
+                     {"etag", etag_of(bytes)}},
+                    "",
+                    Failure::none,
+                    0};
     }
     if (r.method == "GET") return get(r, bytes);
     return json_answer(405, {{"error", "method_not_allowed"}});

@@ -16,8 +16,7 @@ void record_outcome(Request& r, const http_client::Outcome& outcome, const std::
   }
   switch (outcome.failure) {
     case Failure::none:
-    case Failure::http:
-      break;
+    case Failure::http: break;
     case Failure::connect:
       r.failure = Failure::connect;
       r.error = "cannot reach gateway " + gateway + ": " + outcome.detail;
@@ -64,7 +63,9 @@ std::string http_error_text(const Request& r) {
   return message.empty() ? "gateway answered " + status : message + " (" + status + ")";
 }
 
-ErrorKind error_kind_of(const Request& r) { return http_client::error_kind(r.failure, r.status); }
+ErrorKind error_kind_of(const Request& r) {
+  return http_client::error_kind(r.failure, r.status);
+}
 
 Error request_error(const std::string& op, const std::string& key, const Request& r) {
   std::string prefix = key.empty() ? op : op + " " + key;

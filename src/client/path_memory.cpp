@@ -48,7 +48,9 @@ void put_record(PathRecords& records, const std::string& gateway, PathRecord rec
   }
 }
 
-std::string path_cache_file() { return cache_file("paths.json"); }
+std::string path_cache_file() {
+  return cache_file("paths.json");
+}
 
 std::string gateway_host(std::string_view url) {
   if (auto scheme = url.find("://"); scheme != std::string_view::npos) url.remove_prefix(scheme + 3);
@@ -60,7 +62,9 @@ std::string gateway_host(std::string_view url) {
 
 namespace {
 
-int64_t now_unix() { return static_cast<int64_t>(std::time(nullptr)); }
+int64_t now_unix() {
+  return static_cast<int64_t>(std::time(nullptr));
+}
 
 PathRecords read_records(const std::string& file) {
   auto text = read_cache_file(file);

@@ -21,8 +21,8 @@
 namespace haul::client {
 
 struct PathRecord {
-  uint32_t rtt_us = 0;      // the path's minimum RTT as the kernel measured it
-  int64_t seen_unix = 0;    // when it was measured
+  uint32_t rtt_us = 0;    // the path's minimum RTT as the kernel measured it
+  int64_t seen_unix = 0;  // when it was measured
 };
 using PathRecords = std::map<std::string, PathRecord>;  // by gateway URL
 

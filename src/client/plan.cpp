@@ -24,7 +24,9 @@ std::vector<Span> plan_spans(uint64_t size, uint64_t part_size) {
   return spans;
 }
 
-bool use_parts(uint64_t size, uint64_t part_size) { return part_size > 0 && size >= 2 * part_size; }
+bool use_parts(uint64_t size, uint64_t part_size) {
+  return part_size > 0 && size >= 2 * part_size;
+}
 
 uint64_t spread_part_size(uint64_t size, unsigned connections) {
   if (connections == 0) connections = 1;
@@ -70,8 +72,8 @@ std::string range_header_value(const Span& span) {
 
 std::optional<StripeLayout> plan_stripes(uint64_t size, unsigned max_stripes) {
   if (max_stripes < kMinStripes || size < 2 * kStripeTarget || size > kMaxStripedSize) return std::nullopt;
-  auto count = static_cast<uint32_t>(std::min<uint64_t>(std::min(max_stripes, kMaxStripes),
-                                                        (size + kStripeTarget - 1) / kStripeTarget));
+  auto count = static_cast<uint32_t>(
+      std::min<uint64_t>(std::min(max_stripes, kMaxStripes), (size + kStripeTarget - 1) / kStripeTarget));
   // Rounding stripes up to 1 KiB can leave the last one empty: one fewer then.
   for (; count >= kMinStripes; --count) {
     if (uint64_t{count - 1} * stripe_size_for(size, count) < size) return stripe_layout(size, count);

@@ -27,9 +27,13 @@ Pool::~Pool() {
   idle_.clear();
 }
 
-void Pool::widen(unsigned n) { multi_.limit_connections(static_cast<long>(std::max(n, config_.connections))); }
+void Pool::widen(unsigned n) {
+  multi_.limit_connections(static_cast<long>(std::max(n, config_.connections)));
+}
 
-void Pool::narrow() { multi_.limit_connections(static_cast<long>(config_.connections)); }
+void Pool::narrow() {
+  multi_.limit_connections(static_cast<long>(config_.connections));
+}
 
 void Pool::start(std::unique_ptr<Request> r) {
   InFlight entry;
@@ -81,7 +85,9 @@ std::vector<std::unique_ptr<Request>> Pool::collect() {
   return ended;
 }
 
-void Pool::wait(int timeout_ms) { multi_.poll(timeout_ms); }
+void Pool::wait(int timeout_ms) {
+  multi_.poll(timeout_ms);
+}
 
 std::vector<std::unique_ptr<Request>> Pool::cancel_all() {
   std::vector<std::unique_ptr<Request>> cancelled;

@@ -233,8 +233,8 @@ void PutOp::on_stripe(Request& r) {
     if (!stripe_error_) stripe_error_ = request_error("put", stats_.key, r);
   } else if (json_string(r.body, "stripe_sha256") != r.digest) {
     if (!stripe_error_) {
-      stripe_error_ = Error(ErrorKind::integrity, "put " + stats_.key + ": checksum mismatch on stripe " +
-                                                      std::to_string(r.tag));
+      stripe_error_ =
+          Error(ErrorKind::integrity, "put " + stats_.key + ": checksum mismatch on stripe " + std::to_string(r.tag));
     }
   } else if (r.status == 201) {
     // The gateway stored every stripe and completed the object with our digest.
@@ -269,7 +269,8 @@ void PutOp::on_stored(const Request& r, const std::string& sent_sha256) {
 void PutOp::on_create(Request& r) {
   auto j = nlohmann::json::parse(r.body, nullptr, false);
   if (!j.is_object() || !j.contains("upload_id") || !j["upload_id"].is_string()) {
-    give_up(Error(ErrorKind::internal, "put " + stats_.key + ": gateway answered the upload creation without upload_id"));
+    give_up(
+        Error(ErrorKind::internal, "put " + stats_.key + ": gateway answered the upload creation without upload_id"));
     return;
   }
   upload_id_ = j["upload_id"].get<std::string>();
@@ -286,7 +287,8 @@ void PutOp::on_part(Request& r) {
   std::string theirs = json_string(r.body, "sha256");
   if (theirs != r.digest || r.body_bytes_sent != spans_[r.tag - 1].length) {
     give_up(Error(ErrorKind::integrity, "put " + stats_.key + ": checksum mismatch on part " + std::to_string(r.tag) +
-                                            ": sent " + r.digest + ", gateway got " + (theirs.empty() ? "(none)" : theirs)));
+                                            ": sent " + r.digest + ", gateway got " +
+                                            (theirs.empty() ? "(none)" : theirs)));
     return;
   }
   if (++parts_done_ == spans_.size()) {
@@ -308,6 +310,8 @@ void PutOp::give_up(Error error) {
   state_ = State::aborting;
 }
 
-void PutOp::interrupt() { give_up(Error(ErrorKind::internal, "put " + stats_.key + ": interrupted")); }
+void PutOp::interrupt() {
+  give_up(Error(ErrorKind::internal, "put " + stats_.key + ": interrupted"));
+}
 
 }  // namespace haul::client

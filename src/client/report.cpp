@@ -25,18 +25,21 @@ std::string format_bytes(uint64_t b) {
 
 std::string human_line(const TransferStats& s) {
   const std::string tls = s.timings.tls_ms > 0 ? fmt::format(", tls {:.1f}", s.timings.tls_ms) : "";
-  std::string line = fmt::format("{} {} {} {:.1f} ms (connect {:.1f}{}, first byte {:.1f}) {}", s.op, s.key,
-                                 format_bytes(s.bytes), s.total_ms, s.timings.connect_ms, tls,
-                                 s.timings.first_byte_ms, format_rate(s.bytes, s.total_ms));
+  std::string line =
+      fmt::format("{} {} {} {:.1f} ms (connect {:.1f}{}, first byte {:.1f}) {}", s.op, s.key, format_bytes(s.bytes),
+                  s.total_ms, s.timings.connect_ms, tls, s.timings.first_byte_ms, format_rate(s.bytes, s.total_ms));
   if (s.parts > 0) line += fmt::format(" {} parts", s.parts);
   line += s.connection_reused ? " reused" : fmt::format(" new-conns {}", s.connections_opened);
-  if (s.tcp) line += fmt::format(" rtt {:.2f} ms cwnd {} retrans {}", s.tcp->rtt_us / 1000.0, s.tcp->snd_cwnd,
-                                 s.tcp->total_retrans);
+  if (s.tcp)
+    line +=
+        fmt::format(" rtt {:.2f} ms cwnd {} retrans {}", s.tcp->rtt_us / 1000.0, s.tcp->snd_cwnd, s.tcp->total_retrans);
   return line;
 }
 
 namespace {
-double round3(double v) { return static_cast<double>(static_cast<int64_t>(v * 1000.0 + (v >= 0 ? 0.5 : -0.5))) / 1000.0; }
+double round3(double v) {
+  return static_cast<double>(static_cast<int64_t>(v * 1000.0 + (v >= 0 ? 0.5 : -0.5))) / 1000.0;
+}
 }  // namespace
 
 std::string json_line(const TransferStats& s) {

@@ -18,17 +18,17 @@ using Timings = http_client::Timings;
 
 // One user-level transfer (a put or get of one object, possibly many requests).
 struct TransferStats {
-  std::string op;             // "put", "get", "rm", ...
+  std::string op;  // "put", "get", "rm", ...
   std::string key;
-  uint64_t bytes = 0;         // payload bytes moved
-  int status = 0;             // HTTP status of the final answer
-  Timings timings;            // of the first request (connect, first byte) with total = whole transfer
-  double total_ms = 0;        // whole transfer, all requests
+  uint64_t bytes = 0;   // payload bytes moved
+  int status = 0;       // HTTP status of the final answer
+  Timings timings;      // of the first request (connect, first byte) with total = whole transfer
+  double total_ms = 0;  // whole transfer, all requests
   unsigned requests = 0;
-  unsigned parts = 0;         // parts or ranges (0 = one plain request)
-  long connections_opened = 0;  // libcurl's CURLINFO_NUM_CONNECTS summed over requests
-  bool connection_reused = false;  // first request went over an existing connection
-  std::string sha256;         // verified end-to-end digest
+  unsigned parts = 0;               // parts or ranges (0 = one plain request)
+  long connections_opened = 0;      // libcurl's CURLINFO_NUM_CONNECTS summed over requests
+  bool connection_reused = false;   // first request went over an existing connection
+  std::string sha256;               // verified end-to-end digest
   std::optional<net::TcpInfo> tcp;  // TCP_INFO of the (last) connection used
 };
 

@@ -44,7 +44,11 @@ bool schedule_retry(std::unique_ptr<Request>& r, const RetryPolicy& policy, Retr
   return true;
 }
 
-std::string encode_key(const std::string& key) { return http::percent_encode(key, true); }
-std::string encode_query(const std::string& value) { return http::percent_encode(value, false); }
+std::string encode_key(const std::string& key) {
+  return http::percent_encode(key, true);
+}
+std::string encode_query(const std::string& value) {
+  return http::percent_encode(value, false);
+}
 
 }  // namespace haul::client

@@ -24,40 +24,40 @@ class Driver;
 
 struct Request {
   // ---- set by the creator ----
-  std::string method = "GET";  // GET HEAD PUT POST DELETE
-  std::string path;             // after the gateway URL, e.g. "/v1/objects/a%20b"
+  std::string method = "GET";        // GET HEAD PUT POST DELETE
+  std::string path;                  // after the gateway URL, e.g. "/v1/objects/a%20b"
   std::vector<std::string> headers;  // extra "Name: value" lines
-  std::string post_body;        // POST body (JSON); sent with Content-Length
-  const Source* source = nullptr;  // PUT body: [source_offset, +source_length)
+  std::string post_body;             // POST body (JSON); sent with Content-Length
+  const Source* source = nullptr;    // PUT body: [source_offset, +source_length)
   uint64_t source_offset = 0, source_length = 0;
-  Sink* sink = nullptr;         // 2xx GET body goes to sink at sink_offset + n; else captured in body
+  Sink* sink = nullptr;  // 2xx GET body goes to sink at sink_offset + n; else captured in body
   uint64_t sink_offset = 0;
-  int expect_status = 0;        // a 2xx other than this is an error (0: any 2xx)
-  bool hash_body = false;       // SHA-256 of the body sent (PUT) or received (GET)
-  bool idempotent = true;       // may be retried by the policy
+  int expect_status = 0;          // a 2xx other than this is an error (0: any 2xx)
+  bool hash_body = false;         // SHA-256 of the body sent (PUT) or received (GET)
+  bool idempotent = true;         // may be retried by the policy
   bool fresh_connection = false;  // a new connection, closed afterwards (bench --mode new)
-  bool warmup = false;          // a pool warm-up request (no driver)
+  bool warmup = false;            // a pool warm-up request (no driver)
   // Sent only over a connection whose RTT is at least this (0: any); else
   // abandoned before a byte goes out (Failure::local, declined). Stripes use
   // it: on a short path their extra requests cost more than the round trips
   // they save.
   uint32_t min_rtt_us = 0;
-  Driver* owner = nullptr;      // the driver that receives it when done
-  uint32_t tag = 0;             // driver's own use (part number)
+  Driver* owner = nullptr;  // the driver that receives it when done
+  uint32_t tag = 0;         // driver's own use (part number)
   unsigned attempt = 1;
   std::chrono::steady_clock::time_point not_before{};  // backoff: start no earlier
 
   // ---- results, filled by the pool ----
   Failure failure = Failure::none;
-  std::string error;            // one line when failure != none
-  bool declined = false;        // abandoned for min_rtt_us: nothing sent
+  std::string error;      // one line when failure != none
+  bool declined = false;  // abandoned for min_rtt_us: nothing sent
   int status = 0;
-  std::string body;             // JSON answers and error bodies (capped at 1 MiB)
+  std::string body;                       // JSON answers and error bodies (capped at 1 MiB)
   http_client::Headers response_headers;  // lower-case names, final response only
   uint64_t body_bytes_sent = 0, body_bytes_received = 0;
-  std::string digest;           // hex SHA-256 of the body when hash_body
+  std::string digest;  // hex SHA-256 of the body when hash_body
   Timings timings;
-  long connections_opened = 0;  // connections opened for it (0: a reused one)
+  long connections_opened = 0;      // connections opened for it (0: a reused one)
   std::optional<net::TcpInfo> tcp;  // of its connection, just after it ended
 
   Request() = default;

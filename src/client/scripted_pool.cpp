@@ -39,7 +39,9 @@ std::optional<net::TcpInfo> ScriptedPool::connection_info() const {
   return info;
 }
 
-bool ScriptedPool::Gate::before_request(Request& r, int) { return admit(r, pool_.connection_info(), pool_.path_); }
+bool ScriptedPool::Gate::before_request(Request& r, int) {
+  return admit(r, pool_.connection_info(), pool_.path_);
+}
 
 void ScriptedPool::start(std::unique_ptr<Request> r) {
   Sent s;

@@ -37,12 +37,12 @@ struct Answer {
 struct Sent {
   std::string method, path;
   std::vector<std::string> headers;
-  std::string body;              // the bytes read from its source (PUT) or its post_body
+  std::string body;  // the bytes read from its source (PUT) or its post_body
   unsigned attempt = 1;
   uint32_t min_rtt_us = 0;
-  bool declined = false;         // refused before a byte went out
-  bool cancelled = false;        // taken back by an interrupt before it was answered
-  size_t answered_before = 0;    // answers given before it started
+  bool declined = false;       // refused before a byte went out
+  bool cancelled = false;      // taken back by an interrupt before it was answered
+  size_t answered_before = 0;  // answers given before it started
   std::string line() const { return method + " " + path; }
 };
 

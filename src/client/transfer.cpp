@@ -67,8 +67,7 @@ http_client::Options exchange_options(const Request& r, const ClientConfig& conf
   if (!config.store.empty()) o.headers.push_back("X-Haul-Store: " + config.store);
   o.headers.insert(o.headers.end(), r.headers.begin(), r.headers.end());
   if (r.method == "PUT") o.streamed_size = r.source ? r.source_length : 0;
-  if (r.method == "POST")
-    o.body = std::span(reinterpret_cast<const uint8_t*>(r.post_body.data()), r.post_body.size());
+  if (r.method == "POST") o.body = std::span(reinterpret_cast<const uint8_t*>(r.post_body.data()), r.post_body.size());
   o.connect_timeout_ms = config.connect_timeout_ms;
   o.stall_seconds = config.stall_timeout_s;
   o.fresh_connection = r.fresh_connection;

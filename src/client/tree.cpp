@@ -20,8 +20,10 @@ void OpGroup::reap() {
   for (size_t i = 0; i < active_.size();) {
     if (active_[i]->finished()) {
       Op& op = *active_[i];
-      if (op.error()) record_failure(*op.error());
-      else ++succeeded_;
+      if (op.error())
+        record_failure(*op.error());
+      else
+        ++succeeded_;
       if (on_finished_) on_finished_(op.stats(), op.error());
       active_.erase(active_.begin() + static_cast<long>(i));
     } else {
@@ -51,7 +53,9 @@ std::unique_ptr<Request> OpGroup::next() {
   return nullptr;
 }
 
-void OpGroup::done(std::unique_ptr<Request> r) { on_own_done(std::move(r)); }
+void OpGroup::done(std::unique_ptr<Request> r) {
+  on_own_done(std::move(r));
+}
 
 bool OpGroup::finished() const {
   if (!active_.empty()) return false;
@@ -74,7 +78,8 @@ std::string key_for(const std::string& prefix, const std::filesystem::path& rela
   return prefix + "/" + rel;
 }
 
-PutTree::PutTree(RequestPool& pool, const std::string& dir, std::string prefix, unsigned inflight, OnFinished on_finished)
+PutTree::PutTree(RequestPool& pool, const std::string& dir, std::string prefix, unsigned inflight,
+                 OnFinished on_finished)
     : OpGroup(inflight, std::move(on_finished)), pool_(pool), root_(dir), prefix_(std::move(prefix)) {
   std::error_code ec;
   walk_ = std::filesystem::recursive_directory_iterator(root_, ec);
@@ -137,11 +142,17 @@ std::filesystem::path local_path_for(const std::filesystem::path& root, const st
   return out;
 }
 
-GetTree::GetTree(RequestPool& pool, std::string prefix, const std::string& dir, unsigned inflight, OnFinished on_finished)
-    : OpGroup(inflight, std::move(on_finished)), pool_(pool), prefix_(std::move(prefix)), root_(dir),
+GetTree::GetTree(RequestPool& pool, std::string prefix, const std::string& dir, unsigned inflight,
+                 OnFinished on_finished)
+    : OpGroup(inflight, std::move(on_finished)),
+      pool_(pool),
+      prefix_(std::move(prefix)),
+      root_(dir),
       policy_(pool.retry_policy()) {}
 
-bool GetTree::exhausted() const { return listing_done_ && keys_.empty() && !list_in_flight_; }
+bool GetTree::exhausted() const {
+  return listing_done_ && keys_.empty() && !list_in_flight_;
+}
 
 std::unique_ptr<Op> GetTree::make_get(const std::string& key) {
   auto path = local_path_for(root_, prefix_, key);
@@ -192,8 +203,10 @@ void GetTree::on_own_done(std::unique_ptr<Request> r) {
   }
   for (const auto& o : j["objects"])
     if (o.is_object() && o.contains("key") && o["key"].is_string()) keys_.push_back(o["key"].get<std::string>());
-  if (j.contains("next_after") && j["next_after"].is_string()) after_ = j["next_after"].get<std::string>();
-  else listing_done_ = true;
+  if (j.contains("next_after") && j["next_after"].is_string())
+    after_ = j["next_after"].get<std::string>();
+  else
+    listing_done_ = true;
 }
 
 }  // namespace haul::client

@@ -82,8 +82,8 @@ class GetTree final : public OpGroup {
   RequestPool& pool_;
   std::string prefix_;
   std::filesystem::path root_;
-  std::deque<std::string> keys_;        // one listing page at most
-  std::optional<std::string> after_;    // next page cursor
+  std::deque<std::string> keys_;      // one listing page at most
+  std::optional<std::string> after_;  // next page cursor
   bool listing_done_ = false, list_in_flight_ = false;
   RetryQueue list_retries_;
   RetryPolicy policy_;

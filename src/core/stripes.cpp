@@ -17,8 +17,8 @@ StripeLayout stripe_layout(uint64_t size, uint32_t count) {
                                             std::to_string(kMaxStripes) + ", got " + std::to_string(count));
   }
   if (size == 0 || size > kMaxStripedSize) {
-    throw Error(ErrorKind::bad_request, "a striped object holds 1.." + std::to_string(kMaxStripedSize) +
-                                            " bytes, got " + std::to_string(size));
+    throw Error(ErrorKind::bad_request,
+                "a striped object holds 1.." + std::to_string(kMaxStripedSize) + " bytes, got " + std::to_string(size));
   }
   const uint64_t stripe_size = stripe_size_for(size, count);
   if (uint64_t{count - 1} * stripe_size >= size) {

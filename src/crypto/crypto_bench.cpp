@@ -84,11 +84,12 @@ int main(int argc, char** argv) {
   std::printf("segment %u B\n", segment);
   std::printf("encrypt %.0f MiB: %.2f GB/s wall (%.3f s), %.2f GB/s per CPU second (AES-256-GCM + SHA-256)\n",
               enc_bytes / (1 << 20), enc_bytes / enc_s / 1e9, enc_s, enc_bytes / enc_cpu / 1e9);
-  std::printf("decrypt %.0f MiB: %.2f GB/s wall (%.3f s), %.2f GB/s per CPU second (AES-256-GCM, whole 16 MiB objects)\n",
-              dec_bytes / (1 << 20), dec_bytes / dec_s / 1e9, dec_s, dec_bytes / dec_cpu / 1e9);
-  std::printf("{\"segment\": %u, \"encrypt_gbps\": %.3f, \"encrypt_gbps_cpu\": %.3f, \"decrypt_gbps\": %.3f, "
-              "\"decrypt_gbps_cpu\": %.3f}\n",
-              segment, enc_bytes / enc_s / 1e9, enc_bytes / enc_cpu / 1e9, dec_bytes / dec_s / 1e9,
-              dec_bytes / dec_cpu / 1e9);
+  std::printf(
+      "decrypt %.0f MiB: %.2f GB/s wall (%.3f s), %.2f GB/s per CPU second (AES-256-GCM, whole 16 MiB objects)\n",
+      dec_bytes / (1 << 20), dec_bytes / dec_s / 1e9, dec_s, dec_bytes / dec_cpu / 1e9);
+  std::printf(
+      "{\"segment\": %u, \"encrypt_gbps\": %.3f, \"encrypt_gbps_cpu\": %.3f, \"decrypt_gbps\": %.3f, "
+      "\"decrypt_gbps_cpu\": %.3f}\n",
+      segment, enc_bytes / enc_s / 1e9, enc_bytes / enc_cpu / 1e9, dec_bytes / dec_s / 1e9, dec_bytes / dec_cpu / 1e9);
   return 0;
 }

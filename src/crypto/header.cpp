@@ -21,7 +21,9 @@ constexpr size_t kSaltAt = 13;
 constexpr size_t kNoncePrefixAt = kSaltAt + kSaltSize;
 static_assert(kNoncePrefixAt + kNoncePrefixSize == kHeaderSize);
 
-bool segment_size_ok(uint32_t s) { return s >= kMinSegmentSize && s <= kMaxSegmentSize; }
+bool segment_size_ok(uint32_t s) {
+  return s >= kMinSegmentSize && s <= kMaxSegmentSize;
+}
 
 }  // namespace
 
@@ -52,8 +54,8 @@ std::array<uint8_t, kHeaderSize> encode_header(const Header& header) {
 
 Header decode_header(std::span<const uint8_t> bytes) {
   if (bytes.size() != kHeaderSize) {
-    throw Error(ErrorKind::integrity, "object header is " + std::to_string(bytes.size()) + " bytes, expected " +
-                                          std::to_string(kHeaderSize));
+    throw Error(ErrorKind::integrity,
+                "object header is " + std::to_string(bytes.size()) + " bytes, expected " + std::to_string(kHeaderSize));
   }
   if (!std::equal(std::begin(kMagic), std::end(kMagic), bytes.begin())) {
     throw Error(ErrorKind::integrity, "object header has a bad magic (not a haul object)");

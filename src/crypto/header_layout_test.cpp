@@ -10,9 +10,7 @@
 using namespace haul;
 using namespace haul::crypto;
 
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 TEST(Header, EncodesFieldsAtTheirOffsets) {
   Header h = test::fixed_header(0x01020304, 0x00010000);
@@ -81,8 +79,8 @@ TEST(Layout, SizesAroundSegmentBoundaries) {
   struct Case {
     uint64_t plain, count, body;
   } cases[] = {
-      {0, 1, 16 + 56},          {1, 1, 1 + 16 + 56},          {1023, 1, 1023 + 16 + 56},
-      {1024, 1, 1024 + 16 + 56}, {1025, 2, 1025 + 32 + 56},  {3 * 1024 + 5, 4, 3077 + 64 + 56},
+      {0, 1, 16 + 56},           {1, 1, 1 + 16 + 56},       {1023, 1, 1023 + 16 + 56},
+      {1024, 1, 1024 + 16 + 56}, {1025, 2, 1025 + 32 + 56}, {3 * 1024 + 5, 4, 3077 + 64 + 56},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(l.segment_count(c.plain), c.count) << c.plain;

@@ -64,13 +64,13 @@ TEST(Identity, FormatTwoOpensOnlyUnderItsOwnIdentity) {
   const ObjectIdentity bob{"default", "bob"};
   Sealed s = seal_for(ring, bob);
   EXPECT_TRUE(opens_as(ring, s, s.header, bob));
-  for (const ObjectIdentity& other : std::vector<ObjectIdentity>{
-           {"default", "alice"},   // another key: a swapped file
-           {"us", "bob"},          // another store: a file moved between stores
-           {"default", "bob/"},    // one byte more
-           {"default", "Bob"},     // case
-           {"defaul", "tbob"},     // the same bytes split differently
-           {"bob", "default"}}) {  // fields swapped
+  for (const ObjectIdentity& other :
+       std::vector<ObjectIdentity>{{"default", "alice"},   // another key: a swapped file
+                                   {"us", "bob"},          // another store: a file moved between stores
+                                   {"default", "bob/"},    // one byte more
+                                   {"default", "Bob"},     // case
+                                   {"defaul", "tbob"},     // the same bytes split differently
+                                   {"bob", "default"}}) {  // fields swapped
     SCOPED_TRACE(other.store + " / " + other.key);
     EXPECT_FALSE(opens_as(ring, s, s.header, other));
   }
@@ -104,8 +104,8 @@ TEST(Identity, VersionByteCannotBeRelabelled) {
 TEST(Identity, InfoIsLengthPrefixed) {
   Header h = test::fixed_header(0x01020304, kS);
   auto info = object_key_info(h, {"us", "a/b"});
-  EXPECT_EQ(to_hex(info), hex_of("haul-v2 object key") + "01020304" + "00000002" + hex_of("us") + "00000003" +
-                              hex_of("a/b"));
+  EXPECT_EQ(to_hex(info),
+            hex_of("haul-v2 object key") + "01020304" + "00000002" + hex_of("us") + "00000003" + hex_of("a/b"));
   EXPECT_NE(object_key_info(h, {"ab", "c"}), object_key_info(h, {"a", "bc"}));
   h.version = kFormatVersion1;
   EXPECT_EQ(to_hex(object_key_info(h, {"us", "a/b"})), hex_of("haul-v1 object key") + "01020304");

@@ -51,7 +51,9 @@ std::string Keyring::generate_line(uint32_t id) {
   return std::to_string(id) + ":" + to_hex(secret) + "\n";
 }
 
-const MasterKey& Keyring::newest() const { return keys_.back(); }
+const MasterKey& Keyring::newest() const {
+  return keys_.back();
+}
 
 const MasterKey* Keyring::find(uint32_t id) const {
   for (const auto& k : keys_) {

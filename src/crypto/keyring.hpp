@@ -29,8 +29,8 @@ class Keyring {
   // One new key line "ID:HEX\n" from the system CSPRNG.
   static std::string generate_line(uint32_t id);
 
-  const MasterKey& newest() const;             // the key that seals new objects
-  const MasterKey* find(uint32_t id) const;    // nullptr when absent
+  const MasterKey& newest() const;           // the key that seals new objects
+  const MasterKey* find(uint32_t id) const;  // nullptr when absent
   const std::vector<MasterKey>& keys() const { return keys_; }
 
  private:

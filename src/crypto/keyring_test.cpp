@@ -45,14 +45,14 @@ TEST(Keyring, LastLineWithoutNewline) {
 TEST(Keyring, RejectsBadFiles) {
   EXPECT_EQ(parse_error(""), ErrorKind::config);
   EXPECT_EQ(parse_error("# only a comment\n\n"), ErrorKind::config);
-  EXPECT_EQ(parse_error(kHexA), ErrorKind::config);                         // no id
-  EXPECT_EQ(parse_error("x:" + kHexA), ErrorKind::config);                  // id not a number
+  EXPECT_EQ(parse_error(kHexA), ErrorKind::config);         // no id
+  EXPECT_EQ(parse_error("x:" + kHexA), ErrorKind::config);  // id not a number
   EXPECT_EQ(parse_error("-1:" + kHexA), ErrorKind::config);
-  EXPECT_EQ(parse_error("4294967296:" + kHexA), ErrorKind::config);         // id over u32
-  EXPECT_EQ(parse_error("1:" + kHexA.substr(2)), ErrorKind::config);        // 31 bytes
-  EXPECT_EQ(parse_error("1:" + kHexA + "00"), ErrorKind::config);           // 33 bytes
-  EXPECT_EQ(parse_error("1:" + kHexA.substr(1) + "g"), ErrorKind::config);  // not hex
-  EXPECT_EQ(parse_error("1:" + kHexA + "\n1:" + kHexB), ErrorKind::config); // duplicate id
+  EXPECT_EQ(parse_error("4294967296:" + kHexA), ErrorKind::config);          // id over u32
+  EXPECT_EQ(parse_error("1:" + kHexA.substr(2)), ErrorKind::config);         // 31 bytes
+  EXPECT_EQ(parse_error("1:" + kHexA + "00"), ErrorKind::config);            // 33 bytes
+  EXPECT_EQ(parse_error("1:" + kHexA.substr(1) + "g"), ErrorKind::config);   // not hex
+  EXPECT_EQ(parse_error("1:" + kHexA + "\n1:" + kHexB), ErrorKind::config);  // duplicate id
 }
 
 TEST(Keyring, ErrorNamesTheLine) {

@@ -98,8 +98,8 @@ ObjectCipher::ObjectCipher(const Keyring& keys, const Header& header, const Obje
   decode_header(header_bytes_);
   const MasterKey* master = keys.find(header.key_id);
   if (master == nullptr) {
-    throw Error(ErrorKind::integrity, "object sealed under key id " + std::to_string(header.key_id) +
-                                          ", which is not in the key file");
+    throw Error(ErrorKind::integrity,
+                "object sealed under key id " + std::to_string(header.key_id) + ", which is not in the key file");
   }
   auto key = derive_object_key(*master, header, identity);
   contexts_->seal = EVP_CIPHER_CTX_new();

@@ -71,8 +71,8 @@ void RangeDecryptor::open_one(std::span<const uint8_t> sealed, std::vector<uint8
 void RangeDecryptor::finish() {
   if (failed_) throw Error(ErrorKind::integrity, "object decryption failed");
   if (!done()) {
-    throw Error(ErrorKind::integrity, "object body ended inside segment " + std::to_string(segment_) +
-                                          " (stored object truncated)");
+    throw Error(ErrorKind::integrity,
+                "object body ended inside segment " + std::to_string(segment_) + " (stored object truncated)");
   }
 }
 

@@ -14,7 +14,9 @@ using namespace haul::crypto;
 
 namespace {
 
-std::vector<uint64_t> boundary_sizes(uint64_t s) { return {0, 1, s - 1, s, s + 1, 3 * s + 5}; }
+std::vector<uint64_t> boundary_sizes(uint64_t s) {
+  return {0, 1, s - 1, s, s + 1, 3 * s + 5};
+}
 
 void expect_well_formed(const ObjectCipher& cipher, std::span<const uint8_t> plain, std::span<const uint8_t> body) {
   Layout l{cipher.header().segment_size};

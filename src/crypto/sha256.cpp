@@ -15,7 +15,9 @@ namespace haul::crypto {
 
 namespace {
 
-[[noreturn]] void fail(const char* what) { throw Error(ErrorKind::internal, std::string(what) + " failed (OpenSSL)"); }
+[[noreturn]] void fail(const char* what) {
+  throw Error(ErrorKind::internal, std::string(what) + " failed (OpenSSL)");
+}
 
 // Fetched once for the process: EVP_KDF_fetch takes a lock and a lookup.
 EVP_KDF* hkdf_algorithm() {
@@ -45,7 +47,9 @@ Sha256::~Sha256() = default;
 Sha256::Sha256(Sha256&&) noexcept = default;
 Sha256& Sha256::operator=(Sha256&&) noexcept = default;
 
-void Sha256::update(std::span<const uint8_t> bytes) { update(bytes.data(), bytes.size()); }
+void Sha256::update(std::span<const uint8_t> bytes) {
+  update(bytes.data(), bytes.size());
+}
 
 void Sha256::update(const void* data, size_t size) {
   if (size == 0) return;
@@ -60,7 +64,9 @@ Digest Sha256::finish() {
   return out;
 }
 
-std::string Sha256::hex_digest() { return to_hex(finish()); }
+std::string Sha256::hex_digest() {
+  return to_hex(finish());
+}
 
 Digest sha256(std::span<const uint8_t> bytes) {
   Digest out{};
@@ -71,8 +77,12 @@ Digest sha256(std::span<const uint8_t> bytes) {
   return out;
 }
 
-std::string sha256_hex(std::span<const uint8_t> bytes) { return to_hex(sha256(bytes)); }
-std::string sha256_hex(std::string_view text) { return sha256_hex(as_bytes(text)); }
+std::string sha256_hex(std::span<const uint8_t> bytes) {
+  return to_hex(sha256(bytes));
+}
+std::string sha256_hex(std::string_view text) {
+  return sha256_hex(as_bytes(text));
+}
 
 Digest hmac_sha256(std::span<const uint8_t> key, std::span<const uint8_t> data) {
   Digest out{};

@@ -13,7 +13,9 @@ using namespace haul::crypto;
 
 namespace {
 
-std::vector<uint8_t> hex_bytes(std::string_view hex) { return from_hex(hex).value(); }
+std::vector<uint8_t> hex_bytes(std::string_view hex) {
+  return from_hex(hex).value();
+}
 
 TEST(Sha256, KnownVectors) {
   EXPECT_EQ(sha256_hex(std::string_view()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");

@@ -8,10 +8,7 @@
 namespace haul::crypto {
 
 StreamEncryptor::StreamEncryptor(const ObjectCipher& cipher, uint64_t first_segment, bool final_part)
-    : cipher_(cipher),
-      first_segment_(first_segment),
-      next_segment_(first_segment),
-      final_part_(final_part) {
+    : cipher_(cipher), first_segment_(first_segment), next_segment_(first_segment), final_part_(final_part) {
   if (first_segment > kMaxSegmentIndex) throw Error(ErrorKind::payload_too_large, "part starts past the last segment");
   pending_.reserve(cipher.header().segment_size);
 }

@@ -41,8 +41,8 @@
 
 namespace haul::crypto {
 
-inline constexpr uint8_t kFormatVersion1 = 1;  // unbound: any key, any store
-inline constexpr uint8_t kFormatVersion2 = 2;  // bound to store id and key
+inline constexpr uint8_t kFormatVersion1 = 1;               // unbound: any key, any store
+inline constexpr uint8_t kFormatVersion2 = 2;               // bound to store id and key
 inline constexpr uint8_t kFormatVersion = kFormatVersion2;  // what new_header writes
 inline constexpr size_t kSaltSize = 32;
 inline constexpr size_t kNoncePrefixSize = 7;
@@ -85,7 +85,7 @@ struct Layout {
   // >= 1. Throws Error(payload_too_large) when the object would need more
   // than kMaxSegmentIndex + 1 segments (body_size and cover(.., plain_size) too).
   uint64_t segment_count(uint64_t plain_size) const;
-  uint64_t body_size(uint64_t plain_size) const;       // segments + trailer
+  uint64_t body_size(uint64_t plain_size) const;  // segments + trailer
   // Inverse of body_size; nullopt when no plaintext size gives this body size.
   std::optional<uint64_t> plain_size(uint64_t body_size) const;
   // Plaintext bytes in segment `index` of an object of plain_size bytes.
@@ -246,9 +246,9 @@ class RangeDecryptor {
   uint64_t first_;
   uint64_t last_;
   Layout::Cover cover_;
-  uint64_t segment_;                // index of the segment being filled
-  std::vector<uint8_t> pending_;    // sealed bytes of that segment
-  std::vector<uint8_t> plain_;      // scratch for segments only partly wanted
+  uint64_t segment_;              // index of the segment being filled
+  std::vector<uint8_t> pending_;  // sealed bytes of that segment
+  std::vector<uint8_t> plain_;    // scratch for segments only partly wanted
   bool failed_ = false;
 };
 

@@ -80,8 +80,7 @@ inline std::vector<uint8_t> decrypt(const ObjectCipher& cipher, std::span<const 
   return out;
 }
 
-inline std::vector<uint8_t> decrypt_all(const ObjectCipher& cipher, std::span<const uint8_t> body,
-                                        size_t chunk = 0) {
+inline std::vector<uint8_t> decrypt_all(const ObjectCipher& cipher, std::span<const uint8_t> body, size_t chunk = 0) {
   Layout layout{cipher.header().segment_size};
   auto size = layout.plain_size(body.size());
   if (!size) throw Error(ErrorKind::integrity, "impossible body size");

@@ -41,8 +41,9 @@ void add_socket_findings(bool root, std::vector<Finding>& out) {
   } else {
     own.status = Status::skip;
     own.value = "not read";
-    own.why = "needs root: naming the process of each socket reads every /proc/PID/fd (other users' are closed to "
-              "us); counts above are complete without it";
+    own.why =
+        "needs root: naming the process of each socket reads every /proc/PID/fd (other users' are closed to "
+        "us); counts above are complete without it";
   }
   SocketThresholds t;
   t.time_wait_pile = 1000;  // host-wide: many programs share it

@@ -17,7 +17,7 @@
 namespace haul::doctor {
 
 struct DoctorOptions {
-  std::string gateway;               // empty: local checks only, against the reference path
+  std::string gateway;  // empty: local checks only, against the reference path
   std::string token;
   uint64_t connections = 4096;
   std::optional<double> rtt_ms;      // reference path when no gateway (default 200 ms)

@@ -15,8 +15,9 @@ std::string_view status_name(Status status) noexcept {
 }
 
 nlohmann::json finding_json(const Finding& f) {
-  return {{"id", f.id},   {"status", status_name(f.status)}, {"value", f.value}, {"recommended", f.recommended},
-          {"why", f.why}, {"fix", f.fix}};
+  return {{"id", f.id},       {"status", status_name(f.status)},
+          {"value", f.value}, {"recommended", f.recommended},
+          {"why", f.why},     {"fix", f.fix}};
 }
 
 Summary summarize(const std::vector<Finding>& findings) {

@@ -16,7 +16,7 @@ enum class Status { ok, warn, fail, skip };
 std::string_view status_name(Status status) noexcept;
 
 struct Finding {
-  std::string id;           // stable, dotted: "sysctl.tcp_wmem", "path.rtt"
+  std::string id;  // stable, dotted: "sysctl.tcp_wmem", "path.rtt"
   Status status = Status::ok;
   std::string value;        // what was read or measured, human-readable
   std::string recommended;  // what it should be; empty when nothing to change

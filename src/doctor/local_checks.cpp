@@ -112,8 +112,8 @@ Finding check_autotune_buffer(const std::string& name, const SysctlValue& v, con
   double window = static_cast<double>(max) / 2;
   double cap_bps = window * 8 / path.rtt_s;
   bool rcv = name.find("rmem") != std::string::npos;
-  f.value = fmt::format("{} {} {} (max {}: one stream <= {} at {})", lo, def, max, human_bytes(static_cast<double>(max)),
-                        human_rate(cap_bps), human_ms(path.rtt_s));
+  f.value = fmt::format("{} {} {} (max {}: one stream <= {} at {})", lo, def, max,
+                        human_bytes(static_cast<double>(max)), human_rate(cap_bps), human_ms(path.rtt_s));
   uint64_t need = static_cast<uint64_t>(2 * bdp);
   uint64_t rec = std::max<uint64_t>(round_up_pow2(std::max<uint64_t>(need, 1)), 4u << 20);
   f.recommended = fmt::format("max >= {} (2 x BDP of the {})", human_bytes(static_cast<double>(need)), path.describe());
@@ -123,9 +123,10 @@ Finding check_autotune_buffer(const std::string& name, const SysctlValue& v, con
     return f;
   }
   f.status = static_cast<double>(max) < bdp ? Status::fail : Status::warn;
-  f.why = fmt::format("the {} buffer autotunes up to {} only: about half carries data, so one stream is capped at "
-                      "window/RTT = {}, below the path's {}",
-                      side, human_bytes(static_cast<double>(max)), human_rate(cap_bps), human_rate(path.rate_bps));
+  f.why = fmt::format(
+      "the {} buffer autotunes up to {} only: about half carries data, so one stream is capped at "
+      "window/RTT = {}, below the path's {}",
+      side, human_bytes(static_cast<double>(max)), human_rate(cap_bps), human_rate(path.rate_bps));
   f.fix = sysctl_fix(name, fmt::format("{} {} {}", lo, def, rec));
   return f;
 }
@@ -141,15 +142,17 @@ Finding check_core_buffer_max(const std::string& name, const SysctlValue& v, con
   f.recommended = fmt::format(">= {} (2 x BDP of the {})", human_bytes(static_cast<double>(need)), path.describe());
   bool rcv = name.find("rmem") != std::string::npos;
   if (static_cast<double>(*n) >= 2 * bdp) {
-    f.why = fmt::format("buffers set explicitly with {} may be as large as the path needs", rcv ? "SO_RCVBUF" : "SO_SNDBUF");
+    f.why = fmt::format("buffers set explicitly with {} may be as large as the path needs",
+                        rcv ? "SO_RCVBUF" : "SO_SNDBUF");
     return f;
   }
   // Autotuned sockets ignore this; only programs that set the buffer size do.
   f.status = Status::warn;
-  f.why = fmt::format("caps buffers set with {} (iperf3 -w, nginx {}=): such a socket gets at most {}, under the BDP; "
-                      "autotuning uses tcp_{} instead",
-                      rcv ? "SO_RCVBUF" : "SO_SNDBUF", rcv ? "rcvbuf" : "sndbuf", human_bytes(static_cast<double>(*n)),
-                      rcv ? "rmem" : "wmem");
+  f.why = fmt::format(
+      "caps buffers set with {} (iperf3 -w, nginx {}=): such a socket gets at most {}, under the BDP; "
+      "autotuning uses tcp_{} instead",
+      rcv ? "SO_RCVBUF" : "SO_SNDBUF", rcv ? "rcvbuf" : "sndbuf", human_bytes(static_cast<double>(*n)),
+      rcv ? "rmem" : "wmem");
   f.fix = sysctl_fix(name, std::to_string(std::max<uint64_t>(round_up_pow2(std::max<uint64_t>(need, 1)), 4u << 20)));
   return f;
 }
@@ -172,10 +175,11 @@ Finding check_slow_start_after_idle(const SysctlValue& ssai, const SysctlValue& 
     return f;
   }
   f.status = Status::warn;
-  f.why = fmt::format("{} drops cwnd back to the initial window (10 segments) after an idle RTO: a pooled "
-                      "keep-alive connection then slow-starts like a new one (haul's own sockets dodge it by "
-                      "sending after idle with bbr, --congestion auto; other clients on this host do not)",
-                      cc);
+  f.why = fmt::format(
+      "{} drops cwnd back to the initial window (10 segments) after an idle RTO: a pooled "
+      "keep-alive connection then slow-starts like a new one (haul's own sockets dodge it by "
+      "sending after idle with bbr, --congestion auto; other clients on this host do not)",
+      cc);
   f.fix = sysctl_fix(name, "0");
   return f;
 }
@@ -193,11 +197,11 @@ Finding check_congestion_control(const SysctlValue& current, const SysctlValue& 
     return f;
   }
   f.status = Status::warn;
-  f.why = fmt::format("{} halves its window on every loss: on a long path 1% loss cut iperf3 to 1.2 Mbit/s where bbr "
-                      "kept 86 Mbit/s (design facts, 200 ms)",
-                      *current.text);
-  f.fix = list_has(available, "bbr") ? sysctl_fix(name, "bbr")
-                                     : "modprobe tcp_bbr && " + sysctl_fix(name, "bbr");
+  f.why = fmt::format(
+      "{} halves its window on every loss: on a long path 1% loss cut iperf3 to 1.2 Mbit/s where bbr "
+      "kept 86 Mbit/s (design facts, 200 ms)",
+      *current.text);
+  f.fix = list_has(available, "bbr") ? sysctl_fix(name, "bbr") : "modprobe tcp_bbr && " + sysctl_fix(name, "bbr");
   return f;
 }
 
@@ -216,9 +220,10 @@ Finding check_auto_congestion(const SysctlValue& available, const SysctlValue& a
     return f;
   }
   f.status = Status::warn;
-  f.why = "haul (--congestion auto) sends each burst with cubic or bbr (docs/client.md); a process without "
-          "CAP_NET_ADMIN may only pick algorithms listed here, so a missing one leaves its sockets on the other "
-          "(root processes are not limited and load tcp_bbr themselves)";
+  f.why =
+      "haul (--congestion auto) sends each burst with cubic or bbr (docs/client.md); a process without "
+      "CAP_NET_ADMIN may only pick algorithms listed here, so a missing one leaves its sockets on the other "
+      "(root processes are not limited and load tcp_bbr themselves)";
   f.fix = (list_has(available, "bbr") ? "" : "modprobe tcp_bbr && ") + sysctl_fix(name, wanted);
   return f;
 }
@@ -242,8 +247,9 @@ Finding check_fastopen(const SysctlValue& v) {
   else if (!client)
     f.why = "client bit (1) off: haul put/get cannot send the request in the SYN of a new connection";
   else
-    f.why = "server bit (2) off: a haul gateway on this host cannot accept data in SYN, so clients lose one RTT "
-            "per new connection";
+    f.why =
+        "server bit (2) off: a haul gateway on this host cannot accept data in SYN, so clients lose one RTT "
+        "per new connection";
   f.fix = sysctl_fix(name, "3");
   return f;
 }
@@ -281,13 +287,14 @@ Finding bounded_int_check(const SysctlValue& v, const IntBound& b, std::string w
 }  // namespace
 
 Finding check_somaxconn(const SysctlValue& v) {
-  return bounded_int_check(
-      v, {"net.core.somaxconn", true, 4096, "", "4096"},
-      "listen() backlogs up to 4096 are honoured, enough for bursts of new connections", [](int64_t n) {
-        return fmt::format("every listen() backlog is cut to {}: a burst of new connections overflows the accept "
-                           "queue and the dropped SYNs are retried after 1 s or more",
-                           n);
-      });
+  return bounded_int_check(v, {"net.core.somaxconn", true, 4096, "", "4096"},
+                           "listen() backlogs up to 4096 are honoured, enough for bursts of new connections",
+                           [](int64_t n) {
+                             return fmt::format(
+                                 "every listen() backlog is cut to {}: a burst of new connections overflows the accept "
+                                 "queue and the dropped SYNs are retried after 1 s or more",
+                                 n);
+                           });
 }
 
 Finding check_max_syn_backlog(const SysctlValue& v) {
@@ -328,9 +335,10 @@ Finding check_tw_reuse(const SysctlValue& v, std::optional<uint64_t> time_wait_c
     return f;
   }
   f.status = Status::warn;
-  f.why = fmt::format("{} sockets sit in TIME_WAIT (60 s each): short connections exhaust ephemeral ports; reuse "
-                      "connections, or let connect() reuse TIME_WAIT ports",
-                      *time_wait_count);
+  f.why = fmt::format(
+      "{} sockets sit in TIME_WAIT (60 s each): short connections exhaust ephemeral ports; reuse "
+      "connections, or let connect() reuse TIME_WAIT ports",
+      *time_wait_count);
   f.fix = sysctl_fix(name, "1");
   return f;
 }
@@ -373,9 +381,10 @@ Finding check_port_range(const SysctlValue& v, const LocalWants& wants) {
     return f;
   }
   f.status = Status::warn;
-  f.why = fmt::format("only {} ephemeral ports: each connection to one gateway needs its own, and a closed one is "
-                      "held 60 s in TIME_WAIT ({} new connections/s at most)",
-                      count, count / 60);
+  f.why = fmt::format(
+      "only {} ephemeral ports: each connection to one gateway needs its own, and a closed one is "
+      "held 60 s in TIME_WAIT ({} new connections/s at most)",
+      count, count / 60);
   f.fix = sysctl_fix(name, "10240 65535");
   return f;
 }
@@ -396,19 +405,22 @@ Finding check_nofile(const std::optional<Rlimit>& nofile, const LocalWants& want
   f.recommended = fmt::format(">= {} ({} connections + 64)", want, wants.connections);
   if (nofile->hard < want) {
     f.status = Status::fail;
-    f.why = fmt::format("one descriptor per connection: the hard limit {} stops this user at fewer than {} connections, "
-                        "and only root can raise it",
-                        text(nofile->hard), wants.connections);
-    f.fix = fmt::format("printf '* soft nofile {0}\\n* hard nofile {0}\\n' >> /etc/security/limits.conf  "
-                        "# systemd units: LimitNOFILE={0}",
-                        rec);
+    f.why = fmt::format(
+        "one descriptor per connection: the hard limit {} stops this user at fewer than {} connections, "
+        "and only root can raise it",
+        text(nofile->hard), wants.connections);
+    f.fix = fmt::format(
+        "printf '* soft nofile {0}\\n* hard nofile {0}\\n' >> /etc/security/limits.conf  "
+        "# systemd units: LimitNOFILE={0}",
+        rec);
     return f;
   }
   if (nofile->soft < want) {
     f.status = Status::warn;
-    f.why = fmt::format("the soft limit {} allows fewer than {} connections; haul raises its own soft limit to the hard "
-                        "one at start, other programs do not",
-                        text(nofile->soft), wants.connections);
+    f.why = fmt::format(
+        "the soft limit {} allows fewer than {} connections; haul raises its own soft limit to the hard "
+        "one at start, other programs do not",
+        text(nofile->soft), wants.connections);
     f.fix = fmt::format("echo '* soft nofile {}' >> /etc/security/limits.conf  # or ulimit -n {} in this shell", rec,
                         text(nofile->hard));
     return f;
@@ -424,7 +436,8 @@ Finding check_initcwnd(const std::optional<net::RouteEntry>& route, const std::s
   if (!route) {
     f.status = Status::skip;
     f.value = "unknown";
-    f.why = error.empty() ? "no gateway given: the route toward it is unknown (pass --gateway)" : "route lookup: " + error;
+    f.why =
+        error.empty() ? "no gateway given: the route toward it is unknown (pass --gateway)" : "route lookup: " + error;
     return f;
   }
   uint32_t cwnd = route->initcwnd.value_or(10);
@@ -434,7 +447,8 @@ Finding check_initcwnd(const std::optional<net::RouteEntry>& route, const std::s
     return f;
   }
   f.status = Status::warn;
-  f.why = fmt::format("a new connection starts with {} segments: small objects take more round trips in slow start", cwnd);
+  f.why =
+      fmt::format("a new connection starts with {} segments: small objects take more round trips in slow start", cwnd);
   f.fix = net::route_change_command(*route, 10);
   return f;
 }

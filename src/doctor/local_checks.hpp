@@ -54,8 +54,7 @@ Finding check_autotune_buffer(const std::string& name, const SysctlValue& v, con
 // name: "net.core.rmem_max" or "net.core.wmem_max" (caps SO_RCVBUF/SO_SNDBUF).
 Finding check_core_buffer_max(const std::string& name, const SysctlValue& v, const PathModel& path);
 Finding check_slow_start_after_idle(const SysctlValue& ssai, const SysctlValue& congestion);
-Finding check_congestion_control(const SysctlValue& current, const SysctlValue& available,
-                                 const SysctlValue& allowed);
+Finding check_congestion_control(const SysctlValue& current, const SysctlValue& available, const SysctlValue& allowed);
 // Whether non-root haul processes may pick both algorithms --congestion auto uses.
 Finding check_auto_congestion(const SysctlValue& available, const SysctlValue& allowed);
 Finding check_fastopen(const SysctlValue& v);

@@ -6,9 +6,15 @@
 using namespace haul::doctor;
 
 namespace {
-SysctlValue v(const char* text) { return SysctlValue{std::string(text), 0}; }
-SysctlValue missing(int err) { return SysctlValue{std::nullopt, err}; }
-PathModel seed_path() { return PathModel{0.200, 100e6, false}; }  // BDP 2.5 MB
+SysctlValue v(const char* text) {
+  return SysctlValue{std::string(text), 0};
+}
+SysctlValue missing(int err) {
+  return SysctlValue{std::nullopt, err};
+}
+PathModel seed_path() {
+  return PathModel{0.200, 100e6, false};
+}  // BDP 2.5 MB
 }  // namespace
 
 struct BoolCase {

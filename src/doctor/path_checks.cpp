@@ -52,12 +52,13 @@ PathModel path_model_from(const PathResult& path, const PathModel& fallback) {
 }
 
 Finding check_path_rtt(const PathResult& p) {
-  if (!p.rtt_s) return [&] {
-    Finding f = skipped("path.rtt", "no TCP handshake with the gateway succeeded");
-    f.status = Status::fail;
-    f.fix = "check the gateway URL and that `haul gateway` listens there";
-    return f;
-  }();
+  if (!p.rtt_s)
+    return [&] {
+      Finding f = skipped("path.rtt", "no TCP handshake with the gateway succeeded");
+      f.status = Status::fail;
+      f.fix = "check the gateway URL and that `haul gateway` listens there";
+      return f;
+    }();
   Finding f;
   f.id = "path.rtt";
   std::string samples;
@@ -79,9 +80,11 @@ Finding check_path_bandwidth(const PathResult& p) {
   f.value = part("download", p.download) + "; " + part("upload", p.upload);
   // The senders' own latest delivery-rate samples, for comparison.
   if (p.gateway_info && p.gateway_info->delivery_rate_bps)
-    f.value += fmt::format("; gateway delivery_rate {}", human_rate(static_cast<double>(p.gateway_info->delivery_rate_bps)));
+    f.value +=
+        fmt::format("; gateway delivery_rate {}", human_rate(static_cast<double>(p.gateway_info->delivery_rate_bps)));
   if (p.client_info && p.client_info->delivery_rate_bps)
-    f.value += fmt::format("; client delivery_rate {}", human_rate(static_cast<double>(p.client_info->delivery_rate_bps)));
+    f.value +=
+        fmt::format("; client delivery_rate {}", human_rate(static_cast<double>(p.client_info->delivery_rate_bps)));
   f.why = "one warm stream, request to last byte: a lower bound of the path's rate (slow start included)";
   return f;
 }
@@ -106,14 +109,16 @@ Finding check_stream_cap(const PathResult& p, const LocalFacts& facts) {
   int64_t buf = std::min(rmax.value_or(INT64_MAX), wmax.value_or(INT64_MAX));
   double window = static_cast<double>(buf) / 2;
   double cap = window * 8 / *p.rtt_s;
-  f.value = fmt::format("{} per stream (window ~{} / RTT {})", human_rate(cap), human_bytes(window), human_ms(*p.rtt_s));
+  f.value =
+      fmt::format("{} per stream (window ~{} / RTT {})", human_rate(cap), human_bytes(window), human_ms(*p.rtt_s));
   auto rate = best_rate(p);
   if (rate && cap < *rate * 1.25) {
     f.status = Status::warn;
     f.recommended = fmt::format("window >= {} (2 x BDP)", human_bytes(2 * *rate / 8 * *p.rtt_s));
-    f.why = "the measured rate is at the window cap: socket buffers, not the link, limit one stream, so the link "
-            "may be faster than measured and the BDP larger (fix sysctl.tcp_rmem / sysctl.tcp_wmem on both hosts, "
-            "then run doctor again)";
+    f.why =
+        "the measured rate is at the window cap: socket buffers, not the link, limit one stream, so the link "
+        "may be faster than measured and the BDP larger (fix sysctl.tcp_rmem / sysctl.tcp_wmem on both hosts, "
+        "then run doctor again)";
     return f;
   }
   f.why = "one stream's ceiling is window / RTT; above the measured rate, so the window is not the limit";
@@ -129,7 +134,8 @@ Finding check_path_retransmits(const PathResult& p, const LocalFacts& facts) {
     if (!r) return fmt::format("{} unknown", dir);
     return fmt::format("{} {:.3f}% ({} segments retransmitted, {} lost now)", dir, *r * 100, i->total_retrans, i->lost);
   };
-  f.value = part("upload (client sender)", p.client_info, up) + "; " + part("download (gateway sender)", p.gateway_info, down);
+  f.value = part("upload (client sender)", p.client_info, up) + "; " +
+            part("download (gateway sender)", p.gateway_info, down);
   double worst = std::max(up.value_or(0), down.value_or(0));
   f.recommended = "< 0.1% retransmitted";
   if (worst < 0.001) {
@@ -138,9 +144,10 @@ Finding check_path_retransmits(const PathResult& p, const LocalFacts& facts) {
   }
   f.status = worst < 0.01 ? Status::warn : Status::fail;
   std::string cc = facts.congestion_control.text.value_or("?");
-  f.why = fmt::format("{:.2f}% of the bytes were sent again: loss-based congestion control ({}) halves its window each "
-                      "time; bbr keeps its rate under random loss",
-                      worst * 100, cc);
+  f.why = fmt::format(
+      "{:.2f}% of the bytes were sent again: loss-based congestion control ({}) halves its window each "
+      "time; bbr keeps its rate under random loss",
+      worst * 100, cc);
   if (cc != "bbr") f.fix = "sysctl -w net.ipv4.tcp_congestion_control=bbr  # on the sending side (both hosts)";
   return f;
 }
@@ -165,8 +172,9 @@ Finding check_path_fastopen(const PathResult& p, const LocalFacts& facts) {
     f.why = "this host's client bit of net.ipv4.tcp_fastopen is off: the SYN cannot carry data";
     f.fix = "sysctl -w net.ipv4.tcp_fastopen=3";
   } else {
-    f.why = "the gateway did not accept data in SYN: its host needs the server bit (2) of net.ipv4.tcp_fastopen, "
-            "and no middlebox may strip the option";
+    f.why =
+        "the gateway did not accept data in SYN: its host needs the server bit (2) of net.ipv4.tcp_fastopen, "
+        "and no middlebox may strip the option";
     f.fix = "sysctl -w net.ipv4.tcp_fastopen=3  # on the gateway host";
   }
   return f;
@@ -181,16 +189,13 @@ Finding check_path_options(const PathResult& p) {
                         i.snd_wscale, i.rcv_wscale, i.sack ? "yes" : "no", i.timestamps ? "yes" : "no");
   f.recommended = "window scaling, SACK and timestamps all negotiated";
   if (!i.window_scaling) {
-    f.flag(Status::fail,
-           "window scaling was not negotiated: this connection's window is capped at 64 KiB per RTT",
+    f.flag(Status::fail, "window scaling was not negotiated: this connection's window is capped at 64 KiB per RTT",
            "sysctl -w net.ipv4.tcp_window_scaling=1  # on both hosts; a middlebox may strip the option");
   } else if (!i.sack) {
-    f.flag(Status::warn,
-           "SACK was not negotiated: each loss costs extra round trips to repair",
+    f.flag(Status::warn, "SACK was not negotiated: each loss costs extra round trips to repair",
            "sysctl -w net.ipv4.tcp_sack=1  # on both hosts");
   } else if (!i.timestamps) {
-    f.flag(Status::warn,
-           "timestamps were not negotiated: coarser RTT estimates, no PAWS",
+    f.flag(Status::warn, "timestamps were not negotiated: coarser RTT estimates, no PAWS",
            "sysctl -w net.ipv4.tcp_timestamps=1  # on both hosts");
   } else {
     f.why = "the handshake negotiated every option a long fat path needs";
@@ -203,15 +208,16 @@ Finding check_gateway_view(const PathResult& p) {
   const auto& g = *p.gateway_info;
   Finding f;
   f.id = "path.gateway_view";
-  f.value = fmt::format("peer {}: cwnd {} x mss {} ({}), rtt {} (min {}), retrans {}, delivery {}, cc {}",
-                        p.gateway_peer.empty() ? "?" : p.gateway_peer, g.snd_cwnd, g.snd_mss,
-                        human_bytes(static_cast<double>(g.snd_cwnd) * g.snd_mss), human_ms(g.rtt_us / 1e6),
-                        human_ms(g.min_rtt_us / 1e6), g.total_retrans, human_rate(static_cast<double>(g.delivery_rate_bps)),
-                        g.congestion.empty() ? "?" : g.congestion);
+  f.value = fmt::format(
+      "peer {}: cwnd {} x mss {} ({}), rtt {} (min {}), retrans {}, delivery {}, cc {}",
+      p.gateway_peer.empty() ? "?" : p.gateway_peer, g.snd_cwnd, g.snd_mss,
+      human_bytes(static_cast<double>(g.snd_cwnd) * g.snd_mss), human_ms(g.rtt_us / 1e6), human_ms(g.min_rtt_us / 1e6),
+      g.total_retrans, human_rate(static_cast<double>(g.delivery_rate_bps)), g.congestion.empty() ? "?" : g.congestion);
   if (!g.congestion.empty() && g.congestion != "bbr" && g.total_retrans > 0) {
     f.status = Status::warn;
     f.recommended = "bbr on the gateway host";
-    f.why = fmt::format("the gateway sends downloads with {} and saw retransmits: each loss halves its window", g.congestion);
+    f.why = fmt::format("the gateway sends downloads with {} and saw retransmits: each loss halves its window",
+                        g.congestion);
     f.fix = "sysctl -w net.ipv4.tcp_congestion_control=bbr  # on the gateway host";
     return f;
   }

@@ -6,7 +6,9 @@
 using namespace haul::doctor;
 
 namespace {
-SysctlValue v(const char* text) { return SysctlValue{std::string(text), 0}; }
+SysctlValue v(const char* text) {
+  return SysctlValue{std::string(text), 0};
+}
 
 PathResult measured() {
   PathResult p;

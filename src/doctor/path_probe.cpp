@@ -33,7 +33,9 @@ struct Sink final : http_client::BodyCollector {
   Sink() : BodyCollector(65536) {}
 };
 
-double seconds(double ms) { return ms / 1000.0; }
+double seconds(double ms) {
+  return ms / 1000.0;
+}
 
 std::optional<net::TcpInfo> socket_info(const Exchange& x) {
   int fd = x.active_socket();
@@ -120,8 +122,8 @@ void measure_transfers(const ProbeOptions& o, PathResult& r) {
     throw_if_unauthorized(code);
     if (outcome.failure != Failure::none || code != 200 || sink.bytes != n) {
       r.notes.push_back(fmt::format("probe download of {} bytes: {} (HTTP {}, {} bytes received)", n,
-                                    outcome.failure != Failure::none ? outcome.description : "unexpected answer",
-                                    code, sink.bytes));
+                                    outcome.failure != Failure::none ? outcome.description : "unexpected answer", code,
+                                    sink.bytes));
       return std::nullopt;
     }
     return TransferResult{n, transfer_seconds()};
@@ -157,13 +159,15 @@ void measure_transfers(const ProbeOptions& o, PathResult& r) {
     throw_if_unauthorized(code);
     if (outcome.failure != Failure::none || code != 200) {
       r.notes.push_back(fmt::format("probe upload of {} bytes: {} (HTTP {})", n,
-                                    outcome.failure != Failure::none ? outcome.description : "unexpected answer", code));
+                                    outcome.failure != Failure::none ? outcome.description : "unexpected answer",
+                                    code));
       return std::nullopt;
     }
     try {  // the gateway counts what it sank: it must be every byte
       auto j = nlohmann::json::parse(src.text);
       if (j.value("bytes", uint64_t{0}) != n) {
-        r.notes.push_back(fmt::format("probe upload: gateway counted {} of {} bytes", j.value("bytes", uint64_t{0}), n));
+        r.notes.push_back(
+            fmt::format("probe upload: gateway counted {} of {} bytes", j.value("bytes", uint64_t{0}), n));
         return std::nullopt;
       }
     } catch (const std::exception&) {

@@ -21,11 +21,11 @@ struct TransferResult {
 
 struct PathResult {
   std::string url;
-  std::string address;                 // the gateway's IP as connected (for the route lookup)
-  std::vector<double> handshake_s;     // TCP connect times, one per handshake
-  std::optional<double> rtt_s;         // min of handshake_s
-  std::optional<TransferResult> download;  // GET /v1/probe/download (the fastest of the growing probes)
-  std::optional<TransferResult> upload;    // PUT /v1/probe/upload
+  std::string address;                       // the gateway's IP as connected (for the route lookup)
+  std::vector<double> handshake_s;           // TCP connect times, one per handshake
+  std::optional<double> rtt_s;               // min of handshake_s
+  std::optional<TransferResult> download;    // GET /v1/probe/download (the fastest of the growing probes)
+  std::optional<TransferResult> upload;      // PUT /v1/probe/upload
   std::optional<net::TcpInfo> client_info;   // client socket after the probes (sender of the upload)
   std::optional<net::TcpInfo> gateway_info;  // GET /v1/probe/tcpinfo after the download (its sender side)
   std::string gateway_peer;                  // how the gateway sees us ("peer")

@@ -27,8 +27,8 @@ std::string render_findings(const std::vector<Finding>& findings) {
   std::string out;
   for (const auto& f : findings) out += render_finding(f);
   Summary s = summarize(findings);
-  out += fmt::format("\n{} ok, {} warn, {} fail, {} skipped. Doctor changed nothing; the fixes are for you to run.\n", s.ok,
-                     s.warn, s.fail, s.skip);
+  out += fmt::format("\n{} ok, {} warn, {} fail, {} skipped. Doctor changed nothing; the fixes are for you to run.\n",
+                     s.ok, s.warn, s.fail, s.skip);
   return out;
 }
 

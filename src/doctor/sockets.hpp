@@ -12,9 +12,9 @@ namespace haul::doctor {
 struct SocketsOptions {
   std::optional<uint16_t> port;
   std::optional<int> pid;
-  double watch_s = 0;     // 0: one sample; else sample every watch_s seconds
-  int samples = 0;        // with watch: stop after this many (0: until interrupted)
-  bool json = false;      // one JSON object per sample, one per line
+  double watch_s = 0;  // 0: one sample; else sample every watch_s seconds
+  int samples = 0;     // with watch: stop after this many (0: until interrupted)
+  bool json = false;   // one JSON object per sample, one per line
   uint64_t time_wait_pile = 100;
   size_t max_lines = 40;  // sockets listed per sample in text form (counts are always complete)
 };

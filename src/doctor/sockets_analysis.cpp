@@ -18,7 +18,9 @@ std::string endpoint(const std::string& addr, uint16_t port) {
   return addr.find(':') != std::string::npos ? fmt::format("[{}]:{}", addr, port) : fmt::format("{}:{}", addr, port);
 }
 
-uint8_t normal_state(uint8_t s) { return s == net::tcp_new_syn_recv ? uint8_t{net::tcp_syn_recv} : s; }
+uint8_t normal_state(uint8_t s) {
+  return s == net::tcp_new_syn_recv ? uint8_t{net::tcp_syn_recv} : s;
+}
 
 bool in_scope(const SocketEntry& e, const SocketScope& scope, const std::set<uint16_t>& pid_listen_ports,
               const std::set<std::string>& pid_remotes) {
@@ -63,10 +65,11 @@ Finding close_wait_finding(const SocketsReport& r, const std::set<std::string>& 
   }
   std::string who = owners_text(inodes, owners);
   f.status = persistent > 0 ? Status::fail : Status::warn;
-  f.why = fmt::format("the peer closed (sent FIN) and the application{} has not called close(): each socket holds a "
-                      "descriptor and memory until it does{}",
-                      who.empty() ? "" : " " + who,
-                      persistent > 0 ? "; these persisted across samples: a leak" : "; if they persist, it is a leak");
+  f.why = fmt::format(
+      "the peer closed (sent FIN) and the application{} has not called close(): each socket holds a "
+      "descriptor and memory until it does{}",
+      who.empty() ? "" : " " + who,
+      persistent > 0 ? "; these persisted across samples: a leak" : "; if they persist, it is a leak");
   f.fix = "in the application holding them: close the socket when read()/recv() returns 0 (EOF)";
   if (who.empty()) f.fix += "; run `haul doctor sockets` as root to name the process";
   return f;
@@ -77,22 +80,23 @@ Finding time_wait_finding(const SocketsReport& r, const SocketScope& scope, cons
   f.id = "sockets.time_wait";
   uint64_t n = r.time_wait_server + r.time_wait_client;
   std::string port = scope.port ? fmt::format(" of port {}", *scope.port) : "";
-  f.value = fmt::format("{} sockets: {} on the server side{} (the server closed first), {} on the client side (the "
-                        "client closed first)",
-                        n, r.time_wait_server, port, r.time_wait_client);
+  f.value = fmt::format(
+      "{} sockets: {} on the server side{} (the server closed first), {} on the client side (the "
+      "client closed first)",
+      n, r.time_wait_server, port, r.time_wait_client);
   f.recommended = fmt::format("< {} per side", t.time_wait_pile);
   if (r.time_wait_server >= t.time_wait_pile) {
     f.flag(Status::warn,
            "TIME_WAIT sits on the side that closed first, 60 s per connection: here the server closes, so it "
-            "carries the pile; servers should let clients close first",
+           "carries the pile; servers should let clients close first",
            "keep connections alive and let the client close (HTTP/1.1 keep-alive, no 'Connection: close' or short "
-            "idle timeout on the server)");
+           "idle timeout on the server)");
     return f;
   }
   if (r.time_wait_client >= t.time_wait_pile) {
     f.flag(Status::warn,
            "TIME_WAIT sits on the side that closed first: this host's clients open and close many short "
-            "connections, each port held 60 s",
+           "connections, each port held 60 s",
            "reuse connections (haul put/get keep a warm pool); else sysctl -w net.ipv4.tcp_tw_reuse=1");
     return f;
   }
@@ -122,12 +126,10 @@ std::optional<Finding> accept_queue_finding(const SocketsReport& r) {
   f.value = fmt::format("port {}: {} waiting to be accepted, backlog {}", worst_port, worst_q, worst_backlog);
   f.recommended = "accept queue well below the backlog";
   if (worst_backlog > 0 && worst_q >= worst_backlog) {
-    f.flag(Status::fail,
-           "the accept queue is full: new handshakes are dropped and clients retry after 1 s or more",
+    f.flag(Status::fail, "the accept queue is full: new handshakes are dropped and clients retry after 1 s or more",
            "accept faster (more acceptors, SO_REUSEPORT) and raise the backlog: sysctl -w net.core.somaxconn=4096");
   } else if (worst > 0.5) {
-    f.flag(Status::warn,
-           "the accept queue is more than half full: the application accepts slower than clients connect",
+    f.flag(Status::warn, "the accept queue is more than half full: the application accepts slower than clients connect",
            "accept faster (more acceptors, SO_REUSEPORT) and raise the backlog: sysctl -w net.core.somaxconn=4096");
   } else {
     f.why = "connections are accepted as fast as they arrive";
@@ -149,8 +151,10 @@ SocketsReport analyze_sockets(const std::vector<SocketEntry>& all, const SocketS
   for (const auto& e : all) {
     if (e.state == net::tcp_listen) listen_ports.insert(e.local_port);
     if (scope.pid && e.inode != 0 && scope.inodes.count(e.inode)) {
-      if (e.state == net::tcp_listen) pid_listen_ports.insert(e.local_port);
-      else if (!listen_ports.count(e.local_port)) pid_remotes.insert(endpoint(e.remote_addr, e.remote_port));
+      if (e.state == net::tcp_listen)
+        pid_listen_ports.insert(e.local_port);
+      else if (!listen_ports.count(e.local_port))
+        pid_remotes.insert(endpoint(e.remote_addr, e.remote_port));
     }
   }
   SocketsReport r;
@@ -182,20 +186,22 @@ SocketsReport analyze_sockets(const std::vector<SocketEntry>& all, const SocketS
 }
 
 std::string socket_line(const SocketEntry& e, const std::map<uint64_t, net::SocketOwner>& owners) {
-  std::string line = fmt::format("{:<11} {:>6} {:>6}  {:<22} {:<22}", net::tcp_state_label(normal_state(e.state)),
-                                 e.recv_q, e.send_q, endpoint(e.local_addr, e.local_port),
-                                 endpoint(e.remote_addr, e.remote_port));
+  std::string line =
+      fmt::format("{:<11} {:>6} {:>6}  {:<22} {:<22}", net::tcp_state_label(normal_state(e.state)), e.recv_q, e.send_q,
+                  endpoint(e.local_addr, e.local_port), endpoint(e.remote_addr, e.remote_port));
   auto it = owners.find(e.inode);
   if (e.inode != 0 && it != owners.end()) line += fmt::format(" {}({})", it->second.comm, it->second.pid);
   if (e.timer == 3) line += fmt::format(" timer:time_wait,{}", human_ms(e.expires_ms / 1e3));
   if (e.info && e.state != net::tcp_listen) {
     const auto& i = *e.info;
-    line += fmt::format("\n    {} {}{}{} rtt:{:.3f}/{:.3f} mss:{} cwnd:{} ssthresh:{} unacked:{} retrans:{}/{} lost:{} "
-                        "bytes_sent:{} bytes_retrans:{} bytes_received:{} delivery_rate:{}",
-                        i.congestion.empty() ? "?" : i.congestion, i.window_scaling ? fmt::format("wscale:{},{} ", i.snd_wscale, i.rcv_wscale) : "",
-                        i.sack ? "sack " : "", i.timestamps ? "ts" : "", i.rtt_us / 1e3, i.rttvar_us / 1e3, i.snd_mss,
-                        i.snd_cwnd, i.snd_ssthresh, i.unacked, i.retrans, i.total_retrans, i.lost, i.bytes_sent,
-                        i.bytes_retrans, i.bytes_received, human_rate(static_cast<double>(i.delivery_rate_bps)));
+    line += fmt::format(
+        "\n    {} {}{}{} rtt:{:.3f}/{:.3f} mss:{} cwnd:{} ssthresh:{} unacked:{} retrans:{}/{} lost:{} "
+        "bytes_sent:{} bytes_retrans:{} bytes_received:{} delivery_rate:{}",
+        i.congestion.empty() ? "?" : i.congestion,
+        i.window_scaling ? fmt::format("wscale:{},{} ", i.snd_wscale, i.rcv_wscale) : "", i.sack ? "sack " : "",
+        i.timestamps ? "ts" : "", i.rtt_us / 1e3, i.rttvar_us / 1e3, i.snd_mss, i.snd_cwnd, i.snd_ssthresh, i.unacked,
+        i.retrans, i.total_retrans, i.lost, i.bytes_sent, i.bytes_retrans, i.bytes_received,
+        human_rate(static_cast<double>(i.delivery_rate_bps)));
   }
   return line;
 }

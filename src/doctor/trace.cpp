@@ -63,8 +63,11 @@ void sampler(Shared& shared, const TraceOptions& o, Clock::time_point start, std
   // For a download, look for the gateway's socket until it shows up (with
   // TCP_DEFER_ACCEPT it is not established before our request arrives) or
   // 500 ms pass; meanwhile keep our own samples in case it never does.
-  enum class Side { undecided, peer, client } which =
-      o.direction == TraceDirection::download ? Side::undecided : Side::client;
+  enum class Side {
+    undecided,
+    peer,
+    client
+  } which = o.direction == TraceDirection::download ? Side::undecided : Side::client;
   std::vector<TraceSample> own;
   std::optional<Clock::time_point> first_seen;
   uint16_t our_port = 0;
@@ -102,8 +105,9 @@ void sampler(Shared& shared, const TraceOptions& o, Clock::time_point start, std
   } else if (which == Side::peer) {
     side = "gateway socket (the sender of a download), read through sock_diag";
   } else {
-    side = "client socket (the receiver of a download: cwnd and in-flight stay small; the gateway's socket was not "
-           "found in this network namespace: run the trace on the gateway host or trace an upload)";
+    side =
+        "client socket (the receiver of a download: cwnd and in-flight stay small; the gateway's socket was not "
+        "found in this network namespace: run the trace on the gateway host or trace an upload)";
   }
 }
 
@@ -144,7 +148,8 @@ TraceResult run_trace(const TraceOptions& o) {
   long code = h.head().status;
   if (outcome.failure != http_client::Failure::none)
     throw Error(ErrorKind::backend_unavailable, "trace transfer: " + outcome.description);
-  if (code == 401) throw Error(ErrorKind::unauthorized, "the gateway refused the token (401): pass --token or set HAUL_TOKEN");
+  if (code == 401)
+    throw Error(ErrorKind::unauthorized, "the gateway refused the token (401): pass --token or set HAUL_TOKEN");
   if (code != 200) throw Error(ErrorKind::backend_unavailable, fmt::format("trace transfer: HTTP {}", code));
   auto times = h.timings();
   r.transfer = TransferResult{o.size, (times.total_ms - times.sent_ms) / 1000.0};
@@ -162,13 +167,15 @@ TraceResult run_trace(const TraceOptions& o) {
   {
     std::ofstream script(gp, std::ios::trunc);
     script << trace_gnuplot_script(r.csv_path, png,
-                                   fmt::format("haul doctor trace: {} of {} bytes", o.direction == TraceDirection::upload ? "upload" : "download", o.size));
+                                   fmt::format("haul doctor trace: {} of {} bytes",
+                                               o.direction == TraceDirection::upload ? "upload" : "download", o.size));
   }
   auto plot = net::run_command({"gnuplot", gp});
   if (plot.status == 0) {
     r.png_path = png;
   } else if (plot.status == 127) {
-    r.png_note = fmt::format("gnuplot is not installed (apt-get install gnuplot-nox); plot the CSV with: gnuplot {}", gp);
+    r.png_note =
+        fmt::format("gnuplot is not installed (apt-get install gnuplot-nox); plot the CSV with: gnuplot {}", gp);
   } else {
     r.png_note = fmt::format("gnuplot failed: {}; the script is {}", plot.output.substr(0, 300), gp);
   }

@@ -26,7 +26,7 @@ struct TraceOptions {
 struct TraceResult {
   TransferResult transfer;
   std::vector<TraceSample> samples;
-  std::string side;      // whose socket was sampled, and why it is the sender or not
+  std::string side;  // whose socket was sampled, and why it is the sender or not
   std::string csv_path;
   std::string png_path;  // empty when no PNG was drawn
   std::string png_note;  // why not, and how to plot the CSV by hand

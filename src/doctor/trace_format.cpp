@@ -15,7 +15,9 @@ TraceSample trace_sample(const net::TcpInfo& i, double t_ms) {
   return s;
 }
 
-std::string trace_csv_header() { return "t_ms,cwnd,bytes_in_flight,delivery_rate_bps,rtt_us,retrans\n"; }
+std::string trace_csv_header() {
+  return "t_ms,cwnd,bytes_in_flight,delivery_rate_bps,rtt_us,retrans\n";
+}
 
 std::string trace_csv_row(const TraceSample& s) {
   return fmt::format("{:.3f},{},{},{},{},{}\n", s.t_ms, s.cwnd, s.bytes_in_flight, s.delivery_rate_bps, s.rtt_us,

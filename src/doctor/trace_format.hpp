@@ -10,12 +10,12 @@
 namespace haul::doctor {
 
 struct TraceSample {
-  double t_ms = 0;                 // since the transfer started
-  uint32_t cwnd = 0;               // segments
-  uint64_t bytes_in_flight = 0;    // unacked segments x mss
+  double t_ms = 0;               // since the transfer started
+  uint32_t cwnd = 0;             // segments
+  uint64_t bytes_in_flight = 0;  // unacked segments x mss
   uint64_t delivery_rate_bps = 0;
   uint32_t rtt_us = 0;
-  uint32_t retrans = 0;            // total retransmitted segments so far
+  uint32_t retrans = 0;  // total retransmitted segments so far
 };
 
 TraceSample trace_sample(const net::TcpInfo& info, double t_ms);

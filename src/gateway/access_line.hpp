@@ -21,15 +21,15 @@ namespace haul::gateway {
 
 struct AccessRecord {
   std::chrono::system_clock::time_point time;  // when the request ended
-  uint64_t connection = 0;  // per process, counted from 1 at accept
-  std::string peer;         // "ip:port"
-  std::string method;       // "-" when the request could not be parsed
-  std::string target;       // "-" likewise
-  int status = 0;           // the status line sent; 0: none (the peer left first)
-  uint64_t bytes_in = 0;    // request body bytes read
-  uint64_t bytes_out = 0;   // response body bytes sent
-  double ms = 0;            // from the request header to the end of the response
-  bool cut = false;         // the connection ended before the response did
+  uint64_t connection = 0;                     // per process, counted from 1 at accept
+  std::string peer;                            // "ip:port"
+  std::string method;                          // "-" when the request could not be parsed
+  std::string target;                          // "-" likewise
+  int status = 0;                              // the status line sent; 0: none (the peer left first)
+  uint64_t bytes_in = 0;                       // request body bytes read
+  uint64_t bytes_out = 0;                      // response body bytes sent
+  double ms = 0;                               // from the request header to the end of the response
+  bool cut = false;                            // the connection ended before the response did
 };
 
 inline constexpr size_t kMaxMethod = 32;

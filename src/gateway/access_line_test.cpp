@@ -82,8 +82,8 @@ TEST(AccessLine, TokensNeverAppearWhereverTheClientPutThem) {
         "/v1/objects/k?token=" + token,
         "/v1/objects/k?store=x&access_token=" + token + "&z=1",
         "/v1/objects/" + token,
-        "/v1/objects/k?x=" + once,                   // every byte encoded
-        "/v1/objects/k?x=" + encode_all(once),       // and encoded again
+        "/v1/objects/k?x=" + once,                                 // every byte encoded
+        "/v1/objects/k?x=" + encode_all(once),                     // and encoded again
         "/v1/objects/k?x=%" + std::string("25") + once.substr(1),  // "%25" + rest: mixed levels
         "/download/files?key=a&auth=Bearer%20" + token,
         "/v1/objects/k?q=" + token + token + "&r=" + token.substr(0, 4),

@@ -20,13 +20,14 @@ std::string read_config_file(const std::string& path, const std::string& what) {
 
 HostPort parse_host_port(const std::string& text, const std::string& flag) {
   const auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0) throw Error(ErrorKind::config, flag + " wants HOST:PORT, not '" + text + "'");
+  if (colon == std::string::npos || colon == 0)
+    throw Error(ErrorKind::config, flag + " wants HOST:PORT, not '" + text + "'");
   HostPort out;
   out.host = text.substr(0, colon);
   if (out.host.starts_with('[') && out.host.ends_with(']')) out.host = out.host.substr(1, out.host.size() - 2);
   const std::string port = text.substr(colon + 1);
-  if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
-      std::stoi(port) > 65535) {
+  if (port.empty() || port.size() > 5 ||
+      !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) || std::stoi(port) > 65535) {
     throw Error(ErrorKind::config, flag + ": bad port in '" + text + "'");
   }
   out.port = static_cast<uint16_t>(std::stoi(port));
@@ -81,7 +82,8 @@ void validate(const GatewayConfig& c) {
     validate_store_id(s.id);
   }
   if (c.min_format < 1 || c.min_format > 2) throw Error(ErrorKind::config, "--min-format is 1 or 2");
-  if (c.master_key_file.empty()) throw Error(ErrorKind::config, "--master-key-file is required (haul keygen makes one)");
+  if (c.master_key_file.empty())
+    throw Error(ErrorKind::config, "--master-key-file is required (haul keygen makes one)");
   if (c.token_file.empty()) throw Error(ErrorKind::config, "--token-file is required (one token a line)");
   if (c.idle_timeout.count() <= 0 || c.header_timeout.count() <= 0 || c.body_timeout.count() <= 0 ||
       c.first_byte_timeout.count() <= 0) {
@@ -93,7 +95,8 @@ void validate(const GatewayConfig& c) {
   if (c.send_rate.window.count() <= 0 || c.send_rate.window > std::chrono::hours(24)) {
     throw Error(ErrorKind::config, "--send-rate-window must be 1 s to 1 day");
   }
-  if (c.send_rate.min_bytes_per_second > (uint64_t{1} << 40)) throw Error(ErrorKind::config, "--min-send-rate too large");
+  if (c.send_rate.min_bytes_per_second > (uint64_t{1} << 40))
+    throw Error(ErrorKind::config, "--min-send-rate too large");
   if (c.max_requests_per_token < 1) throw Error(ErrorKind::config, "--max-requests-per-token must be at least 1");
   if (c.tls.enabled && (c.tls.cert_file.empty() || c.tls.key_file.empty())) {
     throw Error(ErrorKind::config, "--tls-listen needs --tls-cert FILE and --tls-key FILE (haul tls-init makes both)");

@@ -38,11 +38,11 @@ struct GatewayConfig {
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 8080;
   TlsListenConfig tls;
-  std::vector<NamedStore> stores;          // the first is the default
+  std::vector<NamedStore> stores;  // the first is the default
   std::string master_key_file;
   std::string token_file;
-  std::chrono::seconds idle_timeout{600};  // keep-alive: long, the link is slow to re-open
-  std::chrono::seconds header_timeout{30}; // first byte of a request to its last header byte
+  std::chrono::seconds idle_timeout{600};   // keep-alive: long, the link is slow to re-open
+  std::chrono::seconds header_timeout{30};  // first byte of a request to its last header byte
   // A new connection that has sent nothing: closed after this (a client that
   // connects means to ask; a silent one only holds a slot).
   std::chrono::seconds first_byte_timeout{10};
@@ -52,9 +52,9 @@ struct GatewayConfig {
   std::chrono::seconds body_timeout{120};  // longest pause inside a body, either direction
   std::chrono::seconds drain_timeout{15};  // graceful shutdown before a hard stop
   std::chrono::seconds upload_expiry{24 * 3600};
-  size_t header_limit = 16 * 1024;         // bigger request headers get 431
-  unsigned io_threads = 0;                 // 0: one per core
-  unsigned blocking_threads = 32;          // short store steps (a chunk in or out, a commit, a list page)
+  size_t header_limit = 16 * 1024;  // bigger request headers get 431
+  unsigned io_threads = 0;          // 0: one per core
+  unsigned blocking_threads = 32;   // short store steps (a chunk in or out, a commit, a list page)
   // Response bodies: a client that takes less than this is cut (send_rate.hpp).
   SendRatePolicy send_rate;
   uint32_t max_requests_per_token = 1024;  // in progress at once; beyond: 429
@@ -63,8 +63,8 @@ struct GatewayConfig {
   // TCP_CONGESTION of served sockets: "auto" chooses per download body
   // (net/send_congestion.hpp), a name pins it, empty keeps the host's default.
   std::string congestion = "auto";
-  bool metrics_open_on_loopback = true;    // /metrics without a token from 127.0.0.0/8, ::1
-  std::string access_log = "-";            // one JSON line per request: "-" stdout, "off", or a file
+  bool metrics_open_on_loopback = true;  // /metrics without a token from 127.0.0.0/8, ::1
+  std::string access_log = "-";          // one JSON line per request: "-" stdout, "off", or a file
   // Oldest object format served: 1 serves format-1 objects (not bound to
   // their key and store); 2 refuses them (integrity) once all are re-sealed.
   unsigned min_format = 1;

@@ -27,7 +27,7 @@ struct Request {
   std::string target;
   std::optional<uint64_t> content_length;
   bool chunked = false;
-  std::string peer;            // "ip:port"
+  std::string peer;  // "ip:port"
   bool peer_is_loopback = false;
   std::function<std::string(std::string_view)> header;  // "" when absent
 };

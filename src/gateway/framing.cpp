@@ -56,9 +56,9 @@ std::optional<Error> check_framing(const FramingFacts& facts) {
     return std::nullopt;
   }
   if ((facts.method == "PUT" || facts.method == "POST") && !facts.content_length) {
-    return Error(ErrorKind::length_required,
-                 facts.method == "PUT" ? "a PUT needs Content-Length or Transfer-Encoding: chunked"
-                                       : "a POST needs Content-Length or Transfer-Encoding: chunked");
+    return Error(ErrorKind::length_required, facts.method == "PUT"
+                                                 ? "a PUT needs Content-Length or Transfer-Encoding: chunked"
+                                                 : "a POST needs Content-Length or Transfer-Encoding: chunked");
   }
   return std::nullopt;
 }

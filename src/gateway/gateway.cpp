@@ -41,9 +41,16 @@ std::unique_ptr<GatewayContext> load_context(const GatewayConfig& config) {
   validate(config);
   TokenSet tokens = TokenSet::parse(read_config_file(config.token_file, "token file"));
   std::vector<std::string> secrets = tokens.tokens();
-  auto ctx = std::unique_ptr<GatewayContext>(new GatewayContext{
-      config, crypto::Keyring::parse(read_config_file(config.master_key_file, "master key file")),
-      TokenBook(std::move(tokens), config.max_requests_per_token), {}, config.stores.front().name, {}, {}, {}, {}});
+  auto ctx = std::unique_ptr<GatewayContext>(
+      new GatewayContext{config,
+                         crypto::Keyring::parse(read_config_file(config.master_key_file, "master key file")),
+                         TokenBook(std::move(tokens), config.max_requests_per_token),
+                         {},
+                         config.stores.front().name,
+                         {},
+                         {},
+                         {},
+                         {}});
   ctx->request_log = RequestLog::open(config.access_log, std::move(secrets));
   for (const auto& s : config.stores) {
     ctx->stores.emplace(s.name, store::make_store(s.url, s.name));
@@ -82,8 +89,8 @@ asio::awaitable<void> accept_loop(GatewayContext& ctx, asio::io_context& ioc, Bl
   asio::steady_timer backoff(ioc);
   for (;;) {
     boost::system::error_code ec;
-    tcp::socket socket = co_await acceptor.async_accept(asio::make_strand(ioc),
-                                                         asio::redirect_error(asio::use_awaitable, ec));
+    tcp::socket socket =
+        co_await acceptor.async_accept(asio::make_strand(ioc), asio::redirect_error(asio::use_awaitable, ec));
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
     if (ec) {
       // EMFILE and friends: log, breathe, go on; the backlog holds the rest.
@@ -122,8 +129,9 @@ asio::awaitable<void> accept_loop(GatewayContext& ctx, asio::io_context& ioc, Bl
 // counters.
 void add_metric_sources(GatewayContext& ctx, std::vector<uint16_t> ports, TlsServer* tls) {
   ctx.metrics.add_source([ports](std::string& out) {
-    out += "# HELP haul_sockets TCP sockets of the gateway's ports (plain and TLS together) by state.\n"
-           "# TYPE haul_sockets gauge\n";
+    out +=
+        "# HELP haul_sockets TCP sockets of the gateway's ports (plain and TLS together) by state.\n"
+        "# TYPE haul_sockets gauge\n";
     try {
       std::map<std::string, uint64_t> states;
       for (uint16_t port : ports) {
@@ -139,11 +147,13 @@ void add_metric_sources(GatewayContext& ctx, std::vector<uint16_t> ports, TlsSer
   if (tls) ctx.metrics.add_source([tls](std::string& out) { tls->metrics().render(out); });
   ctx.metrics.add_source([](std::string& out) { out += store::s3_metrics_text(); });
   ctx.metrics.add_source([&ctx](std::string& out) {
-    out += "# HELP haul_striped_uploads_open Striped uploads waiting for stripes.\n"
-           "# TYPE haul_striped_uploads_open gauge\n";
+    out +=
+        "# HELP haul_striped_uploads_open Striped uploads waiting for stripes.\n"
+        "# TYPE haul_striped_uploads_open gauge\n";
     out += "haul_striped_uploads_open " + std::to_string(ctx.stripes.open_uploads()) + "\n";
-    out += "# HELP haul_striped_bytes_held Stripe bytes held in memory until their uploads complete.\n"
-           "# TYPE haul_striped_bytes_held gauge\n";
+    out +=
+        "# HELP haul_striped_bytes_held Stripe bytes held in memory until their uploads complete.\n"
+        "# TYPE haul_striped_bytes_held gauge\n";
     out += "haul_striped_bytes_held " + std::to_string(ctx.stripes.bytes_held()) + "\n";
   });
 }
@@ -210,7 +220,8 @@ void run_gateway(const GatewayConfig& config) {
   // The TLS context first: a bad certificate or key stops the start with
   // its reason, before any port is bound.
   std::unique_ptr<TlsServer> tls;
-  if (config.tls.enabled) tls = std::make_unique<TlsServer>(tls::ServerFiles{config.tls.cert_file, config.tls.key_file});
+  if (config.tls.enabled)
+    tls = std::make_unique<TlsServer>(tls::ServerFiles{config.tls.cert_file, config.tls.key_file});
 
   const int defer_seconds = static_cast<int>(config.first_byte_timeout.count());
   std::vector<tcp::acceptor> acceptors;
@@ -233,10 +244,11 @@ void run_gateway(const GatewayConfig& config) {
   }
   std::string stores;
   for (const auto& s : config.stores) stores += " " + s.name + "=" + ctx->stores.at(s.name)->describe();
-  spdlog::info("haul gateway listening on {} ({} I/O threads, {} blocking), stores:{} (default {}), "
-               "keys: {} (newest id {}), nofile limit {} (hard {})",
-               listening, threads, config.blocking_threads, stores, ctx->default_store, ctx->keys.keys().size(),
-               ctx->keys.newest().id, soft, hard);
+  spdlog::info(
+      "haul gateway listening on {} ({} I/O threads, {} blocking), stores:{} (default {}), "
+      "keys: {} (newest id {}), nofile limit {} (hard {})",
+      listening, threads, config.blocking_threads, stores, ctx->default_store, ctx->keys.keys().size(),
+      ctx->keys.newest().id, soft, hard);
   if (tls) spdlog::info("TLS certificate {}", describe_certificate(tls->certificate()));
   std::fflush(nullptr);
 

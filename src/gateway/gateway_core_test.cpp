@@ -123,7 +123,7 @@ TEST(Metrics, LabelValuesAreBoundedWhateverClientsSend) {
   Metrics m;
   for (int i = 0; i < 5000; ++i) {
     m.count_request("M" + std::to_string(i) + std::string(200, 'X'), 405, 0.001);  // distinct methods
-    m.count_request("GET", 100000 + i, 0.001);                                       // distinct (odd) statuses
+    m.count_request("GET", 100000 + i, 0.001);                                     // distinct (odd) statuses
   }
   m.count_request("get", 200, 0.001);  // methods are case-sensitive (RFC 9110 9.1)
   m.count_request("-", 400, 0.001);
@@ -225,7 +225,8 @@ TEST(StripeQuery, ParsesAValidQuery) {
   // Through the router, as the gateway sees it.
   auto r = parse_route("/v1/objects/k?upload=upload-01&stripe=0&stripes=2&size=4096&sha256=" + sha);
   EXPECT_EQ(parse_stripe_query(r.query).layout.stripe_size, 2048u);
-  EXPECT_THROW(parse_stripe_query({{"upload", "upload-01"}, {"stripe", "0"}, {"stripes", "99999999999"},
-                                   {"size", "4096"}, {"sha256", sha}}),
-               Error);
+  EXPECT_THROW(
+      parse_stripe_query(
+          {{"upload", "upload-01"}, {"stripe", "0"}, {"stripes", "99999999999"}, {"size", "4096"}, {"sha256", sha}}),
+      Error);
 }

@@ -29,38 +29,24 @@ asio::awaitable<void> handle_request(GatewayContext& ctx, Exchange& ex, const Ro
       if (method != "GET" && method != "HEAD") method_not_allowed(method, "GET, HEAD");
       co_await respond_json(ex, 200, R"({"status":"ok"})");
       co_return;
-    case RouteKind::readyz:
-      co_await handle_readyz(ctx, ex);
-      co_return;
+    case RouteKind::readyz: co_await handle_readyz(ctx, ex); co_return;
     case RouteKind::metrics:
       if (method != "GET") method_not_allowed(method, "GET");
       co_await ex.respond(200, "text/plain; version=0.0.4", ctx.metrics.render());
       co_return;
     case RouteKind::object:
-    case RouteKind::seed_download:
-      co_await handle_object(ctx, ex, route);
-      co_return;
-    case RouteKind::object_list:
-      co_await handle_object_list(ctx, ex, route);
-      co_return;
-    case RouteKind::seed_upload:
-      co_await handle_seed_upload(ctx, ex, route);
-      co_return;
+    case RouteKind::seed_download: co_await handle_object(ctx, ex, route); co_return;
+    case RouteKind::object_list: co_await handle_object_list(ctx, ex, route); co_return;
+    case RouteKind::seed_upload: co_await handle_seed_upload(ctx, ex, route); co_return;
     case RouteKind::upload_create:
     case RouteKind::upload_part:
     case RouteKind::upload_complete:
-    case RouteKind::upload_abort:
-      co_await handle_upload(ctx, ex, route);
-      co_return;
+    case RouteKind::upload_abort: co_await handle_upload(ctx, ex, route); co_return;
     case RouteKind::probe_download:
     case RouteKind::probe_upload:
-    case RouteKind::probe_tcpinfo:
-      co_await handle_probe(ctx, ex, route);
-      co_return;
-    case RouteKind::bad_target:
-      throw Error(ErrorKind::bad_request, route.error);
-    case RouteKind::not_found:
-      break;
+    case RouteKind::probe_tcpinfo: co_await handle_probe(ctx, ex, route); co_return;
+    case RouteKind::bad_target: throw Error(ErrorKind::bad_request, route.error);
+    case RouteKind::not_found: break;
   }
   throw Error(ErrorKind::not_found, "no such route: " + ex.request().target);
 }

@@ -51,7 +51,8 @@ asio::awaitable<std::string> read_small_body(Exchange& ex, size_t limit);
 [[noreturn]] void method_not_allowed(const std::string& method, const char* allowed);
 // The JSON answer to a stored upload: key, size, sha256 and timings
 // (encrypt_ms, store_ms, total_ms since `started`).
-std::string upload_answer(const std::string& key, const SealResult& result, std::chrono::steady_clock::time_point started);
+std::string upload_answer(const std::string& key, const SealResult& result,
+                          std::chrono::steady_clock::time_point started);
 // Feeds the whole request body through pipe on the blocking pool, then commits.
 asio::awaitable<SealResult> stream_body_into(Exchange& ex, SealPipeline& pipe);
 // Destroys an uncommitted pipeline on the blocking pool (its cleanup may block).

@@ -48,9 +48,8 @@ asio::awaitable<void> put_object(GatewayContext& ctx, Exchange& ex, store::Store
   std::exception_ptr failure;
   SealResult result;
   try {
-    co_await ex.blocking([&] {
-      pipe = std::make_unique<SealPipeline>(cipher, store.create(key, header_bytes), ctx.metrics);
-    });
+    co_await ex.blocking(
+        [&] { pipe = std::make_unique<SealPipeline>(cipher, store.create(key, header_bytes), ctx.metrics); });
     result = co_await stream_body_into(ex, *pipe);
   } catch (...) {
     failure = std::current_exception();

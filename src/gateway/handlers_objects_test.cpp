@@ -20,7 +20,9 @@ using Bytes = std::vector<uint8_t>;
 constexpr uint64_t kSeg = crypto::kDefaultSegmentSize;
 constexpr uint64_t kSealedSeg = kSeg + crypto::kTagSize;
 
-nlohmann::json json_of(const FakeExchange& ex) { return nlohmann::json::parse(ex.body_text()); }
+nlohmann::json json_of(const FakeExchange& ex) {
+  return nlohmann::json::parse(ex.body_text());
+}
 
 std::string cut_count(GatewayContext& ctx, const char* reason) {
   const std::string text = ctx.metrics.render();
@@ -110,7 +112,8 @@ TEST_F(ObjectsTest, RangesAnd416) {
     EXPECT_EQ(ex->header("Content-Range"),
               "bytes " + std::to_string(c.first) + "-" + std::to_string(c.last) + "/" + std::to_string(n))
         << c.range;
-    EXPECT_EQ(ex->body(), Bytes(plain.begin() + static_cast<long>(c.first), plain.begin() + static_cast<long>(c.last) + 1))
+    EXPECT_EQ(ex->body(),
+              Bytes(plain.begin() + static_cast<long>(c.first), plain.begin() + static_cast<long>(c.last) + 1))
         << c.range;
   }
   auto beyond = get("r", "bytes=" + std::to_string(n) + "-");
@@ -134,8 +137,8 @@ TEST_F(ObjectsTest, HeadCarriesDigestAndNoBody) {
   EXPECT_EQ(ex->header("ETag"), get("h")->header("ETag"));
   auto missing = gw_.call("HEAD", "/v1/objects/nope");
   EXPECT_EQ(missing->status(), 404);
-  EXPECT_TRUE(missing->body().empty());              // HEAD: no body, even for errors
-  EXPECT_NE(missing->header("X-Haul-Error"), "");   // but the reason, in a header
+  EXPECT_TRUE(missing->body().empty());            // HEAD: no body, even for errors
+  EXPECT_NE(missing->header("X-Haul-Error"), "");  // but the reason, in a header
 }
 
 TEST_F(ObjectsTest, DeleteThenNotFound) {
@@ -207,7 +210,7 @@ TEST_F(FailedPutTest, StoreWriteFailsMidUpload) {
   r.piece = 256 * 1024;  // as the session reads bodies
   auto ex = gw_.call(std::move(r));
   EXPECT_LT(ex->body_bytes_read(), after_.size());  // it failed before the body's end
-  EXPECT_EQ(ex->status(), 507);  // io
+  EXPECT_EQ(ex->status(), 507);                     // io
   EXPECT_EQ(json_of(*ex)["error"], "io");
   EXPECT_FALSE(ex->was_cut());
   gw_.store().set_faults({});

@@ -55,7 +55,8 @@ asio::awaitable<void> handle_probe(GatewayContext& ctx, Exchange& ex, const Rout
     if (method != "PUT" && method != "POST") method_not_allowed(method, "PUT, POST");
     const auto& length = ex.request().content_length;
     if (length && *length > ctx.config.probe_limit) {
-      throw Error(ErrorKind::payload_too_large, "probe limited to " + std::to_string(ctx.config.probe_limit) + " bytes");
+      throw Error(ErrorKind::payload_too_large,
+                  "probe limited to " + std::to_string(ctx.config.probe_limit) + " bytes");
     }
     uint64_t total = 0;
     std::optional<std::chrono::steady_clock::time_point> first;

@@ -13,7 +13,9 @@ namespace {
 
 using Bytes = std::vector<uint8_t>;
 
-nlohmann::json json_of(const FakeExchange& ex) { return nlohmann::json::parse(ex.body_text()); }
+nlohmann::json json_of(const FakeExchange& ex) {
+  return nlohmann::json::parse(ex.body_text());
+}
 
 FakeRequest anonymous(std::string method, std::string target) {
   FakeRequest r;
@@ -164,7 +166,7 @@ TEST(Serve, ATokenOverItsLimitGets429) {
   EXPECT_EQ(ex->header("Retry-After"), "1");
   EXPECT_EQ(gw.ctx().metrics.requests_over_token_limit.load(), 1u);
   held.reset();
-  EXPECT_EQ(gw.call("GET", "/v1/objects/k")->status(), 404);  // admitted again
+  EXPECT_EQ(gw.call("GET", "/v1/objects/k")->status(), 404);        // admitted again
   EXPECT_EQ(gw.ctx().tokens.current()->limits.in_progress(0), 0u);  // and its slot given back
 }
 

@@ -15,11 +15,12 @@ asio::awaitable<void> handle_readyz(GatewayContext& ctx, Exchange& ex) {
     const auto now = Readiness::Clock::now();
     for (auto& [name, store] : ctx.stores) {
       store::Store& s = *store;
-      Readiness::State state = ctx.readiness.check(name, [&s] { s.probe(); }, now);
+      Readiness::State state = ctx.readiness.check(
+          name, [&s] { s.probe(); }, now);
       if (state.fresh && !state.ready) spdlog::warn("store {} is not ready: {}", name, state.detail);
       all_ready = all_ready && state.ready;
-      stores[name] = state.ready ? nlohmann::json{{"ready", true}}
-                                 : nlohmann::json{{"ready", false}, {"message", state.message}};
+      stores[name] =
+          state.ready ? nlohmann::json{{"ready", true}} : nlohmann::json{{"ready", false}, {"message", state.message}};
     }
   });
   nlohmann::json body = {{"status", all_ready ? "ready" : "not_ready"}, {"stores", stores}};

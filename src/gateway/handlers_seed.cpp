@@ -31,7 +31,8 @@ class SeedUploadHandler : public http::MultipartParser::Handler {
       seen_data_ = true;
     } else if (part.name == "file") {
       if (pipe_ || sealed_) throw Error(ErrorKind::bad_request, "two 'file' parts");
-      if (!seen_data_) throw Error(ErrorKind::bad_request, "the 'data' part (JSON with the key) must come before 'file'");
+      if (!seen_data_)
+        throw Error(ErrorKind::bad_request, "the 'data' part (JSON with the key) must come before 'file'");
       current_ = Part::file;
       start_file();
     }
@@ -39,7 +40,8 @@ class SeedUploadHandler : public http::MultipartParser::Handler {
 
   void on_part_data(std::span<const uint8_t> bytes) override {
     if (current_ == Part::data) {
-      if (data_.size() + bytes.size() > kMaxDataPart) throw Error(ErrorKind::payload_too_large, "'data' part over 64 KiB");
+      if (data_.size() + bytes.size() > kMaxDataPart)
+        throw Error(ErrorKind::payload_too_large, "'data' part over 64 KiB");
       data_.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
     } else if (current_ == Part::file) {
       pipe_->write(bytes);

@@ -29,8 +29,8 @@ asio::awaitable<void> handle_stripe(GatewayContext& ctx, Exchange& ex, const Rou
   store::Store& store = pick_store(ctx, ex, route);
   const auto now = std::chrono::steady_clock::now();
   ctx.metrics.striped_uploads_expired += ctx.stripes.drop_expired(now);
-  const auto claim = ctx.stripes.claim({store_name(ctx, ex, route), route.key, q.upload}, q.layout, q.sha256_hex,
-                                       q.stripe, now);
+  const auto claim =
+      ctx.stripes.claim({store_name(ctx, ex, route), route.key, q.upload}, q.layout, q.sha256_hex, q.stripe, now);
   StripedUpload& upload = *claim.upload;
   // This stripe's range of the buffer is ours until stored() or release().
   uint64_t got = 0;
@@ -49,12 +49,8 @@ asio::awaitable<void> handle_stripe(GatewayContext& ctx, Exchange& ex, const Rou
   }
   const std::string stripe_sha = crypto::sha256_hex(std::span(upload.plain).subspan(offset, expected));
   const uint32_t stored = ctx.stripes.stored(claim);
-  nlohmann::json answer = {{"key", route.key},
-                           {"upload", q.upload},
-                           {"stripe", q.stripe},
-                           {"stripes", q.layout.count},
-                           {"stored", stored},
-                           {"stripe_sha256", stripe_sha}};
+  nlohmann::json answer = {{"key", route.key},          {"upload", q.upload}, {"stripe", q.stripe},
+                           {"stripes", q.layout.count}, {"stored", stored},   {"stripe_sha256", stripe_sha}};
   if (stored < q.layout.count) {
     co_await respond_json(ex, 202, answer.dump());
     co_return;
@@ -71,8 +67,8 @@ asio::awaitable<void> handle_stripe(GatewayContext& ctx, Exchange& ex, const Rou
     co_await ex.blocking([&] {
       const std::string whole = crypto::sha256_hex(upload.plain);
       if (whole != q.sha256_hex) {
-        throw Error(ErrorKind::bad_request, "the stripes hold sha256 " + whole + ", the upload named " + q.sha256_hex +
-                                                ": nothing stored");
+        throw Error(ErrorKind::bad_request,
+                    "the stripes hold sha256 " + whole + ", the upload named " + q.sha256_hex + ": nothing stored");
       }
       pipe = std::make_unique<SealPipeline>(cipher, store.create(route.key, header_bytes), ctx.metrics);
       pipe->write(upload.plain);

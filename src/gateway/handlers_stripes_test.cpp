@@ -16,14 +16,16 @@ namespace {
 
 using Bytes = std::vector<uint8_t>;
 
-nlohmann::json json_of(const FakeExchange& ex) { return nlohmann::json::parse(ex.body_text()); }
+nlohmann::json json_of(const FakeExchange& ex) {
+  return nlohmann::json::parse(ex.body_text());
+}
 
 class StripesTest : public ::testing::Test {
  protected:
   std::string target(const std::string& key, uint32_t i, uint32_t k, uint64_t size, const std::string& sha,
                      const std::string& upload = "upload-0001") {
-    return "/v1/objects/" + key + "?upload=" + upload + "&stripe=" + std::to_string(i) + "&stripes=" +
-           std::to_string(k) + "&size=" + std::to_string(size) + "&sha256=" + sha;
+    return "/v1/objects/" + key + "?upload=" + upload + "&stripe=" + std::to_string(i) +
+           "&stripes=" + std::to_string(k) + "&size=" + std::to_string(size) + "&sha256=" + sha;
   }
   std::unique_ptr<FakeExchange> stripe(const std::string& key, const Bytes& plain, uint32_t i, uint32_t k,
                                        const std::string& sha, size_t piece = 0) {

@@ -86,9 +86,8 @@ asio::awaitable<void> put_part(GatewayContext& ctx, Exchange& ex, const Route& r
   const auto& length = ex.request().content_length;
   if (!length) throw Error(ErrorKind::length_required, "a part needs Content-Length");
   if (*length != expected) {
-    throw Error(ErrorKind::bad_request,
-                "part " + std::to_string(n) + " must be " + std::to_string(expected) + " bytes, got " +
-                    std::to_string(*length));
+    throw Error(ErrorKind::bad_request, "part " + std::to_string(n) + " must be " + std::to_string(expected) +
+                                            " bytes, got " + std::to_string(*length));
   }
   store::Store& store = *ctx.stores.at(state.store);
   const auto header = crypto::decode_header(state.header);

@@ -19,9 +19,13 @@ namespace {
 using Bytes = std::vector<uint8_t>;
 constexpr uint64_t kSeg = crypto::kDefaultSegmentSize;
 
-nlohmann::json json_of(const FakeExchange& ex) { return nlohmann::json::parse(ex.body_text()); }
+nlohmann::json json_of(const FakeExchange& ex) {
+  return nlohmann::json::parse(ex.body_text());
+}
 
-Bytes json_body(const nlohmann::json& j) { return bytes_of(j.dump()); }
+Bytes json_body(const nlohmann::json& j) {
+  return bytes_of(j.dump());
+}
 
 // --- POST /upload/files --------------------------------------------------------
 
@@ -121,7 +125,8 @@ class PartsTest : public ::testing::Test {
     return gw_.call("POST", "/v1/uploads/" + id + "/complete", json_body({{"sha256", sha}}));
   }
   static Bytes slice(const Bytes& b, uint64_t from, uint64_t n) {
-    return Bytes(b.begin() + static_cast<long>(from), b.begin() + static_cast<long>(std::min<uint64_t>(b.size(), from + n)));
+    return Bytes(b.begin() + static_cast<long>(from),
+                 b.begin() + static_cast<long>(std::min<uint64_t>(b.size(), from + n)));
   }
 
   TestGateway gw_;
@@ -152,9 +157,9 @@ TEST_F(PartsTest, PartsInAnyOrderMakeOneObject) {
 }
 
 TEST_F(PartsTest, CreateRefusesBadShapes) {
-  create("k", 10, kSeg + 1, 400);     // not a multiple of the segment
+  create("k", 10, kSeg + 1, 400);  // not a multiple of the segment
   create("k", 10, 0, 400);
-  create("k", 10, 6ull << 30, 400);   // over 5 GiB
+  create("k", 10, 6ull << 30, 400);      // over 5 GiB
   create("k", 10001 * kSeg, kSeg, 400);  // over 10000 parts
   // A size near 2^64 must not wrap the part count into something small.
   create("k", UINT64_MAX, kSeg, 400);

@@ -60,7 +60,8 @@ std::vector<tcp::acceptor> open_listeners(boost::asio::io_context& ioc, const Li
     }
     acceptor.bind(endpoint, ec);
     if (ec) {
-      throw Error(ErrorKind::io, options.flag + ": cannot listen on " + options.host + ":" + std::to_string(port) + ": " + ec.message());
+      throw Error(ErrorKind::io, options.flag + ": cannot listen on " + options.host + ":" + std::to_string(port) +
+                                     ": " + ec.message());
     }
     acceptor.listen(options.backlog, ec);
     if (ec) throw Error(ErrorKind::io, "listen failed: " + ec.message());

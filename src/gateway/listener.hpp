@@ -17,8 +17,8 @@ struct ListenOptions {
   std::string host;
   uint16_t port = 0;  // 0: any free port (the others then bind to the same)
   int backlog = 4096;
-  int count = 1;      // acceptors sharing the port
-  std::string congestion;  // TCP_CONGESTION for accepted sockets; empty: the host's default
+  int count = 1;                  // acceptors sharing the port
+  std::string congestion;         // TCP_CONGESTION for accepted sockets; empty: the host's default
   int defer_accept_seconds = 10;  // TCP_DEFER_ACCEPT: how long the kernel holds a silent connection
   std::string flag = "--listen";  // names the flag in errors
 };

@@ -10,7 +10,7 @@ namespace haul::gateway {
 
 std::string_view method_label(std::string_view method) noexcept {
   static constexpr std::array<std::string_view, 10> kKnown = {"GET",     "HEAD",    "PUT",   "POST",  "DELETE",
-                                                               "OPTIONS", "CONNECT", "TRACE", "PATCH", "-"};
+                                                              "OPTIONS", "CONNECT", "TRACE", "PATCH", "-"};
   for (std::string_view known : kKnown) {
     if (method == known) return known;
   }
@@ -69,57 +69,71 @@ void Metrics::add_source(std::function<void(std::string&)> source) {
 std::string Metrics::render() const {
   std::string out;
   out.reserve(4096);
-  out += "# HELP haul_connections_accepted_total TCP connections accepted by the gateway.\n"
-         "# TYPE haul_connections_accepted_total counter\n";
+  out +=
+      "# HELP haul_connections_accepted_total TCP connections accepted by the gateway.\n"
+      "# TYPE haul_connections_accepted_total counter\n";
   out += fmt::format("haul_connections_accepted_total {}\n", connections_accepted.load());
   out += "# HELP haul_connections_open Connections currently open.\n# TYPE haul_connections_open gauge\n";
   out += fmt::format("haul_connections_open {}\n", connections_open.load());
-  out += "# HELP haul_connections_evicted_total Idle connections closed to make room at the connection limit.\n"
-         "# TYPE haul_connections_evicted_total counter\n";
+  out +=
+      "# HELP haul_connections_evicted_total Idle connections closed to make room at the connection limit.\n"
+      "# TYPE haul_connections_evicted_total counter\n";
   out += fmt::format("haul_connections_evicted_total {}\n", connections_evicted.load());
-  out += "# HELP haul_connections_refused_total New connections answered 503 at the connection limit.\n"
-         "# TYPE haul_connections_refused_total counter\n";
+  out +=
+      "# HELP haul_connections_refused_total New connections answered 503 at the connection limit.\n"
+      "# TYPE haul_connections_refused_total counter\n";
   out += fmt::format("haul_connections_refused_total {}\n", connections_refused.load());
-  out += "# HELP haul_bytes_received_total Request body bytes received.\n"
-         "# TYPE haul_bytes_received_total counter\n";
+  out +=
+      "# HELP haul_bytes_received_total Request body bytes received.\n"
+      "# TYPE haul_bytes_received_total counter\n";
   out += fmt::format("haul_bytes_received_total {}\n", bytes_received.load());
   out += "# HELP haul_bytes_sent_total Response body bytes sent.\n# TYPE haul_bytes_sent_total counter\n";
   out += fmt::format("haul_bytes_sent_total {}\n", bytes_sent.load());
-  out += "# HELP haul_encrypt_seconds_total Time spent sealing segments.\n"
-         "# TYPE haul_encrypt_seconds_total counter\n";
+  out +=
+      "# HELP haul_encrypt_seconds_total Time spent sealing segments.\n"
+      "# TYPE haul_encrypt_seconds_total counter\n";
   out += fmt::format("haul_encrypt_seconds_total {}\n", static_cast<double>(encrypt_nanos.load()) / 1e9);
-  out += "# HELP haul_decrypt_seconds_total Time spent opening segments.\n"
-         "# TYPE haul_decrypt_seconds_total counter\n";
+  out +=
+      "# HELP haul_decrypt_seconds_total Time spent opening segments.\n"
+      "# TYPE haul_decrypt_seconds_total counter\n";
   out += fmt::format("haul_decrypt_seconds_total {}\n", static_cast<double>(decrypt_nanos.load()) / 1e9);
-  out += "# HELP haul_striped_uploads_completed_total Striped uploads sealed into an object.\n"
-         "# TYPE haul_striped_uploads_completed_total counter\n";
+  out +=
+      "# HELP haul_striped_uploads_completed_total Striped uploads sealed into an object.\n"
+      "# TYPE haul_striped_uploads_completed_total counter\n";
   out += fmt::format("haul_striped_uploads_completed_total {}\n", striped_uploads_completed.load());
-  out += "# HELP haul_striped_uploads_expired_total Striped uploads dropped before their last stripe arrived.\n"
-         "# TYPE haul_striped_uploads_expired_total counter\n";
+  out +=
+      "# HELP haul_striped_uploads_expired_total Striped uploads dropped before their last stripe arrived.\n"
+      "# TYPE haul_striped_uploads_expired_total counter\n";
   out += fmt::format("haul_striped_uploads_expired_total {}\n", striped_uploads_expired.load());
-  out += "# HELP haul_requests_over_token_limit_total Requests refused with 429: their token had "
-         "--max-requests-per-token in progress.\n# TYPE haul_requests_over_token_limit_total counter\n";
+  out +=
+      "# HELP haul_requests_over_token_limit_total Requests refused with 429: their token had "
+      "--max-requests-per-token in progress.\n# TYPE haul_requests_over_token_limit_total counter\n";
   out += fmt::format("haul_requests_over_token_limit_total {}\n", requests_over_token_limit.load());
-  out += "# HELP haul_reloads_total Reloads on SIGHUP (token file, TLS certificate and key): applied, or "
-         "failed and the running configuration kept.\n# TYPE haul_reloads_total counter\n";
+  out +=
+      "# HELP haul_reloads_total Reloads on SIGHUP (token file, TLS certificate and key): applied, or "
+      "failed and the running configuration kept.\n# TYPE haul_reloads_total counter\n";
   out += fmt::format("haul_reloads_total{{result=\"ok\"}} {}\n", reloads_done.load());
   out += fmt::format("haul_reloads_total{{result=\"failed\"}} {}\n", reloads_failed.load());
-  out += "# HELP haul_responses_cut_total Responses cut after their status line, by reason.\n"
-         "# TYPE haul_responses_cut_total counter\n";
+  out +=
+      "# HELP haul_responses_cut_total Responses cut after their status line, by reason.\n"
+      "# TYPE haul_responses_cut_total counter\n";
   static constexpr std::array<const char*, kCutReasons> kReasonNames{"slow_reader", "send_timeout", "peer_gone",
-                                                                      "failed"};
+                                                                     "failed"};
   for (size_t i = 0; i < kCutReasons; ++i) {
     out += fmt::format("haul_responses_cut_total{{reason=\"{}\"}} {}\n", kReasonNames[i], cuts_[i].load());
   }
-  out += "# HELP haul_request_duration_seconds Time from request header to the end of the response.\n"
-         "# TYPE haul_request_duration_seconds histogram\n";
+  out +=
+      "# HELP haul_request_duration_seconds Time from request header to the end of the response.\n"
+      "# TYPE haul_request_duration_seconds histogram\n";
   request_seconds_.render("haul_request_duration_seconds", out);
-  out += "# HELP haul_requests_per_connection Requests served on each closed connection.\n"
-         "# TYPE haul_requests_per_connection histogram\n";
+  out +=
+      "# HELP haul_requests_per_connection Requests served on each closed connection.\n"
+      "# TYPE haul_requests_per_connection histogram\n";
   requests_per_connection_.render("haul_requests_per_connection", out);
   std::lock_guard lock(mutex_);
-  out += "# HELP haul_requests_total Requests answered, by method and status code.\n"
-         "# TYPE haul_requests_total counter\n";
+  out +=
+      "# HELP haul_requests_total Requests answered, by method and status code.\n"
+      "# TYPE haul_requests_total counter\n";
   for (const auto& [labels, count] : requests_) {
     out += fmt::format("haul_requests_total{{method=\"{}\",code=\"{}\"}} {}\n", labels.first, labels.second, count);
   }

@@ -60,11 +60,11 @@ class Metrics {
   std::atomic<uint64_t> decrypt_nanos{0};
   std::atomic<uint64_t> striped_uploads_completed{0};  // stripes sealed into an object
   std::atomic<uint64_t> striped_uploads_expired{0};    // dropped before their last stripe came
-  std::atomic<uint64_t> connections_evicted{0};  // idle ones closed to make room at --max-connections
-  std::atomic<uint64_t> connections_refused{0};  // new ones answered 503 at --max-connections
+  std::atomic<uint64_t> connections_evicted{0};        // idle ones closed to make room at --max-connections
+  std::atomic<uint64_t> connections_refused{0};        // new ones answered 503 at --max-connections
   std::atomic<uint64_t> requests_over_token_limit{0};  // answered 429 (--max-requests-per-token)
-  std::atomic<uint64_t> reloads_done{0};    // SIGHUP reloads applied
-  std::atomic<uint64_t> reloads_failed{0};  // SIGHUP reloads refused (the running configuration kept)
+  std::atomic<uint64_t> reloads_done{0};               // SIGHUP reloads applied
+  std::atomic<uint64_t> reloads_failed{0};             // SIGHUP reloads refused (the running configuration kept)
 
   void count_cut(CutReason reason);
 

@@ -61,17 +61,14 @@ store::BodyRange body_range_for(const RangeShape& shape, const crypto::Layout& l
   const uint64_t sealed = layout.sealed_segment_size();
   switch (shape.kind) {
     case RangeShape::Kind::whole:
-    case RangeShape::Kind::unsatisfiable:
-      break;
+    case RangeShape::Kind::unsatisfiable: break;
     case RangeShape::Kind::bounded: {
       auto cover = layout.cover(shape.first, shape.last);
       range.offset = cover.body_offset;
       range.length = cover.body_length;
       break;
     }
-    case RangeShape::Kind::open_ended:
-      range.offset = shape.first / layout.segment_size * sealed;
-      break;
+    case RangeShape::Kind::open_ended: range.offset = shape.first / layout.segment_size * sealed; break;
     case RangeShape::Kind::suffix: {
       // n plaintext bytes at the end span at most n/S + 1 segments before the
       // trailer (plus one more when the last segment is short).
@@ -125,7 +122,11 @@ std::string etag_of(std::span<const uint8_t> header) {
 
 ObjectOpener::ObjectOpener(store::Store& store, const crypto::Keyring& keys, Metrics& metrics, ReadTarget target,
                            std::string range_header)
-    : store_(store), keys_(keys), metrics_(metrics), target_(std::move(target)), range_header_(std::move(range_header)) {}
+    : store_(store),
+      keys_(keys),
+      metrics_(metrics),
+      target_(std::move(target)),
+      range_header_(std::move(range_header)) {}
 
 ObjectOpener::~ObjectOpener() = default;
 
@@ -181,7 +182,8 @@ const ResponseStart& ObjectOpener::open() {
   if (header.segment_size != guess.segment_size || wanted_from_ < body_pos_ || wanted_to_ > asked_end) {
     // Unusual segment size or a range the first guess did not cover: one
     // more read with the exact cover.
-    reader_ = store_.open(target_.identity.key, store::BodyRange{wanted_from_, wanted_to_ - wanted_from_, std::nullopt});
+    reader_ =
+        store_.open(target_.identity.key, store::BodyRange{wanted_from_, wanted_to_ - wanted_from_, std::nullopt});
     body_pos_ = wanted_from_;
   }
   produce();
@@ -236,11 +238,12 @@ ObjectSummary summarize_object(store::Store& store, const crypto::Keyring& keys,
   std::vector<uint8_t> tail;
   store::BodyRange range;
   range.suffix_length = crypto::kTrailerSize;
-  store.read(key, range, [&](const store::ObjectHead& h) { head = h; },
-             [&](std::span<const uint8_t> bytes) {
-               tail.insert(tail.end(), bytes.begin(), bytes.end());
-               return true;
-             });
+  store.read(
+      key, range, [&](const store::ObjectHead& h) { head = h; },
+      [&](std::span<const uint8_t> bytes) {
+        tail.insert(tail.end(), bytes.begin(), bytes.end());
+        return true;
+      });
   if (!head) throw Error(ErrorKind::internal, "store returned no object head");
   auto header = decode_for(head->header, target);
   crypto::Layout layout{header.segment_size};

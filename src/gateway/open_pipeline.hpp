@@ -37,9 +37,9 @@ struct ReadTarget {
 };
 
 struct ResponseStart {
-  int status = 200;                        // 200, 206 or 416
-  uint64_t content_length = 0;             // plaintext bytes that follow
-  uint64_t object_size = 0;                // plaintext size of the whole object
+  int status = 200;             // 200, 206 or 416
+  uint64_t content_length = 0;  // plaintext bytes that follow
+  uint64_t object_size = 0;     // plaintext size of the whole object
   std::optional<std::string> content_range;
   std::string etag;
 };
@@ -89,7 +89,7 @@ class ObjectOpener {
   uint64_t wanted_from_ = 0;  // first body byte the decryptor needs
   uint64_t wanted_to_ = 0;    // one past the last
   bool opened_ = false;
-  bool held_ = false;         // plain_ holds open()'s first piece, not yet handed out
+  bool held_ = false;  // plain_ holds open()'s first piece, not yet handed out
   bool done_ = false;
   std::vector<uint8_t> plain_;  // the piece next() hands out
 };

@@ -116,10 +116,11 @@ TEST_F(OpenerTest, Ranges) {
     std::string header;
     uint64_t first, last;
   };
-  for (const Case& c : {Case{"bytes=0-0", 0, 0}, Case{"bytes=65535-65536", kSeg - 1, kSeg},
-                        Case{"bytes=100-", 100, size - 1}, Case{"bytes=-10", size - 10, size - 1},
-                        Case{"bytes=-1", size - 1, size - 1}, Case{"bytes=" + std::to_string(3 * kSeg) + "-", 3 * kSeg, size - 1},
-                        Case{"bytes=5-" + std::to_string(size + 1000), 5, size - 1}}) {
+  for (const Case& c :
+       {Case{"bytes=0-0", 0, 0}, Case{"bytes=65535-65536", kSeg - 1, kSeg}, Case{"bytes=100-", 100, size - 1},
+        Case{"bytes=-10", size - 10, size - 1}, Case{"bytes=-1", size - 1, size - 1},
+        Case{"bytes=" + std::to_string(3 * kSeg) + "-", 3 * kSeg, size - 1},
+        Case{"bytes=5-" + std::to_string(size + 1000), 5, size - 1}}) {
     Download d = get("r", c.header);
     EXPECT_EQ(d.start.status, 206) << c.header;
     EXPECT_EQ(d.start.content_length, c.last - c.first + 1) << c.header;
@@ -225,7 +226,8 @@ class OpenerFaultsTest : public ::testing::Test {
       return {e.kind(), true};
     }
     try {
-      for (auto piece = opener.next(); !piece.empty(); piece = opener.next()) got.insert(got.end(), piece.begin(), piece.end());
+      for (auto piece = opener.next(); !piece.empty(); piece = opener.next())
+        got.insert(got.end(), piece.begin(), piece.end());
     } catch (const Error& e) {
       return {e.kind(), false};
     }

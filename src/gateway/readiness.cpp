@@ -4,8 +4,7 @@
 
 namespace haul::gateway {
 
-Readiness::State Readiness::check(const std::string& store, const std::function<void()>& probe,
-                                  Clock::time_point now) {
+Readiness::State Readiness::check(const std::string& store, const std::function<void()>& probe, Clock::time_point now) {
   {
     std::lock_guard lock(mutex_);
     Entry& e = entries_[store];

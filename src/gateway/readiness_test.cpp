@@ -43,18 +43,26 @@ TEST(Readiness, CallersDuringAProbeDoNotProbeAgain) {
   int probes = 0;
   Readiness::State inner_first, inner_later;
   // A caller arriving while the first probe runs: "under way", no second probe.
-  r.check("s", [&] {
-    ++probes;
-    inner_first = r.check("s", [&] { ++probes; }, t0);
-  }, t0);
+  r.check(
+      "s",
+      [&] {
+        ++probes;
+        inner_first = r.check(
+            "s", [&] { ++probes; }, t0);
+      },
+      t0);
   EXPECT_EQ(probes, 1);
   EXPECT_FALSE(inner_first.ready);
   EXPECT_EQ(inner_first.message, "first probe under way");
   // Later, a stale state is served while a refresh runs.
-  r.check("s", [&] {
-    ++probes;
-    inner_later = r.check("s", [&] { ++probes; }, t0 + std::chrono::seconds(10));
-  }, t0 + std::chrono::seconds(10));
+  r.check(
+      "s",
+      [&] {
+        ++probes;
+        inner_later = r.check(
+            "s", [&] { ++probes; }, t0 + std::chrono::seconds(10));
+      },
+      t0 + std::chrono::seconds(10));
   EXPECT_EQ(probes, 2);
   EXPECT_TRUE(inner_later.ready);
   EXPECT_FALSE(inner_later.fresh);

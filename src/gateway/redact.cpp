@@ -49,9 +49,17 @@ bool decode_once(const Mapped& in, Mapped& out) {
 }
 
 bool is_credential_name(std::string_view raw_name) {
-  static constexpr std::array<std::string_view, 11> kNames = {
-      "token",  "access_token", "auth", "authorization",    "password",           "secret",
-      "signature", "sig",       "x-amz-signature", "x-amz-credential", "x-amz-security-token"};
+  static constexpr std::array<std::string_view, 11> kNames = {"token",
+                                                              "access_token",
+                                                              "auth",
+                                                              "authorization",
+                                                              "password",
+                                                              "secret",
+                                                              "signature",
+                                                              "sig",
+                                                              "x-amz-signature",
+                                                              "x-amz-credential",
+                                                              "x-amz-security-token"};
   Mapped raw{std::string(raw_name), {}}, decoded;
   for (size_t i = 0; i < raw_name.size(); ++i) raw.raw.emplace_back(i, i + 1);
   std::string name = decode_once(raw, decoded) ? decoded.bytes : raw.bytes;

@@ -34,9 +34,7 @@ RequestLog RequestLog::open(const std::string& destination, std::vector<std::str
 }
 
 RequestLog::RequestLog(RequestLog&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)),
-      owns_fd_(std::exchange(other.owns_fd_, false)),
-      secrets_(other.secrets()) {}
+    : fd_(std::exchange(other.fd_, -1)), owns_fd_(std::exchange(other.owns_fd_, false)), secrets_(other.secrets()) {}
 
 RequestLog& RequestLog::operator=(RequestLog&& other) noexcept {
   if (this != &other) {
@@ -65,7 +63,8 @@ void RequestLog::access(AccessRecord record) const {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       static std::atomic<bool> warned{false};
-      if (!warned.exchange(true)) spdlog::warn("access log write failed: {} (further failures are silent)", std::strerror(errno));
+      if (!warned.exchange(true))
+        spdlog::warn("access log write failed: {} (further failures are silent)", std::strerror(errno));
       return;
     }
     rest.remove_prefix(static_cast<size_t>(n));

@@ -23,8 +23,7 @@ struct ChangedMeanwhile {
 };
 
 // True when the object's trailer authenticates as sealed for `store_id`.
-bool sealed_for(store::Store& store, const crypto::Keyring& keys, const std::string& store_id,
-                const std::string& key) {
+bool sealed_for(store::Store& store, const crypto::Keyring& keys, const std::string& store_id, const std::string& key) {
   try {
     summarize_object(store, keys, ReadTarget{{store_id, key}, crypto::kFormatVersion2});
     return true;
@@ -78,8 +77,7 @@ class Tail {
 // digest) and the stored version is still `seen`. Throws Error or
 // ChangedMeanwhile.
 void reseal_version(store::Store& store, const crypto::Keyring& keys, const crypto::ObjectIdentity& from,
-                    const crypto::ObjectIdentity& id, const store::ObjectHead& seen,
-                    const crypto::Header& old_header) {
+                    const crypto::ObjectIdentity& id, const store::ObjectHead& seen, const crypto::Header& old_header) {
   crypto::ObjectCipher old_cipher(keys, old_header, from);
   const crypto::Layout layout{old_header.segment_size};
   const auto size = layout.plain_size(seen.body_size);

@@ -46,7 +46,7 @@ struct ResealResult {
   ResealOutcome outcome = ResealOutcome::failed;
   unsigned from_format = 0;  // the stored object's format and key id, when its header was read
   uint32_t from_key_id = 0;
-  std::string detail;        // why, for changed and failed
+  std::string detail;  // why, for changed and failed
 };
 
 // Re-seals one object if it needs it. Never throws haul::Error: every

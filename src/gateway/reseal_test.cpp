@@ -38,7 +38,8 @@ class HookedReader : public store::BodyReader {
   const store::ObjectHead& head() const override { return inner_->head(); }
   size_t read(std::span<uint8_t> out) override {
     size_t n = inner_->read(out);
-    if (after_first_read_) std::exchange(after_first_read_, nullptr)();  // the first piece is out: the stream is under way
+    if (after_first_read_)
+      std::exchange(after_first_read_, nullptr)();  // the first piece is out: the stream is under way
     return n;
   }
 
@@ -125,11 +126,14 @@ class ResealTest : public ::testing::Test {
     Metrics metrics;
     ObjectOpener opener(*store_, keys_, metrics, target, "");
     opener.open();
-    for (auto piece = opener.next(); !piece.empty(); piece = opener.next()) out.insert(out.end(), piece.begin(), piece.end());
+    for (auto piece = opener.next(); !piece.empty(); piece = opener.next())
+      out.insert(out.end(), piece.begin(), piece.end());
     return out;
   }
 
-  Bytes get(const std::string& key, unsigned min_format = 1) { return read_as(ReadTarget{{"default", key}, min_format}); }
+  Bytes get(const std::string& key, unsigned min_format = 1) {
+    return read_as(ReadTarget{{"default", key}, min_format});
+  }
 
   ResealResult reseal(const std::string& key, ResealOptions options = {}) {
     if (options.store_id.empty()) options.store_id = "default";
@@ -139,8 +143,7 @@ class ResealTest : public ::testing::Test {
   haul::testing::TempDir temp_{"haul-reseal-test"};
   const sfs::path dir_ = temp_.path();
   std::unique_ptr<store::Store> store_;
-  crypto::Keyring keys_ = crypto::Keyring::parse(crypto::Keyring::generate_line(1) +
-                                                 crypto::Keyring::generate_line(2));
+  crypto::Keyring keys_ = crypto::Keyring::parse(crypto::Keyring::generate_line(1) + crypto::Keyring::generate_line(2));
 };
 
 }  // namespace
@@ -218,8 +221,7 @@ TEST_F(ResealTest, AWriteDuringTheStreamWins) {
   // A delete during the stream: the key stays deleted.
   put("gone", pattern(1000, 3), 1, 1);
   racing.after_read = [&] { store_->remove("gone"); };
-  EXPECT_EQ(reseal_object(racing, keys_, options_for("default"), "gone").outcome,
-            ResealOutcome::changed);
+  EXPECT_EQ(reseal_object(racing, keys_, options_for("default"), "gone").outcome, ResealOutcome::changed);
   EXPECT_EQ(haul::testing::error_kind_of([&] { store_->head("gone"); }), ErrorKind::not_found);
   // No temp file of the abandoned re-seals is left behind (the store's own
   // per-instance temp directory, store/fs_instance.hpp, stays while it lives).
@@ -268,9 +270,8 @@ TEST_F(ResealTest, StoreWalkCountsEveryOutcome) {
   std::vector<std::string> seen;
   ResealOptions options = options_for("default");
   options.prefix = "a/";
-  auto totals = reseal_store(*store_, keys_, options, [&](const std::string& key, const ResealResult&) {
-    seen.push_back(key);
-  });
+  auto totals =
+      reseal_store(*store_, keys_, options, [&](const std::string& key, const ResealResult&) { seen.push_back(key); });
   EXPECT_EQ(seen, (std::vector<std::string>{"a/1", "a/2", "a/3"}));
   EXPECT_EQ(totals.resealed, 2u);
   EXPECT_EQ(totals.current, 1u);

@@ -28,7 +28,9 @@ class ScopeTimer {
   std::chrono::steady_clock::time_point start_;
 };
 
-double to_ms(uint64_t nanos) { return static_cast<double>(nanos) / 1e6; }
+double to_ms(uint64_t nanos) {
+  return static_cast<double>(nanos) / 1e6;
+}
 }  // namespace
 
 SealPipeline::SealPipeline(const crypto::ObjectCipher& cipher, std::unique_ptr<store::ObjectWriter> writer,

@@ -22,7 +22,8 @@ class SealTest : public ::testing::Test {
   SealTest() : header_(crypto::new_header(keys_.newest())), cipher_(keys_, header_, identity_) {}
 
   std::unique_ptr<SealPipeline> pipeline(const std::string& key, SealTarget target = {}) {
-    return std::make_unique<SealPipeline>(cipher_, store_.create(key, crypto::encode_header(header_)), metrics_, target);
+    return std::make_unique<SealPipeline>(cipher_, store_.create(key, crypto::encode_header(header_)), metrics_,
+                                          target);
   }
   // Feeds plain in pieces of `piece` bytes, then commits.
   SealResult seal(const std::string& key, const Bytes& plain, size_t piece) {

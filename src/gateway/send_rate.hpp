@@ -37,13 +37,13 @@ class SendRateGuard {
   void written(Clock::time_point now, uint64_t bytes);
 
  private:
-  uint64_t quantum_;                // rate x window
+  uint64_t quantum_;  // rate x window
   Clock::duration window_;
-  uint64_t left_;                   // body bytes not yet taken
-  uint64_t due_ = 0;                // bytes this window must see
-  uint64_t taken_ = 0;              // bytes taken in this window
-  Clock::duration used_{};          // send time spent in this window
-  Clock::time_point since_{};       // start of the pending write's current stretch
+  uint64_t left_;              // body bytes not yet taken
+  uint64_t due_ = 0;           // bytes this window must see
+  uint64_t taken_ = 0;         // bytes taken in this window
+  Clock::duration used_{};     // send time spent in this window
+  Clock::time_point since_{};  // start of the pending write's current stretch
 };
 
 }  // namespace haul::gateway

@@ -29,8 +29,8 @@ class TlsServer;
 
 // Runs the connection until the peer closes, a timeout, or shutdown. The
 // socket's executor must be a strand.
-boost::asio::awaitable<void> run_session(GatewayContext& ctx, BlockingPools& pools,
-                                         SessionRegistry& registry, boost::asio::ip::tcp::socket socket);
+boost::asio::awaitable<void> run_session(GatewayContext& ctx, BlockingPools& pools, SessionRegistry& registry,
+                                         boost::asio::ip::tcp::socket socket);
 
 // The same over TLS: the handshake (bounded by the header timeout) with the
 // context current at accept, kept for the connection's life, then the

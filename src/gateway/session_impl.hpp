@@ -84,7 +84,7 @@ struct Connection {
   // Unread request bytes; bounded, and emptied of its memory between requests.
   beast::flat_buffer buffer;
   asio::steady_timer idle_timer;  // the keep-alive and first-byte deadlines of a readiness wait
-  bool idle = false;  // waiting for the next request (only touched on the strand)
+  bool idle = false;              // waiting for the next request (only touched on the strand)
   beast::tcp_stream& tcp() { return beast::get_lowest_layer(stream); }
 };
 
@@ -101,7 +101,7 @@ struct Connection {
 // wake-up peeks, and only a byte or an end of stream ends the wait.
 template <class S>
 asio::awaitable<beast::error_code> wait_readable(std::shared_ptr<Connection<S>> conn,
-                                                  std::chrono::steady_clock::duration timeout) {
+                                                 std::chrono::steady_clock::duration timeout) {
   beast::error_code ec;
   conn->idle_timer.expires_after(timeout);
   conn->idle_timer.async_wait([weak = std::weak_ptr<Connection<S>>(conn)](beast::error_code timer_ec) {
@@ -350,8 +350,8 @@ class BeastExchange final : public Exchange {
   int status_ = 0;
   uint64_t bytes_in_ = 0;
   uint64_t bytes_out_ = 0;
-  uint64_t body_left_ = 0;               // announced body bytes not yet written
-  std::optional<SendRateGuard> rate_;    // from begin_body
+  uint64_t body_left_ = 0;             // announced body bytes not yet written
+  std::optional<SendRateGuard> rate_;  // from begin_body
 };
 
 // Answers a request whose header could not be parsed, then the connection closes.
@@ -398,7 +398,8 @@ asio::awaitable<void> refuse(Connection<S>& conn) {
   static const std::string body = error_json("too_many_connections", "connection limit reached, retry later");
   static const std::string answer =
       "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
-      "Connection: close\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+      "Connection: close\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
   beast::error_code ec;
   conn.tcp().expires_after(std::chrono::seconds(2));
   co_await asio::async_write(conn.stream, asio::buffer(answer), asio::redirect_error(asio::use_awaitable, ec));
@@ -435,8 +436,8 @@ inline Request make_request(const http::request_parser<http::buffer_body>& parse
 
 // The access-log line of a request whose header could not be parsed.
 inline AccessRecord unparsable(uint64_t connection, const tcp::endpoint& peer, int status) {
-  return {{}, connection, peer.address().to_string() + ":" + std::to_string(peer.port()), "-", "-", status, 0, 0, 0,
-          false};
+  return {{}, connection, peer.address().to_string() + ":" + std::to_string(peer.port()), "-", "-", status, 0, 0,
+          0,  false};
 }
 
 // Socket tuning of every served connection, whatever the transport.
@@ -457,10 +458,9 @@ enum class Close {
 // HTTP/1.1 requests on a started connection until the peer closes, a
 // timeout, an error, or shutdown.
 template <class S>
-asio::awaitable<Close> serve_http1(GatewayContext& ctx, BlockingPools& pools,
-                                                 SessionRegistry& registry, std::shared_ptr<Connection<S>> conn,
-                                                 tcp::endpoint peer, uint64_t connection, uint64_t registration,
-                                                 uint64_t& served) {
+asio::awaitable<Close> serve_http1(GatewayContext& ctx, BlockingPools& pools, SessionRegistry& registry,
+                                   std::shared_ptr<Connection<S>> conn, tcp::endpoint peer, uint64_t connection,
+                                   uint64_t registration, uint64_t& served) {
   beast::error_code ec;
   for (;;) {
     if (registry.stopping()) co_return Close::quiet;
@@ -522,8 +522,16 @@ asio::awaitable<Close> serve_http1(GatewayContext& ctx, BlockingPools& pools,
     const bool lost = outcome.lost;
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     ctx.metrics.count_request(ex.request().method, status == 0 ? 500 : status, seconds);
-    ctx.request_log.access({{}, connection, ex.request().peer, ex.request().method, ex.request().target, ex.status(),
-                            ex.bytes_in(), ex.bytes_out(), seconds * 1e3, lost});
+    ctx.request_log.access({{},
+                            connection,
+                            ex.request().peer,
+                            ex.request().method,
+                            ex.request().target,
+                            ex.status(),
+                            ex.bytes_in(),
+                            ex.bytes_out(),
+                            seconds * 1e3,
+                            lost});
     ++served;
     if (lost) co_return Close::quiet;
     if (ex.must_close()) co_return parser.is_done() ? Close::graceful : Close::linger;

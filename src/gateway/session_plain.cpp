@@ -23,7 +23,7 @@ struct Transport<beast::tcp_stream> {
     if (ec) co_return ec;
     const size_t available = conn->stream.socket().available(ec);
     if (ec) co_return ec;
-    if (available == 0) co_return asio::error::eof;  // the peer closed
+    if (available == 0) co_return asio::error::eof;       // the peer closed
     conn->stream.expires_after(std::chrono::seconds(1));  // the bytes are there: no wait
     const size_t want = std::min(std::max<size_t>(available, 1024), kHeaderReadMax);
     size_t n = co_await conn->stream.async_read_some(conn->buffer.prepare(want),
@@ -46,9 +46,8 @@ asio::awaitable<void> run_session(GatewayContext& ctx, BlockingPools& pools, Ses
   const tcp::endpoint peer = socket.remote_endpoint(ec);
   if (ec) co_return;  // the peer left before we got to it
   tune_socket(socket);
-  auto conn = std::make_shared<Connection<beast::tcp_stream>>(Transport<beast::tcp_stream>::State{},
-                                                              beast::tcp_stream(std::move(socket)),
-                                                              ctx.config.header_limit);
+  auto conn = std::make_shared<Connection<beast::tcp_stream>>(
+      Transport<beast::tcp_stream>::State{}, beast::tcp_stream(std::move(socket)), ctx.config.header_limit);
   co_await run(ctx, pools, registry, std::move(conn), peer);
 }
 

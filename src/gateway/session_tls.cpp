@@ -40,8 +40,10 @@ tls::HandshakeFailure classify(const beast::error_code& ec) {
 asio::awaitable<void> answer_plain_http(beast::tcp_stream& raw) {
   static const std::string body =
       error_json("bad_request", "this port speaks TLS: use https:// (the plain HTTP listener is --listen)");
-  static const std::string answer = "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n"
-                                    "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  static const std::string answer =
+      "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
   beast::error_code ec;
   raw.expires_after(std::chrono::seconds(2));
   co_await asio::async_write(raw, asio::buffer(answer), asio::redirect_error(asio::use_awaitable, ec));
@@ -126,8 +128,8 @@ struct Transport<TlsStream> {
       if (!timer_ec && c && c->idle) c->tcp().socket().cancel();
     });
     uint8_t byte = 0;
-    const size_t n = co_await conn->stream.async_read_some(asio::buffer(&byte, 1),
-                                                           asio::redirect_error(asio::use_awaitable, ec));
+    const size_t n =
+        co_await conn->stream.async_read_some(asio::buffer(&byte, 1), asio::redirect_error(asio::use_awaitable, ec));
     conn->idle_timer.cancel();
     if (ec) co_return ec;
     if (n != 1) co_return asio::error::eof;

@@ -35,8 +35,9 @@ StripeBoard::Claim StripeBoard::claim(const StripedUploadId& id, const StripeLay
                                          " stripes and another sha256: draw a new upload id");
   }
   if (e.stripes[stripe] != StripeState::absent) {
-    throw Error(ErrorKind::conflict, "stripe " + std::to_string(stripe) + " of upload " + id.upload + " was " +
-                                         (e.stripes[stripe] == StripeState::stored ? "already stored" : "already sent"));
+    throw Error(ErrorKind::conflict,
+                "stripe " + std::to_string(stripe) + " of upload " + id.upload + " was " +
+                    (e.stripes[stripe] == StripeState::stored ? "already stored" : "already sent"));
   }
   e.stripes[stripe] = StripeState::sending;
   return Claim{e.upload, stripe};

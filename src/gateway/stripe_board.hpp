@@ -57,8 +57,8 @@ class StripeBoard {
   // Throws Error(conflict) when the upload is open with another size, count
   // or digest, when the stripe was already sent, or when opening it would
   // hold more than max_bytes; Error(bad_request) for a stripe out of the layout.
-  Claim claim(const StripedUploadId& id, const StripeLayout& layout, const std::string& sha256_hex,
-              uint32_t stripe, std::chrono::steady_clock::time_point now);
+  Claim claim(const StripedUploadId& id, const StripeLayout& layout, const std::string& sha256_hex, uint32_t stripe,
+              std::chrono::steady_clock::time_point now);
   // The claimed stripe did not arrive whole: it may be sent again.
   void release(const Claim& claim);
   // The claimed stripe's bytes are in place. Returns how many stripes of the

@@ -44,16 +44,22 @@ TEST(StripeBoard, ConflictsAreRefused) {
   board.stored(c);
   EXPECT_EQ(haul::testing::error_kind_of([&] { board.claim(id, layout, kSha, 0, kT0); }), ErrorKind::conflict);
   // Another size, count or digest under the same id.
-  EXPECT_EQ(haul::testing::error_kind_of([&] { board.claim(id, stripe_layout(8192, 4), kSha, 1, kT0); }), ErrorKind::conflict);
-  EXPECT_EQ(haul::testing::error_kind_of([&] { board.claim(id, stripe_layout(4096, 2), kSha, 1, kT0); }), ErrorKind::conflict);
-  EXPECT_EQ(haul::testing::error_kind_of([&] { board.claim(id, layout, std::string(64, 'b'), 1, kT0); }), ErrorKind::conflict);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { board.claim(id, stripe_layout(8192, 4), kSha, 1, kT0); }),
+            ErrorKind::conflict);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { board.claim(id, stripe_layout(4096, 2), kSha, 1, kT0); }),
+            ErrorKind::conflict);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { board.claim(id, layout, std::string(64, 'b'), 1, kT0); }),
+            ErrorKind::conflict);
   // Out of the layout.
   EXPECT_EQ(haul::testing::error_kind_of([&] { board.claim(id, layout, kSha, 4, kT0); }), ErrorKind::bad_request);
   // The same id under another key is another upload (4 KiB more: 8 KiB held).
   board.claim({"default", "other", "u1"}, layout, kSha, 0, kT0);
   EXPECT_EQ(board.bytes_held(), 8192u);
   // The bound on memory held.
-  EXPECT_EQ(haul::testing::error_kind_of([&] { board.claim({"default", "k", "u3"}, layout, kSha, 0, kT0); }), ErrorKind::conflict);
+  EXPECT_EQ(haul::testing::error_kind_of([&] {
+              board.claim({"default", "k", "u3"}, layout, kSha, 0, kT0);
+            }),
+            ErrorKind::conflict);
 }
 
 TEST(StripeBoard, ReleasedStripeMayBeSentAgain) {

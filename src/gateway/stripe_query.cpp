@@ -36,10 +36,10 @@ uint64_t query_number(const Query& query, const char* name) {
 StripeQuery parse_stripe_query(const Query& query) {
   StripeQuery q;
   q.upload = query_value(query, "upload");
-  const bool id_ok = q.upload.size() >= 8 && q.upload.size() <= 64 &&
-                     std::all_of(q.upload.begin(), q.upload.end(), [](char c) {
-                       return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
-                     });
+  const bool id_ok =
+      q.upload.size() >= 8 && q.upload.size() <= 64 && std::all_of(q.upload.begin(), q.upload.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+      });
   if (!id_ok) throw Error(ErrorKind::bad_request, "?upload= must be 8..64 letters, digits, '-' or '_'");
   const uint64_t stripes = query_number(query, "stripes");
   if (stripes > kMaxStripes) {
@@ -48,8 +48,8 @@ StripeQuery parse_stripe_query(const Query& query) {
   q.layout = stripe_layout(query_number(query, "size"), static_cast<uint32_t>(stripes));
   const uint64_t stripe = query_number(query, "stripe");
   if (stripe >= q.layout.count) {
-    throw Error(ErrorKind::bad_request, "stripe " + std::to_string(stripe) + " of " + std::to_string(q.layout.count) +
-                                            " (they count from 0)");
+    throw Error(ErrorKind::bad_request,
+                "stripe " + std::to_string(stripe) + " of " + std::to_string(q.layout.count) + " (they count from 0)");
   }
   q.stripe = static_cast<uint32_t>(stripe);
   auto digest = from_hex(query_value(query, "sha256"));

@@ -12,7 +12,7 @@
 namespace haul::gateway {
 
 struct StripeQuery {
-  std::string upload;  // 8..64 of [A-Za-z0-9_-]
+  std::string upload;   // 8..64 of [A-Za-z0-9_-]
   uint32_t stripe = 0;  // < layout.count
   StripeLayout layout;
   std::string sha256_hex;  // lower-case

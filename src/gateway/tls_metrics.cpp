@@ -20,8 +20,12 @@ std::string_view name_at(size_t i, std::span<const std::string_view> known) {
   return i < known.size() ? known[i] : std::string_view("other");
 }
 
-size_t cipher_slots() { return tls::policy_ciphers().size() + 1; }
-size_t pair_slots() { return (tls::policy_protocols().size() + 1) * cipher_slots(); }
+size_t cipher_slots() {
+  return tls::policy_ciphers().size() + 1;
+}
+size_t pair_slots() {
+  return (tls::policy_protocols().size() + 1) * cipher_slots();
+}
 
 }  // namespace
 
@@ -45,18 +49,21 @@ void TlsMetrics::set_certificate_not_after(int64_t unix_seconds) {
 }
 
 void TlsMetrics::render(std::string& out) const {
-  out += "# HELP haul_tls_handshakes_total Completed TLS handshakes: full, or resumed from a session ticket.\n"
-         "# TYPE haul_tls_handshakes_total counter\n";
+  out +=
+      "# HELP haul_tls_handshakes_total Completed TLS handshakes: full, or resumed from a session ticket.\n"
+      "# TYPE haul_tls_handshakes_total counter\n";
   out += fmt::format("haul_tls_handshakes_total{{kind=\"full\"}} {}\n", kinds_[0].load());
   out += fmt::format("haul_tls_handshakes_total{{kind=\"resumed\"}} {}\n", kinds_[1].load());
-  out += "# HELP haul_tls_handshake_failures_total TLS handshakes that failed, by reason.\n"
-         "# TYPE haul_tls_handshake_failures_total counter\n";
+  out +=
+      "# HELP haul_tls_handshake_failures_total TLS handshakes that failed, by reason.\n"
+      "# TYPE haul_tls_handshake_failures_total counter\n";
   for (size_t i = 0; i < tls::kHandshakeFailures; ++i) {
     out += fmt::format("haul_tls_handshake_failures_total{{reason=\"{}\"}} {}\n",
                        tls::failure_label(static_cast<tls::HandshakeFailure>(i)), failures_[i].load());
   }
-  out += "# HELP haul_tls_negotiated_total Completed TLS handshakes by protocol version and cipher.\n"
-         "# TYPE haul_tls_negotiated_total counter\n";
+  out +=
+      "# HELP haul_tls_negotiated_total Completed TLS handshakes by protocol version and cipher.\n"
+      "# TYPE haul_tls_negotiated_total counter\n";
   for (size_t i = 0; i < pair_slots(); ++i) {
     const uint64_t n = negotiated_[i].load(std::memory_order_relaxed);
     if (n == 0) continue;
@@ -64,8 +71,9 @@ void TlsMetrics::render(std::string& out) const {
                        name_at(i / cipher_slots(), tls::policy_protocols()),
                        name_at(i % cipher_slots(), tls::policy_ciphers()), n);
   }
-  out += "# HELP haul_tls_certificate_not_after_seconds When the served certificate expires (Unix time).\n"
-         "# TYPE haul_tls_certificate_not_after_seconds gauge\n";
+  out +=
+      "# HELP haul_tls_certificate_not_after_seconds When the served certificate expires (Unix time).\n"
+      "# TYPE haul_tls_certificate_not_after_seconds gauge\n";
   out += fmt::format("haul_tls_certificate_not_after_seconds {}\n", not_after_.load());
 }
 

@@ -4,7 +4,9 @@
 
 namespace haul::gateway {
 
-TlsServer::TlsServer(tls::ServerFiles files) : files_(std::move(files)) { install(load()); }
+TlsServer::TlsServer(tls::ServerFiles files) : files_(std::move(files)) {
+  install(load());
+}
 
 TlsServer::Loaded TlsServer::load() const {
   tls::ServerContext made = tls::make_server_context(files_, keys_, alpn_offer());

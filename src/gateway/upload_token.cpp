@@ -37,9 +37,12 @@ std::optional<std::string> unbase64url(std::string_view text) {
   if (text.size() > kMaxPayloadText) return std::nullopt;
   std::string std_text(text);
   for (char& c : std_text) {
-    if (c == '-') c = '+';
-    else if (c == '_') c = '/';
-    else if (c == '+' || c == '/' || c == '=') return std::nullopt;
+    if (c == '-')
+      c = '+';
+    else if (c == '_')
+      c = '/';
+    else if (c == '+' || c == '/' || c == '=')
+      return std::nullopt;
   }
   size_t pad = (4 - std_text.size() % 4) % 4;
   if (pad == 3) return std::nullopt;
@@ -122,8 +125,13 @@ std::string seal_token_payload(const crypto::MasterKey& key, std::string_view pa
 }  // namespace detail
 
 std::string seal_upload_token(const crypto::Keyring& keys, const UploadState& s) {
-  nlohmann::json j = {{"store", s.store}, {"key", s.key}, {"size", s.size}, {"part_size", s.part_size},
-                      {"header", to_hex(s.header)}, {"sid", s.store_upload_id}, {"created", s.created_unix}};
+  nlohmann::json j = {{"store", s.store},
+                      {"key", s.key},
+                      {"size", s.size},
+                      {"part_size", s.part_size},
+                      {"header", to_hex(s.header)},
+                      {"sid", s.store_upload_id},
+                      {"created", s.created_unix}};
   return detail::seal_token_payload(keys.newest(), j.dump());
 }
 

@@ -37,8 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else {
     opened = open_upload_token(ring, detail::seal_token_payload(ring.newest(), rest));
     // The tag is ours: only the payload can be refused (or one too long to read).
-    if (rest.size() < 32 * 1024 && opened.refusal != TokenRefusal::none &&
-        opened.refusal != TokenRefusal::bad_payload)
+    if (rest.size() < 32 * 1024 && opened.refusal != TokenRefusal::none && opened.refusal != TokenRefusal::bad_payload)
       __builtin_trap();
   }
   if (!opened) return 0;

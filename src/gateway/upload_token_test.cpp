@@ -30,7 +30,8 @@ UploadState sample_state() {
 // tag = HMAC-SHA256(key, "v2.7." + b64url(json.dumps(state, sort_keys=True, separators=(",", ":"))))
 constexpr std::string_view kGoldenToken =
     "v2.7.eyJjcmVhdGVkIjoxNzAwMDAwMDAwLCJoZWFkZXIiOiIwMTAyMDMwNCIsImtleSI6ImJpZy9maWxlLmJpbiIsInBhcnRfc2l6ZSI6NDE5NDMw"
-    "NCwic2lkIjoiYWJjL2RlZiIsInNpemUiOjEwMDAwMDAwLCJzdG9yZSI6ImRlZmF1bHQifQ.kQRizv15IksBP481ldKQirdVOlgpjNtZ82tBIvJTMO4";
+    "NCwic2lkIjoiYWJjL2RlZiIsInNpemUiOjEwMDAwMDAwLCJzdG9yZSI6ImRlZmF1bHQifQ."
+    "kQRizv15IksBP481ldKQirdVOlgpjNtZ82tBIvJTMO4";
 
 TEST(UploadToken, SealsTheDocumentedFormat) {
   EXPECT_EQ(seal_upload_token(kRing7, sample_state()), kGoldenToken);
@@ -73,7 +74,7 @@ TEST(UploadToken, RefusalReasons) {
   const size_t last_dot = token.rfind('.');
   EXPECT_EQ(open_upload_token(kRing7, "").refusal, TokenRefusal::malformed);
   EXPECT_EQ(open_upload_token(kRing7, "v2.garbage").refusal, TokenRefusal::malformed);
-  EXPECT_EQ(open_upload_token(kRing7, "v2.7.abc").refusal, TokenRefusal::malformed);      // no tag
+  EXPECT_EQ(open_upload_token(kRing7, "v2.7.abc").refusal, TokenRefusal::malformed);                 // no tag
   EXPECT_EQ(open_upload_token(kRing7, "v2.07" + token.substr(4)).refusal, TokenRefusal::malformed);  // 07
   EXPECT_EQ(open_upload_token(kRing7, token.substr(0, last_dot + 1) + "AAAA").refusal,
             TokenRefusal::malformed);  // a 3-byte tag
@@ -82,8 +83,8 @@ TEST(UploadToken, RefusalReasons) {
   // An id of the gateway before this format (v1: key id inside the JSON).
   EXPECT_EQ(open_upload_token(kRing7, "v1.eyJraWQiOjd9.AAAA").refusal, TokenRefusal::outdated);
   // Rotation: a ring that gained a newer key still opens what key 7 sealed.
-  auto rotated = crypto::Keyring::parse(
-      "7:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n" + crypto::Keyring::generate_line(8));
+  auto rotated = crypto::Keyring::parse("7:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n" +
+                                        crypto::Keyring::generate_line(8));
   EXPECT_TRUE(open_upload_token(rotated, kGoldenToken));
 }
 

@@ -38,10 +38,9 @@ TEST(ParamHeader, DuplicatesKept) {
 }
 
 TEST(ParamHeader, Malformed) {
-  for (const char* bad : {"", "  ", "; name=a", "form-data; name", "form-data; =a",
-                          "form-data; name=", "form-data; name=\"open", "form-data; name=\"a\"b",
-                          "form-data name=a", "form-data; na me=a", "form-data; name=a\"b",
-                          "form-data; name=\"a\\", "form-data; name=\"a\x01\""}) {
+  for (const char* bad : {"", "  ", "; name=a", "form-data; name", "form-data; =a", "form-data; name=",
+                          "form-data; name=\"open", "form-data; name=\"a\"b", "form-data name=a", "form-data; na me=a",
+                          "form-data; name=a\"b", "form-data; name=\"a\\", "form-data; name=\"a\x01\""}) {
     EXPECT_FALSE(parse_param_header(bad)) << bad;
   }
 }
@@ -89,16 +88,13 @@ TEST(PartHeaders, Errors) {
   expect_bad("Content-Disposition: form-data; filename=x\r\n\r\n", "exactly one name");
   expect_bad("Content-Disposition: form-data; name=a; name=b\r\n\r\n", "exactly one name");
   expect_bad("Content-Disposition: form-data; name=\"\"\r\n\r\n", "empty name");
-  expect_bad("Content-Disposition: form-data; name=a; filename=x; filename=y\r\n\r\n",
-             "repeated filename");
+  expect_bad("Content-Disposition: form-data; name=a; filename=x; filename=y\r\n\r\n", "repeated filename");
   expect_bad("Content-Disposition: attachment; name=a\r\n\r\n", "not form-data");
   expect_bad("Content-Disposition: form-data; name=\"a\r\n\r\n", "malformed Content-Disposition");
-  expect_bad(
-      "Content-Disposition: form-data; name=a\r\nContent-Disposition: form-data; name=b\r\n\r\n",
-      "repeated Content-Disposition");
-  expect_bad(
-      "Content-Disposition: form-data; name=a\r\nContent-Type: a/b\r\nContent-Type: c/d\r\n\r\n",
-      "repeated Content-Type");
+  expect_bad("Content-Disposition: form-data; name=a\r\nContent-Disposition: form-data; name=b\r\n\r\n",
+             "repeated Content-Disposition");
+  expect_bad("Content-Disposition: form-data; name=a\r\nContent-Type: a/b\r\nContent-Type: c/d\r\n\r\n",
+             "repeated Content-Type");
   expect_bad("garbage line\r\n\r\n", "no ':'");
   expect_bad(": value\r\n\r\n", "header name");
   expect_bad("Bad Name: value\r\n\r\n", "header name");

@@ -34,8 +34,7 @@ std::optional<std::string> multipart_boundary(std::string_view content_type) {
   return boundary;
 }
 
-MultipartParser::MultipartParser(std::string boundary, Handler& handler,
-                                 size_t max_part_header_bytes, size_t max_parts)
+MultipartParser::MultipartParser(std::string boundary, Handler& handler, size_t max_part_header_bytes, size_t max_parts)
     : handler_(handler), max_header_bytes_(max_part_header_bytes), max_parts_(max_parts) {
   if (!valid_boundary(boundary)) throw Error(ErrorKind::bad_request, "invalid multipart boundary");
   delimiter_ = "\r\n--" + boundary;
@@ -52,8 +51,7 @@ void MultipartParser::emit(const void* p, size_t n) {
 }
 
 void MultipartParser::feed(std::span<const uint8_t> bytes) {
-  if (state_ == State::failed)
-    throw Error(ErrorKind::bad_request, "multipart parser already failed");
+  if (state_ == State::failed) throw Error(ErrorKind::bad_request, "multipart parser already failed");
   const uint8_t* p = bytes.data();
   size_t n = bytes.size();
   try {
@@ -61,19 +59,11 @@ void MultipartParser::feed(std::span<const uint8_t> bytes) {
     while (i < n) {
       switch (state_) {
         case State::preamble:
-        case State::body:
-          i += scan(p + i, n - i);
-          break;
-        case State::after_delimiter:
-          i += after_delimiter(p + i, n - i);
-          break;
-        case State::headers:
-          i += headers(p + i, n - i);
-          break;
-        case State::epilogue:
-          return;  // ignored by RFC 2046
-        case State::failed:
-          return;  // unreachable: fail() throws
+        case State::body: i += scan(p + i, n - i); break;
+        case State::after_delimiter: i += after_delimiter(p + i, n - i); break;
+        case State::headers: i += headers(p + i, n - i); break;
+        case State::epilogue: return;  // ignored by RFC 2046
+        case State::failed: return;    // unreachable: fail() throws
       }
     }
   } catch (...) {
@@ -84,8 +74,7 @@ void MultipartParser::feed(std::span<const uint8_t> bytes) {
 
 void MultipartParser::finish() {
   if (state_ == State::epilogue) return;
-  if (state_ == State::failed)
-    throw Error(ErrorKind::bad_request, "multipart parser already failed");
+  if (state_ == State::failed) throw Error(ErrorKind::bad_request, "multipart parser already failed");
   fail("truncated multipart body");
 }
 

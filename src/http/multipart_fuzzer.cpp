@@ -93,8 +93,7 @@ void round_trip(std::string_view payloads, uint8_t mode) {
     bool last = sep == std::string_view::npos || part == 7;
     // The parser sees a part's data as if after CRLF (an empty part may omit
     // it), followed by the next delimiter and its tail.
-    std::string seen =
-        "\r\n" + std::string(payload) + std::string(delimiter) + (last ? "--\r\n" : "\r\n");
+    std::string seen = "\r\n" + std::string(payload) + std::string(delimiter) + (last ? "--\r\n" : "\r\n");
     if (real_delimiter_before(seen, 2 + payload.size())) return;  // ambiguous input: skip
     std::string name = "p" + std::to_string(part);
     body += "--b0undary\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n";

@@ -25,8 +25,8 @@ struct Recorder : MultipartParser::Handler {
   bool in_data = false;
 
   void on_part_begin(const PartInfo& p) override {
-    events.push_back("begin name=" + p.name + " filename=" +
-                     (p.filename ? "[" + *p.filename + "]" : "-") + " type=" + p.content_type);
+    events.push_back("begin name=" + p.name + " filename=" + (p.filename ? "[" + *p.filename + "]" : "-") +
+                     " type=" + p.content_type);
     in_data = false;
   }
   void on_part_data(std::span<const uint8_t> bytes) override {
@@ -58,9 +58,8 @@ struct Outcome {
 };
 
 // Feeds `body` cut at `cuts` (sorted offsets), then finish().
-Outcome parse_with_cuts(const std::string& boundary, const std::string& body,
-                        const std::vector<size_t>& cuts, size_t max_header = 16 * 1024,
-                        size_t max_parts = 64) {
+Outcome parse_with_cuts(const std::string& boundary, const std::string& body, const std::vector<size_t>& cuts,
+                        size_t max_header = 16 * 1024, size_t max_parts = 64) {
   Recorder rec;
   Outcome out;
   try {
@@ -126,9 +125,9 @@ std::string boundary_of(const std::string& capture) {
   return *b;
 }
 
-std::vector<std::string> seed_events(
-    const std::string& meta, const std::string& file, const std::string& data_filename = "[]",
-    const std::string& file_part = "begin name=file filename=[file] type=text/plain") {
+std::vector<std::string> seed_events(const std::string& meta, const std::string& file,
+                                     const std::string& data_filename = "[]",
+                                     const std::string& file_part = "begin name=file filename=[file] type=text/plain") {
   return {"begin name=data filename=" + data_filename + " type=application/json",
           "data:" + meta,
           "end",
@@ -160,9 +159,8 @@ TEST(MultipartReal, RequestsEmptyFile) {
   Outcome o = parse_whole(boundary_of("requests_empty_file"), body);
   EXPECT_EQ(o.error, "");
   // An empty part gives begin and end with no data call.
-  std::vector<std::string> want = {"begin name=data filename=[] type=application/json",
-                                   R"(data:{"key": "empty"})", "end",
-                                   "begin name=file filename=[file] type=text/plain", "end"};
+  std::vector<std::string> want = {"begin name=data filename=[] type=application/json", R"(data:{"key": "empty"})",
+                                   "end", "begin name=file filename=[file] type=text/plain", "end"};
   EXPECT_EQ(o.events, want);
   expect_chunking_invariant(boundary_of("requests_empty_file"), body);
 }
@@ -172,10 +170,8 @@ TEST(MultipartReal, RequestsNamedFile) {
   Outcome o = parse_whole(boundary_of("requests_named_file"), body);
   EXPECT_EQ(o.error, "");
   // urllib3 writes '"' as %22 and '\' as "\\" (a quoted-pair).
-  EXPECT_EQ(
-      o.events,
-      seed_events(R"({"key": "reports/1K.data"})", read_file("small.bin"), "[]",
-                  R"(begin name=file filename=[we%22ird\name.bin] type=application/octet-stream)"));
+  EXPECT_EQ(o.events, seed_events(R"({"key": "reports/1K.data"})", read_file("small.bin"), "[]",
+                                  R"(begin name=file filename=[we%22ird\name.bin] type=application/octet-stream)"));
   expect_chunking_invariant(boundary_of("requests_named_file"), body);
 }
 
@@ -183,10 +179,8 @@ TEST(MultipartReal, CurlForm) {
   std::string body = read_file("curl_form.body");
   Outcome o = parse_whole(boundary_of("curl_form"), body);
   EXPECT_EQ(o.error, "");
-  EXPECT_EQ(
-      o.events,
-      seed_events(R"({"key":"c/1K.data"})", read_file("small.bin"), "-",
-                  "begin name=file filename=[curl_upload.tmp] type=application/octet-stream"));
+  EXPECT_EQ(o.events, seed_events(R"({"key":"c/1K.data"})", read_file("small.bin"), "-",
+                                  "begin name=file filename=[curl_upload.tmp] type=application/octet-stream"));
   expect_chunking_invariant(boundary_of("curl_form"), body);
 }
 
@@ -194,13 +188,12 @@ TEST(MultipartReal, CurlFormFilename) {
   std::string body = read_file("curl_form_filename.body");
   Outcome o = parse_whole(boundary_of("curl_form_filename"), body);
   EXPECT_EQ(o.error, "");
-  std::vector<std::string> want = {
-      "begin name=data filename=- type=text/plain",
-      "data:plain text",
-      "end",
-      "begin name=file filename=[a %22quoted%22 name.bin] type=application/octet-stream",
-      "data:" + read_file("small.bin"),
-      "end"};
+  std::vector<std::string> want = {"begin name=data filename=- type=text/plain",
+                                   "data:plain text",
+                                   "end",
+                                   "begin name=file filename=[a %22quoted%22 name.bin] type=application/octet-stream",
+                                   "data:" + read_file("small.bin"),
+                                   "end"};
   EXPECT_EQ(o.events, want);
   expect_chunking_invariant(boundary_of("curl_form_filename"), body);
 }
@@ -210,12 +203,10 @@ TEST(MultipartReal, CurlFormFilename) {
 const std::string cd_a = "Content-Disposition: form-data; name=\"a\"\r\n";
 
 TEST(MultipartRules, PreambleAndEpilogueIgnored) {
-  std::string body =
-      "this is a preamble\r\n--b\r\n" + cd_a + "\r\nhello\r\n--b--\r\nepilogue --b\r\n";
+  std::string body = "this is a preamble\r\n--b\r\n" + cd_a + "\r\nhello\r\n--b--\r\nepilogue --b\r\n";
   Outcome o = parse_whole("b", body);
   EXPECT_EQ(o.error, "");
-  EXPECT_EQ(o.events, (std::vector<std::string>{"begin name=a filename=- type=text/plain",
-                                                "data:hello", "end"}));
+  EXPECT_EQ(o.events, (std::vector<std::string>{"begin name=a filename=- type=text/plain", "data:hello", "end"}));
   expect_chunking_invariant("b", body);
 }
 
@@ -223,19 +214,17 @@ TEST(MultipartRules, PreambleWithFakeBoundaries) {
   std::string body = "--bX\r\n\r\n--b \tZ\r\n--b-\r\n--b\r\n" + cd_a + "\r\nx\r\n--b--";
   Outcome o = parse_whole("b", body);
   EXPECT_EQ(o.error, "");
-  EXPECT_EQ(o.events,
-            (std::vector<std::string>{"begin name=a filename=- type=text/plain", "data:x", "end"}));
+  EXPECT_EQ(o.events, (std::vector<std::string>{"begin name=a filename=- type=text/plain", "data:x", "end"}));
   expect_chunking_invariant("b", body);
 }
 
 TEST(MultipartRules, TransportPaddingAndClosingWithoutCrlf) {
-  std::string body = "--b \t \r\n" + cd_a + "\r\n1\r\n--b\t\r\n" +
-                     "Content-Disposition: form-data; name=c\r\n\r\n2\r\n--b--";
+  std::string body =
+      "--b \t \r\n" + cd_a + "\r\n1\r\n--b\t\r\n" + "Content-Disposition: form-data; name=c\r\n\r\n2\r\n--b--";
   Outcome o = parse_whole("b", body);
   EXPECT_EQ(o.error, "");
-  EXPECT_EQ(o.events,
-            (std::vector<std::string>{"begin name=a filename=- type=text/plain", "data:1", "end",
-                                      "begin name=c filename=- type=text/plain", "data:2", "end"}));
+  EXPECT_EQ(o.events, (std::vector<std::string>{"begin name=a filename=- type=text/plain", "data:1", "end",
+                                                "begin name=c filename=- type=text/plain", "data:2", "end"}));
   expect_chunking_invariant("b", body);
 }
 
@@ -243,13 +232,12 @@ TEST(MultipartRules, BoundaryLookalikesInsideDataAreData) {
   // CRLF--b followed by neither padding+CRLF nor "--" is data; so are
   // partial delimiters, a CR after the boundary that is not CRLF, and more
   // padding than the 64 bytes allowed.
-  std::string data =
-      "x\r\n--bX\r\n--b-y\r\n--\r\n--b\rz\r\n-\r\r\r\n--b" + std::string(65, ' ') + "\r\nend\r";
+  std::string data = "x\r\n--bX\r\n--b-y\r\n--\r\n--b\rz\r\n-\r\r\r\n--b" + std::string(65, ' ') + "\r\nend\r";
   std::string body = "--b\r\n" + cd_a + "\r\n" + data + "\r\n--b\r\r\n--b--";
   Outcome o = parse_whole("b", body);
   EXPECT_EQ(o.error, "");
-  EXPECT_EQ(o.events, (std::vector<std::string>{"begin name=a filename=- type=text/plain",
-                                                "data:" + data + "\r\n--b\r", "end"}));
+  EXPECT_EQ(o.events,
+            (std::vector<std::string>{"begin name=a filename=- type=text/plain", "data:" + data + "\r\n--b\r", "end"}));
   expect_chunking_invariant("b", body);
 }
 
@@ -258,8 +246,7 @@ TEST(MultipartRules, DataStartingWithBoundaryText) {
   std::string body = "--b\r\n" + cd_a + "\r\n--bX\r\n--b--";
   Outcome o = parse_whole("b", body);
   EXPECT_EQ(o.error, "");
-  EXPECT_EQ(o.events, (std::vector<std::string>{"begin name=a filename=- type=text/plain",
-                                                "data:--bX", "end"}));
+  EXPECT_EQ(o.events, (std::vector<std::string>{"begin name=a filename=- type=text/plain", "data:--bX", "end"}));
   expect_chunking_invariant("b", body);
 }
 
@@ -284,18 +271,16 @@ TEST(MultipartRules, LongBoundaryWithSpecialChars) {
   std::string body = "--" + b + "\r\n" + cd_a + "\r\nv\r\n--" + b + "--";
   Outcome o = parse_whole(b, body);
   EXPECT_EQ(o.error, "");
-  EXPECT_EQ(o.events,
-            (std::vector<std::string>{"begin name=a filename=- type=text/plain", "data:v", "end"}));
+  EXPECT_EQ(o.events, (std::vector<std::string>{"begin name=a filename=- type=text/plain", "data:v", "end"}));
   expect_chunking_invariant(b, body);
 }
 
 // ---- malformed bodies ----
 
-void expect_error(const std::string& body, const std::string& reason_part,
-                  size_t max_header = 16 * 1024, size_t max_parts = 64) {
+void expect_error(const std::string& body, const std::string& reason_part, size_t max_header = 16 * 1024,
+                  size_t max_parts = 64) {
   Outcome o = parse_with_cuts("b", body, {}, max_header, max_parts);
-  EXPECT_NE(o.error.find(reason_part), std::string::npos)
-      << "error: '" << o.error << "' body: " << body;
+  EXPECT_NE(o.error.find(reason_part), std::string::npos) << "error: '" << o.error << "' body: " << body;
   // Same error whatever the chunking (cheap: bodies here are small).
   for (size_t cut = 0; cut <= body.size(); ++cut) {
     Outcome c = parse_with_cuts("b", body, {cut}, max_header, max_parts);
@@ -306,7 +291,9 @@ void expect_error(const std::string& body, const std::string& reason_part,
 TEST(MultipartMalformed, NoBoundaryAtAll) {
   expect_error("just some text, no boundary", "truncated");
 }
-TEST(MultipartMalformed, EmptyBody) { expect_error("", "truncated"); }
+TEST(MultipartMalformed, EmptyBody) {
+  expect_error("", "truncated");
+}
 TEST(MultipartMalformed, WrongBoundary) {
   expect_error("--c\r\n" + cd_a + "\r\nx\r\n--c--", "truncated");
 }
@@ -321,8 +308,7 @@ TEST(MultipartMalformed, MissingClosingBoundary) {
 
 TEST(MultipartMalformed, TruncatedPartHasNoEnd) {
   Outcome o = parse_whole("b", "--b\r\n" + cd_a + "\r\nhel");
-  EXPECT_EQ(o.events,
-            (std::vector<std::string>{"begin name=a filename=- type=text/plain", "data:hel"}));
+  EXPECT_EQ(o.events, (std::vector<std::string>{"begin name=a filename=- type=text/plain", "data:hel"}));
 }
 
 TEST(MultipartMalformed, LfOnlyLineEndingsRejected) {
@@ -336,15 +322,13 @@ TEST(MultipartMalformed, GarbageHeaders) {
   expect_error("--b\r\nthis is not a header\r\n\r\nx\r\n--b--", "no ':'");
   expect_error("--b\r\nContent-Disposition: form-data; name=a\rX\r\n\r\nx\r\n--b--", "bare CR");
   expect_error("--b\r\nBad Name: x\r\n" + cd_a + "\r\nx\r\n--b--", "header name");
-  expect_error("--b\r\nContent-Disposition: form-data; name=\"a\r\n\r\nx\r\n--b--",
-               "malformed Content-Disposition");
+  expect_error("--b\r\nContent-Disposition: form-data; name=\"a\r\n\r\nx\r\n--b--", "malformed Content-Disposition");
 }
 
 TEST(MultipartMalformed, MissingDispositionOrName) {
   expect_error("--b\r\n\r\nx\r\n--b--", "without Content-Disposition");
   expect_error("--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b--", "without Content-Disposition");
-  expect_error("--b\r\nContent-Disposition: form-data; filename=\"f\"\r\n\r\nx\r\n--b--",
-               "exactly one name");
+  expect_error("--b\r\nContent-Disposition: form-data; filename=\"f\"\r\n\r\nx\r\n--b--", "exactly one name");
   expect_error("--b\r\nContent-Disposition: form-data\r\n\r\nx\r\n--b--", "exactly one name");
 }
 
@@ -432,8 +416,7 @@ TEST(MultipartParser, StreamsWithBoundedLookahead) {
     p.feed(chunk);
     fed += n;
     size_t data_fed = std::min(fed > head.size() ? fed - head.size() : 0, data.size());
-    ASSERT_LE(data_fed - std::min(data_fed, h.bytes), delimiter_len)
-        << "held back too much at " << fed;
+    ASSERT_LE(data_fed - std::min(data_fed, h.bytes), delimiter_len) << "held back too much at " << fed;
   }
   p.finish();
   EXPECT_EQ(h.got, data);
@@ -447,22 +430,18 @@ TEST(MultipartBoundary, Extracts) {
   EXPECT_EQ(multipart_boundary("multipart/form-data; boundary=abc"), "abc");
   EXPECT_EQ(multipart_boundary("Multipart/Form-Data;BOUNDARY=\"a b:c\""), "a b:c");
   EXPECT_EQ(multipart_boundary("multipart/form-data; charset=utf-8; boundary=x; other=1"), "x");
-  EXPECT_EQ(
-      multipart_boundary("multipart/form-data; boundary=------------------------492ba0baee097392"),
-      "------------------------492ba0baee097392");
-  EXPECT_EQ(multipart_boundary("multipart/form-data; boundary=" + std::string(70, 'q')),
-            std::string(70, 'q'));
+  EXPECT_EQ(multipart_boundary("multipart/form-data; boundary=------------------------492ba0baee097392"),
+            "------------------------492ba0baee097392");
+  EXPECT_EQ(multipart_boundary("multipart/form-data; boundary=" + std::string(70, 'q')), std::string(70, 'q'));
   EXPECT_EQ(multipart_boundary(read_file("requests_seed.ctype")).value().size(), 32u);
 }
 
 TEST(MultipartBoundary, Rejects) {
   for (const std::string& bad : std::vector<std::string>{
            "", "multipart/form-data", "multipart/form-data;", "multipart/form-data; boundary=",
-           "multipart/form-data; boundary=\"\"", "multipart/mixed; boundary=abc",
-           "text/plain; boundary=abc", "application/x-www-form-urlencoded",
-           "multipart/form-data; boundary=" + std::string(71, 'q'),
-           "multipart/form-data; boundary=\"trailing \"",
-           "multipart/form-data; boundary=\"a\r\nb\"",
+           "multipart/form-data; boundary=\"\"", "multipart/mixed; boundary=abc", "text/plain; boundary=abc",
+           "application/x-www-form-urlencoded", "multipart/form-data; boundary=" + std::string(71, 'q'),
+           "multipart/form-data; boundary=\"trailing \"", "multipart/form-data; boundary=\"a\r\nb\"",
            "multipart/form-data; boundary=a; boundary=b", "multipart/form-data; boundary=\"a@b\"",
            "multipart/form-data; boundary=\"open", "multipart/form-data boundary=abc"}) {
     EXPECT_FALSE(multipart_boundary(bad)) << bad;

@@ -9,9 +9,13 @@
 namespace haul::http {
 namespace {
 
-[[noreturn]] void bad(const std::string& reason) { throw Error(ErrorKind::bad_request, reason); }
+[[noreturn]] void bad(const std::string& reason) {
+  throw Error(ErrorKind::bad_request, reason);
+}
 
-bool is_ows(char c) { return c == ' ' || c == '\t'; }
+bool is_ows(char c) {
+  return c == ' ' || c == '\t';
+}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);

@@ -8,7 +8,9 @@
 namespace haul::http {
 namespace {
 
-bool is_ows(char c) { return c == ' ' || c == '\t'; }
+bool is_ows(char c) {
+  return c == ' ' || c == '\t';
+}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
@@ -98,10 +100,11 @@ RangeRequest parse_range(std::string_view value, uint64_t size) {
 }
 
 std::string content_range(const ByteRange& r, uint64_t size) {
-  return "bytes " + std::to_string(r.first) + "-" + std::to_string(r.last) + "/" +
-         std::to_string(size);
+  return "bytes " + std::to_string(r.first) + "-" + std::to_string(r.last) + "/" + std::to_string(size);
 }
 
-std::string unsatisfied_content_range(uint64_t size) { return "bytes */" + std::to_string(size); }
+std::string unsatisfied_content_range(uint64_t size) {
+  return "bytes */" + std::to_string(size);
+}
 
 }  // namespace haul::http

@@ -27,8 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (haul::http::unsatisfied_content_range(object_size).empty()) __builtin_trap();
       break;
     case Kind::full:
-    case Kind::malformed:
-      break;
+    case Kind::malformed: break;
   }
   return 0;
 }

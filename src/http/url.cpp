@@ -34,13 +34,15 @@ std::optional<std::string> decode(std::string_view s, bool plus_is_space) {
 }
 
 bool is_unreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_' || c == '~';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+         c == '_' || c == '~';
 }
 
 }  // namespace
 
-std::optional<std::string> percent_decode(std::string_view s) { return decode(s, false); }
+std::optional<std::string> percent_decode(std::string_view s) {
+  return decode(s, false);
+}
 
 std::map<std::string, std::string> parse_query(std::string_view query) {
   std::map<std::string, std::string> out;
@@ -51,10 +53,8 @@ std::map<std::string, std::string> parse_query(std::string_view query) {
     if (element.empty()) continue;
     size_t eq = element.find('=');
     auto name = decode(element.substr(0, eq), true);
-    auto value = eq == std::string_view::npos ? std::optional<std::string>{""}
-                                              : decode(element.substr(eq + 1), true);
-    if (!name || !value)
-      throw Error(ErrorKind::bad_request, "bad percent-encoding in query string");
+    auto value = eq == std::string_view::npos ? std::optional<std::string>{""} : decode(element.substr(eq + 1), true);
+    if (!name || !value) throw Error(ErrorKind::bad_request, "bad percent-encoding in query string");
     out.emplace(std::move(*name), std::move(*value));  // emplace keeps the first
   }
   return out;
@@ -83,6 +83,8 @@ std::string percent_encode(std::string_view s, bool keep_slash) {
   return out;
 }
 
-std::string percent_encode_path(std::string_view s) { return percent_encode(s, true); }
+std::string percent_encode_path(std::string_view s) {
+  return percent_encode(s, true);
+}
 
 }  // namespace haul::http

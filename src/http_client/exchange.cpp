@@ -10,9 +10,15 @@
 
 namespace haul::http_client {
 
-std::optional<size_t> Handler::read_body(std::span<char>) { return 0; }
-Handler::Take Handler::on_body(const ResponseHead&, std::string_view) { return Take::all; }
-bool Handler::before_send(int) { return true; }
+std::optional<size_t> Handler::read_body(std::span<char>) {
+  return 0;
+}
+Handler::Take Handler::on_body(const ResponseHead&, std::string_view) {
+  return Take::all;
+}
+bool Handler::before_send(int) {
+  return true;
+}
 
 Handler::Take BodyCollector::on_body(const ResponseHead&, std::string_view data) {
   bytes += data.size();
@@ -194,9 +200,13 @@ void Exchange::prepare(const Options& o, Handler& handler) {
   }
 }
 
-Outcome Exchange::perform() { return outcome_of(curl_easy_perform(easy_.get())); }
+Outcome Exchange::perform() {
+  return outcome_of(curl_easy_perform(easy_.get()));
+}
 
-void Exchange::resume() { curl_easy_pause(easy_.get(), CURLPAUSE_CONT); }
+void Exchange::resume() {
+  curl_easy_pause(easy_.get(), CURLPAUSE_CONT);
+}
 
 Outcome Exchange::outcome_of(int code) const {
   Outcome o;

@@ -87,16 +87,16 @@ struct Options {
   std::string method = "GET";        // HEAD sends no body and expects none
   std::vector<std::string> headers;  // "Name: value" lines; "Expect:" (none) is always added
   // The request body, one of:
-  std::span<const uint8_t> body;           // in memory (PUT, POST); must outlive the exchange
-  std::optional<uint64_t> streamed_size;   // PUT of this many bytes read through Handler::read_body
+  std::span<const uint8_t> body;          // in memory (PUT, POST); must outlive the exchange
+  std::optional<uint64_t> streamed_size;  // PUT of this many bytes read through Handler::read_body
   long connect_timeout_ms = 10000;
-  long timeout_ms = 0;       // the whole exchange; 0: no deadline
-  long stall_seconds = 0;    // ends an exchange that moves < 1 byte/s for this long; 0: no floor
-  bool http11 = true;        // HTTP/1.1 only, no upgrade attempts
-  bool keepalive = true;     // TCP keepalive probes on idle connections
+  long timeout_ms = 0;            // the whole exchange; 0: no deadline
+  long stall_seconds = 0;         // ends an exchange that moves < 1 byte/s for this long; 0: no floor
+  bool http11 = true;             // HTTP/1.1 only, no upgrade attempts
+  bool keepalive = true;          // TCP keepalive probes on idle connections
   bool fresh_connection = false;  // a new connection, closed after the exchange
-  bool fastopen = false;     // TCP Fast Open (when the kernel allows it)
-  bool connect_only = false; // only the connection (handshake timing); no request
+  bool fastopen = false;          // TCP Fast Open (when the kernel allows it)
+  bool connect_only = false;      // only the connection (handshake timing); no request
   bool ask_before_send = false;   // call Handler::before_send
   SocketHooks* sockets = nullptr;
   // https:// only: how the server is checked (verification on by default),

@@ -6,14 +6,11 @@ namespace haul::http_client {
 
 Failure classify_curl(int curl_code) noexcept {
   switch (static_cast<CURLcode>(curl_code)) {
-    case CURLE_OK:
-      return Failure::none;
+    case CURLE_OK: return Failure::none;
     case CURLE_COULDNT_CONNECT:
     case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-      return Failure::connect;
-    case CURLE_OPERATION_TIMEDOUT:
-      return Failure::timeout;
+    case CURLE_COULDNT_RESOLVE_PROXY: return Failure::connect;
+    case CURLE_OPERATION_TIMEDOUT: return Failure::timeout;
     // A callback of ours said stop, or the request cannot be made as set up:
     // repeating it changes nothing.
     case CURLE_WRITE_ERROR:
@@ -34,8 +31,7 @@ Failure classify_curl(int curl_code) noexcept {
     case CURLE_SSL_ENGINE_NOTFOUND:
     case CURLE_SSL_ENGINE_SETFAILED:
     case CURLE_SSL_ENGINE_INITFAILED:
-    case CURLE_SSL_CLIENTCERT:
-      return Failure::local;
+    case CURLE_SSL_CLIENTCERT: return Failure::local;
     // The server is not the one we trust, or no TLS session could be set up
     // with it: the same server answers the same way next time.
     case CURLE_PEER_FAILED_VERIFICATION:
@@ -44,8 +40,7 @@ Failure classify_curl(int curl_code) noexcept {
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_SSL_ISSUER_ERROR:
     case CURLE_SSL_INVALIDCERTSTATUS:
-    case CURLE_SSL_CIPHER:
-      return Failure::tls;
+    case CURLE_SSL_CIPHER: return Failure::tls;
     default:
       // Sending or receiving failed, nothing or garbage came back, a resend
       // on a dead reused connection could not rewind, TLS broke: the
@@ -57,21 +52,17 @@ Failure classify_curl(int curl_code) noexcept {
 ErrorKind error_kind(Failure failure, int http_status) noexcept {
   switch (failure) {
     case Failure::connect:
-    case Failure::transport:
-      return ErrorKind::backend_unavailable;
-    case Failure::timeout:
-      return ErrorKind::backend_timeout;
-    case Failure::local:
-      return ErrorKind::io;
-    case Failure::tls:
-      return ErrorKind::config;
+    case Failure::transport: return ErrorKind::backend_unavailable;
+    case Failure::timeout: return ErrorKind::backend_timeout;
+    case Failure::local: return ErrorKind::io;
+    case Failure::tls: return ErrorKind::config;
     case Failure::none:
-    case Failure::http:
-      break;
+    case Failure::http: break;
   }
   switch (http_status) {
     case 400: return ErrorKind::bad_request;
-    case 401: case 403: return ErrorKind::unauthorized;
+    case 401:
+    case 403: return ErrorKind::unauthorized;
     case 404: return ErrorKind::not_found;
     case 405: return ErrorKind::method_not_allowed;
     case 409: return ErrorKind::conflict;
@@ -81,7 +72,8 @@ ErrorKind error_kind(Failure failure, int http_status) noexcept {
     case 429: return ErrorKind::too_many_requests;
     case 431: return ErrorKind::headers_too_large;
     case 501: return ErrorKind::not_implemented;
-    case 502: case 503: return ErrorKind::backend_unavailable;
+    case 502:
+    case 503: return ErrorKind::backend_unavailable;
     case 504: return ErrorKind::backend_timeout;
     case 507: return ErrorKind::io;
     default: return ErrorKind::internal;
@@ -95,15 +87,11 @@ std::string_view tls_hint(int curl_code) noexcept {
     case CURLE_SSL_INVALIDCERTSTATUS:
       return "certificate not trusted: pass --cacert FILE with the gateway's CA, and check the host name "
              "in the URL and the certificate's dates";
-    case CURLE_SSL_CACERT_BADFILE:
-      return "the --cacert file cannot be read as PEM certificates";
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-      return "the gateway's public key does not match --pin-sha256";
+    case CURLE_SSL_CACERT_BADFILE: return "the --cacert file cannot be read as PEM certificates";
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH: return "the gateway's public key does not match --pin-sha256";
     case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_SSL_CIPHER:
-      return "TLS handshake failed: is the gateway serving TLS on this port?";
-    default:
-      return "";
+    case CURLE_SSL_CIPHER: return "TLS handshake failed: is the gateway serving TLS on this port?";
+    default: return "";
   }
 }
 

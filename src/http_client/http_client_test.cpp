@@ -27,8 +27,8 @@ ResponseHead feed(std::initializer_list<std::string_view> lines) {
 }
 
 TEST(ResponseHead, StatusAndFieldsWithLowerCaseNamesAndTrimmedValues) {
-  auto head = feed({"HTTP/1.1 206 Partial Content\r\n", "Content-Range:  bytes 0-9/100 \r\n",
-                    "ETag:\t\"abc\"\r\n", "X-Empty:\r\n", "\r\n"});
+  auto head = feed({"HTTP/1.1 206 Partial Content\r\n", "Content-Range:  bytes 0-9/100 \r\n", "ETag:\t\"abc\"\r\n",
+                    "X-Empty:\r\n", "\r\n"});
   EXPECT_EQ(head.status, 206);
   EXPECT_TRUE(head.complete);
   EXPECT_EQ(head.value("content-range"), "bytes 0-9/100");
@@ -72,8 +72,8 @@ TEST(Failure, CurlCodesByWhatRepeatingCanCure) {
   for (CURLcode c : {CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY})
     EXPECT_EQ(classify_curl(c), Failure::connect) << c;
   EXPECT_EQ(classify_curl(CURLE_OPERATION_TIMEDOUT), Failure::timeout);
-  for (CURLcode c : {CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE,
-                     CURLE_SEND_FAIL_REWIND, CURLE_WEIRD_SERVER_REPLY})
+  for (CURLcode c : {CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE, CURLE_SEND_FAIL_REWIND,
+                     CURLE_WEIRD_SERVER_REPLY})
     EXPECT_EQ(classify_curl(c), Failure::transport) << c;
   for (CURLcode c : {CURLE_WRITE_ERROR, CURLE_READ_ERROR, CURLE_ABORTED_BY_CALLBACK, CURLE_URL_MALFORMAT,
                      CURLE_OUT_OF_MEMORY, CURLE_UNSUPPORTED_PROTOCOL})
@@ -104,11 +104,11 @@ TEST(Tls, PinSyntax) {
   EXPECT_EQ(curl_pin(b64), "sha256//" + b64);
   EXPECT_EQ(curl_pin("sha256//" + b64), "sha256//" + b64);
   EXPECT_EQ(curl_pin(""), std::nullopt);
-  EXPECT_EQ(curl_pin(b64.substr(1)), std::nullopt);                 // 43 characters
-  EXPECT_EQ(curl_pin(b64.substr(0, 43) + "A"), std::nullopt);       // no padding
-  EXPECT_EQ(curl_pin("!" + b64.substr(1)), std::nullopt);           // not base64
+  EXPECT_EQ(curl_pin(b64.substr(1)), std::nullopt);            // 43 characters
+  EXPECT_EQ(curl_pin(b64.substr(0, 43) + "A"), std::nullopt);  // no padding
+  EXPECT_EQ(curl_pin("!" + b64.substr(1)), std::nullopt);      // not base64
   EXPECT_EQ(curl_pin("sha1//" + b64), std::nullopt);
-  EXPECT_EQ(curl_pin(b64 + ";sha256//" + b64), std::nullopt);       // one pin only
+  EXPECT_EQ(curl_pin(b64 + ";sha256//" + b64), std::nullopt);  // one pin only
 }
 
 TEST(Tls, HostPortOfUrls) {
@@ -137,7 +137,9 @@ TEST(Tls, SessionKeysSeparateTrustSettings) {
   EXPECT_EQ(session_key("h:443", system), session_key("h:443", TlsOptions{}));
 }
 
-StoredSession session(std::string der, int64_t expires) { return StoredSession{std::move(der), expires}; }
+StoredSession session(std::string der, int64_t expires) {
+  return StoredSession{std::move(der), expires};
+}
 
 TEST(TlsSessionFile, RoundTrip) {
   StoredSessions s;
@@ -177,8 +179,9 @@ TEST(TlsSessionFile, BoundedByCountAndSize) {
 }
 
 TEST(TlsSessionFile, CorruptInputReadsAsNoSessionsOrSkipsTheBadEntry) {
-  for (std::string_view text : {"", "{", "null", "[]", "{\"version\":2,\"sessions\":{}}", "{\"sessions\":{}}", "{\"version\":\"1\"}",
-                                "{\"version\":1}", "{\"version\":1,\"sessions\":[]}", "\x00\xff garbage"})
+  for (std::string_view text :
+       {"", "{", "null", "[]", "{\"version\":2,\"sessions\":{}}", "{\"sessions\":{}}", "{\"version\":\"1\"}",
+        "{\"version\":1}", "{\"version\":1,\"sessions\":[]}", "\x00\xff garbage"})
     EXPECT_TRUE(decode_sessions(text, 1000).empty()) << text;
   auto s = decode_sessions(R"({"version":1,"sessions":{
       "odd-hex":{"der":"abc","expires":2000},
@@ -205,11 +208,11 @@ TEST(Failure, KindsForTransportFailuresAndStatuses) {
   // A status decides only when the exchange itself worked.
   EXPECT_EQ(error_kind(Failure::timeout, 404), ErrorKind::backend_timeout);
   // Every kind the gateway answers with a status of its own maps back to itself.
-  for (ErrorKind k : {ErrorKind::bad_request, ErrorKind::unauthorized, ErrorKind::not_found,
-                      ErrorKind::method_not_allowed, ErrorKind::conflict, ErrorKind::length_required,
-                      ErrorKind::payload_too_large, ErrorKind::range_not_satisfiable, ErrorKind::too_many_requests,
-                      ErrorKind::headers_too_large, ErrorKind::not_implemented, ErrorKind::backend_unavailable,
-                      ErrorKind::backend_timeout, ErrorKind::io})
+  for (ErrorKind k :
+       {ErrorKind::bad_request, ErrorKind::unauthorized, ErrorKind::not_found, ErrorKind::method_not_allowed,
+        ErrorKind::conflict, ErrorKind::length_required, ErrorKind::payload_too_large, ErrorKind::range_not_satisfiable,
+        ErrorKind::too_many_requests, ErrorKind::headers_too_large, ErrorKind::not_implemented,
+        ErrorKind::backend_unavailable, ErrorKind::backend_timeout, ErrorKind::io})
     EXPECT_EQ(error_kind(Failure::http, http_status(k)), k) << kind_name(k);
   EXPECT_EQ(error_kind(Failure::http, 403), ErrorKind::unauthorized);
   EXPECT_EQ(error_kind(Failure::http, 503), ErrorKind::backend_unavailable);
@@ -244,11 +247,11 @@ TEST(Retry, BackoffDoublesToTheCapAndJitterTakesTheDrawnShare) {
   EXPECT_EQ(backoff(p, 6, 0.0), 2000ms);
   EXPECT_EQ(backoff(p, 1000, 0.0), 2000ms);  // no overflow on absurd attempts
   p.jitter = 0.75;
-  EXPECT_EQ(backoff(p, 1, 0.0), 100ms);   // a draw of 0 keeps the full step
-  EXPECT_EQ(backoff(p, 1, 1.0), 25ms);    // the top draw takes three quarters off
-  EXPECT_EQ(backoff(p, 3, 0.5), 250ms);   // 400 - 0.75 x 0.5 x 400
-  EXPECT_EQ(backoff(p, 9, 1.0), 500ms);   // jitter applies to the capped step
-  EXPECT_EQ(backoff(p, 1, 7.0), 25ms);    // draws outside [0, 1] are clamped
+  EXPECT_EQ(backoff(p, 1, 0.0), 100ms);  // a draw of 0 keeps the full step
+  EXPECT_EQ(backoff(p, 1, 1.0), 25ms);   // the top draw takes three quarters off
+  EXPECT_EQ(backoff(p, 3, 0.5), 250ms);  // 400 - 0.75 x 0.5 x 400
+  EXPECT_EQ(backoff(p, 9, 1.0), 500ms);  // jitter applies to the capped step
+  EXPECT_EQ(backoff(p, 1, 7.0), 25ms);   // draws outside [0, 1] are clamped
   p.base = 0ms;
   EXPECT_EQ(backoff(p, 3, 0.3), 0ms);
   p = RetryPolicy{3, 3000ms, 2000ms, 0, false};

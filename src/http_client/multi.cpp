@@ -23,10 +23,13 @@ void Multi::limit_connections(long n) {
 
 void Multi::add(Exchange& exchange) {
   CURLMcode mc = curl_multi_add_handle(multi_.get(), exchange.easy_.get());
-  if (mc != CURLM_OK) throw Error(ErrorKind::internal, std::string("curl_multi_add_handle: ") + curl_multi_strerror(mc));
+  if (mc != CURLM_OK)
+    throw Error(ErrorKind::internal, std::string("curl_multi_add_handle: ") + curl_multi_strerror(mc));
 }
 
-void Multi::remove(Exchange& exchange) { curl_multi_remove_handle(multi_.get(), exchange.easy_.get()); }
+void Multi::remove(Exchange& exchange) {
+  curl_multi_remove_handle(multi_.get(), exchange.easy_.get());
+}
 
 bool Multi::perform(int& running) {
   CURLMcode mc = curl_multi_perform(multi_.get(), &running);

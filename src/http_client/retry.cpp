@@ -12,15 +12,13 @@ bool should_retry(const RetryPolicy& policy, Failure failure, int http_status, b
   switch (failure) {
     case Failure::connect:
     case Failure::transport:
-    case Failure::timeout:
-      return true;
+    case Failure::timeout: return true;
     case Failure::http:
       return http_status == 429 || http_status == 502 || http_status == 503 || http_status == 504 ||
              (http_status == 500 && policy.retry_500);
     case Failure::none:
     case Failure::local:
-    case Failure::tls:
-      return false;
+    case Failure::tls: return false;
   }
   return false;
 }

@@ -17,9 +17,9 @@
 namespace haul::http_client {
 
 struct RetryPolicy {
-  unsigned attempts = 3;                  // first try included; 1 never repeats
-  std::chrono::milliseconds base{100};    // pause before the second attempt (before jitter)
-  std::chrono::milliseconds cap{2000};    // no pause longer than this
+  unsigned attempts = 3;                // first try included; 1 never repeats
+  std::chrono::milliseconds base{100};  // pause before the second attempt (before jitter)
+  std::chrono::milliseconds cap{2000};  // no pause longer than this
   // Share of each pause drawn at random: a pause is uniform in
   // [step x (1 - jitter), step]. 0: exact steps; 0.75: [step/4, step].
   double jitter = 0.75;

@@ -16,7 +16,9 @@ namespace haul::net {
 
 namespace {
 
-constexpr size_t align4(size_t n) { return (n + 3) & ~size_t{3}; }
+constexpr size_t align4(size_t n) {
+  return (n + 3) & ~size_t{3};
+}
 
 void append(std::vector<uint8_t>& out, const void* p, size_t n) {
   const auto* b = static_cast<const uint8_t*>(p);

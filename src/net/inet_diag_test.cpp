@@ -29,8 +29,7 @@ void pad4(std::vector<uint8_t>& out) {
 }
 
 // One SOCK_DIAG_BY_FAMILY message as the kernel writes it.
-std::vector<uint8_t> diag_message(uint8_t state, uint16_t sport, uint16_t dport, uint32_t inode,
-                                  bool with_info) {
+std::vector<uint8_t> diag_message(uint8_t state, uint16_t sport, uint16_t dport, uint32_t inode, bool with_info) {
   std::vector<uint8_t> body;
   inet_diag_msg msg;
   std::memset(&msg, 0, sizeof msg);

@@ -10,8 +10,8 @@
 namespace haul::net {
 
 struct RouteEntry {
-  std::string spec;                 // the route as printed, first line, trimmed
-  std::optional<uint32_t> initcwnd; // nullopt: not set (kernel default, 10 segments)
+  std::string spec;                  // the route as printed, first line, trimmed
+  std::optional<uint32_t> initcwnd;  // nullopt: not set (kernel default, 10 segments)
   std::optional<uint32_t> initrwnd;
 };
 

@@ -34,12 +34,12 @@ namespace haul::net {
 inline constexpr const char* congestion_auto = "auto";
 
 struct BurstFacts {
-  uint64_t bytes = 0;             // about to be sent
-  uint32_t idle_ms = 0;           // TCP_INFO last_data_sent
+  uint64_t bytes = 0;    // about to be sent
+  uint32_t idle_ms = 0;  // TCP_INFO last_data_sent
   uint32_t rto_us = 0;
   uint32_t cwnd_segments = 0;
   uint32_t mss = 0;
-  uint64_t bytes_sent = 0;        // data sent so far: 0 on a fresh connection
+  uint64_t bytes_sent = 0;  // data sent so far: 0 on a fresh connection
 };
 
 // Bursts up to this size stay on cubic even beyond the window: its slow start

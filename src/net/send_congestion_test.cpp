@@ -11,7 +11,9 @@ using namespace haul::net;
 
 namespace {
 // A warm connection: 1000 segments of 1448 bytes, RTO 400 ms, busy a moment ago.
-BurstFacts warm(uint64_t bytes) { return BurstFacts{bytes, 5, 400000, 1000, 1448, 50'000'000}; }
+BurstFacts warm(uint64_t bytes) {
+  return BurstFacts{bytes, 5, 400000, 1000, 1448, 50'000'000};
+}
 }  // namespace
 
 TEST(SendCongestion, WarmBurstThatFitsTheWindowGoesCubic) {

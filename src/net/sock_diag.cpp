@@ -72,8 +72,8 @@ std::vector<SocketEntry> dump_tcp_sockets(const SocketQuery& query) {
 
 std::map<std::string, uint64_t> count_tcp_states(uint16_t local_port) {
   std::map<std::string, uint64_t> counts;
-  for (const char* name : {"established", "syn_recv", "close_wait", "time_wait", "fin_wait1", "fin_wait2",
-                           "last_ack", "closing", "listen"})
+  for (const char* name : {"established", "syn_recv", "close_wait", "time_wait", "fin_wait1", "fin_wait2", "last_ack",
+                           "closing", "listen"})
     counts[name] = 0;
   SocketQuery query;
   query.port = local_port;

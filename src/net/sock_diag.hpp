@@ -14,9 +14,9 @@
 namespace haul::net {
 
 struct SocketQuery {
-  std::optional<uint16_t> port;       // nullopt: every TCP socket
+  std::optional<uint16_t> port;  // nullopt: every TCP socket
   PortMatch match = PortMatch::local;
-  bool want_info = false;             // per-socket TCP_INFO (like ss -ti)
+  bool want_info = false;  // per-socket TCP_INFO (like ss -ti)
   uint32_t states = kAllTcpStates;
 };
 

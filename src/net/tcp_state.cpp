@@ -6,10 +6,10 @@ namespace haul::net {
 
 namespace {
 constexpr std::array<std::string_view, 13> kNames = {
-    "unknown",   "established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2", "time_wait",
-    "close",     "close_wait",  "last_ack", "listen",   "closing",   "new_syn_recv"};
+    "unknown", "established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2",   "time_wait",
+    "close",   "close_wait",  "last_ack", "listen",   "closing",   "new_syn_recv"};
 constexpr std::array<std::string_view, 13> kLabels = {
-    "UNKNOWN", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT",
+    "UNKNOWN", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",   "TIME_WAIT",
     "CLOSE",   "CLOSE_WAIT",  "LAST_ACK", "LISTEN",   "CLOSING",   "NEW_SYN_RECV"};
 }  // namespace
 

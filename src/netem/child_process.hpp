@@ -12,11 +12,11 @@
 namespace haul::netem {
 
 struct ChildSpec {
-  std::string netns_path;            // /run/netns/NAME
-  std::vector<std::string> argv;     // argv[0] looked up on PATH
-  std::vector<std::string> env;      // "KEY=VALUE" added to the inherited environment
-  bool own_process_group = false;    // setpgid(0, 0): killable as a group
-  sigset_t signal_mask{};            // mask the child starts with (exec keeps it)
+  std::string netns_path;          // /run/netns/NAME
+  std::vector<std::string> argv;   // argv[0] looked up on PATH
+  std::vector<std::string> env;    // "KEY=VALUE" added to the inherited environment
+  bool own_process_group = false;  // setpgid(0, 0): killable as a group
+  sigset_t signal_mask{};          // mask the child starts with (exec keeps it)
 };
 
 // Starts the child; throws Error(io) when fork or the namespace fails.

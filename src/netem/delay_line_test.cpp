@@ -7,7 +7,9 @@ using namespace std::chrono_literals;
 
 namespace {
 const Time t0{};
-Bytes packet(uint8_t tag, size_t size = 100) { return Bytes(size, tag); }
+Bytes packet(uint8_t tag, size_t size = 100) {
+  return Bytes(size, tag);
+}
 }  // namespace
 
 TEST(DelayLine, ReleasesExactlyAtEntryPlusDelay) {

@@ -41,7 +41,10 @@ void ask_for_realtime(const std::string& label, bool& realtime) {
 }  // namespace
 
 Forwarder::Forwarder(std::string label, int in_fd, int out_fd, const LinkConfig& config)
-    : label_(std::move(label)), in_fd_(in_fd), out_fd_(out_fd), stop_fd_(eventfd(0, EFD_CLOEXEC)),
+    : label_(std::move(label)),
+      in_fd_(in_fd),
+      out_fd_(out_fd),
+      stop_fd_(eventfd(0, EFD_CLOEXEC)),
       link_(config),
       buffer_(read_buffer_size) {
   if (stop_fd_ < 0) throw Error(ErrorKind::io, errno_text("eventfd"));
@@ -52,7 +55,9 @@ Forwarder::~Forwarder() {
   close(stop_fd_);
 }
 
-void Forwarder::start() { thread_ = std::thread([this] { run(); }); }
+void Forwarder::start() {
+  thread_ = std::thread([this] { run(); });
+}
 
 void Forwarder::stop() {
   if (!thread_.joinable()) return;

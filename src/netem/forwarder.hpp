@@ -17,11 +17,11 @@ namespace haul::netem {
 
 struct ForwarderStats {
   LinkStats link;
-  uint64_t write_errors = 0;        // TUN write failed (packet lost)
-  uint64_t late_ns_total = 0;       // sum over written packets of (write time - due)
+  uint64_t write_errors = 0;   // TUN write failed (packet lost)
+  uint64_t late_ns_total = 0;  // sum over written packets of (write time - due)
   uint64_t late_ns_max = 0;
-  uint64_t late_over_1ms = 0;       // packets written more than 1 ms after due
-  bool realtime = false;            // got SCHED_FIFO
+  uint64_t late_over_1ms = 0;  // packets written more than 1 ms after due
+  bool realtime = false;       // got SCHED_FIFO
 };
 
 class Forwarder {

@@ -37,8 +37,7 @@ AllowedCongestionControl::AllowedCongestionControl(const std::string& name) {
                                        trimmed(read_small_file(available_path)) + ")");
   }
   changed_ = true;
-  std::fprintf(stderr, "netem: added %s to host net.ipv4.tcp_allowed_congestion_control for this run\n",
-               name.c_str());
+  std::fprintf(stderr, "netem: added %s to host net.ipv4.tcp_allowed_congestion_control for this run\n", name.c_str());
 }
 
 AllowedCongestionControl::~AllowedCongestionControl() {

@@ -18,11 +18,11 @@
 namespace haul::netem {
 
 struct LinkStats {
-  uint64_t offered = 0;       // packets pushed
+  uint64_t offered = 0;  // packets pushed
   uint64_t offered_bytes = 0;
-  uint64_t lost = 0;          // random loss
-  uint64_t queue_drops = 0;   // drop-tail overflow (and the delay line's memory guard)
-  uint64_t delivered = 0;     // handed out by pop_ready()
+  uint64_t lost = 0;         // random loss
+  uint64_t queue_drops = 0;  // drop-tail overflow (and the delay line's memory guard)
+  uint64_t delivered = 0;    // handed out by pop_ready()
   uint64_t delivered_bytes = 0;
 };
 

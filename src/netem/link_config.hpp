@@ -10,11 +10,11 @@
 namespace haul::netem {
 
 struct LinkConfig {
-  Duration delay{0};        // one-way propagation delay
-  uint64_t rate_bps = 0;    // bottleneck rate in bits/s; 0 = unlimited (no queue)
-  uint64_t queue_bytes = 0; // drop-tail bound of the bottleneck queue; 0 = default_queue_bytes()
-  double loss = 0;          // probability in [0, 1) that a packet is dropped on entry
-  uint64_t seed = 1;        // seed of the loss generator (runs are reproducible)
+  Duration delay{0};         // one-way propagation delay
+  uint64_t rate_bps = 0;     // bottleneck rate in bits/s; 0 = unlimited (no queue)
+  uint64_t queue_bytes = 0;  // drop-tail bound of the bottleneck queue; 0 = default_queue_bytes()
+  double loss = 0;           // probability in [0, 1) that a packet is dropped on entry
+  uint64_t seed = 1;         // seed of the loss generator (runs are reproducible)
 };
 
 // Smallest queue the default ever gives: 100 full-size packets, so a link

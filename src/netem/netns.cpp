@@ -19,7 +19,9 @@ std::string sysctl_path(const std::string& key) {
   return "/proc/sys/" + rel;
 }
 
-Netns::Netns(std::string name) : name_(std::move(name)) { run_checked({"ip", "netns", "add", name_}); }
+Netns::Netns(std::string name) : name_(std::move(name)) {
+  run_checked({"ip", "netns", "add", name_});
+}
 
 Netns::~Netns() {
   if (!run_quiet({"ip", "netns", "delete", name_}))

@@ -32,7 +32,7 @@ struct Names {
 
 Names names_for(pid_t pid) {
   int subnet = static_cast<int>(pid % 250) + 1;
-  return Names{fmt::format("haul-c-{}", pid), fmt::format("haul-s-{}", pid), fmt::format("hc{}", pid),
+  return Names{fmt::format("haul-c-{}", pid), fmt::format("haul-s-{}", pid),     fmt::format("hc{}", pid),
                fmt::format("hs{}", pid),      fmt::format("10.77.{}.1", subnet), fmt::format("10.77.{}.2", subnet)};
 }
 
@@ -70,8 +70,8 @@ struct MaskGuard {
 std::string describe(const LinkConfig& c) {
   std::string rate = c.rate_bps == 0 ? "unlimited" : fmt::format("{:g} Mbit/s", static_cast<double>(c.rate_bps) / 1e6);
   std::string queue = c.rate_bps == 0 ? "no queue" : fmt::format("queue {} bytes", effective_queue_bytes(c));
-  return fmt::format("delay {:g} ms each way, rate {}, {}, loss {:g}", static_cast<double>(c.delay.count()) / 1e6,
-                     rate, queue, c.loss);
+  return fmt::format("delay {:g} ms each way, rate {}, {}, loss {:g}", static_cast<double>(c.delay.count()) / 1e6, rate,
+                     queue, c.loss);
 }
 
 void print_stats(const Forwarder& f) {
@@ -80,8 +80,8 @@ void print_stats(const Forwarder& f) {
   fmt::print(stderr,
              "netem: {}: {} packets ({} bytes) in, {} delivered, lost {}, queue drops {}, write errors {}, "
              "late mean {:.1f} us max {:.1f} us, >1 ms late {}{}\n",
-             f.label(), s.link.offered, s.link.offered_bytes, written, s.link.lost, s.link.queue_drops,
-             s.write_errors, written ? static_cast<double>(s.late_ns_total) / written / 1e3 : 0.0,
+             f.label(), s.link.offered, s.link.offered_bytes, written, s.link.lost, s.link.queue_drops, s.write_errors,
+             written ? static_cast<double>(s.late_ns_total) / written / 1e3 : 0.0,
              static_cast<double>(s.late_ns_max) / 1e3, s.late_over_1ms, s.realtime ? "" : " (normal priority)");
 }
 
@@ -209,8 +209,8 @@ int run_relay(const RelayConfig& config) {
   down_fwd.stop();
   print_stats(up_fwd);
   print_stats(down_fwd);
-  fmt::print(stderr, "netem: TUN tx_dropped: {} {}, {} {}\n", n.client_dev,
-             client_ns.tx_dropped(n.client_dev), n.server_dev, server_ns.tx_dropped(n.server_dev));
+  fmt::print(stderr, "netem: TUN tx_dropped: {} {}, {} {}\n", n.client_dev, client_ns.tx_dropped(n.client_dev),
+             n.server_dev, server_ns.tx_dropped(n.server_dev));
   return exit_code;
 }
 

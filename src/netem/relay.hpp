@@ -14,10 +14,10 @@
 namespace haul::netem {
 
 struct RelayConfig {
-  LinkConfig link;                      // applied to each direction (seeds: seed, seed + 1)
-  std::string server_cmd;               // sh -c, in the server namespace; empty = none
-  std::vector<std::string> command;     // in the client namespace; empty = stay up until signalled
-  std::string congestion_control;       // e.g. "cubic"; empty = the namespace default
+  LinkConfig link;                                           // applied to each direction (seeds: seed, seed + 1)
+  std::string server_cmd;                                    // sh -c, in the server namespace; empty = none
+  std::vector<std::string> command;                          // in the client namespace; empty = stay up until signalled
+  std::string congestion_control;                            // e.g. "cubic"; empty = the namespace default
   std::vector<std::pair<std::string, std::string>> sysctls;  // set in both namespaces
 };
 

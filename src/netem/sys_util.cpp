@@ -14,7 +14,9 @@ extern char** environ;
 
 namespace haul::netem {
 
-std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
+std::string errno_text(const std::string& what) {
+  return what + ": " + std::strerror(errno);
+}
 
 namespace {
 

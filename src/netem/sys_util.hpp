@@ -15,7 +15,7 @@ void run_checked(const std::vector<std::string>& argv);
 // Same, but returns false instead of throwing (for best-effort cleanup).
 bool run_quiet(const std::vector<std::string>& argv);
 
-std::string read_small_file(const std::string& path);       // throws Error(io)
+std::string read_small_file(const std::string& path);                     // throws Error(io)
 void write_small_file(const std::string& path, const std::string& text);  // throws Error(io)
 
 // "Text: strerror(errno)".

@@ -44,10 +44,14 @@ void parse_expecting(std::string_view body, std::string_view expected_root, cons
   ErrorResponse err;
   std::string root = parse_xml(body, [&](const std::vector<std::string>& path, const std::string& text) {
     if (!path.empty() && local(path[0]) == "Error") {
-      if (at(path, {"Error", "Code"})) err.code = text;
-      else if (at(path, {"Error", "Message"})) err.message = text;
-      else if (at(path, {"Error", "Resource"})) err.resource = text;
-      else if (at(path, {"Error", "RequestId"})) err.request_id = text;
+      if (at(path, {"Error", "Code"}))
+        err.code = text;
+      else if (at(path, {"Error", "Message"}))
+        err.message = text;
+      else if (at(path, {"Error", "Resource"}))
+        err.resource = text;
+      else if (at(path, {"Error", "RequestId"}))
+        err.request_id = text;
       return;
     }
     fn(path, text);
@@ -74,9 +78,12 @@ std::optional<ErrorResponse> parse_error(std::string_view body) {
 InitiateMultipartUploadResult parse_initiate_multipart_upload(std::string_view body) {
   InitiateMultipartUploadResult r;
   parse_expecting(body, "InitiateMultipartUploadResult", [&](const auto& path, const auto& text) {
-    if (at(path, {"InitiateMultipartUploadResult", "Bucket"})) r.bucket = text;
-    else if (at(path, {"InitiateMultipartUploadResult", "Key"})) r.key = text;
-    else if (at(path, {"InitiateMultipartUploadResult", "UploadId"})) r.upload_id = text;
+    if (at(path, {"InitiateMultipartUploadResult", "Bucket"}))
+      r.bucket = text;
+    else if (at(path, {"InitiateMultipartUploadResult", "Key"}))
+      r.key = text;
+    else if (at(path, {"InitiateMultipartUploadResult", "UploadId"}))
+      r.upload_id = text;
   });
   if (r.upload_id.empty()) missing("UploadId");
   return r;
@@ -87,15 +94,19 @@ ListPartsResult parse_list_parts(std::string_view body) {
   PartEntry part;
   bool has_number = false;
   parse_expecting(body, "ListPartsResult", [&](const auto& path, const auto& text) {
-    if (at(path, {"ListPartsResult", "UploadId"})) r.upload_id = text;
-    else if (at(path, {"ListPartsResult", "IsTruncated"})) r.is_truncated = text == "true";
+    if (at(path, {"ListPartsResult", "UploadId"}))
+      r.upload_id = text;
+    else if (at(path, {"ListPartsResult", "IsTruncated"}))
+      r.is_truncated = text == "true";
     else if (at(path, {"ListPartsResult", "NextPartNumberMarker"}) && !text.empty())
       r.next_part_number_marker = number<uint32_t>(text, "NextPartNumberMarker");
     else if (at(path, {"ListPartsResult", "Part", "PartNumber"})) {
       part.part_number = number<uint32_t>(text, "PartNumber");
       has_number = true;
-    } else if (at(path, {"ListPartsResult", "Part", "ETag"})) part.etag = text;
-    else if (at(path, {"ListPartsResult", "Part", "Size"})) part.size = number<uint64_t>(text, "Size");
+    } else if (at(path, {"ListPartsResult", "Part", "ETag"}))
+      part.etag = text;
+    else if (at(path, {"ListPartsResult", "Part", "Size"}))
+      part.size = number<uint64_t>(text, "Size");
     else if (at(path, {"ListPartsResult", "Part"})) {
       if (!has_number || part.etag.empty()) missing("PartNumber or ETag in a Part");
       r.parts.push_back(std::move(part));
@@ -111,14 +122,19 @@ ListBucketResult parse_list_bucket_v2(std::string_view body) {
   ObjectEntry entry;
   bool has_key = false;
   parse_expecting(body, "ListBucketResult", [&](const auto& path, const auto& text) {
-    if (at(path, {"ListBucketResult", "IsTruncated"})) r.is_truncated = text == "true";
-    else if (at(path, {"ListBucketResult", "NextContinuationToken"})) r.next_continuation_token = text;
+    if (at(path, {"ListBucketResult", "IsTruncated"}))
+      r.is_truncated = text == "true";
+    else if (at(path, {"ListBucketResult", "NextContinuationToken"}))
+      r.next_continuation_token = text;
     else if (at(path, {"ListBucketResult", "Contents", "Key"})) {
       entry.key = text;
       has_key = true;
-    } else if (at(path, {"ListBucketResult", "Contents", "Size"})) entry.size = number<uint64_t>(text, "Size");
-    else if (at(path, {"ListBucketResult", "Contents", "ETag"})) entry.etag = text;
-    else if (at(path, {"ListBucketResult", "Contents", "LastModified"})) entry.mtime_unix = parse_iso8601(text).value_or(0);
+    } else if (at(path, {"ListBucketResult", "Contents", "Size"}))
+      entry.size = number<uint64_t>(text, "Size");
+    else if (at(path, {"ListBucketResult", "Contents", "ETag"}))
+      entry.etag = text;
+    else if (at(path, {"ListBucketResult", "Contents", "LastModified"}))
+      entry.mtime_unix = parse_iso8601(text).value_or(0);
     else if (at(path, {"ListBucketResult", "Contents"})) {
       if (!has_key) missing("Key in Contents");
       r.contents.push_back(std::move(entry));
@@ -134,12 +150,18 @@ ListMultipartUploadsResult parse_list_multipart_uploads(std::string_view body) {
   ListMultipartUploadsResult r;
   UploadEntry u;
   parse_expecting(body, "ListMultipartUploadsResult", [&](const auto& path, const auto& text) {
-    if (at(path, {"ListMultipartUploadsResult", "IsTruncated"})) r.is_truncated = text == "true";
-    else if (at(path, {"ListMultipartUploadsResult", "Upload", "Key"})) u.key = text;
-    else if (at(path, {"ListMultipartUploadsResult", "Upload", "UploadId"})) u.upload_id = text;
-    else if (at(path, {"ListMultipartUploadsResult", "Upload", "Initiated"})) u.initiated_unix = parse_iso8601(text);
-    else if (at(path, {"ListMultipartUploadsResult", "NextKeyMarker"})) r.next_key_marker = text;
-    else if (at(path, {"ListMultipartUploadsResult", "NextUploadIdMarker"})) r.next_upload_id_marker = text;
+    if (at(path, {"ListMultipartUploadsResult", "IsTruncated"}))
+      r.is_truncated = text == "true";
+    else if (at(path, {"ListMultipartUploadsResult", "Upload", "Key"}))
+      u.key = text;
+    else if (at(path, {"ListMultipartUploadsResult", "Upload", "UploadId"}))
+      u.upload_id = text;
+    else if (at(path, {"ListMultipartUploadsResult", "Upload", "Initiated"}))
+      u.initiated_unix = parse_iso8601(text);
+    else if (at(path, {"ListMultipartUploadsResult", "NextKeyMarker"}))
+      r.next_key_marker = text;
+    else if (at(path, {"ListMultipartUploadsResult", "NextUploadIdMarker"}))
+      r.next_upload_id_marker = text;
     else if (at(path, {"ListMultipartUploadsResult", "Upload"})) {
       if (u.upload_id.empty()) missing("UploadId in Upload");
       r.uploads.push_back(std::move(u));

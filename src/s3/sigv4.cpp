@@ -16,11 +16,14 @@ namespace {
 using crypto::as_bytes;
 using crypto::Digest;
 
-Digest hmac(std::span<const uint8_t> key, std::string_view data) { return crypto::hmac_sha256(key, as_bytes(data)); }
+Digest hmac(std::span<const uint8_t> key, std::string_view data) {
+  return crypto::hmac_sha256(key, as_bytes(data));
+}
 
 std::string lower(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
@@ -58,7 +61,9 @@ std::vector<std::pair<std::string, std::string>> canonical_headers(const Signing
 
 }  // namespace
 
-std::string uri_encode(std::string_view text, bool keep_slash) { return http::percent_encode(text, keep_slash); }
+std::string uri_encode(std::string_view text, bool keep_slash) {
+  return http::percent_encode(text, keep_slash);
+}
 
 std::string amz_date(int64_t unix_seconds) {
   std::time_t t = static_cast<std::time_t>(unix_seconds);

@@ -28,7 +28,7 @@ struct SigningRequest {
   std::string canonical_uri;  // encoded path as sent, "/bucket/a%20b"
   std::vector<std::pair<std::string, std::string>> query;
   std::vector<std::pair<std::string, std::string>> headers;
-  std::string payload_hash;   // hex SHA-256 of the body, or "UNSIGNED-PAYLOAD"
+  std::string payload_hash;  // hex SHA-256 of the body, or "UNSIGNED-PAYLOAD"
 };
 
 struct SigningScope {

@@ -40,7 +40,8 @@ TEST(SigV4, GetVanillaAllSteps) {
   EXPECT_EQ(sts,
             "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\n"
             "bb579772317eb040ac9ed261061d46c1f17a8133879d6129b6e1c25292927e63");
-  EXPECT_EQ(signature(suite_creds, suite_scope, sts), "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
+  EXPECT_EQ(signature(suite_creds, suite_scope, sts),
+            "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
   EXPECT_EQ(authorization(suite_creds, suite_scope, r),
             suite_auth("host;x-amz-date", "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"));
 }
@@ -61,7 +62,8 @@ TEST(SigV4, QueryOrderKeyCase) {
 }
 
 TEST(SigV4, Unreserved) {
-  auto r = suite_request("GET", "/" + uri_encode("-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", true));
+  auto r = suite_request("GET",
+                         "/" + uri_encode("-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", true));
   EXPECT_EQ(authorization(suite_creds, suite_scope, r),
             suite_auth("host;x-amz-date", "07ef7494c76fa4850883e2b006601f940f8a34d404d0cfa977f52a65bbf5f24f"));
 }
@@ -69,8 +71,9 @@ TEST(SigV4, Unreserved) {
 TEST(SigV4, HeaderValueCase) {
   auto r = suite_request("POST", "/");
   r.headers.emplace_back("My-Header1", "VALUE1");
-  EXPECT_EQ(authorization(suite_creds, suite_scope, r),
-            suite_auth("host;my-header1;x-amz-date", "cdbc9802e29d2942e5e10b5bccfdd67c5f22c7c4e8ae67b53629efa58b974b7d"));
+  EXPECT_EQ(
+      authorization(suite_creds, suite_scope, r),
+      suite_auth("host;my-header1;x-amz-date", "cdbc9802e29d2942e5e10b5bccfdd67c5f22c7c4e8ae67b53629efa58b974b7d"));
 }
 
 TEST(SigV4, HeaderValueTrim) {
@@ -87,8 +90,9 @@ TEST(SigV4, HeaderKeyDuplicate) {
   r.headers.emplace_back("My-Header1", "value2");
   r.headers.emplace_back("My-Header1", "value2");
   r.headers.emplace_back("My-Header1", "value1");
-  EXPECT_EQ(authorization(suite_creds, suite_scope, r),
-            suite_auth("host;my-header1;x-amz-date", "c9d5ea9f3f72853aea855b47ea873832890dbdd183b4468f858259531a5138ea"));
+  EXPECT_EQ(
+      authorization(suite_creds, suite_scope, r),
+      suite_auth("host;my-header1;x-amz-date", "c9d5ea9f3f72853aea855b47ea873832890dbdd183b4468f858259531a5138ea"));
 }
 
 // S3 API reference examples.
@@ -96,9 +100,13 @@ const Credentials s3_creds{"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfi
 const SigningScope s3_scope{"20130524T000000Z", "us-east-1", "s3"};
 
 TEST(SigV4, S3GetObjectWithRange) {
-  SigningRequest r{"GET", "/test.txt", {},
-                   {{"Host", "examplebucket.s3.amazonaws.com"}, {"Range", "bytes=0-9"},
-                    {"x-amz-content-sha256", empty_hash}, {"x-amz-date", "20130524T000000Z"}},
+  SigningRequest r{"GET",
+                   "/test.txt",
+                   {},
+                   {{"Host", "examplebucket.s3.amazonaws.com"},
+                    {"Range", "bytes=0-9"},
+                    {"x-amz-content-sha256", empty_hash},
+                    {"x-amz-date", "20130524T000000Z"}},
                    empty_hash};
   EXPECT_EQ(string_to_sign(s3_scope, canonical_request(r)),
             "AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n"
@@ -112,9 +120,13 @@ TEST(SigV4, S3GetObjectWithRange) {
 TEST(SigV4, S3PutObjectEncodedKey) {
   std::string body_hash = crypto::sha256_hex("Welcome to Amazon S3.");
   EXPECT_EQ(body_hash, "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072");
-  SigningRequest r{"PUT", "/" + uri_encode("test$file.text", true), {},
-                   {{"Date", "Fri, 24 May 2013 00:00:00 GMT"}, {"Host", "examplebucket.s3.amazonaws.com"},
-                    {"x-amz-content-sha256", body_hash}, {"x-amz-date", "20130524T000000Z"},
+  SigningRequest r{"PUT",
+                   "/" + uri_encode("test$file.text", true),
+                   {},
+                   {{"Date", "Fri, 24 May 2013 00:00:00 GMT"},
+                    {"Host", "examplebucket.s3.amazonaws.com"},
+                    {"x-amz-content-sha256", body_hash},
+                    {"x-amz-date", "20130524T000000Z"},
                     {"x-amz-storage-class", "REDUCED_REDUNDANCY"}},
                    body_hash};
   EXPECT_EQ(string_to_sign(s3_scope, canonical_request(r)),
@@ -125,8 +137,11 @@ TEST(SigV4, S3PutObjectEncodedKey) {
 }
 
 TEST(SigV4, S3ListObjectsQuery) {
-  SigningRequest r{"GET", "/", {{"max-keys", "2"}, {"prefix", "J"}},
-                   {{"Host", "examplebucket.s3.amazonaws.com"}, {"x-amz-content-sha256", empty_hash},
+  SigningRequest r{"GET",
+                   "/",
+                   {{"max-keys", "2"}, {"prefix", "J"}},
+                   {{"Host", "examplebucket.s3.amazonaws.com"},
+                    {"x-amz-content-sha256", empty_hash},
                     {"x-amz-date", "20130524T000000Z"}},
                    empty_hash};
   EXPECT_EQ(signature(s3_creds, s3_scope, string_to_sign(s3_scope, canonical_request(r))),
@@ -146,8 +161,11 @@ TEST(SigV4, AmzDate) {
 }
 
 TEST(SigV4, QueryValuesAreEncodedAndSorted) {
-  SigningRequest r{"GET", "/b", {{"uploadId", "2~a+b/c="}, {"partNumber", "1"}, {"uploads", ""}},
-                   {{"host", "h"}, {"x-amz-date", "20150830T123600Z"}}, "UNSIGNED-PAYLOAD"};
+  SigningRequest r{"GET",
+                   "/b",
+                   {{"uploadId", "2~a+b/c="}, {"partNumber", "1"}, {"uploads", ""}},
+                   {{"host", "h"}, {"x-amz-date", "20150830T123600Z"}},
+                   "UNSIGNED-PAYLOAD"};
   EXPECT_EQ(canonical_request(r),
             "GET\n/b\npartNumber=1&uploadId=2~a%2Bb%2Fc%3D&uploads=\nhost:h\nx-amz-date:20150830T123600Z\n\n"
             "host;x-amz-date\nUNSIGNED-PAYLOAD");

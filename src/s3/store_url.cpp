@@ -151,9 +151,12 @@ std::optional<Credentials> parse_credentials_ini(std::string_view text, std::str
     size_t eq = line.find('=');
     if (eq == std::string_view::npos) continue;
     std::string_view k = trim(line.substr(0, eq)), v = trim(line.substr(eq + 1));
-    if (k == "aws_access_key_id") c.access_key = std::string(v);
-    else if (k == "aws_secret_access_key") c.secret_key = std::string(v);
-    else if (k == "aws_session_token") c.session_token = std::string(v);
+    if (k == "aws_access_key_id")
+      c.access_key = std::string(v);
+    else if (k == "aws_secret_access_key")
+      c.secret_key = std::string(v);
+    else if (k == "aws_session_token")
+      c.session_token = std::string(v);
   }
   if (c.access_key.empty() || c.secret_key.empty()) return std::nullopt;
   return c;

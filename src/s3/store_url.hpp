@@ -26,7 +26,7 @@ struct StoreUrl {
   bool virtual_host = false;     // bucket in the host name instead of the path
   std::string credentials_file;  // empty: environment, then ~/.aws/credentials
   std::string profile = "default";
-  std::string ca_file;           // https endpoints: PEM CA file to trust; empty: the system's store
+  std::string ca_file;  // https endpoints: PEM CA file to trust; empty: the system's store
 };
 
 StoreUrl parse_store_url(std::string_view url);

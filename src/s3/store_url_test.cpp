@@ -46,9 +46,10 @@ TEST(StoreUrl, CaFileForHttpsEndpoints) {
 }
 
 TEST(StoreUrl, Rejects) {
-  for (const char* url : {"s3:/bkt", "fs:/x", "s3://", "s3://ab", "s3://Upper", "s3://bkt?endpoint=ftp://h",
-                          "s3://bkt?endpoint=http://h/path", "s3://bkt?endpoint=", "s3://bkt?region",
-                          "s3://bkt?style=sideways", "s3://bkt?colour=red", "s3://bkt?endpoint=http%3", "s3://bkt?endpoint=%zz"}) {
+  for (const char* url :
+       {"s3:/bkt", "fs:/x", "s3://", "s3://ab", "s3://Upper", "s3://bkt?endpoint=ftp://h",
+        "s3://bkt?endpoint=http://h/path", "s3://bkt?endpoint=", "s3://bkt?region", "s3://bkt?style=sideways",
+        "s3://bkt?colour=red", "s3://bkt?endpoint=http%3", "s3://bkt?endpoint=%zz"}) {
     EXPECT_THROW(parse_store_url(url), Error) << url;
   }
 }

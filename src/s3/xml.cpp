@@ -16,7 +16,9 @@ bool is_name_char(char c) {
          c == '.' || c == ':' || static_cast<unsigned char>(c) >= 0x80;
 }
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 void append_utf8(std::string& out, uint32_t cp) {
   if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) bad("invalid character reference");
@@ -42,11 +44,16 @@ size_t decode_entity(std::string_view doc, size_t pos, std::string& out) {
   size_t semi = doc.find(';', pos);
   if (semi == std::string_view::npos || semi - pos > 12) bad("unterminated entity");
   std::string_view name = doc.substr(pos + 1, semi - pos - 1);
-  if (name == "amp") out.push_back('&');
-  else if (name == "lt") out.push_back('<');
-  else if (name == "gt") out.push_back('>');
-  else if (name == "quot") out.push_back('"');
-  else if (name == "apos") out.push_back('\'');
+  if (name == "amp")
+    out.push_back('&');
+  else if (name == "lt")
+    out.push_back('<');
+  else if (name == "gt")
+    out.push_back('>');
+  else if (name == "quot")
+    out.push_back('"');
+  else if (name == "apos")
+    out.push_back('\'');
   else if (name.size() >= 2 && name[0] == '#') {
     int base = 10;
     std::string_view digits = name.substr(1);
@@ -75,11 +82,16 @@ class Reader {
         read_text();
         continue;
       }
-      if (starts("<?")) skip_past("?>");
-      else if (starts("<!--")) skip_past("-->");
-      else if (starts("<![CDATA[")) read_cdata();
-      else if (starts("<!")) bad("DOCTYPE and declarations are not accepted");
-      else if (starts("</")) read_end_tag();
+      if (starts("<?"))
+        skip_past("?>");
+      else if (starts("<!--"))
+        skip_past("-->");
+      else if (starts("<![CDATA["))
+        read_cdata();
+      else if (starts("<!"))
+        bad("DOCTYPE and declarations are not accepted");
+      else if (starts("</"))
+        read_end_tag();
       else {
         bool was_empty = path_.empty();
         if (was_empty && !root.empty()) bad("more than one root element");

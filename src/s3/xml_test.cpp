@@ -65,8 +65,9 @@ TEST(S3Xml, ListParts) {
   EXPECT_EQ(r.parts[1].etag, "\"e2\"");
   EXPECT_FALSE(r.is_truncated);
   EXPECT_EQ(r.next_part_number_marker, 2u);
-  EXPECT_THROW(parse_list_parts("<ListPartsResult><Part><PartNumber>x</PartNumber><ETag>e</ETag></Part></ListPartsResult>"),
-               Error);
+  EXPECT_THROW(
+      parse_list_parts("<ListPartsResult><Part><PartNumber>x</PartNumber><ETag>e</ETag></Part></ListPartsResult>"),
+      Error);
 }
 
 TEST(S3Xml, ListMultipartUploads) {
@@ -86,9 +87,8 @@ TEST(S3Xml, ListMultipartUploads) {
 }
 
 TEST(S3Xml, ErrorDocument) {
-  std::string body =
-      R"(<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code><Message>gone</Message>)"
-      R"(<BucketName>b</BucketName><RequestId>tx1</RequestId><HostId>h</HostId></Error>)";
+  std::string body = R"(<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code><Message>gone</Message>)"
+                     R"(<BucketName>b</BucketName><RequestId>tx1</RequestId><HostId>h</HostId></Error>)";
   auto e = parse_error(body);
   ASSERT_TRUE(e);
   EXPECT_EQ(e->code, "NoSuchKey");
@@ -111,10 +111,28 @@ TEST(S3Xml, ErrorDocument) {
 
 TEST(S3Xml, ReaderRejectsMalformed) {
   auto none = [](const auto&, const auto&) {};
-  for (const char* doc : {"", "   ", "<a>", "<a></b>", "<a><b></a></b>", "</a>", "<a>&bogus;</a>", "<a>&#0;</a>",
-                          "<a>&#x110000;</a>", "<a>&amp</a>", "<!DOCTYPE a><a/>", "<a/><b/>", "text<a/>",
-                          "<a x></a>", "<a x=1></a>", "<a x=\"1></a>", "<a><![CDATA[x</a>", "<a><!-- x</a>", "<?xml",
-                          "<a>&#xD800;</a>", "<>", "<a/>x"}) {
+  for (const char* doc : {"",
+                          "   ",
+                          "<a>",
+                          "<a></b>",
+                          "<a><b></a></b>",
+                          "</a>",
+                          "<a>&bogus;</a>",
+                          "<a>&#0;</a>",
+                          "<a>&#x110000;</a>",
+                          "<a>&amp</a>",
+                          "<!DOCTYPE a><a/>",
+                          "<a/><b/>",
+                          "text<a/>",
+                          "<a x></a>",
+                          "<a x=1></a>",
+                          "<a x=\"1></a>",
+                          "<a><![CDATA[x</a>",
+                          "<a><!-- x</a>",
+                          "<?xml",
+                          "<a>&#xD800;</a>",
+                          "<>",
+                          "<a/>x"}) {
     EXPECT_THROW(parse_xml(doc, none), Error) << doc;
   }
   std::string deep;
@@ -124,9 +142,10 @@ TEST(S3Xml, ReaderRejectsMalformed) {
 
 TEST(S3Xml, ReaderDecodesTextAndCdata) {
   std::vector<std::pair<std::string, std::string>> seen;
-  auto root = parse_xml("<?xml version='1.0'?><!-- c --><r a='1' b=\"x>y\"><k>&lt;&#65;&#x42;&gt;</k><e/>"
-                        "<c><![CDATA[<raw&>]]></c></r>",
-                        [&](const auto& path, const auto& text) { seen.emplace_back(path.back(), text); });
+  auto root = parse_xml(
+      "<?xml version='1.0'?><!-- c --><r a='1' b=\"x>y\"><k>&lt;&#65;&#x42;&gt;</k><e/>"
+      "<c><![CDATA[<raw&>]]></c></r>",
+      [&](const auto& path, const auto& text) { seen.emplace_back(path.back(), text); });
   EXPECT_EQ(root, "r");
   ASSERT_EQ(seen.size(), 4u);
   EXPECT_EQ(seen[0], (std::pair<std::string, std::string>{"k", "<AB>"}));

@@ -28,7 +28,8 @@ bool try_lock(const Fd& fd, const std::string& path) {
 }
 
 bool same_inode(const Fd& fd, const std::string& path) {
-  struct stat by_fd {}, by_path {};
+  struct stat by_fd {
+  }, by_path{};
   if (::fstat(fd.get(), &by_fd) != 0 || ::stat(path.c_str(), &by_path) != 0) return false;
   return by_fd.st_dev == by_path.st_dev && by_fd.st_ino == by_path.st_ino;
 }
@@ -44,7 +45,8 @@ InstanceTemp InstanceTemp::create(const std::string& tmp_root) {
     // remove it. Then either our open fails, the sweep still holds the lock,
     // or we lock an inode that no longer has this name: start over.
     Fd dir = open_if_exists(path, O_RDONLY | O_DIRECTORY);
-    if (dir.valid() && try_lock(dir, path) && same_inode(dir, path)) return InstanceTemp(std::move(path), std::move(dir));
+    if (dir.valid() && try_lock(dir, path) && same_inode(dir, path))
+      return InstanceTemp(std::move(path), std::move(dir));
     if (attempt >= kAttempts) {
       throw Error(ErrorKind::io, "I/O error: temp directory keeps vanishing", "mkdir " + path);
     }

@@ -22,17 +22,13 @@ void throw_errno(int err, std::string_view what, const std::string& path) {
   std::string reason = std::strerror(err);
   switch (err) {
     case ENOENT:
-    case ENOTDIR:
-      throw Error(ErrorKind::not_found, "not found (" + reason + ")", where);
+    case ENOTDIR: throw Error(ErrorKind::not_found, "not found (" + reason + ")", where);
     case ENOSPC:
-    case EDQUOT:
-      throw Error(ErrorKind::io, "disk full (" + reason + ")", where);
+    case EDQUOT: throw Error(ErrorKind::io, "disk full (" + reason + ")", where);
     case EACCES:
     case EPERM:
-    case EROFS:
-      throw Error(ErrorKind::io, "permission denied (" + reason + ")", where);
-    default:
-      throw Error(ErrorKind::io, "I/O error (" + reason + ")", where);
+    case EROFS: throw Error(ErrorKind::io, "permission denied (" + reason + ")", where);
+    default: throw Error(ErrorKind::io, "I/O error (" + reason + ")", where);
   }
 }
 

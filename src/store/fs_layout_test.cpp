@@ -44,7 +44,9 @@ TEST(ValidateKey, RejectsBadKeys) {
       {"segment 251 bytes", std::string(251, 's')},
       {"lone continuation byte", "a\x80"},
       {"truncated sequence", "caf\xc3"},
-      {"overlong slash", "a\xc0\xaf" "b"},
+      {"overlong slash",
+       "a\xc0\xaf"
+       "b"},
       {"surrogate", "\xed\xa0\x80"},
       {"above U+10FFFF", "\xf4\x90\x80\x80"},
   };
@@ -98,7 +100,9 @@ TEST(FsLayout, ObjectPrefixRoundTripAndCorruption) {
   auto prefix = fs::encode_object_prefix(123);
   EXPECT_EQ(fs::parse_object_prefix(prefix, "f"), 123u);
   for (size_t n = 0; n < prefix.size(); ++n) {
-    EXPECT_EQ(haul::testing::error_kind_of([&] { fs::parse_object_prefix(std::span(prefix.data(), n), "f"); }), ErrorKind::integrity) << n;
+    EXPECT_EQ(haul::testing::error_kind_of([&] { fs::parse_object_prefix(std::span(prefix.data(), n), "f"); }),
+              ErrorKind::integrity)
+        << n;
   }
   auto bad_magic = prefix;
   bad_magic[0] ^= 1;
@@ -111,7 +115,9 @@ TEST(FsLayout, PartPrefixRoundTrip) {
   auto prefix = fs::encode_part_prefix(0x0102030405060708ull);
   EXPECT_EQ(fs::parse_part_prefix(prefix, "p"), 0x0102030405060708ull);
   for (size_t n = 0; n < prefix.size(); ++n) {
-    EXPECT_EQ(haul::testing::error_kind_of([&] { fs::parse_part_prefix(std::span(prefix.data(), n), "p"); }), ErrorKind::integrity) << n;
+    EXPECT_EQ(haul::testing::error_kind_of([&] { fs::parse_part_prefix(std::span(prefix.data(), n), "p"); }),
+              ErrorKind::integrity)
+        << n;
   }
 }
 
@@ -122,7 +128,9 @@ TEST(FsLayout, UploadMetaRoundTripAndEveryTruncation) {
   EXPECT_EQ(back.key, meta.key);
   EXPECT_EQ(back.header, meta.header);
   for (size_t n = 0; n < bytes.size(); ++n) {
-    EXPECT_EQ(haul::testing::error_kind_of([&] { fs::parse_upload_meta(std::span(bytes.data(), n), "m"); }), ErrorKind::integrity) << n;
+    EXPECT_EQ(haul::testing::error_kind_of([&] { fs::parse_upload_meta(std::span(bytes.data(), n), "m"); }),
+              ErrorKind::integrity)
+        << n;
   }
   auto longer = bytes;
   longer.push_back(0);

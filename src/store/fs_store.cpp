@@ -31,7 +31,8 @@ Error no_such_object(std::string_view key) {
 // pins the inode, so an overwrite or remove meanwhile changes nothing here.
 class FsBodyReader final : public BodyReader {
  public:
-  FsBodyReader(fs::OpenObject object, fs::Extent extent) : object_(std::move(object)), at_(extent.begin), end_(extent.end) {}
+  FsBodyReader(fs::OpenObject object, fs::Extent extent)
+      : object_(std::move(object)), at_(extent.begin), end_(extent.end) {}
 
   const ObjectHead& head() const override { return object_.head; }
 

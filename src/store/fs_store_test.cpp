@@ -40,7 +40,9 @@ Bytes pattern(size_t size, uint32_t seed) {
   return out;
 }
 
-Bytes to_bytes(std::string_view s) { return Bytes(s.begin(), s.end()); }
+Bytes to_bytes(std::string_view s) {
+  return Bytes(s.begin(), s.end());
+}
 
 // Regular files below `dir` (any depth).
 size_t files_below(const sfs::path& dir) {
@@ -146,7 +148,7 @@ TEST_F(FsStoreTest, RangesAndSuffixes) {
       {BodyRange{1000, std::nullopt, std::nullopt}, 1000, size},
       {BodyRange{size - 1, std::nullopt, std::nullopt}, size - 1, size},
       {BodyRange{size - 10, 100, std::nullopt}, size - 10, size},  // clamped
-      {BodyRange{size, 5, std::nullopt}, size, size},               // past the end: empty
+      {BodyRange{size, 5, std::nullopt}, size, size},              // past the end: empty
       {BodyRange{size + 100, std::nullopt, std::nullopt}, size, size},
       {BodyRange{0, std::nullopt, 28}, size - 28, size},  // suffix
       {BodyRange{0, std::nullopt, size + 5}, 0, size},    // suffix longer than body
@@ -162,11 +164,13 @@ TEST_F(FsStoreTest, RangesAndSuffixes) {
 TEST_F(FsStoreTest, SinkCanStopEarly) {
   put("r", pattern(1 << 20, 3));
   size_t calls = 0;
-  store_->read("r", {}, [](const ObjectHead&) {}, [&](std::span<const uint8_t> bytes) {
-    ++calls;
-    EXPECT_EQ(bytes.size(), 256u * 1024);
-    return false;
-  });
+  store_->read(
+      "r", {}, [](const ObjectHead&) {},
+      [&](std::span<const uint8_t> bytes) {
+        ++calls;
+        EXPECT_EQ(bytes.size(), 256u * 1024);
+        return false;
+      });
   EXPECT_EQ(calls, 1u);
 }
 
@@ -248,15 +252,17 @@ TEST_F(FsStoreTest, ReaderKeepsItsVersionAcrossOverwriteAndRemove) {
   put("k", v1);
   Bytes seen;
   bool replaced = false;
-  store_->read("k", {}, [](const ObjectHead&) {}, [&](std::span<const uint8_t> bytes) {
-    if (!replaced) {  // after the first chunk: overwrite, then remove
-      put("k", pattern(600000, 2));
-      store_->remove("k");
-      replaced = true;
-    }
-    seen.insert(seen.end(), bytes.begin(), bytes.end());
-    return true;
-  });
+  store_->read(
+      "k", {}, [](const ObjectHead&) {},
+      [&](std::span<const uint8_t> bytes) {
+        if (!replaced) {  // after the first chunk: overwrite, then remove
+          put("k", pattern(600000, 2));
+          store_->remove("k");
+          replaced = true;
+        }
+        seen.insert(seen.end(), bytes.begin(), bytes.end());
+        return true;
+      });
   EXPECT_EQ(seen, v1);
 }
 
@@ -445,7 +451,8 @@ TEST_F(FsStoreTest, SweepRemovesOnlyUnlockedTempDirectories) {
 
 TEST_F(FsStoreTest, UnusableDirectoryIsAConfigError) {
   std::ofstream(dir_ / "plain-file") << "x";
-  EXPECT_EQ(haul::testing::error_kind_of([&] { make_fs_store((dir_ / "plain-file" / "store").string()); }), ErrorKind::config);
+  EXPECT_EQ(haul::testing::error_kind_of([&] { make_fs_store((dir_ / "plain-file" / "store").string()); }),
+            ErrorKind::config);
   EXPECT_EQ(haul::testing::error_kind_of([&] { make_fs_store(""); }), ErrorKind::config);
 }
 
@@ -473,8 +480,8 @@ TEST_F(FsStoreTest, KeyAndPrefixDirectoryCoexist) {
 }
 
 TEST_F(FsStoreTest, ListIsInByteOrderWithPrefixAndPages) {
-  std::vector<std::string> keys = {"a",     "a!",   "a b", "a/b",   "a/c/d", "a/c/e", "a0",   "a.obj", "A",
-                                   "b",     "b/a",  "~",   "\xc3\xa9", "a/c!", "a/c/d/e", "z/z/z/z", "zz"};
+  std::vector<std::string> keys = {"a", "a!",  "a b", "a/b",      "a/c/d", "a/c/e",   "a0",      "a.obj", "A",
+                                   "b", "b/a", "~",   "\xc3\xa9", "a/c!",  "a/c/d/e", "z/z/z/z", "zz"};
   std::vector<std::string> shuffled = keys;
   std::shuffle(shuffled.begin(), shuffled.end(), std::mt19937(42));
   for (size_t i = 0; i < shuffled.size(); ++i) put(shuffled[i], Bytes(i, 'x'));
@@ -494,7 +501,8 @@ TEST_F(FsStoreTest, ListIsInByteOrderWithPrefixAndPages) {
     EXPECT_GT(e.mtime_unix, 0);
   }
 
-  EXPECT_EQ(keys_of(store_->list("a/", "", 1000)), (std::vector<std::string>{"a/b", "a/c!", "a/c/d", "a/c/d/e", "a/c/e"}));
+  EXPECT_EQ(keys_of(store_->list("a/", "", 1000)),
+            (std::vector<std::string>{"a/b", "a/c!", "a/c/d", "a/c/d/e", "a/c/e"}));
   EXPECT_EQ(keys_of(store_->list("a/c", "", 1000)), (std::vector<std::string>{"a/c!", "a/c/d", "a/c/d/e", "a/c/e"}));
   EXPECT_EQ(keys_of(store_->list("z/z/", "", 1000)), (std::vector<std::string>{"z/z/z/z"}));
   EXPECT_TRUE(store_->list("nothing", "", 1000).entries.empty());

@@ -22,7 +22,9 @@ namespace {
 constexpr std::string_view kMetaName = "meta";
 constexpr std::string_view kClaimSuffix = ".completing";
 
-std::string part_name(uint32_t n) { return "part-" + std::to_string(n); }
+std::string part_name(uint32_t n) {
+  return "part-" + std::to_string(n);
+}
 
 Error no_such_upload(std::string_view id) {
   return Error(ErrorKind::not_found, "no such upload '" + std::string(id) + "'");

@@ -18,7 +18,9 @@ constexpr uint64_t kDrainLimit = 256 * 1024;
 
 }  // namespace
 
-const std::string* Response::header(std::string_view name) const { return http_client::find_header(headers, name); }
+const std::string* Response::header(std::string_view name) const {
+  return http_client::find_header(headers, name);
+}
 
 BodyTransfer::BodyTransfer(Client& client, std::unique_ptr<Handle> handle, std::unique_ptr<Transfer> transfer)
     : client_(client), handle_(std::move(handle)), transfer_(std::move(transfer)) {}
@@ -31,7 +33,9 @@ BodyTransfer::~BodyTransfer() {
   client_.release(std::move(handle_));
 }
 
-const Response& BodyTransfer::response() const { return transfer_->response(); }
+const Response& BodyTransfer::response() const {
+  return transfer_->response();
+}
 
 size_t BodyTransfer::read(std::span<uint8_t> out) {
   if (!transfer_->body_is_pulled()) return 0;
@@ -86,7 +90,8 @@ bool Client::retry_after(const Request& request, const Transfer& t, unsigned att
     std::this_thread::sleep_for(http_client::backoff(config_.retry, attempt));
     return true;
   }
-  if (t.outcome().failure != http_client::Failure::none) t.throw_failure("after " + std::to_string(attempt) + " attempt(s)");
+  if (t.outcome().failure != http_client::Failure::none)
+    t.throw_failure("after " + std::to_string(attempt) + " attempt(s)");
   return false;
 }
 

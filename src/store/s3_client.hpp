@@ -47,20 +47,20 @@ struct ClientConfig {
   // up to 2 s, each drawn from its upper three quarters; S3's 500
   // InternalError is transient.
   http_client::RetryPolicy retry{4, std::chrono::milliseconds(100), std::chrono::milliseconds(2000), 0.75, true};
-  std::chrono::milliseconds keep_warm{4000};         // 0 disables the keep-warm thread
+  std::chrono::milliseconds keep_warm{4000};  // 0 disables the keep-warm thread
   size_t max_idle_handles = 64;
-  size_t max_response_body = 16 << 20;               // XML answers and error bodies
-  std::string store_name = "default";                // the metrics' store label (--store NAME=URL)
+  size_t max_response_body = 16 << 20;  // XML answers and error bodies
+  std::string store_name = "default";   // the metrics' store label (--store NAME=URL)
 };
 
 using Headers = http_client::Headers;
 
 struct Request {
-  const char* op = "";  // metric label: get, put, head, delete, list, ...
-  std::string method;   // GET HEAD PUT POST DELETE
-  std::string key;      // full object key (prefix included); empty: the bucket
-  Headers query;        // raw names and values
-  Headers headers;      // extra headers, all signed (range, x-amz-meta-...)
+  const char* op = "";            // metric label: get, put, head, delete, list, ...
+  std::string method;             // GET HEAD PUT POST DELETE
+  std::string key;                // full object key (prefix included); empty: the bucket
+  Headers query;                  // raw names and values
+  Headers headers;                // extra headers, all signed (range, x-amz-meta-...)
   std::span<const uint8_t> body;  // PUT and POST bodies (sent with Content-Length)
   bool idempotent = true;
 };

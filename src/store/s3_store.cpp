@@ -61,7 +61,8 @@ haul::s3::Credentials load_credentials(const haul::s3::StoreUrl& url) {
     return {ak, sk, token ? token : ""};
   }
   if (const char* home = std::getenv("HOME")) {
-    if (auto c = haul::s3::parse_credentials_ini(read_file(std::string(home) + "/.aws/credentials"), profile)) return *c;
+    if (auto c = haul::s3::parse_credentials_ini(read_file(std::string(home) + "/.aws/credentials"), profile))
+      return *c;
   }
   throw Error(ErrorKind::config,
               "no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, add credentials=FILE to the "
@@ -84,7 +85,8 @@ ObjectHead head_from(const Response& r, std::string_view key) {
   ObjectHead head;
   const std::string* meta = r.header(kHeaderMeta);
   auto bytes = meta ? from_hex(*meta) : std::nullopt;
-  if (!bytes) throw Error(ErrorKind::integrity, "S3 object '" + std::string(key) + "' has no valid haul header metadata");
+  if (!bytes)
+    throw Error(ErrorKind::integrity, "S3 object '" + std::string(key) + "' has no valid haul header metadata");
   head.header = std::move(*bytes);
   if (const std::string* range = r.header("content-range"); range && r.status == 206) {
     size_t slash = range->rfind('/');
@@ -184,8 +186,11 @@ class S3Store final : public Store {
 
   ListPage list(std::string_view prefix, std::string_view start_after, size_t limit) override {
     if (limit == 0 || limit > 1000) limit = 1000;
-    Request r{"list", "GET", "", {{"list-type", "2"}, {"prefix", prefix_ + std::string(prefix)},
-                                  {"max-keys", std::to_string(limit)}}, {}, {}, true};
+    Request r{
+        "list", "GET",
+        "",     {{"list-type", "2"}, {"prefix", prefix_ + std::string(prefix)}, {"max-keys", std::to_string(limit)}},
+        {},     {},
+        true};
     if (!start_after.empty()) r.query.emplace_back("start-after", prefix_ + std::string(start_after));
     Response resp = client_->perform(r);
     if (!ok(resp)) throw_for(resp, "listing", prefix);
@@ -237,12 +242,13 @@ class S3Store final : public Store {
     Uploads uploads{*client_};
     if (tail <= part_count) {
       if (part_count - tail + 1 > kMaxShortTail) {
-        throw Error(ErrorKind::bad_request, "more than " + std::to_string(kMaxShortTail) +
-                                                " parts under 5 MiB at the end of an S3 upload");
+        throw Error(ErrorKind::bad_request,
+                    "more than " + std::to_string(kMaxShortTail) + " parts under 5 MiB at the end of an S3 upload");
       }
       std::vector<uint8_t> joined;  // at most kMaxShortTail x 5 MiB
       for (uint32_t n = tail; n <= part_count; ++n) {
-        Response resp = client_->perform(Request{"get_short_part", "GET", side_prefix(id) + std::to_string(n), {}, {}, {}, true});
+        Response resp =
+            client_->perform(Request{"get_short_part", "GET", side_prefix(id) + std::to_string(n), {}, {}, {}, true});
         if (!ok(resp)) throw_for(resp, "reading a short part of", full);
         joined.insert(joined.end(), resp.body.begin(), resp.body.end());
       }
@@ -267,7 +273,8 @@ class S3Store final : public Store {
     size_t removed = 0;
     std::string key_marker, id_marker;
     for (;;) {
-      Request r{"list_uploads", "GET", "", {{"uploads", ""}, {"prefix", prefix_}, {"max-uploads", "1000"}}, {}, {}, true};
+      Request r{
+          "list_uploads", "GET", "", {{"uploads", ""}, {"prefix", prefix_}, {"max-uploads", "1000"}}, {}, {}, true};
       if (!key_marker.empty()) {
         r.query.emplace_back("key-marker", key_marker);
         r.query.emplace_back("upload-id-marker", id_marker);
@@ -379,6 +386,8 @@ std::unique_ptr<Store> make_s3_store(std::string_view url, const S3StoreOptions&
   return std::make_unique<S3Store>(std::move(parsed), std::move(credentials), options);
 }
 
-std::unique_ptr<Store> make_s3_store(std::string_view url) { return make_s3_store(url, S3StoreOptions{}); }
+std::unique_ptr<Store> make_s3_store(std::string_view url) {
+  return make_s3_store(url, S3StoreOptions{});
+}
 
 }  // namespace haul::store

@@ -19,8 +19,12 @@
 namespace haul::store {
 namespace {
 
-const char* endpoint() { return std::getenv("HAUL_S3_ENDPOINT"); }
-std::string region() { return std::getenv("HAUL_S3_REGION") ? std::getenv("HAUL_S3_REGION") : "default"; }
+const char* endpoint() {
+  return std::getenv("HAUL_S3_ENDPOINT");
+}
+std::string region() {
+  return std::getenv("HAUL_S3_REGION") ? std::getenv("HAUL_S3_REGION") : "default";
+}
 const std::string bucket = "haul-unit";
 
 std::string random_tag() {
@@ -28,16 +32,18 @@ std::string random_tag() {
   return std::to_string(rd()) + std::to_string(rd());
 }
 
-std::vector<uint8_t> pattern(size_t n, uint8_t seed) { return haul::testing::pattern<std::vector<uint8_t>>(n, seed); }
+std::vector<uint8_t> pattern(size_t n, uint8_t seed) {
+  return haul::testing::pattern<std::vector<uint8_t>>(n, seed);
+}
 
 class S3StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!endpoint() || !std::getenv("AWS_ACCESS_KEY_ID")) GTEST_SKIP() << "HAUL_S3_ENDPOINT unset: no S3 server";
     url_ = "s3://" + bucket + "/t" + random_tag() + "?endpoint=" + endpoint() + "&region=" + region();
-    raw_ = std::make_unique<s3io::Client>(haul::s3::parse_store_url(url_),
-                                          haul::s3::Credentials{std::getenv("AWS_ACCESS_KEY_ID"),
-                                                                std::getenv("AWS_SECRET_ACCESS_KEY"), ""});
+    raw_ = std::make_unique<s3io::Client>(
+        haul::s3::parse_store_url(url_),
+        haul::s3::Credentials{std::getenv("AWS_ACCESS_KEY_ID"), std::getenv("AWS_SECRET_ACCESS_KEY"), ""});
     auto r = raw_->perform({"create_bucket", "PUT", "", {}, {}, {}, true});
     ASSERT_TRUE(r.status == 200 || r.status == 409) << r.status << r.body;
     store_ = make_s3_store(url_);
@@ -121,10 +127,12 @@ TEST_F(S3StoreTest, Ranges) {
   EXPECT_TRUE(read_all("r", {5, 0, std::nullopt}).empty());
   // A sink that stops early ends the read without error.
   size_t got = 0;
-  store_->read("r", {}, [](const ObjectHead&) {}, [&](std::span<const uint8_t> b) {
-    got += b.size();
-    return false;
-  });
+  store_->read(
+      "r", {}, [](const ObjectHead&) {},
+      [&](std::span<const uint8_t> b) {
+        got += b.size();
+        return false;
+      });
   EXPECT_GT(got, 0u);
   EXPECT_LE(got, body.size());
 }
@@ -357,10 +365,12 @@ TEST_F(S3StoreTest, SequentialRequestsReuseConnections) {
   // must not cost the connection either.
   for (int i = 0; i < 5; ++i) {
     size_t got = 0;
-    store_->read("reuse", {}, [](const ObjectHead&) {}, [&](std::span<const uint8_t> b) {
-      got += b.size();
-      return got < 1000;
-    });
+    store_->read(
+        "reuse", {}, [](const ObjectHead&) {},
+        [&](std::span<const uint8_t> b) {
+          got += b.size();
+          return got < 1000;
+        });
     EXPECT_EQ(got, 1000u);
   }
   EXPECT_EQ(s3_connections_opened() - before, 0u);
@@ -405,8 +415,8 @@ TEST_F(S3StoreTest, DeadBackendIsBackendUnavailable) {
 
 TEST_F(S3StoreTest, ProbeHeadsTheBucket) {
   store_->probe();
-  auto missing = make_s3_store("s3://" + bucket + "-missing-" + random_tag() + "?endpoint=" + endpoint() +
-                               "&region=" + region());
+  auto missing =
+      make_s3_store("s3://" + bucket + "-missing-" + random_tag() + "?endpoint=" + endpoint() + "&region=" + region());
   try {
     missing->probe();
     FAIL() << "a missing bucket passed the probe";

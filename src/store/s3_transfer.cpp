@@ -33,11 +33,14 @@ Transfer::Transfer(Handle& handle, const haul::s3::StoreUrl& url, const haul::s3
   // UNSIGNED-PAYLOAD: bodies are ciphertext already authenticated by the
   // object format, hashing each part would cost a second pass over it, and
   // streamed GETs cannot be hashed up front. RGW and AWS accept it.
-  haul::s3::SigningRequest signing{request.method, target.canonical_uri, request.query,
-                                   {{"host", target.host}, {"x-amz-date", date},
-                                    {"x-amz-content-sha256", "UNSIGNED-PAYLOAD"}},
-                                   "UNSIGNED-PAYLOAD"};
-  if (!credentials.session_token.empty()) signing.headers.emplace_back("x-amz-security-token", credentials.session_token);
+  haul::s3::SigningRequest signing{
+      request.method,
+      target.canonical_uri,
+      request.query,
+      {{"host", target.host}, {"x-amz-date", date}, {"x-amz-content-sha256", "UNSIGNED-PAYLOAD"}},
+      "UNSIGNED-PAYLOAD"};
+  if (!credentials.session_token.empty())
+    signing.headers.emplace_back("x-amz-security-token", credentials.session_token);
   for (const auto& h : request.headers) signing.headers.push_back(h);
   haul::s3::SigningScope scope{date, url.region, "s3"};
 
@@ -62,7 +65,9 @@ Transfer::Transfer(Handle& handle, const haul::s3::StoreUrl& url, const haul::s3
   handle_.multi.add(handle_.exchange);
 }
 
-Transfer::~Transfer() { handle_.multi.remove(handle_.exchange); }
+Transfer::~Transfer() {
+  handle_.multi.remove(handle_.exchange);
+}
 
 bool Transfer::body_is_pulled() const {
   int status = handle_.exchange.head().status;

@@ -28,7 +28,7 @@ namespace haul::store::s3io {
 // cache, so the handle's warm connection serves every request made on it,
 // pulled or not. Used by one thread at a time.
 struct Handle {
-  http_client::Multi multi;        // declared first: outlives the exchange
+  http_client::Multi multi;  // declared first: outlives the exchange
   http_client::Exchange exchange;
   std::chrono::steady_clock::time_point last_used = std::chrono::steady_clock::now();
 };
@@ -95,12 +95,12 @@ class Transfer final : public http_client::Handler {
 
   // Pull mode.
   bool pull_ = false;
-  bool paused_ = false;            // on_body paused it (the caller was behind)
-  bool discard_ = false;           // draining: drop what arrives
-  std::span<uint8_t> target_;      // the caller's buffer during read()
+  bool paused_ = false;        // on_body paused it (the caller was behind)
+  bool discard_ = false;       // draining: drop what arrives
+  std::span<uint8_t> target_;  // the caller's buffer during read()
   size_t target_filled_ = 0;
-  std::vector<uint8_t> spill_;     // bytes of a chunk that did not fit the target
-  uint64_t delivered_ = 0;         // body bytes handed over by libcurl
+  std::vector<uint8_t> spill_;  // bytes of a chunk that did not fit the target
+  uint64_t delivered_ = 0;      // body bytes handed over by libcurl
 };
 
 }  // namespace haul::store::s3io

@@ -11,15 +11,16 @@ namespace haul::store::s3io {
   auto err = haul::s3::parse_error(r.body);
   std::string code = err ? err->code : "";
   std::string detail = std::string(what) + " '" + std::string(key) + "': S3 answered " + std::to_string(r.status) +
-                       (code.empty() ? "" : " " + code) + (err && !err->message.empty() ? " (" + err->message + ")" : "");
+                       (code.empty() ? "" : " " + code) +
+                       (err && !err->message.empty() ? " (" + err->message + ")" : "");
   if (r.status == 404) {
     if (code == "NoSuchUpload") throw Error(ErrorKind::not_found, "no such upload for '" + std::string(key) + "'");
     if (code == "NoSuchBucket") throw Error(ErrorKind::backend_unavailable, detail + ": the bucket does not exist");
     throw Error(ErrorKind::not_found, "no such object '" + std::string(key) + "'");
   }
   if (r.status == 416) throw Error(ErrorKind::range_not_satisfiable, detail);
-  if (r.status == 400 && (code == "EntityTooSmall" || code == "InvalidPart" || code == "InvalidPartOrder" ||
-                          code == "EntityTooLarge")) {
+  if (r.status == 400 &&
+      (code == "EntityTooSmall" || code == "InvalidPart" || code == "InvalidPartOrder" || code == "EntityTooLarge")) {
     throw Error(ErrorKind::bad_request, detail);
   }
   if (r.status == 403) throw Error(ErrorKind::backend_unavailable, detail + ": check the S3 credentials");
@@ -33,43 +34,43 @@ std::span<const uint8_t> bytes_of(const std::string& s) {
 }  // namespace
 
 std::string Uploads::initiate(const std::string& full_key, const std::string& meta) const {
-    // Not idempotent: a retried CreateMultipartUpload could leave an orphan upload.
-    Request r{"initiate", "POST", full_key, {{"uploads", ""}}, {{kHeaderMeta, meta}}, {}, false};
-    Response resp = client.perform(r);
-    if (!ok(resp)) throw_for(resp, "starting a multipart upload of", full_key);
-    return haul::s3::parse_initiate_multipart_upload(resp.body).upload_id;
-  }
+  // Not idempotent: a retried CreateMultipartUpload could leave an orphan upload.
+  Request r{"initiate", "POST", full_key, {{"uploads", ""}}, {{kHeaderMeta, meta}}, {}, false};
+  Response resp = client.perform(r);
+  if (!ok(resp)) throw_for(resp, "starting a multipart upload of", full_key);
+  return haul::s3::parse_initiate_multipart_upload(resp.body).upload_id;
+}
 
-haul::s3::PartEntry Uploads::upload_part(const std::string& full_key, const std::string& upload_id,
-                                         uint32_t number, std::span<const uint8_t> body) const {
-    Request r{"upload_part", "PUT", full_key, {{"partNumber", std::to_string(number)}, {"uploadId", upload_id}}, {},
-              body, true};
-    Response resp = client.perform(r);
-    if (!ok(resp)) throw_for(resp, "uploading a part of", full_key);
-    const std::string* etag = resp.header("etag");
-    if (!etag || etag->empty()) throw Error(ErrorKind::backend_unavailable, "S3 part upload answered without an ETag");
-    return {number, *etag, body.size()};
-  }
+haul::s3::PartEntry Uploads::upload_part(const std::string& full_key, const std::string& upload_id, uint32_t number,
+                                         std::span<const uint8_t> body) const {
+  Request r{"upload_part", "PUT", full_key, {{"partNumber", std::to_string(number)}, {"uploadId", upload_id}}, {},
+            body,          true};
+  Response resp = client.perform(r);
+  if (!ok(resp)) throw_for(resp, "uploading a part of", full_key);
+  const std::string* etag = resp.header("etag");
+  if (!etag || etag->empty()) throw Error(ErrorKind::backend_unavailable, "S3 part upload answered without an ETag");
+  return {number, *etag, body.size()};
+}
 
 void Uploads::complete(const std::string& full_key, const std::string& upload_id,
                        const std::vector<haul::s3::PartEntry>& parts) const {
-    std::string body = haul::s3::complete_multipart_upload_body(parts);
-    Request r{"complete", "POST", full_key, {{"uploadId", upload_id}}, {}, bytes_of(body), true};
-    Response resp = client.perform(r);
-    if (!ok(resp)) throw_for(resp, "completing the upload of", full_key);
-    try {
-      haul::s3::parse_complete_multipart_upload(resp.body);  // a 200 may still carry an <Error>
-    } catch (const haul::s3::S3ErrorResponse& e) {
-      Response as_error{e.response.code == "NoSuchUpload" ? 404L : 400L, {}, resp.body};
-      throw_for(as_error, "completing the upload of", full_key);
-    }
+  std::string body = haul::s3::complete_multipart_upload_body(parts);
+  Request r{"complete", "POST", full_key, {{"uploadId", upload_id}}, {}, bytes_of(body), true};
+  Response resp = client.perform(r);
+  if (!ok(resp)) throw_for(resp, "completing the upload of", full_key);
+  try {
+    haul::s3::parse_complete_multipart_upload(resp.body);  // a 200 may still carry an <Error>
+  } catch (const haul::s3::S3ErrorResponse& e) {
+    Response as_error{e.response.code == "NoSuchUpload" ? 404L : 400L, {}, resp.body};
+    throw_for(as_error, "completing the upload of", full_key);
   }
+}
 
 void Uploads::abort(const std::string& full_key, const std::string& upload_id) const {
-    Request r{"abort", "DELETE", full_key, {{"uploadId", upload_id}}, {}, {}, true};
-    Response resp = client.perform(r);
-    if (!ok(resp)) throw_for(resp, "aborting the upload of", full_key);
-  }
+  Request r{"abort", "DELETE", full_key, {{"uploadId", upload_id}}, {}, {}, true};
+  Response resp = client.perform(r);
+  if (!ok(resp)) throw_for(resp, "aborting the upload of", full_key);
+}
 
 namespace {
 
@@ -162,13 +163,17 @@ class S3PartWriter final : public ObjectWriter {
  public:
   S3PartWriter(std::shared_ptr<Client> client, std::string full_key, std::string upload_id, uint32_t number,
                size_t max_size, std::string side_key)
-      : side_key_(std::move(side_key)), client_(std::move(client)), full_key_(std::move(full_key)),
-        upload_id_(std::move(upload_id)), number_(number), max_size_(max_size) {}
+      : side_key_(std::move(side_key)),
+        client_(std::move(client)),
+        full_key_(std::move(full_key)),
+        upload_id_(std::move(upload_id)),
+        number_(number),
+        max_size_(max_size) {}
 
   void write(std::span<const uint8_t> bytes) override {
     if (buffer_.size() + bytes.size() > max_size_) {
-      throw Error(ErrorKind::payload_too_large, "part larger than the S3 store's " + std::to_string(max_size_) +
-                                                    " byte part limit");
+      throw Error(ErrorKind::payload_too_large,
+                  "part larger than the S3 store's " + std::to_string(max_size_) + " byte part limit");
     }
     buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
   }
@@ -199,16 +204,16 @@ class S3PartWriter final : public ObjectWriter {
 
 }  // namespace
 
-std::unique_ptr<ObjectWriter> make_object_writer(std::shared_ptr<Client> client, std::string full_key,
-                                                 std::string meta, size_t part_size) {
+std::unique_ptr<ObjectWriter> make_object_writer(std::shared_ptr<Client> client, std::string full_key, std::string meta,
+                                                 size_t part_size) {
   return std::make_unique<S3ObjectWriter>(std::move(client), std::move(full_key), std::move(meta), part_size);
 }
 
 std::unique_ptr<ObjectWriter> make_part_writer(std::shared_ptr<Client> client, std::string full_key,
                                                std::string upload_id, uint32_t number, size_t max_size,
                                                std::string side_key) {
-  return std::make_unique<S3PartWriter>(std::move(client), std::move(full_key), std::move(upload_id), number,
-                                        max_size, std::move(side_key));
+  return std::make_unique<S3PartWriter>(std::move(client), std::move(full_key), std::move(upload_id), number, max_size,
+                                        std::move(side_key));
 }
 
 }  // namespace haul::store::s3io

@@ -19,7 +19,9 @@ namespace haul::store::s3io {
 inline constexpr const char* kHeaderMeta = "x-amz-meta-haul-header";
 inline constexpr size_t kMinPartSize = 5u << 20;  // S3's minimum for every part but the last
 
-inline bool ok(const Response& r) { return r.status >= 200 && r.status < 300; }
+inline bool ok(const Response& r) {
+  return r.status >= 200 && r.status < 300;
+}
 
 // Maps a non-2xx S3 answer to the Error a gateway client should see
 // (not_found, bad_request, range_not_satisfiable, backend_unavailable).
@@ -39,8 +41,8 @@ struct Uploads {
 };
 
 // create(): see docs/s3.md "Writes".
-std::unique_ptr<ObjectWriter> make_object_writer(std::shared_ptr<Client> client, std::string full_key,
-                                                 std::string meta, size_t part_size);
+std::unique_ptr<ObjectWriter> make_object_writer(std::shared_ptr<Client> client, std::string full_key, std::string meta,
+                                                 size_t part_size);
 // open_part(): parts of at least kMinPartSize go up as S3 part `number`;
 // shorter ones as the side object `side_key` (joined at complete).
 std::unique_ptr<ObjectWriter> make_part_writer(std::shared_ptr<Client> client, std::string full_key,

@@ -75,8 +75,8 @@ struct ListEntry {
 };
 
 struct ListPage {
-  std::vector<ListEntry> entries;          // sorted by key
-  std::optional<std::string> next_after;   // pass as start_after for the next page
+  std::vector<ListEntry> entries;         // sorted by key
+  std::optional<std::string> next_after;  // pass as start_after for the next page
 };
 
 // A multi-part upload in a store: parts are written at body offsets that the

@@ -15,7 +15,8 @@ std::unique_ptr<Store> make_store(std::string_view url, std::string_view name) {
     options.name = std::string(name);
     return make_s3_store(url, options);
   }
-  throw Error(ErrorKind::config, "unknown store URL '" + std::string(url) + "' (use fs:DIR or s3://BUCKET?endpoint=URL)");
+  throw Error(ErrorKind::config,
+              "unknown store URL '" + std::string(url) + "' (use fs:DIR or s3://BUCKET?endpoint=URL)");
 }
 
 }  // namespace haul::store

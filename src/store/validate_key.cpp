@@ -48,7 +48,8 @@ void validate_key(std::string_view key) {
   size_t start = 0;
   while (start <= key.size()) {
     size_t slash = key.find('/', start);
-    std::string_view segment = key.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    std::string_view segment =
+        key.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
     if (segment.empty()) throw bad("empty path segment");
     if (segment == "." || segment == "..") throw bad("'.' or '..' segment");
     // 250, not NAME_MAX (255): the fs store appends a 4-byte suffix to each

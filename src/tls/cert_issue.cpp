@@ -69,7 +69,8 @@ Bio read_bio(std::string_view pem) {
 Cert parse_cert(std::string_view pem, const char* what) {
   auto mem = read_bio(pem);
   Cert cert(PEM_read_bio_X509(mem.get(), nullptr, nullptr, nullptr));
-  if (!cert) throw Error(ErrorKind::config, std::string(what) + ": no PEM certificate (" + take_openssl_error("?") + ")");
+  if (!cert)
+    throw Error(ErrorKind::config, std::string(what) + ": no PEM certificate (" + take_openssl_error("?") + ")");
   return cert;
 }
 
@@ -77,7 +78,8 @@ Pkey parse_key(std::string_view pem, const char* what) {
   auto mem = read_bio(pem);
   Pkey key(PEM_read_bio_PrivateKey(mem.get(), nullptr, nullptr, const_cast<char*>("")));
   if (!key) {
-    throw Error(ErrorKind::config, std::string(what) + ": no unencrypted PEM private key (" + take_openssl_error("?") + ")");
+    throw Error(ErrorKind::config,
+                std::string(what) + ": no unencrypted PEM private key (" + take_openssl_error("?") + ")");
   }
   return key;
 }
@@ -199,7 +201,8 @@ std::string public_key_pin(std::string_view cert_pem) {
   OPENSSL_free(der);
   check(ok, "SHA-256");
   std::string out(4 * ((digest_size + 2) / 3) + 1, '\0');
-  const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), digest, static_cast<int>(digest_size));
+  const int written =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), digest, static_cast<int>(digest_size));
   out.resize(static_cast<size_t>(written));
   return out;
 }

@@ -105,7 +105,8 @@ TEST(CertIssue, NamesAreChecked) {
   EXPECT_NO_THROW(issue_server_certificate(ca, {{"*.example.com"}, {}}, 1, std::time(nullptr)));
   // A CA key that is not the CA's.
   auto other = make_ca("other", 10, std::time(nullptr));
-  EXPECT_THROW(issue_server_certificate({ca.cert_pem, other.key_pem}, {{"localhost"}, {}}, 1, std::time(nullptr)), Error);
+  EXPECT_THROW(issue_server_certificate({ca.cert_pem, other.key_pem}, {{"localhost"}, {}}, 1, std::time(nullptr)),
+               Error);
 }
 
 TEST(CertIssue, PinIsBase64Sha256OfTheKey) {

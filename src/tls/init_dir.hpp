@@ -18,15 +18,15 @@ namespace haul::tls {
 
 struct InitOptions {
   ServerNames names{{"localhost"}, {"127.0.0.1"}};
-  int days = 365;        // the server certificate's validity
-  int ca_days = 3650;    // a new CA's validity
+  int days = 365;      // the server certificate's validity
+  int ca_days = 3650;  // a new CA's validity
 };
 
 struct InitResult {
   std::string ca_cert, ca_key, server_cert, server_key;  // paths
-  bool ca_kept = false;  // an existing CA signed the new server certificate
+  bool ca_kept = false;                                  // an existing CA signed the new server certificate
   CertificateInfo server;
-  std::string pin;       // public_key_pin of the server certificate
+  std::string pin;  // public_key_pin of the server certificate
 };
 
 // Throws Error(config) for bad options, a lone CA file, or a CA key that

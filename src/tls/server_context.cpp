@@ -29,8 +29,8 @@ constexpr const char* kCiphers12 =
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
     "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 constexpr std::array<std::string_view, 9> kCipherNames = {
-    "TLS_AES_128_GCM_SHA256",        "TLS_AES_256_GCM_SHA384",      "TLS_CHACHA20_POLY1305_SHA256",
-    "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
+    "TLS_AES_128_GCM_SHA256",        "TLS_AES_256_GCM_SHA384",        "TLS_CHACHA20_POLY1305_SHA256",
+    "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256",   "ECDHE-ECDSA-AES256-GCM-SHA384",
     "ECDHE-RSA-AES256-GCM-SHA384",   "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305"};
 constexpr const char* kGroups = "X25519:P-256:P-384";
 constexpr unsigned char kSessionContext[] = "haul";
@@ -42,7 +42,9 @@ struct ContextState {
   std::vector<std::string> alpn;
 };
 
-void free_state(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) { delete static_cast<ContextState*>(ptr); }
+void free_state(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
+  delete static_cast<ContextState*>(ptr);
+}
 
 int state_index() {
   static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, free_state);
@@ -105,7 +107,9 @@ int alpn_callback(SSL* ssl, const unsigned char** out, unsigned char* outlen, co
 
 // An encrypted key would make OpenSSL prompt on the terminal (and block a
 // reload): refuse instead.
-int no_passphrase(char*, int, int, void*) { return -1; }
+int no_passphrase(char*, int, int, void*) {
+  return -1;
+}
 
 struct BioFree {
   void operator()(BIO* b) const noexcept { BIO_free(b); }
@@ -163,13 +167,14 @@ void load_key(SSL_CTX* ctx, const std::string& path) {
                                        take_openssl_error("unreadable") + ")");
   }
   if (SSL_CTX_use_PrivateKey(ctx, key.get()) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
-    throw Error(ErrorKind::config, "TLS key " + path + " does not match the certificate (" +
-                                       take_openssl_error("mismatch") + ")");
+    throw Error(ErrorKind::config,
+                "TLS key " + path + " does not match the certificate (" + take_openssl_error("mismatch") + ")");
   }
 }
 
 void require(int ok, const char* what) {
-  if (ok != 1) throw Error(ErrorKind::internal, std::string("TLS policy: ") + what + ": " + take_openssl_error("failed"));
+  if (ok != 1)
+    throw Error(ErrorKind::internal, std::string("TLS policy: ") + what + ": " + take_openssl_error("failed"));
 }
 
 int64_t unix_time(const ASN1_TIME* t) {
@@ -180,7 +185,9 @@ int64_t unix_time(const ASN1_TIME* t) {
 
 }  // namespace
 
-void SslCtxFree::operator()(SSL_CTX* ctx) const noexcept { SSL_CTX_free(ctx); }
+void SslCtxFree::operator()(SSL_CTX* ctx) const noexcept {
+  SSL_CTX_free(ctx);
+}
 
 std::string take_openssl_error(std::string_view fallback) {
   const unsigned long code = ERR_get_error();
@@ -229,8 +236,8 @@ ServerContext make_server_context(const ServerFiles& files, std::shared_ptr<Tick
   SSL_CTX* c = ctx.get();
 
   require(SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION), "minimum version");
-  SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
-                             SSL_OP_PRIORITIZE_CHACHA);
+  SSL_CTX_set_options(
+      c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_PRIORITIZE_CHACHA);
   SSL_CTX_clear_options(c, SSL_OP_NO_TICKET);
   require(SSL_CTX_set_ciphersuites(c, kSuites13), "TLS 1.3 suites");
   require(SSL_CTX_set_cipher_list(c, kCiphers12), "TLS 1.2 ciphers");
@@ -261,7 +268,11 @@ ServerContext make_server_context(const ServerFiles& files, std::shared_ptr<Tick
   return out;
 }
 
-std::span<const std::string_view> policy_protocols() noexcept { return kProtocols; }
-std::span<const std::string_view> policy_ciphers() noexcept { return kCipherNames; }
+std::span<const std::string_view> policy_protocols() noexcept {
+  return kProtocols;
+}
+std::span<const std::string_view> policy_ciphers() noexcept {
+  return kCipherNames;
+}
 
 }  // namespace haul::tls

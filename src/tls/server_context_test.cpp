@@ -28,7 +28,9 @@ struct Server {
   SSL_CTX* ctx() { return context.ctx.get(); }
 };
 
-HandshakeFailure failure_of(unsigned long error) { return classify_ssl_reason(ERR_GET_REASON(error)); }
+HandshakeFailure failure_of(unsigned long error) {
+  return classify_ssl_reason(ERR_GET_REASON(error));
+}
 
 }  // namespace
 
@@ -218,7 +220,8 @@ TEST(ServerPolicy, ClientVerificationFailures) {
 
 TEST(ServerPolicy, GarbageAndPlainHttpClassified) {
   Server s;
-  EXPECT_EQ(failure_of(server_error_for_bytes(s.ctx(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n")), HandshakeFailure::plain_http);
+  EXPECT_EQ(failure_of(server_error_for_bytes(s.ctx(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n")),
+            HandshakeFailure::plain_http);
   EXPECT_EQ(failure_of(server_error_for_bytes(s.ctx(), std::string(64, 'x'))), HandshakeFailure::not_tls);
   EXPECT_EQ(failure_of(server_error_for_bytes(s.ctx(), std::string("\x16\x03\x01\xff\xff", 5) + std::string(64, '\0'))),
             HandshakeFailure::not_tls);

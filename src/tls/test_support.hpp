@@ -27,7 +27,9 @@ inline std::string temp_dir(const std::string& tag) {
   return pattern;
 }
 
-inline void write_text(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+inline void write_text(const std::string& path, const std::string& text) {
+  std::ofstream(path) << text;
+}
 
 // A CA and a server certificate for localhost / 127.0.0.1, written to dir.
 struct Files {
@@ -50,7 +52,7 @@ struct ClientOptions {
   std::vector<uint8_t> alpn;             // wire form; empty: no ALPN
   std::string ca_pem;                    // trust anchor; empty: no verification
   std::string host = "localhost";
-  SSL_SESSION* session = nullptr;        // to resume
+  SSL_SESSION* session = nullptr;  // to resume
 };
 
 struct Outcome {
@@ -96,8 +98,10 @@ inline Outcome handshake(SSL_CTX* server_ctx, const ClientOptions& o) {
   for (int round = 0; round < 50 && !(client_done && server_done) && !failed; ++round) {
     if (!client_done) {
       int rc = SSL_do_handshake(client);
-      if (rc == 1) client_done = true;
-      else if (SSL_get_error(client, rc) != SSL_ERROR_WANT_READ) failed = true;
+      if (rc == 1)
+        client_done = true;
+      else if (SSL_get_error(client, rc) != SSL_ERROR_WANT_READ)
+        failed = true;
       ERR_clear_error();
     }
     if (!server_done) {

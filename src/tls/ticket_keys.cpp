@@ -18,7 +18,9 @@ void fill_random(std::span<uint8_t> out) {
   }
 }
 
-void wipe(TicketKey& key) { OPENSSL_cleanse(&key, sizeof key); }
+void wipe(TicketKey& key) {
+  OPENSSL_cleanse(&key, sizeof key);
+}
 
 }  // namespace
 

@@ -38,7 +38,9 @@ FakeExchange::FakeExchange(FakeRequest spec) : spec_(std::move(spec)), head_(spe
   request_.header = [this](std::string_view name) { return find_header(spec_.headers, name); };
 }
 
-std::string FakeExchange::header(std::string_view name) const { return find_header(headers_, name); }
+std::string FakeExchange::header(std::string_view name) const {
+  return find_header(headers_, name);
+}
 
 asio::awaitable<void> FakeExchange::invite_body() {
   if (delivered_ < spec_.body.size() && iequals(request_.header("expect"), "100-continue")) invited_ = true;
@@ -90,7 +92,8 @@ asio::awaitable<void> FakeExchange::write_body(std::span<const uint8_t> bytes) {
   if (head_ || bytes.empty()) co_return;
   if (bytes.size() > body_left_) throw Error(ErrorKind::internal, "response body longer than its Content-Length");
   if (spec_.peer_takes && sent_.size() + bytes.size() > *spec_.peer_takes) {
-    sent_.insert(sent_.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(*spec_.peer_takes - sent_.size()));
+    sent_.insert(sent_.end(), bytes.begin(),
+                 bytes.begin() + static_cast<std::ptrdiff_t>(*spec_.peer_takes - sent_.size()));
     cut_ = true;
     throw ConnectionLost();
   }

@@ -20,13 +20,13 @@ namespace haul::gateway::testing {
 struct FakeRequest {
   std::string method = "GET";
   std::string target = "/";
-  Headers headers;                 // request headers (names case-insensitive)
+  Headers headers;  // request headers (names case-insensitive)
   std::vector<uint8_t> body;
   // Content-Length as sent; by default the body's size (none for GET, HEAD
   // and DELETE without a body). Set chunked to send none.
   std::optional<uint64_t> content_length;
   bool chunked = false;
-  size_t piece = 0;                // bytes per read_body() piece; 0: all at once
+  size_t piece = 0;  // bytes per read_body() piece; 0: all at once
   // The peer stops sending after this many body bytes: the next read_body()
   // throws Error(bad_request), as the session's does when a peer closes.
   std::optional<size_t> peer_stops_after;
@@ -61,9 +61,9 @@ class FakeExchange final : public Exchange {
   const std::vector<uint8_t>& body() const { return sent_; }
   std::string body_text() const { return std::string(sent_.begin(), sent_.end()); }
   std::optional<uint64_t> announced_length() const { return announced_; }  // begin_body's, or respond's body size
-  bool complete() const { return complete_; }  // respond() or end_body() returned
-  bool was_cut() const { return cut_; }        // cut() called, or the peer went during the body
-  bool invited() const { return invited_; }    // a 100 Continue went out
+  bool complete() const { return complete_; }                              // respond() or end_body() returned
+  bool was_cut() const { return cut_; }      // cut() called, or the peer went during the body
+  bool invited() const { return invited_; }  // a 100 Continue went out
   // The connection could not carry another request: the body was not read
   // to its end, or the response was cut (the session's must_close()).
   bool must_close() const { return cut_ || stopped_ || delivered_ < spec_.body.size(); }

@@ -16,20 +16,22 @@ TestGateway::TestGateway(std::vector<std::string> store_names, GatewayConfig con
   config.stores.clear();
   for (const auto& name : store_names) config.stores.push_back(NamedStore{name, "memory:", name});
   const uint32_t per_token = config.max_requests_per_token;
-  ctx_ = std::unique_ptr<GatewayContext>(new GatewayContext{
-      std::move(config),
-      crypto::Keyring::parse("3:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"),
-      TokenBook(TokenSet::parse(std::string(kToken) + "\n"), per_token),
-      {},
-      store_names.front(),
-      {},
-      {},
-      {},
-      {}});
+  ctx_ = std::unique_ptr<GatewayContext>(
+      new GatewayContext{std::move(config),
+                         crypto::Keyring::parse("3:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"),
+                         TokenBook(TokenSet::parse(std::string(kToken) + "\n"), per_token),
+                         {},
+                         store_names.front(),
+                         {},
+                         {},
+                         {},
+                         {}});
   for (const auto& name : store_names) ctx_->stores.emplace(name, std::make_unique<MemoryStore>());
 }
 
-MemoryStore& TestGateway::store(const std::string& name) { return static_cast<MemoryStore&>(*ctx_->stores.at(name)); }
+MemoryStore& TestGateway::store(const std::string& name) {
+  return static_cast<MemoryStore&>(*ctx_->stores.at(name));
+}
 
 FakeRequest TestGateway::request(std::string method, std::string target, std::vector<uint8_t> body) {
   FakeRequest r;
@@ -55,6 +57,8 @@ std::unique_ptr<FakeExchange> TestGateway::call(std::string method, std::string 
   return call(request(std::move(method), std::move(target), std::move(body)));
 }
 
-std::vector<uint8_t> bytes_of(std::string_view text) { return {text.begin(), text.end()}; }
+std::vector<uint8_t> bytes_of(std::string_view text) {
+  return {text.begin(), text.end()};
+}
 
 }  // namespace haul::gateway::testing

@@ -211,7 +211,9 @@ void MemoryStore::abort_upload(std::string_view upload_id, std::string_view key)
   uploads_.erase(it);
 }
 
-size_t MemoryStore::cleanup_expired_uploads(std::chrono::seconds) { return 0; }
+size_t MemoryStore::cleanup_expired_uploads(std::chrono::seconds) {
+  return 0;
+}
 
 void MemoryStore::probe() {
   std::lock_guard lock(mutex_);

@@ -61,8 +61,8 @@ class MemoryStore final : public store::Store {
   void remove(std::string_view key) override;
   store::ListPage list(std::string_view prefix, std::string_view start_after, size_t limit) override;
   std::string begin_upload(std::string_view key, std::span<const uint8_t> header) override;
-  std::unique_ptr<store::ObjectWriter> open_part(std::string_view upload_id, std::string_view key,
-                                                 uint32_t part_number, uint64_t body_offset) override;
+  std::unique_ptr<store::ObjectWriter> open_part(std::string_view upload_id, std::string_view key, uint32_t part_number,
+                                                 uint64_t body_offset) override;
   void complete_upload(std::string_view upload_id, std::string_view key, uint32_t part_count) override;
   void abort_upload(std::string_view upload_id, std::string_view key) override;
   size_t cleanup_expired_uploads(std::chrono::seconds max_age) override;
