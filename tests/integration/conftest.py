@@ -35,6 +35,16 @@ def _sanitizer_of(binary):
 SANITIZER = _sanitizer_of(HAUL)
 
 
+def wait_until(predicate, timeout=30):
+    """Polls predicate until it holds or timeout seconds pass; its last value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return predicate()
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -12,7 +12,7 @@ import time
 import pytest
 import requests
 
-from conftest import HAUL, SANITIZER, raw_exchange as exchange
+from conftest import HAUL, SANITIZER, raw_exchange as exchange, wait_until
 
 
 def put(gw, key, data):
@@ -107,15 +107,6 @@ def open_idle(gw, n):
             assert chunk, "gateway closed an idle connection early"
             answer += chunk
     return conns
-
-
-def wait_until(predicate, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return predicate()
 
 
 def settle(gw):

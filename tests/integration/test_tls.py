@@ -22,7 +22,7 @@ import time
 import pytest
 import requests
 
-from conftest import HAUL, Gateway, free_port, haul
+from conftest import HAUL, Gateway, free_port, haul, wait_until
 from stripe_client import send_stripes
 
 MiB = 1 << 20
@@ -680,12 +680,16 @@ def test_garbage_and_stalled_handshakes_are_cut_while_others_are_served(make_tls
     assert closed_by_server(silent)
     for s in (garbage, half, stalled, silent):
         s.close()
-    m = gw.metrics()
-    assert m['haul_tls_handshake_failures_total{reason="not_tls"}'] == 1
-    # The half hello and the missing Finished; the silent one never started.
-    assert m['haul_tls_handshake_failures_total{reason="timeout"}'] == 2
-    assert sum(v for k, v in m.items() if k.startswith("haul_tls_handshake_failures_total")) == 3
-    assert m["haul_connections_open"] == 1  # the scrape itself
+
+    def failures_counted():  # the gateway counts a cut after the client saw it
+        m = gw.metrics()
+        return (m.get('haul_tls_handshake_failures_total{reason="not_tls"}') == 1
+                # The half hello and the missing Finished; the silent one never started.
+                and m.get('haul_tls_handshake_failures_total{reason="timeout"}') == 2
+                and sum(v for k, v in m.items() if k.startswith("haul_tls_handshake_failures_total")) == 3
+                and m["haul_connections_open"] == 1)  # the scrape itself
+
+    assert wait_until(failures_counted, timeout=10), gw.metrics()
 
 
 def test_idle_tls_connection_outlives_the_body_timeout(make_tls_gateway):
