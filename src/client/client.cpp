@@ -75,7 +75,8 @@ TransferStats put_file(RequestPool& pool, const std::string& path, const std::st
   const bool parts = use_parts(source->size(), cfg.part_size);
   const auto rtt = pool.path_rtt_us();
   if (pool.cold() && !parts && (!rtt || *rtt >= kStripeMinRttUs))
-    stripes = plan_stripes(source->size(), cfg.cold_stripes);
+    stripes = plan_stripes(source->size(), cfg.cold_stripes,
+                           cfg.gateway.starts_with("https://") ? kStripeTargetTls : kStripeTarget);
   if (parts) pool.warm(cfg.connections);
   pool.progress().total += source->size();
   PutOp op(pool, source, key, cfg.part_size, false, stripes, !rtt);

@@ -72,6 +72,13 @@ TEST(Plan, StripesFillInitialWindowsOnlyWhereTheyPay) {
   ASSERT_TRUE(one_mib);
   EXPECT_EQ(one_mib->count, 86u);
   EXPECT_LE(one_mib->stripe_size, kStripeTarget);
+  // Over TLS (Finished and record headers in the same first flight): 1 MiB
+  // wants 103 stripes of 10 KiB; 96 allowed round up to 11 KiB each (8 packets
+  // of body), which 94 cover.
+  auto over_tls = plan_stripes(1 << 20, 96, kStripeTargetTls);
+  ASSERT_TRUE(over_tls);
+  EXPECT_EQ(over_tls->count, 94u);
+  EXPECT_EQ(over_tls->stripe_size, 11u * 1024);
   // Fewer allowed: bigger stripes, still covering the object.
   auto capped = plan_stripes(1 << 20, 32);
   ASSERT_TRUE(capped);
