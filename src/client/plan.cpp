@@ -72,8 +72,8 @@ std::string range_header_value(const Span& span) {
 
 std::optional<StripeLayout> plan_stripes(uint64_t size, unsigned max_stripes, uint64_t target) {
   if (max_stripes < kMinStripes || size < 2 * target || size > kMaxStripedSize) return std::nullopt;
-  auto count = static_cast<uint32_t>(
-      std::min<uint64_t>(std::min(max_stripes, kMaxStripes), (size + target - 1) / target));
+  auto count =
+      static_cast<uint32_t>(std::min<uint64_t>(std::min(max_stripes, kMaxStripes), (size + target - 1) / target));
   // Rounding stripes up to 1 KiB can leave the last one empty: one fewer then.
   for (; count >= kMinStripes; --count) {
     if (uint64_t{count - 1} * stripe_size_for(size, count) < size) return stripe_layout(size, count);
