@@ -174,14 +174,28 @@ double ms_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
 }
 
+// put and get: two paths (the second optional), --recursive, the common flags.
+struct TransferFlags {
+  std::shared_ptr<Common> c = std::make_shared<Common>();
+  std::shared_ptr<std::vector<std::string>> args = std::make_shared<std::vector<std::string>>();
+  std::shared_ptr<bool> recursive = std::make_shared<bool>(false);
+};
+
+CLI::App* add_transfer_command(CLI::App& app, const TransferFlags& f, const std::string& name, const std::string& help,
+                               const std::string& paths, const std::string& recursive) {
+  auto* cmd = app.add_subcommand(name, help);
+  cmd->add_option("paths", *f.args, paths)->required()->expected(1, 2);
+  cmd->add_flag("-r,--recursive", *f.recursive, recursive);
+  add_common(cmd, *f.c, true);
+  return cmd;
+}
+
 void add_put(CLI::App& app) {
-  auto c = std::make_shared<Common>();
-  auto args = std::make_shared<std::vector<std::string>>();
-  auto recursive = std::make_shared<bool>(false);
-  auto* cmd = app.add_subcommand("put", "Upload FILE as KEY (default: the file name), or DIR --recursive under PREFIX");
-  cmd->add_option("paths", *args, "FILE [KEY] | DIR [PREFIX]")->required()->expected(1, 2);
-  cmd->add_flag("-r,--recursive", *recursive, "Upload every file under DIR, keys PREFIX/relative/path");
-  add_common(cmd, *c, true);
+  TransferFlags f;
+  auto [c, args, recursive] = f;
+  auto* cmd = add_transfer_command(
+      app, f, "put", "Upload FILE as KEY (default: the file name), or DIR --recursive under PREFIX",
+      "FILE [KEY] | DIR [PREFIX]", "Upload every file under DIR, keys PREFIX/relative/path");
   cmd->callback([c, args, recursive] {
     auto config = finish_config(*c);
     install_sigint();
@@ -212,15 +226,12 @@ void add_put(CLI::App& app) {
 }
 
 void add_get(CLI::App& app) {
-  auto c = std::make_shared<Common>();
-  auto args = std::make_shared<std::vector<std::string>>();
-  auto recursive = std::make_shared<bool>(false);
-  auto* cmd = app.add_subcommand("get",
-                                 "Download KEY to FILE (default: its last segment; - for stdout), or PREFIX "
-                                 "--recursive into DIR");
-  cmd->add_option("paths", *args, "KEY [FILE|-] | PREFIX DIR")->required()->expected(1, 2);
-  cmd->add_flag("-r,--recursive", *recursive, "Download every object under PREFIX into DIR");
-  add_common(cmd, *c, true);
+  TransferFlags f;
+  auto [c, args, recursive] = f;
+  auto* cmd = add_transfer_command(app, f, "get",
+                                   "Download KEY to FILE (default: its last segment; - for stdout), or PREFIX "
+                                   "--recursive into DIR",
+                                   "KEY [FILE|-] | PREFIX DIR", "Download every object under PREFIX into DIR");
   cmd->callback([c, args, recursive] {
     auto config = finish_config(*c);
     install_sigint();

@@ -2,15 +2,13 @@
 
 #include <cctype>
 
+#include "http/ows.hpp"
+
 namespace haul::gateway {
 
-namespace {
+using http::trim_ows;
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+namespace {
 
 bool is_chunked(std::string_view coding) {
   constexpr std::string_view chunked = "chunked";
@@ -28,7 +26,7 @@ std::vector<std::string_view> codings_of(const std::vector<std::string_view>& va
   for (std::string_view value : values) {
     while (!value.empty()) {
       const size_t comma = value.find(',');
-      std::string_view item = trim(value.substr(0, comma));
+      std::string_view item = trim_ows(value.substr(0, comma));
       if (!item.empty()) codings.push_back(item);
       if (comma == std::string_view::npos) break;
       value.remove_prefix(comma + 1);

@@ -1,11 +1,9 @@
 #include "http/header_params.hpp"
 
+#include "http/ows.hpp"
+
 namespace haul::http {
 namespace {
-
-bool is_ows(char c) {
-  return c == ' ' || c == '\t';
-}
 
 bool is_ctl(char c) {
   auto u = static_cast<unsigned char>(c);

@@ -5,22 +5,13 @@
 
 #include "core/error.hpp"
 #include "http/header_params.hpp"
+#include "http/ows.hpp"
 
 namespace haul::http {
 namespace {
 
 [[noreturn]] void bad(const std::string& reason) {
   throw Error(ErrorKind::bad_request, reason);
-}
-
-bool is_ows(char c) {
-  return c == ' ' || c == '\t';
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
-  return s;
 }
 
 bool is_header_name(std::string_view s) {
@@ -51,14 +42,14 @@ Fields split_fields(std::string_view block) {
     if (is_ows(line.front())) {  // obs-fold: continues the previous field
       if (fields.empty()) bad("part header continuation line without a field");
       fields.back().second += ' ';
-      fields.back().second += trim(line);
+      fields.back().second += trim_ows(line);
       continue;
     }
     size_t colon = line.find(':');
     if (colon == std::string_view::npos) bad("malformed part header line (no ':')");
     std::string_view name = line.substr(0, colon);
     if (!is_header_name(name)) bad("malformed part header name");
-    fields.emplace_back(name, std::string(trim(line.substr(colon + 1))));
+    fields.emplace_back(name, std::string(trim_ows(line.substr(colon + 1))));
   }
   return fields;
 }

@@ -4,19 +4,10 @@
 #include <vector>
 
 #include "http/header_params.hpp"
+#include "http/ows.hpp"
 
 namespace haul::http {
 namespace {
-
-bool is_ows(char c) {
-  return c == ' ' || c == '\t';
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 // Digits only (no sign, no spaces), at least one, fitting in uint64.
 std::optional<uint64_t> parse_u64(std::string_view s) {
@@ -40,8 +31,8 @@ struct Spec {
 std::optional<Spec> parse_spec(std::string_view s) {
   size_t dash = s.find('-');
   if (dash == std::string_view::npos) return std::nullopt;
-  std::string_view a = trim(s.substr(0, dash));
-  std::string_view b = trim(s.substr(dash + 1));
+  std::string_view a = trim_ows(s.substr(0, dash));
+  std::string_view b = trim_ows(s.substr(dash + 1));
   Spec spec;
   if (!a.empty()) {
     spec.first = parse_u64(a);
@@ -74,17 +65,17 @@ RangeRequest resolve(const Spec& spec, uint64_t size) {
 
 RangeRequest parse_range(std::string_view value, uint64_t size) {
   using Kind = RangeRequest::Kind;
-  value = trim(value);
+  value = trim_ows(value);
   if (value.empty()) return {Kind::full, {}};
   size_t eq = value.find('=');
   if (eq == std::string_view::npos) return {Kind::malformed, {}};
-  if (!iequals(trim(value.substr(0, eq)), "bytes")) return {Kind::malformed, {}};
+  if (!iequals(trim_ows(value.substr(0, eq)), "bytes")) return {Kind::malformed, {}};
 
   std::vector<Spec> specs;
   std::string_view set = value.substr(eq + 1);
   while (true) {
     size_t comma = set.find(',');
-    std::string_view element = trim(set.substr(0, comma));
+    std::string_view element = trim_ows(set.substr(0, comma));
     if (!element.empty()) {
       auto spec = parse_spec(element);
       if (!spec) return {Kind::malformed, {}};
