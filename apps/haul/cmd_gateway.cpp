@@ -8,6 +8,18 @@
 
 namespace haul::app {
 
+namespace {
+
+// A duration flag in seconds written straight into its config field; the
+// help shows the field's default (the config struct's, not a copy).
+void add_seconds(CLI::App* cmd, const std::string& name, std::chrono::seconds& field, const std::string& help) {
+  cmd->add_option_function<int64_t>(
+         name, [&field](int64_t s) { field = std::chrono::seconds(s); }, help)
+      ->default_str(std::to_string(field.count()));
+}
+
+}  // namespace
+
 void add_gateway_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "gateway",
@@ -23,13 +35,6 @@ void add_gateway_command(CLI::App& app) {
   auto listen = std::make_shared<std::string>(config->listen_host + ":" + std::to_string(config->listen_port));
   auto stores = std::make_shared<std::vector<std::string>>();
   auto store_ids = std::make_shared<std::vector<std::string>>();
-  // Seconds on the command line, durations in the config: defaults from the struct.
-  auto idle = std::make_shared<int64_t>(config->idle_timeout.count());
-  auto header_timeout = std::make_shared<int64_t>(config->header_timeout.count());
-  auto body_timeout = std::make_shared<int64_t>(config->body_timeout.count());
-  auto first_byte_timeout = std::make_shared<int64_t>(config->first_byte_timeout.count());
-  auto expiry = std::make_shared<int64_t>(config->upload_expiry.count());
-  auto rate_window = std::make_shared<int64_t>(config->send_rate.window.count());
 
   auto* listen_flag =
       cmd->add_option("--listen", *listen,
@@ -55,20 +60,18 @@ void add_gateway_command(CLI::App& app) {
       ->required();
   cmd->add_option("--token-file", config->token_file, "Bearer tokens, one a line; every route but /healthz needs one")
       ->required();
-  cmd->add_option("--idle-timeout", *idle, "Seconds an idle keep-alive connection stays open")->capture_default_str();
-  cmd->add_option("--header-timeout", *header_timeout, "Seconds from a request's first byte to its last header byte")
-      ->capture_default_str();
-  cmd->add_option("--first-byte-timeout", *first_byte_timeout,
-                  "Seconds a new connection may stay silent before it is closed")
-      ->capture_default_str();
+  add_seconds(cmd, "--idle-timeout", config->idle_timeout, "Seconds an idle keep-alive connection stays open");
+  add_seconds(cmd, "--header-timeout", config->header_timeout,
+              "Seconds from a request's first byte to its last header byte");
+  add_seconds(cmd, "--first-byte-timeout", config->first_byte_timeout,
+              "Seconds a new connection may stay silent before it is closed");
   cmd->add_option("--max-connections", config->max_connections,
                   "Open connections at most; beyond, the longest-idle one is closed to make room,\n"
                   "or a new one gets 503 when none is idle")
       ->capture_default_str();
-  cmd->add_option("--body-timeout", *body_timeout, "Longest pause (seconds) inside a request or response body")
-      ->capture_default_str();
-  cmd->add_option("--upload-expiry", *expiry, "Seconds after which an unfinished parts upload is refused")
-      ->capture_default_str();
+  add_seconds(cmd, "--body-timeout", config->body_timeout, "Longest pause (seconds) inside a request or response body");
+  add_seconds(cmd, "--upload-expiry", config->upload_expiry,
+              "Seconds after which an unfinished parts upload is refused");
   cmd->add_option("--io-threads", config->io_threads, "I/O threads (0: one per core)")->capture_default_str();
   cmd->add_option("--blocking-threads", config->blocking_threads,
                   "Threads for short store steps (a chunk written, a commit, a list page)")
@@ -77,8 +80,7 @@ void add_gateway_command(CLI::App& app) {
                   "Bytes/s a client must take of a response body, measured over --send-rate-window\n"
                   "of send time; a slower one is cut (0: no minimum)")
       ->capture_default_str();
-  cmd->add_option("--send-rate-window", *rate_window, "Seconds over which --min-send-rate is measured")
-      ->capture_default_str();
+  add_seconds(cmd, "--send-rate-window", config->send_rate.window, "Seconds over which --min-send-rate is measured");
   cmd->add_option("--max-requests-per-token", config->max_requests_per_token,
                   "Requests one bearer token may have in progress; beyond: 429 with Retry-After")
       ->capture_default_str();
@@ -118,12 +120,6 @@ void add_gateway_command(CLI::App& app) {
     }
     for (const auto& s : *stores) config->stores.push_back(gateway::parse_store_flag(s));
     for (const auto& s : *store_ids) gateway::apply_store_id_flag(config->stores, s);
-    config->idle_timeout = std::chrono::seconds(*idle);
-    config->header_timeout = std::chrono::seconds(*header_timeout);
-    config->body_timeout = std::chrono::seconds(*body_timeout);
-    config->first_byte_timeout = std::chrono::seconds(*first_byte_timeout);
-    config->upload_expiry = std::chrono::seconds(*expiry);
-    config->send_rate.window = std::chrono::seconds(*rate_window);
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
     if (stream_threads_flag->count() > 0)
       spdlog::warn("--stream-threads is ignored: downloads no longer hold a thread");
