@@ -123,6 +123,16 @@ void install_sigint() {
   ::sigaction(SIGTERM, &sa, nullptr);
 }
 
+// What every transfer command runs on: the pool built from its flags, with
+// the path's remembered RTT; interruptible (SIGINT/SIGTERM) when asked.
+struct ClientRun {
+  ClientRun(Common& c, bool interruptible) : pool(finish_config(c)) {
+    if (interruptible) install_sigint();
+  }
+  client::Pool pool;
+  RememberedPath remembered{pool};
+};
+
 // Prints each finished transfer and sums them up for the summary line.
 class Reporter {
  public:
@@ -197,10 +207,8 @@ void add_put(CLI::App& app) {
       app, f, "put", "Upload FILE as KEY (default: the file name), or DIR --recursive under PREFIX",
       "FILE [KEY] | DIR [PREFIX]", "Upload every file under DIR, keys PREFIX/relative/path");
   cmd->callback([c, args, recursive] {
-    auto config = finish_config(*c);
-    install_sigint();
-    client::Pool pool(config);
-    RememberedPath remembered(pool);
+    ClientRun run(*c, true);
+    auto& pool = run.pool;
     Reporter report(c->json, stdout);
     auto t0 = std::chrono::steady_clock::now();
     const std::string& path = (*args)[0];
@@ -233,10 +241,8 @@ void add_get(CLI::App& app) {
                                    "--recursive into DIR",
                                    "KEY [FILE|-] | PREFIX DIR", "Download every object under PREFIX into DIR");
   cmd->callback([c, args, recursive] {
-    auto config = finish_config(*c);
-    install_sigint();
-    client::Pool pool(config);
-    RememberedPath remembered(pool);
+    ClientRun run(*c, true);
+    auto& pool = run.pool;
     const std::string& key = (*args)[0];
     auto t0 = std::chrono::steady_clock::now();
     if (*recursive) {
@@ -270,9 +276,8 @@ void add_ls(CLI::App& app) {
   cmd->add_option("prefix", *prefix, "Key prefix");
   add_common(cmd, *c, false);
   cmd->callback([c, prefix] {
-    auto config = finish_config(*c);
-    client::Pool pool(config);
-    RememberedPath remembered(pool);
+    ClientRun run(*c, false);
+    auto& pool = run.pool;
     size_t n = 0;
     client::list_objects(pool, *prefix, [&](const client::ListEntry& e) {
       ++n;
@@ -292,9 +297,8 @@ void add_rm(CLI::App& app) {
   cmd->add_option("key", *key, "Object key")->required();
   add_common(cmd, *c, false);
   cmd->callback([c, key] {
-    auto config = finish_config(*c);
-    client::Pool pool(config);
-    RememberedPath remembered(pool);
+    ClientRun run(*c, false);
+    auto& pool = run.pool;
     client::remove_object(pool, *key);
   });
 }

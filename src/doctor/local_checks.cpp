@@ -196,12 +196,11 @@ Finding check_congestion_control(const SysctlValue& current, const SysctlValue& 
     f.why = "bbr paces at the measured bottleneck rate and does not halve its rate on random loss";
     return f;
   }
-  f.status = Status::warn;
-  f.why = fmt::format(
-      "{} halves its window on every loss: on a long path 1% loss cut iperf3 to 1.2 Mbit/s where bbr "
-      "kept 86 Mbit/s (design facts, 200 ms)",
-      *current.text);
-  f.fix = list_has(available, "bbr") ? sysctl_fix(name, "bbr") : "modprobe tcp_bbr && " + sysctl_fix(name, "bbr");
+  f.flag(Status::warn,
+         fmt::format("{} halves its window on every loss: on a long path 1% loss cut iperf3 to 1.2 Mbit/s where bbr "
+                     "kept 86 Mbit/s (design facts, 200 ms)",
+                     *current.text),
+         list_has(available, "bbr") ? sysctl_fix(name, "bbr") : "modprobe tcp_bbr && " + sysctl_fix(name, "bbr"));
   return f;
 }
 
@@ -380,12 +379,11 @@ Finding check_port_range(const SysctlValue& v, const LocalWants& wants) {
                         count, count / 60);
     return f;
   }
-  f.status = Status::warn;
-  f.why = fmt::format(
-      "only {} ephemeral ports: each connection to one gateway needs its own, and a closed one is "
-      "held 60 s in TIME_WAIT ({} new connections/s at most)",
-      count, count / 60);
-  f.fix = sysctl_fix(name, "10240 65535");
+  f.flag(Status::warn,
+         fmt::format("only {} ephemeral ports: each connection to one gateway needs its own, and a closed one is "
+                     "held 60 s in TIME_WAIT ({} new connections/s at most)",
+                     count, count / 60),
+         sysctl_fix(name, "10240 65535"));
   return f;
 }
 
@@ -404,15 +402,13 @@ Finding check_nofile(const std::optional<Rlimit>& nofile, const LocalWants& want
   f.value = fmt::format("soft {}, hard {}", text(nofile->soft), text(nofile->hard));
   f.recommended = fmt::format(">= {} ({} connections + 64)", want, wants.connections);
   if (nofile->hard < want) {
-    f.status = Status::fail;
-    f.why = fmt::format(
-        "one descriptor per connection: the hard limit {} stops this user at fewer than {} connections, "
-        "and only root can raise it",
-        text(nofile->hard), wants.connections);
-    f.fix = fmt::format(
-        "printf '* soft nofile {0}\\n* hard nofile {0}\\n' >> /etc/security/limits.conf  "
-        "# systemd units: LimitNOFILE={0}",
-        rec);
+    f.flag(Status::fail,
+           fmt::format("one descriptor per connection: the hard limit {} stops this user at fewer than {} connections, "
+                       "and only root can raise it",
+                       text(nofile->hard), wants.connections),
+           fmt::format("printf '* soft nofile {0}\\n* hard nofile {0}\\n' >> /etc/security/limits.conf  "
+                       "# systemd units: LimitNOFILE={0}",
+                       rec));
     return f;
   }
   if (nofile->soft < want) {

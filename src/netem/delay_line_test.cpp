@@ -2,15 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include "netem/test_packets.hpp"
+
 using namespace haul::netem;
 using namespace std::chrono_literals;
 
-namespace {
-const Time t0{};
-Bytes packet(uint8_t tag, size_t size = 100) {
-  return Bytes(size, tag);
-}
-}  // namespace
+using haul::netem::testing::packet;
+using haul::netem::testing::t0;
 
 TEST(DelayLine, ReleasesExactlyAtEntryPlusDelay) {
   DelayLine line(100ms);
@@ -48,9 +46,9 @@ TEST(DelayLine, ZeroDelayIsImmediate) {
 
 TEST(DelayLine, MemoryGuardDropsAndCounts) {
   DelayLine line(1s, 250);
-  EXPECT_TRUE(line.push(packet(1), t0));
-  EXPECT_TRUE(line.push(packet(2), t0));
-  EXPECT_FALSE(line.push(packet(3), t0));
+  EXPECT_TRUE(line.push(packet(1, 100), t0));
+  EXPECT_TRUE(line.push(packet(2, 100), t0));
+  EXPECT_FALSE(line.push(packet(3, 100), t0));
   EXPECT_EQ(line.dropped(), 1u);
   EXPECT_EQ(line.bytes_in_flight(), 200u);
 }

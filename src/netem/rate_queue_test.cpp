@@ -2,15 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include "netem/test_packets.hpp"
+
 using namespace haul::netem;
 using namespace std::chrono_literals;
 
-namespace {
-const Time t0{};
-Bytes packet(uint8_t tag, size_t size = 1500) {
-  return Bytes(size, tag);
-}
-}  // namespace
+using haul::netem::testing::packet;
+using haul::netem::testing::t0;
 
 TEST(RateQueue, SerializationTime) {
   // 1500 bytes at 100 Mbit/s = 120 us; at 1 Gbit/s = 12 us.
