@@ -202,11 +202,10 @@ CLI::App* add_transfer_command(CLI::App& app, const TransferFlags& f, const std:
 
 void add_put(CLI::App& app) {
   TransferFlags f;
-  auto [c, args, recursive] = f;
   auto* cmd = add_transfer_command(
       app, f, "put", "Upload FILE as KEY (default: the file name), or DIR --recursive under PREFIX",
       "FILE [KEY] | DIR [PREFIX]", "Upload every file under DIR, keys PREFIX/relative/path");
-  cmd->callback([c, args, recursive] {
+  cmd->callback([c = f.c, args = f.args, recursive = f.recursive] {
     ClientRun run(*c, true);
     auto& pool = run.pool;
     Reporter report(c->json, stdout);
@@ -235,12 +234,11 @@ void add_put(CLI::App& app) {
 
 void add_get(CLI::App& app) {
   TransferFlags f;
-  auto [c, args, recursive] = f;
   auto* cmd = add_transfer_command(app, f, "get",
                                    "Download KEY to FILE (default: its last segment; - for stdout), or PREFIX "
                                    "--recursive into DIR",
                                    "KEY [FILE|-] | PREFIX DIR", "Download every object under PREFIX into DIR");
-  cmd->callback([c, args, recursive] {
+  cmd->callback([c = f.c, args = f.args, recursive = f.recursive] {
     ClientRun run(*c, true);
     auto& pool = run.pool;
     const std::string& key = (*args)[0];
