@@ -22,7 +22,7 @@ import time
 import pytest
 import requests
 
-from conftest import HAUL, Gateway, free_port, haul, wait_until
+from conftest import HAUL, SANITIZER, Gateway, free_port, haul, wait_until
 from stripe_client import send_stripes
 
 MiB = 1 << 20
@@ -777,7 +777,9 @@ def test_connection_limit_refuses_over_tls_with_503(make_tls_gateway):
     # Busy (not idle): a request body under way.
     busy.sendall(f"PUT /v1/objects/limit/x HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {gw.token}\r\n"
                  f"Content-Length: 1000000\r\n\r\n".encode() + b"x" * 1000)
-    time.sleep(0.3)
+    # Time for the gateway to read that head (a sanitizer build is 5-15x slower);
+    # before it, the connection still counts as idle and would be evicted.
+    time.sleep(0.3 if SANITIZER is None else 3)
     r = curl("--cacert", gw.ca, "-i", f"{gw.url}/healthz")
     head, _, body = r.stdout.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 503") and b"Retry-After: 1" in head, r.stdout
