@@ -66,49 +66,39 @@ void Metrics::add_source(std::function<void(std::string&)> source) {
   sources_.push_back(std::move(source));
 }
 
+namespace {
+
+// One scalar metric in Prometheus' text format: its HELP, TYPE and value.
+template <typename Value>
+void append_metric(std::string& out, std::string_view name, std::string_view type, std::string_view help, Value value) {
+  out += fmt::format("# HELP {} {}\n# TYPE {} {}\n{} {}\n", name, help, name, type, name, value);
+}
+
+}  // namespace
+
 std::string Metrics::render() const {
   std::string out;
   out.reserve(4096);
-  out +=
-      "# HELP haul_connections_accepted_total TCP connections accepted by the gateway.\n"
-      "# TYPE haul_connections_accepted_total counter\n";
-  out += fmt::format("haul_connections_accepted_total {}\n", connections_accepted.load());
-  out += "# HELP haul_connections_open Connections currently open.\n# TYPE haul_connections_open gauge\n";
-  out += fmt::format("haul_connections_open {}\n", connections_open.load());
-  out +=
-      "# HELP haul_connections_evicted_total Idle connections closed to make room at the connection limit.\n"
-      "# TYPE haul_connections_evicted_total counter\n";
-  out += fmt::format("haul_connections_evicted_total {}\n", connections_evicted.load());
-  out +=
-      "# HELP haul_connections_refused_total New connections answered 503 at the connection limit.\n"
-      "# TYPE haul_connections_refused_total counter\n";
-  out += fmt::format("haul_connections_refused_total {}\n", connections_refused.load());
-  out +=
-      "# HELP haul_bytes_received_total Request body bytes received.\n"
-      "# TYPE haul_bytes_received_total counter\n";
-  out += fmt::format("haul_bytes_received_total {}\n", bytes_received.load());
-  out += "# HELP haul_bytes_sent_total Response body bytes sent.\n# TYPE haul_bytes_sent_total counter\n";
-  out += fmt::format("haul_bytes_sent_total {}\n", bytes_sent.load());
-  out +=
-      "# HELP haul_encrypt_seconds_total Time spent sealing segments.\n"
-      "# TYPE haul_encrypt_seconds_total counter\n";
-  out += fmt::format("haul_encrypt_seconds_total {}\n", static_cast<double>(encrypt_nanos.load()) / 1e9);
-  out +=
-      "# HELP haul_decrypt_seconds_total Time spent opening segments.\n"
-      "# TYPE haul_decrypt_seconds_total counter\n";
-  out += fmt::format("haul_decrypt_seconds_total {}\n", static_cast<double>(decrypt_nanos.load()) / 1e9);
-  out +=
-      "# HELP haul_striped_uploads_completed_total Striped uploads sealed into an object.\n"
-      "# TYPE haul_striped_uploads_completed_total counter\n";
-  out += fmt::format("haul_striped_uploads_completed_total {}\n", striped_uploads_completed.load());
-  out +=
-      "# HELP haul_striped_uploads_expired_total Striped uploads dropped before their last stripe arrived.\n"
-      "# TYPE haul_striped_uploads_expired_total counter\n";
-  out += fmt::format("haul_striped_uploads_expired_total {}\n", striped_uploads_expired.load());
-  out +=
-      "# HELP haul_requests_over_token_limit_total Requests refused with 429: their token had "
-      "--max-requests-per-token in progress.\n# TYPE haul_requests_over_token_limit_total counter\n";
-  out += fmt::format("haul_requests_over_token_limit_total {}\n", requests_over_token_limit.load());
+  append_metric(out, "haul_connections_accepted_total", "counter", "TCP connections accepted by the gateway.",
+                connections_accepted.load());
+  append_metric(out, "haul_connections_open", "gauge", "Connections currently open.", connections_open.load());
+  append_metric(out, "haul_connections_evicted_total", "counter",
+                "Idle connections closed to make room at the connection limit.", connections_evicted.load());
+  append_metric(out, "haul_connections_refused_total", "counter",
+                "New connections answered 503 at the connection limit.", connections_refused.load());
+  append_metric(out, "haul_bytes_received_total", "counter", "Request body bytes received.", bytes_received.load());
+  append_metric(out, "haul_bytes_sent_total", "counter", "Response body bytes sent.", bytes_sent.load());
+  append_metric(out, "haul_encrypt_seconds_total", "counter", "Time spent sealing segments.",
+                static_cast<double>(encrypt_nanos.load()) / 1e9);
+  append_metric(out, "haul_decrypt_seconds_total", "counter", "Time spent opening segments.",
+                static_cast<double>(decrypt_nanos.load()) / 1e9);
+  append_metric(out, "haul_striped_uploads_completed_total", "counter", "Striped uploads sealed into an object.",
+                striped_uploads_completed.load());
+  append_metric(out, "haul_striped_uploads_expired_total", "counter",
+                "Striped uploads dropped before their last stripe arrived.", striped_uploads_expired.load());
+  append_metric(out, "haul_requests_over_token_limit_total", "counter",
+                "Requests refused with 429: their token had --max-requests-per-token in progress.",
+                requests_over_token_limit.load());
   out +=
       "# HELP haul_reloads_total Reloads on SIGHUP (token file, TLS certificate and key): applied, or "
       "failed and the running configuration kept.\n# TYPE haul_reloads_total counter\n";
