@@ -22,7 +22,7 @@ import time
 import pytest
 import requests
 
-from conftest import HAUL, SANITIZER, Gateway, free_port, haul, wait_until
+from conftest import HAUL, Gateway, free_port, haul, wait_until
 from stripe_client import send_stripes
 
 MiB = 1 << 20
@@ -773,13 +773,35 @@ def test_pipelined_requests_in_separate_records_are_all_answered(tls_gateway):
 def test_connection_limit_refuses_over_tls_with_503(make_tls_gateway):
     gw = make_tls_gateway(extra_args=["--max-connections", "1"])
     ctx = ssl.create_default_context(cafile=gw.ca)
-    busy = ctx.wrap_socket(socket.create_connection(("127.0.0.1", gw.tls_port)), server_hostname="127.0.0.1")
-    # Busy (not idle): a request body under way.
+
+    def read_head(sock):
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = sock.recv(4096)
+            assert chunk, data
+            data += chunk
+        return data
+
+    def admitted_connection():
+        """A connection the gateway serves: the start-up probe's connection may
+        still hold the only slot for a moment, and then this one is refused."""
+        sock = ctx.wrap_socket(socket.create_connection(("127.0.0.1", gw.tls_port), timeout=20),
+                               server_hostname="127.0.0.1")
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        if read_head(sock).startswith(b"HTTP/1.1 200"):
+            return sock
+        sock.close()
+        return None
+
+    busy = []
+    wait_for(lambda: busy.append(admitted_connection()) or busy[-1] is not None, "an admitted connection")
+    busy = busy[-1]
+    # Busy (not idle): the gateway's 100 Continue says it read the head and
+    # the handler waits for the body.
     busy.sendall(f"PUT /v1/objects/limit/x HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {gw.token}\r\n"
-                 f"Content-Length: 1000000\r\n\r\n".encode() + b"x" * 1000)
-    # Time for the gateway to read that head (a sanitizer build is 5-15x slower);
-    # before it, the connection still counts as idle and would be evicted.
-    time.sleep(0.3 if SANITIZER is None else 3)
+                 f"Expect: 100-continue\r\nContent-Length: 1000000\r\n\r\n".encode())
+    assert read_head(busy).startswith(b"HTTP/1.1 100")
+    busy.sendall(b"x" * 1000)
     r = curl("--cacert", gw.ca, "-i", f"{gw.url}/healthz")
     head, _, body = r.stdout.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 503") and b"Retry-After: 1" in head, r.stdout
