@@ -66,6 +66,9 @@ bool set_hmac_key(EVP_MAC_CTX* hctx, std::span<uint8_t> key) {
 // OpenSSL's ticket key callback: enc=1 seals a new ticket (name, IV, cipher
 // and MAC keys), enc=0 opens one: 1 with its key current, 2 with an older
 // key (OpenSSL then issues a fresh ticket), 0 unknown (full handshake).
+// TLS 1.3 always gets 2: OpenSSL clients (libcurl among them) use a TLS 1.3
+// ticket once (RFC 8446 C.4), and with 1 OpenSSL sends no new ticket after
+// a resumption, so every other new connection of a client was a full one.
 // Never throws into C: a failure is -1 (handshake error).
 int ticket_key_callback(SSL* ssl, unsigned char key_name[16], unsigned char* iv, EVP_CIPHER_CTX* cctx,
                         EVP_MAC_CTX* hctx, int enc) {
@@ -88,7 +91,7 @@ int ticket_key_callback(SSL* ssl, unsigned char key_name[16], unsigned char* iv,
     const bool current = found->current;
     OPENSSL_cleanse(&found->key, sizeof found->key);
     if (!ok) return -1;
-    return current ? 1 : 2;
+    return current && SSL_version(ssl) < TLS1_3_VERSION ? 1 : 2;
   } catch (...) {
     return -1;
   }

@@ -138,6 +138,34 @@ TEST(ServerPolicy, TicketsResumeTls13AndTls12) {
   }
 }
 
+// TLS 1.3 clients use a ticket once (RFC 8446 C.4; libcurl's OpenSSL
+// clients do): each resumption must hand out a fresh ticket, or every other
+// new connection of a client falls back to a full handshake.
+TEST(ServerPolicy, Tls13ResumptionIssuesAFreshTicket) {
+  Server s;
+  ClientOptions o;
+  o.max_version = TLS1_3_VERSION;
+  auto first = handshake(s.ctx(), o);
+  ASSERT_TRUE(first.ok);
+  o.session = first.session;
+  auto second = handshake(s.ctx(), o);
+  ASSERT_TRUE(second.ok && second.resumed);
+  auto ticket = [](const SSL_SESSION* session) {
+    const unsigned char* data = nullptr;
+    size_t length = 0;
+    SSL_SESSION_get0_ticket(session, &data, &length);
+    return std::string(reinterpret_cast<const char*>(data), length);
+  };
+  ASSERT_FALSE(ticket(second.session).empty());
+  EXPECT_TRUE(ticket(second.session) != ticket(first.session)) << "the resumption issued no new ticket";
+  o.session = second.session;
+  auto third = handshake(s.ctx(), o);
+  EXPECT_TRUE(third.ok && third.resumed);
+  SSL_SESSION_free(first.session);
+  SSL_SESSION_free(second.session);
+  SSL_SESSION_free(third.session);
+}
+
 TEST(ServerPolicy, ReloadedContextWithTheSameKeysResumes) {
   Server s;
   auto first = handshake(s.ctx(), {});
