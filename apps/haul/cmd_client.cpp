@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/haul/commands.hpp"
+#include "apps/haul/tls_flags.hpp"
 #include "client/bench.hpp"
 #include "client/client.hpp"
 #include "client/config.hpp"
@@ -48,13 +49,7 @@ void add_common(CLI::App* cmd, Common& c, bool transfer_flags) {
                 "TCP Fast Open when the kernel allows it (off by default: libcurl 7.88 then never reuses the "
                 "connection, see docs/client.md)");
   cmd->add_option("--retries", c.config.retries, "Attempts per idempotent request")->capture_default_str();
-  cmd->add_option("--cacert", c.config.tls.ca_file,
-                  "https:// gateway: PEM file of the CA(s) to trust (env HAUL_CACERT); default: the system's store");
-  cmd->add_option("--pin-sha256", c.config.tls.pin_sha256,
-                  "https:// gateway: also require its public key's SHA-256 to be this (base64, as curl's "
-                  "--pinnedpubkey sha256//...)");
-  cmd->add_flag("--insecure", c.config.tls.insecure,
-                "https:// gateway: do not verify its certificate at all (prints a warning; tests only)");
+  add_tls_flags(cmd, c.config.tls);
   cmd->add_flag("--json", c.json, "One JSON object per transfer and a summary on stdout");
   if (transfer_flags) {
     cmd->add_option("--part-size", c.part_size, "Part/range size for big objects, multiple of 64K")
@@ -78,14 +73,9 @@ client::ClientConfig finish_config(Common& c) {
   if (!part) throw Error(ErrorKind::config, "--part-size: not a size: " + c.part_size);
   c.config.part_size = *part;
   c.config.fastopen = c.fastopen;
-  if (c.config.tls.ca_file.empty())
-    if (const char* env = std::getenv("HAUL_CACERT")) c.config.tls.ca_file = env;
   c.config.tls_session_file = client::tls_session_file();
+  finish_tls_flags(c.config.tls, c.config.gateway);
   client::validate(c.config);
-  if (c.config.tls.insecure && c.config.gateway.starts_with("https://"))
-    std::fprintf(stderr,
-                 "haul: warning: --insecure: the gateway's certificate is not checked; anyone on the path "
-                 "can read and change this transfer and its token\n");
   return c.config;
 }
 

@@ -1,4 +1,4 @@
-// haul doctor [--gateway URL] [--token T] [--connections N] [--json]
+// haul doctor [--gateway URL] [--token T] [--connections N] [--cacert F] [--json]
 // haul doctor sockets [--port P | --pid N] [--watch S] [--json]
 // haul doctor trace [--gateway URL] [--size N] [--interval-ms 5] [--out PREFIX]
 // Flags -> options structs -> src/doctor; this file only parses and prints.
@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/haul/commands.hpp"
+#include "apps/haul/tls_flags.hpp"
 #include "core/error.hpp"
 #include "core/size_parse.hpp"
 #include "doctor/doctor.hpp"
@@ -29,6 +30,7 @@ struct DoctorFlags {
   uint64_t connections = 4096;
   double rtt_ms = 0;
   int handshakes = 5;
+  http_client::TlsOptions tls;
   bool json = false;
 };
 
@@ -44,13 +46,16 @@ struct SocketsFlags {
 struct TraceFlags {
   std::string gateway, token, size = "64M", out = "haul-trace", direction = "upload";
   int interval_ms = 5;
+  http_client::TlsOptions tls;
   bool json = false;
 };
 
-void run_main(const DoctorFlags& f) {
+void run_main(DoctorFlags& f) {
   doctor::DoctorOptions o;
   o.gateway = f.gateway_positional.empty() ? f.gateway : f.gateway_positional;
   o.token = f.token;
+  if (!o.gateway.empty()) finish_tls_flags(f.tls, o.gateway);
+  o.tls = f.tls;
   o.connections = f.connections;
   o.handshakes = f.handshakes;
   o.probe_bytes = size_flag(f.probe_bytes, "--probe-bytes");
@@ -72,11 +77,13 @@ void run_main(const DoctorFlags& f) {
   std::printf("%s", doctor::render_findings(rep.findings).c_str());
 }
 
-void run_trace(const TraceFlags& f) {
+void run_trace(TraceFlags& f) {
   if (f.gateway.empty()) throw Error(ErrorKind::config, "doctor trace needs --gateway URL (or HAUL_GATEWAY)");
   doctor::TraceOptions o;
   o.url = f.gateway;
   o.token = f.token;
+  finish_tls_flags(f.tls, o.url);
+  o.tls = f.tls;
   o.size = size_flag(f.size, "--size");
   o.interval_ms = f.interval_ms;
   o.out_prefix = f.out;
@@ -131,6 +138,7 @@ void add_doctor_command(CLI::App& app) {
   cmd->add_option("--handshakes", flags->handshakes, "TCP handshakes timed for the RTT")
       ->capture_default_str()
       ->check(CLI::Range(1, 100));
+  add_tls_flags(cmd, flags->tls);
   cmd->add_flag("--json", flags->json, "Print JSON (fields in docs/doctor.md)");
 
   auto* sockets = cmd->add_subcommand("sockets",
@@ -170,6 +178,7 @@ void add_doctor_command(CLI::App& app) {
   trace->add_option("--direction", tflags->direction, "upload (client sends) or download (gateway sends)")
       ->check(CLI::IsMember({"upload", "download"}))
       ->capture_default_str();
+  add_tls_flags(trace, tflags->tls);
   trace->add_flag("--json", tflags->json, "Print a JSON summary");
   trace->callback([tflags] { run_trace(*tflags); });
 

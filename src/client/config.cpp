@@ -1,7 +1,5 @@
 #include "client/config.hpp"
 
-#include <unistd.h>
-
 #include <cctype>
 
 #include "core/error.hpp"
@@ -25,17 +23,7 @@ void validate(const ClientConfig& c) {
     if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_'))
       throw Error(ErrorKind::config, "--congestion must be auto or an algorithm name like bbr or cubic");
   if (c.congestion.size() > 15) throw Error(ErrorKind::config, "--congestion name too long");
-  validate_tls(c.tls);
-}
-
-void validate_tls(const http_client::TlsOptions& tls) {
-  if (!tls.pin_sha256.empty() && !http_client::curl_pin(tls.pin_sha256))
-    throw Error(ErrorKind::config,
-                "--pin-sha256 must be the base64 SHA-256 of the gateway's public key (44 characters ending in '=')");
-  if (tls.insecure && (!tls.ca_file.empty() || !tls.pin_sha256.empty()))
-    throw Error(ErrorKind::config, "--insecure turns verification off: it cannot go with --cacert or --pin-sha256");
-  if (!tls.ca_file.empty() && ::access(tls.ca_file.c_str(), R_OK) != 0)
-    throw Error(ErrorKind::config, "--cacert: cannot read " + tls.ca_file);
+  http_client::validate_tls(c.tls);
 }
 
 std::string normalize_gateway(std::string url) {

@@ -64,9 +64,6 @@ constexpr uint64_t segment_size = 64 * 1024;  // the format's segment; parts are
 
 // Throws Error(config) with one readable line on a bad value.
 void validate(const ClientConfig& config);
-// The TLS part of it: a well-formed pin, a readable CA file, and
-// --insecure alone.
-void validate_tls(const http_client::TlsOptions& tls);
 
 // URL without trailing slashes; "host:port" gets "http://".
 std::string normalize_gateway(std::string url);

@@ -70,6 +70,7 @@ DoctorReport run_doctor(const DoctorOptions& o) {
     po.token = o.token;
     po.max_bytes = o.probe_bytes;
     po.handshakes = o.handshakes;
+    po.tls = o.tls;
     rep.path = probe_path(po);
     if (!rep.path->address.empty()) {
       auto lookup = net::lookup_route(rep.path->address);

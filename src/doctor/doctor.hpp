@@ -13,6 +13,7 @@
 #include "doctor/finding.hpp"
 #include "doctor/local_checks.hpp"
 #include "doctor/path_result.hpp"
+#include "http_client/tls.hpp"
 
 namespace haul::doctor {
 
@@ -24,6 +25,7 @@ struct DoctorOptions {
   std::optional<uint64_t> rate_bps;  // reference path rate (default 100 Mbit/s)
   uint64_t probe_bytes = 64ull << 20;
   int handshakes = 5;
+  http_client::TlsOptions tls;  // https:// gateways: how their certificate is checked
 };
 
 struct DoctorReport {

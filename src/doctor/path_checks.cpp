@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fmt/format.h>
 
+#include "doctor/tls_checks.hpp"
 #include "doctor/units.hpp"
 
 namespace haul::doctor {
@@ -226,14 +227,16 @@ Finding check_gateway_view(const PathResult& p) {
 }
 
 std::vector<Finding> run_path_checks(const PathResult& path, const LocalFacts& facts) {
-  return {check_path_rtt(path),
-          check_path_bandwidth(path),
-          check_path_bdp(path),
-          check_stream_cap(path, facts),
-          check_path_retransmits(path, facts),
-          check_path_fastopen(path, facts),
-          check_path_options(path),
-          check_gateway_view(path)};
+  std::vector<Finding> findings{check_path_rtt(path),
+                                check_path_bandwidth(path),
+                                check_path_bdp(path),
+                                check_stream_cap(path, facts),
+                                check_path_retransmits(path, facts),
+                                check_path_fastopen(path, facts),
+                                check_path_options(path),
+                                check_gateway_view(path)};
+  for (auto& f : run_tls_checks(path)) findings.push_back(std::move(f));
+  return findings;
 }
 
 }  // namespace haul::doctor

@@ -116,5 +116,5 @@ TEST(PathChecks, GatewayViewAndJsonRoundTrip) {
   EXPECT_EQ(back.bytes_sent, 1000000u);
   EXPECT_EQ(back.total_retrans, 14u);
   EXPECT_EQ(back.congestion, "bbr");
-  EXPECT_EQ(run_path_checks(p, LocalFacts{}).size(), 8u);
+  EXPECT_EQ(run_path_checks(p, LocalFacts{}).size(), 9u);  // 8 path checks and tls.wire
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <ctime>
 #include <fmt/format.h>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -9,6 +10,8 @@
 #include "core/error.hpp"
 #include "doctor/generated_body.hpp"
 #include "http_client/exchange.hpp"
+#include "http_client/tls_share.hpp"
+#include "net/local_address.hpp"
 
 namespace haul::doctor {
 
@@ -25,6 +28,7 @@ Options base_options(const ProbeOptions& o) {
   opt.timeout_ms = o.timeout_s * 1000;
   opt.http11 = false;
   opt.keepalive = false;
+  opt.tls = o.tls;
   return opt;
 }
 
@@ -43,30 +47,62 @@ std::optional<net::TcpInfo> socket_info(const Exchange& x) {
   return net::read_tcp_info(fd);
 }
 
+int64_t now_unix() {
+  return static_cast<int64_t>(std::time(nullptr));
+}
+
 void throw_if_unauthorized(long code) {
   if (code == 401)
     throw Error(ErrorKind::unauthorized, "the gateway refused the token (401): pass --token or set HAUL_TOKEN");
 }
 
+// Plain http: connections alone. https: a GET /healthz on each (a TLS 1.3
+// server sends its session ticket after the handshake, so a connection must
+// read before a later one can resume), every connection offered the
+// session an earlier one received (one session cache for all of them).
 void measure_handshakes(const ProbeOptions& o, PathResult& r) {
+  const bool https = o.url.starts_with("https://");
+  http_client::TlsSessions sessions;  // before the exchanges: their connections file sessions in it
+  std::string base = o.url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
   for (int i = 0; i < o.handshakes; ++i) {
     Exchange x;  // a new handle: a new connection
     Options opt = base_options(o);
-    opt.url = o.url;
-    opt.connect_only = true;
-    http_client::Handler none;
-    x.prepare(opt, none);
+    Sink sink;
+    if (https) {
+      opt.url = base + "/healthz";
+      opt.tls_sessions = &sessions;
+      opt.inspect_tls = true;
+    } else {
+      opt.url = o.url;
+      opt.connect_only = true;
+    }
+    x.prepare(opt, sink);
     auto outcome = x.perform();
+    if (outcome.failure == Failure::tls) {
+      // Every later step would fail the same way: say it once, as the client does.
+      std::string message = "TLS with gateway " + o.url + " failed: " + outcome.detail;
+      if (auto hint = http_client::tls_hint(outcome.code); !hint.empty()) message += " (" + std::string(hint) + ")";
+      throw Error(ErrorKind::config, message);
+    }
     if (outcome.failure != Failure::none) {
-      r.notes.push_back(fmt::format("handshake {}: {}", i + 1, outcome.description));
+      r.notes.push_back(fmt::format("handshake {}: {}", i + 1, outcome.detail));
       continue;
     }
     // connect time minus name lookup: the TCP handshake alone (TLS comes later).
     auto t = x.timings();
-    r.handshake_s.push_back(seconds(t.connect_ms) - seconds(t.dns_ms));
+    const double tcp_s = seconds(t.connect_ms) - seconds(t.dns_ms);
+    r.handshake_s.push_back(tcp_s);
     if (std::string ip = x.primary_ip(); !ip.empty()) r.address = ip;
+    if (const auto& c = x.tls_connection()) {
+      if (!r.tls) {
+        r.tls = TlsResult{c->protocol, c->cipher, c->alpn, c->subject, c->not_after_unix, now_unix(), {}};
+      }
+      r.tls->handshakes.push_back({tcp_s, seconds(t.tls_ms), c->resumed});
+    }
   }
   if (!r.handshake_s.empty()) r.rtt_s = *std::min_element(r.handshake_s.begin(), r.handshake_s.end());
+  r.local = !r.address.empty() && net::is_local_host(r.address);
 }
 
 // Grows the transfer x4 from 1 MiB and returns the fastest one. On a long

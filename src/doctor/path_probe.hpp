@@ -9,6 +9,7 @@
 #include <string>
 
 #include "doctor/path_result.hpp"
+#include "http_client/tls.hpp"
 
 namespace haul::doctor {
 
@@ -20,6 +21,7 @@ struct ProbeOptions {
   double target_seconds = 0.5;       // a transfer shorter than this (or 6 RTT) never ends the growth
   double max_seconds = 6;            // do not start a transfer expected to take longer
   long timeout_s = 60;               // per request
+  http_client::TlsOptions tls;       // https:// gateways: how their certificate is checked
 };
 
 // Steps that fail are recorded in PathResult::notes; a 401 from the probe

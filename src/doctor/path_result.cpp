@@ -48,15 +48,30 @@ nlohmann::json info_json(const std::optional<net::TcpInfo>& i) {
   if (!i) return nullptr;
   return nlohmann::json::parse(net::tcp_info_json(*i));
 }
+nlohmann::json tls_json(const std::optional<TlsResult>& t) {
+  if (!t) return nullptr;
+  nlohmann::json handshakes = nlohmann::json::array();
+  for (const auto& h : t->handshakes)
+    handshakes.push_back({{"tcp_ms", h.tcp_s * 1000}, {"tls_ms", h.tls_s * 1000}, {"resumed", h.resumed}});
+  return {{"protocol", t->protocol},
+          {"cipher", t->cipher},
+          {"alpn", t->alpn},
+          {"certificate_subject", t->subject},
+          {"certificate_not_after", t->not_after_unix ? nlohmann::json(*t->not_after_unix) : nlohmann::json(nullptr)},
+          {"handshakes", handshakes}};
+}
+
 }  // namespace
 
 nlohmann::json path_result_json(const PathResult& p) {
   nlohmann::json j;
   j["url"] = p.url;
   j["address"] = p.address;
+  j["local"] = p.local;
   j["handshake_ms"] = nlohmann::json::array();
   for (double s : p.handshake_s) j["handshake_ms"].push_back(s * 1000);
   j["rtt_ms"] = p.rtt_s ? nlohmann::json(*p.rtt_s * 1000) : nlohmann::json(nullptr);
+  j["tls"] = tls_json(p.tls);
   j["download"] = transfer_json(p.download);
   j["upload"] = transfer_json(p.upload);
   j["client_tcp_info"] = info_json(p.client_info);

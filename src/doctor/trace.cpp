@@ -125,6 +125,7 @@ TraceResult run_trace(const TraceOptions& o) {
   opt.timeout_ms = 600000;
   opt.http11 = false;
   opt.keepalive = false;
+  opt.tls = o.tls;
   opt.headers.push_back("Authorization: Bearer " + o.token);
   opt.sockets = &shared;
   if (o.direction == TraceDirection::upload) {

@@ -9,6 +9,7 @@
 
 #include "doctor/path_result.hpp"
 #include "doctor/trace_format.hpp"
+#include "http_client/tls.hpp"
 
 namespace haul::doctor {
 
@@ -21,6 +22,7 @@ struct TraceOptions {
   int interval_ms = 5;
   std::string out_prefix = "haul-trace";
   TraceDirection direction = TraceDirection::upload;
+  http_client::TlsOptions tls;  // https:// gateways: how their certificate is checked
 };
 
 struct TraceResult {

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "core/error.hpp"
+#include "http_client/tls_connection.hpp"
 
 namespace haul::http_client {
 
@@ -33,7 +34,11 @@ void SocketHooks::on_close(int) {}
 struct ExchangeCallbacks {
   static size_t header(char* data, size_t size, size_t count, void* user) {
     auto* x = static_cast<Exchange*>(user);
-    x->head_.feed_line(std::string_view(data, size * count));
+    const std::string_view line(data, size * count);
+    x->head_.feed_line(line);
+    // The head's blank line: the connection is still the exchange's here
+    // (afterwards libcurl may hand it back to its cache).
+    if (x->inspect_tls_ && (line == "\r\n" || line == "\n")) x->tls_connection_ = read_tls_connection(x->easy_.get());
     return size * count;
   }
 
@@ -124,6 +129,8 @@ void Exchange::prepare(const Options& o, Handler& handler) {
   curl_easy_reset(c);
   handler_ = &handler;
   head_.clear();
+  inspect_tls_ = o.inspect_tls;
+  tls_connection_.reset();
   errbuf_[0] = 0;
   body_ = o.body;
   body_pos_ = 0;

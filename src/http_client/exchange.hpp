@@ -104,6 +104,7 @@ struct Options {
   // per-handle cache only). The sessions must outlive the connections.
   TlsOptions tls;
   TlsSessions* tls_sessions = nullptr;
+  bool inspect_tls = false;  // record what the connection negotiated (tls_connection())
 };
 
 // How an exchange ended.
@@ -142,6 +143,9 @@ class Exchange {
   int active_socket() const;
   // The address connected to, "" when none.
   std::string primary_ip() const;
+  // With Options::inspect_tls over https://: what the connection that
+  // carried the answer negotiated (read when its head ended).
+  const std::optional<TlsConnection>& tls_connection() const { return tls_connection_; }
 
  private:
   friend class Multi;
@@ -155,6 +159,8 @@ class Exchange {
   EasyHandle easy_;
   Handler* handler_ = nullptr;
   ResponseHead head_;
+  bool inspect_tls_ = false;
+  std::optional<TlsConnection> tls_connection_;
   std::span<const uint8_t> body_;
   size_t body_pos_ = 0;
   bool streamed_ = false;

@@ -1,7 +1,11 @@
 #include "http_client/tls.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+
+#include "core/error.hpp"
 
 namespace haul::http_client {
 
@@ -41,6 +45,16 @@ std::string session_key(std::string_view host_port, const TlsOptions& tls) {
   key += " pin=" + curl_pin(tls.pin_sha256).value_or("");
   key += tls.insecure ? " insecure" : " verified";
   return key;
+}
+
+void validate_tls(const http_client::TlsOptions& tls) {
+  if (!tls.pin_sha256.empty() && !http_client::curl_pin(tls.pin_sha256))
+    throw Error(ErrorKind::config,
+                "--pin-sha256 must be the base64 SHA-256 of the gateway's public key (44 characters ending in '=')");
+  if (tls.insecure && (!tls.ca_file.empty() || !tls.pin_sha256.empty()))
+    throw Error(ErrorKind::config, "--insecure turns verification off: it cannot go with --cacert or --pin-sha256");
+  if (!tls.ca_file.empty() && ::access(tls.ca_file.c_str(), R_OK) != 0)
+    throw Error(ErrorKind::config, "--cacert: cannot read " + tls.ca_file);
 }
 
 }  // namespace haul::http_client

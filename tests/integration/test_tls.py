@@ -12,6 +12,7 @@ import ipaddress
 import json
 import os
 import pathlib
+import re
 import signal
 import socket
 import ssl
@@ -809,3 +810,71 @@ def test_connection_limit_refuses_over_tls_with_503(make_tls_gateway):
     busy.close()
     wait_for(lambda: gw.get("/healthz").status_code == 200, "a free slot")
     assert gw.metric("haul_connections_refused_total") >= 1
+
+
+# --- haul doctor against a TLS gateway ----------------------------------------------
+
+def doctor_report(gw, *args):
+    out = haul("doctor", gw.url, "--token", gw.token, "--probe-bytes", "1M", "--json", *args)
+    return json.loads(out.stdout)
+
+
+def doctor_finding(report, fid):
+    [found] = [f for f in report["findings"] if f["id"] == fid]
+    return found
+
+
+def test_doctor_reports_protocol_resumption_and_expiry(make_tls_gateway, tmp_path):
+    d = tmp_path / "short"
+    tls_init(d, "--days", "10")
+    gw = make_tls_gateway(directory=d)
+    resumed_before = gw.handshakes("resumed")
+    rep = doctor_report(gw, "--cacert", gw.ca, "--handshakes", "5")
+    tls = rep["path"]["tls"]
+    assert tls["protocol"] == "TLSv1.3" and tls["alpn"] == "http/1.1"
+    assert tls["cipher"].startswith("TLS_")
+    assert [h["resumed"] for h in tls["handshakes"]] == [False, True, True, True, True]
+    assert all(h["tls_ms"] > 0 and h["tcp_ms"] > 0 for h in tls["handshakes"])
+    # The gateway counted the same resumptions.
+    assert gw.handshakes("resumed") - resumed_before >= 4
+    # Expiry as the certificate says it.
+    end = subprocess.run(["openssl", "x509", "-in", d / "server.pem", "-noout", "-enddate"], capture_output=True,
+                         text=True, check=True).stdout.strip().split("=", 1)[1]
+    assert tls["certificate_not_after"] == ssl.cert_time_to_seconds(end)
+    assert "localhost" in tls["certificate_subject"]
+    assert doctor_finding(rep, "tls.wire")["status"] == "ok"
+    assert doctor_finding(rep, "tls.protocol")["status"] == "ok"
+    assert doctor_finding(rep, "tls.resumption")["value"] == "4 of 4 later connections resumed"
+    assert doctor_finding(rep, "tls.resumption")["status"] == "ok"
+    cert_finding = doctor_finding(rep, "tls.certificate")
+    assert cert_finding["status"] == "warn" and re.search(r"\(in (9|10) days\)", cert_finding["value"]), cert_finding
+    # The probe transfers ran over TLS too.
+    assert rep["path"]["download"]["bytes"] == 1 << 20 and rep["path"]["notes"] == []
+
+
+def test_doctor_without_the_ca_says_how_to_trust_it(tls_gateway):
+    r = haul("doctor", tls_gateway.url, "--token", tls_gateway.token, check=False)
+    assert r.returncode != 0
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "TLS with gateway" in lines[0] and "--cacert" in lines[0], r.stderr
+    # --insecure runs (with its warning), and says nothing about the chain.
+    r = haul("doctor", tls_gateway.url, "--token", tls_gateway.token, "--probe-bytes", "1M", "--insecure", "--json")
+    assert "warning: --insecure" in r.stderr
+    assert json.loads(r.stdout)["path"]["tls"]["protocol"] == "TLSv1.3"
+
+
+def test_doctor_flags_plain_http_only_off_this_host(make_tls_gateway):
+    gw = make_tls_gateway(plain=True)
+    rep = json.loads(haul("doctor", f"http://127.0.0.1:{gw.port}", "--token", gw.token, "--probe-bytes", "1M",
+                          "--json").stdout)
+    assert rep["path"]["tls"] is None and rep["path"]["local"] is True
+    wire = doctor_finding(rep, "tls.wire")
+    assert wire["status"] == "ok" and "this host" in wire["value"]
+    assert [f["id"] for f in rep["findings"] if f["id"].startswith("tls.")] == ["tls.wire"]
+
+
+def test_doctor_trace_over_tls(tls_gateway, tmp_path):
+    out = haul("doctor", "trace", "--gateway", tls_gateway.url, "--token", tls_gateway.token, "--cacert",
+               tls_gateway.ca, "--size", "2M", "--out", str(tmp_path / "t"), "--json")
+    j = json.loads(out.stdout)
+    assert j["bytes"] == 2 << 20 and j["samples"] > 0
