@@ -77,6 +77,6 @@ endfunction()
 
 if(HAUL_FUZZ)
   # Every library in the fuzz build carries coverage instrumentation.
-  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -g -O1)
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -gline-tables-only -O1)
   add_link_options(-fsanitize=address,undefined)
 endif()
