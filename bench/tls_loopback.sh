@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# TLS vs plain HTTP on loopback (issue 13): 1 GiB PUT and GET through one
+# gateway listening on both (--listen, --tls-listen), beside nginx (Debian
+# nginx-full: WebDAV PUT, static GET) on plain and TLS ports, the same curl
+# as the client, side by side in one run. Reports the median wall time and the
+# server's CPU seconds per GiB (utime + stime from /proc, the gateway process;
+# nginx's workers), and checks the bytes the gateway returns over TLS.
+# Usage: bench/tls_loopback.sh [SIZE_MIB] [REPEATS]   (default 1024, 3)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+size_mib=${1:-1024}
+repeats=${2:-3}
+scripts/deps.sh bench
+[ -x build/haul ] || scripts/build release haul
+
+work=$(mktemp -d /var/tmp/haul-tls-bench.XXXXXX)
+cleanup() {
+  [ -n "${gw_pid:-}" ] && kill "$gw_pid" 2>/dev/null || true
+  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+  sleep 0.2
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+# CPU seconds (user + system) of the given processes so far.
+cpu_seconds() {
+  local hz total=0 pid
+  hz=$(getconf CLK_TCK)
+  for pid in "$@"; do
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+  done
+  awk -v t="$total" -v hz="$hz" 'BEGIN {printf "%.3f\n", t / hz}'
+}
+
+head -c $((size_mib * 1024 * 1024)) /dev/urandom > "$work/src"
+build/haul tls-init "$work/tls" > /dev/null
+ca="$work/tls/ca.pem"
+
+# nginx on two ports: plain and TLS (TLS 1.3 and 1.2, its default ciphers).
+ng_plain=$(free_port)
+ng_tls=$(free_port)
+mkdir -p "$work/www" "$work/nginx-tmp"
+cat > "$work/nginx.conf" <<NGINX
+user root;
+daemon on;
+worker_processes 2;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  client_max_body_size 0;
+  client_body_temp_path $work/nginx-tmp;
+  ssl_protocols TLSv1.2 TLSv1.3;
+  server {
+    listen 127.0.0.1:$ng_plain;
+    listen 127.0.0.1:$ng_tls ssl;
+    ssl_certificate $work/tls/server.pem;
+    ssl_certificate_key $work/tls/server-key.pem;
+    root $work/www;
+    location / { dav_methods PUT; create_full_put_path on; }
+  }
+}
+NGINX
+nginx -c "$work/nginx.conf"
+sleep 0.3
+ng_workers=$(pgrep -P "$(cat "$work/nginx.pid")" | tr '\n' ' ')
+
+gw_plain=$(free_port)
+gw_tls=$(free_port)
+build/haul keygen > "$work/keys"
+echo benchtoken > "$work/token"
+build/haul gateway --listen "127.0.0.1:$gw_plain" --tls-listen "127.0.0.1:$gw_tls" \
+  --tls-cert "$work/tls/server.pem" --tls-key "$work/tls/server-key.pem" --store "fs:$work/store" \
+  --access-log off --master-key-file "$work/keys" --token-file "$work/token" > "$work/gateway.log" 2>&1 &
+gw_pid=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$gw_plain/healthz" >/dev/null && break; sleep 0.1; done
+
+auth="Authorization: Bearer benchtoken"
+# One transfer: appends "wall_s cpu_s" of the server's processes to FILE.
+measure() {
+  local file=$1 pids=$2
+  shift 2
+  local before after wall
+  # shellcheck disable=SC2086
+  before=$(cpu_seconds $pids)
+  wall=$(curl -sS -f -o /dev/null -w '%{time_total}' -H 'Expect:' --cacert "$ca" "$@")
+  # shellcheck disable=SC2086
+  after=$(cpu_seconds $pids)
+  echo "$wall $(awk -v a="$after" -v b="$before" 'BEGIN {print a - b}')" >> "$work/$file"
+}
+
+for i in $(seq "$repeats"); do
+  for scheme in plain tls; do
+    if [ "$scheme" = plain ]; then gw="http://127.0.0.1:$gw_plain"; ng="http://127.0.0.1:$ng_plain"
+    else gw="https://127.0.0.1:$gw_tls"; ng="https://127.0.0.1:$ng_tls"; fi
+    measure "gw_put_$scheme" "$gw_pid" -T "$work/src" -H "$auth" "$gw/v1/objects/big"
+    measure "gw_get_$scheme" "$gw_pid" -H "$auth" "$gw/v1/objects/big"
+    measure "ng_put_$scheme" "$ng_workers" -T "$work/src" "$ng/big"
+    measure "ng_get_$scheme" "$ng_workers" "$ng/big"
+  done
+done
+# Bytes must match: the gateway's TLS answer against the source.
+curl -sS -f --cacert "$ca" -H "$auth" "https://127.0.0.1:$gw_tls/v1/objects/big" | cmp - "$work/src"
+
+col() { awk -v c="$2" '{print $c}' "$work/$1" | median; }
+gib=$(awk -v m="$size_mib" 'BEGIN {print m / 1024}')
+printf '| %d MiB on loopback, median of %d | plain s | TLS s | TLS / plain | server CPU s/GiB plain | server CPU s/GiB TLS |\n' \
+  "$size_mib" "$repeats"
+printf '|---|---|---|---|---|---|\n'
+for row in "gw_put:haul gateway PUT" "gw_get:haul gateway GET" "ng_put:nginx PUT" "ng_get:nginx GET"; do
+  key=${row%%:*}
+  name=${row#*:}
+  p=$(col "${key}_plain" 1); t=$(col "${key}_tls" 1)
+  cp=$(col "${key}_plain" 2); ct=$(col "${key}_tls" 2)
+  awk -v n="$name" -v p="$p" -v t="$t" -v cp="$cp" -v ct="$ct" -v g="$gib" 'BEGIN {
+    printf "| %s | %.2f | %.2f | %.2f | %.2f | %.2f |\n", n, p, t, t / p, cp / g, ct / g }'
+done
