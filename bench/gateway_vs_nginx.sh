@@ -10,45 +10,16 @@ root=$PWD
 size_mib=${1:-1024}
 repeats=${2:-3}
 scripts/deps.sh bench
+# shellcheck source=bench/loopback_lib.sh
+. bench/loopback_lib.sh
 [ -x build/haul ] || scripts/build release
 
-work=$(mktemp -d /var/tmp/haul-bench.XXXXXX)
-cleanup() {
-  [ -n "${gw_pid:-}" ] && kill "$gw_pid" 2>/dev/null || true
-  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
-  sleep 0.2
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 head -c $((size_mib * 1024 * 1024)) /dev/urandom > "$work/src"
 
 # nginx: WebDAV PUT into a directory, static GET from it.
 ng_port=$(free_port)
-mkdir -p "$work/www" "$work/nginx-tmp"
-cat > "$work/nginx.conf" <<NGINX
-user root;
-daemon on;
-worker_processes 2;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  sendfile on;
-  client_max_body_size 0;
-  client_body_temp_path $work/nginx-tmp;
-  server {
-    listen 127.0.0.1:$ng_port;
-    root $work/www;
-    location / { dav_methods PUT; create_full_put_path on; }
-  }
-}
-NGINX
-nginx -c "$work/nginx.conf"
+start_nginx "$work" "127.0.0.1:$ng_port"
 
 # haul gateway on a fresh local store (no access log, as nginx above).
 gw_port=$(free_port)

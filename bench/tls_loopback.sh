@@ -11,19 +11,10 @@ cd "$(dirname "$0")/.."
 size_mib=${1:-1024}
 repeats=${2:-3}
 scripts/deps.sh bench
+# shellcheck source=bench/loopback_lib.sh
+. bench/loopback_lib.sh
 [ -x build/haul ] || scripts/build release haul
 
-work=$(mktemp -d /var/tmp/haul-tls-bench.XXXXXX)
-cleanup() {
-  [ -n "${gw_pid:-}" ] && kill "$gw_pid" 2>/dev/null || true
-  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
-  sleep 0.2
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 # CPU seconds (user + system) of the given processes so far.
 cpu_seconds() {
   local hz total=0 pid
@@ -41,31 +32,7 @@ ca="$work/tls/ca.pem"
 # nginx on two ports: plain and TLS (TLS 1.3 and 1.2, its default ciphers).
 ng_plain=$(free_port)
 ng_tls=$(free_port)
-mkdir -p "$work/www" "$work/nginx-tmp"
-cat > "$work/nginx.conf" <<NGINX
-user root;
-daemon on;
-worker_processes 2;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  sendfile on;
-  client_max_body_size 0;
-  client_body_temp_path $work/nginx-tmp;
-  ssl_protocols TLSv1.2 TLSv1.3;
-  server {
-    listen 127.0.0.1:$ng_plain;
-    listen 127.0.0.1:$ng_tls ssl;
-    ssl_certificate $work/tls/server.pem;
-    ssl_certificate_key $work/tls/server-key.pem;
-    root $work/www;
-    location / { dav_methods PUT; create_full_put_path on; }
-  }
-}
-NGINX
-nginx -c "$work/nginx.conf"
+start_nginx "$work" "127.0.0.1:$ng_plain" "127.0.0.1:$ng_tls ssl"
 sleep 0.3
 ng_workers=$(pgrep -P "$(cat "$work/nginx.pid")" | tr '\n' ' ')
 

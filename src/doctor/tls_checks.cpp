@@ -1,9 +1,9 @@
 #include "doctor/tls_checks.hpp"
 
 #include <algorithm>
-#include <ctime>
 #include <fmt/format.h>
 
+#include "core/utc_time.hpp"
 #include "doctor/units.hpp"
 
 namespace haul::doctor {
@@ -52,12 +52,7 @@ std::string in_round_trips(double seconds, const std::optional<double>& rtt_s) {
 }
 
 std::string utc_date(int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", &tm);
-  return text;
+  return format_utc(unix_seconds, "%Y-%m-%d %H:%M UTC");
 }
 
 }  // namespace
@@ -143,8 +138,9 @@ Finding check_tls_resumption(const PathResult& p) {
       std::count_if(t.handshakes.begin() + 1, t.handshakes.end(), [](const TlsHandshake& h) { return h.resumed; }));
   f.value = fmt::format("{} of {} later connections resumed", resumed, later);
   f.recommended = "all";
-  f.why = "a resumed handshake skips the certificate and its checks: cheaper for both ends, and a fresh haul "
-          "process resumes from its session file";
+  f.why =
+      "a resumed handshake skips the certificate and its checks: cheaper for both ends, and a fresh haul "
+      "process resumes from its session file";
   if (resumed == later) return f;
   if (resumed == 0) {
     f.flag(Status::warn,
@@ -174,8 +170,9 @@ Finding check_tls_certificate(const PathResult& p) {
                         left < 0 ? "expired" : fmt::format("in {} days", days));
   f.recommended = fmt::format("more than {} days left", kCertificateWarnDays);
   f.why = "an expired certificate stops every new connection";
-  const std::string fix = "renew it, then `kill -HUP` the gateway: it reloads --tls-cert and --tls-key without "
-                          "dropping connections";
+  const std::string fix =
+      "renew it, then `kill -HUP` the gateway: it reloads --tls-cert and --tls-key without "
+      "dropping connections";
   if (left < 0) {
     f.flag(Status::fail, "the certificate has expired: clients that verify it refuse new connections", fix);
   } else if (days < kCertificateWarnDays) {

@@ -4,10 +4,10 @@
 
 #include <algorithm>
 #include <array>
-#include <ctime>
 
 #include "core/error.hpp"
 #include "core/hex.hpp"
+#include "core/utc_time.hpp"
 #include "crypto/sha256.hpp"
 
 namespace haul::s3 {
@@ -66,12 +66,7 @@ std::string uri_encode(std::string_view text, bool keep_slash) {
 }
 
 std::string amz_date(int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-  return buf;
+  return format_utc(unix_seconds, "%Y%m%dT%H%M%SZ");
 }
 
 std::string signed_headers(const SigningRequest& request) {
