@@ -65,13 +65,8 @@ DoctorReport run_doctor(const DoctorOptions& o) {
   std::optional<net::RouteEntry> route;
   std::string route_error;
   if (!o.gateway.empty()) {
-    ProbeOptions po;
-    po.url = o.gateway;
-    po.token = o.token;
-    po.max_bytes = o.probe_bytes;
-    po.handshakes = o.handshakes;
-    po.tls = o.tls;
-    rep.path = probe_path(po);
+    rep.path = probe_path(ProbeOptions{
+        .url = o.gateway, .token = o.token, .handshakes = o.handshakes, .max_bytes = o.probe_bytes, .tls = o.tls});
     if (!rep.path->address.empty()) {
       auto lookup = net::lookup_route(rep.path->address);
       route = lookup.route;
