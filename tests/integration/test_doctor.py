@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 
-from conftest import HAUL, ROOT, haul
+from conftest import HAUL, ROOT, haul, wait_until
 
 IS_ROOT = os.geteuid() == 0
 DOCS = ROOT / "docs" / "doctor.md"
@@ -244,6 +244,16 @@ def loopback_listener():
     return lsock, lsock.getsockname()[1]
 
 
+def settled_sockets(port, time_wait):
+    """doctor sockets' report once `time_wait` sockets of the port are in
+    TIME_WAIT (or the last one after 10 s): a side enters it when the other
+    side's FIN arrives, which on a busy machine may lag the close a moment."""
+    reports = []
+    wait_until(lambda: reports.append(sockets_json("--port", port)[0]) or
+               reports[-1]["counts"]["time_wait"] == time_wait, timeout=10)
+    return reports[-1]
+
+
 def test_time_wait_counted_on_the_side_that_closed_first():
     lsock, port = loopback_listener()
     n = 150
@@ -262,7 +272,7 @@ def test_time_wait_counted_on_the_side_that_closed_first():
     t.join()
     lsock.close()
 
-    [rep] = sockets_json("--port", port)
+    rep = settled_sockets(port, n)
     assert rep["counts"]["time_wait"] == n
     assert rep["time_wait"]["server_side"] == n
     assert rep["time_wait"]["client_side"] == 0
@@ -286,7 +296,7 @@ def test_time_wait_on_client_side_when_client_closes_first():
         held.append(s)
     for s in held:
         s.close()
-    [rep] = sockets_json("--port", port)
+    rep = settled_sockets(port, n)
     lsock.close()
     assert rep["time_wait"]["client_side"] == n
     assert rep["time_wait"]["server_side"] == 0
