@@ -82,7 +82,7 @@ TEST(SeedUpload, RefusesBadFormsAndStoresNothing) {
   cases.push_back({"bad key", seed_request(seed_form(R"({"key":"../a"})", file))});
   cases.push_back({"no multipart", no_boundary});
   Bytes truncated = seed_form(R"({"key":"a"})", file);
-  truncated.resize(truncated.size() - 9);  // no closing boundary
+  truncated.erase(truncated.end() - 9, truncated.end());  // no closing boundary
   cases.push_back({"truncated", seed_request(truncated)});
   for (auto& c : cases) {
     auto ex = gw.call(std::move(c.request));
