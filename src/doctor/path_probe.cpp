@@ -63,8 +63,7 @@ void throw_if_unauthorized(long code) {
 void measure_handshakes(const ProbeOptions& o, PathResult& r) {
   const bool https = o.url.starts_with("https://");
   http_client::TlsSessions sessions;  // before the exchanges: their connections file sessions in it
-  std::string base = o.url;
-  while (!base.empty() && base.back() == '/') base.pop_back();
+  const std::string base = gateway_base(o.url);
   for (int i = 0; i < o.handshakes; ++i) {
     Exchange x;  // a new handle: a new connection
     Options opt = base_options(o);
@@ -136,8 +135,7 @@ std::optional<TransferResult> grow(const ProbeOptions& o, double rtt_s, Run run)
 
 void measure_transfers(const ProbeOptions& o, PathResult& r) {
   Exchange h;  // one handle: every transfer after the first reuses its warm connection
-  std::string base = o.url;
-  while (!base.empty() && base.back() == '/') base.pop_back();
+  const std::string base = gateway_base(o.url);
   auto options = [&](std::string url) {
     Options opt = base_options(o);
     opt.url = std::move(url);
@@ -219,8 +217,7 @@ void measure_transfers(const ProbeOptions& o, PathResult& r) {
 // Two fresh connections with TCP_FASTOPEN: the first fetches a cookie, the
 // second can put its request in the SYN.
 void measure_fastopen(const ProbeOptions& o, PathResult& r) {
-  std::string base = o.url;
-  while (!base.empty() && base.back() == '/') base.pop_back();
+  const std::string base = gateway_base(o.url);
   for (int i = 0; i < 2; ++i) {
     Exchange h;
     Options opt = base_options(o);
@@ -244,6 +241,11 @@ void measure_fastopen(const ProbeOptions& o, PathResult& r) {
 }
 
 }  // namespace
+
+std::string gateway_base(std::string url) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
+}
 
 PathResult probe_path(const ProbeOptions& o) {
   PathResult r;

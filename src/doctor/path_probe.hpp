@@ -24,6 +24,9 @@ struct ProbeOptions {
   http_client::TlsOptions tls;       // https:// gateways: how their certificate is checked
 };
 
+// The gateway URL without trailing slashes: routes are appended to it.
+std::string gateway_base(std::string url);
+
 // Steps that fail are recorded in PathResult::notes; a 401 from the probe
 // routes throws haul::Error(unauthorized) since every later step would too.
 PathResult probe_path(const ProbeOptions& options);

@@ -14,6 +14,7 @@
 
 #include "core/error.hpp"
 #include "doctor/generated_body.hpp"
+#include "doctor/path_probe.hpp"
 #include "http_client/exchange.hpp"
 #include "net/run_command.hpp"
 #include "net/sock_diag.hpp"
@@ -114,8 +115,7 @@ void sampler(Shared& shared, const TraceOptions& o, Clock::time_point start, std
 }  // namespace
 
 TraceResult run_trace(const TraceOptions& o) {
-  std::string base = o.url;
-  while (!base.empty() && base.back() == '/') base.pop_back();
+  const std::string base = gateway_base(o.url);
 
   Shared shared;
   GeneratedBody src{o.size};
