@@ -2,7 +2,7 @@
 // ListObjects (V1) and ListObjectsV2 as S3 computes them, sans-IO: the query
 // parameters in, a page source to read keys from, the listing out. The
 // gateway calls parse_list_query, then list_objects over its store, then
-// render_list_objects (s3/server_xml.hpp).
+// list_objects_result (s3/server_xml.hpp).
 //
 // Semantics (S3's): entries come in bytewise key order; with a delimiter,
 // every key that contains it after the prefix rolls up into one common prefix

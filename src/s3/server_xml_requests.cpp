@@ -1,0 +1,130 @@
+// Parsing of the request bodies S3 clients send (s3/server_xml.hpp).
+#include <charconv>
+#include <initializer_list>
+
+#include "core/error.hpp"
+#include "s3/api_error.hpp"
+#include "s3/server_xml.hpp"
+#include "s3/xml.hpp"
+
+namespace haul::s3 {
+namespace {
+
+[[noreturn]] void malformed(const std::string& why) {
+  throw ApiError(400, "MalformedXML",
+                 "The XML you provided was not well-formed or did not validate against our published schema: " + why);
+}
+
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// Element name without a namespace prefix.
+std::string_view local(std::string_view name) {
+  size_t colon = name.find(':');
+  return colon == std::string_view::npos ? name : name.substr(colon + 1);
+}
+
+// True when path is exactly the given names (local names compared).
+bool at(const std::vector<std::string>& path, std::initializer_list<std::string_view> names) {
+  if (path.size() != names.size()) return false;
+  size_t i = 0;
+  for (std::string_view n : names) {
+    if (local(path[i++]) != n) return false;
+  }
+  return true;
+}
+
+// parse_xml reports a malformed document as Error(backend_unavailable), the
+// right answer for a backend's reply (s3/responses.cpp) but not for a
+// client's request: here it becomes MalformedXML, as does a document whose
+// root is not the one expected. ApiErrors thrown by fn pass through.
+void parse_request(std::string_view body, std::string_view expected_root, const XmlElementFn& fn) {
+  std::string root;
+  try {
+    root = parse_xml(body, fn);
+  } catch (const Error& e) {
+    malformed(e.what());
+  }
+  if (local(root) != expected_root) malformed("<" + root + "> where <" + std::string(expected_root) + "> belongs");
+}
+
+}  // namespace
+
+std::string parse_create_bucket_configuration(std::string_view body) {
+  if (trim(body).empty()) return {};
+  std::string location;
+  parse_request(body, "CreateBucketConfiguration", [&](const auto& path, const auto& text) {
+    if (at(path, {"CreateBucketConfiguration", "LocationConstraint"})) location = std::string(trim(text));
+  });
+  return location;
+}
+
+DeleteRequest parse_delete_request(std::string_view body) {
+  DeleteRequest r;
+  std::optional<std::string> key;
+  parse_request(body, "Delete", [&](const auto& path, const std::string& text) {
+    if (at(path, {"Delete", "Quiet"})) {
+      std::string_view v = trim(text);
+      if (v != "true" && v != "false") malformed("Quiet must be true or false");
+      r.quiet = v == "true";
+    } else if (at(path, {"Delete", "Object", "Key"})) {
+      if (key) malformed("an Object with two Keys");
+      key = text;  // exactly as sent: keys may begin or end with spaces
+    } else if (at(path, {"Delete", "Object"})) {
+      if (!key || key->empty()) malformed("an Object without a Key");
+      // Checked as the document is read, so a huge body stops early.
+      if (r.keys.size() == delete_max_objects) malformed("more than 1000 objects");
+      r.keys.push_back(std::move(*key));
+      key.reset();
+    }
+  });
+  if (r.keys.empty()) malformed("no Object to delete");
+  return r;
+}
+
+namespace {
+
+uint32_t part_number(std::string_view text) {
+  text = trim(text);
+  uint32_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || n < 1 || n > max_part_number) {
+    malformed("PartNumber must be an integer from 1 to 10000");
+  }
+  return n;
+}
+
+}  // namespace
+
+std::vector<CompletedPart> parse_complete_multipart_upload_request(std::string_view body) {
+  std::vector<CompletedPart> parts;
+  std::optional<uint32_t> number;
+  std::optional<std::string> etag;
+  parse_request(body, "CompleteMultipartUpload", [&](const auto& path, const std::string& text) {
+    if (at(path, {"CompleteMultipartUpload", "Part", "PartNumber"})) {
+      if (number) malformed("a Part with two PartNumbers");
+      number = part_number(text);
+    } else if (at(path, {"CompleteMultipartUpload", "Part", "ETag"})) {
+      if (etag) malformed("a Part with two ETags");
+      etag = normalize_etag(text);
+    } else if (at(path, {"CompleteMultipartUpload", "Part"})) {
+      // Checksum* elements and anything else inside a Part are ignored.
+      if (!number || !etag || etag->empty()) malformed("a Part without PartNumber or ETag");
+      if (parts.size() == max_part_number) malformed("more than 10000 parts");
+      parts.push_back(CompletedPart{*number, std::move(*etag)});
+      number.reset();
+      etag.reset();
+    }
+  });
+  if (parts.empty()) malformed("no Part");
+  return parts;
+}
+
+}  // namespace haul::s3
