@@ -87,9 +87,9 @@ std::string error_code(const IncomingRequest& r, int64_t now = kExampleTime, int
   return "";
 }
 
-void set_header(IncomingRequest& r, std::string_view name, std::string value) {
+void set_header(IncomingRequest& r, std::string_view name, const std::string& value) {
   for (auto& [n, v] : r.headers) {
-    if (n == name) v = std::move(value);
+    if (n == name) v = value;
   }
 }
 
