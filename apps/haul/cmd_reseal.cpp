@@ -1,5 +1,5 @@
-// haul reseal: upgrade stored objects to format 2 (bound to their key and
-// store) and, with --rotate, re-seal them under the newest master key
+// haul reseal: upgrade format-1 stored objects to format 3 (bound to their
+// key and store) and, with --rotate, re-seal them under the newest master key
 // (docs/format.md section 11). Talks to the store directly, not to a gateway.
 #include <fstream>
 #include <iostream>
@@ -29,7 +29,7 @@ void print_result(const std::string& key, const gateway::ResealResult& r, bool d
     case ResealOutcome::current: return;
     case ResealOutcome::resealed:
       std::cout << (dry_run ? "would reseal " : "resealed ") << key << " (format " << r.from_format << ", key "
-                << r.from_key_id << " -> format 2, key " << newest << ")\n";
+                << r.from_key_id << " -> format 3, key " << newest << ")\n";
       return;
     case ResealOutcome::changed: std::cout << "changed " << key << ": " << r.detail << "; left as it is\n"; return;
     case ResealOutcome::failed: std::cout << "failed " << key << ": " << r.detail << "; left as it is\n"; return;
@@ -41,9 +41,9 @@ void print_result(const std::string& key, const gateway::ResealResult& r, bool d
 void add_reseal_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "reseal",
-      "Re-seal stored objects in format 2, which binds each object to its key and store, and with\n"
+      "Re-seal format-1 objects in format 3, which binds each object to its key and store, and with\n"
       "--rotate under the newest master key. Streams every object through decryption and encryption\n"
-      "(bounded memory) and commits it atomically; format-2 objects under the newest key are left alone.\n"
+      "(bounded memory) and commits it atomically; format-2/3 objects under the newest key are left alone.\n"
       "Give --store exactly as the gateway does (same NAME, same --store-id): the id is bound into\n"
       "every object. Example: haul reseal --store fs:/var/lib/haul --master-key-file keys --dry-run");
   auto store_flag = std::make_shared<std::string>();
@@ -53,7 +53,7 @@ void add_reseal_command(CLI::App& app) {
   cmd->add_option("--store", *store_flag, "[NAME=]URL of one store, as given to the gateway")->required();
   cmd->add_option("--store-id", *store_id, "The store's id, if the gateway has --store-id NAME=ID for it");
   cmd->add_option("--from-store-id", options->from_store_id,
-                  "The id the objects are sealed for now, when the store was renamed: format-2 objects\n"
+                  "The id the objects are sealed for now, when the store was renamed: format-2/3 objects\n"
                   "are re-sealed from it to the store's (new) id");
   cmd->add_option("--master-key-file", *key_file,
                   "Key file (ID:HEX lines): every key that sealed an object; the newest id seals")

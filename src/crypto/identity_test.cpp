@@ -45,11 +45,11 @@ bool opens_as(const Keyring& ring, const Sealed& s, const Header& header, const 
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::integrity);
     EXPECT_TRUE(out.empty()) << "bytes emitted before the first segment failed";
-    EXPECT_FALSE(cipher.open_trailer(std::span(s.body).last(kTrailerSize)).has_value());
+    EXPECT_FALSE(cipher.open_trailer(std::span(s.body).last(sealed_trailer_size(s.header.version))).has_value());
     return false;
   }
   EXPECT_EQ(out, s.plain);
-  EXPECT_TRUE(cipher.open_trailer(std::span(s.body).last(kTrailerSize)).has_value());
+  EXPECT_TRUE(cipher.open_trailer(std::span(s.body).last(sealed_trailer_size(s.header.version))).has_value());
   return true;
 }
 
@@ -59,20 +59,23 @@ std::string hex_of(std::string_view text) {
 
 }  // namespace
 
-TEST(Identity, FormatTwoOpensOnlyUnderItsOwnIdentity) {
+TEST(Identity, FormatsTwoAndThreeOpenOnlyUnderTheirOwnIdentity) {
   auto ring = test::test_ring();
   const ObjectIdentity bob{"default", "bob"};
-  Sealed s = seal_for(ring, bob);
-  EXPECT_TRUE(opens_as(ring, s, s.header, bob));
-  for (const ObjectIdentity& other :
-       std::vector<ObjectIdentity>{{"default", "alice"},   // another key: a swapped file
-                                   {"us", "bob"},          // another store: a file moved between stores
-                                   {"default", "bob/"},    // one byte more
-                                   {"default", "Bob"},     // case
-                                   {"defaul", "tbob"},     // the same bytes split differently
-                                   {"bob", "default"}}) {  // fields swapped
-    SCOPED_TRACE(other.store + " / " + other.key);
-    EXPECT_FALSE(opens_as(ring, s, s.header, other));
+  for (uint8_t version : {kFormatVersion2, kFormatVersion3}) {
+    SCOPED_TRACE(int{version});
+    Sealed s = seal_for(ring, bob, version);
+    EXPECT_TRUE(opens_as(ring, s, s.header, bob));
+    for (const ObjectIdentity& other :
+         std::vector<ObjectIdentity>{{"default", "alice"},   // another key: a swapped file
+                                     {"us", "bob"},          // another store: a file moved between stores
+                                     {"default", "bob/"},    // one byte more
+                                     {"default", "Bob"},     // case
+                                     {"defaul", "tbob"},     // the same bytes split differently
+                                     {"bob", "default"}}) {  // fields swapped
+      SCOPED_TRACE(other.store + " / " + other.key);
+      EXPECT_FALSE(opens_as(ring, s, s.header, other));
+    }
   }
 }
 
@@ -99,12 +102,27 @@ TEST(Identity, VersionByteCannotBeRelabelled) {
   Header as_v2 = v1.header;
   as_v2.version = kFormatVersion2;
   EXPECT_FALSE(opens_as(ring, v1, as_v2, id));
+  // Format 3 has its own key label and header (the AAD): neither way works.
+  Sealed v3 = seal_for(ring, id, kFormatVersion3);
+  Header v3_as_v2 = v3.header;
+  v3_as_v2.version = kFormatVersion2;
+  Sealed v3_body_v2_trailer = v3;
+  v3_body_v2_trailer.body.resize(v3.body.size() - kTrailerSizeV3 + kTrailerSizeV2);
+  EXPECT_FALSE(opens_as(ring, v3_body_v2_trailer, v3_as_v2, id));
+  Header v2_as_v3 = v2.header;
+  v2_as_v3.version = kFormatVersion3;
+  EXPECT_FALSE(opens_as(ring, v2, v2_as_v3, id));
+  EXPECT_NE(derive_object_key(ring.newest(), v2.header, id), derive_object_key(ring.newest(), v2_as_v3, id));
 }
 
 TEST(Identity, InfoIsLengthPrefixed) {
   Header h = test::fixed_header(0x01020304, kS);
   auto info = object_key_info(h, {"us", "a/b"});
   EXPECT_EQ(to_hex(info),
+            hex_of("haul-v3 object key") + "01020304" + "00000002" + hex_of("us") + "00000003" + hex_of("a/b"));
+  EXPECT_NE(object_key_info(h, {"ab", "c"}), object_key_info(h, {"a", "bc"}));
+  h.version = kFormatVersion2;
+  EXPECT_EQ(to_hex(object_key_info(h, {"us", "a/b"})),
             hex_of("haul-v2 object key") + "01020304" + "00000002" + hex_of("us") + "00000003" + hex_of("a/b"));
   EXPECT_NE(object_key_info(h, {"ab", "c"}), object_key_info(h, {"a", "bc"}));
   h.version = kFormatVersion1;

@@ -9,17 +9,21 @@ namespace haul::crypto {
 namespace {
 
 // A segment size outside the bounds never comes from decode_header or
-// new_header; guarding here keeps a caller bug from dividing by zero.
-void check_segment_size(uint32_t s) {
-  if (s < kMinSegmentSize || s > kMaxSegmentSize) {
-    throw Error(ErrorKind::internal, "layout with segment size " + std::to_string(s));
+// new_header, nor another trailer size from Layout::for_header; guarding
+// here keeps a caller bug from dividing by zero or misplacing the trailer.
+void check(const Layout& l) {
+  if (l.segment_size < kMinSegmentSize || l.segment_size > kMaxSegmentSize) {
+    throw Error(ErrorKind::internal, "layout with segment size " + std::to_string(l.segment_size));
+  }
+  if (l.trailer_size != kTrailerSizeV2 && l.trailer_size != kTrailerSizeV3) {
+    throw Error(ErrorKind::internal, "layout with trailer size " + std::to_string(l.trailer_size));
   }
 }
 
 }  // namespace
 
 uint64_t Layout::segment_count(uint64_t plain_size) const {
-  check_segment_size(segment_size);
+  check(*this);
   uint64_t count = plain_size == 0 ? 1 : (plain_size - 1) / segment_size + 1;
   if (count > kMaxSegmentIndex + 1) {
     throw Error(ErrorKind::payload_too_large,
@@ -30,13 +34,13 @@ uint64_t Layout::segment_count(uint64_t plain_size) const {
 
 uint64_t Layout::body_size(uint64_t plain_size) const {
   // count <= 2^32 - 1 and segment_size <= 2^24 bound plain_size by 2^56: no overflow.
-  return plain_size + segment_count(plain_size) * kTagSize + kTrailerSize;
+  return plain_size + segment_count(plain_size) * kTagSize + trailer_size;
 }
 
 std::optional<uint64_t> Layout::plain_size(uint64_t body_size) const {
-  check_segment_size(segment_size);
-  if (body_size < kTagSize + kTrailerSize) return std::nullopt;
-  uint64_t segments = body_size - kTrailerSize;
+  check(*this);
+  if (body_size < kTagSize + trailer_size) return std::nullopt;
+  uint64_t segments = body_size - trailer_size;
   uint64_t full = segments / sealed_segment_size();
   uint64_t rest = segments % sealed_segment_size();
   uint64_t plain = 0;
@@ -64,7 +68,7 @@ uint64_t Layout::segment_plain_size(uint64_t index, uint64_t plain_size) const {
 }
 
 Layout::Cover Layout::cover(uint64_t first, uint64_t last) const {
-  check_segment_size(segment_size);
+  check(*this);
   if (first > last) throw Error(ErrorKind::range_not_satisfiable, "range starts after it ends");
   Cover c{};
   c.first_segment = first / segment_size;

@@ -133,25 +133,87 @@ bool ObjectCipher::open_segment(uint64_t index, bool last, std::span<const uint8
   return gcm_open(contexts_->open, nonce, header_bytes_, sealed, out);
 }
 
-std::array<uint8_t, kTrailerSize> ObjectCipher::seal_trailer(const TrailerContents& contents) const {
-  std::array<uint8_t, kTrailerPlainSize> plain{};
-  detail::store_be64(plain.data(), contents.plain_size);
-  std::copy(contents.sha256.begin(), contents.sha256.end(), plain.begin() + 8);
-  std::array<uint8_t, kTrailerSize> out{};
+namespace {
+
+// Format 3's trailer plaintext: BE64(size) || BE32(etag parts) || flags ||
+// sha256 || md5, each digest all zero when its flag is clear.
+constexpr size_t kEtagPartsAt = 8;
+constexpr size_t kFlagsAt = 12;
+constexpr size_t kSha256At = 13;
+constexpr size_t kMd5At = kSha256At + 32;
+static_assert(kMd5At + 16 == kTrailerPlainSizeV3);
+constexpr uint8_t kHasSha256 = 0x01;
+constexpr uint8_t kHasMd5 = 0x02;
+
+}  // namespace
+
+std::vector<uint8_t> encode_trailer(const Header& h, const ObjectCipher::TrailerContents& c) {
+  if (c.etag_parts != 0 && !c.md5) throw Error(ErrorKind::internal, "trailer: ETag parts without an MD5");
+  if (h.version != kFormatVersion3) {
+    if (!c.sha256 || c.md5 || c.etag_parts != 0) {
+      throw Error(ErrorKind::internal,
+                  "a format " + std::to_string(h.version) + " trailer carries a SHA-256 and nothing else");
+    }
+    std::vector<uint8_t> plain(kTrailerPlainSizeV2);
+    detail::store_be64(plain.data(), c.plain_size);
+    std::copy(c.sha256->begin(), c.sha256->end(), plain.begin() + 8);
+    return plain;
+  }
+  std::vector<uint8_t> plain(kTrailerPlainSizeV3);
+  detail::store_be64(plain.data(), c.plain_size);
+  detail::store_be32(&plain[kEtagPartsAt], c.etag_parts);
+  plain[kFlagsAt] = static_cast<uint8_t>((c.sha256 ? kHasSha256 : 0) | (c.md5 ? kHasMd5 : 0));
+  if (c.sha256) std::copy(c.sha256->begin(), c.sha256->end(), plain.begin() + kSha256At);
+  if (c.md5) std::copy(c.md5->begin(), c.md5->end(), plain.begin() + kMd5At);
+  return plain;
+}
+
+std::optional<ObjectCipher::TrailerContents> decode_trailer(const Header& h, std::span<const uint8_t> plain) {
+  if (plain.size() != sealed_trailer_size(h.version) - kTagSize) return std::nullopt;
+  ObjectCipher::TrailerContents c;
+  c.plain_size = detail::load_be64(plain.data());
+  if (h.version != kFormatVersion3) {
+    c.sha256.emplace();
+    std::copy_n(plain.begin() + 8, 32, c.sha256->begin());
+    return c;
+  }
+  c.etag_parts = detail::load_be32(&plain[kEtagPartsAt]);
+  const uint8_t flags = plain[kFlagsAt];
+  if ((flags & ~(kHasSha256 | kHasMd5)) != 0) return std::nullopt;
+  auto zero = [](std::span<const uint8_t> b) {
+    return std::all_of(b.begin(), b.end(), [](uint8_t x) { return x == 0; });
+  };
+  auto sha = plain.subspan(kSha256At, 32);
+  auto md5 = plain.subspan(kMd5At, 16);
+  if ((flags & kHasSha256) != 0) {
+    c.sha256.emplace();
+    std::copy(sha.begin(), sha.end(), c.sha256->begin());
+  } else if (!zero(sha)) {
+    return std::nullopt;
+  }
+  if ((flags & kHasMd5) != 0) {
+    c.md5.emplace();
+    std::copy(md5.begin(), md5.end(), c.md5->begin());
+  } else if (!zero(md5) || c.etag_parts != 0) {
+    return std::nullopt;
+  }
+  return c;
+}
+
+std::vector<uint8_t> ObjectCipher::seal_trailer(const TrailerContents& contents) const {
+  const auto plain = encode_trailer(header_, contents);
+  std::vector<uint8_t> out(plain.size() + kTagSize);
   gcm_seal(contexts_->seal, make_nonce(header_, kTrailerIndex, kFlagTrailer), header_bytes_, plain, out);
   return out;
 }
 
 std::optional<ObjectCipher::TrailerContents> ObjectCipher::open_trailer(std::span<const uint8_t> sealed) const {
-  if (sealed.size() != kTrailerSize) return std::nullopt;
-  std::array<uint8_t, kTrailerPlainSize> plain{};
+  if (sealed.size() != sealed_trailer_size(header_.version)) return std::nullopt;
+  std::vector<uint8_t> plain(sealed.size() - kTagSize);
   if (!gcm_open(contexts_->open, make_nonce(header_, kTrailerIndex, kFlagTrailer), header_bytes_, sealed, plain)) {
     return std::nullopt;
   }
-  TrailerContents c{};
-  c.plain_size = detail::load_be64(plain.data());
-  std::copy(plain.begin() + 8, plain.end(), c.sha256.begin());
-  return c;
+  return decode_trailer(header_, plain);
 }
 
 }  // namespace haul::crypto

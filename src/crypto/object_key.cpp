@@ -27,11 +27,14 @@ void put_field(std::vector<uint8_t>& out, size_t& at, const std::string& field, 
 }  // namespace
 
 std::vector<uint8_t> object_key_info(const Header& header, const ObjectIdentity& identity) {
-  if (header.version != kFormatVersion1 && header.version != kFormatVersion2) {
-    throw Error(ErrorKind::internal, "no key derivation for format version " + std::to_string(header.version));
+  std::string_view label;
+  switch (header.version) {
+    case kFormatVersion1: label = kObjectKeyInfoV1; break;
+    case kFormatVersion2: label = kObjectKeyInfoV2; break;
+    case kFormatVersion3: label = kObjectKeyInfoV3; break;
+    default: throw Error(ErrorKind::internal, "no key derivation for format version " + std::to_string(header.version));
   }
   const bool v1 = header.version == kFormatVersion1;
-  const std::string_view label = v1 ? kObjectKeyInfoV1 : kObjectKeyInfoV2;
   const size_t size = label.size() + 4 + (v1 ? 0 : 4 + identity.store.size() + 4 + identity.key.size());
   std::vector<uint8_t> info(size);
   std::memcpy(info.data(), label.data(), label.size());

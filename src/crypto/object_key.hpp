@@ -13,13 +13,16 @@ namespace haul::crypto {
 
 inline constexpr char kObjectKeyInfoV1[] = "haul-v1 object key";  // then BE32(key_id)
 inline constexpr char kObjectKeyInfoV2[] = "haul-v2 object key";  // then BE32(key_id) and the identity
+inline constexpr char kObjectKeyInfoV3[] = "haul-v3 object key";  // as v2; its own label keeps formats apart
 
 // The HKDF info of header.version (docs/format.md section 3):
 //   v1: "haul-v1 object key" || BE32(key_id)
 //   v2: "haul-v2 object key" || BE32(key_id) || BE32(|store|) || store || BE32(|key|) || key
+//   v3: the same with the label "haul-v3 object key"
 // The length prefixes make the encoding injective: no two identities give the
 // same info. Throws Error(internal) for a v2 identity with an empty or
-// oversized field (docs: kMaxStoreIdSize, kMaxIdentityKeySize).
+// oversized field (docs: kMaxStoreIdSize, kMaxIdentityKeySize), or for
+// another version.
 std::vector<uint8_t> object_key_info(const Header& header, const ObjectIdentity& identity);
 
 // object_key = HKDF-SHA256(ikm = master.secret, salt = header.salt,

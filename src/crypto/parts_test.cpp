@@ -55,7 +55,7 @@ TEST(Parts, ThreePartsInAnyOrderEqualTheOneShotBody) {
         std::vector<uint8_t> body;
         for (const auto& p : parts) body.insert(body.end(), p.begin(), p.end());
         if (defer) {
-          auto trailer = cipher.seal_trailer({n, sha256(plain)});
+          auto trailer = cipher.seal_trailer({n, sha256(plain), std::nullopt, 0});
           body.insert(body.end(), trailer.begin(), trailer.end());
         }
         ASSERT_EQ(body, one_shot) << n << " defer=" << defer;
@@ -109,8 +109,8 @@ TEST(Parts, MisusedPartsAreRejected) {
     std::vector<uint8_t> sealed;
     enc.update(std::span<const uint8_t>(plain).first(10), sealed);
     enc.finish(sealed);
-    ASSERT_EQ(sealed.size(), 10u + 16u + kTrailerSize);
-    auto t = cipher.open_trailer(std::span<const uint8_t>(sealed).last(kTrailerSize));
+    ASSERT_EQ(sealed.size(), 10u + 16u + kTrailerSizeV3);
+    auto t = cipher.open_trailer(std::span<const uint8_t>(sealed).last(kTrailerSizeV3));
     ASSERT_TRUE(t.has_value());
     EXPECT_EQ(t->plain_size, 10u);
     EXPECT_NE(t->plain_size, 2 * kS + 10);

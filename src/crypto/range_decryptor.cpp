@@ -9,7 +9,7 @@ namespace haul::crypto {
 
 RangeDecryptor::RangeDecryptor(const ObjectCipher& cipher, uint64_t plain_size, uint64_t first, uint64_t last)
     : cipher_(cipher),
-      layout_{cipher.header().segment_size},
+      layout_(cipher.layout()),
       plain_size_(plain_size),
       first_(plain_size == 0 ? 0 : first),
       last_(plain_size == 0 ? 0 : last),

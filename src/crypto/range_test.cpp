@@ -16,7 +16,7 @@ namespace {
 // The cover computed independently of Layout.
 void expect_cover(const Layout::Cover& c, uint64_t s, uint64_t plain_size, uint64_t first, uint64_t last) {
   uint64_t sealed = s + 16;
-  uint64_t segments_end = Layout{static_cast<uint32_t>(s)}.body_size(plain_size) - 56;
+  uint64_t segments_end = Layout{static_cast<uint32_t>(s), kTrailerSizeV3}.body_size(plain_size) - 77;
   ASSERT_EQ(c.first_segment, first / s);
   ASSERT_EQ(c.last_segment, last / s);
   ASSERT_EQ(c.body_offset, first / s * sealed);
@@ -92,7 +92,7 @@ TEST(Range, BytesAfterTheCoverAreIgnored) {
   auto plain = test::pattern(1500);
   auto body = test::encrypt(cipher, plain);
   RangeDecryptor dec(cipher, 1500, 1000, 1499);
-  auto loose = Layout{1024}.cover(1000, 1499);
+  auto loose = Layout{1024, kTrailerSizeV3}.cover(1000, 1499);
   std::vector<uint8_t> out;
   dec.update(std::span<const uint8_t>(body).subspan(loose.body_offset), out);
   dec.finish();
@@ -103,7 +103,7 @@ TEST(Range, EmptyObject) {
   auto ring = test::test_ring();
   ObjectCipher cipher(ring, test::fixed_header(7, 1024), test::kIdentity);
   auto body = test::encrypt(cipher, {});
-  ASSERT_EQ(body.size(), 16u + 56u);
+  ASSERT_EQ(body.size(), 16u + 77u);
   for (uint64_t last : {uint64_t{0}, UINT64_MAX}) {  // the range is ignored
     RangeDecryptor dec(cipher, 0, 0, last);
     EXPECT_EQ(dec.cover().body_length, 16u);

@@ -19,7 +19,7 @@ std::vector<uint64_t> boundary_sizes(uint64_t s) {
 }
 
 void expect_well_formed(const ObjectCipher& cipher, std::span<const uint8_t> plain, std::span<const uint8_t> body) {
-  Layout l{cipher.header().segment_size};
+  Layout l = cipher.layout();
   ASSERT_EQ(body.size(), l.body_size(plain.size()));
   auto trailer = cipher.open_trailer(body.subspan(l.trailer_offset(plain.size())));
   ASSERT_TRUE(trailer.has_value());
@@ -48,7 +48,7 @@ TEST(RoundTrip, SmallSegmentsSplitAtEveryByte) {
     }
     // Decryption too: one byte at a time, and in two pieces split at every byte.
     EXPECT_EQ(test::decrypt_all(cipher, reference, 1), plain) << n;
-    Layout l{1024};
+    Layout l{1024, kTrailerSizeV3};
     for (size_t k = 1; k < reference.size(); ++k) {
       RangeDecryptor dec(cipher, n, 0, n == 0 ? 0 : n - 1);
       std::vector<uint8_t> out;
@@ -101,7 +101,7 @@ TEST(RoundTrip, EncryptorHoldsBackAtMostOneSegment) {
     ASSERT_EQ(out.size(), (fed - 1) / 1024 * 1040) << fed;
   }
   enc.finish(out);
-  EXPECT_EQ(out.size(), Layout{1024}.body_size(fed));
+  EXPECT_EQ(out.size(), (Layout{1024, kTrailerSizeV3}.body_size(fed)));
   EXPECT_EQ(enc.plain_size(), fed);
 }
 

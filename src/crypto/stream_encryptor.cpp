@@ -24,6 +24,7 @@ void StreamEncryptor::update(std::span<const uint8_t> plain, std::vector<uint8_t
   if (finished_) throw Error(ErrorKind::internal, "StreamEncryptor::update after finish");
   if (plain.empty()) return;
   hash_.update(plain);
+  if (md5_hash_) md5_hash_->update(plain);
   plain_size_ += plain.size();
   const size_t segment = cipher_.header().segment_size;
   while (!plain.empty()) {
@@ -45,14 +46,27 @@ void StreamEncryptor::update(std::span<const uint8_t> plain, std::vector<uint8_t
   }
 }
 
+void StreamEncryptor::compute_md5() {
+  if (plain_size_ != 0 || finished_) throw Error(ErrorKind::internal, "compute_md5 after the first bytes");
+  if (cipher_.header().version < kFormatVersion3) {
+    throw Error(ErrorKind::internal, "a format " + std::to_string(cipher_.header().version) + " trailer has no MD5");
+  }
+  if (!md5_hash_) md5_hash_.emplace();
+}
+
 void StreamEncryptor::set_object_totals(uint64_t plain_size, const std::array<uint8_t, 32>& sha256) {
-  totals_ = std::make_pair(plain_size, sha256);
+  totals_ = ObjectCipher::TrailerContents{plain_size, sha256, std::nullopt, 0};
+}
+
+void StreamEncryptor::set_object_totals(const ObjectCipher::TrailerContents& totals) {
+  totals_ = totals;
 }
 
 void StreamEncryptor::finish(std::vector<uint8_t>& out) {
   if (finished_) throw Error(ErrorKind::internal, "StreamEncryptor::finish called twice");
   finished_ = true;
   sha256_ = hash_.finish();
+  if (md5_hash_) md5_ = md5_hash_->finish();
   const uint64_t segment = cipher_.header().segment_size;
   if (!final_part_) {
     if (pending_.size() != segment) {
@@ -67,14 +81,14 @@ void StreamEncryptor::finish(std::vector<uint8_t>& out) {
   if (first_segment_ > 0 && plain_size_ == 0) {
     throw Error(ErrorKind::bad_request, "the last part of an object may not be empty");
   }
-  ObjectCipher::TrailerContents trailer{plain_size_, sha256_};
+  ObjectCipher::TrailerContents trailer{plain_size_, sha256_, md5_, 0};
   if (totals_) {
     uint64_t expected = first_segment_ * segment + plain_size_;
-    if (totals_->first != expected) {
-      throw Error(ErrorKind::bad_request, "object size " + std::to_string(totals_->first) +
+    if (totals_->plain_size != expected) {
+      throw Error(ErrorKind::bad_request, "object size " + std::to_string(totals_->plain_size) +
                                               " does not match its parts (" + std::to_string(expected) + " bytes)");
     }
-    trailer = {totals_->first, totals_->second};
+    trailer = *totals_;
   }
   // Without totals, a final part after segment 0 gets a trailer describing
   // only its own bytes: callers that drop it (and seal the object's trailer

@@ -29,7 +29,7 @@ Outcome read_whole(const Keyring& ring, std::span<const uint8_t> header, std::sp
   try {
     Header h = decode_header(header);
     ObjectCipher cipher(ring, h, test::kIdentity);
-    Layout l{h.segment_size};
+    Layout l = Layout::for_header(h);
     auto n = l.plain_size(body.size());
     if (!n) throw Error(ErrorKind::integrity, "impossible body size");
     RangeDecryptor dec(cipher, *n, 0, *n == 0 ? 0 : *n - 1);
@@ -52,8 +52,13 @@ Outcome read_whole(const Keyring& ring, std::span<const uint8_t> header, std::sp
 
 struct Fixture {
   Keyring ring = test::test_ring();
-  Header header = test::fixed_header(9, kS);
-  std::array<uint8_t, kHeaderSize> header_bytes = encode_header(header);
+  // Format 3 with metadata: every header byte, metadata included, is checked.
+  Header header = [] {
+    Header h = test::fixed_header(9, kS);
+    h.metadata = {{"content-type", "text/plain"}, {"x-amz-meta-owner", "alice"}};
+    return h;
+  }();
+  std::vector<uint8_t> header_bytes = encode_header(header);
   std::vector<uint8_t> plain = test::pattern(3 * kS + 5, 17);  // 4 segments, the last holds 5 bytes
   std::vector<uint8_t> body;
   Fixture() {
@@ -100,7 +105,7 @@ TEST(Tamper, EveryBodyByteFlipped) {
 
 TEST(Tamper, EveryHeaderByteFlipped) {
   Fixture f;
-  for (size_t pos = 0; pos < kHeaderSize; ++pos) {
+  for (size_t pos = 0; pos < f.header_bytes.size(); ++pos) {
     for (uint8_t mask : {0x01, 0x80}) {
       auto h = f.header_bytes;
       h[pos] ^= mask;
@@ -131,7 +136,7 @@ TEST(Tamper, TruncatedAnywhere) {
 TEST(Tamper, LastSegmentDroppedTrailerKept) {
   Fixture f;
   std::vector<uint8_t> body(f.body.begin(), f.body.begin() + 3 * kSealed);
-  body.insert(body.end(), f.body.end() - kTrailerSize, f.body.end());
+  body.insert(body.end(), f.body.end() - kTrailerSizeV3, f.body.end());
   f.expect_rejected(f.header_bytes, body, 2, "last segment dropped");
   // Also at a full-segment boundary: an object of exactly 3 segments loses its third.
   Fixture g;
@@ -139,13 +144,13 @@ TEST(Tamper, LastSegmentDroppedTrailerKept) {
   ObjectCipher cipher(g.ring, g.header, test::kIdentity);
   g.body = test::encrypt(cipher, g.plain);
   std::vector<uint8_t> short_body(g.body.begin(), g.body.begin() + 2 * kSealed);
-  short_body.insert(short_body.end(), g.body.end() - kTrailerSize, g.body.end());
+  short_body.insert(short_body.end(), g.body.end() - kTrailerSizeV3, g.body.end());
   g.expect_rejected(g.header_bytes, short_body, 1, "third of three segments dropped");
 }
 
 TEST(Tamper, Extended) {
   Fixture f;
-  for (size_t extra : {1u, 15u, 16u, 17u, 56u, 1040u, 1096u}) {
+  for (size_t extra : {1u, 15u, 16u, 17u, 56u, 77u, 1040u, 1096u}) {
     auto b = f.body;
     b.insert(b.end(), extra, 0x00);
     f.expect_rejected(f.header_bytes, b, 3, "appended " + std::to_string(extra));
@@ -166,11 +171,11 @@ TEST(Tamper, TrailerFromAnotherObject) {
   ObjectCipher other_cipher(f.ring, other, test::kIdentity);
   auto other_body = test::encrypt(other_cipher, f.plain);
   auto b = f.body;
-  std::copy(other_body.end() - kTrailerSize, other_body.end(), b.end() - kTrailerSize);
+  std::copy(other_body.end() - kTrailerSizeV3, other_body.end(), b.end() - kTrailerSizeV3);
   f.expect_rejected(f.header_bytes, b, 4, "foreign trailer");
   ObjectCipher cipher(f.ring, f.header, test::kIdentity);
-  EXPECT_FALSE(cipher.open_trailer(std::span<const uint8_t>(b).last(kTrailerSize)).has_value());
-  EXPECT_TRUE(cipher.open_trailer(std::span<const uint8_t>(f.body).last(kTrailerSize)).has_value());
+  EXPECT_FALSE(cipher.open_trailer(std::span<const uint8_t>(b).last(kTrailerSizeV3)).has_value());
+  EXPECT_TRUE(cipher.open_trailer(std::span<const uint8_t>(f.body).last(kTrailerSizeV3)).has_value());
   // And a segment from the other object at the same index.
   b = f.body;
   std::copy_n(other_body.begin() + kSealed, kSealed, b.begin() + kSealed);
@@ -194,7 +199,7 @@ TEST(Tamper, UnknownKeyIdAndWrongMasterKey) {
   EXPECT_TRUE(o.integrity_error);
   EXPECT_TRUE(o.emitted.empty());
   ObjectCipher wrong_cipher(wrong, f.header, test::kIdentity);
-  EXPECT_FALSE(wrong_cipher.open_trailer(std::span<const uint8_t>(f.body).last(kTrailerSize)).has_value());
+  EXPECT_FALSE(wrong_cipher.open_trailer(std::span<const uint8_t>(f.body).last(kTrailerSizeV3)).has_value());
 }
 
 TEST(Tamper, RangeReadsFailOnlyOnTheirCover) {

@@ -81,7 +81,7 @@ inline std::vector<uint8_t> decrypt(const ObjectCipher& cipher, std::span<const 
 }
 
 inline std::vector<uint8_t> decrypt_all(const ObjectCipher& cipher, std::span<const uint8_t> body, size_t chunk = 0) {
-  Layout layout{cipher.header().segment_size};
+  Layout layout = cipher.layout();
   auto size = layout.plain_size(body.size());
   if (!size) throw Error(ErrorKind::integrity, "impossible body size");
   return decrypt(cipher, body, *size, 0, *size == 0 ? 0 : *size - 1, chunk);

@@ -8,9 +8,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "crypto/md5.hpp"
 #include "crypto/sha256.hpp"
 #include "crypto/stream_format.hpp"
 #include "crypto/test_support.hpp"
+#include "gateway/handlers.hpp"
 #include "gateway/testing/harness.hpp"
 
 namespace haul::gateway::testing {
@@ -81,8 +83,9 @@ TEST_F(ObjectsTest, PutAnswersSizeAndDigestAndStoresCiphertext) {
   EXPECT_EQ(j["size"], 1000);
   EXPECT_EQ(j["sha256"], crypto::sha256_hex(plain));
   auto stored = gw_.store().object("a/b.bin").value();
-  EXPECT_EQ(stored.header.size(), crypto::kHeaderSize);
-  EXPECT_EQ(stored.body.size(), crypto::Layout{kSeg}.body_size(plain.size()));
+  EXPECT_EQ(stored.header.size(), crypto::kMinHeaderSizeV3);  // format 3, no metadata
+  EXPECT_EQ(crypto::decode_header(stored.header).version, crypto::kFormatVersion3);
+  EXPECT_EQ(stored.body.size(), (crypto::Layout{kSeg, crypto::kTrailerSizeV3}.body_size(plain.size())));
   EXPECT_EQ(std::search(stored.body.begin(), stored.body.end(), plain.begin(), plain.begin() + 32), stored.body.end());
 }
 
@@ -133,12 +136,47 @@ TEST_F(ObjectsTest, HeadCarriesDigestAndNoBody) {
   EXPECT_EQ(ex->announced_length(), plain.size());
   EXPECT_TRUE(ex->body().empty());
   EXPECT_EQ(ex->header("X-Haul-Sha256"), crypto::sha256_hex(plain));
-  EXPECT_EQ(ex->header("X-Haul-Format"), "2");
+  EXPECT_EQ(ex->header("X-Haul-Format"), "3");
   EXPECT_EQ(ex->header("ETag"), get("h")->header("ETag"));
   auto missing = gw_.call("HEAD", "/v1/objects/nope");
   EXPECT_EQ(missing->status(), 404);
   EXPECT_TRUE(missing->body().empty());            // HEAD: no body, even for errors
   EXPECT_NE(missing->header("X-Haul-Error"), "");  // but the reason, in a header
+}
+
+// Objects of every format are served: a format-2 one (52-byte header,
+// 56-byte trailer) as before, and a format-3 one whose trailer holds no
+// SHA-256 (an S3 multipart upload's) without X-Haul-Sha256.
+TEST_F(ObjectsTest, OlderFormatsAndTrailersWithoutSha256) {
+  const Bytes plain = crypto::test::pattern(3 * kSeg + 5);
+  auto seal = [&](const std::string& key, uint8_t version, bool with_sha) {
+    auto header = crypto::new_header(gw_.ctx().keys.newest());
+    header.version = version;
+    crypto::ObjectCipher cipher(gw_.ctx().keys, header, object_identity(gw_.ctx(), "default", key));
+    crypto::StreamEncryptor enc(cipher);
+    crypto::ObjectCipher::TrailerContents totals{plain.size(), std::nullopt, crypto::Md5Digest{1}, 2};
+    if (!with_sha) enc.set_object_totals(totals);
+    MemoryStore::Object o;
+    o.header = crypto::encode_header(header);
+    enc.update(plain, o.body);
+    enc.finish(o.body);
+    gw_.store().put_object(key, o);
+  };
+  seal("v2", crypto::kFormatVersion2, true);
+  seal("no-sha", crypto::kFormatVersion3, false);
+  auto v2 = gw_.call("HEAD", "/v1/objects/v2");
+  EXPECT_EQ(v2->status(), 200);
+  EXPECT_EQ(v2->header("X-Haul-Format"), "2");
+  EXPECT_EQ(v2->header("X-Haul-Sha256"), crypto::sha256_hex(plain));
+  EXPECT_EQ(v2->announced_length(), plain.size());
+  EXPECT_EQ(get("v2")->body(), plain);
+  EXPECT_EQ(get("v2", "bytes=-100")->body(), Bytes(plain.end() - 100, plain.end()));
+  auto no_sha = gw_.call("HEAD", "/v1/objects/no-sha");
+  EXPECT_EQ(no_sha->status(), 200);
+  EXPECT_EQ(no_sha->header("X-Haul-Format"), "3");
+  EXPECT_EQ(no_sha->header("X-Haul-Sha256"), "");  // absent
+  EXPECT_EQ(no_sha->announced_length(), plain.size());
+  EXPECT_EQ(get("no-sha", "bytes=-100")->body(), Bytes(plain.end() - 100, plain.end()));
 }
 
 TEST_F(ObjectsTest, DeleteThenNotFound) {

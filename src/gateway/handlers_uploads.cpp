@@ -92,7 +92,7 @@ asio::awaitable<void> put_part(GatewayContext& ctx, Exchange& ex, const Route& r
   store::Store& store = *ctx.stores.at(state.store);
   const auto header = crypto::decode_header(state.header);
   crypto::ObjectCipher cipher(ctx.keys, header, object_identity(ctx, state.store, state.key));
-  crypto::Layout layout{header.segment_size};
+  const crypto::Layout layout = cipher.layout();
   const uint64_t first_segment = (uint64_t{n} - 1) * state.part_size / header.segment_size;
   SealTarget target{first_segment, n == state.part_count(), false};
   std::unique_ptr<SealPipeline> pipe;
@@ -127,15 +127,15 @@ asio::awaitable<void> complete_upload(GatewayContext& ctx, Exchange& ex, const R
   store::Store& store = *ctx.stores.at(state.store);
   const auto header = crypto::decode_header(state.header);
   crypto::ObjectCipher cipher(ctx.keys, header, object_identity(ctx, state.store, state.key));
-  crypto::Layout layout{header.segment_size};
-  crypto::ObjectCipher::TrailerContents contents{state.size, {}};
-  std::copy(digest->begin(), digest->end(), contents.sha256.begin());
+  const crypto::Layout layout = cipher.layout();
+  crypto::ObjectCipher::TrailerContents contents;
+  contents.plain_size = state.size;
+  std::copy(digest->begin(), digest->end(), contents.sha256.emplace().begin());
   const auto trailer = cipher.seal_trailer(contents);
   const auto parts = static_cast<uint32_t>(state.part_count());  // <= kMaxParts, checked at create
   co_await ex.blocking([&] {
     // The trailer goes in as one more part after the data parts.
-    auto writer = store.open_part(state.store_upload_id, state.key, parts + 1,
-                                  layout.body_size(state.size) - crypto::kTrailerSize);
+    auto writer = store.open_part(state.store_upload_id, state.key, parts + 1, layout.trailer_offset(state.size));
     writer->write(trailer);
     writer->commit();
     store.complete_upload(state.store_upload_id, state.key, parts + 1);

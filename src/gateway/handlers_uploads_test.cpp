@@ -244,7 +244,7 @@ TEST_F(PartsTest, ExpiredUploadsAreRefused) {
   state.key = "k";
   state.size = kSeg;
   state.part_size = kSeg;
-  state.header = Bytes(crypto::kHeaderSize);
+  state.header = Bytes(crypto::kFixedHeaderSize);
   state.store_upload_id = gw.store().begin_upload("k", state.header);
   state.created_unix = std::time(nullptr) - 10;
   const std::string id = seal_upload_token(gw.ctx().keys, state);

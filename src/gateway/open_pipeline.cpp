@@ -71,9 +71,10 @@ store::BodyRange body_range_for(const RangeShape& shape, const crypto::Layout& l
     case RangeShape::Kind::open_ended: range.offset = shape.first / layout.segment_size * sealed; break;
     case RangeShape::Kind::suffix: {
       // n plaintext bytes at the end span at most n/S + 1 segments before the
-      // trailer (plus one more when the last segment is short).
+      // trailer (plus one more when the last segment is short). The format,
+      // and so the trailer's size, is not known yet: ask for the largest.
       uint64_t segments = shape.suffix / layout.segment_size + 2;
-      range.suffix_length = segments * sealed + crypto::kTrailerSize;
+      range.suffix_length = segments * sealed + crypto::kMaxTrailerSize;
       break;
     }
   }
@@ -137,13 +138,13 @@ const ResponseStart& ObjectOpener::open() {
   // Segment size is per object (in its header) but the body range must be
   // chosen before the header arrives: objects are written with the default,
   // and a mismatch is detected below and answered by a second read.
-  const crypto::Layout guess{crypto::kDefaultSegmentSize};
+  const crypto::Layout guess{crypto::kDefaultSegmentSize, crypto::kMaxTrailerSize};
   const store::BodyRange asked = body_range_for(shape, guess);
   reader_ = store_.open(target_.identity.key, asked);
   const store::ObjectHead& head = reader_->head();
 
   auto header = decode_for(head.header, target_);
-  crypto::Layout layout{header.segment_size};
+  const auto layout = crypto::Layout::for_header(header);
   auto size = layout.plain_size(head.body_size);
   if (!size) throw Error(ErrorKind::integrity, "stored object has an impossible length");
   response_.object_size = *size;
@@ -236,8 +237,10 @@ ObjectSummary summarize_object(store::Store& store, const crypto::Keyring& keys,
   const std::string& key = target.identity.key;
   std::optional<store::ObjectHead> head;
   std::vector<uint8_t> tail;
+  // The trailer's size depends on the format, which arrives with the same
+  // answer: ask for the largest and keep the right number of last bytes.
   store::BodyRange range;
-  range.suffix_length = crypto::kTrailerSize;
+  range.suffix_length = crypto::kMaxTrailerSize;
   store.read(
       key, range, [&](const store::ObjectHead& h) { head = h; },
       [&](std::span<const uint8_t> bytes) {
@@ -246,16 +249,21 @@ ObjectSummary summarize_object(store::Store& store, const crypto::Keyring& keys,
       });
   if (!head) throw Error(ErrorKind::internal, "store returned no object head");
   auto header = decode_for(head->header, target);
-  crypto::Layout layout{header.segment_size};
+  const auto layout = crypto::Layout::for_header(header);
   auto size = layout.plain_size(head->body_size);
-  if (!size || tail.size() != crypto::kTrailerSize) throw Error(ErrorKind::integrity, "stored object is damaged");
+  if (!size || tail.size() != std::min<uint64_t>(head->body_size, crypto::kMaxTrailerSize)) {
+    throw Error(ErrorKind::integrity, "stored object is damaged");
+  }
   crypto::ObjectCipher cipher(keys, header, target.identity);
-  auto trailer = cipher.open_trailer(tail);
+  auto trailer = cipher.open_trailer(std::span<const uint8_t>(tail).last(layout.trailer_size));
   if (!trailer || trailer->plain_size != *size) throw Error(ErrorKind::integrity, auth_failure(header, "trailer"));
   ObjectSummary s;
   s.format = header.version;
   s.size = *size;
-  s.sha256_hex = to_hex(trailer->sha256);
+  if (trailer->sha256) s.sha256_hex = to_hex(*trailer->sha256);
+  s.md5 = trailer->md5;
+  s.etag_parts = trailer->etag_parts;
+  s.metadata = std::move(header.metadata);
   s.etag = etag_of(head->header);
   s.mtime_unix = head->mtime_unix;
   return s;

@@ -7,6 +7,7 @@
 // decryption; between calls the opener holds memory and an open store
 // reader, never a thread, however slowly the client takes the pieces.
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -95,15 +96,21 @@ class ObjectOpener {
 };
 
 struct ObjectSummary {
-  unsigned format = 0;  // the stored object's format version (1 or 2)
+  unsigned format = 0;  // the stored object's format version (1, 2 or 3)
   uint64_t size = 0;
-  std::string sha256_hex;
-  std::string etag;
+  std::string sha256_hex;  // empty when the trailer carries no SHA-256 (format 3 may not)
+  std::string etag;        // the native API's (salt-based), not S3's
   int64_t mtime_unix = 0;
+  // Format 3 only: the trailer's MD5 (S3's ETag; of the parts' MD5s when
+  // etag_parts > 0) and the header's authenticated metadata.
+  std::optional<std::array<uint8_t, 16>> md5;
+  uint32_t etag_parts = 0;
+  crypto::Metadata metadata;
 };
 
 // HEAD: reads the header and the trailer (one suffix read) and authenticates
-// the trailer. Throws not_found / integrity.
+// the trailer (and with it the header's metadata). Throws not_found /
+// integrity.
 ObjectSummary summarize_object(store::Store& store, const crypto::Keyring& keys, const ReadTarget& target);
 
 // ETag of a stored version: derived from its random salt, so it changes on

@@ -33,7 +33,7 @@ bool sealed_for(store::Store& store, const crypto::Keyring& keys, const std::str
   }
 }
 
-// The id a format-2 object is sealed for: options.store_id, or, for a
+// The id a format-2/3 object is sealed for: options.store_id, or, for a
 // renamed store, from_store_id unless the object was re-sealed already (an
 // earlier, interrupted run).
 std::string sealed_id(store::Store& store, const crypto::Keyring& keys, const ResealOptions& options,
@@ -72,25 +72,29 @@ class Tail {
 };
 
 // Decrypts the stored version `seen` as sealed for `from` and writes it
-// re-sealed for `id` under a fresh format-2 header; commits only when the
-// content authenticated end to end (every segment, the trailer, its size and
-// digest) and the stored version is still `seen`. Throws Error or
+// re-sealed for `id` under a fresh format-3 header (the old header's
+// metadata, if any, carried over); commits only when the content
+// authenticated end to end (every segment, the trailer, its size and
+// digests) and the stored version is still `seen`. Throws Error or
 // ChangedMeanwhile.
 void reseal_version(store::Store& store, const crypto::Keyring& keys, const crypto::ObjectIdentity& from,
                     const crypto::ObjectIdentity& id, const store::ObjectHead& seen, const crypto::Header& old_header) {
   crypto::ObjectCipher old_cipher(keys, old_header, from);
-  const crypto::Layout layout{old_header.segment_size};
+  const crypto::Layout layout = old_cipher.layout();
   const auto size = layout.plain_size(seen.body_size);
   if (!size) throw Error(ErrorKind::integrity, "stored object has an impossible length");
   crypto::RangeDecryptor decryptor(old_cipher, *size, 0, *size == 0 ? 0 : *size - 1);
 
-  const auto fresh = crypto::new_header(keys.newest());
+  const auto fresh = crypto::new_header(keys.newest(), crypto::kDefaultSegmentSize, old_header.metadata);
   crypto::ObjectCipher new_cipher(keys, fresh, id);
   crypto::StreamEncryptor encryptor(new_cipher);
+  // A format-3 trailer may hold an MD5 (the S3 ETag) to check and keep.
+  const bool old_v3 = old_header.version >= crypto::kFormatVersion3;
+  if (old_v3) encryptor.compute_md5();
   auto writer = store.create(id.key, crypto::encode_header(fresh));  // discarded unless committed
 
   std::vector<uint8_t> plain, sealed;
-  Tail trailer(crypto::kTrailerSize);
+  Tail trailer(layout.trailer_size);
   store.read(
       id.key, store::BodyRange{}, [&](const store::ObjectHead& head) { expect_same_version(seen, head); },
       [&](std::span<const uint8_t> bytes) {
@@ -105,16 +109,22 @@ void reseal_version(store::Store& store, const crypto::Keyring& keys, const cryp
         return true;
       });
   decryptor.finish();
-  encryptor.finish(sealed);
-  writer->write(sealed);
   auto contents = old_cipher.open_trailer(trailer.bytes());
   if (!contents || contents->plain_size != *size) {
     throw Error(ErrorKind::integrity, "stored object failed authentication (trailer)");
   }
+  // A format-3 trailer is kept as it was (which digests it has, an S3
+  // multipart ETag), once checked below; older ones become SHA-256 only.
+  if (old_v3) encryptor.set_object_totals(*contents);
+  encryptor.finish(sealed);
+  writer->write(sealed);
   // A parts upload's trailer carries the digest its client declared: keep
   // such an object as it is rather than seal a different digest.
-  if (contents->sha256 != encryptor.sha256()) {
+  if (contents->sha256 && *contents->sha256 != encryptor.sha256()) {
     throw Error(ErrorKind::integrity, "the trailer's SHA-256 is not the SHA-256 of the content");
+  }
+  if (contents->md5 && contents->etag_parts == 0 && contents->md5 != encryptor.md5()) {
+    throw Error(ErrorKind::integrity, "the trailer's MD5 is not the MD5 of the content");
   }
   expect_same_version(seen, store.head(id.key));
   writer->commit();

@@ -1,8 +1,12 @@
 #pragma once
 // Re-sealing stored objects (`haul reseal`, docs/format.md section 11):
-// format 1 -> format 2, which binds each object to its key and store; with
-// `rotate`, objects sealed under an older master key -> the newest one; with
-// `from_store_id`, format-2 objects sealed for a store's old id -> its new id.
+// format 1 -> format 3 (what new objects are), which binds each object to its
+// key and store; with `rotate`, objects sealed under an older master key ->
+// the newest one; with `from_store_id`, format-2/3 objects sealed for a
+// store's old id -> its new id. Format-2 objects otherwise stay as they are
+// (bound like format 3; they lack only its metadata and MD5). What is
+// re-sealed is written as format 3, keeping a format-3 object's metadata and
+// trailer digests.
 // Each object streams through decryption and encryption in bounded memory
 // (about 1 MiB, whatever the object's size) and is committed through the
 // store's ordinary writer, so it appears atomically or not at all.
@@ -28,15 +32,15 @@ namespace haul::gateway {
 struct ResealOptions {
   std::string store_id;  // the id the gateway binds to this store (its --store-id, else its name)
   std::string prefix;    // only keys that start with it
-  bool rotate = false;   // also re-seal format-2 objects sealed under an older master key
+  bool rotate = false;   // also re-seal format-2/3 objects sealed under an older master key
   bool dry_run = false;  // decide and report, write nothing
-  // The id format-2 objects are sealed for now, when it is not store_id (a
-  // renamed store): every format-2 object is then re-sealed for store_id.
+  // The id format-2/3 objects are sealed for now, when it is not store_id (a
+  // renamed store): every such object is then re-sealed for store_id.
   std::string from_store_id;
 };
 
 enum class ResealOutcome {
-  current,   // already format 2 for store_id (under the newest key, with rotate): untouched
+  current,   // already format 2 or 3 for store_id (under the newest key, with rotate): untouched
   resealed,  // re-sealed (dry run: would be)
   changed,   // written or removed by someone else meanwhile: untouched
   failed,    // unreadable, failed authentication, or the store failed: untouched

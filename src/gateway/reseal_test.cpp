@@ -12,6 +12,8 @@
 #include "core/error.hpp"
 #include "core/error_kind_of.hpp"
 #include "core/test_temp_dir.hpp"
+#include "crypto/md5.hpp"
+#include "crypto/sha256.hpp"
 #include "crypto/stream_format.hpp"
 #include "crypto/test_support.hpp"
 #include "gateway/metrics.hpp"
@@ -109,7 +111,7 @@ class ResealTest : public ::testing::Test {
     if (trailer_sha) enc.defer_trailer();
     enc.finish(body);
     if (trailer_sha) {
-      auto t = cipher.seal_trailer({plain.size(), *trailer_sha});
+      auto t = cipher.seal_trailer({plain.size(), *trailer_sha, std::nullopt, 0});
       body.insert(body.end(), t.begin(), t.end());
     }
     auto writer = store_->create(key, crypto::encode_header(header));
@@ -148,7 +150,7 @@ class ResealTest : public ::testing::Test {
 
 }  // namespace
 
-TEST_F(ResealTest, FormatOneBecomesFormatTwoWithTheSameBytes) {
+TEST_F(ResealTest, FormatOneBecomesFormatThreeWithTheSameBytes) {
   for (size_t size : {size_t{0}, size_t{1}, size_t{65536}, size_t{3 * 65536 + 7}, size_t{2 * 1024 * 1024 + 3}}) {
     SCOPED_TRACE(size);
     const std::string key = "dir/obj-" + std::to_string(size);
@@ -166,7 +168,7 @@ TEST_F(ResealTest, FormatOneBecomesFormatTwoWithTheSameBytes) {
     EXPECT_EQ(r.outcome, ResealOutcome::resealed) << r.detail;
     EXPECT_EQ(r.from_format, 1u);
     EXPECT_EQ(r.from_key_id, 1u);
-    EXPECT_EQ(header_of(key).version, 2);
+    EXPECT_EQ(header_of(key).version, 3);
     EXPECT_EQ(header_of(key).key_id, 2u);  // sealed under the newest key
     EXPECT_EQ(get(key, 2), plain);
     // Bound now: under another store id it no longer opens.
@@ -186,6 +188,62 @@ TEST_F(ResealTest, RotateMovesFormatTwoObjectsToTheNewestKey) {
   EXPECT_EQ(header_of("k").key_id, 2u);
   EXPECT_EQ(get("k", 2), plain);
   EXPECT_EQ(reseal("k", rotate).outcome, ResealOutcome::current);
+}
+
+// A format-3 object keeps its metadata and its trailer's digests (an S3
+// ETag) through a rotation; one whose MD5 is not its content's is left alone.
+TEST_F(ResealTest, RotateKeepsFormatThreeMetadataAndDigests) {
+  const Bytes plain = pattern(200000, 9);
+  const crypto::Metadata metadata{{"content-type", "text/plain"}, {"x-amz-meta-owner", "alice"}};
+  const std::pair<std::optional<std::array<uint8_t, 32>>, uint32_t> trailers[] = {
+      {crypto::sha256(plain), 0},  // SHA-256 and MD5(plaintext)
+      {std::nullopt, 3},           // an S3 multipart ETag, no SHA-256
+  };
+  for (const auto& [sha, parts] : trailers) {
+    SCOPED_TRACE(parts);
+    auto header = crypto::new_header(*keys_.find(1), crypto::kDefaultSegmentSize, metadata);
+    crypto::ObjectCipher cipher(keys_, header, {"default", "m"});
+    crypto::StreamEncryptor enc(cipher);
+    const crypto::ObjectCipher::TrailerContents totals{plain.size(), sha, crypto::md5(plain), parts};
+    enc.set_object_totals(totals);
+    Bytes body;
+    enc.update(plain, body);
+    enc.finish(body);
+    auto writer = store_->create("m", crypto::encode_header(header));
+    writer->write(body);
+    writer->commit();
+
+    ResealOptions rotate;
+    rotate.rotate = true;
+    auto r = reseal("m", rotate);
+    EXPECT_EQ(r.outcome, ResealOutcome::resealed) << r.detail;
+    EXPECT_EQ(header_of("m").version, 3);
+    EXPECT_EQ(header_of("m").key_id, 2u);
+    EXPECT_EQ(header_of("m").metadata, metadata);
+    EXPECT_EQ(get("m", 3), plain);
+    auto s = summarize_object(*store_, keys_, ReadTarget{{"default", "m"}, 3});
+    EXPECT_EQ(s.md5, crypto::md5(plain));
+    EXPECT_EQ(s.etag_parts, parts);
+    EXPECT_EQ(s.sha256_hex, sha ? crypto::sha256_hex(plain) : "");
+    EXPECT_EQ(s.metadata, metadata);
+  }
+  // An MD5 that is not the content's (etag_parts 0 claims MD5(plaintext)).
+  auto header = crypto::new_header(*keys_.find(1));
+  crypto::ObjectCipher cipher(keys_, header, {"default", "bad"});
+  crypto::StreamEncryptor enc(cipher);
+  enc.set_object_totals({plain.size(), crypto::sha256(plain), crypto::Md5Digest{}, 0});
+  Bytes body;
+  enc.update(plain, body);
+  enc.finish(body);
+  auto writer = store_->create("bad", crypto::encode_header(header));
+  writer->write(body);
+  writer->commit();
+  ResealOptions rotate;
+  rotate.rotate = true;
+  auto r = reseal("bad", rotate);
+  EXPECT_EQ(r.outcome, ResealOutcome::failed);
+  EXPECT_NE(r.detail.find("MD5"), std::string::npos) << r.detail;
+  EXPECT_EQ(header_of("bad").key_id, 1u);
 }
 
 // A renamed store: its format-2 objects move from the old id to the new one,

@@ -69,8 +69,18 @@ haul::s3::Credentials load_credentials(const haul::s3::StoreUrl& url) {
               "store URL, or write ~/.aws/credentials");
 }
 
+// The format header, hex-encoded, in one x-amz-meta value. The largest
+// header (format 3 with 8 KiB of object metadata, 8248 bytes; docs/format.md
+// section 2.1) must fit. AWS S3 caps all user metadata of an object at 2 KB,
+// so there this value, and with it a format-3 object's metadata, is limited
+// to about 900 bytes of metadata; splitting the value over several
+// x-amz-meta keys would not lift that cap. Ceph RGW has no metadata cap, but
+// its beast frontend refuses request headers over 16 KiB by default
+// (`max_header_size`): raise it for more than ~7 KiB of metadata.
+constexpr size_t kMaxHeaderBytes = 9 * 1024;
+
 std::string header_meta(std::span<const uint8_t> header) {
-  if (header.size() > 1024) throw Error(ErrorKind::bad_request, "format header too large for S3 metadata");
+  if (header.size() > kMaxHeaderBytes) throw Error(ErrorKind::bad_request, "format header too large for S3 metadata");
   return to_hex(header);
 }
 

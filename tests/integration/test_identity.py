@@ -184,27 +184,27 @@ def test_format1_object_is_served_reported_and_resealed(make_gateway):
     assert get(gw, "legacy/report").content == plain
     assert get(gw, "legacy/report", headers={"Range": "bytes=1000-2099"}).content == plain[1000:2100]
     old_etag = h.headers["ETag"]
-    assert put(gw, "fresh", b"written as format 2").status_code == 201
-    assert head(gw, "fresh").headers["X-Haul-Format"] == "2"
+    assert put(gw, "fresh", b"written as format 3").status_code == 201
+    assert head(gw, "fresh").headers["X-Haul-Format"] == "3"
     # Format 1 binds nothing: a copy in the store opens under any key (the
     # reason to reseal, and then to run with --min-format 2).
     shutil.copyfile(object_file(gw.store_dir, "legacy/report"), object_file(gw.store_dir, "legacy/copy"))
     assert get(gw, "legacy/copy").content == plain
 
     dry = reseal(gw, "--dry-run").stdout
-    assert "would reseal legacy/report (format 1, key 1 -> format 2, key 2)" in dry
+    assert "would reseal legacy/report (format 1, key 1 -> format 3, key 2)" in dry
     assert "would reseal 2, current 1, changed meanwhile 0, failed 0" in dry
     assert head(gw, "legacy/report").headers["X-Haul-Format"] == "1"
 
     out = reseal(gw).stdout
     assert "resealed 2, current 1, changed meanwhile 0, failed 0" in out, out
     h = head(gw, "legacy/report")
-    assert h.headers["X-Haul-Format"] == "2"
+    assert h.headers["X-Haul-Format"] == "3"
     assert h.headers["X-Haul-Sha256"] == sha
     assert h.headers["ETag"] != old_etag
     assert get(gw, "legacy/report").content == plain
     assert get(gw, "legacy/copy").content == plain
-    assert get(gw, "fresh").content == b"written as format 2"
+    assert get(gw, "fresh").content == b"written as format 3"
     assert "resealed 0, current 3" in reseal(gw).stdout
     # Bound now: the same copy no longer opens.
     shutil.copyfile(object_file(gw.store_dir, "legacy/report"), object_file(gw.store_dir, "legacy/copy"))
@@ -219,7 +219,7 @@ def test_min_format_2_refuses_format1_until_resealed(make_gateway):
     assert head(gw, "legacy/report").status_code == 500
     assert "resealed 1, current 0" in reseal(gw).stdout
     h = head(gw, "legacy/report")
-    assert h.status_code == 200 and h.headers["X-Haul-Format"] == "2"
+    assert h.status_code == 200 and h.headers["X-Haul-Format"] == "3"
     assert get(gw, "legacy/report").content == plain
 
 
