@@ -94,13 +94,19 @@ asio::awaitable<void> put_part(GatewayContext& ctx, Exchange& ex, const Route& r
   crypto::ObjectCipher cipher(ctx.keys, header, object_identity(ctx, state.store, state.key));
   const crypto::Layout layout = cipher.layout();
   const uint64_t first_segment = (uint64_t{n} - 1) * state.part_size / header.segment_size;
-  SealTarget target{first_segment, n == state.part_count(), false};
+  const bool final_part = n == state.part_count();
   std::unique_ptr<SealPipeline> pipe;
   std::exception_ptr failure;
   SealResult result;
   try {
     co_await ex.blocking([&] {
       auto writer = store.open_part(state.store_upload_id, state.key, n, first_segment * layout.sealed_segment_size());
+      // (Built here, not in the coroutine's frame: g++ 12 then reports a
+      // false -Wmismatched-new-delete on Asio's frame allocator.)
+      SealTarget target;
+      target.first_segment = first_segment;
+      target.final_part = final_part;
+      target.write_trailer = false;
       pipe = std::make_unique<SealPipeline>(cipher, std::move(writer), ctx.metrics, target);
     });
     result = co_await stream_body_into(ex, *pipe);

@@ -43,6 +43,8 @@ SealPipeline::SealPipeline(const crypto::ObjectCipher& cipher, std::unique_ptr<s
   // A parts upload seals the trailer at complete time: it needs the whole
   // object's size and digest, which no single part knows.
   if (target.final_part && !target.write_trailer) encryptor_.defer_trailer();
+  if (target.compute_md5) encryptor_.compute_md5();
+  if (target.totals) encryptor_.set_object_totals(*target.totals);
 }
 
 void SealPipeline::write(std::span<const uint8_t> plain) {
@@ -63,7 +65,8 @@ SealResult SealPipeline::commit() {
     ScopeTimer timer(store_nanos_);
     writer_->commit();
   }
-  return SealResult{encryptor_.plain_size(), encryptor_.sha256(), to_ms(encrypt_nanos_), to_ms(store_nanos_)};
+  return SealResult{encryptor_.plain_size(), encryptor_.sha256(), encryptor_.md5(), to_ms(encrypt_nanos_),
+                    to_ms(store_nanos_)};
 }
 
 void SealPipeline::flush() {

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -19,6 +20,7 @@ class Metrics;
 struct SealResult {
   uint64_t plain_size = 0;
   std::array<uint8_t, 32> sha256{};
+  std::optional<std::array<uint8_t, 16>> md5;  // of the plaintext, when SealTarget::compute_md5
   // Where the time went, for the upload's JSON answer ("timings"): sealing
   // segments, and handing sealed bytes to the store (writes and the commit,
   // which includes the fs store's fsync or the S3 store's last part).
@@ -32,6 +34,12 @@ struct SealTarget {
   bool final_part = true;
   bool write_trailer = true;  // false for the final part of a parts upload:
                               // its trailer is sealed at complete time
+  // The S3 API's ETag is the plaintext's MD5 (format 3 trailers carry it);
+  // off by default: MD5 costs more CPU than AES-GCM.
+  bool compute_md5 = false;
+  // Trailer contents given whole instead of computed (an S3 multipart
+  // upload's "md5-of-part-md5s-N" ETag); plain_size must be what is written.
+  std::optional<crypto::ObjectCipher::TrailerContents> totals;
 };
 
 class SealPipeline {

@@ -102,7 +102,10 @@ TEST_F(SealTest, AFailedCommitLeavesNothing) {
 }
 
 TEST_F(SealTest, APartThatIsNotWholeSegmentsIsRefusedAtCommit) {
-  auto pipe = pipeline("p", SealTarget{0, false, false});
+  SealTarget middle;
+  middle.final_part = false;
+  middle.write_trailer = false;
+  auto pipe = pipeline("p", middle);
   pipe->write(crypto::test::pattern(kSeg + 1));
   EXPECT_EQ(haul::testing::error_kind_of([&] { pipe->commit(); }), ErrorKind::bad_request);
   pipe.reset();
