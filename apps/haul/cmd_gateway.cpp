@@ -96,6 +96,12 @@ void add_gateway_command(CLI::App& app) {
                   "One JSON line per request (docs/api.md): - for standard output, a file to append to,\n"
                   "or off; never a header or a token")
       ->capture_default_str();
+  cmd->add_option("--s3-credentials-file", config->s3_credentials_file,
+                  "Turns on the S3 API: ACCESS_KEY_ID:SECRET[:BUCKET,...] a line (reloaded on SIGHUP)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--s3-domain", config->s3_domain,
+                  "Serve virtual-host style S3 requests for BUCKET.DOMAIN (path style always works)");
+  cmd->add_option("--s3-region", config->s3_region, "The region S3 clients sign for")->capture_default_str();
   cmd->add_option("--min-format", config->min_format,
                   "Oldest object format served: 1 (default) also serves format-1 objects, which are not bound\n"
                   "to their key and store; 2 refuses them once haul reseal has upgraded every object")

@@ -68,6 +68,10 @@ struct GatewayConfig {
   // Oldest object format served: 1 serves format-1 objects (not bound to
   // their key and store); 2 refuses them (integrity) once all are re-sealed.
   unsigned min_format = 1;
+  // The S3 API (docs/s3-api.md): off unless a credentials file is given.
+  std::string s3_credentials_file;
+  std::string s3_domain;                // virtual-host style "BUCKET.DOMAIN"; "" for path style only
+  std::string s3_region = "us-east-1";  // what GetBucketLocation answers and SigV4 scopes may name
 };
 
 struct HostPort {

@@ -21,6 +21,8 @@
 
 namespace haul::gateway {
 
+class S3State;
+
 struct GatewayContext {
   GatewayConfig config;
   crypto::Keyring keys;
@@ -31,6 +33,7 @@ struct GatewayContext {
   StripeBoard stripes;
   RequestLog request_log;
   Readiness readiness;
+  std::shared_ptr<S3State> s3;  // the S3 API's keys and buckets; null when it is off
 };
 
 }  // namespace haul::gateway

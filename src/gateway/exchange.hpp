@@ -30,6 +30,9 @@ struct Request {
   std::string peer;  // "ip:port"
   bool peer_is_loopback = false;
   std::function<std::string(std::string_view)> header;  // "" when absent
+  // Every header field in arrival order, names as sent: for the S3 API,
+  // which signs and stores headers it does not know in advance.
+  std::function<Headers()> all_headers;
 };
 
 // Thrown by an Exchange when the peer is gone or the response was cut:

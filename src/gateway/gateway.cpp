@@ -27,6 +27,8 @@
 #include "gateway/tls_server.hpp"
 #include "net/sock_diag.hpp"
 #include "store/fs_store.hpp"
+#include "gateway/s3_handlers.hpp"
+#include "gateway/s3_state.hpp"
 #include "store/s3_metrics.hpp"
 #include "store/store_factory.hpp"
 
@@ -50,11 +52,23 @@ std::unique_ptr<GatewayContext> load_context(const GatewayConfig& config) {
                          {},
                          {},
                          {},
+                         {},
                          {}});
   ctx->request_log = RequestLog::open(config.access_log, std::move(secrets));
   for (const auto& s : config.stores) {
     ctx->stores.emplace(s.name, store::make_store(s.url, s.name));
     if (s.name == "default") ctx->default_store = s.name;
+  }
+  if (!config.s3_credentials_file.empty()) {
+    const auto& store = *ctx->stores.at(ctx->default_store);
+    std::string store_id;
+    for (const auto& s : config.stores) {
+      if (s.name == ctx->default_store) store_id = s.id;
+    }
+    ctx->s3 = std::make_shared<S3State>(
+        s3::S3Credentials::load(config.s3_credentials_file),
+        BucketBook::Args{*ctx->stores.at(ctx->default_store), ctx->keys, store_id, ctx->metrics});
+    spdlog::info("S3 API on: {} access keys, buckets in {}", ctx->s3->credentials()->size(), store.describe());
   }
   return ctx;
 }
@@ -173,6 +187,14 @@ asio::awaitable<void> cleanup_uploads(GatewayContext& ctx) {
       if (removed) spdlog::info("store {}: removed {} expired uploads", name, removed);
     } catch (const std::exception& e) {
       spdlog::warn("store {}: upload cleanup failed: {}", name, e.what());
+    }
+  }
+  if (ctx.s3) {
+    try {
+      size_t removed = expire_s3_uploads(ctx, ctx.config.upload_expiry);
+      if (removed) spdlog::info("S3 API: removed {} expired multipart uploads", removed);
+    } catch (const std::exception& e) {
+      spdlog::warn("S3 API: multipart upload cleanup failed: {}", e.what());
     }
   }
   co_return;

@@ -28,7 +28,10 @@ TEST(Route, ObjectsAndQueries) {
   auto d = parse_route("/download/files?key=reports%2F1M.data");
   EXPECT_EQ(d.kind, RouteKind::seed_download);
   EXPECT_EQ(d.key, "reports/1M.data");
-  EXPECT_EQ(parse_route("/nope").kind, RouteKind::not_found);
+  EXPECT_EQ(parse_route("/v1/nope").kind, RouteKind::not_found);
+  EXPECT_EQ(parse_route("/nope").kind, RouteKind::s3);
+  EXPECT_EQ(parse_route("/").kind, RouteKind::s3);
+  EXPECT_EQ(parse_route("/bucket/a/b?uploads").kind, RouteKind::s3);
   EXPECT_EQ(parse_route("/v1/objects/bad%zz").kind, RouteKind::bad_target);
   EXPECT_EQ(parse_route("/v1/objects?prefix=%zz").kind, RouteKind::bad_target);
 }

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/error.hpp"
+#include "gateway/s3_state.hpp"
 #include "gateway/tls_server.hpp"
 #include "gateway/tokens.hpp"
 
@@ -32,10 +33,12 @@ bool reload(GatewayContext& ctx, TlsServer* tls) {
   std::lock_guard lock(serial);
   std::optional<TokenSet> tokens;
   std::optional<TlsServer::Loaded> loaded;
+  std::optional<s3::S3Credentials> s3_keys;
   try {
     // Everything is loaded before anything is applied.
     tokens = TokenSet::parse(read_config_file(ctx.config.token_file, "token file"));
     if (tls) loaded = tls->load();
+    if (ctx.s3) s3_keys = s3::S3Credentials::load(ctx.config.s3_credentials_file);
   } catch (const std::exception& e) {
     ctx.metrics.reloads_failed.fetch_add(1, std::memory_order_relaxed);
     spdlog::error("reload failed, the running configuration stays: {}", e.what());
@@ -45,13 +48,18 @@ bool reload(GatewayContext& ctx, TlsServer* tls) {
   // Secrets first: no line written after the swap may show a new token.
   ctx.request_log.add_secrets(tokens->tokens());
   ctx.tokens.replace(std::move(*tokens));
+  std::string s3_text;
+  if (s3_keys) {
+    s3_text = fmt::format(", {} S3 access keys", s3_keys->size());
+    ctx.s3->replace(std::move(*s3_keys));
+  }
   std::string certificate;
   if (tls) {
     certificate = ", TLS certificate " + describe_certificate(loaded->certificate);
     tls->install(std::move(*loaded));
   }
   ctx.metrics.reloads_done.fetch_add(1, std::memory_order_relaxed);
-  spdlog::info("reloaded: {} tokens{}", token_count, certificate);
+  spdlog::info("reloaded: {} tokens{}{}", token_count, s3_text, certificate);
   return true;
 }
 

@@ -84,6 +84,10 @@ Route parse_route(std::string_view target) {
     r.kind = RouteKind::probe_upload;
   } else if (path == "/v1/probe/tcpinfo") {
     r.kind = RouteKind::probe_tcpinfo;
+  } else if (path != "/v1" && !path.starts_with("/v1/")) {
+    // Everything outside the native names is the S3 API's (s3_target.hpp
+    // finds bucket, key and operation); answered only when it is on.
+    r.kind = RouteKind::s3;
   }
   return r;
 }

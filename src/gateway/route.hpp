@@ -23,6 +23,7 @@ enum class RouteKind {
   probe_download,   // GET /v1/probe/download?bytes=
   probe_upload,     // PUT /v1/probe/upload
   probe_tcpinfo,    // GET /v1/probe/tcpinfo
+  s3,               // any other path: the S3 API (s3_target.hpp), when configured
   not_found,
   bad_target,  // undecodable path or query
 };

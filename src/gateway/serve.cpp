@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "gateway/handlers.hpp"
+#include "gateway/s3_handlers.hpp"
 
 namespace haul::gateway {
 
@@ -25,6 +26,8 @@ std::string error_json(std::string_view kind, std::string_view message) {
 }
 
 asio::awaitable<Served> serve_request(GatewayContext& ctx, Exchange& ex, const Route& route, uint64_t connection) {
+  // The S3 API authenticates with SigV4 and answers in XML: its own way in.
+  if (route.kind == RouteKind::s3 && ctx.s3) co_return co_await serve_s3(ctx, ex, connection);
   Served served;
   std::optional<Error> failure;
   try {

@@ -431,6 +431,11 @@ inline Request make_request(const http::request_parser<http::buffer_body>& parse
     auto it = msg.find(beast::string_view(name.data(), name.size()));
     return it == msg.end() ? std::string() : std::string(it->value());
   };
+  r.all_headers = [&msg] {
+    Headers all;
+    for (const auto& field : msg) all.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    return all;
+  };
   return r;
 }
 

@@ -36,6 +36,7 @@ FakeExchange::FakeExchange(FakeRequest spec) : spec_(std::move(spec)), head_(spe
   request_.peer = spec_.peer;
   request_.peer_is_loopback = spec_.peer_is_loopback;
   request_.header = [this](std::string_view name) { return find_header(spec_.headers, name); };
+  request_.all_headers = [this] { return spec_.headers; };
 }
 
 std::string FakeExchange::header(std::string_view name) const {

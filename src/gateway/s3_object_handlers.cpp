@@ -1,0 +1,188 @@
+// PutObject, GetObject, HeadObject, DeleteObject and DeleteObjects: the S3
+// names for the native API's seal and open pipelines. Objects are stored
+// under "BUCKET/KEY" in the default store (s3_buckets.hpp), with their
+// Content-* headers and x-amz-meta-* in the format header (authenticated
+// with the object) and the MD5 of their plaintext in the trailer (the ETag).
+
+#include "core/error.hpp"
+#include "core/hex.hpp"
+#include "crypto/stream_format.hpp"
+#include "gateway/handlers.hpp"
+#include "gateway/open_pipeline.hpp"
+#include "gateway/s3_body.hpp"
+#include "gateway/s3_handlers.hpp"
+#include "gateway/s3_headers.hpp"
+#include "gateway/s3_object_info.hpp"
+#include "gateway/s3_state.hpp"
+#include "gateway/s3_seal.hpp"
+#include "gateway/seal_pipeline.hpp"
+#include "s3/api_error.hpp"
+#include "s3/server_xml.hpp"
+
+namespace haul::gateway {
+
+namespace {
+
+constexpr size_t kDeleteBodyLimit = 4 * 1024 * 1024;  // 1000 keys of 1 KiB, escaped
+
+store::Store& default_store(GatewayContext& ctx) {
+  return *ctx.stores.at(ctx.default_store);
+}
+
+ReadTarget read_target(GatewayContext& ctx, const std::string& store_key) {
+  return {object_identity(ctx, ctx.default_store, store_key), ctx.config.min_format};
+}
+
+// Looks the object up as HEAD does, after checking its bucket: 404
+// NoSuchBucket or NoSuchKey, S3's distinction.
+asio::awaitable<S3ObjectInfo> find_object(GatewayContext& ctx, Exchange& ex, const S3Call& call,
+                                          const std::string& store_key) {
+  std::optional<S3ObjectInfo> info;
+  co_await ex.blocking([&] {
+    ctx.s3->buckets.require(call.target.bucket);
+    info = s3_object_info(ctx, store_key);
+  });
+  if (!info) throw s3::ApiError(404, "NoSuchKey", "no object '" + call.target.key + "' in this bucket");
+  co_return std::move(*info);
+}
+
+// The headers of a GET or HEAD answer: ETag, Last-Modified, stored metadata.
+Headers object_headers(const S3Call& call, const S3ObjectInfo& info) {
+  Headers h = call.headers({{"ETag", info.etag}, {"Last-Modified", http_date(info.mtime_unix)}});
+  for (auto& pair : metadata_response_headers(info.metadata, call.target.query)) h.push_back(std::move(pair));
+  return h;
+}
+
+// 304 or 412 when the conditional headers say so; false to go on.
+asio::awaitable<bool> answered_by_conditions(Exchange& ex, const S3Call& call, const S3ObjectInfo& info) {
+  auto header = [&](std::string_view name) { return ex.request().header(name); };
+  const auto verdict = evaluate_conditions(header, ex.request().method, info.etag, info.mtime_unix);
+  if (!verdict) co_return false;
+  if (*verdict == 412) throw s3::ApiError(412, "PreconditionFailed", "a precondition given in the request failed");
+  Headers extra{{"ETag", info.etag}, {"Last-Modified", http_date(info.mtime_unix)}};
+  co_await ex.respond(304, "", "", call.headers(std::move(extra)));
+  co_return true;
+}
+
+asio::awaitable<void> put_object(GatewayContext& ctx, Exchange& ex, const S3Call& call) {
+  const std::string key = bucket_object_key(call.target.bucket, call.target.key);
+  const MetadataPairs metadata = metadata_from_request(ex.request().all_headers());
+  S3Body body(ex, call.auth);
+  co_await ex.blocking([&] { ctx.s3->buckets.require(call.target.bucket); });
+  const SealResult result =
+      co_await seal_object(ctx, ex, key, metadata, with_md5(), [&](SealPipeline& pipe) -> asio::awaitable<void> {
+        for (;;) {
+          auto piece = co_await body.next();
+          if (piece.empty()) break;
+          co_await ex.blocking([&] { pipe.write(piece); });
+        }
+      });
+  Headers extra{{"ETag", quoted_md5(*result.md5)}};
+  co_await ex.respond(200, "", "", call.headers(std::move(extra)));
+}
+
+asio::awaitable<void> send_body(Exchange& ex, ObjectOpener& opener, const S3Call& call, const S3ObjectInfo& info) {
+  ResponseStart r;
+  co_await ex.blocking([&] { r = opener.open(); });
+  if (r.etag != info.native_etag) {
+    // Replaced between the HEAD-like look and the read: its ETag and
+    // metadata are not those of the bytes at hand.
+    throw s3::ApiError(503, "SlowDown", "the object was replaced while it was read; retry");
+  }
+  if (r.status == 416) {
+    throw s3::ApiError(416, "InvalidRange",
+                       "the range is outside the object (" + std::to_string(r.object_size) + " bytes)");
+  }
+  Headers h = object_headers(call, info);
+  h.emplace_back("Accept-Ranges", "bytes");
+  if (r.content_range) h.emplace_back("Content-Range", *r.content_range);
+  co_await ex.begin_body(r.status, std::move(h), r.content_length);
+  for (;;) {
+    std::span<const uint8_t> piece;
+    co_await ex.blocking([&] { piece = opener.next(); });
+    if (piece.empty()) break;
+    co_await ex.write_body(piece);
+  }
+  co_await ex.end_body();
+}
+
+asio::awaitable<void> get_object(GatewayContext& ctx, Exchange& ex, const S3Call& call) {
+  const std::string key = bucket_object_key(call.target.bucket, call.target.key);
+  const S3ObjectInfo info = co_await find_object(ctx, ex, call, key);
+  if (co_await answered_by_conditions(ex, call, info)) co_return;
+  auto opener = std::make_unique<ObjectOpener>(default_store(ctx), ctx.keys, ctx.metrics, read_target(ctx, key),
+                                               ex.request().header("range"));
+  std::exception_ptr failure;
+  try {
+    co_await send_body(ex, *opener, call, info);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  co_await ex.blocking([&] { opener.reset(); });  // closing a store reader may block
+  if (failure) std::rethrow_exception(failure);
+}
+
+asio::awaitable<void> head_object(GatewayContext& ctx, Exchange& ex, const S3Call& call) {
+  const std::string key = bucket_object_key(call.target.bucket, call.target.key);
+  const S3ObjectInfo info = co_await find_object(ctx, ex, call, key);
+  if (co_await answered_by_conditions(ex, call, info)) co_return;
+  Headers h = object_headers(call, info);
+  h.emplace_back("Accept-Ranges", "bytes");
+  co_await ex.begin_body(200, std::move(h), info.size);
+  co_await ex.end_body();
+}
+
+// Absent already is deleted: S3 answers 204 either way.
+void remove_if_present(store::Store& store, const std::string& key) {
+  try {
+    store.remove(key);
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::not_found) throw;
+  }
+}
+
+asio::awaitable<void> delete_object(GatewayContext& ctx, Exchange& ex, const S3Call& call) {
+  const std::string key = bucket_object_key(call.target.bucket, call.target.key);
+  co_await ex.blocking([&] {
+    ctx.s3->buckets.require(call.target.bucket);
+    remove_if_present(default_store(ctx), key);
+  });
+  co_await ex.respond(204, "", "", call.headers());
+}
+
+}  // namespace
+
+asio::awaitable<void> s3_object_request(GatewayContext& ctx, Exchange& ex, const S3Call& call) {
+  switch (call.target.op) {
+    case S3Op::put_object: co_return co_await put_object(ctx, ex, call);
+    case S3Op::get_object: co_return co_await get_object(ctx, ex, call);
+    case S3Op::head_object: co_return co_await head_object(ctx, ex, call);
+    case S3Op::delete_object: co_return co_await delete_object(ctx, ex, call);
+    default: throw Error(ErrorKind::internal, "not an object operation");
+  }
+}
+
+asio::awaitable<void> s3_delete_objects(GatewayContext& ctx, Exchange& ex, const S3Call& call) {
+  const std::string body = co_await read_small_body(ex, kDeleteBodyLimit);
+  const s3::DeleteRequest request = s3::parse_delete_request(body);
+  std::vector<s3::DeleteOutcome> outcomes;
+  co_await ex.blocking([&] {
+    ctx.s3->buckets.require(call.target.bucket);
+    for (const auto& key : request.keys) {
+      s3::DeleteOutcome outcome{key, "", ""};
+      try {
+        remove_if_present(default_store(ctx), bucket_object_key(call.target.bucket, key));
+      } catch (const s3::ApiError& e) {
+        outcome.code = e.code();
+        outcome.message = e.what();
+      } catch (const Error& e) {
+        outcome.code = "InternalError";
+        outcome.message = std::string(e.public_message());
+      }
+      outcomes.push_back(std::move(outcome));
+    }
+  });
+  co_await respond_xml(ex, call, 200, s3::delete_result(outcomes, request.quiet));
+}
+
+}  // namespace haul::gateway

@@ -1,0 +1,47 @@
+#include "gateway/s3_object_info.hpp"
+
+#include "core/error.hpp"
+#include "core/hex.hpp"
+#include "gateway/handlers.hpp"
+
+namespace haul::gateway {
+
+std::string s3_etag(const ObjectSummary& s) {
+  if (s.md5) {
+    std::string tag = to_hex(std::span<const uint8_t>(s.md5->data(), s.md5->size()));
+    if (s.etag_parts > 0) tag += "-" + std::to_string(s.etag_parts);
+    return "\"" + tag + "\"";
+  }
+  if (s.sha256_hex.size() >= 32) return "\"" + s.sha256_hex.substr(0, 32) + "-1\"";
+  return s.etag;  // neither digest: the native, salt-derived tag
+}
+
+std::string quoted_md5(const std::array<uint8_t, 16>& md5) {
+  return "\"" + to_hex(std::span<const uint8_t>(md5.data(), md5.size())) + "\"";
+}
+
+std::string unquoted(std::string_view etag) {
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') etag = etag.substr(1, etag.size() - 2);
+  return std::string(etag);
+}
+
+std::optional<S3ObjectInfo> s3_object_info(GatewayContext& ctx, const std::string& store_key) {
+  store::Store& store = *ctx.stores.at(ctx.default_store);
+  ObjectSummary s;
+  try {
+    s = summarize_object(store, ctx.keys,
+                         ReadTarget{object_identity(ctx, ctx.default_store, store_key), ctx.config.min_format});
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::not_found) return std::nullopt;
+    throw;
+  }
+  S3ObjectInfo info;
+  info.size = s.size;
+  info.mtime_unix = s.mtime_unix;
+  info.etag = s3_etag(s);
+  info.native_etag = s.etag;
+  info.metadata = std::move(s.metadata);
+  return info;
+}
+
+}  // namespace haul::gateway

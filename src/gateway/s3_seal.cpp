@@ -1,0 +1,71 @@
+#include "gateway/s3_seal.hpp"
+
+#include "core/error.hpp"
+#include "crypto/stream_format.hpp"
+#include "gateway/handlers.hpp"
+#include "gateway/open_pipeline.hpp"
+#include "s3/api_error.hpp"
+
+namespace haul::gateway {
+
+asio::awaitable<SealResult> seal_object(GatewayContext& ctx, Exchange& ex, const std::string& store_key,
+                                        const MetadataPairs& metadata, SealTarget target, const FeedFn& feed) {
+  store::Store& store = *ctx.stores.at(ctx.default_store);
+  const auto header = crypto::new_header(ctx.keys.newest(), crypto::kDefaultSegmentSize, metadata);
+  const auto header_bytes = crypto::encode_header(header);
+  crypto::ObjectCipher cipher(ctx.keys, header, object_identity(ctx, ctx.default_store, store_key));
+  std::unique_ptr<SealPipeline> pipe;
+  std::exception_ptr failure;
+  SealResult result;
+  try {
+    co_await ex.blocking([&] {
+      pipe =
+          std::make_unique<SealPipeline>(cipher, store.create(store_key, header_bytes), ctx.metrics, std::move(target));
+    });
+    co_await feed(*pipe);
+    co_await ex.blocking([&] { result = pipe->commit(); });
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  co_await discard_on_pool(ex, pipe);
+  if (failure) std::rethrow_exception(failure);
+  co_return result;
+}
+
+asio::awaitable<void> feed_stored(GatewayContext& ctx, Exchange& ex, const std::string& store_key,
+                                  const std::optional<CopyRange>& range, SealPipeline& pipe) {
+  const std::string range_header =
+      range ? "bytes=" + std::to_string(range->first) + "-" + std::to_string(range->last) : std::string();
+  auto opener = std::make_unique<ObjectOpener>(
+      *ctx.stores.at(ctx.default_store), ctx.keys, ctx.metrics,
+      ReadTarget{object_identity(ctx, ctx.default_store, store_key), ctx.config.min_format}, range_header);
+  std::exception_ptr failure;
+  try {
+    ResponseStart start;
+    co_await ex.blocking([&] { start = opener->open(); });
+    if (start.status == 416) {
+      throw s3::ApiError(
+          416, "InvalidRange",
+          "the copy source range is outside the object (" + std::to_string(start.object_size) + " bytes)");
+    }
+    for (bool more = true; more;) {
+      // One store read and its decryption, then one seal and store write:
+      // a short step on the pool, never a wait on a client.
+      co_await ex.blocking([&] {
+        auto piece = opener->next();
+        more = !piece.empty();
+        if (more) pipe.write(piece);
+      });
+    }
+  } catch (const Error& e) {
+    failure = e.kind() == ErrorKind::not_found
+                  ? std::make_exception_ptr(s3::ApiError(404, "NoSuchKey", "the copy source does not exist"))
+                  : std::current_exception();
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  co_await ex.blocking([&] { opener.reset(); });
+  if (failure) std::rethrow_exception(failure);
+}
+
+}  // namespace haul::gateway
