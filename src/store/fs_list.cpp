@@ -68,9 +68,10 @@ class Walker {
         continue;
       }
       if (!text.starts_with(prefix_) || text <= start_after_) continue;
-      auto object = open_object(child_path, false);
+      auto object = open_object(child_path, true);
       if (!object) continue;  // removed since readdir
-      entries_.push_back(ListEntry{text, object->head.body_size, object->head.mtime_unix});
+      entries_.push_back(
+          ListEntry{text, object->head.body_size, object->head.mtime_unix, std::move(object->head.header)});
       if (entries_.size() >= want_) return false;
     }
     return true;

@@ -208,7 +208,7 @@ class S3Store final : public Store {
     ListPage page;
     for (auto& o : result.contents) {
       if (!o.key.starts_with(prefix_) || std::string_view(o.key).substr(prefix_.size()).starts_with(kSideDir)) continue;
-      page.entries.push_back({o.key.substr(prefix_.size()), o.size, o.mtime_unix});
+      page.entries.push_back({o.key.substr(prefix_.size()), o.size, o.mtime_unix, {}});
     }
     if (result.is_truncated && !page.entries.empty()) page.next_after = page.entries.back().key;
     return page;

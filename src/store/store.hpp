@@ -72,6 +72,11 @@ struct ListEntry {
   std::string key;
   uint64_t body_size = 0;
   int64_t mtime_unix = 0;
+  // The format header, when the store has it without another request (fs
+  // reads it with the file's prefix; an S3 listing carries no metadata, so
+  // the S3 store leaves it empty). It makes the plaintext size exact for
+  // every format (their trailers differ in size).
+  std::vector<uint8_t> header;
 };
 
 struct ListPage {

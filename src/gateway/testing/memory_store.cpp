@@ -153,7 +153,7 @@ store::ListPage MemoryStore::list(std::string_view prefix, std::string_view star
       page.next_after = page.entries.back().key;
       break;
     }
-    page.entries.push_back({it->first, it->second.body.size(), it->second.mtime_unix});
+    page.entries.push_back({it->first, it->second.body.size(), it->second.mtime_unix, it->second.header});
   }
   return page;
 }
