@@ -149,6 +149,8 @@ const ResponseStart& ObjectOpener::open() {
   if (!size) throw Error(ErrorKind::integrity, "stored object has an impossible length");
   response_.object_size = *size;
   response_.etag = etag_of(head.header);
+  response_.mtime_unix = head.mtime_unix;
+  response_.metadata = header.metadata;
   response_.status = 200;
   response_.content_length = *size;
   // An empty object still has one sealed (empty) final segment: it is

@@ -43,6 +43,10 @@ struct ResponseStart {
   uint64_t object_size = 0;     // plaintext size of the whole object
   std::optional<std::string> content_range;
   std::string etag;
+  int64_t mtime_unix = 0;
+  // Format 3's metadata (authenticated by the time open() returns: the
+  // header is every segment's associated data).
+  crypto::Metadata metadata;
 };
 
 class ObjectOpener {

@@ -27,22 +27,21 @@ class S3Front : public ::testing::Test {
  protected:
   S3Front() {
     auto& ctx = gw_.ctx();
-    ctx.s3 = std::make_shared<S3State>(s3::S3Credentials::parse(std::string(kAccessKey) + ":" + kSecret + "\n"),
-                                       BucketBook::Args{gw_.store(), ctx.keys, ctx.config.stores.front().id,
-                                                        ctx.metrics});
+    ctx.s3 =
+        std::make_shared<S3State>(s3::S3Credentials::parse(std::string(kAccessKey) + ":" + kSecret + "\n"),
+                                  BucketBook::Args{gw_.store(), ctx.keys, ctx.config.stores.front().id, ctx.metrics});
   }
 
   // A request signed like an SDK signs it, over `body` (payload hash
   // `claimed`, else the body's own SHA-256).
   static FakeRequest signed_request(const std::string& method, const std::string& path, std::vector<uint8_t> body,
                                     std::string claimed = {}, const char* secret = kSecret) {
-    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
+    const auto now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     const std::string date = s3::amz_date(now);
     if (claimed.empty()) claimed = crypto::sha256_hex(body);
-    s3::SigningRequest sr{method, path, {}, {{"host", "gw"}, {"x-amz-content-sha256", claimed}, {"x-amz-date", date}},
-                          claimed};
+    s3::SigningRequest sr{
+        method, path, {}, {{"host", "gw"}, {"x-amz-content-sha256", claimed}, {"x-amz-date", date}}, claimed};
     const auto auth = s3::authorization({kAccessKey, secret, ""}, {date, "us-east-1", "s3"}, sr);
     FakeRequest r;
     r.method = method;
@@ -85,6 +84,29 @@ TEST_F(S3Front, PutGetHeadDeleteThroughTheBucketPrefix) {
   auto gone = call("GET", "/photos/a/b.txt");
   EXPECT_EQ(gone->status(), 404);
   EXPECT_NE(text(*gone).find("<Code>NoSuchKey</Code>"), std::string::npos);
+}
+
+TEST_F(S3Front, AGetIsOneStoreReadOnceTheVersionsEtagIsKnown) {
+  ASSERT_EQ(call("PUT", "/reads")->status(), 200);
+  const auto body = bytes_of("counted reads");
+  auto put = call("PUT", "/reads/k", body);
+  auto opens = [&] { return gw_.store().calls().opens; };
+  uint64_t before = opens();
+  auto get = call("GET", "/reads/k");
+  EXPECT_EQ(get->body(), body);
+  EXPECT_EQ(get->header("ETag"), put->header("ETag"));
+  EXPECT_EQ(opens() - before, 1u);  // the gateway that wrote it knows its ETag
+  // A gateway that never saw the version reads its trailer once, then not again.
+  auto& ctx = gw_.ctx();
+  ctx.s3 =
+      std::make_shared<S3State>(s3::S3Credentials::parse(std::string(kAccessKey) + ":" + kSecret + "\n"),
+                                BucketBook::Args{gw_.store(), ctx.keys, ctx.config.stores.front().id, ctx.metrics});
+  before = opens();
+  EXPECT_EQ(call("GET", "/reads/k")->header("ETag"), put->header("ETag"));
+  EXPECT_EQ(opens() - before, 2u);  // the range, then the trailer
+  before = opens();
+  EXPECT_EQ(call("GET", "/reads/k")->body(), body);
+  EXPECT_EQ(opens() - before, 1u);
 }
 
 TEST_F(S3Front, AWrongPayloadHashOrSecretStoresNothing) {

@@ -248,7 +248,8 @@ CompletePlan plan_complete(GatewayContext& ctx, const S3Call& call, const std::s
 }
 
 asio::awaitable<void> complete_upload(GatewayContext& ctx, Exchange& ex, const S3Call& call) {
-  const auto asked = s3::parse_complete_multipart_upload_request(co_await read_small_body(ex, kCompleteBodyLimit));
+  const std::string body = co_await read_small_body(ex, kCompleteBodyLimit);
+  const auto asked = s3::parse_complete_multipart_upload_request(body);
   OpenUpload upload;
   CompletePlan plan;
   co_await ex.blocking([&] {

@@ -81,14 +81,37 @@ asio::awaitable<void> put_object(GatewayContext& ctx, Exchange& ex, const S3Call
   co_await ex.respond(200, "", "", call.headers(std::move(extra)));
 }
 
-asio::awaitable<void> send_body(Exchange& ex, ObjectOpener& opener, const S3Call& call, const S3ObjectInfo& info) {
-  ResponseStart r;
-  co_await ex.blocking([&] { r = opener.open(); });
-  if (r.etag != info.native_etag) {
-    // Replaced between the HEAD-like look and the read: its ETag and
-    // metadata are not those of the bytes at hand.
+// The S3 ETag of the version the opener found: remembered, or read from its
+// trailer (and remembered).
+asio::awaitable<std::string> etag_of_version(GatewayContext& ctx, Exchange& ex, const std::string& store_key,
+                                             const ResponseStart& r) {
+  if (auto known = ctx.s3->remembered_etag(store_key, r.etag)) co_return *known;
+  std::optional<S3ObjectInfo> info;
+  co_await ex.blocking([&] { info = s3_object_info(ctx, store_key); });
+  if (!info || info->native_etag != r.etag) {
+    // Replaced (or removed) between the read and the trailer's: that ETag
+    // is not the one of the bytes at hand.
     throw s3::ApiError(503, "SlowDown", "the object was replaced while it was read; retry");
   }
+  co_return info->etag;
+}
+
+asio::awaitable<void> send_body(GatewayContext& ctx, Exchange& ex, ObjectOpener& opener, const S3Call& call,
+                                const std::string& store_key) {
+  ResponseStart r;
+  try {
+    co_await ex.blocking([&] { r = opener.open(); });
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::not_found) {
+      throw s3::ApiError(404, "NoSuchKey", "no object '" + call.target.key + "' in this bucket");
+    }
+    throw;
+  }
+  // (co_await as its own statement: g++ 12 frees the temporaries of an
+  // initializer list holding a co_await twice.)
+  std::string etag = co_await etag_of_version(ctx, ex, store_key, r);
+  const S3ObjectInfo info{r.object_size, r.mtime_unix, std::move(etag), r.etag, r.metadata};
+  if (co_await answered_by_conditions(ex, call, info)) co_return;
   if (r.status == 416) {
     throw s3::ApiError(416, "InvalidRange",
                        "the range is outside the object (" + std::to_string(r.object_size) + " bytes)");
@@ -106,15 +129,16 @@ asio::awaitable<void> send_body(Exchange& ex, ObjectOpener& opener, const S3Call
   co_await ex.end_body();
 }
 
+// One store read when the version's ETag is remembered (s3_state.hpp): the
+// range is opened first, and the ETag, mtime and metadata come with it.
 asio::awaitable<void> get_object(GatewayContext& ctx, Exchange& ex, const S3Call& call) {
   const std::string key = bucket_object_key(call.target.bucket, call.target.key);
-  const S3ObjectInfo info = co_await find_object(ctx, ex, call, key);
-  if (co_await answered_by_conditions(ex, call, info)) co_return;
+  co_await ex.blocking([&] { ctx.s3->buckets.require(call.target.bucket); });
   auto opener = std::make_unique<ObjectOpener>(default_store(ctx), ctx.keys, ctx.metrics, read_target(ctx, key),
                                                ex.request().header("range"));
   std::exception_ptr failure;
   try {
-    co_await send_body(ex, *opener, call, info);
+    co_await send_body(ctx, ex, *opener, call, key);
   } catch (...) {
     failure = std::current_exception();
   }

@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "core/hex.hpp"
 #include "gateway/handlers.hpp"
+#include "gateway/s3_state.hpp"
 
 namespace haul::gateway {
 
@@ -41,6 +42,7 @@ std::optional<S3ObjectInfo> s3_object_info(GatewayContext& ctx, const std::strin
   info.etag = s3_etag(s);
   info.native_etag = s.etag;
   info.metadata = std::move(s.metadata);
+  ctx.s3->remember_etag(store_key, info.native_etag, info.etag);
   return info;
 }
 

@@ -4,6 +4,9 @@
 #include "crypto/stream_format.hpp"
 #include "gateway/handlers.hpp"
 #include "gateway/open_pipeline.hpp"
+#include "gateway/s3_object_info.hpp"
+#include "gateway/s3_state.hpp"
+#include "core/hex.hpp"
 #include "s3/api_error.hpp"
 
 namespace haul::gateway {
@@ -19,8 +22,7 @@ asio::awaitable<SealResult> seal_object(GatewayContext& ctx, Exchange& ex, const
   SealResult result;
   try {
     co_await ex.blocking([&] {
-      pipe =
-          std::make_unique<SealPipeline>(cipher, store.create(store_key, header_bytes), ctx.metrics, std::move(target));
+      pipe = std::make_unique<SealPipeline>(cipher, store.create(store_key, header_bytes), ctx.metrics, target);
     });
     co_await feed(*pipe);
     co_await ex.blocking([&] { result = pipe->commit(); });
@@ -29,6 +31,15 @@ asio::awaitable<SealResult> seal_object(GatewayContext& ctx, Exchange& ex, const
   }
   co_await discard_on_pool(ex, pipe);
   if (failure) std::rethrow_exception(failure);
+  // The next GET of this version needs no trailer read for its ETag.
+  const auto& totals = target.totals;
+  if (totals && totals->md5) {
+    ctx.s3->remember_etag(store_key, etag_of(header_bytes),
+                          "\"" + to_hex(std::span<const uint8_t>(totals->md5->data(), 16)) + "-" +
+                              std::to_string(totals->etag_parts) + "\"");
+  } else if (result.md5) {
+    ctx.s3->remember_etag(store_key, etag_of(header_bytes), quoted_md5(*result.md5));
+  }
   co_return result;
 }
 
