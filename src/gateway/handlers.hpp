@@ -13,6 +13,7 @@
 
 namespace haul::gateway {
 
+class ObjectOpener;
 class SealPipeline;
 struct SealResult;
 
@@ -55,6 +56,10 @@ std::string upload_answer(const std::string& key, const SealResult& result,
                           std::chrono::steady_clock::time_point started);
 // Feeds the whole request body through pipe on the blocking pool, then commits.
 asio::awaitable<SealResult> stream_body_into(Exchange& ex, SealPipeline& pipe);
+// After begin_body: the opened object's plaintext, a piece at a time (one
+// store read and its decryption on the blocking pool, one asynchronous
+// write), then end_body.
+asio::awaitable<void> send_opened_body(Exchange& ex, ObjectOpener& opener);
 // Destroys an uncommitted pipeline on the blocking pool (its cleanup may block).
 asio::awaitable<void> discard_on_pool(Exchange& ex, std::unique_ptr<SealPipeline>& pipe);
 

@@ -59,6 +59,16 @@ asio::awaitable<void> put_object(GatewayContext& ctx, Exchange& ex, store::Store
   co_await respond_json(ex, 201, upload_answer(key, result, started));
 }
 
+asio::awaitable<void> send_opened_body(Exchange& ex, ObjectOpener& opener) {
+  for (;;) {
+    std::span<const uint8_t> piece;
+    co_await ex.blocking([&] { piece = opener.next(); });
+    if (piece.empty()) break;
+    co_await ex.write_body(piece);
+  }
+  co_await ex.end_body();
+}
+
 namespace {
 
 // Sends what opener reads: each piece is one short step on the blocking pool
@@ -77,13 +87,7 @@ asio::awaitable<void> send_object(Exchange& ex, ObjectOpener& opener) {
   Headers h{{"Accept-Ranges", "bytes"}, {"ETag", r.etag}, {"Content-Type", "application/octet-stream"}};
   if (r.content_range) h.emplace_back("Content-Range", *r.content_range);
   co_await ex.begin_body(r.status, std::move(h), r.content_length);
-  for (;;) {
-    std::span<const uint8_t> piece;
-    co_await ex.blocking([&] { piece = opener.next(); });
-    if (piece.empty()) break;
-    co_await ex.write_body(piece);
-  }
-  co_await ex.end_body();
+  co_await send_opened_body(ex, opener);
 }
 
 }  // namespace

@@ -194,13 +194,7 @@ asio::awaitable<void> upload_part(GatewayContext& ctx, Exchange& ex, const S3Cal
   }
   S3Body body(ex, call.auth);
   const SealResult result =
-      co_await seal_object(ctx, ex, key, {}, with_md5(), [&](SealPipeline& pipe) -> asio::awaitable<void> {
-        for (;;) {
-          auto piece = co_await body.next();
-          if (piece.empty()) break;
-          co_await ex.blocking([&] { pipe.write(piece); });
-        }
-      });
+      co_await seal_object(ctx, ex, key, {}, with_md5(), [&](SealPipeline& pipe) { return feed_body(ex, body, pipe); });
   Headers extra{{"ETag", quoted_md5(*result.md5)}};
   co_await ex.respond(200, "", "", call.headers(std::move(extra)));
 }

@@ -69,14 +69,8 @@ asio::awaitable<void> put_object(GatewayContext& ctx, Exchange& ex, const S3Call
   const MetadataPairs metadata = metadata_from_request(ex.request().all_headers());
   S3Body body(ex, call.auth);
   co_await ex.blocking([&] { ctx.s3->buckets.require(call.target.bucket); });
-  const SealResult result =
-      co_await seal_object(ctx, ex, key, metadata, with_md5(), [&](SealPipeline& pipe) -> asio::awaitable<void> {
-        for (;;) {
-          auto piece = co_await body.next();
-          if (piece.empty()) break;
-          co_await ex.blocking([&] { pipe.write(piece); });
-        }
-      });
+  const SealResult result = co_await seal_object(ctx, ex, key, metadata, with_md5(),
+                                                 [&](SealPipeline& pipe) { return feed_body(ex, body, pipe); });
   Headers extra{{"ETag", quoted_md5(*result.md5)}};
   co_await ex.respond(200, "", "", call.headers(std::move(extra)));
 }
@@ -120,13 +114,7 @@ asio::awaitable<void> send_body(GatewayContext& ctx, Exchange& ex, ObjectOpener&
   h.emplace_back("Accept-Ranges", "bytes");
   if (r.content_range) h.emplace_back("Content-Range", *r.content_range);
   co_await ex.begin_body(r.status, std::move(h), r.content_length);
-  for (;;) {
-    std::span<const uint8_t> piece;
-    co_await ex.blocking([&] { piece = opener.next(); });
-    if (piece.empty()) break;
-    co_await ex.write_body(piece);
-  }
-  co_await ex.end_body();
+  co_await send_opened_body(ex, opener);
 }
 
 // One store read when the version's ETag is remembered (s3_state.hpp): the

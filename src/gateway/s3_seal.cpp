@@ -43,6 +43,14 @@ asio::awaitable<SealResult> seal_object(GatewayContext& ctx, Exchange& ex, const
   co_return result;
 }
 
+asio::awaitable<void> feed_body(Exchange& ex, S3Body& body, SealPipeline& pipe) {
+  for (;;) {
+    auto piece = co_await body.next();
+    if (piece.empty()) break;
+    co_await ex.blocking([&] { pipe.write(piece); });
+  }
+}
+
 asio::awaitable<void> feed_stored(GatewayContext& ctx, Exchange& ex, const std::string& store_key,
                                   const std::optional<CopyRange>& range, SealPipeline& pipe) {
   const std::string range_header =

@@ -11,6 +11,7 @@
 
 #include "gateway/context.hpp"
 #include "gateway/exchange.hpp"
+#include "gateway/s3_body.hpp"
 #include "gateway/s3_headers.hpp"
 #include "gateway/s3_target.hpp"
 #include "gateway/seal_pipeline.hpp"
@@ -37,6 +38,10 @@ using FeedFn = std::function<asio::awaitable<void>(SealPipeline&)>;
 // nothing is stored (the previous object, if any, stays).
 asio::awaitable<SealResult> seal_object(GatewayContext& ctx, Exchange& ex, const std::string& store_key,
                                         const MetadataPairs& metadata, SealTarget target, const FeedFn& feed);
+
+// Writes the upload's payload into pipe as it arrives; returns once the body
+// ended and every check of S3Body passed.
+asio::awaitable<void> feed_body(Exchange& ex, S3Body& body, SealPipeline& pipe);
 
 // Writes the plaintext of the stored object at store_key (whole, or
 // `range` of it) into pipe, authenticated segment by segment. Throws

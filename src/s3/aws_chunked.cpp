@@ -8,6 +8,7 @@
 #include <charconv>
 
 #include "core/hex.hpp"
+#include "http/ows.hpp"
 #include "s3/api_error.hpp"
 
 namespace haul::s3 {
@@ -26,25 +27,6 @@ constexpr std::string_view kTrailerSignature = "x-amz-trailer-signature";
                  "The request contained trailing data that was not well-formed or did not conform to our published "
                  "schema: " +
                      why);
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-const std::string* find_header(const IncomingRequest& r, std::string_view name) {
-  for (const auto& [n, v] : r.headers) {
-    if (lower(n) == name) return &v;
-  }
-  return nullptr;
 }
 
 std::string base64(std::span<const uint8_t> bytes) {
@@ -77,7 +59,7 @@ std::optional<AwsChunkedOptions> aws_chunked_options(const VerifiedRequest& veri
   }
   options.signing = verified.chunks;
   if (const std::string* length = find_header(request, "x-amz-decoded-content-length")) {
-    std::string_view text = trim(*length);
+    std::string_view text = http::trim_ows(*length);
     uint64_t n = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
     if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
@@ -85,13 +67,14 @@ std::optional<AwsChunkedOptions> aws_chunked_options(const VerifiedRequest& veri
     }
     options.decoded_length = n;
   }
-  if (const std::string* trailer = find_header(request, "x-amz-trailer")) options.trailer = std::string(trim(*trailer));
+  if (const std::string* trailer = find_header(request, "x-amz-trailer"))
+    options.trailer = std::string(http::trim_ows(*trailer));
   return options;
 }
 
 AwsChunkedDecoder::AwsChunkedDecoder(AwsChunkedOptions options) : options_(std::move(options)) {
   previous_signature_ = options_.signing.seed_signature;
-  std::string trailer = lower(trim(options_.trailer));
+  std::string trailer = ascii_lower(http::trim_ows(options_.trailer));
   if (options_.mode == AwsChunkedOptions::Mode::signed_chunks || trailer.empty()) return;
   options_.trailer = trailer;
   if (trailer == "x-amz-checksum-crc32") {
@@ -245,8 +228,8 @@ void AwsChunkedDecoder::on_trailer_line() {
   if (!trailer_signature_.empty()) malformed_trailer("a trailer after x-amz-trailer-signature");
   size_t colon = line.find(':');
   if (colon == std::string::npos) malformed_trailer("a trailer line without ':'");
-  std::string name = lower(trim(std::string_view(line).substr(0, colon)));
-  std::string value(trim(std::string_view(line).substr(colon + 1)));
+  std::string name = ascii_lower(http::trim_ows(std::string_view(line).substr(0, colon)));
+  std::string value(http::trim_ows(std::string_view(line).substr(colon + 1)));
   if (name.empty()) malformed_trailer("a trailer without a name");
   if (name == kTrailerSignature && is_signed()) {
     if (value.empty()) malformed_trailer("an empty trailer signature");

@@ -12,22 +12,6 @@ namespace {
   throw Error(ErrorKind::backend_unavailable, "S3 response without " + std::string(what));
 }
 
-// Element name without a namespace prefix.
-std::string_view local(std::string_view name) {
-  size_t colon = name.find(':');
-  return colon == std::string_view::npos ? name : name.substr(colon + 1);
-}
-
-// True when path is exactly the given names (local names compared).
-bool at(const std::vector<std::string>& path, std::initializer_list<std::string_view> names) {
-  if (path.size() != names.size()) return false;
-  size_t i = 0;
-  for (std::string_view n : names) {
-    if (local(path[i++]) != n) return false;
-  }
-  return true;
-}
-
 template <typename T>
 T number(const std::string& text, std::string_view what) {
   T v{};
@@ -43,21 +27,21 @@ T number(const std::string& text, std::string_view what) {
 void parse_expecting(std::string_view body, std::string_view expected_root, const XmlElementFn& fn) {
   ErrorResponse err;
   std::string root = parse_xml(body, [&](const std::vector<std::string>& path, const std::string& text) {
-    if (!path.empty() && local(path[0]) == "Error") {
-      if (at(path, {"Error", "Code"}))
+    if (!path.empty() && xml_local_name(path[0]) == "Error") {
+      if (xml_path_is(path, {"Error", "Code"}))
         err.code = text;
-      else if (at(path, {"Error", "Message"}))
+      else if (xml_path_is(path, {"Error", "Message"}))
         err.message = text;
-      else if (at(path, {"Error", "Resource"}))
+      else if (xml_path_is(path, {"Error", "Resource"}))
         err.resource = text;
-      else if (at(path, {"Error", "RequestId"}))
+      else if (xml_path_is(path, {"Error", "RequestId"}))
         err.request_id = text;
       return;
     }
     fn(path, text);
   });
-  if (local(root) == "Error") throw S3ErrorResponse(std::move(err));
-  if (local(root) != expected_root) {
+  if (xml_local_name(root) == "Error") throw S3ErrorResponse(std::move(err));
+  if (xml_local_name(root) != expected_root) {
     throw Error(ErrorKind::backend_unavailable,
                 "S3 response <" + root + "> where <" + std::string(expected_root) + "> was expected");
   }
@@ -78,11 +62,11 @@ std::optional<ErrorResponse> parse_error(std::string_view body) {
 InitiateMultipartUploadResult parse_initiate_multipart_upload(std::string_view body) {
   InitiateMultipartUploadResult r;
   parse_expecting(body, "InitiateMultipartUploadResult", [&](const auto& path, const auto& text) {
-    if (at(path, {"InitiateMultipartUploadResult", "Bucket"}))
+    if (xml_path_is(path, {"InitiateMultipartUploadResult", "Bucket"}))
       r.bucket = text;
-    else if (at(path, {"InitiateMultipartUploadResult", "Key"}))
+    else if (xml_path_is(path, {"InitiateMultipartUploadResult", "Key"}))
       r.key = text;
-    else if (at(path, {"InitiateMultipartUploadResult", "UploadId"}))
+    else if (xml_path_is(path, {"InitiateMultipartUploadResult", "UploadId"}))
       r.upload_id = text;
   });
   if (r.upload_id.empty()) missing("UploadId");
@@ -94,20 +78,20 @@ ListPartsResult parse_list_parts(std::string_view body) {
   PartEntry part;
   bool has_number = false;
   parse_expecting(body, "ListPartsResult", [&](const auto& path, const auto& text) {
-    if (at(path, {"ListPartsResult", "UploadId"}))
+    if (xml_path_is(path, {"ListPartsResult", "UploadId"}))
       r.upload_id = text;
-    else if (at(path, {"ListPartsResult", "IsTruncated"}))
+    else if (xml_path_is(path, {"ListPartsResult", "IsTruncated"}))
       r.is_truncated = text == "true";
-    else if (at(path, {"ListPartsResult", "NextPartNumberMarker"}) && !text.empty())
+    else if (xml_path_is(path, {"ListPartsResult", "NextPartNumberMarker"}) && !text.empty())
       r.next_part_number_marker = number<uint32_t>(text, "NextPartNumberMarker");
-    else if (at(path, {"ListPartsResult", "Part", "PartNumber"})) {
+    else if (xml_path_is(path, {"ListPartsResult", "Part", "PartNumber"})) {
       part.part_number = number<uint32_t>(text, "PartNumber");
       has_number = true;
-    } else if (at(path, {"ListPartsResult", "Part", "ETag"}))
+    } else if (xml_path_is(path, {"ListPartsResult", "Part", "ETag"}))
       part.etag = text;
-    else if (at(path, {"ListPartsResult", "Part", "Size"}))
+    else if (xml_path_is(path, {"ListPartsResult", "Part", "Size"}))
       part.size = number<uint64_t>(text, "Size");
-    else if (at(path, {"ListPartsResult", "Part"})) {
+    else if (xml_path_is(path, {"ListPartsResult", "Part"})) {
       if (!has_number || part.etag.empty()) missing("PartNumber or ETag in a Part");
       r.parts.push_back(std::move(part));
       part = PartEntry{};
@@ -122,20 +106,20 @@ ListBucketResult parse_list_bucket_v2(std::string_view body) {
   ObjectEntry entry;
   bool has_key = false;
   parse_expecting(body, "ListBucketResult", [&](const auto& path, const auto& text) {
-    if (at(path, {"ListBucketResult", "IsTruncated"}))
+    if (xml_path_is(path, {"ListBucketResult", "IsTruncated"}))
       r.is_truncated = text == "true";
-    else if (at(path, {"ListBucketResult", "NextContinuationToken"}))
+    else if (xml_path_is(path, {"ListBucketResult", "NextContinuationToken"}))
       r.next_continuation_token = text;
-    else if (at(path, {"ListBucketResult", "Contents", "Key"})) {
+    else if (xml_path_is(path, {"ListBucketResult", "Contents", "Key"})) {
       entry.key = text;
       has_key = true;
-    } else if (at(path, {"ListBucketResult", "Contents", "Size"}))
+    } else if (xml_path_is(path, {"ListBucketResult", "Contents", "Size"}))
       entry.size = number<uint64_t>(text, "Size");
-    else if (at(path, {"ListBucketResult", "Contents", "ETag"}))
+    else if (xml_path_is(path, {"ListBucketResult", "Contents", "ETag"}))
       entry.etag = text;
-    else if (at(path, {"ListBucketResult", "Contents", "LastModified"}))
+    else if (xml_path_is(path, {"ListBucketResult", "Contents", "LastModified"}))
       entry.mtime_unix = parse_iso8601(text).value_or(0);
-    else if (at(path, {"ListBucketResult", "Contents"})) {
+    else if (xml_path_is(path, {"ListBucketResult", "Contents"})) {
       if (!has_key) missing("Key in Contents");
       r.contents.push_back(std::move(entry));
       entry = ObjectEntry{};
@@ -150,19 +134,19 @@ ListMultipartUploadsResult parse_list_multipart_uploads(std::string_view body) {
   ListMultipartUploadsResult r;
   UploadEntry u;
   parse_expecting(body, "ListMultipartUploadsResult", [&](const auto& path, const auto& text) {
-    if (at(path, {"ListMultipartUploadsResult", "IsTruncated"}))
+    if (xml_path_is(path, {"ListMultipartUploadsResult", "IsTruncated"}))
       r.is_truncated = text == "true";
-    else if (at(path, {"ListMultipartUploadsResult", "Upload", "Key"}))
+    else if (xml_path_is(path, {"ListMultipartUploadsResult", "Upload", "Key"}))
       u.key = text;
-    else if (at(path, {"ListMultipartUploadsResult", "Upload", "UploadId"}))
+    else if (xml_path_is(path, {"ListMultipartUploadsResult", "Upload", "UploadId"}))
       u.upload_id = text;
-    else if (at(path, {"ListMultipartUploadsResult", "Upload", "Initiated"}))
+    else if (xml_path_is(path, {"ListMultipartUploadsResult", "Upload", "Initiated"}))
       u.initiated_unix = parse_iso8601(text);
-    else if (at(path, {"ListMultipartUploadsResult", "NextKeyMarker"}))
+    else if (xml_path_is(path, {"ListMultipartUploadsResult", "NextKeyMarker"}))
       r.next_key_marker = text;
-    else if (at(path, {"ListMultipartUploadsResult", "NextUploadIdMarker"}))
+    else if (xml_path_is(path, {"ListMultipartUploadsResult", "NextUploadIdMarker"}))
       r.next_upload_id_marker = text;
-    else if (at(path, {"ListMultipartUploadsResult", "Upload"})) {
+    else if (xml_path_is(path, {"ListMultipartUploadsResult", "Upload"})) {
       if (u.upload_id.empty()) missing("UploadId in Upload");
       r.uploads.push_back(std::move(u));
       u = UploadEntry{};

@@ -25,22 +25,6 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// Element name without a namespace prefix.
-std::string_view local(std::string_view name) {
-  size_t colon = name.find(':');
-  return colon == std::string_view::npos ? name : name.substr(colon + 1);
-}
-
-// True when path is exactly the given names (local names compared).
-bool at(const std::vector<std::string>& path, std::initializer_list<std::string_view> names) {
-  if (path.size() != names.size()) return false;
-  size_t i = 0;
-  for (std::string_view n : names) {
-    if (local(path[i++]) != n) return false;
-  }
-  return true;
-}
-
 // parse_xml reports a malformed document as Error(backend_unavailable), the
 // right answer for a backend's reply (s3/responses.cpp) but not for a
 // client's request: here it becomes MalformedXML, as does a document whose
@@ -52,7 +36,8 @@ void parse_request(std::string_view body, std::string_view expected_root, const 
   } catch (const Error& e) {
     malformed(e.what());
   }
-  if (local(root) != expected_root) malformed("<" + root + "> where <" + std::string(expected_root) + "> belongs");
+  if (xml_local_name(root) != expected_root)
+    malformed("<" + root + "> where <" + std::string(expected_root) + "> belongs");
 }
 
 }  // namespace
@@ -61,7 +46,7 @@ std::string parse_create_bucket_configuration(std::string_view body) {
   if (trim(body).empty()) return {};
   std::string location;
   parse_request(body, "CreateBucketConfiguration", [&](const auto& path, const auto& text) {
-    if (at(path, {"CreateBucketConfiguration", "LocationConstraint"})) location = std::string(trim(text));
+    if (xml_path_is(path, {"CreateBucketConfiguration", "LocationConstraint"})) location = std::string(trim(text));
   });
   return location;
 }
@@ -70,14 +55,14 @@ DeleteRequest parse_delete_request(std::string_view body) {
   DeleteRequest r;
   std::optional<std::string> key;
   parse_request(body, "Delete", [&](const auto& path, const std::string& text) {
-    if (at(path, {"Delete", "Quiet"})) {
+    if (xml_path_is(path, {"Delete", "Quiet"})) {
       std::string_view v = trim(text);
       if (v != "true" && v != "false") malformed("Quiet must be true or false");
       r.quiet = v == "true";
-    } else if (at(path, {"Delete", "Object", "Key"})) {
+    } else if (xml_path_is(path, {"Delete", "Object", "Key"})) {
       if (key) malformed("an Object with two Keys");
       key = text;  // exactly as sent: keys may begin or end with spaces
-    } else if (at(path, {"Delete", "Object"})) {
+    } else if (xml_path_is(path, {"Delete", "Object"})) {
       if (!key || key->empty()) malformed("an Object without a Key");
       // Checked as the document is read, so a huge body stops early.
       if (r.keys.size() == delete_max_objects) malformed("more than 1000 objects");
@@ -108,13 +93,13 @@ std::vector<CompletedPart> parse_complete_multipart_upload_request(std::string_v
   std::optional<uint32_t> number;
   std::optional<std::string> etag;
   parse_request(body, "CompleteMultipartUpload", [&](const auto& path, const std::string& text) {
-    if (at(path, {"CompleteMultipartUpload", "Part", "PartNumber"})) {
+    if (xml_path_is(path, {"CompleteMultipartUpload", "Part", "PartNumber"})) {
       if (number) malformed("a Part with two PartNumbers");
       number = part_number(text);
-    } else if (at(path, {"CompleteMultipartUpload", "Part", "ETag"})) {
+    } else if (xml_path_is(path, {"CompleteMultipartUpload", "Part", "ETag"})) {
       if (etag) malformed("a Part with two ETags");
       etag = normalize_etag(text);
-    } else if (at(path, {"CompleteMultipartUpload", "Part"})) {
+    } else if (xml_path_is(path, {"CompleteMultipartUpload", "Part"})) {
       // Checksum* elements and anything else inside a Part are ignored.
       if (!number || !etag || etag->empty()) malformed("a Part without PartNumber or ETag");
       if (parts.size() == max_part_number) malformed("more than 10000 parts");

@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "core/hex.hpp"
+#include "http/ows.hpp"
 #include "http/url.hpp"
 #include "s3/api_error.hpp"
 #include "s3/sigv4.hpp"
@@ -28,22 +29,11 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 
 std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+  return ascii_lower(s);
 }
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-const std::string* find_header(const IncomingRequest& r, std::string_view name) {
-  for (const auto& [n, v] : r.headers) {
-    if (iequals(n, name)) return &v;
-  }
-  return nullptr;
+  return http::trim_ows(s);
 }
 
 const std::string* find_param(const Params& params, std::string_view name) {
@@ -449,6 +439,19 @@ VerifiedRequest verify_sigv4(const IncomingRequest& request, const S3Credentials
   }
   return kind == AuthKind::header ? verify_header(request, parts.path, params, credentials, now_unix)
                                   : verify_presigned(request, parts.path, params, credentials, now_unix);
+}
+
+std::string ascii_lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+const std::string* find_header(const IncomingRequest& request, std::string_view name) {
+  for (const auto& [n, v] : request.headers) {
+    if (iequals(n, name)) return &v;
+  }
+  return nullptr;
 }
 
 }  // namespace haul::s3

@@ -95,6 +95,10 @@ inline constexpr int64_t kMaxPresignedExpiresSeconds = 7 * 24 * 3600;
 VerifiedRequest verify_sigv4(const IncomingRequest& request, const S3Credentials& credentials, int64_t now_unix);
 
 // Building blocks shared with the aws-chunked decoder and tests.
+// The first header called `name` (compared case-insensitively), or nullptr.
+const std::string* find_header(const IncomingRequest& request, std::string_view name);
+// `text` in ASCII lower case.
+std::string ascii_lower(std::string_view text);
 // kSigning = HMAC chain over "AWS4" + secret, date (yyyymmdd), region, service, "aws4_request".
 crypto::Digest signing_key(std::string_view secret, std::string_view date8, std::string_view region,
                            std::string_view service);

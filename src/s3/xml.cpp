@@ -224,4 +224,18 @@ std::string xml_escape(std::string_view text) {
   return out;
 }
 
+std::string_view xml_local_name(std::string_view name) {
+  size_t colon = name.find(':');
+  return colon == std::string_view::npos ? name : name.substr(colon + 1);
+}
+
+bool xml_path_is(const std::vector<std::string>& path, std::initializer_list<std::string_view> names) {
+  if (path.size() != names.size()) return false;
+  size_t i = 0;
+  for (std::string_view n : names) {
+    if (xml_local_name(path[i++]) != n) return false;
+  }
+  return true;
+}
+
 }  // namespace haul::s3

@@ -10,6 +10,7 @@
 // backend failing, never a crash.
 
 #include <functional>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,11 @@ inline constexpr size_t xml_max_depth = 32;
 // Calls on_element at each element's end tag (children before parents).
 // Returns the root element's name.
 std::string parse_xml(std::string_view document, const XmlElementFn& on_element);
+
+// An element name without its namespace prefix ("s3:Key" -> "Key").
+std::string_view xml_local_name(std::string_view name);
+// True when path is exactly `names`, comparing local names.
+bool xml_path_is(const std::vector<std::string>& path, std::initializer_list<std::string_view> names);
 
 // Escapes text for use inside an element (&, <, >, ", ').
 std::string xml_escape(std::string_view text);
