@@ -64,13 +64,32 @@ asio::awaitable<bool> answered_by_conditions(Exchange& ex, const S3Call& call, c
   co_return true;
 }
 
+// A conditional write (If-Match / If-None-Match on PutObject): 412 unless
+// the object as it is now passes. If-Match on a missing object fails too,
+// as RGW answers it. Checked before the body (to fail fast) and again after
+// it, just before the commit: a write that landed meanwhile is seen.
+void check_write_conditions(GatewayContext& ctx, const Request& request, const std::string& store_key) {
+  const std::string if_match = request.header("if-match"), if_none_match = request.header("if-none-match");
+  if (if_match.empty() && if_none_match.empty()) return;
+  const auto info = s3_object_info(ctx, store_key);
+  const bool passes = info ? !evaluate_conditions(if_match, if_none_match, "", "", "PUT", info->etag, info->mtime_unix)
+                           : if_match.empty();
+  if (!passes) throw s3::ApiError(412, "PreconditionFailed", "a precondition given in the request failed");
+}
+
 asio::awaitable<void> put_object(GatewayContext& ctx, Exchange& ex, const S3Call& call) {
   const std::string key = bucket_object_key(call.target.bucket, call.target.key);
   const MetadataPairs metadata = metadata_from_request(ex.request().all_headers());
   S3Body body(ex, call.auth);
-  co_await ex.blocking([&] { ctx.s3->buckets.require(call.target.bucket); });
-  const SealResult result = co_await seal_object(ctx, ex, key, metadata, with_md5(),
-                                                 [&](SealPipeline& pipe) { return feed_body(ex, body, pipe); });
+  co_await ex.blocking([&] {
+    ctx.s3->buckets.require(call.target.bucket);
+    check_write_conditions(ctx, ex.request(), key);
+  });
+  const SealResult result =
+      co_await seal_object(ctx, ex, key, metadata, with_md5(), [&](SealPipeline& pipe) -> asio::awaitable<void> {
+        co_await feed_body(ex, body, pipe);
+        co_await ex.blocking([&] { check_write_conditions(ctx, ex.request(), key); });
+      });
   Headers extra{{"ETag", quoted_md5(*result.md5)}};
   co_await ex.respond(200, "", "", call.headers(std::move(extra)));
 }

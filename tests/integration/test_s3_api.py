@@ -558,3 +558,22 @@ def test_complete_with_too_many_parts_is_malformed(s3gw):
     assert r.status_code == 400 and "<Code>InvalidPart</Code>" in r.text
     with pytest.raises(ClientError):
         s3.head_object(Bucket="many", Key="k")
+
+
+def test_conditional_puts(s3gw):
+    """If-Match / If-None-Match on PutObject (conditional writes): 412 and
+    the object unchanged when the object as it is fails them."""
+    s3 = client(s3gw)
+    s3.create_bucket(Bucket="cond")
+    etag = s3.put_object(Bucket="cond", Key="k", Body=b"one")["ETag"]
+
+    def put(body, **headers):
+        return signed(s3gw, "PUT", "/cond/k", body=body, headers=headers)
+
+    assert put(b"two", **{"If-None-Match": "*"}).status_code == 412
+    assert put(b"two", **{"If-Match": '"00000000000000000000000000000000"'}).status_code == 412
+    assert s3.get_object(Bucket="cond", Key="k")["Body"].read() == b"one"
+    assert put(b"two", **{"If-Match": etag}).status_code == 200
+    assert s3.get_object(Bucket="cond", Key="k")["Body"].read() == b"two"
+    assert signed(s3gw, "PUT", "/cond/new", body=b"x", headers={"If-Match": etag}).status_code == 412
+    assert signed(s3gw, "PUT", "/cond/new", body=b"x", headers={"If-None-Match": "*"}).status_code == 200
