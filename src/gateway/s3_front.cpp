@@ -77,6 +77,12 @@ bool allowed(const s3::VerifiedRequest& auth, const S3Target& t) {
 
 asio::awaitable<void> dispatch(GatewayContext& ctx, Exchange& ex, const S3Call& call) {
   const S3Target& t = call.target;
+  // A missing bucket is told before a client that waits for "100 Continue"
+  // sends its body (usually from the bucket book's memory).
+  if (!t.bucket.empty() && t.op != S3Op::create_bucket) {
+    co_await ex.blocking([&] { ctx.s3->buckets.require(t.bucket); });
+  }
+  co_await ex.invite_body();
   switch (t.op) {
     case S3Op::list_buckets: co_return co_await s3_list_buckets(ctx, ex, call);
     case S3Op::create_bucket:
@@ -105,6 +111,27 @@ asio::awaitable<void> dispatch(GatewayContext& ctx, Exchange& ex, const S3Call& 
   }
 }
 
+// One log line per failed request: the Error behind it with its private
+// detail (a path, a backend host: the log's, never the client's), else the
+// S3 answer. (A plain function: a std::optional<Error> in serve_s3's frame
+// trips g++ 12's false -Wmismatched-new-delete.)
+void log_failure(GatewayContext& ctx, uint64_t connection, const Request& request, const std::exception_ptr& original,
+                 const s3::ApiError& answer) {
+  auto log = [&](const Error& e) {
+    ctx.request_log.failure(connection, request.peer, request.method, request.target, e);
+  };
+  if (original) {
+    try {
+      std::rethrow_exception(original);
+    } catch (const Error& e) {
+      return log(e);
+    } catch (const std::exception& e) {
+      return log(Error(ErrorKind::internal, "internal error", e.what()));
+    }
+  }
+  log(as_logged(answer));
+}
+
 std::string request_id_text(uint64_t id) {
   char text[17];
   std::snprintf(text, sizeof text, "%016llX", static_cast<unsigned long long>(id));
@@ -128,6 +155,7 @@ asio::awaitable<Served> serve_s3(GatewayContext& ctx, Exchange& ex, uint64_t con
   call.request_id = request_id_text(ctx.s3->next_request_id());
   const Request& request = ex.request();
   std::optional<s3::ApiError> failure;
+  std::exception_ptr original;  // a haul::Error or other exception behind `failure`, for the log
   try {
     call.target = parse_s3_target(request.method, request.target, request.header("host"), ctx.config.s3_domain,
                                   !request.header("x-amz-copy-source").empty());
@@ -141,22 +169,21 @@ asio::awaitable<Served> serve_s3(GatewayContext& ctx, Exchange& ex, uint64_t con
     if (!allowed(call.auth, call.target)) {
       throw s3::ApiError(403, "AccessDenied", "this access key may not use bucket '" + call.target.bucket + "'");
     }
-    co_await ex.invite_body();
     co_await dispatch(ctx, ex, call);
   } catch (const s3::ApiError& e) {
     failure = e;
   } catch (const Error& e) {
     failure = as_api_error(e, call.target.op);
+    original = std::current_exception();
   } catch (const ConnectionLost&) {
     served.lost = true;
   } catch (const std::exception& e) {
     failure = s3::ApiError(500, "InternalError", "internal error");
-    ctx.request_log.failure(connection, request.peer, request.method, request.target,
-                            Error(ErrorKind::internal, "internal error", e.what()));
+    original = std::current_exception();
   }
   if (!failure) co_return served;
   served.failure_status = failure->status();
-  ctx.request_log.failure(connection, request.peer, request.method, request.target, as_logged(*failure));
+  log_failure(ctx, connection, request, original, *failure);
   if (ex.response_started()) {
     ex.cut();
     ctx.metrics.count_cut(CutReason::failed);
