@@ -373,6 +373,16 @@ def test_aws_cli(s3gw, tmp_path):
     assert hashlib.md5(b"1" * 10).hexdigest() in head.stdout
     assert aws("s3", "rm", "--recursive", "s3://cli/tree").returncode == 0
     assert aws("s3", "ls", "s3://cli/tree/").stdout == ""
+    # Over aws-cli's 8 MiB threshold: a multipart upload, parts in parallel.
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(9 * 1024 * 1024 + 7))
+    r = aws("s3", "cp", str(big), "s3://cli/big.bin")
+    assert r.returncode == 0, r.stderr
+    assert '-2\\""' in aws("s3api", "head-object", "--bucket", "cli", "--key", "big.bin").stdout  # "md5-of-md5s-2"
+    r = aws("s3api", "copy-object", "--bucket", "cli", "--key", "big-copy.bin", "--copy-source", "cli/big.bin")
+    assert r.returncode == 0, r.stderr
+    assert aws("s3", "cp", "s3://cli/big-copy.bin", str(tmp_path / "back.bin")).returncode == 0
+    assert (tmp_path / "back.bin").read_bytes() == big.read_bytes()
 
 
 def test_rclone(s3gw, tmp_path):
