@@ -51,8 +51,8 @@ asio::awaitable<void> feed_body(Exchange& ex, S3Body& body, SealPipeline& pipe) 
   }
 }
 
-asio::awaitable<void> feed_stored(GatewayContext& ctx, Exchange& ex, const std::string& store_key,
-                                  const std::optional<CopyRange>& range, SealPipeline& pipe) {
+asio::awaitable<void> feed_stored(GatewayContext& ctx, Exchange& ex, std::string store_key,
+                                  std::optional<CopyRange> range, SealPipeline& pipe) {
   const std::string range_header =
       range ? "bytes=" + std::to_string(range->first) + "-" + std::to_string(range->last) : std::string();
   auto opener = std::make_unique<ObjectOpener>(

@@ -47,7 +47,11 @@ asio::awaitable<void> feed_body(Exchange& ex, S3Body& body, SealPipeline& pipe);
 // `range` of it) into pipe, authenticated segment by segment. Throws
 // s3::ApiError(416 InvalidRange) for a range outside it, (404 NoSuchKey)
 // when it does not exist.
-asio::awaitable<void> feed_stored(GatewayContext& ctx, Exchange& ex, const std::string& store_key,
-                                  const std::optional<CopyRange>& range, SealPipeline& pipe);
+//
+// store_key and range are taken by value: callers hand this coroutine out of
+// a lambda (FeedFn), and Asio's awaitables start only when awaited, so a
+// reference to the caller's temporary (std::nullopt) would dangle by then.
+asio::awaitable<void> feed_stored(GatewayContext& ctx, Exchange& ex, std::string store_key,
+                                  std::optional<CopyRange> range, SealPipeline& pipe);
 
 }  // namespace haul::gateway
