@@ -101,8 +101,6 @@ asio::awaitable<void> put_part(GatewayContext& ctx, Exchange& ex, const Route& r
   try {
     co_await ex.blocking([&] {
       auto writer = store.open_part(state.store_upload_id, state.key, n, first_segment * layout.sealed_segment_size());
-      // (Built here, not in the coroutine's frame: g++ 12 then reports a
-      // false -Wmismatched-new-delete on Asio's frame allocator.)
       SealTarget target;
       target.first_segment = first_segment;
       target.final_part = final_part;

@@ -113,8 +113,7 @@ asio::awaitable<void> dispatch(GatewayContext& ctx, Exchange& ex, const S3Call& 
 
 // One log line per failed request: the Error behind it with its private
 // detail (a path, a backend host: the log's, never the client's), else the
-// S3 answer. (A plain function: a std::optional<Error> in serve_s3's frame
-// trips g++ 12's false -Wmismatched-new-delete.)
+// S3 answer.
 void log_failure(GatewayContext& ctx, uint64_t connection, const Request& request, const std::exception_ptr& original,
                  const s3::ApiError& answer) {
   auto log = [&](const Error& e) {
