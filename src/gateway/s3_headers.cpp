@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "core/utc_time.hpp"
+#include "http/ows.hpp"
 #include "s3/api_error.hpp"
 
 namespace haul::gateway {
@@ -36,9 +37,7 @@ std::string lower(std::string_view s) {
 }
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
+  return http::trim_ows(s);
 }
 
 // An entity tag list ("*", or "\"a\", W/\"b\"") matches etag (strong

@@ -17,4 +17,15 @@ constexpr std::string_view trim_ows(std::string_view s) {
   return s;
 }
 
+// Whitespace as XML and header-block parsers see it: OWS plus CR and LF.
+constexpr bool is_space_or_newline(char c) {
+  return is_ows(c) || c == '\r' || c == '\n';
+}
+
+constexpr std::string_view trim_space(std::string_view s) {
+  while (!s.empty() && is_space_or_newline(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space_or_newline(s.back())) s.remove_suffix(1);
+  return s;
+}
+
 }  // namespace haul::http

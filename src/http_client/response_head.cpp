@@ -1,16 +1,12 @@
 #include "http_client/response_head.hpp"
 
+#include "http/ows.hpp"
+
 namespace haul::http_client {
 namespace {
 
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
+  return http::trim_space(s);
 }
 
 std::string lower(std::string_view s) {

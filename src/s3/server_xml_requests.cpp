@@ -1,5 +1,7 @@
 // Parsing of the request bodies S3 clients send (s3/server_xml.hpp).
 #include <charconv>
+
+#include "http/ows.hpp"
 #include <initializer_list>
 
 #include "core/error.hpp"
@@ -15,14 +17,8 @@ namespace {
                  "The XML you provided was not well-formed or did not validate against our published schema: " + why);
 }
 
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
+  return http::trim_space(s);
 }
 
 // parse_xml reports a malformed document as Error(backend_unavailable), the
