@@ -1,5 +1,9 @@
-// ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation and
-// ListObjects (V1, V2) over the bucket book and the default store.
+// ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation,
+// ListObjects (V1, V2) and ListObjectVersions over the bucket book and the
+// default store.
+
+#include <charconv>
+#include <cstdint>
 
 #include "core/error.hpp"
 #include "gateway/handlers.hpp"
@@ -55,6 +59,33 @@ asio::awaitable<void> list_objects(GatewayContext& ctx, Exchange& ex, const S3Ca
   co_await respond_xml(ex, call, 200, s3::list_objects_result(bucket, query, result, kOwner));
 }
 
+// ListObjectVersions of a bucket without versioning (haul keeps none): the
+// V1 listing with key-marker as its marker, each object shown as version
+// "null". Tools that empty a bucket (s3-tests, rclone's purge with
+// versions, aws s3api scripts) list versions first.
+asio::awaitable<void> list_object_versions(GatewayContext& ctx, Exchange& ex, const S3Call& call) {
+  const auto& bucket = call.target.bucket;
+  auto params = call.target.query;
+  const std::string key_marker = params.contains("key-marker") ? params.at("key-marker") : std::string();
+  if (auto v = params.find("version-id-marker"); v != params.end() && !v->second.empty()) {
+    if (key_marker.empty()) {
+      throw s3::ApiError(400, "InvalidArgument", "A version-id marker cannot be specified without a key marker.");
+    }
+    if (v->second != "null") throw s3::ApiError(400, "InvalidArgument", "Invalid version id specified");
+  }
+  params.erase("list-type");
+  params.erase("start-after");
+  params.erase("continuation-token");
+  params["marker"] = key_marker;
+  const s3::ListQuery query = s3::parse_list_query(params);
+  s3::ListResult result;
+  co_await ex.blocking([&] {
+    ctx.s3->buckets.require(bucket);
+    result = s3::list_objects(query, bucket_source(ctx, bucket, query.prefix));
+  });
+  co_await respond_xml(ex, call, 200, s3::list_versions_result(bucket, query, result, kOwner));
+}
+
 asio::awaitable<void> create_bucket(GatewayContext& ctx, Exchange& ex, const S3Call& call) {
   const std::string body = co_await read_small_body(ex, kSmallBody);
   const std::string location = s3::parse_create_bucket_configuration(body);
@@ -69,14 +100,42 @@ asio::awaitable<void> create_bucket(GatewayContext& ctx, Exchange& ex, const S3C
 
 }  // namespace
 
+// ListBuckets: every bucket the key may use, by name; with max-buckets, a
+// page of them and a ContinuationToken where the next starts (prefix and
+// continuation-token as S3 takes them).
 asio::awaitable<void> s3_list_buckets(GatewayContext& ctx, Exchange& ex, const S3Call& call) {
+  const auto& q = call.target.query;
+  auto param = [&](const char* name) { return q.contains(name) ? q.at(name) : std::string(); };
+  size_t max_buckets = SIZE_MAX;
+  if (q.contains("max-buckets")) {
+    const std::string text = param("max-buckets");
+    size_t n = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc() || end != text.data() + text.size() || n < 1 || n > 10000) {
+      throw s3::ApiError(400, "InvalidArgument", "max-buckets must be an integer from 1 to 10000");
+    }
+    max_buckets = n;
+  }
+  std::string after;
+  if (const std::string token = param("continuation-token"); !token.empty()) {
+    auto decoded = s3::decode_continuation_token(token);
+    if (!decoded) throw s3::ApiError(400, "InvalidArgument", "The continuation token provided is incorrect");
+    after = std::move(*decoded);
+  }
+  const std::string prefix = param("prefix");
   std::vector<BucketInfo> buckets;
   co_await ex.blocking([&] { buckets = ctx.s3->buckets.list(); });
   std::vector<s3::BucketEntry> shown;
+  std::string next;
   for (auto& b : buckets) {
-    if (call.auth.credential->allows(b.name)) shown.push_back({std::move(b.name), b.created_unix});
+    if (b.name <= after || !b.name.starts_with(prefix) || !call.auth.credential->allows(b.name)) continue;
+    if (shown.size() == max_buckets) {
+      next = s3::encode_continuation_token(shown.back().name);
+      break;
+    }
+    shown.push_back({std::move(b.name), b.created_unix});
   }
-  co_await respond_xml(ex, call, 200, s3::list_all_my_buckets_result(kOwner, shown));
+  co_await respond_xml(ex, call, 200, s3::list_all_my_buckets_result(kOwner, shown, next, prefix));
 }
 
 asio::awaitable<void> s3_bucket_request(GatewayContext& ctx, Exchange& ex, const S3Call& call) {
@@ -99,6 +158,7 @@ asio::awaitable<void> s3_bucket_request(GatewayContext& ctx, Exchange& ex, const
       co_return;
     case S3Op::list_objects_v1:
     case S3Op::list_objects_v2: co_return co_await list_objects(ctx, ex, call);
+    case S3Op::list_object_versions: co_return co_await list_object_versions(ctx, ex, call);
     default: throw Error(ErrorKind::internal, "not a bucket operation");
   }
 }

@@ -42,6 +42,10 @@ void validate_bucket_name(std::string_view name) {
   auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
   if (!alnum(name.front()) || !alnum(name.back())) bad_name(name, "must start and end with a letter or digit");
   if (name.find("..") != std::string_view::npos) bad_name(name, "must not contain \"..\"");
+  // DNS labels: a label neither starts nor ends with '-'.
+  if (name.find(".-") != std::string_view::npos || name.find("-.") != std::string_view::npos) {
+    bad_name(name, "must not have '-' next to '.'");
+  }
   if (looks_like_ipv4(name)) bad_name(name, "must not look like an IP address");
   for (auto reserved : kReserved) {
     if (name == reserved) bad_name(name, "is reserved for haul's native API");
@@ -96,9 +100,7 @@ void BucketBook::require(std::string_view bucket) {
 
 void BucketBook::create(std::string_view bucket) {
   validate_bucket_name(bucket);
-  if (exists(bucket)) {
-    throw s3::ApiError(409, "BucketAlreadyOwnedByYou", "bucket '" + std::string(bucket) + "' exists already");
-  }
+  if (exists(bucket)) return;
   const std::string key = marker_key(bucket);
   const auto header = crypto::new_header(keys_.newest());
   const auto header_bytes = crypto::encode_header(header);

@@ -28,7 +28,7 @@ struct BucketInfo {
 };
 
 // S3's bucket naming rules (3..63 of a-z 0-9 . -, starting and ending with a
-// letter or digit, no "..", not an IP address) plus haul's reserved names
+// letter or digit, no "..", ".-" or "-.", not an IP address) plus haul's reserved names
 // (the native API's first path segments). Throws s3::ApiError(400, InvalidBucketName).
 void validate_bucket_name(std::string_view name);
 
@@ -56,8 +56,10 @@ class BucketBook {
   bool exists(std::string_view bucket);
   // Throws s3::ApiError(404 NoSuchBucket) unless it exists.
   void require(std::string_view bucket);
-  // Throws 409 BucketAlreadyOwnedByYou when it exists (every key of the
-  // gateway is one owner).
+  // Creates the bucket; one that exists already is left as it is, with its
+  // objects. Every key of the gateway is one owner, and S3 in us-east-1
+  // (and RGW) answer the owner's repeated CreateBucket with success.
+  // Throws 400 InvalidBucketName.
   void create(std::string_view bucket);
   // Throws 404 NoSuchBucket, 409 BucketNotEmpty.
   void remove(std::string_view bucket);

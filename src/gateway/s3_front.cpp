@@ -71,6 +71,16 @@ s3::IncomingRequest incoming(const Request& r) {
   return {r.method, r.target, r.all_headers ? r.all_headers() : Headers{}};
 }
 
+// A CORS preflight (OPTIONS, never signed): haul keeps no CORS
+// configuration, so no cross-origin request is allowed. S3 answers 400
+// without an Origin header and 403 with one.
+s3::ApiError cors_refusal(const Request& r) {
+  if (r.header("origin").empty()) {
+    return {400, "BadRequest", "Insufficient information. Origin request header needed."};
+  }
+  return {403, "AccessForbidden", "CORSResponse: This CORS request is not allowed."};
+}
+
 bool allowed(const s3::VerifiedRequest& auth, const S3Target& t) {
   return t.bucket.empty() || auth.credential->allows(t.bucket);
 }
@@ -90,7 +100,8 @@ asio::awaitable<void> dispatch(GatewayContext& ctx, Exchange& ex, const S3Call& 
     case S3Op::delete_bucket:
     case S3Op::get_bucket_location:
     case S3Op::list_objects_v1:
-    case S3Op::list_objects_v2: co_return co_await s3_bucket_request(ctx, ex, call);
+    case S3Op::list_objects_v2:
+    case S3Op::list_object_versions: co_return co_await s3_bucket_request(ctx, ex, call);
     case S3Op::delete_objects: co_return co_await s3_delete_objects(ctx, ex, call);
     case S3Op::put_object:
     case S3Op::get_object:
@@ -164,7 +175,21 @@ asio::awaitable<Served> serve_s3(GatewayContext& ctx, Exchange& ex, uint64_t con
     // A reload may replace the table meanwhile: the call keeps the one its
     // credential points into.
     call.credentials = credentials;
-    call.auth = s3::verify_sigv4(incoming(request), *credentials, now);
+    if (request.method == "OPTIONS") throw cors_refusal(request);
+    std::exception_ptr refused;
+    try {
+      call.auth = s3::verify_sigv4(incoming(request), *credentials, now);
+    } catch (const s3::ApiError&) {
+      refused = std::current_exception();
+    }
+    if (refused) {
+      // An unsigned request for a bucket that does not exist is told so
+      // (404 NoSuchBucket), as S3 answers it, before being refused.
+      if (!call.target.bucket.empty() && s3::auth_kind(incoming(request)) == s3::AuthKind::anonymous) {
+        co_await ex.blocking([&] { ctx.s3->buckets.require(call.target.bucket); });
+      }
+      std::rethrow_exception(refused);
+    }
     if (!allowed(call.auth, call.target)) {
       throw s3::ApiError(403, "AccessDenied", "this access key may not use bucket '" + call.target.bucket + "'");
     }
@@ -191,6 +216,11 @@ asio::awaitable<Served> serve_s3(GatewayContext& ctx, Exchange& ex, uint64_t con
   }
   // A HEAD answer has no body: the code goes in a header too.
   Headers headers = call.headers({{"x-amz-error-code", failure->code()}});
+  // No versioning, so a missing object is never a delete marker; RGW says
+  // so on HEAD and GET (s3-tests' delete_marker_nonversioned checks it).
+  if (failure->code() == "NoSuchKey" && (call.target.op == S3Op::head_object || call.target.op == S3Op::get_object)) {
+    headers.emplace_back("x-amz-delete-marker", "false");
+  }
   const std::string resource(http::split_target(request.target).path);
   try {
     co_await ex.respond(failure->status(), "application/xml",

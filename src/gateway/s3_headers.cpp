@@ -61,6 +61,22 @@ bool etag_list_matches(std::string_view list, std::string_view etag) {
   return false;
 }
 
+// Content-Encoding without "aws-chunked": that token names the request's
+// framing (SigV4 streaming), not the object's encoding, and S3 does not
+// store it ("gzip, aws-chunked" is stored as "gzip").
+std::string without_aws_chunked(std::string_view value) {
+  std::string out;
+  while (!value.empty()) {
+    const size_t comma = value.find(',');
+    const std::string_view token = trim(value.substr(0, comma));
+    value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
+    if (token.empty() || lower(token) == "aws-chunked") continue;
+    if (!out.empty()) out += ", ";
+    out += token;
+  }
+  return out;
+}
+
 }  // namespace
 
 MetadataPairs metadata_from_request(const std::vector<std::pair<std::string, std::string>>& headers) {
@@ -71,7 +87,11 @@ MetadataPairs metadata_from_request(const std::vector<std::pair<std::string, std
     const bool known = std::any_of(kStored.begin(), kStored.end(), [&](const auto& h) { return h.lower == n; });
     const bool user = n.size() > kUserPrefix.size() && n.starts_with(kUserPrefix);
     if (!known && !user) continue;
-    const std::string v(trim(value));
+    std::string v(trim(value));
+    if (n == "content-encoding") {
+      v = without_aws_chunked(v);
+      if (v.empty()) continue;
+    }
     if (user) user_bytes += n.size() - kUserPrefix.size() + v.size();
     auto [it, fresh] = kept.try_emplace(n, v);
     if (!fresh) {

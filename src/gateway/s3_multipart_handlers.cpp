@@ -206,14 +206,50 @@ struct CompletePlan {
   crypto::ObjectCipher::TrailerContents totals;
 };
 
-CompletePlan plan_complete(GatewayContext& ctx, const S3Call& call, const std::string& id,
-                           const std::vector<s3::CompletedPart>& asked) {
-  if (asked.empty()) throw s3::ApiError(400, "MalformedXML", "the part list is empty");
-  for (size_t i = 1; i < asked.size(); ++i) {
-    if (asked[i].part_number <= asked[i - 1].part_number) {
+// The parts a Complete request names, checked for order. A part number
+// listed twice in a row: the last entry counts. A client that re-sent a part
+// lists both answers, and the part stored is the one that finished last
+// (RGW does the same; s3-tests' resend case).
+std::vector<s3::CompletedPart> effective_parts(const std::vector<s3::CompletedPart>& listed) {
+  if (listed.empty()) throw s3::ApiError(400, "MalformedXML", "the part list is empty");
+  std::vector<s3::CompletedPart> parts;
+  for (size_t i = 0; i < listed.size(); ++i) {
+    if (i > 0 && listed[i].part_number < listed[i - 1].part_number) {
       throw s3::ApiError(400, "InvalidPartOrder", "the list of parts was not in ascending order");
     }
+    if (!parts.empty() && parts.back().part_number == listed[i].part_number) parts.pop_back();
+    parts.push_back(listed[i]);
   }
+  return parts;
+}
+
+// The multipart ETag ("md5-of-md5s-N", unquoted) of these parts, or nullopt
+// when one of their ETags is not an MD5.
+std::optional<std::string> multipart_etag(const std::vector<s3::CompletedPart>& parts) {
+  crypto::Md5 md5;
+  for (const auto& part : parts) {
+    auto bytes = from_hex(part.etag);
+    if (!bytes || bytes->size() != 16) return std::nullopt;
+    md5.update(*bytes);
+  }
+  const auto digest = md5.finish();
+  return to_hex(std::span<const uint8_t>(digest.data(), digest.size())) + "-" + std::to_string(parts.size());
+}
+
+// A Complete repeated after it succeeded: the upload is gone, but the object
+// is there with the ETag these parts make. S3 and RGW answer 200 again, so a
+// client whose first answer was lost does not see a failure (blocking).
+std::optional<std::string> completed_before(GatewayContext& ctx, const S3Call& call,
+                                            const std::vector<s3::CompletedPart>& parts) {
+  auto etag = multipart_etag(parts);
+  if (!etag) return std::nullopt;
+  auto info = s3_object_info(ctx, bucket_object_key(call.target.bucket, call.target.key));
+  if (!info || unquoted(info->etag) != *etag) return std::nullopt;
+  return etag;
+}
+
+CompletePlan plan_complete(GatewayContext& ctx, const S3Call& call, const std::string& id,
+                           const std::vector<s3::CompletedPart>& asked) {
   const auto stored = stored_parts(ctx, call.target.bucket, id);
   CompletePlan plan;
   plan.totals.plain_size = 0;
@@ -243,13 +279,25 @@ CompletePlan plan_complete(GatewayContext& ctx, const S3Call& call, const std::s
 
 asio::awaitable<void> complete_upload(GatewayContext& ctx, Exchange& ex, const S3Call& call) {
   const std::string body = co_await read_small_body(ex, kCompleteBodyLimit);
-  const auto asked = s3::parse_complete_multipart_upload_request(body);
+  const auto asked = effective_parts(s3::parse_complete_multipart_upload_request(body));
   OpenUpload upload;
   CompletePlan plan;
+  std::optional<std::string> done_etag;
   co_await ex.blocking([&] {
-    upload = find_upload(ctx, call);
+    try {
+      upload = find_upload(ctx, call);
+    } catch (const s3::ApiError& e) {
+      if (e.code() != "NoSuchUpload" || !(done_etag = completed_before(ctx, call, asked))) throw;
+      return;
+    }
     plan = plan_complete(ctx, call, upload.id, asked);
   });
+  const std::string location = "/" + call.target.bucket + "/" + call.target.key;
+  if (done_etag) {
+    co_await respond_xml(
+        ex, call, 200, s3::complete_multipart_upload_result(location, call.target.bucket, call.target.key, *done_etag));
+    co_return;
+  }
   const std::string key = bucket_object_key(call.target.bucket, call.target.key);
   co_await seal_object(ctx, ex, key, upload.metadata, with_totals(plan.totals),
                        [&](SealPipeline& pipe) -> asio::awaitable<void> {
@@ -260,8 +308,7 @@ asio::awaitable<void> complete_upload(GatewayContext& ctx, Exchange& ex, const S
   const std::string etag =
       to_hex(std::span<const uint8_t>(plan.totals.md5->data(), 16)) + "-" + std::to_string(plan.totals.etag_parts);
   co_await respond_xml(ex, call, 200,
-                       s3::complete_multipart_upload_result("/" + call.target.bucket + "/" + call.target.key,
-                                                            call.target.bucket, call.target.key, etag));
+                       s3::complete_multipart_upload_result(location, call.target.bucket, call.target.key, etag));
 }
 
 asio::awaitable<void> abort_upload(GatewayContext& ctx, Exchange& ex, const S3Call& call) {

@@ -4,6 +4,8 @@
 // Content-* headers and x-amz-meta-* in the format header (authenticated
 // with the object) and the MD5 of their plaintext in the trailer (the ETag).
 
+#include <charconv>
+
 #include "core/error.hpp"
 #include "core/hex.hpp"
 #include "crypto/stream_format.hpp"
@@ -65,16 +67,18 @@ asio::awaitable<bool> answered_by_conditions(Exchange& ex, const S3Call& call, c
 }
 
 // A conditional write (If-Match / If-None-Match on PutObject): 412 unless
-// the object as it is now passes. If-Match on a missing object fails too,
-// as RGW answers it. Checked before the body (to fail fast) and again after
-// it, just before the commit: a write that landed meanwhile is seen.
+// the object as it is now passes. If-Match on a missing object is 404
+// NoSuchKey, as S3 answers it (there is nothing to match). Checked before
+// the body (to fail fast) and again after it, just before the commit: a
+// write that landed meanwhile is seen.
 void check_write_conditions(GatewayContext& ctx, const Request& request, const std::string& store_key) {
   const std::string if_match = request.header("if-match"), if_none_match = request.header("if-none-match");
   if (if_match.empty() && if_none_match.empty()) return;
   const auto info = s3_object_info(ctx, store_key);
-  const bool passes = info ? !evaluate_conditions(if_match, if_none_match, "", "", "PUT", info->etag, info->mtime_unix)
-                           : if_match.empty();
-  if (!passes) throw s3::ApiError(412, "PreconditionFailed", "a precondition given in the request failed");
+  if (!info && !if_match.empty()) throw s3::ApiError(404, "NoSuchKey", "If-Match names an object that does not exist");
+  if (info && evaluate_conditions(if_match, if_none_match, "", "", "PUT", info->etag, info->mtime_unix)) {
+    throw s3::ApiError(412, "PreconditionFailed", "a precondition given in the request failed");
+  }
 }
 
 asio::awaitable<void> put_object(GatewayContext& ctx, Exchange& ex, const S3Call& call) {
@@ -172,11 +176,58 @@ void remove_if_present(store::Store& store, const std::string& key) {
   }
 }
 
+// The conditions a delete may carry: If-Match, x-amz-if-match-last-modified-time
+// and x-amz-if-match-size on DeleteObject, an entry's ETag, LastModifiedTime
+// and Size in DeleteObjects (S3's directory buckets and RGW take them).
+struct DeleteConditions {
+  std::string etag;  // "" none, "*" any
+  std::optional<int64_t> last_modified;
+  std::optional<uint64_t> size;
+  bool any() const { return !etag.empty() || last_modified || size; }
+};
+
+DeleteConditions delete_conditions_of(const Request& request) {
+  DeleteConditions c;
+  c.etag = s3::normalize_etag(request.header("if-match"));
+  if (auto text = request.header("x-amz-if-match-last-modified-time"); !text.empty()) {
+    c.last_modified = parse_http_date(text);
+    if (!c.last_modified) throw s3::ApiError(400, "InvalidArgument", "x-amz-if-match-last-modified-time is no date");
+  }
+  if (auto text = request.header("x-amz-if-match-size"); !text.empty()) {
+    uint64_t size = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), size);
+    if (ec != std::errc() || end != text.data() + text.size()) {
+      throw s3::ApiError(400, "InvalidArgument", "x-amz-if-match-size must be a byte count");
+    }
+    c.size = size;
+  }
+  return c;
+}
+
+// Removes the object unless it exists and fails a condition (412
+// PreconditionFailed). Absent is deleted already, whatever the conditions
+// (S3's and RGW's answer). The check and the removal are two store calls: a
+// write landing between them is not seen (stores offer no conditional delete).
+void remove_when(GatewayContext& ctx, const std::string& key, const DeleteConditions& c) {
+  if (c.any()) {
+    const auto info = s3_object_info(ctx, key);
+    if (!info) return;
+    const bool etag_ok = c.etag.empty() || c.etag == "*" || c.etag == unquoted(info->etag);
+    const bool time_ok = !c.last_modified || *c.last_modified == info->mtime_unix;
+    const bool size_ok = !c.size || *c.size == info->size;
+    if (!etag_ok || !time_ok || !size_ok) {
+      throw s3::ApiError(412, "PreconditionFailed", "the object does not match the delete's conditions");
+    }
+  }
+  remove_if_present(default_store(ctx), key);
+}
+
 asio::awaitable<void> delete_object(GatewayContext& ctx, Exchange& ex, const S3Call& call) {
   const std::string key = bucket_object_key(call.target.bucket, call.target.key);
+  const DeleteConditions conditions = delete_conditions_of(ex.request());
   co_await ex.blocking([&] {
     ctx.s3->buckets.require(call.target.bucket);
-    remove_if_present(default_store(ctx), key);
+    remove_when(ctx, key, conditions);
   });
   co_await ex.respond(204, "", "", call.headers());
 }
@@ -199,10 +250,11 @@ asio::awaitable<void> s3_delete_objects(GatewayContext& ctx, Exchange& ex, const
   std::vector<s3::DeleteOutcome> outcomes;
   co_await ex.blocking([&] {
     ctx.s3->buckets.require(call.target.bucket);
-    for (const auto& key : request.keys) {
-      s3::DeleteOutcome outcome{key, "", ""};
+    for (const auto& object : request.objects) {
+      s3::DeleteOutcome outcome{object.key, "", ""};
       try {
-        remove_if_present(default_store(ctx), bucket_object_key(call.target.bucket, key));
+        const DeleteConditions conditions{object.etag, object.last_modified, object.size};
+        remove_when(ctx, bucket_object_key(call.target.bucket, object.key), conditions);
       } catch (const s3::ApiError& e) {
         outcome.code = e.code();
         outcome.message = e.what();

@@ -62,7 +62,9 @@ asio::awaitable<void> feed_stored(GatewayContext& ctx, Exchange& ex, std::string
   try {
     ResponseStart start;
     co_await ex.blocking([&] { start = opener->open(); });
-    if (start.status == 416) {
+    // HTTP clamps a range that runs past the end; a copy range must lie
+    // inside the source (S3 answers InvalidRange rather than copy less).
+    if (start.status == 416 || (range && range->last >= start.object_size)) {
       throw s3::ApiError(
           416, "InvalidRange",
           "the copy source range is outside the object (" + std::to_string(start.object_size) + " bytes)");

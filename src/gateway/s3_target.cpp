@@ -42,7 +42,6 @@ constexpr std::array kUnsupported = {"accelerate",
                                      "tagging",
                                      "torrent",
                                      "versioning",
-                                     "versions",
                                      "website"};
 
 std::string_view strip_port(std::string_view host) {
@@ -74,6 +73,7 @@ S3Op bucket_op(std::string_view method, const S3Target& t) {
   if (method == "GET") {
     if (q.contains("location")) return S3Op::get_bucket_location;
     if (q.contains("uploads")) return S3Op::list_multipart_uploads;
+    if (q.contains("versions")) return S3Op::list_object_versions;
     auto lt = q.find("list-type");
     return lt != q.end() && lt->second == "2" ? S3Op::list_objects_v2 : S3Op::list_objects_v1;
   }
@@ -127,6 +127,9 @@ S3Target parse_s3_target(std::string_view method, std::string_view target, std::
     t.key = std::move(*path);
   }
 
+  if (auto v = t.query.find("versionId"); v != t.query.end() && v->second != "null") {
+    throw s3::ApiError(400, "InvalidArgument", "Invalid version id specified: haul keeps no versions");
+  }
   for (const char* name : kUnsupported) {
     if (t.query.contains(name)) {
       t.op = S3Op::unsupported;
@@ -189,6 +192,7 @@ std::string_view s3_op_name(S3Op op) {
     case S3Op::get_bucket_location: return "GetBucketLocation";
     case S3Op::list_objects_v1: return "ListObjects";
     case S3Op::list_objects_v2: return "ListObjectsV2";
+    case S3Op::list_object_versions: return "ListObjectVersions";
     case S3Op::delete_objects: return "DeleteObjects";
     case S3Op::list_multipart_uploads: return "ListMultipartUploads";
     case S3Op::put_object: return "PutObject";

@@ -20,6 +20,7 @@ enum class S3Op {
   get_bucket_location,     // GET /b?location
   list_objects_v1,         // GET /b
   list_objects_v2,         // GET /b?list-type=2
+  list_object_versions,    // GET /b?versions (no versioning: each object is its one version, "null")
   delete_objects,          // POST /b?delete
   list_multipart_uploads,  // GET /b?uploads
   put_object,              // PUT /b/k
@@ -48,7 +49,8 @@ struct S3Target {
 // domain: the --s3-domain ("" when virtual-host style is off). host: the
 // Host header (a port is ignored). has_copy_source: the request carries
 // x-amz-copy-source. Throws s3::ApiError (400 InvalidURI) for an undecodable
-// path or query.
+// path or query, (400 InvalidArgument) for a versionId other than "null"
+// (haul keeps no versions; "null" names the one every object has).
 S3Target parse_s3_target(std::string_view method, std::string_view target, std::string_view host,
                          std::string_view domain, bool has_copy_source);
 

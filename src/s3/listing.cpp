@@ -82,8 +82,9 @@ ListQuery parse_list_query(const std::map<std::string, std::string>& query_param
     q.start_after = param(query_params, "start-after");
     q.fetch_owner = param(query_params, "fetch-owner") == "true";
     if (query_params.contains("continuation-token")) {
+      q.continuation_token_sent = true;
       q.continuation_token = param(query_params, "continuation-token");
-      if (!decode_continuation_token(q.continuation_token)) {
+      if (!q.continuation_token.empty() && !decode_continuation_token(q.continuation_token)) {
         invalid_argument("The continuation token provided is incorrect");
       }
     }
@@ -179,7 +180,7 @@ ListResult list_objects(const ListQuery& query, const PageSource& source) {
     ++r.key_count;
   }
   if (r.is_truncated) {
-    if (!query.delimiter.empty()) r.next_marker = last;
+    r.next_marker = last;
     r.next_continuation_token = encode_continuation_token(last);
   }
   return r;

@@ -26,19 +26,21 @@ inline constexpr size_t list_max_keys = 1000;  // S3 answers at most this many, 
 struct ListQuery {
   bool v2 = false;  // list-type=2
   std::string prefix, delimiter;
-  size_t max_keys = list_max_keys;  // 0 is allowed: an empty, untruncated listing
-  std::string marker;               // V1
-  std::string start_after;          // V2
-  std::string continuation_token;   // V2, as the client sent it (opaque; validated by parse_list_query)
-  bool url_encoding = false;        // encoding-type=url
-  bool fetch_owner = false;         // V2 fetch-owner=true (V1 always lists owners)
+  size_t max_keys = list_max_keys;       // 0 is allowed: an empty, untruncated listing
+  std::string marker;                    // V1
+  std::string start_after;               // V2
+  std::string continuation_token;        // V2, as the client sent it (opaque; validated by parse_list_query)
+  bool continuation_token_sent = false;  // V2: the parameter was there (an empty one lists from the start)
+  bool url_encoding = false;             // encoding-type=url
+  bool fetch_owner = false;              // V2 fetch-owner=true (V1 always lists owners)
 };
 
 // Reads list-type, prefix, delimiter, max-keys, marker, start-after,
 // continuation-token, encoding-type and fetch-owner (values already
 // percent-decoded). Throws ApiError(400, "InvalidArgument") for a max-keys
 // that is not a non-negative integer, an encoding-type other than "url" or a
-// continuation token this gateway did not issue. max-keys above 1000 is
+// non-empty continuation token this gateway did not issue (an empty one is
+// no token, and is echoed back empty, as S3 and RGW do). max-keys above 1000 is
 // capped to 1000, as S3 does.
 ListQuery parse_list_query(const std::map<std::string, std::string>& query_params);
 
@@ -58,7 +60,8 @@ struct ListResult {
   std::vector<ListedObject> contents;
   std::vector<std::string> common_prefixes;
   bool is_truncated = false;
-  std::string next_marker;              // V1: set when truncated and a delimiter was given (S3 sends it then only)
+  std::string next_marker;              // when truncated: the last key or common prefix listed (V1 sends
+                                        // it as NextMarker only with a delimiter; versions as NextKeyMarker)
   std::string next_continuation_token;  // V2: set when truncated
   size_t key_count = 0;                 // contents + common prefixes
 };

@@ -120,7 +120,8 @@ std::string error_document(std::string_view code, std::string_view message, std:
   return out;
 }
 
-std::string list_all_my_buckets_result(const Owner& owner, const std::vector<BucketEntry>& buckets) {
+std::string list_all_my_buckets_result(const Owner& owner, const std::vector<BucketEntry>& buckets,
+                                       std::string_view continuation_token, std::string_view prefix) {
   std::string out = begin("ListAllMyBucketsResult");
   owner_el(out, owner);
   out += "<Buckets>";
@@ -131,18 +132,22 @@ std::string list_all_my_buckets_result(const Owner& owner, const std::vector<Buc
     out += "</Bucket>";
   }
   out += "</Buckets>";
+  if (!continuation_token.empty()) el(out, "ContinuationToken", continuation_token);
+  if (!prefix.empty()) el(out, "Prefix", prefix);
   end(out, "ListAllMyBucketsResult");
   return out;
 }
 
 std::string list_objects_result(std::string_view bucket, const ListQuery& q, const ListResult& r, const Owner& owner) {
-  // With encoding-type=url S3 encodes Key, Prefix, Delimiter and the
-  // CommonPrefixes, plus Marker and NextMarker (V1) or StartAfter (V2);
+  // With encoding-type=url S3 encodes Key, Delimiter and the CommonPrefixes,
+  // plus Marker and NextMarker (V1) or Prefix and StartAfter (V2);
   // tokens are ours and need no encoding.
   const bool enc = q.url_encoding;
   std::string out = begin("ListBucketResult");
   el(out, "Name", bucket);
-  el(out, "Prefix", maybe_encoded(q.prefix, enc));
+  // V1's Prefix goes back as sent: botocore decodes V2's Prefix but not
+  // V1's, and RGW sends it unencoded (s3-tests' prefix_unreadable case).
+  el(out, "Prefix", q.v2 ? maybe_encoded(q.prefix, enc) : q.prefix);
   if (q.v2) {
     el(out, "KeyCount", r.key_count);
   } else {
@@ -153,7 +158,7 @@ std::string list_objects_result(std::string_view bucket, const ListQuery& q, con
   if (!q.delimiter.empty()) el(out, "Delimiter", maybe_encoded(q.delimiter, enc));
   el_bool(out, "IsTruncated", r.is_truncated);
   if (q.v2) {
-    if (!q.continuation_token.empty()) el(out, "ContinuationToken", q.continuation_token);
+    if (q.continuation_token_sent) el(out, "ContinuationToken", q.continuation_token);
     if (r.is_truncated) el(out, "NextContinuationToken", r.next_continuation_token);
     if (!q.start_after.empty()) el(out, "StartAfter", maybe_encoded(q.start_after, enc));
   }
@@ -162,6 +167,40 @@ std::string list_objects_result(std::string_view bucket, const ListQuery& q, con
   for (const auto& o : r.contents) contents_el(out, o, enc, listed_owner);
   common_prefixes_el(out, r.common_prefixes, enc);
   end(out, "ListBucketResult");
+  return out;
+}
+
+std::string list_versions_result(std::string_view bucket, const ListQuery& q, const ListResult& r, const Owner& owner) {
+  // encoding-type=url covers KeyMarker, NextKeyMarker, Prefix, Delimiter,
+  // Key and the CommonPrefixes (what botocore decodes for this call).
+  const bool enc = q.url_encoding;
+  std::string out = begin("ListVersionsResult");
+  el(out, "Name", bucket);
+  el(out, "Prefix", maybe_encoded(q.prefix, enc));
+  el(out, "KeyMarker", maybe_encoded(q.marker, enc));
+  el(out, "VersionIdMarker", q.marker.empty() ? "" : "null");
+  if (r.is_truncated) {
+    el(out, "NextKeyMarker", maybe_encoded(r.next_marker, enc));
+    el(out, "NextVersionIdMarker", "null");
+  }
+  el(out, "MaxKeys", q.max_keys);
+  if (!q.delimiter.empty()) el(out, "Delimiter", maybe_encoded(q.delimiter, enc));
+  el_bool(out, "IsTruncated", r.is_truncated);
+  if (enc) el(out, "EncodingType", "url");
+  for (const auto& o : r.contents) {
+    out += "<Version>";
+    el(out, "Key", maybe_encoded(o.key, enc));
+    el(out, "VersionId", "null");
+    el_bool(out, "IsLatest", true);
+    el(out, "LastModified", iso8601(o.mtime_unix));
+    el(out, "ETag", quoted(o.etag));
+    el(out, "Size", o.size);
+    owner_el(out, owner);
+    el(out, "StorageClass", "STANDARD");
+    out += "</Version>";
+  }
+  common_prefixes_el(out, r.common_prefixes, enc);
+  end(out, "ListVersionsResult");
   return out;
 }
 

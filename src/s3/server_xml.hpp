@@ -50,12 +50,21 @@ struct BucketEntry {
   std::string name;
   int64_t creation_unix = 0;
 };
-std::string list_all_my_buckets_result(const Owner& owner, const std::vector<BucketEntry>& buckets);
+// continuation_token: set when the list was cut at max-buckets (where the
+// next page starts); prefix: echoed when the request named one.
+std::string list_all_my_buckets_result(const Owner& owner, const std::vector<BucketEntry>& buckets,
+                                       std::string_view continuation_token = {}, std::string_view prefix = {});
 
 // ListBucketResult, V1 or V2 after query.v2. owner is listed in each Contents
 // for V1, and for V2 when query.fetch_owner.
 std::string list_objects_result(std::string_view bucket, const ListQuery& query, const ListResult& result,
                                 const Owner& owner);
+
+// ListVersionsResult for a bucket without versioning: every object is its
+// one version, "null", and the latest. query is a V1 one whose marker is the
+// key-marker (a version-id-marker can only be "null": after that key).
+std::string list_versions_result(std::string_view bucket, const ListQuery& query, const ListResult& result,
+                                 const Owner& owner);
 
 // GetBucketLocation: empty for us-east-1 (and an empty region), as S3 answers.
 std::string location_constraint(std::string_view region);
@@ -118,12 +127,22 @@ std::string delete_result(const std::vector<DeleteOutcome>& outcomes, bool quiet
 std::string parse_create_bucket_configuration(std::string_view body);
 
 inline constexpr size_t delete_max_objects = 1000;
+// One object of a multi-object delete, with the conditions S3 (directory
+// buckets) and RGW take on it: the object is removed only when, as it is,
+// it matches every one given.
+struct ObjectToDelete {
+  std::string key;
+  std::string etag;                      // <ETag>, normalized; "" when not given, "*" matches any
+  std::optional<int64_t> last_modified;  // <LastModifiedTime> (ISO 8601), Unix seconds
+  std::optional<uint64_t> size;          // <Size>
+};
 struct DeleteRequest {
   bool quiet = false;
-  std::vector<std::string> keys;  // in document order; 1..1000, none empty
+  std::vector<ObjectToDelete> objects;  // in document order; 1..1000, no key empty
 };
 // <Delete><Quiet>true</Quiet><Object><Key>k</Key><VersionId/></Object>...</Delete>.
-// VersionId is accepted and ignored (haul keeps no versions).
+// VersionId is accepted and ignored (haul keeps no versions); ETag,
+// LastModifiedTime and Size are read as conditions.
 DeleteRequest parse_delete_request(std::string_view body);
 
 inline constexpr uint32_t max_part_number = 10000;

@@ -6,7 +6,9 @@
 
 #include "core/error.hpp"
 #include "s3/api_error.hpp"
+#include "s3/responses.hpp"
 #include "s3/server_xml.hpp"
+#include "s3/sigv4_verify.hpp"
 #include "s3/xml.hpp"
 
 namespace haul::s3 {
@@ -49,24 +51,41 @@ std::string parse_create_bucket_configuration(std::string_view body) {
 
 DeleteRequest parse_delete_request(std::string_view body) {
   DeleteRequest r;
-  std::optional<std::string> key;
+  ObjectToDelete object;  // the <Object> being read
+  bool has_key = false;
   parse_request(body, "Delete", [&](const auto& path, const std::string& text) {
+    auto in_object = [&](std::string_view name) { return xml_path_is(path, {"Delete", "Object", name}); };
     if (xml_path_is(path, {"Delete", "Quiet"})) {
       std::string_view v = trim(text);
       if (v != "true" && v != "false") malformed("Quiet must be true or false");
       r.quiet = v == "true";
-    } else if (xml_path_is(path, {"Delete", "Object", "Key"})) {
-      if (key) malformed("an Object with two Keys");
-      key = text;  // exactly as sent: keys may begin or end with spaces
+    } else if (in_object("Key")) {
+      if (has_key) malformed("an Object with two Keys");
+      has_key = true;
+      object.key = text;  // exactly as sent: keys may begin or end with spaces
+    } else if (in_object("ETag")) {
+      object.etag = normalize_etag(text);
+    } else if (in_object("LastModifiedTime")) {
+      // botocore sends it as an HTTP date (the model's rfc822); ISO 8601 too.
+      object.last_modified = parse_rfc1123_date(trim(text));
+      if (!object.last_modified) object.last_modified = parse_iso8601(trim(text));
+      if (!object.last_modified) malformed("LastModifiedTime must be a date");
+    } else if (in_object("Size")) {
+      const std::string_view v = trim(text);
+      uint64_t size = 0;
+      auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), size);
+      if (v.empty() || ec != std::errc() || end != v.data() + v.size()) malformed("Size must be a byte count");
+      object.size = size;
     } else if (xml_path_is(path, {"Delete", "Object"})) {
-      if (!key || key->empty()) malformed("an Object without a Key");
+      if (!has_key || object.key.empty()) malformed("an Object without a Key");
       // Checked as the document is read, so a huge body stops early.
-      if (r.keys.size() == delete_max_objects) malformed("more than 1000 objects");
-      r.keys.push_back(std::move(*key));
-      key.reset();
+      if (r.objects.size() == delete_max_objects) malformed("more than 1000 objects");
+      r.objects.push_back(std::move(object));
+      object = ObjectToDelete{};
+      has_key = false;
     }
   });
-  if (r.keys.empty()) malformed("no Object to delete");
+  if (r.objects.empty()) malformed("no Object to delete");
   return r;
 }
 

@@ -113,6 +113,7 @@ TEST(ServerXml, ListObjectsV2UrlEncodingAndEchoes) {
   q.delimiter = "/";
   q.start_after = "a b/0 0";
   q.continuation_token = "6162";
+  q.continuation_token_sent = true;
   q.url_encoding = true;
   q.fetch_owner = true;
   auto e = elements(list_objects_result("bkt", q, sample_result(), {"id", "name"}));
@@ -149,7 +150,9 @@ TEST(ServerXml, ListObjectsV1) {
   q.delimiter.clear();
   q.url_encoding = true;
   q.marker = "m 1";
+  q.prefix = "p\n";
   auto e = elements(list_objects_result("bkt", q, r, {"id", "name"}));
+  EXPECT_EQ(one(e, "ListBucketResult/Prefix"), "p\n");  // V1's Prefix is never encoded (botocore: not decoded)
   EXPECT_EQ(e.count("ListBucketResult/NextMarker"), 0u);
   EXPECT_EQ(e.count("ListBucketResult/Delimiter"), 0u);
   EXPECT_EQ(one(e, "ListBucketResult/Marker"), "m%201");
@@ -172,6 +175,41 @@ TEST(ServerXml, ListObjectsEndToEnd) {
   EXPECT_EQ(one(e, "ListBucketResult/Contents/Key"), "a");
   EXPECT_EQ(one(e, "ListBucketResult/CommonPrefixes/Prefix"), "d/");
   EXPECT_EQ(one(e, "ListBucketResult/KeyCount"), "2");
+}
+
+TEST(ServerXml, ListVersions) {
+  ListQuery q;
+  q.prefix = "photos/";
+  q.marker = "photos/a b";
+  q.delimiter = "/";
+  q.url_encoding = true;
+  q.max_keys = 2;
+  ListResult r = sample_result();
+  r.is_truncated = true;
+  r.next_marker = "photos/2006/";
+  auto e = elements(list_versions_result("bkt", q, r, {"id", "name"}));
+  EXPECT_EQ(one(e, "ListVersionsResult/Name"), "bkt");
+  EXPECT_EQ(one(e, "ListVersionsResult/Prefix"), "photos/");
+  EXPECT_EQ(one(e, "ListVersionsResult/KeyMarker"), "photos/a%20b");
+  EXPECT_EQ(one(e, "ListVersionsResult/VersionIdMarker"), "null");
+  EXPECT_EQ(one(e, "ListVersionsResult/NextKeyMarker"), "photos/2006/");
+  EXPECT_EQ(one(e, "ListVersionsResult/NextVersionIdMarker"), "null");
+  EXPECT_EQ(one(e, "ListVersionsResult/MaxKeys"), "2");
+  EXPECT_EQ(one(e, "ListVersionsResult/IsTruncated"), "true");
+  EXPECT_EQ(one(e, "ListVersionsResult/Version/Key"), "photos/a%20b%2B%E2%98%BA.jpg");
+  EXPECT_EQ(one(e, "ListVersionsResult/Version/VersionId"), "null");
+  EXPECT_EQ(one(e, "ListVersionsResult/Version/IsLatest"), "true");
+  EXPECT_EQ(one(e, "ListVersionsResult/Version/ETag"), "\"abc\"");
+  EXPECT_EQ(one(e, "ListVersionsResult/Version/Size"), "42");
+  EXPECT_EQ(one(e, "ListVersionsResult/Version/Owner/ID"), "id");
+  EXPECT_EQ(one(e, "ListVersionsResult/CommonPrefixes/Prefix"), "photos/2006/");
+  EXPECT_EQ(e.count("ListVersionsResult/DeleteMarker"), 0u);
+
+  // From the start, not truncated: no next markers, an empty version marker.
+  auto first = elements(list_versions_result("bkt", ListQuery{}, sample_result(), {}));
+  EXPECT_EQ(one(first, "ListVersionsResult/VersionIdMarker"), "");
+  EXPECT_EQ(first.count("ListVersionsResult/NextKeyMarker"), 0u);
+  EXPECT_EQ(one(first, "ListVersionsResult/IsTruncated"), "false");
 }
 
 TEST(ServerXml, LocationConstraint) {
@@ -298,7 +336,31 @@ TEST(ServerXmlRequests, Delete) {
       R"(<Object><Key>b</Key></Object><Object><Key> a &amp; c </Key><VersionId>v</VersionId></Object>)"
       R"(<Quiet>true</Quiet></Delete>)");
   EXPECT_TRUE(r.quiet);
-  EXPECT_EQ(r.keys, (std::vector<std::string>{"b", " a & c "}));
+  ASSERT_EQ(r.objects.size(), 2u);
+  EXPECT_EQ(r.objects[0].key, "b");
+  EXPECT_EQ(r.objects[1].key, " a & c ");
+  EXPECT_TRUE(r.objects[0].etag.empty());
+  EXPECT_FALSE(r.objects[0].last_modified || r.objects[0].size);
+  // Conditions per object (s3-tests' delete_objects_if_match_* cases).
+  auto c = parse_delete_request(
+      "<Delete><Object><Key>k</Key><ETag>&quot;abc&quot;</ETag><LastModifiedTime>2015-01-01T00:00:00Z"
+      "</LastModifiedTime><Size>0</Size></Object></Delete>");
+  EXPECT_EQ(c.objects.at(0).etag, "abc");
+  EXPECT_EQ(c.objects.at(0).last_modified, 1420070400);
+  EXPECT_EQ(c.objects.at(0).size, 0u);
+  auto rfc = parse_delete_request(  // as botocore sends it
+      "<Delete><Object><Key>k</Key><LastModifiedTime>Thu, 01 Jan 2015 00:00:00 GMT</LastModifiedTime>"
+      "</Object></Delete>");
+  EXPECT_EQ(rfc.objects.at(0).last_modified, 1420070400);
+  expect_malformed([] { parse_delete_request("<Delete><Object><Key>k</Key><Size>-1</Size></Object></Delete>"); },
+                   "bad size");
+  expect_malformed(
+      [] {
+        parse_delete_request(
+            "<Delete><Object><Key>k</Key><LastModifiedTime>yesterday</LastModifiedTime>"
+            "</Object></Delete>");
+      },
+      "bad time");
   EXPECT_FALSE(parse_delete_request("<Delete><Object><Key>k</Key></Object></Delete>").quiet);
   EXPECT_FALSE(parse_delete_request("<Delete><Quiet>false</Quiet><Object><Key>k</Key></Object></Delete>").quiet);
 
@@ -314,7 +376,7 @@ TEST(ServerXmlRequests, Delete) {
 
   std::string body = "<Delete>";
   for (size_t i = 0; i < delete_max_objects; ++i) body += "<Object><Key>k" + std::to_string(i) + "</Key></Object>";
-  EXPECT_EQ(parse_delete_request(body + "</Delete>").keys.size(), delete_max_objects);
+  EXPECT_EQ(parse_delete_request(body + "</Delete>").objects.size(), delete_max_objects);
   expect_malformed([&] { parse_delete_request(body + "<Object><Key>one-more</Key></Object></Delete>"); },
                    "1001 objects");
 }

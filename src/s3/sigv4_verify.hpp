@@ -108,5 +108,7 @@ std::string sign_with_key(const crypto::Digest& key, std::string_view string_to_
 bool signature_matches(std::string_view computed_hex, std::string_view presented);
 // "20130524T000000Z" -> Unix seconds; nullopt unless exactly that shape and a real date.
 std::optional<int64_t> parse_amz_date(std::string_view text);
+// RFC 1123 "Fri, 24 May 2013 00:00:00 GMT" -> Unix seconds; nullopt otherwise.
+std::optional<int64_t> parse_rfc1123_date(std::string_view text);
 
 }  // namespace haul::s3

@@ -368,13 +368,16 @@ TEST(SigV4Verify, PresignedErrors) {
     return r;
   };
   int status = 0;
-  EXPECT_EQ(error_code(with("X-Amz-Expires=86400", "X-Amz-Expires=0"), kExampleTime, &status),
+  // Out of range: a URL never valid (403, as RGW); not a number: malformed (400).
+  EXPECT_EQ(error_code(with("X-Amz-Expires=86400", "X-Amz-Expires=0"), kExampleTime, &status), "AccessDenied");
+  EXPECT_EQ(status, 403);
+  EXPECT_EQ(error_code(with("X-Amz-Expires=86400", "X-Amz-Expires=604801")), "AccessDenied");
+  EXPECT_EQ(error_code(with("X-Amz-Expires=86400", "X-Amz-Expires=-5")), "AccessDenied");
+  EXPECT_EQ(error_code(with("X-Amz-Expires=86400", "X-Amz-Expires=99999999999999999999"), kExampleTime, &status),
             "AuthorizationQueryParametersError");
   EXPECT_EQ(status, 400);
-  EXPECT_EQ(error_code(with("X-Amz-Expires=86400", "X-Amz-Expires=604801")), "AuthorizationQueryParametersError");
-  EXPECT_EQ(error_code(with("X-Amz-Expires=86400", "X-Amz-Expires=-5")), "AuthorizationQueryParametersError");
-  EXPECT_EQ(error_code(with("X-Amz-Expires=86400", "X-Amz-Expires=99999999999999999999")),
-            "AuthorizationQueryParametersError");
+  EXPECT_EQ(error_code(with("X-Amz-Expires=86400", "X-Amz-Expires=1x")), "AuthorizationQueryParametersError");
+  EXPECT_EQ(error_code(with("X-Amz-Expires=86400", "X-Amz-Expires=-")), "AuthorizationQueryParametersError");
   EXPECT_EQ(error_code(with("X-Amz-Expires=86400", "X-Amz-Expires=604800")), "SignatureDoesNotMatch");
   EXPECT_EQ(error_code(with("X-Amz-Expires=86400&", "")), "AuthorizationQueryParametersError");
   EXPECT_EQ(error_code(with("X-Amz-SignedHeaders=host&", "")), "AuthorizationQueryParametersError");

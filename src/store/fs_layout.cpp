@@ -50,7 +50,8 @@ std::string key_to_relative_path(std::string_view key) {
 
 std::optional<EntryName> decode_entry_name(std::string_view name) {
   auto strip = [&](std::string_view suffix) -> std::optional<std::string> {
-    if (name.size() <= suffix.size() || !name.ends_with(suffix)) return std::nullopt;
+    // ".obj" and ".dir" alone are the empty segment (keys "dir/", "a//b").
+    if (!name.ends_with(suffix)) return std::nullopt;
     return std::string(name.substr(0, name.size() - suffix.size()));
   };
   if (auto seg = strip(kObjectSuffix)) return EntryName{std::move(*seg), false};

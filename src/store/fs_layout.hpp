@@ -4,7 +4,8 @@
 // Key -> path: every segment but the last names a directory "<seg>.dir", the
 // last names a file "<seg>.obj". Files and directories never share a name,
 // so keys "a" (a.obj) and "a/b" (a.dir/b.obj) coexist, and a directory
-// listing decodes back to key segments without ambiguity.
+// listing decodes back to key segments without ambiguity. An empty segment
+// is just the suffix: "a/" is a.dir/.obj, "a//b" a.dir/.dir/b.obj.
 //
 // Object file:  "HLFS" | u32 LE header length | header | body
 // Part file:    "HLPT" | u32 LE 0 | u64 LE body offset | part body

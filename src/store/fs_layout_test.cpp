@@ -38,8 +38,6 @@ TEST(ValidateKey, RejectsBadKeys) {
       {"DEL", "a\x7f"},
       {"escape", "\x1b[31m"},
       {"backslash", "a\\b"},
-      {"empty segment", "a//b"},
-      {"trailing slash", "a/"},
       {"1025 bytes", key_of_size(1025)},
       {"segment 251 bytes", std::string(251, 's')},
       {"lone continuation byte", "a\x80"},
@@ -68,6 +66,9 @@ TEST(ValidateKey, AcceptsGoodKeys) {
       ".hidden",
       "a.obj/b.dir",
       "tmp",
+      "folder/",  // S3 folder markers
+      "a//b",
+      "a/",
       std::string(250, 's'),
       long_key,
   };
@@ -78,6 +79,8 @@ TEST(FsLayout, KeyToPath) {
   EXPECT_EQ(fs::key_to_relative_path("a"), "a.obj");
   EXPECT_EQ(fs::key_to_relative_path("a/b"), "a.dir/b.obj");
   EXPECT_EQ(fs::key_to_relative_path("x.dir/y.obj"), "x.dir.dir/y.obj.obj");
+  EXPECT_EQ(fs::key_to_relative_path("a/"), "a.dir/.obj");
+  EXPECT_EQ(fs::key_to_relative_path("a//b"), "a.dir/.dir/b.obj");
   EXPECT_EQ(haul::testing::error_kind_of([] { fs::key_to_relative_path("../x"); }), ErrorKind::bad_request);
 }
 
@@ -90,7 +93,13 @@ TEST(FsLayout, DecodeEntryName) {
   ASSERT_TRUE(dir);
   EXPECT_EQ(dir->segment, "x.obj");
   EXPECT_TRUE(dir->is_dir);
-  EXPECT_FALSE(fs::decode_entry_name(".obj"));
+  auto empty_obj = fs::decode_entry_name(".obj");  // the empty segment: key "a/" is a.dir/.obj
+  ASSERT_TRUE(empty_obj);
+  EXPECT_EQ(empty_obj->segment, "");
+  EXPECT_FALSE(empty_obj->is_dir);
+  auto empty_dir = fs::decode_entry_name(".dir");
+  ASSERT_TRUE(empty_dir);
+  EXPECT_TRUE(empty_dir->is_dir);
   EXPECT_FALSE(fs::decode_entry_name("."));
   EXPECT_FALSE(fs::decode_entry_name(".."));
   EXPECT_FALSE(fs::decode_entry_name("notes.txt"));

@@ -50,7 +50,10 @@ void validate_key(std::string_view key) {
     size_t slash = key.find('/', start);
     std::string_view segment =
         key.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
-    if (segment.empty()) throw bad("empty path segment");
+    // Empty segments ("dir/", "a//b") are keys S3 users make (folder
+    // markers); the fs store names them ".obj"/".dir" like any other
+    // segment. "." and ".." stay refused: a key must never read as a path
+    // that climbs (whatever a store or a client does with it).
     if (segment == "." || segment == "..") throw bad("'.' or '..' segment");
     // 250, not NAME_MAX (255): the fs store appends a 4-byte suffix to each
     // segment (docs/store.md), and every store accepts the same keys.
