@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "core/hex.hpp"
 #include "crypto/md5.hpp"
+#include "http/ows.hpp"
 #include "s3/api_error.hpp"
 #include "s3/aws_chunked.hpp"
 
@@ -62,6 +63,13 @@ S3Body::S3Body(Exchange& ex, const s3::VerifiedRequest& auth) : ex_(ex), auth_(a
     throw s3::ApiError(400, "InvalidRequest", "an aws-chunked body needs a STREAMING-* x-amz-content-sha256");
   }
   if (auth.payload == Payload::sha256) sha256_.emplace();
+  for (const auto& [name, value] : request.all_headers()) {
+    auto checksum = s3::PayloadChecksum::for_name(name);
+    if (!checksum) continue;  // x-amz-checksum-mode, -type, -algorithm: no value to check
+    if (checksum_) throw s3::ApiError(400, "InvalidRequest", "Expecting a single x-amz-checksum- header");
+    checksum_ = std::move(checksum);
+    checksum_header_.emplace(checksum_->name(), std::string(http::trim_ows(value)));
+  }
 }
 
 S3Body::~S3Body() = default;
@@ -92,6 +100,7 @@ asio::awaitable<std::span<const uint8_t>> S3Body::next() {
     if (payload.empty()) continue;  // framing only
     if (sha256_) sha256_->update(payload);
     if (md5_) md5_->update(payload);
+    if (checksum_) checksum_->update(payload);
     size_ += payload.size();
     co_return payload;
   }
@@ -104,6 +113,10 @@ void S3Body::finish_checks() {
   }
   if (md5_ && md5_->finish() != *content_md5_) {
     throw s3::ApiError(400, "BadDigest", "the body's MD5 is not the Content-MD5 sent with it");
+  }
+  if (checksum_ && checksum_->base64() != checksum_header_->second) {
+    throw s3::ApiError(400, "BadDigest",
+                       "The " + checksum_->algorithm() + " you specified did not match the calculated checksum.");
   }
 }
 

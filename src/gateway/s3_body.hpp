@@ -2,7 +2,8 @@
 // The payload of an S3 upload, as the S3 handlers consume it: the request
 // body read through the Exchange, aws-chunked framing decoded, and every
 // digest the client committed to checked (the signed x-amz-content-sha256,
-// chunk and trailer signatures, a trailing x-amz-checksum-*, Content-MD5).
+// chunk and trailer signatures, an x-amz-checksum-* header or trailer,
+// Content-MD5).
 // The end of the payload is reported only after all of them passed, so a
 // handler that commits after the end never stores a body that fails one.
 
@@ -16,6 +17,7 @@
 
 #include "crypto/sha256.hpp"
 #include "gateway/exchange.hpp"
+#include "s3/payload_checksum.hpp"
 #include "s3/sigv4_verify.hpp"
 
 namespace haul::s3 {
@@ -48,6 +50,11 @@ class S3Body {
   // Payload bytes handed out so far.
   uint64_t size() const { return size_; }
 
+  // The x-amz-checksum-* header the upload carried ("x-amz-checksum-sha256",
+  // its base64 value), verified once next() returned the end; nullopt when
+  // it carried none.
+  const std::optional<std::pair<std::string, std::string>>& checksum_header() const { return checksum_header_; }
+
  private:
   void finish_checks();
 
@@ -56,7 +63,9 @@ class S3Body {
   std::unique_ptr<s3::AwsChunkedDecoder> chunked_;  // for aws-chunked bodies
   std::optional<crypto::Sha256> sha256_;            // when the payload hash is signed
   std::optional<std::array<uint8_t, 16>> content_md5_;
-  std::unique_ptr<crypto::Md5> md5_;  // when Content-MD5 was sent
+  std::unique_ptr<crypto::Md5> md5_;             // when Content-MD5 was sent
+  std::optional<s3::PayloadChecksum> checksum_;  // when an x-amz-checksum-* header was sent
+  std::optional<std::pair<std::string, std::string>> checksum_header_;
   std::vector<uint8_t> decoded_;
   uint64_t size_ = 0;
   bool done_ = false;

@@ -106,6 +106,7 @@ asio::awaitable<void> dispatch(GatewayContext& ctx, Exchange& ex, const S3Call& 
     case S3Op::put_object:
     case S3Op::get_object:
     case S3Op::head_object:
+    case S3Op::get_object_attributes:
     case S3Op::delete_object: co_return co_await s3_object_request(ctx, ex, call);
     case S3Op::copy_object: co_return co_await s3_copy_object(ctx, ex, call);
     case S3Op::create_multipart:

@@ -196,6 +196,7 @@ asio::awaitable<void> upload_part(GatewayContext& ctx, Exchange& ex, const S3Cal
   const SealResult result =
       co_await seal_object(ctx, ex, key, {}, with_md5(), [&](SealPipeline& pipe) { return feed_body(ex, body, pipe); });
   Headers extra{{"ETag", quoted_md5(*result.md5)}};
+  if (body.checksum_header()) extra.push_back(*body.checksum_header());  // verified; parts do not keep it
   co_await ex.respond(200, "", "", call.headers(std::move(extra)));
 }
 

@@ -4,6 +4,7 @@
 // Content-* headers and x-amz-meta-* in the format header (authenticated
 // with the object) and the MD5 of their plaintext in the trailer (the ETag).
 
+#include <algorithm>
 #include <charconv>
 
 #include "core/error.hpp"
@@ -18,7 +19,9 @@
 #include "gateway/s3_state.hpp"
 #include "gateway/s3_seal.hpp"
 #include "gateway/seal_pipeline.hpp"
+#include "http/ows.hpp"
 #include "s3/api_error.hpp"
+#include "s3/payload_checksum.hpp"
 #include "s3/server_xml.hpp"
 
 namespace haul::gateway {
@@ -48,11 +51,54 @@ asio::awaitable<S3ObjectInfo> find_object(GatewayContext& ctx, Exchange& ex, con
   co_return std::move(*info);
 }
 
-// The headers of a GET or HEAD answer: ETag, Last-Modified, stored metadata.
-Headers object_headers(const S3Call& call, const S3ObjectInfo& info) {
+// The stored x-amz-checksum-* of an object (at most one: PutObject's).
+std::optional<std::pair<std::string, std::string>> stored_checksum(const S3ObjectInfo& info) {
+  for (const auto& [name, value] : info.metadata) {
+    if (s3::PayloadChecksum::for_name(name)) return std::make_pair(name, value);
+  }
+  return std::nullopt;
+}
+
+// The headers of a GET or HEAD answer: ETag, Last-Modified, stored metadata,
+// and the stored checksum when x-amz-checksum-mode: ENABLED asks for it and
+// the answer is the whole object (a client checks a range's bytes against
+// it otherwise, and fails: S3 leaves it out of ranged answers too).
+Headers object_headers(const Request& request, const S3Call& call, const S3ObjectInfo& info, bool whole) {
   Headers h = call.headers({{"ETag", info.etag}, {"Last-Modified", http_date(info.mtime_unix)}});
   for (auto& pair : metadata_response_headers(info.metadata, call.target.query)) h.push_back(std::move(pair));
+  if (whole && request.header("x-amz-checksum-mode") == "ENABLED") {
+    if (auto checksum = stored_checksum(info)) h.push_back(std::move(*checksum));
+  }
   return h;
+}
+
+// The part count in a multipart ETag ("hex-N"), 0 for a whole-object one.
+uint32_t parts_count_of(const std::string& etag) {
+  const std::string plain = unquoted(etag);
+  const size_t dash = plain.rfind('-');
+  uint32_t n = 0;
+  if (dash == std::string::npos) return 0;
+  std::from_chars(plain.data() + dash + 1, plain.data() + plain.size(), n);
+  return n;
+}
+
+// GetObject / HeadObject with ?partNumber=N. An object stored whole is its
+// one part: N = 1 reads it all, any other N is 400 InvalidPart. A multipart
+// object's part boundaries are not kept (Complete re-seals the parts into
+// one stream), so its parts cannot be read one by one: 501.
+void check_part_number(const S3Call& call, const S3ObjectInfo& info) {
+  auto it = call.target.query.find("partNumber");
+  if (it == call.target.query.end()) return;
+  uint32_t n = 0;
+  const std::string& text = it->second;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size() || n < 1 || n > s3::max_part_number) {
+    throw s3::ApiError(400, "InvalidArgument", "partNumber must be an integer from 1 to 10000");
+  }
+  if (parts_count_of(info.etag) > 0) {
+    throw s3::ApiError(501, "NotImplemented", "reading one part of a multipart object is not offered");
+  }
+  if (n != 1) throw s3::ApiError(400, "InvalidPart", "the object has one part");
 }
 
 // 304 or 412 when the conditional headers say so; false to go on.
@@ -83,8 +129,15 @@ void check_write_conditions(GatewayContext& ctx, const Request& request, const s
 
 asio::awaitable<void> put_object(GatewayContext& ctx, Exchange& ex, const S3Call& call) {
   const std::string key = bucket_object_key(call.target.bucket, call.target.key);
-  const MetadataPairs metadata = metadata_from_request(ex.request().all_headers());
+  MetadataPairs metadata = metadata_from_request(ex.request().all_headers());
   S3Body body(ex, call.auth);
+  // An x-amz-checksum-* header is known before the body: it is stored with
+  // the object (HEAD and GET give it back with x-amz-checksum-mode:
+  // ENABLED), and the object is only committed when the body matches it.
+  if (body.checksum_header()) {
+    metadata.push_back(*body.checksum_header());
+    std::sort(metadata.begin(), metadata.end());
+  }
   co_await ex.blocking([&] {
     ctx.s3->buckets.require(call.target.bucket);
     check_write_conditions(ctx, ex.request(), key);
@@ -95,6 +148,7 @@ asio::awaitable<void> put_object(GatewayContext& ctx, Exchange& ex, const S3Call
         co_await ex.blocking([&] { check_write_conditions(ctx, ex.request(), key); });
       });
   Headers extra{{"ETag", quoted_md5(*result.md5)}};
+  if (body.checksum_header()) extra.push_back(*body.checksum_header());
   co_await ex.respond(200, "", "", call.headers(std::move(extra)));
 }
 
@@ -128,12 +182,13 @@ asio::awaitable<void> send_body(GatewayContext& ctx, Exchange& ex, ObjectOpener&
   // initializer list holding a co_await twice.)
   std::string etag = co_await etag_of_version(ctx, ex, store_key, r);
   const S3ObjectInfo info{r.object_size, r.mtime_unix, std::move(etag), r.etag, r.metadata};
+  check_part_number(call, info);
   if (co_await answered_by_conditions(ex, call, info)) co_return;
   if (r.status == 416) {
     throw s3::ApiError(416, "InvalidRange",
                        "the range is outside the object (" + std::to_string(r.object_size) + " bytes)");
   }
-  Headers h = object_headers(call, info);
+  Headers h = object_headers(ex.request(), call, info, !r.content_range);
   h.emplace_back("Accept-Ranges", "bytes");
   if (r.content_range) h.emplace_back("Content-Range", *r.content_range);
   co_await ex.begin_body(r.status, std::move(h), r.content_length);
@@ -160,11 +215,38 @@ asio::awaitable<void> get_object(GatewayContext& ctx, Exchange& ex, const S3Call
 asio::awaitable<void> head_object(GatewayContext& ctx, Exchange& ex, const S3Call& call) {
   const std::string key = bucket_object_key(call.target.bucket, call.target.key);
   const S3ObjectInfo info = co_await find_object(ctx, ex, call, key);
+  check_part_number(call, info);
   if (co_await answered_by_conditions(ex, call, info)) co_return;
-  Headers h = object_headers(call, info);
+  Headers h = object_headers(ex.request(), call, info, true);
   h.emplace_back("Accept-Ranges", "bytes");
   co_await ex.begin_body(200, std::move(h), info.size);
   co_await ex.end_body();
+}
+
+// GetObjectAttributes: what HEAD knows, as XML, for the attributes named
+// in x-amz-object-attributes.
+asio::awaitable<void> get_object_attributes(GatewayContext& ctx, Exchange& ex, const S3Call& call) {
+  std::vector<std::string> asked;
+  const std::string header = ex.request().header("x-amz-object-attributes");
+  std::string_view list = header;
+  while (!list.empty()) {
+    const size_t comma = list.find(',');
+    if (auto name = http::trim_ows(list.substr(0, comma)); !name.empty()) asked.emplace_back(name);
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+  }
+  if (asked.empty()) throw s3::ApiError(400, "InvalidArgument", "x-amz-object-attributes names no attribute");
+  const std::string key = bucket_object_key(call.target.bucket, call.target.key);
+  const S3ObjectInfo info = co_await find_object(ctx, ex, call, key);
+  s3::ObjectAttributes attributes;
+  attributes.etag = unquoted(info.etag);
+  attributes.size = info.size;
+  attributes.parts_count = parts_count_of(info.etag);
+  if (auto checksum = stored_checksum(info)) {
+    attributes.checksums.emplace_back("Checksum" + s3::PayloadChecksum::for_name(checksum->first)->algorithm(),
+                                      checksum->second);
+  }
+  Headers h = call.headers({{"Last-Modified", http_date(info.mtime_unix)}});
+  co_await ex.respond(200, "application/xml", s3::get_object_attributes_result(attributes, asked), std::move(h));
 }
 
 // Absent already is deleted: S3 answers 204 either way.
@@ -239,6 +321,7 @@ asio::awaitable<void> s3_object_request(GatewayContext& ctx, Exchange& ex, const
     case S3Op::put_object: co_return co_await put_object(ctx, ex, call);
     case S3Op::get_object: co_return co_await get_object(ctx, ex, call);
     case S3Op::head_object: co_return co_await head_object(ctx, ex, call);
+    case S3Op::get_object_attributes: co_return co_await get_object_attributes(ctx, ex, call);
     case S3Op::delete_object: co_return co_await delete_object(ctx, ex, call);
     default: throw Error(ErrorKind::internal, "not an object operation");
   }

@@ -19,7 +19,6 @@ namespace {
 constexpr std::array kUnsupported = {"accelerate",
                                      "acl",
                                      "analytics",
-                                     "attributes",
                                      "cors",
                                      "encryption",
                                      "intelligent-tiering",
@@ -91,7 +90,10 @@ S3Op object_op(std::string_view method, const S3Target& t, bool has_copy_source)
     if (upload || q.contains("partNumber")) return has_copy_source ? S3Op::upload_part_copy : S3Op::upload_part;
     return has_copy_source ? S3Op::copy_object : S3Op::put_object;
   }
-  if (method == "GET") return upload ? S3Op::list_parts : S3Op::get_object;
+  if (method == "GET") {
+    if (upload) return S3Op::list_parts;
+    return q.contains("attributes") ? S3Op::get_object_attributes : S3Op::get_object;
+  }
   if (method == "HEAD") return S3Op::head_object;
   if (method == "DELETE") return upload ? S3Op::abort_multipart : S3Op::delete_object;
   if (method == "POST") {
@@ -199,6 +201,7 @@ std::string_view s3_op_name(S3Op op) {
     case S3Op::copy_object: return "CopyObject";
     case S3Op::get_object: return "GetObject";
     case S3Op::head_object: return "HeadObject";
+    case S3Op::get_object_attributes: return "GetObjectAttributes";
     case S3Op::delete_object: return "DeleteObject";
     case S3Op::create_multipart: return "CreateMultipartUpload";
     case S3Op::upload_part: return "UploadPart";

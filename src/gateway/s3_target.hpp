@@ -27,6 +27,7 @@ enum class S3Op {
   copy_object,             // PUT /b/k with x-amz-copy-source
   get_object,              // GET /b/k
   head_object,             // HEAD /b/k
+  get_object_attributes,   // GET /b/k?attributes
   delete_object,           // DELETE /b/k
   create_multipart,        // POST /b/k?uploads
   upload_part,             // PUT /b/k?partNumber=N&uploadId=U

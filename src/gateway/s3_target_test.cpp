@@ -23,10 +23,12 @@ TEST(S3Target, BucketAndObjectOperations) {
   EXPECT_EQ(path_style("GET", "/b?list-type=2&prefix=a").op, S3Op::list_objects_v2);
   EXPECT_EQ(path_style("POST", "/b?delete").op, S3Op::delete_objects);
   EXPECT_EQ(path_style("GET", "/b?uploads").op, S3Op::list_multipart_uploads);
+  EXPECT_EQ(path_style("GET", "/b?versions").op, S3Op::list_object_versions);
   EXPECT_EQ(path_style("PUT", "/b/k").op, S3Op::put_object);
   EXPECT_EQ(path_style("PUT", "/b/k", true).op, S3Op::copy_object);
   EXPECT_EQ(path_style("GET", "/b/k").op, S3Op::get_object);
   EXPECT_EQ(path_style("HEAD", "/b/k").op, S3Op::head_object);
+  EXPECT_EQ(path_style("GET", "/b/k?attributes").op, S3Op::get_object_attributes);
   EXPECT_EQ(path_style("DELETE", "/b/k").op, S3Op::delete_object);
   EXPECT_EQ(path_style("POST", "/b/k?uploads").op, S3Op::create_multipart);
   EXPECT_EQ(path_style("PUT", "/b/k?partNumber=2&uploadId=u").op, S3Op::upload_part);
@@ -44,6 +46,17 @@ TEST(S3Target, KeysAreDecodedAndKeepTheirSlashes) {
   EXPECT_EQ(t.key, "2026/a b+c.jpg");
   EXPECT_EQ(t.query.at("versionId"), "null");
   EXPECT_EQ(path_style("GET", "/b/a//b").key, "a//b");
+}
+
+TEST(S3Target, OnlyTheNullVersionExists) {
+  EXPECT_EQ(path_style("DELETE", "/b/k?versionId=null").op, S3Op::delete_object);
+  try {
+    path_style("GET", "/b/k?versionId=3HL4kqtJlcpXroDTDmJ");
+    ADD_FAILURE() << "a version id was accepted";
+  } catch (const s3::ApiError& e) {
+    EXPECT_EQ(e.status(), 400);
+    EXPECT_EQ(e.code(), "InvalidArgument");
+  }
 }
 
 TEST(S3Target, VirtualHostStyleWhenTheHostIsUnderTheDomain) {

@@ -29,13 +29,6 @@ constexpr std::string_view kTrailerSignature = "x-amz-trailer-signature";
                      why);
 }
 
-std::string base64(std::span<const uint8_t> bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes.data(), static_cast<int>(bytes.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
 // The hex chunk size: 1 to 16 hex digits, so it always fits in 64 bits.
 uint64_t parse_size(std::string_view hex) {
   uint64_t size = 0;
@@ -77,18 +70,10 @@ AwsChunkedDecoder::AwsChunkedDecoder(AwsChunkedOptions options) : options_(std::
   std::string trailer = ascii_lower(http::trim_ows(options_.trailer));
   if (options_.mode == AwsChunkedOptions::Mode::signed_chunks || trailer.empty()) return;
   options_.trailer = trailer;
-  if (trailer == "x-amz-checksum-crc32") {
-    checksum_ = Checksum::crc32;
-    crc_.emplace(kCrc32Polynomial);
-  } else if (trailer == "x-amz-checksum-crc32c") {
-    checksum_ = Checksum::crc32c;
-    crc_.emplace(kCrc32cPolynomial);
-  } else if (trailer == "x-amz-checksum-sha256") {
-    checksum_ = Checksum::sha256;
-    sha_.emplace();
-  } else {
+  checksum_ = PayloadChecksum::for_name(trailer);
+  if (!checksum_) {
     throw ApiError(400, "InvalidRequest",
-                   "The x-amz-trailer checksum is not supported here; use crc32, crc32c or sha256");
+                   "The x-amz-trailer names no checksum this gateway knows (crc32, crc32c, crc64nvme, sha1, sha256)");
   }
 }
 
@@ -125,8 +110,7 @@ AwsChunkedDecoder::Step AwsChunkedDecoder::step(std::span<const uint8_t> input) 
         size_t n = static_cast<size_t>(std::min<uint64_t>(remaining_, input.size() - pos));
         std::span<const uint8_t> data = input.subspan(pos, n);
         if (is_signed()) chunk_hash_.update(data);
-        if (crc_) crc_->update(data);
-        if (sha_) sha_->update(data);
+        if (checksum_) checksum_->update(data);
         remaining_ -= n;
         total_ += n;
         if (remaining_ == 0) on_chunk_end();
@@ -252,24 +236,16 @@ void AwsChunkedDecoder::on_trailers_end() {
                      "The request signature we calculated does not match the signature you provided (trailer)");
     }
   }
-  if (checksum_ != Checksum::none) {
+  if (checksum_) {
     auto it =
         std::find_if(trailers_.begin(), trailers_.end(), [&](const auto& t) { return t.first == options_.trailer; });
     if (it == trailers_.end()) malformed_trailer(options_.trailer + " missing");
-    if (it->second != checksum_base64()) {
+    if (it->second != checksum_->base64()) {
       throw ApiError(400, "BadDigest",
                      "The " + options_.trailer.substr(15) + " you specified did not match the calculated checksum.");
     }
   }
   state_ = State::done;
-}
-
-std::string AwsChunkedDecoder::checksum_base64() {
-  if (checksum_ == Checksum::sha256) return base64(sha_->finish());
-  uint32_t v = crc_->value();
-  std::array<uint8_t, 4> be = {static_cast<uint8_t>(v >> 24), static_cast<uint8_t>(v >> 16),
-                               static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v)};
-  return base64(be);
 }
 
 }  // namespace haul::s3

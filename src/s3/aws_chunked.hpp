@@ -31,7 +31,7 @@
 //                              declared checksum trailer missing, the trailer signature
 //                              missing or not last (signed trailer mode)
 //   400 BadDigest              the checksum trailer does not match the payload
-//   400 InvalidRequest         x-amz-trailer names an unsupported checksum (crc64nvme, sha1)
+//   400 InvalidRequest         x-amz-trailer names no x-amz-checksum-* (PayloadChecksum)
 // After a throw the decoder is spent: every later call throws IncompleteBody.
 
 #include <cstddef>
@@ -43,7 +43,7 @@
 #include <vector>
 
 #include "crypto/sha256.hpp"
-#include "s3/crc32.hpp"
+#include "s3/payload_checksum.hpp"
 #include "s3/sigv4_verify.hpp"
 
 namespace haul::s3 {
@@ -89,7 +89,6 @@ class AwsChunkedDecoder {
 
  private:
   enum class State { size_line, data, data_crlf, trailer_line, done, failed };
-  enum class Checksum { none, crc32, crc32c, sha256 };
 
   Step step(std::span<const uint8_t> input);
   // Appends to line_ up to CRLF; true when a whole line is in line_.
@@ -98,7 +97,6 @@ class AwsChunkedDecoder {
   void on_chunk_end();
   void on_trailer_line();
   void on_trailers_end();
-  std::string checksum_base64();
   bool is_signed() const { return options_.mode != AwsChunkedOptions::Mode::unsigned_trailer; }
 
   AwsChunkedOptions options_;
@@ -112,9 +110,7 @@ class AwsChunkedDecoder {
   std::string chunk_signature_;     // presented for the current chunk
   std::string previous_signature_;  // the chain so far
   crypto::Sha256 chunk_hash_;
-  Checksum checksum_ = Checksum::none;
-  std::optional<Crc32> crc_;
-  std::optional<crypto::Sha256> sha_;
+  std::optional<PayloadChecksum> checksum_;  // the trailer's, when one is declared
   std::vector<std::pair<std::string, std::string>> trailers_;
   std::string canonical_trailers_;  // "name:value\n" per trailer, for the trailer signature
   std::string trailer_signature_;

@@ -288,7 +288,7 @@ TEST(AwsChunked, SignedFramingErrors) {
 }
 
 TEST(AwsChunked, UnsupportedChecksumAndSpentDecoder) {
-  for (const char* name : {"x-amz-checksum-crc64nvme", "x-amz-checksum-sha1", "content-md5"}) {
+  for (const char* name : {"x-amz-checksum-md5", "x-amz-checksum-", "content-md5"}) {
     try {
       AwsChunkedDecoder d({Mode::unsigned_trailer, {}, std::nullopt, name});
       ADD_FAILURE() << name;
@@ -298,7 +298,11 @@ TEST(AwsChunked, UnsupportedChecksumAndSpentDecoder) {
     }
   }
   // Plain signed chunks ignore x-amz-trailer.
-  EXPECT_NO_THROW(AwsChunkedDecoder({Mode::signed_chunks, {}, std::nullopt, "x-amz-checksum-crc64nvme"}));
+  EXPECT_NO_THROW(AwsChunkedDecoder({Mode::signed_chunks, {}, std::nullopt, "x-amz-checksum-md5"}));
+  // Every x-amz-checksum-* of PayloadChecksum is taken as a trailer.
+  for (const char* name : {"x-amz-checksum-crc64nvme", "x-amz-checksum-sha1", "X-Amz-Checksum-CRC32"}) {
+    EXPECT_NO_THROW(AwsChunkedDecoder({Mode::unsigned_trailer, {}, std::nullopt, name})) << name;
+  }
 
   AwsChunkedDecoder d({Mode::unsigned_trailer, {}, std::nullopt, ""});
   Bytes out;

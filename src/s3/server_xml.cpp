@@ -1,6 +1,8 @@
 // Rendering of the S3 server's response documents (s3/server_xml.hpp).
 #include "s3/server_xml.hpp"
 
+#include <algorithm>
+
 #include "core/utc_time.hpp"
 #include "http/url.hpp"
 #include "s3/xml.hpp"
@@ -201,6 +203,26 @@ std::string list_versions_result(std::string_view bucket, const ListQuery& q, co
   }
   common_prefixes_el(out, r.common_prefixes, enc);
   end(out, "ListVersionsResult");
+  return out;
+}
+
+std::string get_object_attributes_result(const ObjectAttributes& a, const std::vector<std::string>& asked) {
+  auto wants = [&](std::string_view name) { return std::find(asked.begin(), asked.end(), name) != asked.end(); };
+  std::string out = begin("GetObjectAttributesResponse");
+  if (wants("ETag")) el(out, "ETag", a.etag);
+  if (wants("Checksum") && !a.checksums.empty()) {
+    out += "<Checksum>";
+    for (const auto& [name, value] : a.checksums) el(out, name, value);
+    out += "</Checksum>";
+  }
+  if (wants("ObjectParts") && a.parts_count > 0) {
+    out += "<ObjectParts>";
+    el(out, "PartsCount", a.parts_count);  // botocore: TotalPartsCount
+    out += "</ObjectParts>";
+  }
+  if (wants("StorageClass")) el(out, "StorageClass", "STANDARD");
+  if (wants("ObjectSize")) el(out, "ObjectSize", a.size);
+  end(out, "GetObjectAttributesResponse");
   return out;
 }
 

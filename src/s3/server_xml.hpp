@@ -66,6 +66,19 @@ std::string list_objects_result(std::string_view bucket, const ListQuery& query,
 std::string list_versions_result(std::string_view bucket, const ListQuery& query, const ListResult& result,
                                  const Owner& owner);
 
+// GetObjectAttributes' answer, with the attributes asked for (names as in
+// x-amz-object-attributes: ETag, Checksum, ObjectParts, StorageClass,
+// ObjectSize). parts_count: the multipart part count (0: not multipart, no
+// <ObjectParts>); checksums: stored x-amz-checksum-* as (element name, value),
+// e.g. ("ChecksumSHA256", base64).
+struct ObjectAttributes {
+  std::string etag;  // without quotes, as S3 answers it here
+  uint64_t size = 0;
+  uint32_t parts_count = 0;
+  std::vector<std::pair<std::string, std::string>> checksums;
+};
+std::string get_object_attributes_result(const ObjectAttributes& attributes, const std::vector<std::string>& asked);
+
 // GetBucketLocation: empty for us-east-1 (and an empty region), as S3 answers.
 std::string location_constraint(std::string_view region);
 

@@ -212,6 +212,20 @@ TEST(ServerXml, ListVersions) {
   EXPECT_EQ(one(first, "ListVersionsResult/IsTruncated"), "false");
 }
 
+TEST(ServerXml, ObjectAttributes) {
+  ObjectAttributes a{"abc-3", 42, 3, {{"ChecksumSHA256", "c2hh"}}};
+  EXPECT_EQ(get_object_attributes_result(a, {"ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"}),
+            prolog + "<GetObjectAttributesResponse" + ns +
+                "><ETag>abc-3</ETag><Checksum><ChecksumSHA256>c2hh</ChecksumSHA256></Checksum><ObjectParts>"
+                "<PartsCount>3</PartsCount></ObjectParts><StorageClass>STANDARD</StorageClass>"
+                "<ObjectSize>42</ObjectSize></GetObjectAttributesResponse>");
+  // Only what was asked for; no parts for an object stored whole.
+  a.parts_count = 0;
+  EXPECT_EQ(
+      get_object_attributes_result(a, {"ObjectSize", "ObjectParts"}),
+      prolog + "<GetObjectAttributesResponse" + ns + "><ObjectSize>42</ObjectSize></GetObjectAttributesResponse>");
+}
+
 TEST(ServerXml, LocationConstraint) {
   EXPECT_EQ(location_constraint("us-east-1"), prolog + "<LocationConstraint" + ns + "></LocationConstraint>");
   EXPECT_EQ(location_constraint(""), prolog + "<LocationConstraint" + ns + "></LocationConstraint>");
