@@ -67,10 +67,10 @@ std::optional<PayloadChecksum> PayloadChecksum::for_name(std::string_view name) 
   std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
   using Kind = State::Kind;
   const std::array<std::pair<std::string_view, Kind>, 5> known = {{{"x-amz-checksum-crc32", Kind::crc32},
-                                                                    {"x-amz-checksum-crc32c", Kind::crc32c},
-                                                                    {"x-amz-checksum-crc64nvme", Kind::crc64nvme},
-                                                                    {"x-amz-checksum-sha1", Kind::sha1},
-                                                                    {"x-amz-checksum-sha256", Kind::sha256}}};
+                                                                   {"x-amz-checksum-crc32c", Kind::crc32c},
+                                                                   {"x-amz-checksum-crc64nvme", Kind::crc64nvme},
+                                                                   {"x-amz-checksum-sha1", Kind::sha1},
+                                                                   {"x-amz-checksum-sha256", Kind::sha256}}};
   for (const auto& [known_name, kind] : known) {
     if (lower == known_name) return PayloadChecksum(std::move(lower), std::make_unique<State>(kind));
   }

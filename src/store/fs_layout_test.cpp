@@ -48,7 +48,8 @@ TEST(ValidateKey, RejectsBadKeys) {
       {"surrogate", "\xed\xa0\x80"},
       {"above U+10FFFF", "\xf4\x90\x80\x80"},
   };
-  for (const auto& [name, key] : bad) {
+  for (const auto& [name, bad_key] : bad) {
+    const std::string& key = bad_key;  // clang 14 lambdas cannot capture structured bindings
     EXPECT_EQ(haul::testing::error_kind_of([&] { validate_key(key); }), ErrorKind::bad_request) << name;
   }
 }
