@@ -162,9 +162,27 @@ std::unique_ptr<Op> GetTree::make_get(const std::string& key) {
   return std::make_unique<GetOp>(pool_, key, std::make_unique<TempFileSink>(path.string()), pool_.config().part_size);
 }
 
+// An S3 folder marker ("photos/2026/", made by S3 consoles and tools) has
+// no file name of its own: like `aws s3 sync`, get --recursive makes its
+// directory and writes no file. The prefix's own marker makes nothing.
+void GetTree::make_marker_directory(const std::string& key) {
+  std::string name = key;
+  while (!name.empty() && name.back() == '/') name.pop_back();
+  if (name.size() <= prefix_.size()) return;
+  auto dir = local_path_for(root_, prefix_, name);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw Error(ErrorKind::io, "cannot create directory " + dir.string() + ": " + ec.message());
+}
+
 std::unique_ptr<Request> GetTree::produce() {
   while (!keys_.empty() && !queue_.full()) {
     try {
+      if (keys_.front().ends_with('/')) {
+        make_marker_directory(keys_.front());
+        keys_.pop_front();
+        continue;
+      }
       auto op = make_get(keys_.front());
       keys_.pop_front();
       if (!queue_.try_push(op)) break;

@@ -78,6 +78,7 @@ class GetTree final : public OpGroup {
   bool exhausted() const override;
   void on_own_done(std::unique_ptr<Request> r) override;
   std::unique_ptr<Op> make_get(const std::string& key);
+  void make_marker_directory(const std::string& key);
 
   RequestPool& pool_;
   std::string prefix_;

@@ -30,7 +30,7 @@ from boto3.s3.transfer import TransferConfig  # noqa: E402
 from botocore.config import Config  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 
-from conftest import Gateway  # noqa: E402
+from conftest import Gateway, haul  # noqa: E402
 
 AK, SECRET = "AKHAULTEST0000000001", "haul-test-secret-0001"
 LIMITED_AK, LIMITED_SECRET = "AKHAULLIMITED0000001", "haul-test-secret-0002"
@@ -176,6 +176,26 @@ def test_one_object_two_apis(s3gw):
     assert s3.get_object(Bucket="shared", Key="native.bin")["Body"].read() == via_native
     # Not an MD5 (the native API does not compute one), and rclone must not take it for one.
     assert s3.head_object(Bucket="shared", Key="native.bin")["ETag"].endswith('-1"')
+
+
+
+def test_haul_get_recursive_over_folder_markers(s3gw, tmp_path):
+    """Folder markers ("dir/", which S3 consoles and tools make) have no file
+    name: `haul get PREFIX --recursive` makes their directories, as
+    `aws s3 sync` does, and downloads everything else."""
+    s3 = client(s3gw)
+    s3.create_bucket(Bucket="tree")
+    s3.put_object(Bucket="tree", Key="photos/", Body=b"")
+    s3.put_object(Bucket="tree", Key="photos/2026/", Body=b"")
+    s3.put_object(Bucket="tree", Key="photos/empty-album/", Body=b"")
+    s3.put_object(Bucket="tree", Key="photos/2026/a.jpg", Body=b"jpeg bytes")
+    env = {"HAUL_GATEWAY": s3gw.url, "HAUL_TOKEN": s3gw.token}
+    out = tmp_path / "out"
+    r = haul("get", "tree/photos/", "--recursive", out, env=env, check=False)
+    assert r.returncode == 0, r.stderr
+    assert (out / "2026" / "a.jpg").read_bytes() == b"jpeg bytes"
+    assert (out / "empty-album").is_dir() and not any((out / "empty-album").iterdir())
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == ["2026", "2026/a.jpg", "empty-album"]
 
 
 def test_seed_download_file_with_ten_threads(s3gw, tmp_path):
