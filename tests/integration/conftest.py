@@ -126,6 +126,18 @@ class Gateway:
     def metric(self, name):
         return self.metrics().get(name, 0.0)
 
+    def settled_metric(self, name, expected, timeout=10):
+        """The metric once it equals `expected`, or its value after `timeout`.
+        A request is counted when its answer has been written, so the client
+        can hold the answer a moment before the count moves (seen under ASan
+        with two test workers)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = self.metric(name)
+            if value == expected or time.monotonic() > deadline:
+                return value
+            time.sleep(0.02)
+
 
 @pytest.fixture
 def gateway(tmp_path):

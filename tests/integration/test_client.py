@@ -288,7 +288,7 @@ def test_interrupted_parts_upload_leaves_nothing(make_gateway, tmp_path):
     proc.send_signal(signal.SIGCONT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 1 and "interrupted" in one_line(err)
-    assert gw.metric('haul_requests_total{method="DELETE",code="204"}') == 1  # the abort
+    assert gw.settled_metric('haul_requests_total{method="DELETE",code="204"}', 1) == 1  # the abort
     assert client(gw, "ls", "aborted").stdout == ""
     r = client(gw, "get", "aborted", tmp_path / "x", check=False)
     assert r.returncode == 1 and "404" in r.stderr
