@@ -44,19 +44,14 @@ std::string_view trim(std::string_view s) {
 // comparison for If-Match, weak for If-None-Match; S3 ETags are never weak,
 // so both compare the opaque part).
 bool etag_list_matches(std::string_view list, std::string_view etag) {
-  list = trim(list);
-  if (list == "*") return true;
-  while (!list.empty()) {
-    auto comma = list.find(',');
-    std::string_view item = trim(list.substr(0, comma));
+  if (trim(list) == "*") return true;
+  // Clients send the tag with or without its quotes.
+  auto unquote = [](std::string_view s) {
+    return s.size() >= 2 && s.front() == '"' && s.back() == '"' ? s.substr(1, s.size() - 2) : s;
+  };
+  for (std::string_view item : http::list_elements(list)) {
     if (item.starts_with("W/")) item.remove_prefix(2);
-    // Clients send the tag with or without its quotes.
-    auto unquote = [](std::string_view s) {
-      return s.size() >= 2 && s.front() == '"' && s.back() == '"' ? s.substr(1, s.size() - 2) : s;
-    };
     if (unquote(item) == unquote(etag)) return true;
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
   }
   return false;
 }
@@ -66,11 +61,8 @@ bool etag_list_matches(std::string_view list, std::string_view etag) {
 // store it ("gzip, aws-chunked" is stored as "gzip").
 std::string without_aws_chunked(std::string_view value) {
   std::string out;
-  while (!value.empty()) {
-    const size_t comma = value.find(',');
-    const std::string_view token = trim(value.substr(0, comma));
-    value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
-    if (token.empty() || lower(token) == "aws-chunked") continue;
+  for (std::string_view token : http::list_elements(value)) {
+    if (lower(token) == "aws-chunked") continue;
     if (!out.empty()) out += ", ";
     out += token;
   }

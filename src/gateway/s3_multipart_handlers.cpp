@@ -224,17 +224,16 @@ std::vector<s3::CompletedPart> effective_parts(const std::vector<s3::CompletedPa
   return parts;
 }
 
-// The multipart ETag ("md5-of-md5s-N", unquoted) of these parts, or nullopt
-// when one of their ETags is not an MD5.
-std::optional<std::string> multipart_etag(const std::vector<s3::CompletedPart>& parts) {
+// The MD5 of the parts' MD5s (the multipart ETag's digest), or nullopt when
+// one of their ETags is not an MD5.
+std::optional<crypto::Md5Digest> md5_of_part_md5s(const std::vector<s3::CompletedPart>& parts) {
   crypto::Md5 md5;
   for (const auto& part : parts) {
     auto bytes = from_hex(part.etag);
     if (!bytes || bytes->size() != 16) return std::nullopt;
     md5.update(*bytes);
   }
-  const auto digest = md5.finish();
-  return to_hex(std::span<const uint8_t>(digest.data(), digest.size())) + "-" + std::to_string(parts.size());
+  return md5.finish();
 }
 
 // A Complete repeated after it succeeded: the upload is gone, but the object
@@ -242,10 +241,11 @@ std::optional<std::string> multipart_etag(const std::vector<s3::CompletedPart>& 
 // client whose first answer was lost does not see a failure (blocking).
 std::optional<std::string> completed_before(GatewayContext& ctx, const S3Call& call,
                                             const std::vector<s3::CompletedPart>& parts) {
-  auto etag = multipart_etag(parts);
-  if (!etag) return std::nullopt;
+  auto digest = md5_of_part_md5s(parts);
+  if (!digest) return std::nullopt;
+  const std::string etag = md5_etag(*digest, static_cast<uint32_t>(parts.size()));
   auto info = s3_object_info(ctx, bucket_object_key(call.target.bucket, call.target.key));
-  if (!info || unquoted(info->etag) != *etag) return std::nullopt;
+  if (!info || unquoted(info->etag) != etag) return std::nullopt;
   return etag;
 }
 
@@ -254,7 +254,6 @@ CompletePlan plan_complete(GatewayContext& ctx, const S3Call& call, const std::s
   const auto stored = stored_parts(ctx, call.target.bucket, id);
   CompletePlan plan;
   plan.totals.plain_size = 0;
-  crypto::Md5 etag;
   for (size_t i = 0; i < asked.size(); ++i) {
     auto it = std::find_if(stored.begin(), stored.end(),
                            [&](const StoredPart& p) { return p.number == asked[i].part_number; });
@@ -267,13 +266,13 @@ CompletePlan plan_complete(GatewayContext& ctx, const S3Call& call, const std::s
       throw s3::ApiError(400, "EntityTooSmall",
                          "part " + std::to_string(asked[i].part_number) + " is smaller than 5 MiB and not the last");
     }
-    auto md5 = from_hex(unquoted(it->info.etag));
-    if (!md5 || md5->size() != 16) throw Error(ErrorKind::integrity, "a stored part has no MD5");
-    etag.update(*md5);
     plan.totals.plain_size += it->info.size;
     plan.part_keys.push_back(part_key(call.target.bucket, id, asked[i].part_number));
   }
-  plan.totals.md5 = etag.finish();
+  // Each listed ETag is its stored part's (checked above).
+  const auto digest = md5_of_part_md5s(asked);
+  if (!digest) throw Error(ErrorKind::integrity, "a stored part has no MD5");
+  plan.totals.md5 = *digest;
   plan.totals.etag_parts = static_cast<uint32_t>(asked.size());
   return plan;
 }
@@ -306,8 +305,7 @@ asio::awaitable<void> complete_upload(GatewayContext& ctx, Exchange& ex, const S
                            co_await feed_stored(ctx, ex, part, std::nullopt, pipe);
                        });
   co_await ex.blocking([&] { remove_upload(ctx, call.target.bucket, upload.id); });
-  const std::string etag =
-      to_hex(std::span<const uint8_t>(plan.totals.md5->data(), 16)) + "-" + std::to_string(plan.totals.etag_parts);
+  const std::string etag = md5_etag(*plan.totals.md5, plan.totals.etag_parts);
   co_await respond_xml(ex, call, 200,
                        s3::complete_multipart_upload_result(location, call.target.bucket, call.target.key, etag));
 }

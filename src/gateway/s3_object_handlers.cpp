@@ -228,12 +228,7 @@ asio::awaitable<void> head_object(GatewayContext& ctx, Exchange& ex, const S3Cal
 asio::awaitable<void> get_object_attributes(GatewayContext& ctx, Exchange& ex, const S3Call& call) {
   std::vector<std::string> asked;
   const std::string header = ex.request().header("x-amz-object-attributes");
-  std::string_view list = header;
-  while (!list.empty()) {
-    const size_t comma = list.find(',');
-    if (auto name = http::trim_ows(list.substr(0, comma)); !name.empty()) asked.emplace_back(name);
-    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
-  }
+  for (std::string_view name : http::list_elements(header)) asked.emplace_back(name);
   if (asked.empty()) throw s3::ApiError(400, "InvalidArgument", "x-amz-object-attributes names no attribute");
   const std::string key = bucket_object_key(call.target.bucket, call.target.key);
   const S3ObjectInfo info = co_await find_object(ctx, ex, call, key);

@@ -7,18 +7,20 @@
 
 namespace haul::gateway {
 
+std::string md5_etag(const std::array<uint8_t, 16>& md5, uint32_t parts) {
+  std::string tag = to_hex(std::span<const uint8_t>(md5.data(), md5.size()));
+  if (parts > 0) tag += "-" + std::to_string(parts);
+  return tag;
+}
+
 std::string s3_etag(const ObjectSummary& s) {
-  if (s.md5) {
-    std::string tag = to_hex(std::span<const uint8_t>(s.md5->data(), s.md5->size()));
-    if (s.etag_parts > 0) tag += "-" + std::to_string(s.etag_parts);
-    return "\"" + tag + "\"";
-  }
+  if (s.md5) return "\"" + md5_etag(*s.md5, s.etag_parts) + "\"";
   if (s.sha256_hex.size() >= 32) return "\"" + s.sha256_hex.substr(0, 32) + "-1\"";
   return s.etag;  // neither digest: the native, salt-derived tag
 }
 
 std::string quoted_md5(const std::array<uint8_t, 16>& md5) {
-  return "\"" + to_hex(std::span<const uint8_t>(md5.data(), md5.size())) + "\"";
+  return "\"" + md5_etag(md5) + "\"";
 }
 
 std::string unquoted(std::string_view etag) {

@@ -34,6 +34,10 @@ std::optional<S3ObjectInfo> s3_object_info(GatewayContext& ctx, const std::strin
 // the object as corrupted).
 std::string s3_etag(const ObjectSummary& summary);
 
+// An MD5 ETag without quotes: "hex" for a whole object, "hex-N" for the MD5
+// of a multipart object's N part MD5s.
+std::string md5_etag(const std::array<uint8_t, 16>& md5, uint32_t parts = 0);
+
 // "\"hex\"" of an MD5.
 std::string quoted_md5(const std::array<uint8_t, 16>& md5);
 

@@ -174,8 +174,8 @@ class BeastExchange final : public Exchange {
   // it got instead and misreads the next response on the connection (a
   // 60 s read timeout on an S3 folder marker's PutObject and the PUT after).
   asio::awaitable<void> invite_body() override {
-    if (continue_sent_ || body_read_started_ || !iequals(request_.header("expect"), "100-continue")) co_return;
-    continue_sent_ = true;
+    if (invitation_closed_ || !iequals(request_.header("expect"), "100-continue")) co_return;
+    invitation_closed_ = true;
     http::response<http::empty_body> cont{http::status::continue_, 11};
     beast::error_code ec;
     co_await http::async_write(conn_.stream, cont, asio::redirect_error(asio::use_awaitable, ec));
@@ -183,7 +183,7 @@ class BeastExchange final : public Exchange {
   }
 
   asio::awaitable<std::span<const uint8_t>> read_body() override {
-    body_read_started_ = true;
+    invitation_closed_ = true;
     if (!body_buffer_ && !parser_.is_done()) body_buffer_ = std::make_unique_for_overwrite<uint8_t[]>(kBodyBufferBytes);
     while (!parser_.is_done()) {
       auto& body = parser_.get().body();
@@ -357,8 +357,7 @@ class BeastExchange final : public Exchange {
   uint64_t bytes_in_ = 0;
   uint64_t bytes_out_ = 0;
   uint64_t body_left_ = 0;             // announced body bytes not yet written
-  bool continue_sent_ = false;         // "100 Continue" went out (once per request)
-  bool body_read_started_ = false;     // read_body() was called: too late to invite the body
+  bool invitation_closed_ = false;     // "100 Continue" went out, or the body is being read: no (more) invitation
   std::optional<SendRateGuard> rate_;  // from begin_body
 };
 

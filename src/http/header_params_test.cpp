@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.hpp"
+#include "http/ows.hpp"
 #include "http/part_headers.hpp"
 
 using namespace haul::http;
@@ -110,4 +111,13 @@ TEST(PartHeaders, Utf8AndExtendedFilename) {
       "filename*=UTF-8''%E2%82%AC.txt\r\n\r\n");
   EXPECT_EQ(p.name, "file");
   EXPECT_EQ(p.filename, "f\xc3\xa9.bin");
+}
+
+TEST(ListElements, CommaListsWithoutOwsOrEmptyElements) {
+  using V = std::vector<std::string_view>;
+  EXPECT_EQ(list_elements("ETag,Checksum, ObjectSize"), (V{"ETag", "Checksum", "ObjectSize"}));
+  EXPECT_EQ(list_elements(" gzip ,\taws-chunked "), (V{"gzip", "aws-chunked"}));
+  EXPECT_EQ(list_elements(",a,,b,"), (V{"a", "b"}));
+  EXPECT_TRUE(list_elements("").empty());
+  EXPECT_TRUE(list_elements(" , ,").empty());
 }

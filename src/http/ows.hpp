@@ -4,6 +4,7 @@
 // parsers outside haul_http (the gateway's framing) share it without linking.
 
 #include <string_view>
+#include <vector>
 
 namespace haul::http {
 
@@ -26,6 +27,18 @@ constexpr std::string_view trim_space(std::string_view s) {
   while (!s.empty() && is_space_or_newline(s.front())) s.remove_prefix(1);
   while (!s.empty() && is_space_or_newline(s.back())) s.remove_suffix(1);
   return s;
+}
+
+// The elements of a comma-separated field value (RFC 9110 5.6.1: "a, b,c"),
+// each without its OWS; empty elements are dropped, as the RFC asks.
+inline std::vector<std::string_view> list_elements(std::string_view value) {
+  std::vector<std::string_view> out;
+  while (!value.empty()) {
+    const size_t comma = value.find(',');
+    if (auto element = trim_ows(value.substr(0, comma)); !element.empty()) out.push_back(element);
+    value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
+  }
+  return out;
 }
 
 }  // namespace haul::http
