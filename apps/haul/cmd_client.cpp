@@ -48,13 +48,19 @@ void add_common(CLI::App* cmd, Common& c, bool transfer_flags) {
   cmd->add_flag("--fastopen", c.fastopen,
                 "TCP Fast Open when the kernel allows it (off by default: libcurl 7.88 then never reuses the "
                 "connection, see docs/client.md)");
+  cmd->add_option("--http", c.config.http,
+                  "HTTP version: auto (default: HTTP/2 over https://, small transfers as streams on shared\n"
+                  "connections; HTTP/1.1 over http://), 2 (also over http://, needs libcurl 8.0), or 1.1")
+      ->check(CLI::IsMember({"auto", "1.1", "2"}))
+      ->capture_default_str();
   cmd->add_option("--retries", c.config.retries, "Attempts per idempotent request")->capture_default_str();
   add_tls_flags(cmd, c.config.tls);
   cmd->add_flag("--json", c.json, "One JSON object per transfer and a summary on stdout");
   if (transfer_flags) {
     cmd->add_option("--part-size", c.part_size, "Part/range size for big objects, multiple of 64K")
         ->capture_default_str();
-    cmd->add_option("--inflight", c.config.inflight, "Transfers in flight for --recursive")->capture_default_str();
+    cmd->add_option("--inflight", c.config.inflight,
+                    "Transfers in flight for --recursive (default: 256 over HTTP/2, 16 over HTTP/1.1)");
     cmd->add_option("--cold-stripes", c.config.cold_stripes,
                     "The first upload of a fresh process: up to N stripes over N fresh connections, 0 = off "
                     "(see docs/client.md)")

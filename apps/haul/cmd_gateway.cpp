@@ -92,6 +92,13 @@ void add_gateway_command(CLI::App& app) {
   cmd->add_option("--congestion", config->congestion,
                   "TCP congestion control of served connections: auto (default: cubic or bbr chosen per download body, "
                   "see docs/client.md), a name to pin (cubic, bbr), or '' for the host's");
+  cmd->add_option("--h2-window", config->h2.stream_window,
+                  "HTTP/2 flow-control window (bytes) per stream and per connection: what a client may send\n"
+                  "ahead of what the store has taken; size it to the path's BDP (default: 1 Gbit/s x 200 ms)")
+      ->capture_default_str();
+  cmd->add_option("--h2-max-streams", config->h2.max_concurrent_streams,
+                  "HTTP/2 streams (requests) in progress at once on one connection")
+      ->capture_default_str();
   cmd->add_option("--access-log", config->access_log,
                   "One JSON line per request (docs/api.md): - for standard output, a file to append to,\n"
                   "or off; never a header or a token")
@@ -113,6 +120,8 @@ void add_gateway_command(CLI::App& app) {
     // Plain HTTP runs unless TLS is asked for and --listen is not given:
     // serving TLS only must not need a flag to switch plain off.
     config->listen_plain = listen_flag->count() > 0 || tls_listen->empty();
+    // One window flag: a stream alone may use the whole connection window.
+    config->h2.connection_window = config->h2.stream_window;
     if (config->listen_plain) {
       auto plain = gateway::parse_host_port(*listen, "--listen");
       config->listen_host = plain.host;

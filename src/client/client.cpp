@@ -170,7 +170,7 @@ namespace {
 TreeResult run_tree(RequestPool& pool, OpGroup& group) {
   const auto& cfg = pool.config();
   pool.warm(cfg.connections);
-  pool.run(group, std::max(cfg.inflight, cfg.connections));
+  pool.run(group, std::max(effective_inflight(cfg), cfg.connections));
   if (group.first_error()) throw *group.first_error();
   return TreeResult{group.succeeded(), group.failed()};
 }
@@ -178,12 +178,12 @@ TreeResult run_tree(RequestPool& pool, OpGroup& group) {
 }  // namespace
 
 TreeResult put_tree(RequestPool& pool, const std::string& dir, const std::string& prefix, const OnFinished& each) {
-  PutTree tree(pool, dir, prefix, pool.config().inflight, each);
+  PutTree tree(pool, dir, prefix, effective_inflight(pool.config()), each);
   return run_tree(pool, tree);
 }
 
 TreeResult get_tree(RequestPool& pool, const std::string& prefix, const std::string& dir, const OnFinished& each) {
-  GetTree tree(pool, prefix, dir, pool.config().inflight, each);
+  GetTree tree(pool, prefix, dir, effective_inflight(pool.config()), each);
   return run_tree(pool, tree);
 }
 

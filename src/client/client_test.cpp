@@ -292,11 +292,26 @@ TEST(Config, Validation) {
   EXPECT_TRUE(bad([](ClientConfig& d) { d.part_size = 1000; }));
   EXPECT_TRUE(bad([](ClientConfig& d) { d.part_size = 0; }));
   EXPECT_TRUE(bad([](ClientConfig& d) { d.connections = 0; }));
-  EXPECT_TRUE(bad([](ClientConfig& d) { d.inflight = 0; }));
+  EXPECT_TRUE(bad([](ClientConfig& d) { d.inflight = 5000; }));
+  EXPECT_FALSE(bad([](ClientConfig& d) { d.inflight = 0; }));  // by protocol
+  EXPECT_TRUE(bad([](ClientConfig& d) { d.http = "3"; }));
+  EXPECT_FALSE(bad([](ClientConfig& d) { d.http = "1.1"; }));
   EXPECT_TRUE(bad([](ClientConfig& d) { d.congestion = "bbr;rm"; }));
   EXPECT_TRUE(bad([](ClientConfig& d) { d.gateway = "ftp://x"; }));
   EXPECT_FALSE(bad([](ClientConfig& d) { d.part_size = 3 * segment_size; }));
   EXPECT_EQ(normalize_gateway("127.0.0.1:8080/"), "http://127.0.0.1:8080");
+  // HTTP/2 by default over https:// only, with many more transfers in flight.
+  ClientConfig plain, tls;
+  plain.gateway = "http://h";
+  tls.gateway = "https://h";
+  EXPECT_FALSE(uses_http2(plain));
+  EXPECT_TRUE(uses_http2(tls));
+  EXPECT_EQ(effective_inflight(plain), 16u);
+  EXPECT_EQ(effective_inflight(tls), 256u);
+  tls.http = "1.1";
+  EXPECT_FALSE(uses_http2(tls));
+  tls.inflight = 7;
+  EXPECT_EQ(effective_inflight(tls), 7u);
   EXPECT_EQ(normalize_gateway("https://h//"), "https://h");
 }
 

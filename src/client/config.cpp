@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "core/error.hpp"
+#include "http_client/handles.hpp"
 
 namespace haul::client {
 
@@ -14,7 +15,14 @@ void validate(const ClientConfig& c) {
     throw Error(ErrorKind::config, "--connections must be between 1 and 256");
   if (c.cold_stripes == 1 || c.cold_stripes > 128)
     throw Error(ErrorKind::config, "--cold-stripes must be 0 (off) or between 2 and 128");
-  if (c.inflight < 1 || c.inflight > 4096) throw Error(ErrorKind::config, "--inflight must be between 1 and 4096");
+  if (c.inflight > 4096) throw Error(ErrorKind::config, "--inflight must be between 1 and 4096 (0: by protocol)");
+  if (c.http != "auto" && c.http != "2" && c.http != "1.1")
+    throw Error(ErrorKind::config, "--http must be auto, 1.1 or 2");
+  if (c.http == "2" && !c.gateway.starts_with("https://") && !http_client::h2c_reuse_works()) {
+    throw Error(ErrorKind::config,
+                "--http 2 over http:// needs libcurl 8.0 or newer (this libcurl fails reused h2c connections, "
+                "curl#10634): use an https:// gateway or --http 1.1");
+  }
   if (c.part_size == 0 || c.part_size % segment_size != 0)
     throw Error(ErrorKind::config, "--part-size must be a positive multiple of 64 KiB");
   if (c.part_size > (4ull << 30)) throw Error(ErrorKind::config, "--part-size must be at most 4 GiB");
@@ -24,6 +32,15 @@ void validate(const ClientConfig& c) {
       throw Error(ErrorKind::config, "--congestion must be auto or an algorithm name like bbr or cubic");
   if (c.congestion.size() > 15) throw Error(ErrorKind::config, "--congestion name too long");
   http_client::validate_tls(c.tls);
+}
+
+bool uses_http2(const ClientConfig& config) {
+  return config.http == "2" || (config.http == "auto" && config.gateway.starts_with("https://"));
+}
+
+unsigned effective_inflight(const ClientConfig& config) {
+  if (config.inflight > 0) return config.inflight;
+  return uses_http2(config) ? 256 : 16;
 }
 
 std::string normalize_gateway(std::string url) {

@@ -23,7 +23,18 @@ struct ClientConfig {
   // the per-part round trip is small against the part's transfer time on a
   // 100 Mbit/s, 200 ms link (8 MiB = 670 ms), a multiple of the 64 KiB segment.
   uint64_t part_size = 8ull << 20;
-  unsigned inflight = 16;  // transfers in flight for many small files
+  // Transfers in flight for many small files; 0 picks by protocol: 256
+  // streams over HTTP/2 (they share one warm connection), 16 over HTTP/1.1
+  // (each needs a connection of its own, at most `connections` at once).
+  unsigned inflight = 0;
+  // "auto": HTTP/2 over https:// (h2 by ALPN, HTTP/1.1 if the gateway
+  // declines), HTTP/1.1 over http://. "2": HTTP/2 on http:// too (prior
+  // knowledge, h2c), refused with libcurl before 8.0: 7.88 fails every
+  // request after the first on a reused h2c connection (curl#10634, fixed
+  // in 8.0.0 by curl#10643). "1.1": HTTP/1.1 only. Small transfers are
+  // multiplexed as streams over HTTP/2; parts, ranges and stripes keep
+  // HTTP/1.1 connections of their own either way (docs/client.md "HTTP/2").
+  std::string http = "auto";
   // The first upload of a cold pool (haul put FILE in a fresh process) goes
   // out as up to this many ~12 KiB stripes, each on its own fresh connection,
   // so the whole object fits the first flight of the initial windows instead
@@ -64,6 +75,11 @@ constexpr uint64_t segment_size = 64 * 1024;  // the format's segment; parts are
 
 // Throws Error(config) with one readable line on a bad value.
 void validate(const ClientConfig& config);
+
+// Small transfers go as HTTP/2 streams (--http, and the gateway's scheme).
+bool uses_http2(const ClientConfig& config);
+// Transfers in flight for many small files: --inflight, or by protocol when 0.
+unsigned effective_inflight(const ClientConfig& config);
 
 // URL without trailing slashes; "host:port" gets "http://".
 std::string normalize_gateway(std::string url);

@@ -30,6 +30,10 @@ std::unique_ptr<Request> GetOp::make_get(std::optional<Span> span) {
     r->headers.push_back("Range: " + range_header_value(*span));
     r->sink_offset = span->offset;
     r->tag = span->number;
+    // Range 1 goes out with the HEAD, before the size is known: for a small
+    // object it is the whole body, a stream like any small transfer. The
+    // ranges after it are a big object's parts.
+    r->bulk = span->number > 1;
   }
   return r;
 }

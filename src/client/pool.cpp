@@ -9,6 +9,7 @@ namespace haul::client {
 
 Pool::Pool(const ClientConfig& config) : RequestPool(config), tuning_(config_, path_) {
   narrow();
+  if (uses_http2(config_)) multi_.multiplex(static_cast<long>(effective_inflight(config_)));
   fastopen_ = config_.fastopen && kernel_allows_client_fastopen();
   if (config_.gateway.starts_with("https://"))
     tls_sessions_ = std::make_unique<http_client::TlsSessions>(load_tls_sessions(config_.tls_session_file));

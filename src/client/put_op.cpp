@@ -66,6 +66,7 @@ std::unique_ptr<Request> PutOp::make_stripe(uint32_t index) {
   r->source_length = l.length(index);
   r->hash_body = true;
   r->tag = index;
+  r->bulk = true;
   // A stripe sent twice is refused (409): the fallback PUT covers a lost answer.
   r->idempotent = false;
   r->min_rtt_us = kStripeMinRttUs;
@@ -99,6 +100,7 @@ std::unique_ptr<Request> PutOp::make_part(const Span& span) {
   r->source_length = span.length;
   r->hash_body = true;
   r->tag = span.number;
+  r->bulk = true;
   r->fresh_connection = fresh_;
   return r;
 }

@@ -36,7 +36,11 @@ struct Request {
   bool hash_body = false;         // SHA-256 of the body sent (PUT) or received (GET)
   bool idempotent = true;         // may be retried by the policy
   bool fresh_connection = false;  // a new connection, closed afterwards (bench --mode new)
-  bool warmup = false;            // a pool warm-up request (no driver)
+  // A part, range or stripe of a big transfer: sent over an HTTP/1.1
+  // connection of its own, never multiplexed with others (each connection's
+  // window is its own loss domain; docs/client.md "HTTP/2").
+  bool bulk = false;
+  bool warmup = false;  // a pool warm-up request (no driver)
   // Sent only over a connection whose RTT is at least this (0: any); else
   // abandoned before a byte goes out (Failure::local, declined). Stripes use
   // it: on a short path their extra requests cost more than the round trips

@@ -71,6 +71,7 @@ http_client::Options exchange_options(const Request& r, const ClientConfig& conf
   o.connect_timeout_ms = config.connect_timeout_ms;
   o.stall_seconds = config.stall_timeout_s;
   o.fresh_connection = r.fresh_connection;
+  o.http2 = uses_http2(config) && !r.bulk && !r.fresh_connection;
   o.fastopen = fastopen;
   o.ask_before_send = true;
   o.sockets = sockets;

@@ -1,8 +1,7 @@
 #pragma once
 // The application protocols a connection can speak, and the ALPN names the
-// TLS listener offers for them. HTTP/2 lands here: its name first in
-// alpn_offer(), its case in app_protocol_for_alpn(), and its session in
-// session_tls.cpp's dispatch.
+// TLS listener offers for them (the plain listener tells HTTP/2 by its
+// preface, session_plain.cpp).
 
 #include <optional>
 #include <string>
@@ -11,11 +10,11 @@
 
 namespace haul::gateway {
 
-enum class AppProtocol { http1 };
+enum class AppProtocol { http1, http2 };
 
 // Most preferred first.
 inline const std::vector<std::string>& alpn_offer() {
-  static const std::vector<std::string> offer = {"http/1.1"};
+  static const std::vector<std::string> offer = {"h2", "http/1.1"};
   return offer;
 }
 
@@ -23,6 +22,7 @@ inline const std::vector<std::string>& alpn_offer() {
 // HTTP/1.1. Nothing for a name we never offer.
 inline std::optional<AppProtocol> app_protocol_for_alpn(std::string_view name) {
   if (name.empty() || name == "http/1.1") return AppProtocol::http1;
+  if (name == "h2") return AppProtocol::http2;
   return std::nullopt;
 }
 

@@ -91,6 +91,13 @@ void validate(const GatewayConfig& c) {
   }
   if (c.max_connections < 1) throw Error(ErrorKind::config, "--max-connections must be at least 1");
   if (c.header_limit < 1024) throw Error(ErrorKind::config, "header limit below 1 KiB");
+  // RFC 9113 6.5.2: windows up to 2^31-1; below 64 KiB HTTP/2 would crawl.
+  if (c.h2.stream_window < 65535 || c.h2.stream_window > 0x7fffffffu) {
+    throw Error(ErrorKind::config, "--h2-window must be 65535 to 2147483647 bytes");
+  }
+  if (c.h2.max_concurrent_streams < 1 || c.h2.max_concurrent_streams > 65536) {
+    throw Error(ErrorKind::config, "--h2-max-streams must be 1 to 65536");
+  }
   if (c.blocking_threads < 2) throw Error(ErrorKind::config, "need at least 2 blocking threads");
   if (c.send_rate.window.count() <= 0 || c.send_rate.window > std::chrono::hours(24)) {
     throw Error(ErrorKind::config, "--send-rate-window must be 1 s to 1 day");

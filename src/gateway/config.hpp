@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "gateway/h2_server.hpp"
 #include "gateway/send_rate.hpp"
 
 namespace haul::gateway {
@@ -72,6 +73,9 @@ struct GatewayConfig {
   std::string s3_credentials_file;
   std::string s3_domain;                // virtual-host style "BUCKET.DOMAIN"; "" for path style only
   std::string s3_region = "us-east-1";  // what GetBucketLocation answers and SigV4 scopes may name
+  // HTTP/2 (docs/http2.md): windows, stream limit, abuse limits. The header
+  // list limit follows header_limit.
+  h2::H2Limits h2;
 };
 
 struct HostPort {

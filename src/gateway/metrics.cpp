@@ -57,6 +57,24 @@ void Metrics::count_cut(CutReason reason) {
   cuts_[static_cast<size_t>(reason)].fetch_add(1, std::memory_order_relaxed);
 }
 
+namespace {
+constexpr std::array<std::string_view, 4> kH2AbuseNames{"rapid_reset", "control_flood", "header_flood", "protocol"};
+}  // namespace
+
+void Metrics::count_connection_protocol(std::string_view protocol) {
+  (protocol == "h2" ? connections_h2 : connections_http1).fetch_add(1, std::memory_order_relaxed);
+}
+
+void Metrics::count_h2_abuse(std::string_view kind) {
+  for (size_t i = 0; i < kH2AbuseNames.size(); ++i) {
+    if (kH2AbuseNames[i] == kind) {
+      h2_abuse_[i].fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+  }
+  h2_abuse_.back().fetch_add(1, std::memory_order_relaxed);  // anything else is a protocol error
+}
+
 void Metrics::count_connection_closed(uint64_t requests_served) {
   requests_per_connection_.observe(static_cast<double>(requests_served));
 }
@@ -86,6 +104,21 @@ std::string Metrics::render() const {
                 "Idle connections closed to make room at the connection limit.", connections_evicted.load());
   append_metric(out, "haul_connections_refused_total", "counter",
                 "New connections answered 503 at the connection limit.", connections_refused.load());
+  out +=
+      "# HELP haul_connections_protocol_total Connections by the protocol they spoke (ALPN over TLS; the "
+      "HTTP/2 preface on the plain listener).\n# TYPE haul_connections_protocol_total counter\n";
+  out += fmt::format("haul_connections_protocol_total{{protocol=\"http1\"}} {}\n", connections_http1.load());
+  out += fmt::format("haul_connections_protocol_total{{protocol=\"h2\"}} {}\n", connections_h2.load());
+  append_metric(out, "haul_h2_streams_total", "counter", "HTTP/2 streams (requests) opened by clients.",
+                h2_streams.load());
+  append_metric(out, "haul_h2_streams_open", "gauge", "HTTP/2 streams whose request is being served now.",
+                h2_streams_open.load());
+  out +=
+      "# HELP haul_h2_goaway_total HTTP/2 connections ended with GOAWAY for abuse, by the limit they hit.\n"
+      "# TYPE haul_h2_goaway_total counter\n";
+  for (size_t i = 0; i < kH2AbuseNames.size(); ++i) {
+    out += fmt::format("haul_h2_goaway_total{{reason=\"{}\"}} {}\n", kH2AbuseNames[i], h2_abuse_[i].load());
+  }
   append_metric(out, "haul_bytes_received_total", "counter", "Request body bytes received.", bytes_received.load());
   append_metric(out, "haul_bytes_sent_total", "counter", "Response body bytes sent.", bytes_sent.load());
   append_metric(out, "haul_encrypt_seconds_total", "counter", "Time spent sealing segments.",

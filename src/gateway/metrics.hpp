@@ -66,6 +66,15 @@ class Metrics {
   std::atomic<uint64_t> reloads_done{0};               // SIGHUP reloads applied
   std::atomic<uint64_t> reloads_failed{0};             // SIGHUP reloads refused (the running configuration kept)
 
+  // Connections by the protocol they spoke (HTTP/1.1, HTTP/2), and HTTP/2's own.
+  std::atomic<uint64_t> connections_http1{0};
+  std::atomic<uint64_t> connections_h2{0};
+  std::atomic<uint64_t> h2_streams{0};                        // streams opened by peers (each one request)
+  std::atomic<int64_t> h2_streams_open{0};                    // streams whose handler runs now
+  void count_connection_protocol(std::string_view protocol);  // "http1" or "h2"
+  // An HTTP/2 connection ended with GOAWAY for abuse: "rapid_reset",
+  // "control_flood", "header_flood" or "protocol" (h2_server.hpp).
+  void count_h2_abuse(std::string_view kind);
   void count_cut(CutReason reason);
 
   // method and status may be anything a client caused; they are mapped to
@@ -83,6 +92,7 @@ class Metrics {
   std::map<std::pair<std::string_view, std::string>, uint64_t> requests_;  // (method_label, status_label)
   std::vector<std::function<void(std::string&)>> sources_;
   std::array<std::atomic<uint64_t>, kCutReasons> cuts_{};
+  std::array<std::atomic<uint64_t>, 4> h2_abuse_{};  // by kH2AbuseNames (metrics.cpp)
   Histogram request_seconds_;
   Histogram requests_per_connection_;
 };

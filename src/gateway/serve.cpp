@@ -25,6 +25,21 @@ std::string error_json(std::string_view kind, std::string_view message) {
   return nlohmann::json{{"error", kind}, {"message", message}}.dump() + "\n";
 }
 
+void account_request(GatewayContext& ctx, uint64_t connection, const Request& request, int status, int sent_status,
+                     uint64_t bytes_in, uint64_t bytes_out, double seconds, bool cut) {
+  ctx.metrics.count_request(request.method, status == 0 ? 500 : status, seconds);
+  ctx.request_log.access({{},
+                          connection,
+                          request.peer,
+                          request.method,
+                          request.target,
+                          sent_status,
+                          bytes_in,
+                          bytes_out,
+                          seconds * 1e3,
+                          cut});
+}
+
 asio::awaitable<Served> serve_request(GatewayContext& ctx, Exchange& ex, const Route& route, uint64_t connection) {
   // The S3 API authenticates with SigV4 and answers in XML: its own way in.
   if (route.kind == RouteKind::s3 && ctx.s3) co_return co_await serve_s3(ctx, ex, connection);

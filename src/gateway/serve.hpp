@@ -31,6 +31,12 @@ struct Served {
 // failure.
 asio::awaitable<Served> serve_request(GatewayContext& ctx, Exchange& ex, const Route& route, uint64_t connection);
 
+// Counts a finished request (haul_requests_total under `status`, the
+// failure's when it failed, 0 counting as 500; the duration histogram) and
+// writes its access-log line with the status line actually sent.
+void account_request(GatewayContext& ctx, uint64_t connection, const Request& request, int status, int sent_status,
+                     uint64_t bytes_in, uint64_t bytes_out, double seconds, bool cut);
+
 // The JSON error body: {"error": kind, "message": message} and a newline.
 std::string error_json(std::string_view kind, std::string_view message);
 

@@ -45,12 +45,14 @@
 
 #include "core/error.hpp"
 #include "gateway/app_protocol.hpp"
+#include "gateway/blocking.hpp"
 #include "gateway/exchange.hpp"
 #include "gateway/framing.hpp"
 #include "gateway/route.hpp"
 #include "gateway/send_rate.hpp"
 #include "gateway/serve.hpp"
 #include "gateway/session.hpp"
+#include "gateway/session_h2.hpp"
 #include "gateway/session_registry.hpp"
 #include "net/send_buffer.hpp"
 #include "net/send_congestion.hpp"
@@ -143,13 +145,6 @@ inline bool iequals(std::string_view a, std::string_view b) {
     if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
   }
   return true;
-}
-
-// A plain coroutine, not a capturing lambda: g++ 12 destroys the captures
-// of a lambda coroutine handed to co_spawn twice (seen under valgrind).
-inline asio::awaitable<void> call_on_pool(std::function<void()> fn) {
-  fn();
-  co_return;
 }
 
 template <class S>
@@ -308,8 +303,7 @@ class BeastExchange final : public Exchange {
   }
 
   asio::awaitable<void> blocking(std::function<void()> fn) override {
-    co_await asio::co_spawn(pools_.steps, call_on_pool(std::move(fn)),  // NOLINT(bugprone-use-after-move): see respond
-                            asio::use_awaitable);
+    co_await run_blocking(pools_.steps, std::move(fn));  // NOLINT(bugprone-use-after-move): see respond
   }
 
   bool response_started() const override { return started_; }
@@ -533,21 +527,75 @@ asio::awaitable<Close> serve_http1(GatewayContext& ctx, BlockingPools& pools, Se
     const int status = outcome.failure_status.value_or(ex.status());
     const bool lost = outcome.lost;
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    ctx.metrics.count_request(ex.request().method, status == 0 ? 500 : status, seconds);
-    ctx.request_log.access({{},
-                            connection,
-                            ex.request().peer,
-                            ex.request().method,
-                            ex.request().target,
-                            ex.status(),
-                            ex.bytes_in(),
-                            ex.bytes_out(),
-                            seconds * 1e3,
-                            lost});
+    account_request(ctx, connection, ex.request(), status, ex.status(), ex.bytes_in(), ex.bytes_out(), seconds, lost);
     ++served;
     if (lost) co_return Close::quiet;
     if (ex.must_close()) co_return parser.is_done() ? Close::graceful : Close::linger;
   }
+}
+
+// The byte stream of a connection, for the HTTP/2 loop (session_h2.cpp),
+// which knows no Beast. Beast's stream keeps one deadline per direction, so
+// the reader's and the flusher's timeouts do not disturb each other.
+template <class S>
+class H2StreamIo final : public H2Transport {
+ public:
+  // registry: null for a connection refused at the limit (never registered).
+  H2StreamIo(std::shared_ptr<Connection<S>> conn, SessionRegistry* registry, uint64_t registration)
+      : conn_(std::move(conn)), registry_(registry), registration_(registration) {}
+
+  asio::awaitable<std::pair<beast::error_code, size_t>> read_some(
+      std::span<uint8_t> into, std::chrono::steady_clock::duration timeout) override {
+    beast::error_code ec;
+    conn_->tcp().expires_after(timeout);
+    const size_t n = co_await conn_->stream.async_read_some(asio::buffer(into.data(), into.size()),
+                                                            asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == beast::error::timeout) ec = asio::error::timed_out;
+    co_return std::pair{ec, n};
+  }
+
+  asio::awaitable<beast::error_code> write(std::span<const uint8_t> bytes,
+                                           std::chrono::steady_clock::duration timeout) override {
+    beast::error_code ec;
+    conn_->tcp().expires_after(timeout);
+    co_await asio::async_write(conn_->stream, asio::buffer(bytes.data(), bytes.size()),
+                               asio::redirect_error(asio::use_awaitable, ec));
+    co_return ec;
+  }
+
+  void cancel() override {
+    beast::error_code ec;
+    conn_->tcp().socket().cancel(ec);
+  }
+  void set_idle(bool idle) override {
+    if (conn_->idle == idle || !registry_) return;
+    conn_->idle = idle;
+    registry_->set_idle(registration_, idle);
+  }
+  int native_socket() override { return conn_->tcp().socket().native_handle(); }
+  asio::any_io_executor executor() override { return conn_->stream.get_executor(); }
+
+ private:
+  std::shared_ptr<Connection<S>> conn_;
+  SessionRegistry* registry_;
+  uint64_t registration_;
+};
+
+// HTTP/2 on a started connection: the bytes already read (the h2c preface)
+// go first.
+template <class S>
+asio::awaitable<Close> serve_h2(GatewayContext& ctx, BlockingPools& pools, SessionRegistry& registry,
+                                std::shared_ptr<Connection<S>> conn, tcp::endpoint peer, uint64_t connection,
+                                uint64_t registration, uint64_t& served) {
+  std::vector<uint8_t> already(conn->buffer.size());
+  asio::buffer_copy(asio::buffer(already), conn->buffer.data());
+  conn->buffer.consume(conn->buffer.size());
+  conn->buffer.shrink_to_fit();
+  H2StreamIo<S> io(conn, &registry, registration);
+  H2Peer who{peer.address().to_string() + ":" + std::to_string(peer.port()), peer.address().is_loopback()};
+  const bool clean = co_await serve_http2(ctx, pools, registry, io, already, std::move(who), connection, served);
+  io.set_idle(false);
+  co_return clean ? Close::graceful : Close::quiet;
 }
 
 // The whole connection: registration (shutdown, the connection limit), the
@@ -573,7 +621,11 @@ asio::awaitable<void> run(GatewayContext& ctx, BlockingPools& pools, SessionRegi
   if (protocol) {
     switch (*protocol) {
       case AppProtocol::http1:
+        ctx.metrics.count_connection_protocol("http1");
         close = co_await serve_http1(ctx, pools, registry, conn, peer, connection, registration, served);
+        break;
+      case AppProtocol::http2:
+        close = co_await serve_h2(ctx, pools, registry, conn, peer, connection, registration, served);
         break;
     }
   }

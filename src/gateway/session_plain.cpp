@@ -10,9 +10,35 @@ struct Transport<beast::tcp_stream> {
   using Conn = Connection<beast::tcp_stream>;
   struct State {};
 
-  static asio::awaitable<std::optional<AppProtocol>> start(GatewayContext&, SessionRegistry&, uint64_t,
-                                                           std::shared_ptr<Conn>) {
-    co_return AppProtocol::http1;
+  // The first bytes tell the protocol: HTTP/2 with prior knowledge (h2c)
+  // starts with its 24-byte preface, anything else is HTTP/1.1. They are
+  // waited for as between requests (first-byte timeout, idle for shutdown)
+  // and stay in the buffer for whichever protocol serves them.
+  static asio::awaitable<std::optional<AppProtocol>> start(GatewayContext& ctx, SessionRegistry& registry,
+                                                           uint64_t registration, std::shared_ptr<Conn> conn) {
+    conn->idle = true;
+    registry.set_idle(registration, true);
+    beast::error_code ec = co_await wait_for_request(conn, ctx.config.first_byte_timeout);
+    conn->idle = false;
+    registry.set_idle(registration, false);
+    if (ec) co_return std::nullopt;
+    // A preface cut into pieces by the network: read on while what came so
+    // far could still be one (bounded by the header timeout).
+    conn->stream.expires_after(ctx.config.header_timeout);
+    while (conn->buffer.size() < kH2Preface.size() && starts_preface(conn->buffer, conn->buffer.size())) {
+      const size_t n = co_await conn->stream.async_read_some(conn->buffer.prepare(kH2Preface.size()),
+                                                             asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return std::nullopt;
+      conn->buffer.commit(n);
+    }
+    co_return starts_preface(conn->buffer, kH2Preface.size()) ? AppProtocol::http2 : AppProtocol::http1;
+  }
+
+  // The buffer's first `length` bytes (all it holds, at most) match the preface.
+  static bool starts_preface(const beast::flat_buffer& buffer, size_t length) {
+    if (buffer.size() < length) return false;
+    const std::string_view have(static_cast<const char*>(buffer.data().data()), length);
+    return kH2Preface.substr(0, length) == have;
   }
 
   // A readiness wait with no buffer (wait_readable), then what the socket

@@ -182,6 +182,17 @@ asio::awaitable<void> refuse_tls_connection(TlsServer& tls, tcp::socket socket) 
     conn->tcp().socket().close(ec);
     co_return;
   }
+  const unsigned char* name = nullptr;
+  unsigned length = 0;
+  SSL_get0_alpn_selected(conn->stream.native_handle(), &name, &length);
+  if (app_protocol_for_alpn(std::string_view(reinterpret_cast<const char*>(name), length)) == AppProtocol::http2) {
+    H2StreamIo<TlsStream> io(conn, nullptr, 0);
+    co_await refuse_http2(io);
+    co_await Transport<TlsStream>::finish(*conn);
+    beast::error_code ec;
+    conn->tcp().socket().close(ec);
+    co_return;
+  }
   co_await refuse(*conn);
 }
 

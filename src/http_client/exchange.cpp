@@ -156,7 +156,13 @@ void Exchange::prepare(const Options& o, Handler& handler) {
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
   if (o.keepalive) curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-  if (o.http11) curl_easy_setopt(c, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+  if (o.http2) {
+    const bool tls = o.url.starts_with("https://");
+    curl_easy_setopt(c, CURLOPT_HTTP_VERSION, tls ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+    curl_easy_setopt(c, CURLOPT_PIPEWAIT, 1L);
+  } else if (o.http11) {
+    curl_easy_setopt(c, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+  }
   if (o.fastopen) curl_easy_setopt(c, CURLOPT_TCP_FASTOPEN, 1L);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, o.connect_timeout_ms);
   if (o.timeout_ms > 0) curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, o.timeout_ms);

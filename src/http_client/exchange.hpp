@@ -90,9 +90,13 @@ struct Options {
   std::span<const uint8_t> body;          // in memory (PUT, POST); must outlive the exchange
   std::optional<uint64_t> streamed_size;  // PUT of this many bytes read through Handler::read_body
   long connect_timeout_ms = 10000;
-  long timeout_ms = 0;            // the whole exchange; 0: no deadline
-  long stall_seconds = 0;         // ends an exchange that moves < 1 byte/s for this long; 0: no floor
-  bool http11 = true;             // HTTP/1.1 only, no upgrade attempts
+  long timeout_ms = 0;     // the whole exchange; 0: no deadline
+  long stall_seconds = 0;  // ends an exchange that moves < 1 byte/s for this long; 0: no floor
+  bool http11 = true;      // HTTP/1.1 only, no upgrade attempts
+  // HTTP/2: ALPN "h2" over https:// (HTTP/1.1 when the server declines),
+  // prior knowledge (h2c) over http://. Waits for a connection that may
+  // multiplex rather than opening another (CURLOPT_PIPEWAIT). Wins over http11.
+  bool http2 = false;
   bool keepalive = true;          // TCP keepalive probes on idle connections
   bool fresh_connection = false;  // a new connection, closed after the exchange
   bool fastopen = false;          // TCP Fast Open (when the kernel allows it)

@@ -27,4 +27,9 @@ void global_init() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
+bool h2c_reuse_works() {
+  global_init();
+  return curl_version_info(CURLVERSION_NOW)->version_num >= 0x080000;
+}
+
 }  // namespace haul::http_client

@@ -34,4 +34,9 @@ using SlistHandle = std::unique_ptr<curl_slist, SlistDeleter>;
 // libcurl's process-wide setup, done once before the first handle.
 void global_init();
 
+// This libcurl can send a second request on an HTTP/2 connection opened with
+// prior knowledge (h2c): 8.0.0 and later. 7.88 (Debian 12) fails it with
+// "Error in the HTTP2 framing layer" (curl#10634, fixed by curl#10643).
+bool h2c_reuse_works();
+
 }  // namespace haul::http_client

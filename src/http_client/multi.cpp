@@ -21,6 +21,11 @@ void Multi::limit_connections(long n) {
   curl_multi_setopt(multi_.get(), CURLMOPT_MAXCONNECTS, n);
 }
 
+void Multi::multiplex(long streams) {
+  curl_multi_setopt(multi_.get(), CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+  curl_multi_setopt(multi_.get(), CURLMOPT_MAX_CONCURRENT_STREAMS, streams);
+}
+
 void Multi::add(Exchange& exchange) {
   CURLMcode mc = curl_multi_add_handle(multi_.get(), exchange.easy_.get());
   if (mc != CURLM_OK)

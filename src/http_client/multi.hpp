@@ -24,6 +24,8 @@ class Multi {
   // At most n connections at once (per host and in all: exchanges beyond
   // wait inside libcurl for a free one), all of them kept in the cache.
   void limit_connections(long n);
+  // Lets HTTP/2 exchanges share connections, up to `streams` on each.
+  void multiplex(long streams);
 
   // Starts a prepared exchange (it must stay alive until removed).
   // Throws Error(internal) when libcurl refuses it.

@@ -433,20 +433,21 @@ def test_tls12_renegotiation_refused(tls_gateway):
     assert tls_gateway.get("/healthz").status_code == 200
 
 
-def test_alpn_answers_http11(tls_gateway):
+def test_alpn_prefers_h2_and_keeps_http11(tls_gateway):
     gw = tls_gateway
+    # (s_client then sends HTTP/1.1 bytes on an h2 connection: GOAWAY.)
     rc, out = s_client(gw.tls_port, "-alpn", "h2,http/1.1")
-    assert rc == 0 and "ALPN protocol: http/1.1" in out, out
+    assert "ALPN protocol: h2" in out, out
     rc, out = s_client(gw.tls_port, "-alpn", "http/1.1")
     assert rc == 0 and "ALPN protocol: http/1.1" in out
     rc, out = s_client(gw.tls_port)
     assert rc == 0 and "No ALPN negotiated" in out and '{"status":"ok"}' in out
-    rc, out = s_client(gw.tls_port, "-alpn", "h2")
+    rc, out = s_client(gw.tls_port, "-alpn", "spdy/3")
     assert rc != 0 and "no application protocol" in out, out
     assert gw.failures("no_alpn") == 1
-    # curl offers h2 and http/1.1 and speaks HTTP/1.1.
+    # curl offers h2 and http/1.1 and gets h2 (docs/http2.md).
     out = curl("--cacert", gw.ca, "--http2", "-v", f"{gw.url}/healthz").stderr.decode()
-    assert "ALPN: server accepted http/1.1" in out or "ALPN, server accepted to use http/1.1" in out, out
+    assert "ALPN: server accepted h2" in out or "ALPN, server accepted to use h2" in out, out
 
 
 # --- client-side certificate errors ----------------------------------------------------
@@ -803,7 +804,12 @@ def test_connection_limit_refuses_over_tls_with_503(make_tls_gateway):
                  f"Expect: 100-continue\r\nContent-Length: 1000000\r\n\r\n".encode())
     assert read_head(busy).startswith(b"HTTP/1.1 100")
     busy.sendall(b"x" * 1000)
+    # curl offers h2 and gets the 503 as an HTTP/2 answer; over HTTP/1.1 as one too.
     r = curl("--cacert", gw.ca, "-i", f"{gw.url}/healthz")
+    head, _, body = r.stdout.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/2 503") and b"retry-after: 1" in head, r.stdout
+    assert json.loads(body)["error"] == "too_many_connections"
+    r = curl("--cacert", gw.ca, "--http1.1", "-i", f"{gw.url}/healthz")
     head, _, body = r.stdout.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 503") and b"Retry-After: 1" in head, r.stdout
     assert json.loads(body)["error"] == "too_many_connections"
@@ -839,7 +845,7 @@ def test_doctor_reports_protocol_resumption_and_expiry(make_tls_gateway, tmp_pat
     resumed_before = gw.handshakes("resumed")
     rep = doctor_report(gw, "--cacert", gw.ca, "--handshakes", "5")
     tls = rep["path"]["tls"]
-    assert tls["protocol"] == "TLSv1.3" and tls["alpn"] == "http/1.1"
+    assert tls["protocol"] == "TLSv1.3" and tls["alpn"] == "h2"
     assert tls["cipher"].startswith("TLS_")
     assert [h["resumed"] for h in tls["handshakes"]] == [False, True, True, True, True]
     assert all(h["tls_ms"] > 0 and h["tcp_ms"] > 0 for h in tls["handshakes"])
