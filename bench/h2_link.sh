@@ -10,7 +10,7 @@
 #        --repeat 6`, median of requests 2-6; limit 1 RTT + size/rate
 #   big 200M put|get PROTO MS LIMIT_MS          one `haul put`/`haul get` of
 #        200 MiB (parts and ranges keep HTTP/1.1 connections either way)
-#   bench/h2_link.sh [HAUL]   (default build/haul)
+#   bench/h2_link.sh [HAUL] [all|tree|warm|big]   (default build/haul all)
 set -eu
 HAUL=$(realpath "${1:-build/haul}")
 D=$(mktemp -d)
@@ -20,7 +20,7 @@ mkdir -p "$D/store" "$D/tree"
 echo benchtoken > "$D/tokens"
 for i in $(seq -w 1 1000); do head -c 4096 /dev/urandom > "$D/tree/f$i"; done
 head -c $((200 << 20)) /dev/urandom > "$D/200M.bin"
-export HAUL BENCH_DIR="$D"
+export HAUL BENCH_DIR="$D" PARTS="${2:-all}"
 "$HAUL" netem --delay-ms 100 --rate 100mbit \
   --server-cmd "\"$HAUL\" tls-init \"$D/tls\" --ip \$HAUL_NETEM_SERVER > /dev/null && exec \"$HAUL\" gateway \
     --tls-listen 0.0.0.0:8443 --tls-cert \"$D/tls/server.pem\" --tls-key \"$D/tls/server-key.pem\" \
@@ -43,8 +43,9 @@ def timed(args):
     subprocess.run([haul, *args], check=True, capture_output=True)
     return (time.monotonic() - t0) * 1000
 
+parts = os.environ["PARTS"]
 tree_bytes = 1000 * 4096
-for op in ("put", "get"):
+for op in ("put", "get") if parts in ("all", "tree") else ():
     runs = {p: [] for p in protos}
     for i in range(3):
         for p, flags in protos.items():  # interleaved: the same minute for both
@@ -61,7 +62,7 @@ for op in ("put", "get"):
               + " ".join(f"{x:.0f}" for x in ms), flush=True)
 
 sizes = {"1K": 1024, "100K": 100 * 1024, "1M": 1 << 20, "10M": 10 << 20}
-for name, size in sizes.items():
+for name, size in sizes.items() if parts in ("all", "warm") else ():
     for op in ("put", "get"):
         for p, flags in protos.items():
             out = subprocess.run([haul, "bench", *common, *flags, "--size", name, "--repeat", "6", "--mode", "reuse",
@@ -70,7 +71,7 @@ for name, size in sizes.items():
             ms = [r["ms"] for r in rows if "i" in r]
             print(f"warm {name} {op} {p} {statistics.median(ms[1:]):.1f} {limit(size, 1):.1f}", flush=True)
 
-for p, flags in protos.items():
+for p, flags in protos.items() if parts in ("all", "big") else ():
     ms = timed(["put", f"{d}/200M.bin", f"big-{p}", *common, *flags])
     print(f"big 200M put {p} {ms:.0f} {limit(200 << 20, 3):.0f}", flush=True)
     ms = timed(["get", f"big-{p}", f"{d}/back-{p}", *common, *flags])

@@ -9,6 +9,10 @@ namespace haul::client {
 
 Pool::Pool(const ClientConfig& config) : RequestPool(config), tuning_(config_, path_) {
   narrow();
+  // Every stream on one connection: libcurl 7.88 matches answers to the
+  // wrong transfers once a stream cap below --inflight makes it open more
+  // HTTP/2 connections to the same gateway (measured: a range answer with
+  // another object's ETag, or "Received HTTP/0.9"; docs/client.md "HTTP/2").
   if (uses_http2(config_)) multi_.multiplex(static_cast<long>(effective_inflight(config_)));
   fastopen_ = config_.fastopen && kernel_allows_client_fastopen();
   if (config_.gateway.starts_with("https://"))
@@ -28,12 +32,18 @@ Pool::~Pool() {
   idle_.clear();
 }
 
+// Over HTTP/2 the streams' connection and the bulk transfers' HTTP/1.1
+// connections share libcurl's per-host limit, and an idle HTTP/2 connection
+// cannot carry an HTTP/1.1 part: room for both kinds, so a part never waits
+// for the multiplexed connection to close.
 void Pool::widen(unsigned n) {
-  multi_.limit_connections(static_cast<long>(std::max(n, config_.connections)));
+  const unsigned kinds = uses_http2(config_) ? 2 : 1;
+  multi_.limit_connections(static_cast<long>(std::max(n, config_.connections) * kinds));
 }
 
 void Pool::narrow() {
-  multi_.limit_connections(static_cast<long>(config_.connections));
+  const unsigned kinds = uses_http2(config_) ? 2 : 1;
+  multi_.limit_connections(static_cast<long>(config_.connections * kinds));
 }
 
 void Pool::start(std::unique_ptr<Request> r) {

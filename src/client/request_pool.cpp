@@ -35,6 +35,7 @@ void RequestPool::start_warmups(unsigned room) {
     auto r = std::make_unique<Request>();
     r->path = "/healthz";
     r->warmup = true;
+    r->bulk = true;  // warm connections for parts and ranges (HTTP/1.1 when streams are HTTP/2)
     launch(std::move(r));
   }
 }

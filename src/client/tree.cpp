@@ -142,6 +142,10 @@ std::filesystem::path local_path_for(const std::filesystem::path& root, const st
   return out;
 }
 
+namespace {
+constexpr size_t kListPage = 1000;  // keys per listing page
+}  // namespace
+
 GetTree::GetTree(RequestPool& pool, std::string prefix, const std::string& dir, unsigned inflight,
                  OnFinished on_finished)
     : OpGroup(inflight, std::move(on_finished)),
@@ -192,8 +196,11 @@ std::unique_ptr<Request> GetTree::produce() {
     }
   }
   if (auto retry = list_retries_.pop_ready(std::chrono::steady_clock::now())) return retry;
-  if (keys_.empty() && !listing_done_ && !list_in_flight_) {
-    std::string path = "/v1/objects?prefix=" + encode_query(prefix_) + "&limit=1000";
+  // The next page is asked for while this one's downloads run (less than a
+  // page of keys left): listing never stalls the pipeline, and at most two
+  // pages of keys wait in memory.
+  if (keys_.size() < kListPage && !listing_done_ && !list_in_flight_) {
+    std::string path = "/v1/objects?prefix=" + encode_query(prefix_) + "&limit=" + std::to_string(kListPage);
     if (after_) path += "&after=" + encode_query(*after_);
     auto r = std::make_unique<Request>();
     r->path = path;

@@ -41,8 +41,10 @@ using ErrorCode = boost::system::error_code;
 // are 16 KiB; the store is written in larger steps).
 constexpr size_t kBodyPiece = 256 * 1024;
 // A handler's write waits while its stream has this much queued and unsent:
-// with the flusher's batch, what a stream holds beyond the peer's window.
-constexpr size_t kQueueLimit = 256 * 1024;
+// what a stream holds beyond the peer's window (with --h2-max-streams 256,
+// 32 MiB for a connection whose reader opened no window at all). The socket's
+// send buffer, not this queue, keeps a long link busy.
+constexpr size_t kQueueLimit = 128 * 1024;
 // Frames written to the socket at once.
 constexpr size_t kFlushBatch = 256 * 1024;
 // Bytes read from the socket at once.
@@ -122,8 +124,8 @@ class H2Exchange final : public Exchange {
   // The request body.
   std::deque<std::vector<uint8_t>> inbound_;
   size_t inbound_front_offset_ = 0;
-  size_t handed_ = 0;  // bytes the last read_body returned, given back at the next
-  std::unique_ptr<uint8_t[]> piece_;
+  size_t handed_ = 0;           // bytes the last read_body returned, given back at the next
+  std::vector<uint8_t> piece_;  // what read_body hands out
   bool body_ended_;
   bool discarding_ = false;  // the handler is done: what still comes is dropped
 
@@ -280,12 +282,17 @@ asio::awaitable<std::span<const uint8_t>> H2Exchange::read_body() {
   give_back();
   for (;;) {
     if (!inbound_.empty()) {
-      if (!piece_) piece_ = std::make_unique_for_overwrite<uint8_t[]>(kBodyPiece);
+      // As large as what has arrived, up to kBodyPiece: a stream holds no
+      // more memory than its peer has sent (a 4 KiB upload, 4 KiB).
+      size_t arrived = 0;
+      for (const auto& chunk : inbound_) arrived += chunk.size();
+      arrived -= inbound_front_offset_;
+      if (piece_.size() < std::min(arrived, kBodyPiece)) piece_.resize(std::min(arrived, kBodyPiece));
       size_t n = 0;
-      while (n < kBodyPiece && !inbound_.empty()) {
+      while (n < piece_.size() && !inbound_.empty()) {
         auto& front = inbound_.front();
-        const size_t take = std::min(kBodyPiece - n, front.size() - inbound_front_offset_);
-        std::copy_n(front.data() + inbound_front_offset_, take, piece_.get() + n);
+        const size_t take = std::min(piece_.size() - n, front.size() - inbound_front_offset_);
+        std::copy_n(front.data() + inbound_front_offset_, take, piece_.data() + n);
         n += take;
         inbound_front_offset_ += take;
         if (inbound_front_offset_ == front.size()) {
@@ -296,7 +303,7 @@ asio::awaitable<std::span<const uint8_t>> H2Exchange::read_body() {
       handed_ = n;
       bytes_in_ += n;
       conn_->ctx.metrics.bytes_received.fetch_add(n, std::memory_order_relaxed);
-      co_return std::span<const uint8_t>(piece_.get(), n);
+      co_return std::span<const uint8_t>(piece_.data(), n);
     }
     if (body_ended_) co_return std::span<const uint8_t>{};
     if (closed_ || conn_->dead) throw Error(ErrorKind::bad_request, "request body incomplete: the stream was reset");
