@@ -192,6 +192,7 @@ class H2Connection final : public h2::H2Events, public std::enable_shared_from_t
     it->second->closed(error_code);
     streams_.erase(it);
     settled_.cancel();
+    went_quiet();
   }
   void on_body_sent(int32_t stream) override {
     if (auto it = streams_.find(stream); it != streams_.end()) it->second->wake();
@@ -201,6 +202,15 @@ class H2Connection final : public h2::H2Events, public std::enable_shared_from_t
   }
 
  private:
+  // After a stream or its handler ends: with none left the connection is
+  // idle (shutdown or the connection limit may close it), and when shutdown
+  // came while it was busy, the reader (waiting on a quiet client) is woken
+  // so GOAWAY goes out now, not at the hard stop.
+  void went_quiet() {
+    if (handlers_ != 0 || !streams_.empty()) return;
+    io.set_idle(true);
+    if (registry.stopping()) io.stop_reading();
+  }
   static asio::awaitable<void> flush(std::shared_ptr<H2Connection> self);
   static asio::awaitable<void> run_stream(std::shared_ptr<H2Connection> self, std::shared_ptr<H2Exchange> ex);
   // Waits until `done` holds; woken whenever a stream or the flusher ends.
@@ -501,7 +511,7 @@ asio::awaitable<void> H2Connection::run_stream(std::shared_ptr<H2Connection> sel
   self->ctx.metrics.h2_streams_open.fetch_sub(1, std::memory_order_relaxed);
   if (self->served_) ++*self->served_;
   --self->handlers_;
-  if (self->handlers_ == 0 && self->streams_.empty()) self->io.set_idle(true);
+  self->went_quiet();
   self->settled_.cancel();
 }
 
@@ -539,9 +549,15 @@ asio::awaitable<bool> H2Connection::run(std::span<const uint8_t> already_read, u
     }
     if (going_away && idle) break;
     io.set_idle(idle);
-    const auto timeout = !idle         ? std::chrono::duration_cast<Clock::duration>(kNoDeadline)
-                         : served == 0 ? std::chrono::duration_cast<Clock::duration>(ctx.config.first_byte_timeout)
-                                       : std::chrono::duration_cast<Clock::duration>(ctx.config.idle_timeout);
+    // A header block under way (HEADERS without its last CONTINUATION) has
+    // the header timeout, as an HTTP/1.1 request head does: a slow one never
+    // holds the connection for the idle timeout.
+    const bool header_pending = session.open_streams() > streams_.size();
+    using std::chrono::duration_cast;
+    const auto timeout = header_pending ? duration_cast<Clock::duration>(ctx.config.header_timeout)
+                         : !idle        ? duration_cast<Clock::duration>(kNoDeadline)
+                         : served == 0  ? duration_cast<Clock::duration>(ctx.config.first_byte_timeout)
+                                        : duration_cast<Clock::duration>(ctx.config.idle_timeout);
     auto [ec, n] = co_await io.read_some(buffer, timeout);
     if (ec) {
       // The peer left, the idle timeout, or the registry closed an idle

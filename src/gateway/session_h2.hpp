@@ -34,8 +34,11 @@ class H2Transport {
   // All of `bytes`, or an error (the timeout cuts a write that stalls).
   virtual boost::asio::awaitable<boost::system::error_code> write(std::span<const uint8_t> bytes,
                                                                   std::chrono::steady_clock::duration timeout) = 0;
-  // Ends a pending read: the connection is done.
+  // Ends a pending read and write: the connection is done.
   virtual void cancel() = 0;
+  // Ends a pending read (as the peer's FIN would) and leaves writing
+  // alone: what is queued, and GOAWAY, still go out.
+  virtual void stop_reading() = 0;
   // No stream is open: shutdown or the connection limit may close it.
   virtual void set_idle(bool idle) = 0;
   virtual int native_socket() = 0;

@@ -567,6 +567,10 @@ class H2StreamIo final : public H2Transport {
     beast::error_code ec;
     conn_->tcp().socket().cancel(ec);
   }
+  void stop_reading() override {
+    beast::error_code ec;
+    conn_->tcp().socket().shutdown(tcp::socket::shutdown_receive, ec);
+  }
   void set_idle(bool idle) override {
     if (conn_->idle == idle || !registry_) return;
     conn_->idle = idle;
