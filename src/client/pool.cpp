@@ -37,13 +37,13 @@ Pool::~Pool() {
 // cannot carry an HTTP/1.1 part: room for both kinds, so a part never waits
 // for the multiplexed connection to close.
 void Pool::widen(unsigned n) {
-  const unsigned kinds = uses_http2(config_) ? 2 : 1;
-  multi_.limit_connections(static_cast<long>(std::max(n, config_.connections) * kinds));
+  const long kinds = uses_http2(config_) ? 2 : 1;
+  multi_.limit_connections(static_cast<long>(std::max(n, config_.connections)) * kinds);
 }
 
 void Pool::narrow() {
-  const unsigned kinds = uses_http2(config_) ? 2 : 1;
-  multi_.limit_connections(static_cast<long>(config_.connections * kinds));
+  const long kinds = uses_http2(config_) ? 2 : 1;
+  multi_.limit_connections(static_cast<long>(config_.connections) * kinds);
 }
 
 void Pool::start(std::unique_ptr<Request> r) {

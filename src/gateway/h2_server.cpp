@@ -32,7 +32,6 @@ struct H2ServerSession::Stream {
   std::vector<uint8_t> body;
   size_t sent = 0;
   bool body_ended = false;
-  bool has_data_provider = false;
 };
 
 namespace {
@@ -189,9 +188,6 @@ void H2ServerSession::respond(int32_t stream, int status, const HeaderList& fiel
   for (const auto& [name, value] : owned) nva.push_back(field(name, value));
   nghttp2_data_provider provider{};
   provider.read_callback = data_read_cb;
-  if (has_body) {
-    if (auto it = streams_.find(stream); it != streams_.end()) it->second->has_data_provider = true;
-  }
   nghttp2_submit_response(session_, stream, nva.data(), nva.size(), has_body ? &provider : nullptr);
 }
 

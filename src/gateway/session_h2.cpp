@@ -246,8 +246,10 @@ H2Exchange::H2Exchange(std::shared_ptr<H2Connection> conn, h2::H2Request head, c
     if (ec == std::errc() && end == value.data() + value.size()) request_.content_length = length;
   }
   // A request without a body (END_STREAM on its header) has length 0, as
-  // an HTTP/1.1 request without Content-Length.
+  // an HTTP/1.1 request without Content-Length; one with a body and no
+  // content-length streams it until END_STREAM, as chunked framing does.
   if (body_ended_ && !request_.content_length) request_.content_length = 0;
+  request_.chunked = !request_.content_length;
   request_.header = [this](std::string_view name) {
     for (const auto& [n, v] : fields_) {
       if (iequals(n, name)) return v;
