@@ -29,6 +29,7 @@
 #include "gateway/send_rate.hpp"
 #include "gateway/serve.hpp"
 #include "gateway/session_registry.hpp"
+#include "net/send_congestion.hpp"
 
 namespace haul::gateway {
 
@@ -368,6 +369,10 @@ asio::awaitable<void> H2Exchange::begin_body(int status, Headers headers, uint64
   if (with_body) {
     body_left_ = content_length;
     rate_.emplace(conn_->ctx.config.send_rate, content_length);
+    // Congestion control per download body, as on HTTP/1.1 (docs/client.md):
+    // the connection is shared, so the body that starts last decides.
+    if (conn_->ctx.config.congestion == net::congestion_auto)
+      net::set_send_congestion(conn_->io.native_socket(), content_length);
   }
   conn_->schedule_flush();
   co_return;
