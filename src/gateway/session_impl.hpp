@@ -124,6 +124,20 @@ asio::awaitable<beast::error_code> wait_readable(std::shared_ptr<Connection<S>> 
   co_return ec;
 }
 
+// Runs `wait` (for a connection's first or next request) with the
+// connection marked idle: shutdown and the connection limit may close it
+// meanwhile, as they may not while it serves a request.
+template <class S>
+asio::awaitable<beast::error_code> while_idle(SessionRegistry& registry, uint64_t registration, Connection<S>& conn,
+                                              asio::awaitable<beast::error_code> wait) {
+  conn.idle = true;
+  registry.set_idle(registration, true);
+  const beast::error_code ec = co_await std::move(wait);
+  conn.idle = false;
+  registry.set_idle(registration, false);
+  co_return ec;
+}
+
 inline void set_cork(beast::tcp_stream& stream, bool on) {
   int value = on ? 1 : 0;
   ::setsockopt(stream.socket().native_handle(), IPPROTO_TCP, TCP_CORK, &value, sizeof value);
@@ -475,12 +489,9 @@ asio::awaitable<Close> serve_http1(GatewayContext& ctx, BlockingPools& pools, Se
       // connection that has sent nothing yet only briefly. A client that
       // closes gets our close at once (no CLOSE_WAIT left behind).
       conn->buffer.shrink_to_fit();
-      conn->idle = true;
-      registry.set_idle(registration, true);
-      ec = co_await Transport<S>::wait_for_request(
-          conn, served == 0 ? ctx.config.first_byte_timeout : ctx.config.idle_timeout);
-      conn->idle = false;
-      registry.set_idle(registration, false);
+      ec = co_await while_idle(
+          registry, registration, *conn,
+          Transport<S>::wait_for_request(conn, served == 0 ? ctx.config.first_byte_timeout : ctx.config.idle_timeout));
       if (ec) co_return Close::quiet;
     }
 

@@ -16,11 +16,8 @@ struct Transport<beast::tcp_stream> {
   // and stay in the buffer for whichever protocol serves them.
   static asio::awaitable<std::optional<AppProtocol>> start(GatewayContext& ctx, SessionRegistry& registry,
                                                            uint64_t registration, std::shared_ptr<Conn> conn) {
-    conn->idle = true;
-    registry.set_idle(registration, true);
-    beast::error_code ec = co_await wait_for_request(conn, ctx.config.first_byte_timeout);
-    conn->idle = false;
-    registry.set_idle(registration, false);
+    beast::error_code ec =
+        co_await while_idle(registry, registration, *conn, wait_for_request(conn, ctx.config.first_byte_timeout));
     if (ec) co_return std::nullopt;
     // A preface cut into pieces by the network: read on while what came so
     // far could still be one (bounded by the header timeout).

@@ -89,11 +89,8 @@ struct Transport<TlsStream> {
   // that sends garbage fails at once, one that stalls midway is cut then.
   static asio::awaitable<std::optional<AppProtocol>> start(GatewayContext& ctx, SessionRegistry& registry,
                                                            uint64_t registration, std::shared_ptr<Conn> conn) {
-    conn->idle = true;
-    registry.set_idle(registration, true);
-    beast::error_code ec = co_await wait_readable(conn, ctx.config.first_byte_timeout);
-    conn->idle = false;
-    registry.set_idle(registration, false);
+    beast::error_code ec =
+        co_await while_idle(registry, registration, *conn, wait_readable(conn, ctx.config.first_byte_timeout));
     if (ec) co_return std::nullopt;  // silent past the first-byte timeout, or shutdown
     const size_t available = conn->tcp().socket().available(ec);
     if (ec || available == 0) co_return std::nullopt;  // closed without a word

@@ -128,6 +128,32 @@ class RawH2:
         self.sock.close()
 
 
+# A GOAWAY frame's header after its length: type 7, no flags, stream 0.
+GOAWAY_HEADER = b"\x07\x00\x00\x00\x00\x00"
+
+
+def flood_and_read(s, frame, times):
+    """Sends `frame` `times` times on socket s (as long as the gateway takes
+    them), then reads until it closes: every byte it answered with."""
+    try:
+        for _ in range(times):
+            s.sendall(frame)
+    except OSError:
+        pass
+    s.settimeout(10)
+    seen = b""
+    try:
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            seen += b
+    except (OSError, socket.timeout):
+        pass
+    s.close()
+    return seen
+
+
 def still_serves(gw):
     """A normal HTTP/2 client gets its answer (after an attack on another connection)."""
     assert h2_version(gw, "--http2-prior-knowledge") == "2"
@@ -352,23 +378,8 @@ def test_settings_and_empty_data_floods_get_goaway(gateway):
                           ("authorization", f"Bearer {gw.token}")])
     s.sendall(conn.data_to_send())
     empty_data = b"\x00\x00\x00\x00\x00\x00\x00\x00\x01"  # length 0, DATA, no flags, stream 1
-    try:
-        for _ in range(3000):
-            s.sendall(empty_data)
-    except OSError:
-        pass
-    s.settimeout(10)
-    seen = b""
-    try:
-        while True:
-            b = s.recv(65536)
-            if not b:
-                break
-            seen += b
-    except (OSError, socket.timeout):
-        pass
-    s.close()
-    assert b"\x07\x00\x00\x00\x00\x00" in seen  # a GOAWAY frame header (type 7)
+    seen = flood_and_read(s, empty_data, 3000)
+    assert GOAWAY_HEADER in seen  # a GOAWAY frame header (type 7)
     assert gw.metric('haul_h2_goaway_total{reason="control_flood"}') == 2
     still_serves(gw)
 
@@ -382,23 +393,8 @@ def test_continuation_flood_is_cut(gateway):
     # HEADERS without END_HEADERS, then CONTINUATION frames that never end.
     s.sendall(b"\x00\x00\x01\x01\x00\x00\x00\x00\x01" + b"\x82")
     continuation = b"\x00\x00\x01\x09\x00\x00\x00\x00\x01" + b"\x84"
-    try:
-        for _ in range(1000):
-            s.sendall(continuation)
-    except OSError:
-        pass
-    s.settimeout(10)
-    seen = b""
-    try:
-        while True:
-            b = s.recv(65536)
-            if not b:
-                break
-            seen += b
-    except (OSError, socket.timeout):
-        pass
-    s.close()
-    assert b"\x07\x00\x00\x00\x00\x00" in seen  # GOAWAY
+    seen = flood_and_read(s, continuation, 1000)
+    assert GOAWAY_HEADER in seen
     assert gw.metric('haul_h2_goaway_total{reason="header_flood"}') == 1
     still_serves(gw)
 
