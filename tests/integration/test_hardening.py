@@ -7,6 +7,7 @@ request; real processes only. Asserts statuses, bytes, counts and memory
 import json
 import os
 import socket
+import subprocess
 import time
 
 import pytest
@@ -162,6 +163,15 @@ def test_connection_limit_closes_the_longest_idle_first(make_gateway):
         s.close()
 
 
+def gateway_read_everything(port, connections):
+    """At least `connections` established connections to the gateway's port,
+    and the gateway has read every byte their clients sent (Recv-Q 0)."""
+    out = subprocess.run(["ss", "-Htn", "state", "established", f"( sport = :{port} )"], capture_output=True,
+                         text=True, check=True).stdout
+    queues = [line.split()[0] for line in out.splitlines() if line.strip()]
+    return len(queues) >= connections and all(q == "0" for q in queues)
+
+
 def test_connection_limit_refuses_with_503_when_nobody_is_idle(make_gateway):
     raise_nofile(300)
     gw = make_gateway(extra_args=["--max-connections", "20"])
@@ -170,6 +180,11 @@ def test_connection_limit_refuses_with_503_when_nobody_is_idle(make_gateway):
         s = socket.create_connection(("127.0.0.1", gw.port), timeout=10)
         s.sendall(b"GET /healthz HTTP/1.1\r\n")
         busy.append(s)
+    # Busy only once the gateway has read their bytes: until then a session
+    # still waits for its first byte (idle), and a probe would evict it
+    # instead of being refused (seen under ASan with two test workers).
+    # The server side's receive queues say when: all empty.
+    assert wait_until(lambda: gateway_read_everything(gw.port, 20))
     # (A scrape would need a connection too: probe with the request itself.)
     answers = []
     assert wait_until(lambda: answers.append(exchange(gw, HEALTHZ_AND_CLOSE)) or answers[-1].startswith(b"HTTP/1.1 503"))
