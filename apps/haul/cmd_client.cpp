@@ -36,7 +36,7 @@ struct Common {
 };
 
 void add_common(CLI::App* cmd, Common& c, bool transfer_flags) {
-  cmd->add_option("--gateway", c.config.gateway, "Gateway URL (env HAUL_GATEWAY), e.g. http://127.0.0.1:8080");
+  cmd->add_option("--gateway", c.config.gateway, "Gateway URL (env HAUL_EDGE for a running haul edge, then HAUL_GATEWAY), e.g. http://127.0.0.1:8080");
   cmd->add_option("--token", c.config.token, "Bearer token (env HAUL_TOKEN)");
   cmd->add_option("--store", c.config.store, "Named store of the gateway (X-Haul-Store); default: its default store");
   cmd->add_option("--connections", c.config.connections,
@@ -70,6 +70,11 @@ void add_common(CLI::App* cmd, Common& c, bool transfer_flags) {
 
 // Flags over environment; validated once.
 client::ClientConfig finish_config(Common& c) {
+  // A running `haul edge` (HAUL_EDGE=http://127.0.0.1:PORT) comes before
+  // HAUL_GATEWAY: its connections across the long link are already warm,
+  // so even a fresh process pays only a loopback handshake (docs/edge.md).
+  if (c.config.gateway.empty())
+    if (const char* env = std::getenv("HAUL_EDGE"); env && *env) c.config.gateway = env;
   if (c.config.gateway.empty())
     if (const char* env = std::getenv("HAUL_GATEWAY")) c.config.gateway = env;
   if (c.config.token.empty())

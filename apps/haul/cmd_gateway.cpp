@@ -2,23 +2,12 @@
 #include <spdlog/spdlog.h>
 
 #include "apps/haul/commands.hpp"
+#include "apps/haul/seconds_flag.hpp"
 #include "core/error.hpp"
 #include "gateway/config.hpp"
 #include "gateway/gateway.hpp"
 
 namespace haul::app {
-
-namespace {
-
-// A duration flag in seconds written straight into its config field; the
-// help shows the field's default (the config struct's, not a copy).
-void add_seconds(CLI::App* cmd, const std::string& name, std::chrono::seconds& field, const std::string& help) {
-  cmd->add_option_function<int64_t>(
-         name, [&field](int64_t s) { field = std::chrono::seconds(s); }, help)
-      ->default_str(std::to_string(field.count()));
-}
-
-}  // namespace
 
 void add_gateway_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(

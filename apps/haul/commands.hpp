@@ -13,5 +13,6 @@ void add_client_commands(CLI::App& app);  // put, get, ls, rm, bench
 void add_netem_command(CLI::App& app);
 void add_doctor_command(CLI::App& app);
 void add_tls_init_command(CLI::App& app);
+void add_edge_command(CLI::App& app);
 
 }  // namespace haul::app

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   haul::app::add_netem_command(app);
   haul::app::add_doctor_command(app);
   haul::app::add_tls_init_command(app);
+  haul::app::add_edge_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -85,6 +85,10 @@ void validate(const GatewayConfig& c) {
   if (c.master_key_file.empty())
     throw Error(ErrorKind::config, "--master-key-file is required (haul keygen makes one)");
   if (c.token_file.empty()) throw Error(ErrorKind::config, "--token-file is required (one token a line)");
+  validate_server(c);
+}
+
+void validate_server(const GatewayConfig& c) {
   if (c.idle_timeout.count() <= 0 || c.header_timeout.count() <= 0 || c.body_timeout.count() <= 0 ||
       c.first_byte_timeout.count() <= 0) {
     throw Error(ErrorKind::config, "timeouts must be positive");

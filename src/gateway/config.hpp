@@ -98,5 +98,8 @@ void apply_store_id_flag(std::vector<NamedStore>& stores, const std::string& tex
 void validate_store_id(const std::string& id);
 // Throws Error(config) naming the first problem.
 void validate(const GatewayConfig& config);
+// The server's part alone (listeners, timeouts, limits, HTTP/2, TLS): what
+// `haul edge` checks, which has no stores or keys.
+void validate_server(const GatewayConfig& config);
 
 }  // namespace haul::gateway

@@ -22,6 +22,7 @@
 namespace haul::gateway {
 
 class S3State;
+class Forwarder;
 
 struct GatewayContext {
   GatewayConfig config;
@@ -34,6 +35,9 @@ struct GatewayContext {
   RequestLog request_log;
   Readiness readiness;
   std::shared_ptr<S3State> s3;  // the S3 API's keys and buckets; null when it is off
+  // `haul edge`: relays requests to the real gateway (forwarder.hpp); null in
+  // the gateway, which has stores and keys instead.
+  std::shared_ptr<Forwarder> forwarder;
 };
 
 }  // namespace haul::gateway

@@ -20,6 +20,7 @@
 
 #include "core/error.hpp"
 #include "gateway/context.hpp"
+#include "gateway/forwarder.hpp"
 #include "gateway/listener.hpp"
 #include "gateway/reload.hpp"
 #include "gateway/session.hpp"
@@ -39,6 +40,19 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
+// The edge's context: the server's configuration, the local clients'
+// tokens, its forwarder; no keys, stores or S3 state.
+std::unique_ptr<GatewayContext> load_edge_context(const GatewayConfig& config, std::shared_ptr<Forwarder> forwarder) {
+  validate_server(config);
+  TokenSet tokens = TokenSet::parse(read_config_file(config.token_file, "client token file"));
+  std::vector<std::string> secrets = tokens.tokens();
+  auto ctx = std::unique_ptr<GatewayContext>(new GatewayContext{
+      config, {}, TokenBook(std::move(tokens), config.max_requests_per_token), {}, {}, {}, {}, {}, {}, {}, {}});
+  ctx->request_log = RequestLog::open(config.access_log, std::move(secrets));
+  ctx->forwarder = std::move(forwarder);
+  return ctx;
+}
+
 std::unique_ptr<GatewayContext> load_context(const GatewayConfig& config) {
   validate(config);
   TokenSet tokens = TokenSet::parse(read_config_file(config.token_file, "token file"));
@@ -49,6 +63,7 @@ std::unique_ptr<GatewayContext> load_context(const GatewayConfig& config) {
                          TokenBook(std::move(tokens), config.max_requests_per_token),
                          {},
                          config.stores.front().name,
+                         {},
                          {},
                          {},
                          {},
@@ -159,6 +174,7 @@ void add_metric_sources(GatewayContext& ctx, std::vector<uint16_t> ports, TlsSer
     }
   });
   if (tls) ctx.metrics.add_source([tls](std::string& out) { tls->metrics().render(out); });
+  if (ctx.forwarder) return;  // the edge: no store behind it
   ctx.metrics.add_source([](std::string& out) { out += store::s3_metrics_text(); });
   ctx.metrics.add_source([&ctx](std::string& out) {
     out +=
@@ -229,9 +245,12 @@ asio::awaitable<void> return_free_memory(asio::thread_pool& blocking, asio::stea
 
 }  // namespace
 
-void run_gateway(const GatewayConfig& config) {
+void run_gateway(const GatewayConfig& config) { run_server(config, nullptr); }
+
+void run_server(const GatewayConfig& config, std::shared_ptr<Forwarder> forwarder) {
   auto [soft, hard] = raise_nofile_limit();
-  auto ctx = load_context(config);
+  const bool edge = forwarder != nullptr;
+  auto ctx = edge ? load_edge_context(config, std::move(forwarder)) : load_context(config);
 
   const unsigned threads = config.io_threads ? config.io_threads : std::max(1u, std::thread::hardware_concurrency());
   asio::io_context ioc(static_cast<int>(threads));
@@ -264,17 +283,26 @@ void run_gateway(const GatewayConfig& config) {
     ports.push_back(tls_acceptors.front().local_endpoint().port());
     listening += fmt::format("{}https://{}:{}", listening.empty() ? "" : " and ", config.tls.host, ports.back());
   }
-  std::string stores;
-  for (const auto& s : config.stores) stores += " " + s.name + "=" + ctx->stores.at(s.name)->describe();
-  spdlog::info(
-      "haul gateway listening on {} ({} I/O threads, {} blocking), stores:{} (default {}), "
-      "keys: {} (newest id {}), nofile limit {} (hard {})",
-      listening, threads, config.blocking_threads, stores, ctx->default_store, ctx->keys.keys().size(),
-      ctx->keys.newest().id, soft, hard);
+  if (edge) {
+    spdlog::info("haul edge listening on {} ({} I/O threads), {}, nofile limit {} (hard {})", listening, threads,
+                 ctx->forwarder->describe(), soft, hard);
+  } else {
+    std::string stores;
+    for (const auto& s : config.stores) stores += " " + s.name + "=" + ctx->stores.at(s.name)->describe();
+    spdlog::info(
+        "haul gateway listening on {} ({} I/O threads, {} blocking), stores:{} (default {}), "
+        "keys: {} (newest id {}), nofile limit {} (hard {})",
+        listening, threads, config.blocking_threads, stores, ctx->default_store, ctx->keys.keys().size(),
+        ctx->keys.newest().id, soft, hard);
+  }
   if (tls) spdlog::info("TLS certificate {}", describe_certificate(tls->certificate()));
   std::fflush(nullptr);
 
   add_metric_sources(*ctx, ports, tls.get());
+  if (edge) {
+    ctx->metrics.add_source([&ctx](std::string& out) { ctx->forwarder->render_metrics(out); });
+    ctx->forwarder->start(ioc);
+  }
   asio::steady_timer expiry_timer(ioc);
   asio::co_spawn(ioc, expire_uploads(*ctx, blocking, expiry_timer), asio::detached);
   asio::steady_timer trim_timer(ioc);
@@ -327,6 +355,7 @@ void run_gateway(const GatewayConfig& config) {
     for (auto& acceptor : acceptors) acceptor.close(ignored);
     for (auto& acceptor : tls_acceptors) acceptor.close(ignored);
     registry.shutdown();
+    if (ctx->forwarder) ctx->forwarder->stop();
     deadline = std::chrono::steady_clock::now() + config.drain_timeout;
     poll_drain();
   });
@@ -336,7 +365,7 @@ void run_gateway(const GatewayConfig& config) {
   ioc.run();
   for (auto& t : pool) t.join();
   blocking.join();
-  spdlog::info("haul gateway stopped");
+  spdlog::info("haul {} stopped", edge ? "edge" : "gateway");
   if (registry.size() != 0) {
     // Hard stop: coroutine frames of busy connections are still suspended
     // on this io_context; tearing them down costs time and risks nothing we

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "gateway/forwarder.hpp"
 #include "gateway/handlers.hpp"
 #include "gateway/s3_handlers.hpp"
 
@@ -46,10 +47,20 @@ asio::awaitable<Served> serve_request(GatewayContext& ctx, Exchange& ex, const R
   Served served;
   std::optional<Error> failure;
   try {
-    // Held until the response ends (or fails): one of the token's slots.
-    TokenLimiter::Slot slot = admit(ctx, ex.request(), route.kind);
-    co_await ex.invite_body();
-    co_await handle_request(ctx, ex, route);
+    if (ctx.forwarder && route.kind != RouteKind::healthz && route.kind != RouteKind::metrics) {
+      // The edge: S3 requests keep their SigV4 signature end to end (the
+      // gateway verifies it); every other one needs a local client token.
+      const bool own_signature = route.kind == RouteKind::s3;
+      TokenLimiter::Slot slot;
+      if (!own_signature) slot = admit(ctx, ex.request(), route.kind);
+      co_await ex.invite_body();
+      co_await ctx.forwarder->forward(ex, own_signature);
+    } else {
+      // Held until the response ends (or fails): one of the token's slots.
+      TokenLimiter::Slot slot = admit(ctx, ex.request(), route.kind);
+      co_await ex.invite_body();
+      co_await handle_request(ctx, ex, route);
+    }
   } catch (const Error& e) {
     failure = e;
   } catch (const ConnectionLost&) {

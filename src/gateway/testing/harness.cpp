@@ -26,6 +26,7 @@ TestGateway::TestGateway(std::vector<std::string> store_names, GatewayConfig con
                          {},
                          {},
                          {},
+                         {},
                          {}});
   for (const auto& name : store_names) ctx_->stores.emplace(name, std::make_unique<MemoryStore>());
 }

@@ -1,0 +1,61 @@
+// haul edge: flags -> EdgeConfig -> run (docs/edge.md).
+#include <spdlog/spdlog.h>
+
+#include "apps/haul/commands.hpp"
+#include "apps/haul/seconds_flag.hpp"
+#include "edge/edge.hpp"
+
+namespace haul::app {
+
+void add_edge_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "edge",
+      "Run the edge: a local daemon that carries unmodified clients' requests (the seed's script, curl,\n"
+      "boto3, haul) to the gateway over connections it keeps warm across the long link. Local clients\n"
+      "pay only a loopback connection; only the URL changes (docs/edge.md).\n"
+      "Example: haul edge --listen 127.0.0.1:8080 --gateway https://gw.example:8443 \\\n"
+      "           --token-file gateway-token --client-token-file local-tokens --cacert ca.pem\n"
+      "SIGHUP reloads the client token file.");
+  cmd->set_config("--config", "", "Read options from a TOML/INI file (key = value, same names as the flags)");
+  auto config = std::make_shared<edge::EdgeConfig>();
+  auto listen = std::make_shared<std::string>("127.0.0.1:8080");
+  cmd->add_option("--listen", *listen, "HOST:PORT local clients connect to (plain HTTP/1.1 or h2c)")
+      ->capture_default_str();
+  cmd->add_option("--gateway", config->gateway_url, "The gateway: https://HOST:PORT (or http:// on a trusted path)")
+      ->required();
+  cmd->add_option("--token-file", config->gateway_token_file,
+                  "The gateway's bearer token (first token of the file): added to requests, never shown to\n"
+                  "local clients")
+      ->required();
+  cmd->add_option("--client-token-file", config->local.token_file,
+                  "Bearer tokens local clients present, one a line (the gateway's token-file format;\n"
+                  "reloaded on SIGHUP). S3 requests pass with their own SigV4 signature instead")
+      ->required();
+  cmd->add_option("--cacert", config->ca_file, "PEM CA certificates that verify an https:// gateway (default: system)");
+  cmd->add_option("--connections", config->warm_connections,
+                  "Gateway connections kept open and idle (warm); more open on demand")
+      ->capture_default_str();
+  add_seconds(cmd, "--connect-timeout", config->connect_timeout, "Seconds to reach the gateway (TCP and TLS)");
+  add_seconds(cmd, "--idle-timeout", config->local.idle_timeout, "Seconds an idle local connection stays open");
+  add_seconds(cmd, "--body-timeout", config->local.body_timeout,
+              "Longest pause (seconds) inside a body, either side, or waiting for the gateway's answer");
+  cmd->add_option("--max-connections", config->local.max_connections, "Local connections open at most")
+      ->capture_default_str();
+  cmd->add_option("--io-threads", config->local.io_threads, "I/O threads (0: one per core)")->capture_default_str();
+  cmd->add_option("--access-log", config->local.access_log,
+                  "One JSON line per local request: - for standard output, a file to append to, or off")
+      ->capture_default_str();
+
+  cmd->callback([=] {
+    auto local = gateway::parse_host_port(*listen, "--listen");
+    config->local.listen_host = local.host;
+    config->local.listen_port = local.port;
+    // Bodies stream through: the local side needs no blocking pool of size.
+    config->local.blocking_threads = 2;
+    config->local.h2.connection_window = config->local.h2.stream_window;
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+    edge::run_edge(*config);
+  });
+}
+
+}  // namespace haul::app

@@ -1,0 +1,67 @@
+#include "edge/edge_config.hpp"
+
+#include <charconv>
+
+#include "core/error.hpp"
+
+namespace haul::edge {
+
+GatewayAddress parse_gateway_url(std::string_view url) {
+  const auto bad = [&](const std::string& why) {
+    return Error(ErrorKind::config, "--gateway " + std::string(url) + ": " + why +
+                                        " (expected http://HOST:PORT or https://HOST:PORT)");
+  };
+  GatewayAddress address;
+  std::string_view rest;
+  if (url.starts_with("https://")) {
+    address.tls = true;
+    rest = url.substr(8);
+  } else if (url.starts_with("http://")) {
+    rest = url.substr(7);
+  } else {
+    throw bad("unknown scheme");
+  }
+  if (rest.ends_with('/')) rest.remove_suffix(1);
+  if (rest.find_first_of("/?#@") != std::string_view::npos) throw bad("no path, query or user part allowed");
+  address.authority = std::string(rest);
+  std::string_view port_text;
+  if (rest.starts_with('[')) {
+    const size_t close = rest.find(']');
+    if (close == std::string_view::npos) throw bad("unclosed [");
+    address.host = std::string(rest.substr(1, close - 1));
+    rest = rest.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') throw bad("junk after ]");
+      port_text = rest.substr(1);
+    }
+  } else {
+    const size_t colon = rest.find(':');
+    address.host = std::string(rest.substr(0, colon));
+    if (colon != std::string_view::npos) port_text = rest.substr(colon + 1);
+  }
+  if (address.host.empty()) throw bad("no host");
+  address.port = address.tls ? 443 : 80;
+  if (!port_text.empty() || rest.ends_with(':')) {
+    unsigned port = 0;
+    auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 || port > 65535)
+      throw bad("bad port");
+    address.port = static_cast<uint16_t>(port);
+  }
+  return address;
+}
+
+void validate(const EdgeConfig& c) {
+  if (c.gateway_url.empty()) throw Error(ErrorKind::config, "--gateway URL is required");
+  parse_gateway_url(c.gateway_url);
+  if (c.gateway_token_file.empty())
+    throw Error(ErrorKind::config, "--token-file is required (the gateway's token, which never leaves the edge)");
+  if (c.local.token_file.empty())
+    throw Error(ErrorKind::config, "--client-token-file is required (the tokens local clients present)");
+  if (c.warm_connections > 1024) throw Error(ErrorKind::config, "--connections must be 0 to 1024");
+  if (c.connect_timeout.count() <= 0) throw Error(ErrorKind::config, "--connect-timeout must be positive");
+  if (!c.ca_file.empty() && !c.gateway_url.starts_with("https://"))
+    throw Error(ErrorKind::config, "--cacert needs an https:// gateway");
+}
+
+}  // namespace haul::edge

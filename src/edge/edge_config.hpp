@@ -1,0 +1,42 @@
+#pragma once
+// `haul edge` configuration: the local side is the gateway's own server
+// configuration (listeners, timeouts, limits; its token file lists the local
+// clients' tokens), the far side is the gateway the edge keeps warm
+// connections to. Filled from flags (apps/haul/cmd_edge.cpp).
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "gateway/config.hpp"
+
+namespace haul::edge {
+
+struct GatewayAddress {
+  bool tls = false;
+  std::string host;       // name or IP address, brackets removed
+  uint16_t port = 0;
+  std::string authority;  // "host:port" as the URL wrote it (the Host of requests without one)
+};
+
+struct EdgeConfig {
+  gateway::GatewayConfig local;  // local.token_file: --client-token-file
+  std::string gateway_url;       // http://HOST:PORT or https://HOST:PORT
+  std::string gateway_token_file;
+  std::string ca_file;  // PEM CAs that verify an https:// gateway; empty: the system's store
+  // Connections kept open to the gateway while idle; more open on demand
+  // and stay while they are used.
+  unsigned warm_connections = 8;
+  std::chrono::seconds connect_timeout{10};
+};
+
+// Throws Error(config) naming --gateway: scheme http or https, a host, an
+// optional port (80 / 443), no path beyond "/".
+GatewayAddress parse_gateway_url(std::string_view url);
+
+// Throws Error(config) naming the first problem (then the local side's
+// validate_server runs at start).
+void validate(const EdgeConfig& config);
+
+}  // namespace haul::edge

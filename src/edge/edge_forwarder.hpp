@@ -1,0 +1,40 @@
+#pragma once
+// The edge's Forwarder: each local request goes to the gateway on a warm
+// connection of the UpstreamPool, its body streamed as it arrives, the
+// answer streamed back as it arrives (one request per connection at a time,
+// so a slow local reader holds only its own connection). An idempotent
+// failure before anything was consumed (the connection broke as it was
+// taken) is sent again once on a new connection; anything later is the
+// local client's error: a JSON 502 before the status line, a cut after it.
+
+#include <memory>
+#include <string>
+
+#include "edge/edge_config.hpp"
+#include "gateway/forwarder.hpp"
+
+namespace haul::edge {
+
+class UpstreamPool;
+
+class EdgeForwarder final : public gateway::Forwarder {
+ public:
+  // Reads the gateway token file; throws Error(config).
+  explicit EdgeForwarder(const EdgeConfig& config);
+  ~EdgeForwarder() override;
+
+  void start(boost::asio::io_context& ioc) override;
+  void stop() override;
+  boost::asio::awaitable<void> forward(gateway::Exchange& ex, bool own_signature) override;
+  void render_metrics(std::string& out) override;
+  std::string describe() const override;
+
+ private:
+  std::unique_ptr<UpstreamPool> pool_;
+  std::string gateway_authorization_;  // "Bearer TOKEN": never logged, never sent to a local client
+  std::chrono::seconds body_timeout_;
+  std::string gateway_url_;
+  unsigned warm_;
+};
+
+}  // namespace haul::edge

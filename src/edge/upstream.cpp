@@ -1,0 +1,398 @@
+#include "edge/upstream.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <fmt/format.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <spdlog/spdlog.h>
+
+#include "core/error.hpp"
+#include "net/tcp_info.hpp"
+
+namespace haul::edge {
+
+namespace {
+
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+
+bool is_ip_literal(const std::string& host) {
+  error_code ec;
+  asio::ip::make_address(host, ec);
+  return !ec;
+}
+
+// Why a TLS handshake failed, in words a user can act on: the verification
+// result when the certificate was refused.
+std::string handshake_failure(SSL* ssl, const error_code& ec) {
+  const long verify = SSL_get_verify_result(ssl);
+  if (verify != X509_V_OK) {
+    return fmt::format("the gateway's certificate was refused: {} (check --cacert and the name in --gateway)",
+                       X509_verify_cert_error_string(verify));
+  }
+  return "TLS handshake failed: " + ec.message();
+}
+
+}  // namespace
+
+UpstreamConnection::UpstreamConnection(asio::any_io_executor executor, asio::ssl::context* tls) {
+  if (tls) {
+    tls_ = std::make_unique<TlsStream>(beast::tcp_stream(executor), *tls);
+  } else {
+    plain_ = std::make_unique<beast::tcp_stream>(executor);
+  }
+}
+
+UpstreamPool::UpstreamPool(GatewayAddress gateway, const std::string& ca_file, unsigned warm,
+                           std::chrono::seconds connect_timeout)
+    : gateway_(std::move(gateway)), connect_timeout_(connect_timeout), warm_(warm) {
+  if (!gateway_.tls) return;
+  tls_.emplace(asio::ssl::context::tls_client);
+  SSL_CTX* native = tls_->native_handle();
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  tls_->set_verify_mode(asio::ssl::verify_peer);
+  error_code ec;
+  if (ca_file.empty()) {
+    tls_->set_default_verify_paths(ec);
+  } else {
+    tls_->load_verify_file(ca_file, ec);
+  }
+  if (ec) throw Error(ErrorKind::config, "--cacert " + ca_file + ": cannot load the CA certificates: " + ec.message());
+  // HTTP/1.1 on the long link: the gateway would otherwise pick h2, which
+  // this relay does not speak (docs/edge.md).
+  static constexpr unsigned char alpn[] = "\x08http/1.1";
+  SSL_CTX_set_alpn_protos(native, alpn, sizeof alpn - 1);
+  // Sessions are kept here (the newest one), not in OpenSSL's cache: a
+  // client cache is keyed by nothing useful, and one gateway has one.
+  SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  SSL_CTX_set_app_data(native, this);
+  SSL_CTX_sess_set_new_cb(native, &UpstreamPool::on_new_session);
+}
+
+UpstreamPool::~UpstreamPool() {
+  if (session_) SSL_SESSION_free(session_);
+}
+
+int UpstreamPool::on_new_session(SSL* ssl, SSL_SESSION* session) {
+  auto* self = static_cast<UpstreamPool*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
+  std::lock_guard lock(self->mutex_);
+  if (self->session_) SSL_SESSION_free(self->session_);
+  self->session_ = session;
+  return 1;  // the reference is ours now
+}
+
+void UpstreamPool::start(asio::io_context& ioc) {
+  strand_.emplace(asio::make_strand(ioc));
+  schedule_refill();
+}
+
+void UpstreamPool::stop() {
+  asio::post(*strand_, [this] {
+    stopped_ = true;
+    std::lock_guard lock(mutex_);
+    for (auto& conn : idle_) {
+      error_code ignored;
+      conn->tcp().socket().cancel(ignored);  // the watch ends and closes it
+    }
+  });
+}
+
+asio::awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::connect() {
+  auto executor = co_await asio::this_coro::executor;
+  auto conn = std::make_unique<UpstreamConnection>(executor, tls_ ? &*tls_ : nullptr);
+  error_code ec;
+  std::string failure;
+  tcp::resolver resolver(executor);
+  auto endpoints = co_await resolver.async_resolve(gateway_.host, std::to_string(gateway_.port),
+                                                    asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) failure = "cannot resolve " + gateway_.host + ": " + ec.message();
+  if (!ec) {
+    conn->tcp().expires_after(connect_timeout_);
+    co_await conn->tcp().async_connect(endpoints, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) failure = "cannot connect to the gateway " + gateway_.authority + ": " + ec.message();
+  }
+  if (!ec) {
+    const int one = 1;
+    ::setsockopt(conn->fd(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+  if (!ec && conn->tls()) {
+    SSL* ssl = conn->tls()->native_handle();
+    if (!is_ip_literal(gateway_.host)) SSL_set_tlsext_host_name(ssl, gateway_.host.c_str());
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+    if (is_ip_literal(gateway_.host)) {
+      X509_VERIFY_PARAM_set1_ip_asc(param, gateway_.host.c_str());
+    } else {
+      X509_VERIFY_PARAM_set1_host(param, gateway_.host.c_str(), 0);
+    }
+    {
+      std::lock_guard lock(mutex_);
+      if (session_) SSL_set_session(ssl, session_);
+    }
+    co_await conn->tls()->async_handshake(asio::ssl::stream_base::client,
+                                          asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      failure = handshake_failure(ssl, ec);
+    } else if (SSL_session_reused(ssl)) {
+      stats_.tls_resumed.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  if (ec) {
+    stats_.connect_failed.fetch_add(1, std::memory_order_relaxed);
+    // The local client is the edge's own user: the reason is theirs to see.
+    throw Error(ErrorKind::backend_unavailable, "the edge cannot reach the gateway: " + failure);
+  }
+  conn->tcp().expires_never();
+  stats_.opened.fetch_add(1, std::memory_order_relaxed);
+  stats_.open.fetch_add(1, std::memory_order_relaxed);
+  co_return conn;
+}
+
+asio::awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::acquire() {
+  auto conn = co_await asio::co_spawn(*strand_, take_idle(), asio::use_awaitable);
+  if (conn) co_return conn;
+  co_return co_await connect();
+}
+
+asio::awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::take_idle() {
+  for (;;) {
+    std::unique_ptr<UpstreamConnection> conn;
+    {
+      std::lock_guard lock(mutex_);
+      if (idle_.empty()) break;
+      conn = std::move(idle_.back());  // the most recently used: its window is the freshest
+      idle_.pop_back();
+    }
+    conn->taken = true;
+    error_code ec;
+    conn->tcp().socket().cancel(ec);
+    co_await conn->watch_done->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (conn->tcp().socket().is_open()) {
+      schedule_refill();  // keep `warm` idle ones behind it
+      co_return conn;
+    }
+  }
+  schedule_refill();
+  co_return nullptr;
+}
+
+void UpstreamPool::release(std::unique_ptr<UpstreamConnection> conn) {
+  asio::post(*strand_, [this, conn = std::move(conn)]() mutable { start_watch(std::move(conn)); });
+}
+
+void UpstreamPool::discard(std::unique_ptr<UpstreamConnection> conn) {
+  error_code ignored;
+  conn->tcp().socket().close(ignored);
+  stats_.open.fetch_sub(1, std::memory_order_relaxed);
+  asio::post(*strand_, [this] { schedule_refill(); });
+}
+
+// On the strand.
+void UpstreamPool::start_watch(std::unique_ptr<UpstreamConnection> conn) {
+  if (stopped_) {
+    error_code ignored;
+    conn->tcp().socket().close(ignored);
+    stats_.open.fetch_sub(1, std::memory_order_relaxed);
+    return;
+  }
+  conn->taken = false;
+  conn->watching = true;
+  conn->watch_done.emplace(*strand_, asio::steady_timer::time_point::max());
+  UpstreamConnection* raw = conn.get();
+  {
+    // Used connections at the back, where take_idle looks first: their
+    // windows are open (the gateway's too, for downloads); a new one only
+    // when none is idle. Otherwise a refill that lands just after a
+    // release would hand the next request a connection in slow start.
+    std::lock_guard lock(mutex_);
+    if (raw->requests > 0) {
+      idle_.push_back(std::move(conn));
+    } else {
+      idle_.push_front(std::move(conn));
+    }
+  }
+  asio::co_spawn(*strand_, watch(raw), asio::detached);
+}
+
+namespace {
+
+// GET /healthz on a new connection, so the gateway counts it as used: it
+// closes a connection that never sent a request after its first-byte
+// timeout (10 s), and holds one that sent nothing in the kernel's accept
+// queue (TCP_DEFER_ACCEPT) until then. Over TLS it also takes the session
+// tickets the gateway sent after the handshake.
+template <class Stream>
+asio::awaitable<void> greet(Stream& stream, UpstreamConnection& conn, const std::string& authority,
+                            std::chrono::seconds timeout, error_code& ec) {
+  namespace http = beast::http;
+  http::request<http::empty_body> req{http::verb::get, "/healthz", 11};
+  req.set(http::field::host, authority);
+  conn.tcp().expires_after(timeout);
+  co_await http::async_write(stream, req, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(64 * 1024);
+  co_await http::async_read(stream, conn.buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+  if (!ec && (parser.get().result_int() != 200 || !parser.get().keep_alive())) ec = asio::error::connection_refused;
+  conn.tcp().expires_never();
+}
+
+template <class Stream>
+asio::awaitable<size_t> read_some(Stream& stream, uint8_t& byte, error_code& ec) {
+  co_return co_await stream.async_read_some(asio::buffer(&byte, 1), asio::redirect_error(asio::use_awaitable, ec));
+}
+
+}  // namespace
+
+// On the strand. Ends when the connection is taken (its read cancelled), or
+// when the gateway closes it or sends something unasked (then it is closed
+// here and replaced).
+asio::awaitable<void> UpstreamPool::watch(UpstreamConnection* conn) {
+  error_code ec;
+  if (conn->taken) {
+    // Taken before this coroutine started (co_spawn defers its start): no
+    // read was ever pending.
+    conn->watching = false;
+    conn->watch_done->cancel();
+    co_return;
+  }
+  if (conn->tls()) {
+    co_await read_some(*conn->tls(), conn->watch_byte, ec);
+  } else {
+    co_await read_some(*conn->plain(), conn->watch_byte, ec);
+  }
+  conn->watching = false;
+  if (conn->taken && ec == asio::error::operation_aborted) {
+    conn->watch_done->cancel();  // take_idle goes on with it
+    co_return;
+  }
+  // Closed by the gateway (or unexpected bytes): out of the idle set,
+  // closed, replaced.
+  std::unique_ptr<UpstreamConnection> owned;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto it = idle_.begin(); it != idle_.end(); ++it) {
+      if (it->get() == conn) {
+        owned = std::move(*it);
+        idle_.erase(it);
+        break;
+      }
+    }
+  }
+  if (!stopped_ && !conn->taken) stats_.closed_by_gateway.fetch_add(1, std::memory_order_relaxed);
+  error_code ignored;
+  conn->tcp().socket().close(ignored);
+  stats_.open.fetch_sub(1, std::memory_order_relaxed);
+  conn->watch_done->cancel();
+  // When taken, take_idle owns it and sees the closed socket; otherwise it
+  // dies here.
+  owned.reset();
+  schedule_refill();
+}
+
+// On the strand.
+void UpstreamPool::schedule_refill() {
+  if (stopped_ || refilling_) return;
+  refilling_ = true;
+  asio::co_spawn(*strand_, refill(), asio::detached);
+}
+
+// On the strand: opens connections until `warm` are idle. A gateway that
+// cannot be reached is retried every second (with one log line per outage).
+asio::awaitable<void> UpstreamPool::refill() {
+  bool warned = false;
+  asio::steady_timer pause(*strand_);
+  while (!stopped_ && idle_count() < warm_) {
+    std::unique_ptr<UpstreamConnection> conn;
+    try {
+      conn = co_await connect();
+    } catch (const Error& e) {
+      if (!warned) spdlog::warn("edge: {} (retrying every second)", e.what());
+      warned = true;
+    }
+    if (conn) {
+      error_code ec;
+      if (conn->tls()) {
+        co_await greet(*conn->tls(), *conn, gateway_.authority, connect_timeout_, ec);
+      } else {
+        co_await greet(*conn->plain(), *conn, gateway_.authority, connect_timeout_, ec);
+      }
+      if (ec) {
+        if (!warned) spdlog::warn("edge: the gateway did not answer GET /healthz on a new connection: {}", ec.message());
+        warned = true;
+        stats_.connect_failed.fetch_add(1, std::memory_order_relaxed);
+        stats_.open.fetch_sub(1, std::memory_order_relaxed);
+        conn.reset();
+      }
+    }
+    if (conn) {
+      if (warned) spdlog::info("gateway {} reachable again", gateway_.authority);
+      warned = false;
+      start_watch(std::move(conn));
+      continue;
+    }
+    pause.expires_after(std::chrono::seconds(1));
+    error_code ec;
+    co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  refilling_ = false;
+}
+
+size_t UpstreamPool::idle_count() {
+  std::lock_guard lock(mutex_);
+  return idle_.size();
+}
+
+void UpstreamPool::render(std::string& out) {
+  const auto counter = [&out](const char* name, const char* help, uint64_t value, const char* type = "counter") {
+    out += fmt::format("# HELP {0} {1}\n# TYPE {0} {2}\n{0} {3}\n", name, help, type, value);
+  };
+  counter("haul_edge_upstream_connections_opened_total", "Connections opened to the gateway.", stats_.opened.load());
+  counter("haul_edge_upstream_connect_failures_total", "Attempts to open a gateway connection that failed.",
+          stats_.connect_failed.load());
+  counter("haul_edge_upstream_closed_by_gateway_total", "Idle gateway connections the gateway closed (replaced at once).",
+          stats_.closed_by_gateway.load());
+  counter("haul_edge_upstream_tls_resumed_total", "TLS handshakes to the gateway that resumed a session.",
+          stats_.tls_resumed.load());
+  counter("haul_edge_upstream_connections_open", "Gateway connections open now (idle or busy).",
+          static_cast<uint64_t>(std::max<int64_t>(0, stats_.open.load())), "gauge");
+  counter("haul_edge_upstream_connections_idle", "Gateway connections open and idle (warm).", idle_count(), "gauge");
+  counter("haul_edge_requests_total", "Requests relayed to the gateway.", stats_.requests.load());
+  counter("haul_edge_requests_reused_total", "Relayed requests that went on an already used connection.",
+          stats_.reused.load());
+  counter("haul_edge_retries_total", "Requests sent again on a new connection after the old one broke.",
+          stats_.retries.load());
+  counter("haul_edge_failures_total", "Requests the edge answered with an error (gateway unreachable or cut).",
+          stats_.failures.load());
+  counter("haul_edge_bytes_up_total", "Request body bytes sent to the gateway.", stats_.bytes_up.load());
+  counter("haul_edge_bytes_down_total", "Response body bytes received from the gateway.", stats_.bytes_down.load());
+  out +=
+      "# HELP haul_edge_upstream_cwnd_segments Congestion window of each idle gateway connection (TCP_INFO).\n"
+      "# TYPE haul_edge_upstream_cwnd_segments gauge\n"
+      "# HELP haul_edge_upstream_rtt_us Smoothed RTT of each idle gateway connection (TCP_INFO).\n"
+      "# TYPE haul_edge_upstream_rtt_us gauge\n";
+  std::lock_guard lock(mutex_);
+  for (auto& conn : idle_) {
+    const auto info = net::read_tcp_info(conn->fd());
+    if (!info) continue;
+    error_code ec;
+    const auto local = conn->tcp().socket().local_endpoint(ec);
+    if (ec) continue;
+    const int port = local.port();
+    out += fmt::format("haul_edge_upstream_cwnd_segments{{local_port=\"{}\"}} {}\n", port, info->snd_cwnd);
+    out += fmt::format("haul_edge_upstream_rtt_us{{local_port=\"{}\"}} {}\n", port, info->rtt_us);
+  }
+}
+
+}  // namespace haul::edge

@@ -1,0 +1,135 @@
+#pragma once
+// The edge's connections to the gateway (HTTP/1.1, plain or TLS): opened at
+// start and kept open, so a local request never waits for a handshake or
+// slow start across the long link.
+//
+// An idle connection is watched (one pending read on the pool's strand):
+// when the gateway closes it (idle timeout, restart) the watch sees it at
+// once, the connection is dropped and a new one opened in the background, so
+// a request is not sent into a connection that is already gone. Over TLS the
+// watch also takes the session tickets the gateway sends after a handshake;
+// the newest ticket resumes the next connection (one round trip less).
+// Taking a connection cancels its watch and waits for the watch to end
+// before the caller's coroutine uses it: one user of a socket at a time.
+//
+// Beast is confined to this header's two users (upstream.cpp,
+// edge_forwarder.cpp).
+
+#include <utility>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "edge/edge_config.hpp"
+
+struct ssl_session_st;
+
+namespace haul::edge {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+
+struct UpstreamStats {
+  std::atomic<uint64_t> opened{0};          // connections opened (handshake done)
+  std::atomic<uint64_t> connect_failed{0};  // attempts that did not reach a usable connection
+  std::atomic<uint64_t> closed_by_gateway{0};  // idle connections the gateway closed
+  std::atomic<uint64_t> tls_resumed{0};     // TLS handshakes that resumed a session
+  std::atomic<int64_t> open{0};             // open now, idle or busy
+  std::atomic<uint64_t> requests{0};        // requests relayed
+  std::atomic<uint64_t> reused{0};          // of them on a connection that had carried one before
+  std::atomic<uint64_t> retries{0};         // requests sent again on a new connection
+  std::atomic<uint64_t> failures{0};        // requests answered with an edge error (gateway unreachable, cut)
+  std::atomic<uint64_t> bytes_up{0};        // request body bytes to the gateway
+  std::atomic<uint64_t> bytes_down{0};      // response body bytes from it
+};
+
+class UpstreamConnection {
+ public:
+  using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+  UpstreamConnection(asio::any_io_executor executor, asio::ssl::context* tls);
+  UpstreamConnection(const UpstreamConnection&) = delete;
+  UpstreamConnection& operator=(const UpstreamConnection&) = delete;
+
+  beast::tcp_stream& tcp() { return tls_ ? beast::get_lowest_layer(*tls_) : *plain_; }
+  beast::tcp_stream* plain() { return plain_.get(); }
+  TlsStream* tls() { return tls_.get(); }
+  int fd() { return tcp().socket().native_handle(); }
+
+  beast::flat_buffer buffer;  // bytes read past the last response (none on a clean connection)
+  uint64_t requests = 0;      // requests carried so far
+
+ private:
+  friend class UpstreamPool;
+  std::unique_ptr<beast::tcp_stream> plain_;
+  std::unique_ptr<TlsStream> tls_;
+  // Set while the pool watches it idle; `watch_done` fires when the watch ends.
+  bool taken = false;
+  bool watching = false;
+  std::optional<asio::steady_timer> watch_done;
+  uint8_t watch_byte = 0;
+};
+
+class UpstreamPool {
+ public:
+  // Throws Error(config) when the CA file cannot be read.
+  UpstreamPool(GatewayAddress gateway, const std::string& ca_file, unsigned warm, std::chrono::seconds connect_timeout);
+  ~UpstreamPool();
+  UpstreamPool(const UpstreamPool&) = delete;
+  UpstreamPool& operator=(const UpstreamPool&) = delete;
+
+  // Opens the warm connections in the background and keeps that many idle.
+  void start(asio::io_context& ioc);
+  // Stops reconnecting and closes the idle connections.
+  void stop();
+
+  // An idle connection, or a new one when none is idle. Throws
+  // Error(backend_unavailable) when the gateway cannot be reached.
+  asio::awaitable<std::unique_ptr<UpstreamConnection>> acquire();
+  // Always a new connection (a retry after a connection broke).
+  asio::awaitable<std::unique_ptr<UpstreamConnection>> connect();
+  // Back to the idle set (the caller checked it can carry another request).
+  void release(std::unique_ptr<UpstreamConnection> conn);
+  // A connection that cannot be reused: closed, and the warm set refilled.
+  void discard(std::unique_ptr<UpstreamConnection> conn);
+
+  UpstreamStats& stats() { return stats_; }
+  const GatewayAddress& gateway() const { return gateway_; }
+  size_t idle_count();
+  // Prometheus text: the counters, and cwnd / RTT of every idle connection.
+  void render(std::string& out);
+
+ private:
+  asio::awaitable<std::unique_ptr<UpstreamConnection>> take_idle();
+  asio::awaitable<void> watch(UpstreamConnection* conn);
+  asio::awaitable<void> refill();
+  void start_watch(std::unique_ptr<UpstreamConnection> conn);
+  void schedule_refill();
+  static int on_new_session(struct ssl_st* ssl, ssl_session_st* session);
+
+  GatewayAddress gateway_;
+  std::chrono::seconds connect_timeout_;
+  unsigned warm_;
+  std::optional<asio::ssl::context> tls_;
+  std::optional<asio::strand<asio::io_context::executor_type>> strand_;  // the watches and the refill
+  UpstreamStats stats_;
+  bool stopped_ = false;
+  bool refilling_ = false;
+  std::mutex mutex_;  // idle_ (also touched on the strand only), session_
+  std::deque<std::unique_ptr<UpstreamConnection>> idle_;
+  ssl_session_st* session_ = nullptr;  // the newest TLS session ticket
+};
+
+}  // namespace haul::edge

@@ -1,0 +1,275 @@
+"""haul edge: unmodified clients (the seed's python-requests script without a
+Session, curl, haul) through a real edge to a real gateway: byte-identical
+round trips, the gateway's connection count independent of the local
+requests, local tokens, gateway and edge restarts, failures mid-upload, and
+no leaked sockets after many local connections closing in every way. One
+test crosses `haul netem` (real kernel TCP over an emulated long link)."""
+import hashlib
+import json
+import os
+import pathlib
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+import requests
+
+from conftest import HAUL, ROOT, Gateway, free_port, haul, wait_until
+from tls_support import Pki
+
+PY = "/usr/bin/python3"
+
+
+class Edge:
+    """A running `haul edge` with a local token of its own."""
+
+    def __init__(self, workdir, gateway_url, gateway_token_file, extra_args=(), port=None):
+        self.workdir = pathlib.Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.token = "local-" + os.urandom(8).hex()
+        self.client_tokens = self.workdir / "client-tokens"
+        self.client_tokens.write_text(self.token + "\n")
+        self.gateway_url = gateway_url
+        self.gateway_token_file = gateway_token_file
+        self.extra_args = list(extra_args)
+        self.port = port or free_port()
+        self.log = self.workdir / "edge.log"
+        self.proc = None
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def auth(self):
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def start(self, warm=1):
+        cmd = [HAUL, "edge", "--listen", f"127.0.0.1:{self.port}", "--gateway", self.gateway_url,
+               "--token-file", str(self.gateway_token_file), "--client-token-file", str(self.client_tokens),
+               *self.extra_args]
+        self.proc = subprocess.Popen(cmd, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
+        # Up, and `warm` connections to the gateway open and idle.
+        assert wait_until(lambda: self.proc.poll() is not None or self.idle() >= warm, 30), self.log.read_text()
+        assert self.proc.poll() is None, self.log.read_text()
+        return self
+
+    def idle(self):
+        try:
+            return self.metrics().get("haul_edge_upstream_connections_idle", 0)
+        except requests.ConnectionError:
+            return 0
+
+    def metrics(self):
+        text = requests.get(self.url + "/metrics", timeout=10).text
+        out = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                name, _, value = line.rpartition(" ")
+                out[name] = float(value)
+        return out
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        rc = self.proc.returncode if self.proc else None
+        self.proc = None
+        return rc
+
+
+@pytest.fixture
+def make_edge(tmp_path):
+    made = []
+
+    def make(gw, name="edge", extra_args=(), start=True, warm=1, gateway_url=None):
+        edge = Edge(tmp_path / name, gateway_url or gw.url, gw.token_file, extra_args)
+        made.append(edge)
+        return edge.start(warm) if start else edge
+
+    yield make
+    for edge in made:
+        rc = edge.stop()
+        # A sanitizer report or a crash makes the edge exit non-zero.
+        assert rc in (0, None, -signal.SIGKILL), f"edge exited with {rc}:\n{edge.log.read_text()[-4000:]}"
+
+
+def seed_upload(url, auth, key, data):
+    """What the seed's oss.py sends: a new connection per call (no Session)."""
+    return requests.post(f"{url}/upload/files", headers=auth, files={
+        "data": ('', json.dumps({"key": key}), "application/json"),
+        "file": data,
+    })
+
+
+def seed_download(url, auth, key):
+    return requests.get(f"{url}/download/files", params={"key": key}, headers=auth)
+
+
+def test_seed_client_curl_and_haul_round_trip_through_the_edge(gateway, make_edge, tmp_path):
+    """Byte-identical round trips through the edge for the seed's client,
+    curl and haul (HAUL_EDGE), and the gateway accepts no new connection for
+    them: the edge carries them on the connections it opened at start."""
+    edge = make_edge(gateway, extra_args=["--connections", "2"], warm=2)
+    for i, size in enumerate([0, 1, 1000, 100 * 1024, 3 * 1024 * 1024 + 7]):
+        data = os.urandom(size)
+        r = seed_upload(edge.url, edge.auth, f"seed/{i}", data)
+        assert r.status_code == 201, r.text
+        assert r.json()["sha256"] == hashlib.sha256(data).hexdigest()
+        d = seed_download(edge.url, edge.auth, f"seed/{i}")
+        assert d.status_code == 200 and d.content == data
+    src = tmp_path / "curl.bin"
+    src.write_bytes(os.urandom(2 * 1024 * 1024))
+    out = tmp_path / "curl.out"
+    auth = f"Authorization: Bearer {edge.token}"
+    # curl sends Expect: 100-continue for a body this large: the edge answers it.
+    subprocess.run(["curl", "-sSf", "-X", "PUT", "-H", auth, "--data-binary", f"@{src}",
+                    f"{edge.url}/v1/objects/curl/a"], check=True, capture_output=True)
+    subprocess.run(["curl", "-sSf", "-H", auth, "-o", out, f"{edge.url}/v1/objects/curl/a"], check=True)
+    assert out.read_bytes() == src.read_bytes()
+    # A range and a HEAD come back as the gateway answered them.
+    r = requests.get(f"{edge.url}/v1/objects/curl/a", headers={**edge.auth, "Range": "bytes=10-19"})
+    assert r.status_code == 206 and r.content == src.read_bytes()[10:20]
+    h = requests.head(f"{edge.url}/v1/objects/curl/a", headers=edge.auth)
+    assert h.status_code == 200 and int(h.headers["Content-Length"]) == src.stat().st_size
+    assert h.headers["X-Haul-Sha256"] == hashlib.sha256(src.read_bytes()).hexdigest()
+    # haul through the edge: HAUL_EDGE wins over HAUL_GATEWAY, the local token.
+    env = {"HAUL_EDGE": edge.url, "HAUL_GATEWAY": "http://127.0.0.1:9", "HAUL_TOKEN": edge.token}
+    haul("put", src, "haul/a", env=env)
+    haul("get", "haul/a", tmp_path / "haul.out", env=env)
+    assert (tmp_path / "haul.out").read_bytes() == src.read_bytes()
+    ls = haul("ls", "haul/", env=env).stdout
+    assert "haul/a" in ls
+    haul("rm", "haul/a", env=env)
+    assert requests.head(f"{edge.url}/v1/objects/haul/a", headers=edge.auth).status_code == 404
+    # 20 local requests, each on a new local connection: no new gateway
+    # connection (the one counted is this test's own /metrics scrape).
+    accepted = gateway.metric("haul_connections_accepted_total")
+    for i in range(10):
+        assert seed_download(edge.url, edge.auth, "seed/2").status_code == 200
+        assert seed_upload(edge.url, edge.auth, f"again/{i}", b"x" * i).status_code == 201
+    assert gateway.metric("haul_connections_accepted_total") - accepted == 1
+    m = edge.metrics()
+    assert m["haul_edge_requests_reused_total"] >= 20
+    assert m["haul_edge_failures_total"] == 0
+
+
+def test_local_tokens_and_the_gateway_token_stay_apart(gateway, make_edge):
+    """A local client needs a token of the client token file (401 JSON from
+    the edge otherwise, nothing reaches the gateway); the gateway's own token
+    is not a local token; /healthz and /metrics answer locally."""
+    edge = make_edge(gateway)
+    before = gateway.metric('haul_requests_total{method="GET",status="401"}')
+    for headers in ({}, {"Authorization": "Bearer wrong"}, gateway.auth):
+        r = requests.get(f"{edge.url}/v1/objects/x", headers=headers)
+        assert r.status_code == 401
+        assert r.json()["error"] == "unauthorized"
+    assert gateway.metric('haul_requests_total{method="GET",status="401"}') == before
+    assert requests.get(f"{edge.url}/healthz").json() == {"status": "ok"}
+    # The gateway's answer to a good local token comes through, errors too.
+    r = requests.get(f"{edge.url}/v1/objects/missing", headers=edge.auth)
+    assert r.status_code == 404 and r.json()["error"] == "not_found"
+    assert gateway.token not in edge.log.read_text()
+
+
+def slow_body(chunks, chunk, pause, started=None):
+    for i in range(chunks):
+        if i == 2 and started:
+            started.set()
+        yield chunk
+        time.sleep(pause)
+
+
+def test_gateway_restart_on_the_same_port_is_transparent(tmp_path, make_edge):
+    """The gateway restarts (graceful): the edge sees its idle connections
+    close, opens new ones in the background, and the local client's next
+    requests succeed without an error."""
+    gw = Gateway(tmp_path / "gw")
+    gw.start()
+    port = gw.port
+    try:
+        edge = make_edge(gw, extra_args=["--connections", "2"], warm=2)
+        assert seed_upload(edge.url, edge.auth, "r/a", b"before").status_code == 201
+        gw.stop()
+        gw_restart(gw, port)
+        assert wait_until(lambda: edge.metrics().get("haul_edge_upstream_closed_by_gateway_total", 0) >= 1, 10)
+        for _ in range(5):
+            d = seed_download(edge.url, edge.auth, "r/a")
+            assert d.status_code == 200 and d.content == b"before"
+        assert edge.metrics()["haul_edge_failures_total"] == 0
+    finally:
+        gw.stop()
+
+
+def gw_restart(gw, port):
+    """Starts `gw` again on `port` (its store, keys and token kept)."""
+    cmd = [HAUL, "gateway", "--listen", f"127.0.0.1:{port}", "--store", gw.store, "--master-key-file",
+           str(gw.key_file), "--token-file", str(gw.token_file)]
+    gw.proc = subprocess.Popen(cmd, stdout=open(gw.log, "ab"), stderr=subprocess.STDOUT)
+    gw.port = port
+    assert wait_until(lambda: _healthy(gw.url), 30), gw.log.read_text()
+
+
+def _healthy(url):
+    try:
+        return requests.get(url + "/healthz", timeout=1).status_code == 200
+    except requests.ConnectionError:
+        return False
+
+
+def test_gateway_killed_mid_upload_stores_nothing(tmp_path, make_edge):
+    """SIGKILL of the gateway during an upload through the edge: the local
+    client sees an error, and after the gateway comes back (same port, same
+    store) the object does not exist and the edge serves the next request."""
+    gw = Gateway(tmp_path / "gw")
+    gw.start()
+    port = gw.port
+    try:
+        edge = make_edge(gw, extra_args=["--connections", "2"], warm=2)
+        started = threading.Event()
+        result = {}
+
+        def upload():
+            try:
+                r = requests.put(f"{edge.url}/v1/objects/cut/a", headers=edge.auth,
+                                 data=slow_body(40, os.urandom(64 * 1024), 0.05, started), timeout=30)
+                result["status"], result["body"] = r.status_code, r.text
+            except requests.RequestException as e:
+                result["error"] = str(e)
+
+        t = threading.Thread(target=upload)
+        t.start()
+        assert started.wait(10)
+        gw.stop(signal.SIGKILL)
+        t.join(30)
+        assert "error" in result or result["status"] == 502, result
+        if "status" in result:
+            assert json.loads(result["body"])["error"] == "backend_unavailable"
+        # While it is down: a clear JSON 502 from the edge.
+        r = requests.get(f"{edge.url}/v1/objects/cut/a", headers=edge.auth, timeout=30)
+        assert r.status_code == 502 and "gateway" in r.json()["message"], r.text
+        gw_restart(gw, port)
+        assert wait_until(lambda: edge.idle() >= 1, 10)
+        assert requests.head(f"{edge.url}/v1/objects/cut/a", headers=edge.auth).status_code == 404
+        assert seed_upload(edge.url, edge.auth, "cut/b", b"after").status_code == 201
+    finally:
+        gw.stop()
+
+
+def test_edge_restart(gateway, make_edge):
+    """The edge killed hard and started again on its port: the next request works."""
+    edge = make_edge(gateway)
+    assert seed_upload(edge.url, edge.auth, "e/a", b"one").status_code == 201
+    edge.stop(signal.SIGKILL)
+    edge.start()
+    d = seed_download(edge.url, edge.auth, "e/a")
+    assert d.status_code == 200 and d.content == b"one"
