@@ -45,6 +45,13 @@ std::string handshake_failure(SSL* ssl, const error_code& ec) {
   return "TLS handshake failed: " + ec.message();
 }
 
+// The pool, found from a session callback. Not SSL_CTX's app data: Asio's
+// ssl::context keeps its verify callback there and deletes it at the end.
+int pool_index() {
+  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
 }  // namespace
 
 UpstreamConnection::UpstreamConnection(asio::any_io_executor executor, asio::ssl::context* tls) {
@@ -77,7 +84,7 @@ UpstreamPool::UpstreamPool(GatewayAddress gateway, const std::string& ca_file, u
   // Sessions are kept here (the newest one), not in OpenSSL's cache: a
   // client cache is keyed by nothing useful, and one gateway has one.
   SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
-  SSL_CTX_set_app_data(native, this);
+  SSL_CTX_set_ex_data(native, pool_index(), this);
   SSL_CTX_sess_set_new_cb(native, &UpstreamPool::on_new_session);
 }
 
@@ -86,7 +93,7 @@ UpstreamPool::~UpstreamPool() {
 }
 
 int UpstreamPool::on_new_session(SSL* ssl, SSL_SESSION* session) {
-  auto* self = static_cast<UpstreamPool*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
+  auto* self = static_cast<UpstreamPool*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), pool_index()));
   std::lock_guard lock(self->mutex_);
   if (self->session_) SSL_SESSION_free(self->session_);
   self->session_ = session;

@@ -373,6 +373,9 @@ void run_server(const GatewayConfig& config, std::shared_ptr<Forwarder> forwarde
     std::fflush(nullptr);
     std::_Exit(0);
   }
+  // The forwarder's sockets, timers and strand belong to `ioc`: they go
+  // before it does.
+  if (ctx->forwarder) ctx->forwarder.reset();
 }
 
 }  // namespace haul::gateway

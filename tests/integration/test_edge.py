@@ -55,7 +55,8 @@ class Edge:
                *self.extra_args]
         self.proc = subprocess.Popen(cmd, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
         # Up, and `warm` connections to the gateway open and idle.
-        assert wait_until(lambda: self.proc.poll() is not None or self.idle() >= warm, 30), self.log.read_text()
+        assert wait_until(lambda: self.proc.poll() is not None or (_healthy(self.url) and self.idle() >= warm), 30), \
+            self.log.read_text()
         assert self.proc.poll() is None, self.log.read_text()
         return self
 
@@ -273,3 +274,93 @@ def test_edge_restart(gateway, make_edge):
     edge.start()
     d = seed_download(edge.url, edge.auth, "e/a")
     assert d.status_code == 200 and d.content == b"one"
+
+
+def _open_fds(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def _close_wait(port):
+    out = subprocess.run(["ss", "-Htan", "state", "close-wait", f"( sport = :{port} )"], capture_output=True,
+                         text=True).stdout
+    return [line for line in out.splitlines() if line.strip()]
+
+
+def _local_connection(port, kind, token):
+    """One local connection that ends in one of five ways."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    try:
+        if kind == 0:  # a whole request, the answer read, then a clean close
+            s.sendall(f"GET /v1/objects/leak HTTP/1.1\r\nHost: e\r\nAuthorization: Bearer {token}\r\n"
+                      "Connection: close\r\n\r\n".encode())
+            while s.recv(65536):
+                pass
+        elif kind == 1:  # half a header, then RST
+            s.sendall(b"GET /v1/objects/leak HTTP/1.1\r\nHost: e\r\n")
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        elif kind == 2:  # an upload cut mid-body (FIN): the edge has relayed its start to the gateway
+            s.sendall(f"PUT /v1/objects/leak-{os.urandom(4).hex()} HTTP/1.1\r\nHost: e\r\n"
+                      f"Authorization: Bearer {token}\r\nContent-Length: 100000\r\n\r\n".encode() + b"x" * 1000)
+        elif kind == 3:  # connect, say nothing, close
+            pass
+        else:  # a request, then RST before reading the answer
+            s.sendall(f"GET /v1/objects/leak HTTP/1.1\r\nHost: e\r\nAuthorization: Bearer {token}\r\n\r\n".encode())
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    finally:
+        s.close()
+
+
+def test_no_close_wait_or_fd_leak_after_10000_local_connections(gateway, make_edge):
+    """10 000 local connections that end in every way (clean, RST, cut
+    mid-body, silent, RST before the answer): afterwards the edge holds no
+    CLOSE_WAIT socket, its descriptors are back where they were, its
+    gateway connections are the warm set again, and nothing was stored."""
+    from concurrent.futures import ThreadPoolExecutor
+    edge = make_edge(gateway, extra_args=["--connections", "2"], warm=2)
+    fds_before = _open_fds(edge.proc.pid)
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda i: _local_connection(edge.port, i % 5, edge.token), range(10000)))
+    assert wait_until(lambda: not _close_wait(edge.port), 20), _close_wait(edge.port)[:5]
+    # Every descriptor beyond the ones at start is a gateway connection the
+    # edge opened for concurrent requests and keeps warm (16 clients at once).
+    def settled():
+        extra_upstream = edge.metrics()["haul_edge_upstream_connections_open"] - 2
+        return _open_fds(edge.proc.pid) <= fds_before + extra_upstream + 1  # + the scrape's own socket
+
+    assert wait_until(settled, 20), (fds_before, _open_fds(edge.proc.pid), edge.metrics())
+    m = edge.metrics()
+    assert m["haul_edge_upstream_connections_open"] <= 2 + 16, m
+    assert m["haul_edge_upstream_connections_open"] == m["haul_edge_upstream_connections_idle"], m
+    assert m["haul_edge_requests_total"] >= 2000 * 2
+    assert not list(gateway.store_dir.rglob("leak-*")) or all(p.is_dir() for p in gateway.store_dir.rglob("leak-*"))
+    # And it still serves.
+    assert seed_upload(edge.url, edge.auth, "after/leak", b"ok").status_code == 201
+
+
+def test_tls_gateway_verified_and_resumed(make_gateway, make_edge, tmp_path):
+    """An https:// gateway: the edge verifies it against --cacert, carries
+    the seed client byte-identical over TLS, and its later connections resume
+    the TLS session (the gateway counts resumed handshakes). A CA that did not
+    sign the gateway's certificate: the local client gets a JSON 502 that
+    says the certificate was refused."""
+    pki = Pki(tmp_path / "pki")
+    cert, key, _ = pki.server("gw")
+    tls_port = free_port()
+    gw = make_gateway(extra_args=["--tls-listen", f"127.0.0.1:{tls_port}", "--tls-cert", cert, "--tls-key", key])
+    edge = make_edge(gw, extra_args=["--cacert", pki.ca, "--connections", "3"], warm=3,
+                     gateway_url=f"https://127.0.0.1:{tls_port}")
+    data = os.urandom(1024 * 1024 + 3)
+    assert seed_upload(edge.url, edge.auth, "tls/a", data).status_code == 201
+    d = seed_download(edge.url, edge.auth, "tls/a")
+    assert d.status_code == 200 and d.content == data
+    m = gw.metrics()
+    assert m['haul_tls_handshakes_total{kind="full"}'] >= 1
+    assert m['haul_tls_handshakes_total{kind="resumed"}'] >= 1, m  # the warm set after the first
+    assert edge.metrics()["haul_edge_upstream_tls_resumed_total"] >= 1
+
+    other = Pki(tmp_path / "other")
+    wrong = make_edge(gw, name="wrong", extra_args=["--cacert", other.ca], start=False,
+                      gateway_url=f"https://127.0.0.1:{tls_port}")
+    wrong.start(warm=0)
+    r = requests.get(f"{wrong.url}/v1/objects/tls/a", headers=wrong.auth, timeout=30)
+    assert r.status_code == 502 and "certificate was refused" in r.json()["message"], r.text
