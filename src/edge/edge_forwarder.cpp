@@ -65,14 +65,13 @@ asio::awaitable<RelayResult> relay(Stream& stream, UpstreamConnection& conn, gat
     req.body().more = false;
     co_await write_message(stream, sr, ec);
   } else {
+    // The congestion rule of the client's uploads: a warm connection idle
+    // past its RTO keeps its window (net/send_congestion.hpp). Chosen before
+    // the header goes: the kernel restarts an idle window at the first send.
+    net::set_send_congestion(conn.fd(), local.content_length.value_or(kResponseBufferBytes));
     req.body().data = nullptr;
     req.body().more = true;
     co_await http::async_write_header(stream, sr, asio::redirect_error(asio::use_awaitable, ec));
-    if (!ec) {
-      // The congestion rule of the client's uploads: a warm connection
-      // idle past its RTO keeps its window (net/send_congestion.hpp).
-      net::set_send_congestion(conn.fd(), local.content_length.value_or(kResponseBufferBytes));
-    }
     while (!ec) {
       const auto piece = co_await ex.read_body();
       body_consumed = true;

@@ -1,0 +1,115 @@
+#!/bin/bash
+# The seed's client through `haul edge` on the emulated long link (root):
+# 200 ms RTT, 100 Mbit/s, gateway in the server namespace, everything else
+# in the client namespace. Side by side in one run, interleaved:
+#   direct   python3-requests without a Session (the seed's oss.py): a new
+#            connection across the link for every call
+#   edge     the same script pointed at `haul edge` on loopback
+#   nginx    the same script through nginx as a local reverse proxy with
+#            upstream keepalive (proxy_http_version 1.1, keepalive 16,
+#            proxy_request_buffering off): what a user would build instead
+# Prints one line per measurement:
+#   seed OP SIZE TARGET warm|idle MEDIAN_MS LIMIT_MS RATIO ALL...
+#     warm: back to back after two warm-up calls; idle: each call after 2 s
+#     of silence; limit 1 RTT + size/rate (the warm limit)
+#   fresh-put 1M edge MEDIAN_MS LIMIT_MS RATIO ALL...  a new `haul put`
+#     process of 1 MiB with HAUL_EDGE set
+#   bench/edge_link.sh [HAUL] [REPEAT] [OPS]   (default build/haul 5 put,get)
+set -eu
+HAUL=$(realpath "${1:-build/haul}")
+D=$(mktemp -d)
+trap 'kill $(cat "$D"/*.pid 2>/dev/null) 2>/dev/null; rm -rf "$D"' EXIT
+mkdir -p "$D/store" "$D/nginx"
+"$HAUL" keygen > "$D/key"
+echo benchtoken > "$D/tokens"
+echo localtoken > "$D/client-tokens"
+export HAUL BENCH_DIR="$D" REPEAT="${2:-5}" OPS="${3:-put,get}"
+"$HAUL" netem --delay-ms 100 --rate 100mbit \
+  --server-cmd "exec \"$HAUL\" gateway --listen 0.0.0.0:8080 --store fs:$D/store --master-key-file $D/key \
+    --token-file $D/tokens --access-log off" \
+  -- /usr/bin/python3 - <<'PY'
+import json, os, statistics, subprocess, time
+import requests
+haul, d, server, repeat = os.environ["HAUL"], os.environ["BENCH_DIR"], os.environ["HAUL_NETEM_SERVER"], int(os.environ["REPEAT"])
+gw = f"http://{server}:8080"
+for _ in range(100):
+    try:
+        if requests.get(gw + "/healthz", timeout=2).status_code == 200:
+            break
+    except requests.ConnectionError:
+        time.sleep(0.2)
+edge = subprocess.Popen([haul, "edge", "--listen", "127.0.0.1:18090", "--gateway", gw, "--token-file", f"{d}/tokens",
+                         "--client-token-file", f"{d}/client-tokens", "--access-log", "off"],
+                        stdout=open(f"{d}/edge.log", "w"), stderr=subprocess.STDOUT)
+open(f"{d}/edge.pid", "w").write(str(edge.pid))
+open(f"{d}/nginx.conf", "w").write(f"""
+worker_processes 1; daemon off; pid {d}/nginx/nginx.pid; error_log {d}/nginx/error.log;
+events {{}}
+http {{
+  access_log off;
+  client_max_body_size 0;
+  client_body_temp_path {d}/nginx/body; proxy_temp_path {d}/nginx/proxy;
+  fastcgi_temp_path {d}/nginx/fcgi; uwsgi_temp_path {d}/nginx/uwsgi; scgi_temp_path {d}/nginx/scgi;
+  upstream gw {{ server {server}:8080; keepalive 16; }}
+  server {{
+    listen 127.0.0.1:18091;
+    location / {{
+      proxy_pass http://gw;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_request_buffering off;
+    }}
+  }}
+}}
+""")
+nginx = subprocess.Popen(["nginx", "-p", f"{d}/nginx", "-c", f"{d}/nginx.conf"])
+open(f"{d}/nginx-main.pid", "w").write(str(nginx.pid))
+time.sleep(1.5)
+targets = {"direct": (gw, "benchtoken"), "edge": ("http://127.0.0.1:18090", "localtoken"),
+           "nginx": ("http://127.0.0.1:18091", "benchtoken")}
+sizes = {"1K": 1024, "100K": 100 * 1024, "1M": 1 << 20, "10M": 10 << 20}
+limit = lambda size: 200 + size * 8 / 100e6 * 1000
+
+def call(op, url, token, key, data):
+    auth = {"Authorization": f"Bearer {token}"}
+    t0 = time.monotonic()
+    if op == "put":
+        r = requests.post(f"{url}/upload/files", headers=auth, files={
+            "data": ("", json.dumps({"key": key}), "application/json"), "file": data})
+        assert r.status_code == 201, r.text
+    else:
+        r = requests.get(f"{url}/download/files", params={"key": key}, headers=auth)
+        assert r.status_code == 200 and len(r.content) == len(data), r.status_code
+    return (time.monotonic() - t0) * 1000
+
+for name, size in sizes.items():
+    data = os.urandom(size)
+    for op in os.environ["OPS"].split(","):
+        for mode in ("warm", "idle"):
+            runs = {t: [] for t in targets}
+            for t, (url, token) in targets.items():  # warm-ups
+                for _ in range(2):
+                    call(op, url, token, f"{t}/{name}", data)
+            for i in range(repeat):
+                for t, (url, token) in targets.items():  # interleaved: the same minute for all
+                    if mode == "idle":
+                        time.sleep(2)
+                    runs[t].append(call(op, url, token, f"{t}/{name}", data))
+            for t, ms in runs.items():
+                med = statistics.median(ms)
+                print(f"seed {op} {name} {t} {mode} {med:.0f} {limit(size):.0f} {med / limit(size):.2f} "
+                      + " ".join(f"{x:.0f}" for x in ms), flush=True)
+
+src = f"{d}/1M.bin"
+open(src, "wb").write(os.urandom(1 << 20))
+env = {**os.environ, "HAUL_EDGE": "http://127.0.0.1:18090", "HAUL_TOKEN": "localtoken", "HAUL_CACHE_DIR": f"{d}/cache"}
+ms = []
+for i in range(repeat):
+    t0 = time.monotonic()
+    subprocess.run([haul, "put", src, f"fresh/{i}"], check=True, capture_output=True, env=env)
+    ms.append((time.monotonic() - t0) * 1000)
+med = statistics.median(ms)
+print(f"fresh-put 1M edge {med:.0f} {limit(1 << 20):.0f} {med / limit(1 << 20):.2f} " + " ".join(f"{x:.0f}" for x in ms))
+edge.terminate(); edge.wait()
+nginx.terminate(); nginx.wait()
+PY
