@@ -14,7 +14,7 @@
 #     of silence; limit 1 RTT + size/rate (the warm limit)
 #   fresh-put 1M edge MEDIAN_MS LIMIT_MS RATIO ALL...  a new `haul put`
 #     process of 1 MiB with HAUL_EDGE set
-#   bench/edge_link.sh [HAUL] [REPEAT] [OPS]   (default build/haul 5 put,get)
+#   bench/edge_link.sh [HAUL] [REPEAT] [OPS] [SIZES]   (default build/haul 5 put,get 1K,100K,1M,10M)
 set -eu
 HAUL=$(realpath "${1:-build/haul}")
 D=$(mktemp -d)
@@ -23,7 +23,7 @@ mkdir -p "$D/store" "$D/nginx"
 "$HAUL" keygen > "$D/key"
 echo benchtoken > "$D/tokens"
 echo localtoken > "$D/client-tokens"
-export HAUL BENCH_DIR="$D" REPEAT="${2:-5}" OPS="${3:-put,get}"
+export HAUL BENCH_DIR="$D" REPEAT="${2:-5}" OPS="${3:-put,get}" SIZES="${4:-1K,100K,1M,10M}"
 "$HAUL" netem --delay-ms 100 --rate 100mbit \
   --server-cmd "exec \"$HAUL\" gateway --listen 0.0.0.0:8080 --store fs:$D/store --master-key-file $D/key \
     --token-file $D/tokens --access-log off" \
@@ -83,6 +83,8 @@ def call(op, url, token, key, data):
     return (time.monotonic() - t0) * 1000
 
 for name, size in sizes.items():
+    if name not in os.environ["SIZES"].split(","):
+        continue
     data = os.urandom(size)
     for op in os.environ["OPS"].split(","):
         for mode in ("warm", "idle"):
