@@ -19,6 +19,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/error.hpp"
+#include "net/send_buffer.hpp"
 #include "net/tcp_info.hpp"
 
 namespace haul::edge {
@@ -133,6 +134,7 @@ asio::awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::connect() {
   if (!ec) {
     const int one = 1;
     ::setsockopt(conn->fd(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    net::enlarge_send_buffer(conn->fd());  // uploads over long, lossy links (net/send_buffer.hpp)
   }
   if (!ec && conn->tls()) {
     SSL* ssl = conn->tls()->native_handle();
