@@ -36,7 +36,8 @@ struct Common {
 };
 
 void add_common(CLI::App* cmd, Common& c, bool transfer_flags) {
-  cmd->add_option("--gateway", c.config.gateway, "Gateway URL (env HAUL_EDGE for a running haul edge, then HAUL_GATEWAY), e.g. http://127.0.0.1:8080");
+  cmd->add_option("--gateway", c.config.gateway,
+                  "Gateway URL (env HAUL_EDGE for a running haul edge, then HAUL_GATEWAY), e.g. http://127.0.0.1:8080");
   cmd->add_option("--token", c.config.token, "Bearer token (env HAUL_TOKEN)");
   cmd->add_option("--store", c.config.store, "Named store of the gateway (X-Haul-Store); default: its default store");
   cmd->add_option("--connections", c.config.connections,

@@ -8,8 +8,8 @@ namespace haul::edge {
 
 GatewayAddress parse_gateway_url(std::string_view url) {
   const auto bad = [&](const std::string& why) {
-    return Error(ErrorKind::config, "--gateway " + std::string(url) + ": " + why +
-                                        " (expected http://HOST:PORT or https://HOST:PORT)");
+    return Error(ErrorKind::config,
+                 "--gateway " + std::string(url) + ": " + why + " (expected http://HOST:PORT or https://HOST:PORT)");
   };
   GatewayAddress address;
   std::string_view rest;

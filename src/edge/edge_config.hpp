@@ -15,7 +15,7 @@ namespace haul::edge {
 
 struct GatewayAddress {
   bool tls = false;
-  std::string host;       // name or IP address, brackets removed
+  std::string host;  // name or IP address, brackets removed
   uint16_t port = 0;
   std::string authority;  // "host:port" as the URL wrote it (the Host of requests without one)
 };

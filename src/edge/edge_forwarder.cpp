@@ -177,15 +177,21 @@ EdgeForwarder::EdgeForwarder(const EdgeConfig& config)
       body_timeout_(config.local.body_timeout),
       gateway_url_(config.gateway_url),
       warm_(config.warm_connections) {
-  pool_ = std::make_unique<UpstreamPool>(parse_gateway_url(config.gateway_url), config.ca_file,
-                                         config.warm_connections, config.connect_timeout);
+  pool_ = std::make_unique<UpstreamPool>(parse_gateway_url(config.gateway_url), config.ca_file, config.warm_connections,
+                                         config.connect_timeout);
 }
 
 EdgeForwarder::~EdgeForwarder() = default;
 
-void EdgeForwarder::start(boost::asio::io_context& ioc) { pool_->start(ioc); }
-void EdgeForwarder::stop() { pool_->stop(); }
-void EdgeForwarder::render_metrics(std::string& out) { pool_->render(out); }
+void EdgeForwarder::start(boost::asio::io_context& ioc) {
+  pool_->start(ioc);
+}
+void EdgeForwarder::stop() {
+  pool_->stop();
+}
+void EdgeForwarder::render_metrics(std::string& out) {
+  pool_->render(out);
+}
 
 std::string EdgeForwarder::describe() const {
   return fmt::format("gateway {} ({} warm connections)", gateway_url_, warm_);
@@ -238,7 +244,8 @@ asio::awaitable<void> EdgeForwarder::forward(gateway::Exchange& ex, bool own_sig
       continue;
     }
     stats.failures.fetch_add(1, std::memory_order_relaxed);
-    throw Error(ErrorKind::backend_unavailable, "the edge lost its connection to the gateway (" + *result.failure + ")");
+    throw Error(ErrorKind::backend_unavailable,
+                "the edge lost its connection to the gateway (" + *result.failure + ")");
   }
 }
 

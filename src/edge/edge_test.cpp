@@ -15,11 +15,16 @@ std::string find(const Fields& fields, std::string_view name) {
 }
 
 TEST(RelayFields, SwapsTheTokenAndDropsHopByHopFields) {
-  const Fields local{{"Host", "127.0.0.1:8080"},     {"Authorization", "Bearer local"},
-                     {"Connection", "keep-alive, X-Trace"}, {"X-Trace", "1"},
-                     {"Keep-Alive", "timeout=5"},   {"Transfer-Encoding", "chunked"},
-                     {"Content-Length", "5"},       {"Expect", "100-continue"},
-                     {"X-Haul-Sha256", "abc"},      {"Content-Type", "text/plain"}};
+  const Fields local{{"Host", "127.0.0.1:8080"},
+                     {"Authorization", "Bearer local"},
+                     {"Connection", "keep-alive, X-Trace"},
+                     {"X-Trace", "1"},
+                     {"Keep-Alive", "timeout=5"},
+                     {"Transfer-Encoding", "chunked"},
+                     {"Content-Length", "5"},
+                     {"Expect", "100-continue"},
+                     {"X-Haul-Sha256", "abc"},
+                     {"Content-Type", "text/plain"}};
   const Fields out = upstream_request_fields(local, "Bearer gateway", "gw:8443");
   EXPECT_EQ(find(out, "Host"), "127.0.0.1:8080");  // kept: SigV4 signs it
   EXPECT_EQ(find(out, "Authorization"), "Bearer gateway");
@@ -34,7 +39,8 @@ TEST(RelayFields, SwapsTheTokenAndDropsHopByHopFields) {
 }
 
 TEST(RelayFields, KeepsASignedRequestsOwnAuthorization) {
-  const Fields local{{"host", "127.0.0.1:8080"}, {"authorization", "AWS4-HMAC-SHA256 Credential=..."},
+  const Fields local{{"host", "127.0.0.1:8080"},
+                     {"authorization", "AWS4-HMAC-SHA256 Credential=..."},
                      {"x-amz-date", "20261206T000000Z"}};
   const Fields out = upstream_request_fields(local, "", "gw:8443");
   EXPECT_EQ(out, local);
@@ -49,8 +55,11 @@ TEST(RelayFields, Http2PseudoFieldsBecomeTheRequestLineAndAuthorityTheHost) {
 }
 
 TEST(RelayFields, ResponseLosesItsFramingOnly) {
-  const Fields upstream{{"Content-Length", "10"}, {"Connection", "close"}, {"Content-Type", "application/json"},
-                        {"X-Haul-Error", "no such key"}, {"ETag", "\"e\""}};
+  const Fields upstream{{"Content-Length", "10"},
+                        {"Connection", "close"},
+                        {"Content-Type", "application/json"},
+                        {"X-Haul-Error", "no such key"},
+                        {"ETag", "\"e\""}};
   const Fields out = downstream_response_fields(upstream);
   EXPECT_EQ(out, (Fields{{"Content-Type", "application/json"}, {"X-Haul-Error", "no such key"}, {"ETag", "\"e\""}}));
 }

@@ -12,7 +12,8 @@ namespace {
 
 std::string lower(std::string_view text) {
   std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
@@ -25,9 +26,9 @@ std::string_view trim(std::string_view text) {
 // The fields that never cross: hop-by-hop ones, the hop's framing, and the
 // ones a Connection field names for its own hop.
 std::set<std::string> hop_fields(const Fields& fields) {
-  std::set<std::string> names{"connection", "keep-alive", "transfer-encoding", "te",     "trailer",
-                              "upgrade",    "proxy-connection", "proxy-authorization", "content-length", "expect",
-                              "http2-settings"};
+  std::set<std::string> names{"connection",     "keep-alive", "transfer-encoding", "te",
+                              "trailer",        "upgrade",    "proxy-connection",  "proxy-authorization",
+                              "content-length", "expect",     "http2-settings"};
   for (const auto& [name, value] : fields) {
     if (lower(name) != "connection") continue;
     std::string_view rest = value;

@@ -21,8 +21,7 @@ using Fields = std::vector<std::pair<std::string, std::string>>;
 // ("Bearer TOKEN") replaces the local client's Authorization; empty keeps the
 // client's own (an S3 request's SigV4). `authority` (the local Host or
 // HTTP/2 :authority) becomes Host when the fields carry none.
-Fields upstream_request_fields(const Fields& local, std::string_view gateway_authorization,
-                               std::string_view authority);
+Fields upstream_request_fields(const Fields& local, std::string_view gateway_authorization, std::string_view authority);
 
 // The gateway's response fields as they go to the local client (its framing
 // is the local hop's: Content-Length is set by the exchange).

@@ -124,7 +124,7 @@ asio::awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::connect() {
   std::string failure;
   tcp::resolver resolver(executor);
   auto endpoints = co_await resolver.async_resolve(gateway_.host, std::to_string(gateway_.port),
-                                                    asio::redirect_error(asio::use_awaitable, ec));
+                                                   asio::redirect_error(asio::use_awaitable, ec));
   if (ec) failure = "cannot resolve " + gateway_.host + ": " + ec.message();
   if (!ec) {
     conn->tcp().expires_after(connect_timeout_);
@@ -338,7 +338,8 @@ asio::awaitable<void> UpstreamPool::refill() {
         co_await greet(*conn->plain(), *conn, gateway_.authority, connect_timeout_, ec);
       }
       if (ec) {
-        if (!warned) spdlog::warn("edge: the gateway did not answer GET /healthz on a new connection: {}", ec.message());
+        if (!warned)
+          spdlog::warn("edge: the gateway did not answer GET /healthz on a new connection: {}", ec.message());
         warned = true;
         stats_.connect_failed.fetch_add(1, std::memory_order_relaxed);
         stats_.open.fetch_sub(1, std::memory_order_relaxed);
@@ -370,8 +371,8 @@ void UpstreamPool::render(std::string& out) {
   counter("haul_edge_upstream_connections_opened_total", "Connections opened to the gateway.", stats_.opened.load());
   counter("haul_edge_upstream_connect_failures_total", "Attempts to open a gateway connection that failed.",
           stats_.connect_failed.load());
-  counter("haul_edge_upstream_closed_by_gateway_total", "Idle gateway connections the gateway closed (replaced at once).",
-          stats_.closed_by_gateway.load());
+  counter("haul_edge_upstream_closed_by_gateway_total",
+          "Idle gateway connections the gateway closed (replaced at once).", stats_.closed_by_gateway.load());
   counter("haul_edge_upstream_tls_resumed_total", "TLS handshakes to the gateway that resumed a session.",
           stats_.tls_resumed.load());
   counter("haul_edge_upstream_connections_open", "Gateway connections open now (idle or busy).",

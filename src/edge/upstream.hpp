@@ -43,17 +43,17 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 
 struct UpstreamStats {
-  std::atomic<uint64_t> opened{0};          // connections opened (handshake done)
-  std::atomic<uint64_t> connect_failed{0};  // attempts that did not reach a usable connection
+  std::atomic<uint64_t> opened{0};             // connections opened (handshake done)
+  std::atomic<uint64_t> connect_failed{0};     // attempts that did not reach a usable connection
   std::atomic<uint64_t> closed_by_gateway{0};  // idle connections the gateway closed
-  std::atomic<uint64_t> tls_resumed{0};     // TLS handshakes that resumed a session
-  std::atomic<int64_t> open{0};             // open now, idle or busy
-  std::atomic<uint64_t> requests{0};        // requests relayed
-  std::atomic<uint64_t> reused{0};          // of them on a connection that had carried one before
-  std::atomic<uint64_t> retries{0};         // requests sent again on a new connection
-  std::atomic<uint64_t> failures{0};        // requests answered with an edge error (gateway unreachable, cut)
-  std::atomic<uint64_t> bytes_up{0};        // request body bytes to the gateway
-  std::atomic<uint64_t> bytes_down{0};      // response body bytes from it
+  std::atomic<uint64_t> tls_resumed{0};        // TLS handshakes that resumed a session
+  std::atomic<int64_t> open{0};                // open now, idle or busy
+  std::atomic<uint64_t> requests{0};           // requests relayed
+  std::atomic<uint64_t> reused{0};             // of them on a connection that had carried one before
+  std::atomic<uint64_t> retries{0};            // requests sent again on a new connection
+  std::atomic<uint64_t> failures{0};           // requests answered with an edge error (gateway unreachable, cut)
+  std::atomic<uint64_t> bytes_up{0};           // request body bytes to the gateway
+  std::atomic<uint64_t> bytes_down{0};         // response body bytes from it
 };
 
 class UpstreamConnection {

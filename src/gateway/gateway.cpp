@@ -243,9 +243,28 @@ asio::awaitable<void> return_free_memory(asio::thread_pool& blocking, asio::stea
   }
 }
 
+// The start-up line: what listens where, and what is behind it.
+void announce(const GatewayContext& ctx, const std::string& listening, unsigned threads, unsigned long soft,
+              unsigned long hard) {
+  if (ctx.forwarder) {
+    spdlog::info("haul edge listening on {} ({} I/O threads), {}, nofile limit {} (hard {})", listening, threads,
+                 ctx.forwarder->describe(), soft, hard);
+    return;
+  }
+  std::string stores;
+  for (const auto& s : ctx.config.stores) stores += " " + s.name + "=" + ctx.stores.at(s.name)->describe();
+  spdlog::info(
+      "haul gateway listening on {} ({} I/O threads, {} blocking), stores:{} (default {}), "
+      "keys: {} (newest id {}), nofile limit {} (hard {})",
+      listening, threads, ctx.config.blocking_threads, stores, ctx.default_store, ctx.keys.keys().size(),
+      ctx.keys.newest().id, soft, hard);
+}
+
 }  // namespace
 
-void run_gateway(const GatewayConfig& config) { run_server(config, nullptr); }
+void run_gateway(const GatewayConfig& config) {
+  run_server(config, nullptr);
+}
 
 void run_server(const GatewayConfig& config, std::shared_ptr<Forwarder> forwarder) {
   auto [soft, hard] = raise_nofile_limit();
@@ -283,18 +302,7 @@ void run_server(const GatewayConfig& config, std::shared_ptr<Forwarder> forwarde
     ports.push_back(tls_acceptors.front().local_endpoint().port());
     listening += fmt::format("{}https://{}:{}", listening.empty() ? "" : " and ", config.tls.host, ports.back());
   }
-  if (edge) {
-    spdlog::info("haul edge listening on {} ({} I/O threads), {}, nofile limit {} (hard {})", listening, threads,
-                 ctx->forwarder->describe(), soft, hard);
-  } else {
-    std::string stores;
-    for (const auto& s : config.stores) stores += " " + s.name + "=" + ctx->stores.at(s.name)->describe();
-    spdlog::info(
-        "haul gateway listening on {} ({} I/O threads, {} blocking), stores:{} (default {}), "
-        "keys: {} (newest id {}), nofile limit {} (hard {})",
-        listening, threads, config.blocking_threads, stores, ctx->default_store, ctx->keys.keys().size(),
-        ctx->keys.newest().id, soft, hard);
-  }
+  announce(*ctx, listening, threads, soft, hard);
   if (tls) spdlog::info("TLS certificate {}", describe_certificate(tls->certificate()));
   std::fflush(nullptr);
 
