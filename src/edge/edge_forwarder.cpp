@@ -45,6 +45,20 @@ asio::awaitable<void> write_message(Stream& stream, http::request_serializer<htt
   if (ec == http::error::need_buffer) ec = {};
 }
 
+// The next piece of the answer's body into `buffer` (kResponseBufferBytes):
+// how many bytes arrived; ec set when the connection broke.
+template <class Stream>
+asio::awaitable<size_t> read_piece(Stream& stream, UpstreamConnection& conn,
+                                   http::response_parser<http::buffer_body>& parser, uint8_t* buffer,
+                                   std::chrono::seconds timeout, error_code& ec) {
+  parser.get().body().data = buffer;
+  parser.get().body().size = kResponseBufferBytes;
+  conn.tcp().expires_after(timeout);
+  co_await http::async_read(stream, conn.buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec == http::error::need_buffer) ec = {};
+  co_return kResponseBufferBytes - parser.get().body().size;
+}
+
 // Sends the request (head, then the local body piece by piece), then
 // streams the response to the local client. Local failures (the client
 // left, its body broke) throw; the gateway's side is in the result.
@@ -121,12 +135,7 @@ asio::awaitable<RelayResult> relay(Stream& stream, UpstreamConnection& conn, gat
     co_await ex.begin_body(status, std::move(fields), *length);
     const auto buffer = std::make_unique_for_overwrite<uint8_t[]>(kResponseBufferBytes);
     while (!parser.is_done()) {
-      parser.get().body().data = buffer.get();
-      parser.get().body().size = kResponseBufferBytes;
-      conn.tcp().expires_after(timeout);
-      co_await http::async_read(stream, conn.buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec == http::error::need_buffer) ec = {};
-      const size_t n = kResponseBufferBytes - parser.get().body().size;
+      const size_t n = co_await read_piece(stream, conn, parser, buffer.get(), timeout, ec);
       stats.bytes_down.fetch_add(n, std::memory_order_relaxed);
       if (n > 0) co_await ex.write_body(std::span<const uint8_t>(buffer.get(), n));
       if (ec) throw Error(ErrorKind::backend_unavailable, "the gateway broke off the response: " + ec.message());
@@ -136,13 +145,8 @@ asio::awaitable<RelayResult> relay(Stream& stream, UpstreamConnection& conn, gat
     std::string body;
     const auto buffer = std::make_unique_for_overwrite<uint8_t[]>(kResponseBufferBytes);
     while (!parser.is_done()) {
-      parser.get().body().data = buffer.get();
-      parser.get().body().size = kResponseBufferBytes;
-      conn.tcp().expires_after(timeout);
-      co_await http::async_read(stream, conn.buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec == http::error::need_buffer) ec = {};
+      const size_t n = co_await read_piece(stream, conn, parser, buffer.get(), timeout, ec);
       if (ec) throw Error(ErrorKind::backend_unavailable, "the gateway broke off the response: " + ec.message());
-      const size_t n = kResponseBufferBytes - parser.get().body().size;
       if (body.size() + n > kUnframedResponseLimit)
         throw Error(ErrorKind::backend_unavailable, "the gateway's unframed response is too large to relay");
       body.append(reinterpret_cast<const char*>(buffer.get()), n);

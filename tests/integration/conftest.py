@@ -51,6 +51,28 @@ def free_port():
         return s.getsockname()[1]
 
 
+def stop_process(proc, sig=signal.SIGTERM):
+    """Signals a server process and waits (20 s, then SIGKILL); its exit status."""
+    if proc and proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode if proc else None
+
+
+def parse_metrics(text):
+    """Prometheus text -> {'name{labels}': value}."""
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            out[name] = float(value)
+    return out
+
+
 class Gateway:
     """A running `haul gateway` with its own store dir, key file and token."""
 
@@ -98,14 +120,7 @@ class Gateway:
         raise RuntimeError("gateway did not become healthy: " + self.log.read_text())
 
     def stop(self, sig=signal.SIGTERM):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        rc = self.proc.returncode if self.proc else None
+        rc = stop_process(self.proc, sig)
         self.proc = None
         return rc
 
@@ -115,13 +130,7 @@ class Gateway:
 
     def metrics(self):
         """Parsed /metrics: {'name{labels}': value}."""
-        text = self.scrape()
-        out = {}
-        for line in text.splitlines():
-            if line and not line.startswith("#"):
-                name, _, value = line.rpartition(" ")
-                out[name] = float(value)
-        return out
+        return parse_metrics(self.scrape())
 
     def metric(self, name):
         return self.metrics().get(name, 0.0)

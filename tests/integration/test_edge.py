@@ -12,14 +12,13 @@ import signal
 import socket
 import struct
 import subprocess
-import sys
 import threading
 import time
 
 import pytest
 import requests
 
-from conftest import HAUL, ROOT, Gateway, free_port, haul, wait_until
+from conftest import HAUL, Gateway, free_port, haul, parse_metrics, stop_process, wait_until
 from tls_support import Pki
 
 PY = "/usr/bin/python3"
@@ -67,23 +66,10 @@ class Edge:
             return 0
 
     def metrics(self):
-        text = requests.get(self.url + "/metrics", timeout=10).text
-        out = {}
-        for line in text.splitlines():
-            if line and not line.startswith("#"):
-                name, _, value = line.rpartition(" ")
-                out[name] = float(value)
-        return out
+        return parse_metrics(requests.get(self.url + "/metrics", timeout=10).text)
 
     def stop(self, sig=signal.SIGTERM):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        rc = self.proc.returncode if self.proc else None
+        rc = stop_process(self.proc, sig)
         self.proc = None
         return rc
 
