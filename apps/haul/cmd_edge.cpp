@@ -16,7 +16,8 @@ void add_edge_command(CLI::App& app) {
       "Example: haul edge --listen 127.0.0.1:8080 --gateway https://gw.example:8443 \\\n"
       "           --token-file gateway-token --client-token-file local-tokens --cacert ca.pem\n"
       "SIGHUP reloads the client token file.");
-  cmd->set_config("--config", "", "Read options from a TOML/INI file (key = value, same names as the flags)");
+  // Read before parsing (config_file.hpp): declared here for --help.
+  cmd->add_option("--config", "Read options from a TOML/INI file (key = value, the flags' names; flags win)");
   auto config = std::make_shared<edge::EdgeConfig>();
   auto listen = std::make_shared<std::string>("127.0.0.1:8080");
   cmd->add_option("--listen", *listen, "HOST:PORT local clients connect to (plain HTTP/1.1 or h2c)")

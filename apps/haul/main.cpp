@@ -2,10 +2,14 @@
 // keygen, reseal, tls-init). Every subcommand prints one readable line and exits non-zero on
 // failure; Error kinds map to that line.
 
+#include <algorithm>
 #include <cstdio>
+#include <string>
+#include <vector>
 #include <exception>
 
 #include "apps/haul/commands.hpp"
+#include "apps/haul/config_file.hpp"
 #include "core/error.hpp"
 
 int main(int argc, char** argv) {
@@ -24,7 +28,12 @@ int main(int argc, char** argv) {
   haul::app::add_tls_init_command(app);
   haul::app::add_edge_command(app);
   try {
-    app.parse(argc, argv);
+    // CLI11 wants the arguments last to first.
+    app.name(argv[0]);
+    std::vector<std::string> args = haul::app::expand_config_file(std::vector<std::string>(argv, argv + argc));
+    args.erase(args.begin());
+    std::reverse(args.begin(), args.end());
+    app.parse(args);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const haul::Error& e) {

@@ -455,3 +455,29 @@ def test_seed_client_through_the_edge_across_an_emulated_long_link(tmp_path):
         assert run["up_status"] == 201 and run["down_status"] == 200 and run["identical"], run
     assert result["accepted_delta"] == 1, result
     assert result["edge_rc"] == 0, (work / "edge.log").read_text()[-3000:]
+
+
+def test_edge_reads_its_config_file_and_flags_win(gateway, tmp_path):
+    """`haul edge --config FILE` (what the systemd unit runs): the file's keys
+    are the flags' names, a flag on the command line wins over the file, and a
+    section for another command is one clear line and exit status 2."""
+    client_tokens = tmp_path / "client-tokens"
+    client_tokens.write_text("cfg-local\n")
+    file_port, flag_port = free_port(), free_port()
+    config = tmp_path / "edge.toml"
+    config.write_text(f'listen = "127.0.0.1:{file_port}"\ngateway = "{gateway.url}"\n'
+                      f'token-file = "{gateway.token_file}"\nclient-token-file = "{client_tokens}"\nconnections = 1\n')
+    proc = subprocess.Popen([HAUL, "edge", "--config", config, "--listen", f"127.0.0.1:{flag_port}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{flag_port}"
+        assert wait_until(lambda: _healthy(url), 20)
+        r = requests.put(f"{url}/v1/objects/cfg/a", data=b"from the config", headers={"Authorization": "Bearer cfg-local"})
+        assert r.status_code == 201, r.text
+        assert not _healthy(f"http://127.0.0.1:{file_port}")
+    finally:
+        assert stop_process(proc) == 0
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[gateway]\nlisten = "127.0.0.1:1"\n')
+    p = haul("edge", "--config", bad, check=False)
+    assert p.returncode == 2 and p.stderr.count("\n") == 1 and "section [gateway]" in p.stderr, p.stderr
