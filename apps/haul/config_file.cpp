@@ -50,9 +50,8 @@ std::vector<std::string> expand_config_file(const std::vector<std::string>& args
   for (const auto& item : items) {
     if (item.name == "++" || item.name == "--") continue;  // CLI11's section markers
     if (!item.parents.empty() && item.parents != std::vector<std::string>{command}) {
-      throw Error(ErrorKind::config, "--config " + path + ": section [" + item.parents.front() +
-                                         "] is not for 'haul " + command + "' (use the top of the file or [" +
-                                         command + "])");
+      throw Error(ErrorKind::config, "--config " + path + ": section [" + item.parents.front() + "] is not for 'haul " +
+                                         command + "' (use the top of the file or [" + command + "])");
     }
     if (given.contains(item.name)) continue;  // the command line wins
     for (const auto& value : item.inputs) out.push_back("--" + item.name + "=" + value);
