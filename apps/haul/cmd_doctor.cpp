@@ -26,7 +26,7 @@ uint64_t size_flag(const std::string& text, const char* flag) {
 }
 
 struct DoctorFlags {
-  std::string gateway, gateway_positional, token, rate, probe_bytes = "64M";
+  std::string gateway, gateway_positional, token, rate, probe_bytes = "64M", edge;
   uint64_t connections = 4096;
   double rtt_ms = 0;
   int handshakes = 5;
@@ -53,6 +53,7 @@ struct TraceFlags {
 void run_main(DoctorFlags& f) {
   doctor::DoctorOptions o;
   o.gateway = f.gateway_positional.empty() ? f.gateway : f.gateway_positional;
+  o.edge = f.edge;
   o.token = f.token;
   if (!o.gateway.empty()) finish_tls_flags(f.tls, o.gateway);
   o.tls = f.tls;
@@ -124,6 +125,9 @@ void add_doctor_command(CLI::App& app) {
   cmd->add_option("--gateway", flags->gateway, "Gateway URL to measure (http://host:port)")->envname("HAUL_GATEWAY");
   cmd->add_option("url", flags->gateway_positional, "Same as --gateway (haul doctor URL); wins over HAUL_GATEWAY");
   cmd->add_option("--token", flags->token, "Bearer token for the gateway's probe routes")->envname("HAUL_TOKEN");
+  cmd->add_option("--edge", flags->edge,
+                  "A running haul edge to check: its gateway connections, failures (its /metrics)")
+      ->envname("HAUL_EDGE");
   cmd->add_option("--connections", flags->connections, "Connections this host should carry (nofile, ports)")
       ->capture_default_str();
   // The reference path's defaults are the doctor's own (PathModel).

@@ -5,12 +5,14 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "doctor/edge_checks.hpp"
 #include "doctor/local_reader.hpp"
 #include "doctor/path_checks.hpp"
 #include "doctor/path_probe.hpp"
 #include "doctor/sockets_analysis.hpp"
 #include "net/proc_fds.hpp"
 #include "net/route.hpp"
+#include "http_client/exchange.hpp"
 #include "net/sock_diag.hpp"
 
 namespace haul::doctor {
@@ -52,6 +54,28 @@ void add_socket_findings(bool root, std::vector<Finding>& out) {
   out.push_back(own);
 }
 
+// The edge's /metrics (loopback: no token needed).
+EdgeState read_edge(const std::string& url) {
+  EdgeState edge;
+  edge.url = url;
+  http_client::Exchange x;
+  http_client::Options options;
+  options.url = gateway_base(url) + "/metrics";
+  options.connect_timeout_ms = 3000;
+  options.timeout_ms = 10000;
+  http_client::BodyCollector body(4 << 20);
+  x.prepare(options, body);
+  const auto outcome = x.perform();
+  if (outcome.failure != http_client::Failure::none) {
+    edge.error = outcome.detail;
+  } else if (x.head().status != 200) {
+    edge.error = "/metrics answered " + std::to_string(x.head().status);
+  } else {
+    edge.metrics = body.text;
+  }
+  return edge;
+}
+
 }  // namespace
 
 DoctorReport run_doctor(const DoctorOptions& o) {
@@ -84,6 +108,9 @@ DoctorReport run_doctor(const DoctorOptions& o) {
   add_socket_findings(rep.root, rep.findings);
   if (rep.path) {
     for (auto& f : run_path_checks(*rep.path, facts)) rep.findings.push_back(f);
+  }
+  if (!o.edge.empty()) {
+    for (auto& f : run_edge_checks(read_edge(o.edge))) rep.findings.push_back(f);
   }
   return rep;
 }

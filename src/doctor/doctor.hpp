@@ -26,6 +26,7 @@ struct DoctorOptions {
   uint64_t probe_bytes = 64ull << 20;
   int handshakes = 5;
   http_client::TlsOptions tls;  // https:// gateways: how their certificate is checked
+  std::string edge;             // a running haul edge (its /metrics: edge_checks.hpp); empty: none
 };
 
 struct DoctorReport {

@@ -481,3 +481,18 @@ def test_edge_reads_its_config_file_and_flags_win(gateway, tmp_path):
     bad.write_text('[gateway]\nlisten = "127.0.0.1:1"\n')
     p = haul("edge", "--config", bad, check=False)
     assert p.returncode == 2 and p.stderr.count("\n") == 1 and "section [gateway]" in p.stderr, p.stderr
+
+
+def test_doctor_checks_a_running_edge(gateway, make_edge):
+    """`haul doctor --edge URL` reports the edge's warm gateway connections,
+    and a clear failure with the fix when no edge answers."""
+    edge = make_edge(gateway, extra_args=["--connections", "2"], warm=2)
+    p = haul("doctor", "--edge", edge.url, "--json", check=False)
+    findings = {f["id"]: f for f in json.loads(p.stdout)["findings"]}
+    assert findings["edge.reachable"]["status"] == "ok"
+    assert findings["edge.upstream"]["status"] == "ok"
+    assert "2 warm (idle)" in findings["edge.upstream"]["value"], findings["edge.upstream"]
+    assert findings["edge.failures"]["status"] == "ok"
+    p = haul("doctor", "--edge", f"http://127.0.0.1:{free_port()}", "--json", check=False)
+    findings = {f["id"]: f for f in json.loads(p.stdout)["findings"]}
+    assert findings["edge.reachable"]["status"] == "fail" and "haul edge" in findings["edge.reachable"]["fix"]
