@@ -15,7 +15,7 @@ void add_edge_command(CLI::App& app) {
       "pay only a loopback connection; only the URL changes (docs/edge.md).\n"
       "Example: haul edge --listen 127.0.0.1:8080 --gateway https://gw.example:8443 \\\n"
       "           --token-file gateway-token --client-token-file local-tokens --cacert ca.pem\n"
-      "SIGHUP reloads the client token file.");
+      "SIGHUP reloads the client token file and the gateway token file.");
   // Read before parsing (config_file.hpp): declared here for --help.
   cmd->add_option("--config", "Read options from a TOML/INI file (key = value, the flags' names; flags win)");
   auto config = std::make_shared<edge::EdgeConfig>();
@@ -26,7 +26,7 @@ void add_edge_command(CLI::App& app) {
       ->required();
   cmd->add_option("--token-file", config->gateway_token_file,
                   "The gateway's bearer token (first token of the file): added to requests, never shown to\n"
-                  "local clients")
+                  "local clients (reloaded on SIGHUP)")
       ->required();
   cmd->add_option("--client-token-file", config->local.token_file,
                   "Bearer tokens local clients present, one a line (the gateway's token-file format;\n"

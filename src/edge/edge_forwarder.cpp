@@ -176,7 +176,8 @@ http::request<http::buffer_body> upstream_request(const gateway::Request& local,
 }  // namespace
 
 EdgeForwarder::EdgeForwarder(const EdgeConfig& config)
-    : gateway_authorization_(bearer_from_token_file(
+    : gateway_token_file_(config.gateway_token_file),
+      gateway_authorization_(bearer_from_token_file(
           gateway::read_config_file(config.gateway_token_file, "gateway token file"), config.gateway_token_file)),
       body_timeout_(config.local.body_timeout),
       gateway_url_(config.gateway_url),
@@ -193,6 +194,18 @@ void EdgeForwarder::start(boost::asio::io_context& ioc) {
 void EdgeForwarder::stop() {
   pool_->stop();
 }
+void EdgeForwarder::reload() {
+  std::string fresh =
+      bearer_from_token_file(gateway::read_config_file(gateway_token_file_, "gateway token file"), gateway_token_file_);
+  std::lock_guard lock(mutex_);
+  gateway_authorization_ = std::move(fresh);
+}
+
+std::string EdgeForwarder::authorization() const {
+  std::lock_guard lock(mutex_);
+  return gateway_authorization_;
+}
+
 void EdgeForwarder::render_metrics(std::string& out) {
   pool_->render(out);
 }
@@ -203,8 +216,8 @@ std::string EdgeForwarder::describe() const {
 
 asio::awaitable<void> EdgeForwarder::forward(gateway::Exchange& ex, bool own_signature) {
   const gateway::Request& local = ex.request();
-  const Fields fields = upstream_request_fields(local.all_headers(), own_signature ? "" : gateway_authorization_,
-                                                pool_->gateway().authority);
+  const Fields fields =
+      upstream_request_fields(local.all_headers(), own_signature ? "" : authorization(), pool_->gateway().authority);
   auto& stats = pool_->stats();
   stats.requests.fetch_add(1, std::memory_order_relaxed);
   for (int attempt = 0;; ++attempt) {

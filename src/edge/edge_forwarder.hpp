@@ -8,6 +8,7 @@
 // local client's error: a JSON 502 before the status line, a cut after it.
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "edge/edge_config.hpp"
@@ -26,11 +27,15 @@ class EdgeForwarder final : public gateway::Forwarder {
   void start(boost::asio::io_context& ioc) override;
   void stop() override;
   boost::asio::awaitable<void> forward(gateway::Exchange& ex, bool own_signature) override;
+  void reload() override;
   void render_metrics(std::string& out) override;
   std::string describe() const override;
 
  private:
   std::unique_ptr<UpstreamPool> pool_;
+  std::string authorization() const;
+  std::string gateway_token_file_;
+  mutable std::mutex mutex_;           // gateway_authorization_ (swapped by reload)
   std::string gateway_authorization_;  // "Bearer TOKEN": never logged, never sent to a local client
   std::chrono::seconds body_timeout_;
   std::string gateway_url_;

@@ -29,6 +29,10 @@ class Forwarder {
   // goes out with the gateway's token instead. Throws Error when the gateway
   // cannot be reached or breaks off (serve_request answers or cuts).
   virtual boost::asio::awaitable<void> forward(Exchange& ex, bool own_signature) = 0;
+  // SIGHUP: reads the forwarder's own files again (the gateway token) and
+  // applies them; throws Error(config) and keeps the old ones when a file is
+  // unreadable or empty.
+  virtual void reload() = 0;
   // What /metrics adds (Prometheus text) and what the start-up line says.
   virtual void render_metrics(std::string& out) = 0;
   virtual std::string describe() const = 0;

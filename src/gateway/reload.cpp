@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/error.hpp"
+#include "gateway/forwarder.hpp"
 #include "gateway/s3_state.hpp"
 #include "gateway/tls_server.hpp"
 #include "gateway/tokens.hpp"
@@ -39,6 +40,9 @@ bool reload(GatewayContext& ctx, TlsServer* tls) {
     tokens = TokenSet::parse(read_config_file(ctx.config.token_file, "token file"));
     if (tls) loaded = tls->load();
     if (ctx.s3) s3_keys = s3::S3Credentials::load(ctx.config.s3_credentials_file);
+    // The edge's gateway token: loaded and applied in one step, last, so a
+    // failure above leaves it as it was too.
+    if (ctx.forwarder) ctx.forwarder->reload();
   } catch (const std::exception& e) {
     ctx.metrics.reloads_failed.fetch_add(1, std::memory_order_relaxed);
     spdlog::error("reload failed, the running configuration stays: {}", e.what());

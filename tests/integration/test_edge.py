@@ -496,3 +496,17 @@ def test_doctor_checks_a_running_edge(gateway, make_edge):
     p = haul("doctor", "--edge", f"http://127.0.0.1:{free_port()}", "--json", check=False)
     findings = {f["id"]: f for f in json.loads(p.stdout)["findings"]}
     assert findings["edge.reachable"]["status"] == "fail" and "haul edge" in findings["edge.reachable"]["fix"]
+
+
+def test_sighup_reloads_the_gateway_token_of_the_edge(make_gateway, make_edge):
+    """The gateway's token changes (its file rewritten, SIGHUP to the
+    gateway): the edge's requests get 401 until the edge is sent SIGHUP too,
+    which reads its --token-file again."""
+    gw = make_gateway()
+    edge = make_edge(gw)
+    assert seed_upload(edge.url, edge.auth, "hup/a", b"1").status_code == 201
+    gw.token_file.write_text("rotated-" + os.urandom(8).hex() + "\n")
+    gw.proc.send_signal(signal.SIGHUP)
+    assert wait_until(lambda: seed_download(edge.url, edge.auth, "hup/a").status_code == 401, 10)
+    edge.proc.send_signal(signal.SIGHUP)
+    assert wait_until(lambda: seed_download(edge.url, edge.auth, "hup/a").status_code == 200, 10)
