@@ -18,7 +18,7 @@ import time
 import pytest
 import requests
 
-from conftest import HAUL, Gateway, free_port, haul, parse_metrics, stop_process, wait_until
+from conftest import HAUL, SANITIZER, Gateway, free_port, haul, parse_metrics, stop_process, wait_until
 from tls_support import Pki
 
 PY = "/usr/bin/python3"
@@ -510,3 +510,30 @@ def test_sighup_reloads_the_gateway_token_of_the_edge(make_gateway, make_edge):
     assert wait_until(lambda: seed_download(edge.url, edge.auth, "hup/a").status_code == 401, 10)
     edge.proc.send_signal(signal.SIGHUP)
     assert wait_until(lambda: seed_download(edge.url, edge.auth, "hup/a").status_code == 200, 10)
+
+
+def test_a_stalled_local_reader_holds_only_its_own_transfer(gateway, make_edge):
+    """A local client that asks for 32 MiB through the edge and stops reading
+    holds one gateway connection: other local clients' uploads and downloads
+    keep going meanwhile, and the edge's memory does not take the object."""
+    edge = make_edge(gateway, extra_args=["--connections", "2"], warm=2)
+    big = os.urandom(32 * 1024 * 1024)
+    assert requests.put(f"{edge.url}/v1/objects/stall/big", data=big, headers=edge.auth).status_code == 201
+    rss_before = int(open(f"/proc/{edge.proc.pid}/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    s = socket.create_connection(("127.0.0.1", edge.port))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.sendall(f"GET /v1/objects/stall/big HTTP/1.1\r\nHost: e\r\nAuthorization: Bearer {edge.token}\r\n\r\n".encode())
+    assert s.recv(4096).startswith(b"HTTP/1.1 200")
+    try:
+        for i in range(5):
+            data = os.urandom(256 * 1024)
+            t0 = time.monotonic()
+            assert seed_upload(edge.url, edge.auth, f"stall/other{i}", data).status_code == 201
+            d = seed_download(edge.url, edge.auth, f"stall/other{i}")
+            assert d.status_code == 200 and d.content == data
+            assert time.monotonic() - t0 < 5
+        rss = int(open(f"/proc/{edge.proc.pid}/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        if not SANITIZER:  # under a sanitizer RSS is mostly its shadow memory
+            assert rss - rss_before < 16 * 1024 * 1024, (rss_before, rss)
+    finally:
+        s.close()
