@@ -39,6 +39,10 @@ bool connection_broke(const error_code& ec) {
          ec == asio::error::connection_aborted;
 }
 
+bool idempotent(std::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE" || method == "OPTIONS";
+}
+
 template <class Stream>
 asio::awaitable<void> write_message(Stream& stream, http::request_serializer<http::buffer_body>& sr, error_code& ec) {
   co_await http::async_write(stream, sr, asio::redirect_error(asio::use_awaitable, ec));
@@ -118,7 +122,10 @@ asio::awaitable<RelayResult> relay(Stream& stream, UpstreamConnection& conn, gat
   co_await http::async_read_header(stream, conn.buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
     result.failure = send_failed ? "sending the request body: " + send_error : "reading the answer: " + ec.message();
-    result.retryable = !body_consumed && connection_broke(ec);
+    // The request went out and no answer came: the gateway may have acted
+    // on it, so only an idempotent one is sent again (RFC 9110 9.2.2); a
+    // POST (create an upload, complete one) is the local client's to retry.
+    result.retryable = !body_consumed && connection_broke(ec) && idempotent(local.method);
     co_return result;
   }
   const auto& head = parser.get();
