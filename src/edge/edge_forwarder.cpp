@@ -8,6 +8,7 @@
 #include <boost/beast/http/write.hpp>
 #include <fmt/format.h>
 
+#include <functional>
 #include <limits>
 
 #include "core/error.hpp"
@@ -65,11 +66,15 @@ asio::awaitable<size_t> read_piece(Stream& stream, UpstreamConnection& conn,
 
 // Sends the request (head, then the local body piece by piece), then
 // streams the response to the local client. Local failures (the client
-// left, its body broke) throw; the gateway's side is in the result.
+// left, its body broke) throw; the gateway's side is in the result. Once the
+// gateway's answer is read to its end, `upstream_done(reusable)` hands the
+// connection back before the last bytes go to the local client (who may send
+// its next request the moment it has them): nothing here touches `stream` or
+// `conn` after that call.
 template <class Stream>
 asio::awaitable<RelayResult> relay(Stream& stream, UpstreamConnection& conn, gateway::Exchange& ex,
                                    http::request<http::buffer_body>& req, std::chrono::seconds timeout,
-                                   UpstreamStats& stats) {
+                                   UpstreamStats& stats, const std::function<void(bool)>& upstream_done) {
   RelayResult result;
   const gateway::Request& local = ex.request();
   const bool has_body = local.content_length ? *local.content_length > 0 : local.chunked;
@@ -134,8 +139,11 @@ asio::awaitable<RelayResult> relay(Stream& stream, UpstreamConnection& conn, gat
   Fields fields = downstream_response_fields(upstream_fields);
   const int status = static_cast<int>(head.result_int());
   const auto length = parser.content_length();
+  const bool reusable = parser.keep_alive() && !send_failed && body_complete;
+  result.reusable = reusable;
 
   if (parser.is_done() || local.method == "HEAD") {
+    upstream_done(reusable);
     co_await ex.begin_body(status, std::move(fields), length.value_or(0));
     co_await ex.end_body();
   } else if (length) {
@@ -144,6 +152,7 @@ asio::awaitable<RelayResult> relay(Stream& stream, UpstreamConnection& conn, gat
     while (!parser.is_done()) {
       const size_t n = co_await read_piece(stream, conn, parser, buffer.get(), timeout, ec);
       stats.bytes_down.fetch_add(n, std::memory_order_relaxed);
+      if (!ec && parser.is_done()) upstream_done(reusable);
       if (n > 0) co_await ex.write_body(std::span<const uint8_t>(buffer.get(), n));
       if (ec) throw Error(ErrorKind::backend_unavailable, "the gateway broke off the response: " + ec.message());
     }
@@ -159,9 +168,9 @@ asio::awaitable<RelayResult> relay(Stream& stream, UpstreamConnection& conn, gat
       body.append(reinterpret_cast<const char*>(buffer.get()), n);
     }
     stats.bytes_down.fetch_add(body.size(), std::memory_order_relaxed);
+    upstream_done(reusable);
     co_await ex.respond(status, "", std::move(body), std::move(fields));
   }
-  result.reusable = parser.keep_alive() && !send_failed && body_complete;
   co_return result;
 }
 
@@ -237,29 +246,36 @@ asio::awaitable<void> EdgeForwarder::forward(gateway::Exchange& ex, bool own_sig
     }
     if (conn->requests > 0) stats.reused.fetch_add(1, std::memory_order_relaxed);
     ++conn->requests;
-    RelayResult result;
-    try {
-      if (conn->tls()) {
-        result = co_await relay(*conn->tls(), *conn, ex, req, body_timeout_, stats);
-      } else {
-        result = co_await relay(*conn->plain(), *conn, ex, req, body_timeout_, stats);
-      }
-    } catch (const gateway::ConnectionLost&) {
-      // The local client left: the connection is mid-message, not reusable.
-      pool_->discard(std::move(conn));
-      throw;
-    } catch (...) {
-      // The local body broke, or the answer broke mid-body (the exchange is cut).
-      stats.failures.fetch_add(1, std::memory_order_relaxed);
-      pool_->discard(std::move(conn));
-      throw;
-    }
-    if (!result.failure) {
-      if (result.reusable) {
+    // Hands the connection back as soon as the gateway's answer is read
+    // (relay calls it), or here when relay ended without calling it.
+    bool given_back = false;
+    const std::function<void(bool)> upstream_done = [&](bool reusable) {
+      given_back = true;
+      if (reusable) {
         pool_->release(std::move(conn));
       } else {
         pool_->discard(std::move(conn));
       }
+    };
+    RelayResult result;
+    try {
+      if (conn->tls()) {
+        result = co_await relay(*conn->tls(), *conn, ex, req, body_timeout_, stats, upstream_done);
+      } else {
+        result = co_await relay(*conn->plain(), *conn, ex, req, body_timeout_, stats, upstream_done);
+      }
+    } catch (const gateway::ConnectionLost&) {
+      // The local client left: a connection still mid-message is not reusable.
+      if (!given_back) pool_->discard(std::move(conn));
+      throw;
+    } catch (...) {
+      // The local body broke, or the answer broke mid-body (the exchange is cut).
+      stats.failures.fetch_add(1, std::memory_order_relaxed);
+      if (!given_back) pool_->discard(std::move(conn));
+      throw;
+    }
+    if (!result.failure) {
+      if (!given_back) upstream_done(result.reusable);
       co_return;
     }
     pool_->discard(std::move(conn));
