@@ -17,7 +17,7 @@ void add_edge_command(CLI::App& app) {
       "           --token-file gateway-token --client-token-file local-tokens --cacert ca.pem\n"
       "SIGHUP reloads the client token file and the gateway token file.");
   // Read before parsing (config_file.hpp): declared here for --help.
-  cmd->add_option("--config", "Read options from a TOML/INI file (key = value, the flags' names; flags win)");
+  cmd->add_option("--config", "TOML/INI file of options (keys: the flags' names; flags win)")->type_name("FILE");
   auto config = std::make_shared<edge::EdgeConfig>();
   auto listen = std::make_shared<std::string>("127.0.0.1:8080");
   cmd->add_option("--listen", *listen, "HOST:PORT local clients connect to (plain HTTP/1.1 or h2c)")

@@ -19,8 +19,7 @@ void add_gateway_command(CLI::App& app) {
       "HTTPS: add --tls-listen 0.0.0.0:8443 --tls-cert server.pem --tls-key server-key.pem (haul tls-init\n"
       "makes a CA and both files); without --listen the gateway then serves TLS only (docs/tls.md).\n"
       "SIGHUP reloads the token file and the TLS certificate and key without dropping connections.");
-  // Read before parsing (config_file.hpp): declared here for --help.
-  cmd->add_option("--config", "Read options from a TOML/INI file (key = value, the flags' names; flags win)");
+  cmd->add_option("--config", "TOML/INI file of options (keys: the flags' names; flags win)")->type_name("FILE");
   auto config = std::make_shared<gateway::GatewayConfig>();
   auto listen = std::make_shared<std::string>(config->listen_host + ":" + std::to_string(config->listen_port));
   auto stores = std::make_shared<std::vector<std::string>>();
