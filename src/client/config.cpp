@@ -1,5 +1,6 @@
 #include "client/config.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 #include "core/error.hpp"
@@ -39,8 +40,8 @@ bool uses_http2(const ClientConfig& config) {
 }
 
 unsigned effective_inflight(const ClientConfig& config) {
-  if (config.inflight > 0) return config.inflight;
-  return uses_http2(config) ? 256 : 16;
+  if (uses_http2(config)) return std::min(config.inflight > 0 ? config.inflight : kHttp2MaxInflight, kHttp2MaxInflight);
+  return config.inflight > 0 ? config.inflight : 16;
 }
 
 std::string normalize_gateway(std::string url) {

@@ -78,7 +78,16 @@ void validate(const ClientConfig& config);
 
 // Small transfers go as HTTP/2 streams (--http, and the gateway's scheme).
 bool uses_http2(const ClientConfig& config);
-// Transfers in flight for many small files: --inflight, or by protocol when 0.
+// HTTP/2 streams in flight at most. libcurl 7.88 takes a new HTTP/2
+// connection to carry 100 streams until the gateway's SETTINGS arrive
+// (lib/http2.h DEFAULT_MAX_CONCURRENT_STREAMS); more before then and it opens
+// another connection to the same gateway, where it can match answers to the
+// wrong transfers (pool.cpp). Seen under ASan, where SETTINGS come late: a
+// recursive put and get of 300 files opened 10 HTTP/2 connections, not 2.
+inline constexpr unsigned kHttp2MaxInflight = 100;
+
+// Transfers in flight for many small files: --inflight, or by protocol when 0
+// (HTTP/2: at most kHttp2MaxInflight).
 unsigned effective_inflight(const ClientConfig& config);
 
 // URL without trailing slashes; "host:port" gets "http://".

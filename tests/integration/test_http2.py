@@ -288,10 +288,11 @@ def test_haul_client_recursive_over_one_h2_connection(tmp_path, tls_dir):
             assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest
         opened = gw.metric("haul_connections_accepted_total") - before
         # Two processes (put, get): each one HTTP/2 connection for all its
-        # streams, plus the pool's warm HTTP/1.1 connections kept for parts
-        # (--connections, 8); never one per file.
+        # streams (no warm-ups over HTTP/2: docs/client.md); never one per
+        # file, never a second HTTP/2 connection (libcurl 7.88 can mismatch
+        # answers across them).
         assert gw.metric('haul_connections_protocol_total{protocol="h2"}') == 2
-        assert opened <= 2 * (1 + 8) + 2, opened
+        assert opened <= 2 + 2, opened  # + the test's own scrapes
         assert gw.metric("haul_h2_streams_total") >= 600
         # --http 1.1 still works against the same gateway.
         haul("get", "tree/f001", str(tmp_path / "one"), "--http", "1.1", *common)
