@@ -80,10 +80,11 @@ void validate(const ClientConfig& config);
 bool uses_http2(const ClientConfig& config);
 // HTTP/2 streams in flight at most. libcurl 7.88 takes a new HTTP/2
 // connection to carry 100 streams until the gateway's SETTINGS arrive
-// (lib/http2.h DEFAULT_MAX_CONCURRENT_STREAMS); more before then and it opens
-// another connection to the same gateway, where it can match answers to the
-// wrong transfers (pool.cpp). Seen under ASan, where SETTINGS come late: a
-// recursive put and get of 300 files opened 10 HTTP/2 connections, not 2.
+// (lib/http2.h DEFAULT_MAX_CONCURRENT_STREAMS); more queued before then and
+// it would open another connection to the same gateway, where it can match
+// answers to the wrong transfers (pool.cpp). A precaution read from
+// libcurl's source: the extra connections actually seen (10 instead of 2
+// under ASan) came from the warm-ups (client.cpp run_tree).
 inline constexpr unsigned kHttp2MaxInflight = 100;
 
 // Transfers in flight for many small files: --inflight, or by protocol when 0
