@@ -216,7 +216,6 @@ void UpstreamPool::start_watch(std::unique_ptr<UpstreamConnection> conn) {
     return;
   }
   conn->taken = false;
-  conn->watching = true;
   conn->watch_done.emplace(*strand_, asio::steady_timer::time_point::max());
   UpstreamConnection* raw = conn.get();
   {
@@ -272,7 +271,6 @@ asio::awaitable<void> UpstreamPool::watch(UpstreamConnection* conn) {
   if (conn->taken) {
     // Taken before this coroutine started (co_spawn defers its start): no
     // read was ever pending.
-    conn->watching = false;
     conn->watch_done->cancel();
     co_return;
   }
@@ -281,7 +279,6 @@ asio::awaitable<void> UpstreamPool::watch(UpstreamConnection* conn) {
   } else {
     co_await read_some(*conn->plain(), conn->watch_byte, ec);
   }
-  conn->watching = false;
   if (conn->taken && ec == asio::error::operation_aborted) {
     conn->watch_done->cancel();  // take_idle goes on with it
     co_return;

@@ -75,9 +75,9 @@ class UpstreamConnection {
   friend class UpstreamPool;
   std::unique_ptr<beast::tcp_stream> plain_;
   std::unique_ptr<TlsStream> tls_;
-  // Set while the pool watches it idle; `watch_done` fires when the watch ends.
+  // Set when a request takes it from the idle set; `watch_done` fires when
+  // the pool's watch of it has ended.
   bool taken = false;
-  bool watching = false;
   std::optional<asio::steady_timer> watch_done;
   uint8_t watch_byte = 0;
 };
