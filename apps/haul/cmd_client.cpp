@@ -18,10 +18,12 @@
 #include "client/bench.hpp"
 #include "client/client.hpp"
 #include "client/config.hpp"
+#include "client/edge_socket.hpp"
 #include "client/path_memory.hpp"
 #include "client/tls_session_file.hpp"
 #include "core/error.hpp"
 #include "core/size_parse.hpp"
+#include "http_client/base_target.hpp"
 
 namespace haul::app {
 
@@ -37,7 +39,8 @@ struct Common {
 
 void add_common(CLI::App* cmd, Common& c, bool transfer_flags) {
   cmd->add_option("--gateway", c.config.gateway,
-                  "Gateway URL (env HAUL_EDGE for a running haul edge, then HAUL_GATEWAY), e.g. http://127.0.0.1:8080");
+                  "Gateway URL or unix:PATH (default: env HAUL_EDGE, a running haul edge's default socket,\n"
+                  "then env HAUL_GATEWAY), e.g. http://127.0.0.1:8080");
   cmd->add_option("--token", c.config.token, "Bearer token (env HAUL_TOKEN)");
   cmd->add_option("--store", c.config.store, "Named store of the gateway (X-Haul-Store); default: its default store");
   cmd->add_option("--connections", c.config.connections,
@@ -71,16 +74,20 @@ void add_common(CLI::App* cmd, Common& c, bool transfer_flags) {
 
 // Flags over environment; validated once.
 client::ClientConfig finish_config(Common& c) {
-  // A running `haul edge` (HAUL_EDGE=http://127.0.0.1:PORT) comes before
-  // HAUL_GATEWAY: its connections across the long link are already warm,
-  // so even a fresh process pays only a loopback handshake (docs/edge.md).
-  if (c.config.gateway.empty())
-    if (const char* env = std::getenv("HAUL_EDGE"); env && *env) c.config.gateway = env;
-  if (c.config.gateway.empty())
-    if (const char* env = std::getenv("HAUL_GATEWAY")) c.config.gateway = env;
+  // A running `haul edge` (HAUL_EDGE=http://127.0.0.1:PORT or unix:PATH,
+  // else its default socket) comes before HAUL_GATEWAY: its connections
+  // across the long link are already warm, so even a fresh process pays
+  // only a local connection (docs/edge.md).
+  std::string target = c.config.gateway;
+  if (target.empty())
+    if (const char* env = std::getenv("HAUL_EDGE"); env && *env) target = env;
+  if (target.empty())
+    if (auto socket = client::running_edge_socket()) target = std::string(http_client::kUnixPrefix) + *socket;
+  if (target.empty())
+    if (const char* env = std::getenv("HAUL_GATEWAY")) target = env;
   if (c.config.token.empty())
     if (const char* env = std::getenv("HAUL_TOKEN")) c.config.token = env;
-  c.config.gateway = client::normalize_gateway(c.config.gateway);
+  client::use_gateway_target(c.config, target);
   auto part = parse_size(c.part_size);
   if (!part) throw Error(ErrorKind::config, "--part-size: not a size: " + c.part_size);
   c.config.part_size = *part;

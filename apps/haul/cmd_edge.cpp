@@ -19,8 +19,11 @@ void add_edge_command(CLI::App& app) {
   // Read before parsing (config_file.hpp): declared here for --help.
   cmd->add_option("--config", "TOML/INI file of options (keys: the flags' names; flags win)")->type_name("FILE");
   auto config = std::make_shared<edge::EdgeConfig>();
-  auto listen = std::make_shared<std::string>("127.0.0.1:8080");
-  cmd->add_option("--listen", *listen, "HOST:PORT local clients connect to (plain HTTP/1.1 or h2c)")
+  auto listen = std::make_shared<std::vector<std::string>>(std::vector<std::string>{"127.0.0.1:8080"});
+  cmd->add_option("--listen", *listen,
+                  "Where local clients connect (plain HTTP/1.1 or h2c): HOST:PORT (clients present a token of\n"
+                  "--client-token-file), unix:PATH (a Unix socket, mode 0660: its permissions admit clients,\n"
+                  "no token), or one of each (the flag twice)")
       ->capture_default_str();
   cmd->add_option("--gateway", config->gateway_url, "The gateway: https://HOST:PORT (or http:// on a trusted path)")
       ->required();
@@ -30,8 +33,8 @@ void add_edge_command(CLI::App& app) {
       ->required();
   cmd->add_option("--client-token-file", config->local.token_file,
                   "Bearer tokens local clients present, one a line (the gateway's token-file format;\n"
-                  "reloaded on SIGHUP). S3 requests pass with their own SigV4 signature instead")
-      ->required();
+                  "reloaded on SIGHUP); needed with a HOST:PORT --listen. S3 requests pass with their own\n"
+                  "SigV4 signature instead");
   cmd->add_option("--cacert", config->ca_file, "PEM CA certificates that verify an https:// gateway (default: system)");
   cmd->add_option("--connections", config->warm_connections,
                   "Gateway connections kept open and idle (warm); more open on demand")
@@ -48,9 +51,7 @@ void add_edge_command(CLI::App& app) {
       ->capture_default_str();
 
   cmd->callback([=] {
-    auto local = gateway::parse_host_port(*listen, "--listen");
-    config->local.listen_host = local.host;
-    config->local.listen_port = local.port;
+    edge::apply_listen_flags(*listen, config->local);
     // Bodies stream through: the local side needs no blocking pool of size.
     config->local.blocking_threads = 2;
     config->local.h2.connection_window = config->local.h2.stream_window;

@@ -40,6 +40,7 @@ class MetricsReader {
  public:
   explicit MetricsReader(const ClientConfig& c) {
     options_.url = c.gateway + "/metrics";
+    options_.unix_socket = c.unix_socket;
     if (!c.token.empty()) options_.headers.push_back("Authorization: Bearer " + c.token);
     options_.timeout_ms = 10000;
     options_.http11 = false;

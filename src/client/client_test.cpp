@@ -10,6 +10,7 @@
 #include "client/bench.hpp"
 #include "client/bounded_queue.hpp"
 #include "client/config.hpp"
+#include "client/edge_socket.hpp"
 #include "client/metrics_text.hpp"
 #include "client/op.hpp"
 #include "client/plan.hpp"
@@ -383,6 +384,23 @@ TEST(Keys, LocalPathsStayUnderRoot) {
   EXPECT_EQ(key_for("", "a/b"), "a/b");
   EXPECT_EQ(key_for("pre", "a/b"), "pre/a/b");
   EXPECT_EQ(key_for("pre/", "a"), "pre/a");
+}
+
+TEST(EdgeSocket, TheUsersOwnEdgeComesBeforeTheService) {
+  EXPECT_EQ(edge_socket_candidates("/run/user/1000"),
+            (std::vector<std::string>{"/run/user/1000/haul/edge.sock", "/run/haul/edge.sock"}));
+  EXPECT_EQ(edge_socket_candidates(nullptr), std::vector<std::string>{"/run/haul/edge.sock"});
+  EXPECT_EQ(edge_socket_candidates(""), std::vector<std::string>{"/run/haul/edge.sock"});
+}
+
+TEST(Config, AUnixTargetSetsTheSocketAndALocalhostUrl) {
+  ClientConfig c;
+  use_gateway_target(c, "unix:/tmp/e.sock");
+  EXPECT_EQ(c.gateway, "http://localhost");
+  EXPECT_EQ(c.unix_socket, "/tmp/e.sock");
+  use_gateway_target(c, "127.0.0.1:8080/");
+  EXPECT_EQ(c.gateway, "http://127.0.0.1:8080");
+  EXPECT_TRUE(c.unix_socket.empty());
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "core/error.hpp"
+#include "http_client/base_target.hpp"
 #include "http_client/handles.hpp"
 
 namespace haul::client {
@@ -48,6 +49,12 @@ std::string normalize_gateway(std::string url) {
   if (!url.empty() && url.find("://") == std::string::npos) url = "http://" + url;
   while (!url.empty() && url.back() == '/') url.pop_back();
   return url;
+}
+
+void use_gateway_target(ClientConfig& config, const std::string& target) {
+  auto base = http_client::split_base_target(target);
+  config.gateway = normalize_gateway(std::move(base.url));
+  config.unix_socket = std::move(base.unix_socket);
 }
 
 }  // namespace haul::client

@@ -12,8 +12,11 @@ namespace haul::client {
 
 struct ClientConfig {
   std::string gateway;  // base URL, e.g. http://127.0.0.1:8080 (no trailing slash needed)
-  std::string token;    // bearer token; empty sends no Authorization header
-  std::string store;    // X-Haul-Store; empty = the gateway's default store
+  // A local `haul edge`'s Unix socket: requests go there, `gateway` is then
+  // http://localhost (set from "unix:PATH" by use_gateway_target).
+  std::string unix_socket;
+  std::string token;  // bearer token; empty sends no Authorization header
+  std::string store;  // X-Haul-Store; empty = the gateway's default store
   // Connections per gateway. 8: each new connection starts with its own
   // 10-segment initial window, so 8 warm connections carry ~8x more in the
   // first round trips of a cold transfer; browsers settle on 6-8 per host for
@@ -93,5 +96,8 @@ unsigned effective_inflight(const ClientConfig& config);
 
 // URL without trailing slashes; "host:port" gets "http://".
 std::string normalize_gateway(std::string url);
+
+// Sets gateway and unix_socket from a URL, "host:port" or "unix:PATH".
+void use_gateway_target(ClientConfig& config, const std::string& target);
 
 }  // namespace haul::client

@@ -62,6 +62,7 @@ http_client::Options exchange_options(const Request& r, const ClientConfig& conf
                                       http_client::SocketHooks* sockets, http_client::TlsSessions* tls_sessions) {
   http_client::Options o;
   o.url = config.gateway + r.path;
+  o.unix_socket = config.unix_socket;
   o.method = r.method;
   if (!config.token.empty()) o.headers.push_back("Authorization: Bearer " + config.token);
   if (!config.store.empty()) o.headers.push_back("X-Haul-Store: " + config.store);

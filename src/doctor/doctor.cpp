@@ -12,6 +12,7 @@
 #include "doctor/sockets_analysis.hpp"
 #include "net/proc_fds.hpp"
 #include "net/route.hpp"
+#include "http_client/base_target.hpp"
 #include "http_client/exchange.hpp"
 #include "net/sock_diag.hpp"
 
@@ -54,13 +55,15 @@ void add_socket_findings(bool root, std::vector<Finding>& out) {
   out.push_back(own);
 }
 
-// The edge's /metrics (loopback: no token needed).
+// The edge's /metrics (loopback or its Unix socket: no token needed).
 EdgeState read_edge(const std::string& url) {
   EdgeState edge;
   edge.url = url;
   http_client::Exchange x;
   http_client::Options options;
-  options.url = gateway_base(url) + "/metrics";
+  const auto target = http_client::split_base_target(url);  // unix:PATH too
+  options.url = gateway_base(target.url) + "/metrics";
+  options.unix_socket = target.unix_socket;
   options.connect_timeout_ms = 3000;
   options.timeout_ms = 10000;
   http_client::BodyCollector body(4 << 20);

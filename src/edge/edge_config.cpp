@@ -51,13 +51,34 @@ GatewayAddress parse_gateway_url(std::string_view url) {
   return address;
 }
 
+void apply_listen_flags(const std::vector<std::string>& values, gateway::GatewayConfig& local) {
+  local.listen_plain = false;
+  local.unix_listen.clear();
+  for (const auto& value : values) {
+    if (value.starts_with("unix:")) {
+      if (!local.unix_listen.empty()) throw Error(ErrorKind::config, "--listen: one unix:PATH at most");
+      local.unix_listen = value.substr(5);
+      if (local.unix_listen.empty()) throw Error(ErrorKind::config, "--listen unix: needs a path");
+      continue;
+    }
+    if (local.listen_plain) throw Error(ErrorKind::config, "--listen: one HOST:PORT at most");
+    const auto address = gateway::parse_host_port(value, "--listen");
+    local.listen_plain = true;
+    local.listen_host = address.host;
+    local.listen_port = address.port;
+  }
+  if (!local.listen_plain && local.unix_listen.empty()) throw Error(ErrorKind::config, "--listen: give an address");
+}
+
 void validate(const EdgeConfig& c) {
   if (c.gateway_url.empty()) throw Error(ErrorKind::config, "--gateway URL is required");
   parse_gateway_url(c.gateway_url);
   if (c.gateway_token_file.empty())
     throw Error(ErrorKind::config, "--token-file is required (the gateway's token, which never leaves the edge)");
-  if (c.local.token_file.empty())
-    throw Error(ErrorKind::config, "--client-token-file is required (the tokens local clients present)");
+  if (c.local.listen_plain && c.local.token_file.empty())
+    throw Error(ErrorKind::config,
+                "--client-token-file is required with a HOST:PORT --listen (the tokens local clients present); "
+                "a unix:PATH listener needs none");
   if (c.warm_connections > 1024) throw Error(ErrorKind::config, "--connections must be 0 to 1024");
   if (c.connect_timeout.count() <= 0) throw Error(ErrorKind::config, "--connect-timeout must be positive");
   if (!c.ca_file.empty() && !c.gateway_url.starts_with("https://"))

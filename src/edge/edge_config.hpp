@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "gateway/config.hpp"
 
@@ -34,6 +35,10 @@ struct EdgeConfig {
 // Throws Error(config) naming --gateway: scheme http or https, a host, an
 // optional port (80 / 443), no path beyond "/".
 GatewayAddress parse_gateway_url(std::string_view url);
+
+// The --listen values into the local server's configuration: at most one
+// HOST:PORT (plain listener) and one unix:PATH. Throws Error(config).
+void apply_listen_flags(const std::vector<std::string>& values, gateway::GatewayConfig& local);
 
 // Throws Error(config) naming the first problem (then the local side's
 // validate_server runs at start).

@@ -99,5 +99,28 @@ TEST(EdgeConfig, NeedsBothTokenFiles) {
   EXPECT_THROW(validate(c), Error);  // a CA for a plain gateway is a mistake
 }
 
+TEST(EdgeConfig, AUnixSocketListenerNeedsNoClientTokens) {
+  EdgeConfig c;
+  c.gateway_url = "http://127.0.0.1:8080";
+  c.gateway_token_file = "g";
+  apply_listen_flags({"unix:/run/haul/edge.sock"}, c.local);
+  EXPECT_FALSE(c.local.listen_plain);
+  EXPECT_EQ(c.local.unix_listen, "/run/haul/edge.sock");
+  EXPECT_NO_THROW(validate(c));
+  apply_listen_flags({"127.0.0.1:9000", "unix:/tmp/e.sock"}, c.local);
+  EXPECT_TRUE(c.local.listen_plain);
+  EXPECT_EQ(c.local.listen_port, 9000);
+  EXPECT_EQ(c.local.unix_listen, "/tmp/e.sock");
+  EXPECT_THROW(validate(c), Error);  // the TCP listener asks for client tokens
+}
+
+TEST(EdgeConfig, ListenFlagsTakeOneOfEachKind) {
+  gateway::GatewayConfig local;
+  for (const std::vector<std::string>& bad : std::vector<std::vector<std::string>>{
+           {}, {"unix:"}, {"unix:/a", "unix:/b"}, {"127.0.0.1:1", "127.0.0.1:2"}, {"not an address"}}) {
+    EXPECT_THROW(apply_listen_flags(bad, local), Error) << (bad.empty() ? "(none)" : bad.front());
+  }
+}
+
 }  // namespace
 }  // namespace haul::edge

@@ -115,7 +115,8 @@ void validate_server(const GatewayConfig& c) {
   if (!c.tls.enabled && (!c.tls.cert_file.empty() || !c.tls.key_file.empty())) {
     throw Error(ErrorKind::config, "--tls-cert and --tls-key need --tls-listen HOST:PORT");
   }
-  if (!c.listen_plain && !c.tls.enabled) throw Error(ErrorKind::config, "no listener: give --listen or --tls-listen");
+  if (!c.listen_plain && !c.tls.enabled && c.unix_listen.empty())
+    throw Error(ErrorKind::config, "no listener: give --listen or --tls-listen");
   if (c.listen_plain && c.tls.enabled && c.listen_port != 0 && c.listen_port == c.tls.port &&
       c.listen_host == c.tls.host) {
     throw Error(ErrorKind::config, "--listen and --tls-listen name the same address");

@@ -39,6 +39,9 @@ struct GatewayConfig {
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 8080;
   TlsListenConfig tls;
+  // A Unix socket path to listen on as well (the edge: --listen unix:PATH);
+  // empty: none. Its clients are admitted by the file's permissions.
+  std::string unix_listen;
   std::vector<NamedStore> stores;  // the first is the default
   std::string master_key_file;
   std::string token_file;

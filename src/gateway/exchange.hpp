@@ -22,6 +22,15 @@ namespace asio = boost::asio;
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
+// Who a connection comes from, as requests and the access log see it.
+struct Peer {
+  std::string address;  // "ip:port"; "unix" on a Unix socket
+  bool loopback = false;
+  // A Unix socket listener (the edge's --listen unix:PATH): the socket
+  // file's permissions admitted the client, so it needs no token.
+  bool local_socket = false;
+};
+
 struct Request {
   std::string method;
   std::string target;
@@ -29,6 +38,7 @@ struct Request {
   bool chunked = false;
   std::string peer;  // "ip:port"
   bool peer_is_loopback = false;
+  bool peer_local_socket = false;                       // Peer::local_socket
   std::function<std::string(std::string_view)> header;  // "" when absent
   // Every header field in arrival order, names as sent: for the S3 API,
   // which signs and stores headers it does not know in advance.

@@ -3,6 +3,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -15,8 +16,10 @@
 #include <array>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <spdlog/spdlog.h>
 #include <thread>
+#include <type_traits>
 
 #include "core/error.hpp"
 #include "gateway/context.hpp"
@@ -26,6 +29,7 @@
 #include "gateway/session.hpp"
 #include "gateway/session_registry.hpp"
 #include "gateway/tls_server.hpp"
+#include "gateway/unix_listener.hpp"
 #include "net/sock_diag.hpp"
 #include "store/fs_store.hpp"
 #include "gateway/s3_handlers.hpp"
@@ -37,6 +41,7 @@ namespace haul::gateway {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
+using local = asio::local::stream_protocol;
 
 namespace {
 
@@ -44,7 +49,10 @@ namespace {
 // tokens, its forwarder; no keys, stores or S3 state.
 std::unique_ptr<GatewayContext> load_edge_context(const GatewayConfig& config, std::shared_ptr<Forwarder> forwarder) {
   validate_server(config);
-  TokenSet tokens = TokenSet::parse(read_config_file(config.token_file, "client token file"));
+  // No file: the edge listens on a Unix socket only and asks no token.
+  TokenSet tokens = config.token_file.empty()
+                        ? TokenSet{}
+                        : TokenSet::parse(read_config_file(config.token_file, "client token file"));
   std::vector<std::string> secrets = tokens.tokens();
   auto ctx = std::unique_ptr<GatewayContext>(new GatewayContext{
       config, {}, TokenBook(std::move(tokens), config.max_requests_per_token), {}, {}, {}, {}, {}, {}, {}, {}});
@@ -110,16 +118,18 @@ class LimitWarning {
   uint64_t evicted_ = 0, refused_ = 0;
 };
 
-// Accepts connections on one listening socket: plain HTTP, or TLS when
-// `tls` is set. The connection limit counts both listeners together.
+// Accepts connections on one listening socket: plain HTTP, TLS when `tls`
+// is set, or a Unix socket. The connection limit counts every listener
+// together.
+template <class Acceptor>
 asio::awaitable<void> accept_loop(GatewayContext& ctx, asio::io_context& ioc, BlockingPools& pools,
-                                  SessionRegistry& registry, tcp::acceptor& acceptor, TlsServer* tls) {
+                                  SessionRegistry& registry, Acceptor& acceptor, TlsServer* tls) {
+  constexpr bool unix_socket = std::is_same_v<Acceptor, local::stream_protocol::acceptor>;
   static LimitWarning limit_warning;
   asio::steady_timer backoff(ioc);
   for (;;) {
     boost::system::error_code ec;
-    tcp::socket socket =
-        co_await acceptor.async_accept(asio::make_strand(ioc), asio::redirect_error(asio::use_awaitable, ec));
+    auto socket = co_await acceptor.async_accept(asio::make_strand(ioc), asio::redirect_error(asio::use_awaitable, ec));
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
     if (ec) {
       // EMFILE and friends: log, breathe, go on; the backlog holds the rest.
@@ -137,7 +147,9 @@ asio::awaitable<void> accept_loop(GatewayContext& ctx, asio::io_context& ioc, Bl
       (evicted ? ctx.metrics.connections_evicted : ctx.metrics.connections_refused)++;
       limit_warning.note(ctx.metrics, ctx.config.max_connections);
       if (!evicted) {
-        if (tls) {
+        if constexpr (unix_socket) {
+          asio::co_spawn(executor, refuse_local_connection(std::move(socket)), asio::detached);
+        } else if (tls) {
           asio::co_spawn(executor, refuse_tls_connection(*tls, std::move(socket)), asio::detached);
         } else {
           asio::co_spawn(executor, refuse_connection(std::move(socket)), asio::detached);
@@ -145,7 +157,9 @@ asio::awaitable<void> accept_loop(GatewayContext& ctx, asio::io_context& ioc, Bl
         continue;
       }
     }
-    if (tls) {
+    if constexpr (unix_socket) {
+      asio::co_spawn(executor, run_local_session(ctx, pools, registry, std::move(socket)), asio::detached);
+    } else if (tls) {
       asio::co_spawn(executor, run_tls_session(ctx, pools, registry, *tls, std::move(socket)), asio::detached);
     } else {
       asio::co_spawn(executor, run_session(ctx, pools, registry, std::move(socket)), asio::detached);
@@ -260,6 +274,51 @@ void announce(const GatewayContext& ctx, const std::string& listening, unsigned 
       ctx.keys.newest().id, soft, hard);
 }
 
+// Every listening socket of the server.
+struct Listeners {
+  std::vector<tcp::acceptor> plain;  // one per I/O thread (SO_REUSEPORT)
+  std::vector<tcp::acceptor> tls;
+  std::optional<local::acceptor> unix_socket;
+  std::vector<uint16_t> tcp_ports;  // for the socket-state metrics
+  std::string description;          // "http://... and https://... and unix:..."
+
+  // Stops accepting; the Unix socket's file goes too.
+  void close(const GatewayConfig& config) {
+    boost::system::error_code ignored;
+    for (auto& acceptor : plain) acceptor.close(ignored);
+    for (auto& acceptor : tls) acceptor.close(ignored);
+    if (unix_socket) {
+      unix_socket->close(ignored);
+      remove_unix_listener(config.unix_listen);
+    }
+  }
+};
+
+Listeners open_all_listeners(asio::io_context& ioc, const GatewayConfig& config, unsigned threads, bool with_tls) {
+  const int defer_seconds = static_cast<int>(config.first_byte_timeout.count());
+  Listeners l;
+  auto describe = [&l](const std::string& what) { l.description += (l.description.empty() ? "" : " and ") + what; };
+  if (config.listen_plain) {
+    l.plain = open_listeners(ioc, {config.listen_host, config.listen_port, config.listen_backlog,
+                                   static_cast<int>(threads), config.congestion, defer_seconds, "--listen"});
+    l.tcp_ports.push_back(l.plain.front().local_endpoint().port());
+    describe(fmt::format("http://{}:{}", config.listen_host, l.tcp_ports.back()));
+  }
+  if (with_tls) {
+    // The same tuning as the plain listener (TCP_DEFER_ACCEPT: a ClientHello
+    // is the first byte; TCP_FASTOPEN: it can ride in the SYN).
+    l.tls = open_listeners(ioc, {config.tls.host, config.tls.port, config.listen_backlog, static_cast<int>(threads),
+                                 config.congestion, defer_seconds, "--tls-listen"});
+    l.tcp_ports.push_back(l.tls.front().local_endpoint().port());
+    describe(fmt::format("https://{}:{}", config.tls.host, l.tcp_ports.back()));
+  }
+  if (!config.unix_listen.empty()) {
+    l.unix_socket = open_unix_listener(ioc, config.unix_listen, config.listen_backlog);
+    describe("unix:" + config.unix_listen);
+  }
+  return l;
+}
+
 }  // namespace
 
 void run_gateway(const GatewayConfig& config) {
@@ -283,30 +342,12 @@ void run_server(const GatewayConfig& config, std::shared_ptr<Forwarder> forwarde
   if (config.tls.enabled)
     tls = std::make_unique<TlsServer>(tls::ServerFiles{config.tls.cert_file, config.tls.key_file});
 
-  const int defer_seconds = static_cast<int>(config.first_byte_timeout.count());
-  std::vector<tcp::acceptor> acceptors;
-  std::vector<tcp::acceptor> tls_acceptors;
-  std::vector<uint16_t> ports;
-  std::string listening;
-  if (config.listen_plain) {
-    acceptors = open_listeners(ioc, {config.listen_host, config.listen_port, config.listen_backlog,
-                                     static_cast<int>(threads), config.congestion, defer_seconds, "--listen"});
-    ports.push_back(acceptors.front().local_endpoint().port());
-    listening = fmt::format("http://{}:{}", config.listen_host, ports.back());
-  }
-  if (tls) {
-    // The same tuning as the plain listener (TCP_DEFER_ACCEPT: a ClientHello
-    // is the first byte; TCP_FASTOPEN: it can ride in the SYN).
-    tls_acceptors = open_listeners(ioc, {config.tls.host, config.tls.port, config.listen_backlog,
-                                         static_cast<int>(threads), config.congestion, defer_seconds, "--tls-listen"});
-    ports.push_back(tls_acceptors.front().local_endpoint().port());
-    listening += fmt::format("{}https://{}:{}", listening.empty() ? "" : " and ", config.tls.host, ports.back());
-  }
-  announce(*ctx, listening, threads, soft, hard);
+  Listeners listeners = open_all_listeners(ioc, config, threads, tls != nullptr);
+  announce(*ctx, listeners.description, threads, soft, hard);
   if (tls) spdlog::info("TLS certificate {}", describe_certificate(tls->certificate()));
   std::fflush(nullptr);
 
-  add_metric_sources(*ctx, ports, tls.get());
+  add_metric_sources(*ctx, listeners.tcp_ports, tls.get());
   if (edge) {
     ctx->metrics.add_source([&ctx](std::string& out) { ctx->forwarder->render_metrics(out); });
     ctx->forwarder->start(ioc);
@@ -315,11 +356,14 @@ void run_server(const GatewayConfig& config, std::shared_ptr<Forwarder> forwarde
   asio::co_spawn(ioc, expire_uploads(*ctx, blocking, expiry_timer), asio::detached);
   asio::steady_timer trim_timer(ioc);
   asio::co_spawn(ioc, return_free_memory(blocking, trim_timer), asio::detached);
-  for (auto& acceptor : acceptors) {
+  for (auto& acceptor : listeners.plain) {
     asio::co_spawn(ioc, accept_loop(*ctx, ioc, pools, registry, acceptor, nullptr), asio::detached);
   }
-  for (auto& acceptor : tls_acceptors) {
+  for (auto& acceptor : listeners.tls) {
     asio::co_spawn(ioc, accept_loop(*ctx, ioc, pools, registry, acceptor, tls.get()), asio::detached);
+  }
+  if (listeners.unix_socket) {
+    asio::co_spawn(ioc, accept_loop(*ctx, ioc, pools, registry, *listeners.unix_socket, nullptr), asio::detached);
   }
 
   // SIGHUP: reload the token file and the TLS certificate and key (reload.hpp),
@@ -359,9 +403,7 @@ void run_server(const GatewayConfig& config, std::shared_ptr<Forwarder> forwarde
   signals.async_wait([&](boost::system::error_code ec, int signo) {
     if (ec) return;
     spdlog::info("signal {}: draining {} connections", signo, registry.size());
-    boost::system::error_code ignored;
-    for (auto& acceptor : acceptors) acceptor.close(ignored);
-    for (auto& acceptor : tls_acceptors) acceptor.close(ignored);
+    listeners.close(config);
     registry.shutdown();
     if (ctx->forwarder) ctx->forwarder->stop();
     deadline = std::chrono::steady_clock::now() + config.drain_timeout;

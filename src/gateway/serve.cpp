@@ -49,10 +49,11 @@ asio::awaitable<Served> serve_request(GatewayContext& ctx, Exchange& ex, const R
   try {
     if (ctx.forwarder && route.kind != RouteKind::healthz && route.kind != RouteKind::metrics) {
       // The edge: S3 requests keep their SigV4 signature end to end (the
-      // gateway verifies it); every other one needs a local client token.
+      // gateway verifies it); every other one needs a local client token,
+      // unless it came through the Unix socket (its permissions admitted it).
       const bool own_signature = route.kind == RouteKind::s3;
       TokenLimiter::Slot slot;
-      if (!own_signature) slot = admit(ctx, ex.request(), route.kind);
+      if (!own_signature && !ex.request().peer_local_socket) slot = admit(ctx, ex.request(), route.kind);
       co_await ex.invite_body();
       co_await ctx.forwarder->forward(ex, own_signature);
     } else {

@@ -8,6 +8,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <memory>
 
@@ -32,6 +33,11 @@ class TlsServer;
 boost::asio::awaitable<void> run_session(GatewayContext& ctx, BlockingPools& pools, SessionRegistry& registry,
                                          boost::asio::ip::tcp::socket socket);
 
+// The same over a Unix socket (the edge's --listen unix:PATH): no token is
+// asked of its requests (the socket file's permissions admitted them).
+boost::asio::awaitable<void> run_local_session(GatewayContext& ctx, BlockingPools& pools, SessionRegistry& registry,
+                                               boost::asio::local::stream_protocol::socket socket);
+
 // The same over TLS: the handshake (bounded by the header timeout) with the
 // context current at accept, kept for the connection's life, then the
 // protocol ALPN chose. `tls` must outlive the session.
@@ -41,6 +47,7 @@ boost::asio::awaitable<void> run_tls_session(GatewayContext& ctx, BlockingPools&
 // At the connection limit with no idle connection to close: 503 with
 // Retry-After, then close (over TLS after a handshake, bounded to 2 s).
 boost::asio::awaitable<void> refuse_connection(boost::asio::ip::tcp::socket socket);
+boost::asio::awaitable<void> refuse_local_connection(boost::asio::local::stream_protocol::socket socket);
 boost::asio::awaitable<void> refuse_tls_connection(TlsServer& tls, boost::asio::ip::tcp::socket socket);
 
 }  // namespace haul::gateway

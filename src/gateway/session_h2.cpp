@@ -73,7 +73,7 @@ h2::H2Limits limits_for(const GatewayConfig& config) {
 // connection's stream map needs it.
 class H2Exchange final : public Exchange {
  public:
-  H2Exchange(std::shared_ptr<H2Connection> conn, h2::H2Request head, const H2Peer& peer);
+  H2Exchange(std::shared_ptr<H2Connection> conn, h2::H2Request head, const Peer& peer);
 
   const Request& request() const override { return request_; }
   asio::awaitable<void> invite_body() override;
@@ -150,7 +150,7 @@ class H2Exchange final : public Exchange {
 class H2Connection final : public h2::H2Events, public std::enable_shared_from_this<H2Connection> {
  public:
   H2Connection(GatewayContext& context, BlockingPools& blocking_pools, SessionRegistry& sessions,
-               H2Transport& transport, H2Peer peer, uint64_t connection)
+               H2Transport& transport, Peer peer, uint64_t connection)
       : ctx(context),
         pools(blocking_pools),
         registry(sessions),
@@ -217,7 +217,7 @@ class H2Connection final : public h2::H2Events, public std::enable_shared_from_t
   // Waits until `done` holds; woken whenever a stream or the flusher ends.
   asio::awaitable<void> settle(std::function<bool()> done);
 
-  H2Peer peer_;
+  Peer peer_;
   uint64_t connection_;
   std::map<int32_t, std::shared_ptr<H2Exchange>> streams_;
   size_t handlers_ = 0;  // stream coroutines still running
@@ -228,7 +228,7 @@ class H2Connection final : public h2::H2Events, public std::enable_shared_from_t
 
 // ---- H2Exchange
 
-H2Exchange::H2Exchange(std::shared_ptr<H2Connection> conn, h2::H2Request head, const H2Peer& peer)
+H2Exchange::H2Exchange(std::shared_ptr<H2Connection> conn, h2::H2Request head, const Peer& peer)
     : conn_(std::move(conn)),
       id_(head.stream),
       fields_(std::move(head.fields)),
@@ -240,6 +240,7 @@ H2Exchange::H2Exchange(std::shared_ptr<H2Connection> conn, h2::H2Request head, c
   request_.target = std::move(head.path);
   request_.peer = peer.address;
   request_.peer_is_loopback = peer.loopback;
+  request_.peer_local_socket = peer.local_socket;
   for (const auto& [name, value] : fields_) {
     if (name != "content-length") continue;
     uint64_t length = 0;
@@ -635,7 +636,7 @@ asio::awaitable<void> refuse_http2(H2Transport& io) {
 }
 
 asio::awaitable<bool> serve_http2(GatewayContext& ctx, BlockingPools& pools, SessionRegistry& registry, H2Transport& io,
-                                  std::span<const uint8_t> already_read, H2Peer peer, uint64_t connection,
+                                  std::span<const uint8_t> already_read, Peer peer, uint64_t connection,
                                   uint64_t& served) {
   auto conn = std::make_shared<H2Connection>(ctx, pools, registry, io, std::move(peer), connection);
   co_return co_await conn->run(already_read, served);

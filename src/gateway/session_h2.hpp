@@ -17,6 +17,7 @@
 #include <string>
 
 #include "gateway/context.hpp"
+#include "gateway/exchange.hpp"
 #include "gateway/session.hpp"
 
 namespace haul::gateway {
@@ -46,18 +47,13 @@ class H2Transport {
   virtual boost::asio::any_io_executor executor() = 0;
 };
 
-struct H2Peer {
-  std::string address;  // "ip:port"
-  bool loopback = false;
-};
-
 // Serves HTTP/2 until the peer leaves, a timeout, abuse (GOAWAY) or
 // shutdown. `already_read`: bytes taken from the connection before the
 // protocol was known (h2c: the preface). Returns true when the transport
 // still works (GOAWAY went out, every stream is done): the caller closes
 // it gracefully (TLS close_notify, FIN). `served` counts the streams answered.
 boost::asio::awaitable<bool> serve_http2(GatewayContext& ctx, BlockingPools& pools, SessionRegistry& registry,
-                                         H2Transport& io, std::span<const uint8_t> already_read, H2Peer peer,
+                                         H2Transport& io, std::span<const uint8_t> already_read, Peer peer,
                                          uint64_t connection, uint64_t& served);
 
 // At the connection limit, over HTTP/2: every request the client sends in

@@ -433,15 +433,20 @@ inline FramingFacts framing_facts(const http::request_parser<http::buffer_body>&
   return facts;
 }
 
-inline Request make_request(const http::request_parser<http::buffer_body>& parser, const tcp::endpoint& peer) {
+inline Peer peer_of(const tcp::endpoint& endpoint) {
+  return {endpoint.address().to_string() + ":" + std::to_string(endpoint.port()), endpoint.address().is_loopback()};
+}
+
+inline Request make_request(const http::request_parser<http::buffer_body>& parser, const Peer& peer) {
   const auto& msg = parser.get();
   Request r;
   r.method = std::string(msg.method_string());
   r.target = std::string(msg.target());
   if (auto length = parser.content_length()) r.content_length = *length;
   r.chunked = parser.chunked();
-  r.peer = peer.address().to_string() + ":" + std::to_string(peer.port());
-  r.peer_is_loopback = peer.address().is_loopback();
+  r.peer = peer.address;
+  r.peer_is_loopback = peer.loopback;
+  r.peer_local_socket = peer.local_socket;
   r.header = [&msg](std::string_view name) {
     auto it = msg.find(beast::string_view(name.data(), name.size()));
     return it == msg.end() ? std::string() : std::string(it->value());
@@ -455,9 +460,8 @@ inline Request make_request(const http::request_parser<http::buffer_body>& parse
 }
 
 // The access-log line of a request whose header could not be parsed.
-inline AccessRecord unparsable(uint64_t connection, const tcp::endpoint& peer, int status) {
-  return {{}, connection, peer.address().to_string() + ":" + std::to_string(peer.port()), "-", "-", status, 0, 0,
-          0,  false};
+inline AccessRecord unparsable(uint64_t connection, const Peer& peer, int status) {
+  return {{}, connection, peer.address, "-", "-", status, 0, 0, 0, false};
 }
 
 // Socket tuning of every served connection, whatever the transport.
@@ -479,7 +483,7 @@ enum class Close {
 // timeout, an error, or shutdown.
 template <class S>
 asio::awaitable<Close> serve_http1(GatewayContext& ctx, BlockingPools& pools, SessionRegistry& registry,
-                                   std::shared_ptr<Connection<S>> conn, tcp::endpoint peer, uint64_t connection,
+                                   std::shared_ptr<Connection<S>> conn, Peer peer, uint64_t connection,
                                    uint64_t registration, uint64_t& served) {
   beast::error_code ec;
   for (;;) {
@@ -600,15 +604,14 @@ class H2StreamIo final : public H2Transport {
 // go first.
 template <class S>
 asio::awaitable<Close> serve_h2(GatewayContext& ctx, BlockingPools& pools, SessionRegistry& registry,
-                                std::shared_ptr<Connection<S>> conn, tcp::endpoint peer, uint64_t connection,
+                                std::shared_ptr<Connection<S>> conn, Peer peer, uint64_t connection,
                                 uint64_t registration, uint64_t& served) {
   std::vector<uint8_t> already(conn->buffer.size());
   asio::buffer_copy(asio::buffer(already), conn->buffer.data());
   conn->buffer.consume(conn->buffer.size());
   conn->buffer.shrink_to_fit();
   H2StreamIo<S> io(conn, &registry, registration);
-  H2Peer who{peer.address().to_string() + ":" + std::to_string(peer.port()), peer.address().is_loopback()};
-  const bool clean = co_await serve_http2(ctx, pools, registry, io, already, std::move(who), connection, served);
+  const bool clean = co_await serve_http2(ctx, pools, registry, io, already, std::move(peer), connection, served);
   io.set_idle(false);
   co_return clean ? Close::graceful : Close::quiet;
 }
@@ -617,7 +620,7 @@ asio::awaitable<Close> serve_h2(GatewayContext& ctx, BlockingPools& pools, Sessi
 // transport's start, the protocol's requests, the close.
 template <class S>
 asio::awaitable<void> run(GatewayContext& ctx, BlockingPools& pools, SessionRegistry& registry,
-                          std::shared_ptr<Connection<S>> conn, tcp::endpoint peer) {
+                          std::shared_ptr<Connection<S>> conn, Peer peer) {
   const uint64_t connection = ctx.metrics.connections_accepted.fetch_add(1, std::memory_order_relaxed) + 1;
   ctx.metrics.connections_open.fetch_add(1, std::memory_order_relaxed);
   // Shutdown, or the connection limit: an idle connection closes now; a busy

@@ -1,4 +1,6 @@
 // The session over plain TCP: session_impl.hpp with beast::tcp_stream.
+#include <unistd.h>
+
 #include "gateway/session_impl.hpp"
 
 namespace haul::gateway {
@@ -71,13 +73,52 @@ asio::awaitable<void> run_session(GatewayContext& ctx, BlockingPools& pools, Ses
   tune_socket(socket);
   auto conn = std::make_shared<Connection<beast::tcp_stream>>(
       Transport<beast::tcp_stream>::State{}, beast::tcp_stream(std::move(socket)), ctx.config.header_limit);
-  co_await run(ctx, pools, registry, std::move(conn), peer);
+  Peer who = peer_of(peer);
+  co_await run(ctx, pools, registry, std::move(conn), std::move(who));
+}
+
+namespace {
+
+// A Unix socket connection runs the plain TCP session: its descriptor moves
+// into a tcp::socket, whose reads, writes, readiness waits, shutdown and
+// close are the same system calls on any stream socket, while the TCP-only
+// options (NODELAY, CORK, TCP_CONGESTION) fail harmlessly (their errors are
+// ignored everywhere). One session type instead of a third instantiation of
+// session_impl.hpp, the most expensive code of the project to compile; no
+// endpoint of the tcp::socket is ever asked for.
+tcp::socket adopt(asio::local::stream_protocol::socket socket) {
+  tcp::socket adopted(socket.get_executor());
+  beast::error_code ec;
+  const int fd = socket.release(ec);
+  if (!ec) adopted.assign(tcp::v4(), fd, ec);
+  if (ec && fd >= 0) ::close(fd);
+  return adopted;
+}
+
+}  // namespace
+
+asio::awaitable<void> run_local_session(GatewayContext& ctx, BlockingPools& pools, SessionRegistry& registry,
+                                        asio::local::stream_protocol::socket socket) {
+  tcp::socket adopted = adopt(std::move(socket));
+  if (!adopted.is_open()) co_return;
+  net::enlarge_send_buffer(adopted.native_handle());
+  auto conn = std::make_shared<Connection<beast::tcp_stream>>(
+      Transport<beast::tcp_stream>::State{}, beast::tcp_stream(std::move(adopted)), ctx.config.header_limit);
+  // A named Peer, not a temporary: g++ 12 destroys an aggregate temporary
+  // in a co_await's full-expression twice (the edge crashed in free()).
+  Peer peer{"unix", true, true};
+  co_await run(ctx, pools, registry, std::move(conn), std::move(peer));
 }
 
 asio::awaitable<void> refuse_connection(tcp::socket socket) {
   auto conn = std::make_shared<Connection<beast::tcp_stream>>(Transport<beast::tcp_stream>::State{},
                                                               beast::tcp_stream(std::move(socket)), 0);
   co_await refuse(*conn);
+}
+
+asio::awaitable<void> refuse_local_connection(asio::local::stream_protocol::socket socket) {
+  tcp::socket adopted = adopt(std::move(socket));
+  if (adopted.is_open()) co_await refuse_connection(std::move(adopted));
 }
 
 }  // namespace haul::gateway

@@ -166,7 +166,8 @@ asio::awaitable<void> run_tls_session(GatewayContext& ctx, BlockingPools& pools,
   TlsStream stream(beast::tcp_stream(std::move(socket)), *context);
   auto conn = std::make_shared<Connection<TlsStream>>(Transport<TlsStream>::State{context, &tls.metrics()},
                                                       std::move(stream), ctx.config.header_limit);
-  co_await run(ctx, pools, registry, std::move(conn), peer);
+  Peer who = peer_of(peer);  // named: see run_local_session
+  co_await run(ctx, pools, registry, std::move(conn), std::move(who));
 }
 
 asio::awaitable<void> refuse_tls_connection(TlsServer& tls, tcp::socket socket) {

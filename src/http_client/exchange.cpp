@@ -151,6 +151,7 @@ void Exchange::prepare(const Options& o, Handler& handler) {
   header_list_.reset(list);
 
   curl_easy_setopt(c, CURLOPT_URL, o.url.c_str());
+  if (!o.unix_socket.empty()) curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, o.unix_socket.c_str());
   curl_easy_setopt(c, CURLOPT_PRIVATE, this);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf_);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);

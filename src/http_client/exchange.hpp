@@ -84,6 +84,7 @@ class SocketHooks {
 // One request. Plain data; prepare() copies what it needs except `body`.
 struct Options {
   std::string url;
+  std::string unix_socket;           // a Unix socket to connect to instead of the URL's host (base_target.hpp)
   std::string method = "GET";        // HEAD sends no body and expects none
   std::vector<std::string> headers;  // "Name: value" lines; "Expect:" (none) is always added
   // The request body, one of:

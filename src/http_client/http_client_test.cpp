@@ -9,6 +9,8 @@
 #include <set>
 #include <string>
 
+#include "core/error.hpp"
+#include "http_client/base_target.hpp"
 #include "http_client/failure.hpp"
 #include "http_client/response_head.hpp"
 #include "http_client/retry.hpp"
@@ -265,6 +267,16 @@ TEST(Retry, DrawnBackoffStaysInsideTheJitterBand) {
     EXPECT_GE(d, 50ms);
     EXPECT_LE(d, 200ms);
   }
+}
+
+TEST(BaseTarget, UnixPathsGoThroughTheSocketWithALocalhostUrl) {
+  auto t = split_base_target("unix:/run/haul/edge.sock");
+  EXPECT_EQ(t.url, "http://localhost");
+  EXPECT_EQ(t.unix_socket, "/run/haul/edge.sock");
+  t = split_base_target("https://gw.example:8443");
+  EXPECT_EQ(t.url, "https://gw.example:8443");
+  EXPECT_TRUE(t.unix_socket.empty());
+  EXPECT_THROW(split_base_target("unix:"), Error);
 }
 
 }  // namespace

@@ -27,7 +27,8 @@ PY = "/usr/bin/python3"
 class Edge:
     """A running `haul edge` with a local token of its own."""
 
-    def __init__(self, workdir, gateway_url, gateway_token_file, extra_args=(), port=None):
+    def __init__(self, workdir, gateway_url, gateway_token_file, extra_args=(), port=None, unix_socket=None,
+                 tcp=True):
         self.workdir = pathlib.Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.token = "local-" + os.urandom(8).hex()
@@ -37,6 +38,8 @@ class Edge:
         self.gateway_token_file = gateway_token_file
         self.extra_args = list(extra_args)
         self.port = port or free_port()
+        self.unix_socket = unix_socket  # also (or, without tcp, only) on this Unix socket
+        self.tcp = tcp
         self.log = self.workdir / "edge.log"
         self.proc = None
 
@@ -49,23 +52,32 @@ class Edge:
         return {"Authorization": f"Bearer {self.token}"}
 
     def start(self, warm=1):
-        cmd = [HAUL, "edge", "--listen", f"127.0.0.1:{self.port}", "--gateway", self.gateway_url,
-               "--token-file", str(self.gateway_token_file), "--client-token-file", str(self.client_tokens),
+        cmd = [HAUL, "edge", "--gateway", self.gateway_url, "--token-file", str(self.gateway_token_file),
                *self.extra_args]
+        if self.tcp:
+            cmd += ["--listen", f"127.0.0.1:{self.port}", "--client-token-file", str(self.client_tokens)]
+        if self.unix_socket:
+            cmd += ["--listen", f"unix:{self.unix_socket}"]
         self.proc = subprocess.Popen(cmd, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
         # Up, and `warm` connections to the gateway open and idle.
-        assert wait_until(lambda: self.proc.poll() is not None or (_healthy(self.url) and self.idle() >= warm), 30), \
-            self.log.read_text()
+        def up():
+            idle = self.idle()
+            return idle is not None and idle >= warm
+
+        assert wait_until(lambda: self.proc.poll() is not None or up(), 30), self.log.read_text()
         assert self.proc.poll() is None, self.log.read_text()
         return self
 
     def idle(self):
         try:
             return self.metrics().get("haul_edge_upstream_connections_idle", 0)
-        except requests.ConnectionError:
-            return 0
+        except (requests.ConnectionError, OSError):
+            return None  # not listening (yet)
 
     def metrics(self):
+        if not self.tcp:
+            status, body = unix_request(self.unix_socket, "GET", "/metrics")
+            return parse_metrics(body.decode())
         return parse_metrics(requests.get(self.url + "/metrics", timeout=10).text)
 
     def stop(self, sig=signal.SIGTERM):
@@ -78,8 +90,8 @@ class Edge:
 def make_edge(tmp_path):
     made = []
 
-    def make(gw, name="edge", extra_args=(), start=True, warm=1, gateway_url=None):
-        edge = Edge(tmp_path / name, gateway_url or gw.url, gw.token_file, extra_args)
+    def make(gw, name="edge", extra_args=(), start=True, warm=1, gateway_url=None, unix_socket=None, tcp=True):
+        edge = Edge(tmp_path / name, gateway_url or gw.url, gw.token_file, extra_args, unix_socket=unix_socket, tcp=tcp)
         made.append(edge)
         return edge.start(warm) if start else edge
 
@@ -88,6 +100,25 @@ def make_edge(tmp_path):
         rc = edge.stop()
         # A sanitizer report or a crash makes the edge exit non-zero.
         assert rc in (0, None, -signal.SIGKILL), f"edge exited with {rc}:\n{edge.log.read_text()[-4000:]}"
+
+
+def unix_request(path, method, target, body=None, headers=None):
+    """One HTTP/1.1 request over a Unix socket (what requests cannot do)."""
+    import http.client
+
+    class UnixConnection(http.client.HTTPConnection):
+        def connect(self):
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(10)
+            self.sock.connect(str(path))
+
+    conn = UnixConnection("localhost")
+    try:
+        conn.request(method, target, body=body, headers=headers or {})
+        r = conn.getresponse()
+        return r.status, r.read()
+    finally:
+        conn.close()
 
 
 def seed_upload(url, auth, key, data):
@@ -168,6 +199,79 @@ def test_local_tokens_and_the_gateway_token_stay_apart(gateway, make_edge):
     assert gateway.token not in edge.log.read_text()
 
 
+def test_unix_socket_admits_by_file_permissions(gateway, make_edge, tmp_path):
+    """`--listen unix:PATH` beside a TCP listener: the socket file is mode
+    0660, requests through it need no token (the edge adds the gateway's),
+    curl and haul (HAUL_EDGE=unix:PATH) round-trip byte-identical, the TCP
+    listener still asks for a client token, the gateway accepts no new
+    connection, and the file is gone after a clean stop."""
+    path = tmp_path / "run" / "haul" / "edge.sock"
+    edge = make_edge(gateway, unix_socket=path, extra_args=["--connections", "2"], warm=2)
+    assert (path.stat().st_mode & 0o777) == 0o660
+    src = tmp_path / "unix.bin"
+    src.write_bytes(os.urandom(1024 * 1024 + 5))
+    out = tmp_path / "unix.out"
+    subprocess.run(["curl", "-sSf", "--unix-socket", path, "-X", "PUT", "--data-binary", f"@{src}",
+                    "http://localhost/v1/objects/unix/a"], check=True, capture_output=True)
+    subprocess.run(["curl", "-sSf", "--unix-socket", path, "-o", out, "http://localhost/v1/objects/unix/a"],
+                   check=True)
+    assert out.read_bytes() == src.read_bytes()
+    # The seed's multipart upload, built by requests, sent over the socket.
+    seed = requests.Request("POST", "http://localhost/upload/files", files={
+        "data": ('', json.dumps({"key": "unix/seed"}), "application/json"), "file": b"seed bytes"}).prepare()
+    status, body = unix_request(path, "POST", "/upload/files", body=seed.body, headers=dict(seed.headers))
+    assert status == 201, body
+    assert unix_request(path, "GET", "/download/files?key=unix/seed") == (200, b"seed bytes")
+    env = {"HAUL_EDGE": f"unix:{path}", "HAUL_GATEWAY": "http://127.0.0.1:9"}
+    haul("put", src, "unix/haul", env=env)
+    haul("get", "unix/haul", tmp_path / "haul.out", env=env)
+    assert (tmp_path / "haul.out").read_bytes() == src.read_bytes()
+    assert "unix/haul" in haul("ls", "unix/", env=env).stdout
+    haul("rm", "unix/haul", env=env)
+    assert unix_request(path, "HEAD", "/v1/objects/unix/haul")[0] == 404
+    assert requests.get(f"{edge.url}/v1/objects/unix/a").status_code == 401  # TCP: a token still
+    # Ten more local connections, one request each: no new gateway
+    # connection (the one counted is this test's own /metrics scrape).
+    accepted = gateway.metric("haul_connections_accepted_total")
+    for _ in range(10):
+        assert unix_request(path, "GET", "/download/files?key=unix/seed") == (200, b"seed bytes")
+    assert gateway.metric("haul_connections_accepted_total") - accepted == 1
+    p = haul("doctor", "--edge", f"unix:{path}", "--json", check=False)
+    findings = {f["id"]: f for f in json.loads(p.stdout)["findings"]}
+    assert findings["edge.reachable"]["status"] == "ok", findings
+    assert edge.stop() == 0
+    assert not path.exists()
+
+
+def test_default_socket_is_found_and_stale_or_live_sockets_are_handled(gateway, make_edge, tmp_path):
+    """An edge on the default socket ($XDG_RUNTIME_DIR/haul/edge.sock, only a
+    Unix listener: no client token file) is used by `haul put/get` with no
+    gateway given at all; a second edge on a live socket stops with one
+    clear line; after a hard kill the stale socket file is replaced; with no
+    edge answering, the client falls back to HAUL_GATEWAY."""
+    runtime = tmp_path / "xdg"
+    path = runtime / "haul" / "edge.sock"
+    edge = make_edge(gateway, unix_socket=path, tcp=False)
+    env = {"XDG_RUNTIME_DIR": str(runtime), "HAUL_EDGE": "", "HAUL_GATEWAY": "", "HAUL_TOKEN": ""}
+    src = tmp_path / "d.bin"
+    src.write_bytes(os.urandom(300 * 1024))
+    haul("put", src, "default/a", env=env)
+    haul("get", "default/a", tmp_path / "d.out", env=env)
+    assert (tmp_path / "d.out").read_bytes() == src.read_bytes()
+    assert edge.metrics()["haul_edge_requests_total"] >= 2
+    second = subprocess.run([HAUL, "edge", "--listen", f"unix:{path}", "--gateway", gateway.url,
+                             "--token-file", gateway.token_file], capture_output=True, text=True, timeout=30)
+    assert second.returncode != 0 and "another process listens on it" in second.stderr, second.stderr
+    edge.stop(signal.SIGKILL)
+    assert path.exists()  # stale: nobody accepts on it
+    fallback = {**env, "HAUL_GATEWAY": gateway.url, "HAUL_TOKEN": gateway.token}
+    haul("get", "default/a", tmp_path / "f.out", env=fallback)
+    assert (tmp_path / "f.out").read_bytes() == src.read_bytes()
+    edge.start()
+    haul("get", "default/a", tmp_path / "d2.out", env=env)
+    assert (tmp_path / "d2.out").read_bytes() == src.read_bytes()
+
+
 def slow_body(chunks, chunk, pause, started=None):
     for i in range(chunks):
         if i == 2 and started:
@@ -245,7 +349,7 @@ def test_gateway_killed_mid_upload_stores_nothing(tmp_path, make_edge):
         r = requests.get(f"{edge.url}/v1/objects/cut/a", headers=edge.auth, timeout=30)
         assert r.status_code == 502 and "gateway" in r.json()["message"], r.text
         gw_restart(gw, port)
-        assert wait_until(lambda: edge.idle() >= 1, 10)
+        assert wait_until(lambda: (edge.idle() or 0) >= 1, 10)
         assert requests.head(f"{edge.url}/v1/objects/cut/a", headers=edge.auth).status_code == 404
         assert seed_upload(edge.url, edge.auth, "cut/b", b"after").status_code == 201
     finally:
