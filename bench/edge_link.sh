@@ -12,8 +12,9 @@
 #   seed OP SIZE TARGET warm|idle MEDIAN_MS LIMIT_MS RATIO ALL...
 #     warm: back to back after two warm-up calls; idle: each call after 2 s
 #     of silence; limit 1 RTT + size/rate (the warm limit)
-#   fresh-put 1M edge MEDIAN_MS LIMIT_MS RATIO ALL...  a new `haul put`
-#     process of 1 MiB with HAUL_EDGE set
+#   fresh-put 1M edge|edge-unix MEDIAN_MS LIMIT_MS RATIO ALL...  a new `haul put`
+#     process of 1 MiB with HAUL_EDGE set (loopback TCP), or with nothing set
+#     (the edge's default Unix socket found); SIZES=none measures only these
 #   bench/edge_link.sh [HAUL] [REPEAT] [OPS] [SIZES]   (default build/haul 5 put,get 1K,100K,1M,10M)
 set -eu
 HAUL=$(realpath "${1:-build/haul}")
@@ -38,7 +39,8 @@ for _ in range(100):
             break
     except requests.ConnectionError:
         time.sleep(0.2)
-edge = subprocess.Popen([haul, "edge", "--listen", "127.0.0.1:18090", "--gateway", gw, "--token-file", f"{d}/tokens",
+edge = subprocess.Popen([haul, "edge", "--listen", "127.0.0.1:18090", "--listen", f"unix:{d}/haul/edge.sock",
+                         "--gateway", gw, "--token-file", f"{d}/tokens",
                          "--client-token-file", f"{d}/client-tokens", "--access-log", "off"],
                         stdout=open(f"{d}/edge.log", "w"), stderr=subprocess.STDOUT)
 open(f"{d}/edge.pid", "w").write(str(edge.pid))
@@ -104,14 +106,21 @@ for name, size in sizes.items():
 
 src = f"{d}/1M.bin"
 open(src, "wb").write(os.urandom(1 << 20))
-env = {**os.environ, "HAUL_EDGE": "http://127.0.0.1:18090", "HAUL_TOKEN": "localtoken", "HAUL_CACHE_DIR": f"{d}/cache"}
-ms = []
+# edge: HAUL_EDGE over loopback TCP with a local token; edge-unix: no setting
+# at all, the edge's default socket ($XDG_RUNTIME_DIR/haul/edge.sock) found.
+base = {k: v for k, v in os.environ.items() if k not in ("HAUL_EDGE", "HAUL_GATEWAY", "HAUL_TOKEN")}
+envs = {"edge": {**base, "HAUL_EDGE": "http://127.0.0.1:18090", "HAUL_TOKEN": "localtoken", "HAUL_CACHE_DIR": f"{d}/cache"},
+        "edge-unix": {**base, "XDG_RUNTIME_DIR": d, "HAUL_CACHE_DIR": f"{d}/cache"}}
+ms = {name: [] for name in envs}
 for i in range(repeat):
-    t0 = time.monotonic()
-    subprocess.run([haul, "put", src, f"fresh/{i}"], check=True, capture_output=True, env=env)
-    ms.append((time.monotonic() - t0) * 1000)
-med = statistics.median(ms)
-print(f"fresh-put 1M edge {med:.0f} {limit(1 << 20):.0f} {med / limit(1 << 20):.2f} " + " ".join(f"{x:.0f}" for x in ms))
+    for name, env in envs.items():  # interleaved
+        t0 = time.monotonic()
+        subprocess.run([haul, "put", src, f"fresh/{name}/{i}"], check=True, capture_output=True, env=env)
+        ms[name].append((time.monotonic() - t0) * 1000)
+for name, runs in ms.items():
+    med = statistics.median(runs)
+    print(f"fresh-put 1M {name} {med:.0f} {limit(1 << 20):.0f} {med / limit(1 << 20):.2f} "
+          + " ".join(f"{x:.0f}" for x in runs))
 edge.terminate(); edge.wait()
 nginx.terminate(); nginx.wait()
 PY
