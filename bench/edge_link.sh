@@ -16,6 +16,7 @@
 #     process of 1 MiB with HAUL_EDGE set (loopback TCP), or with nothing set
 #     (the edge's default Unix socket found); SIZES=none measures only these
 #   bench/edge_link.sh [HAUL] [REPEAT] [OPS] [SIZES]   (default build/haul 5 put,get 1K,100K,1M,10M)
+#   EDGE_ARGS="--warm-window 0" adds flags to the edge's command line
 set -eu
 HAUL=$(realpath "${1:-build/haul}")
 D=$(mktemp -d)
@@ -41,7 +42,8 @@ for _ in range(100):
         time.sleep(0.2)
 edge = subprocess.Popen([haul, "edge", "--listen", "127.0.0.1:18090", "--listen", f"unix:{d}/haul/edge.sock",
                          "--gateway", gw, "--token-file", f"{d}/tokens",
-                         "--client-token-file", f"{d}/client-tokens", "--access-log", "off"],
+                         "--client-token-file", f"{d}/client-tokens", "--access-log", "off",
+                         *os.environ.get("EDGE_ARGS", "").split()],
                         stdout=open(f"{d}/edge.log", "w"), stderr=subprocess.STDOUT)
 open(f"{d}/edge.pid", "w").write(str(edge.pid))
 open(f"{d}/nginx.conf", "w").write(f"""
@@ -67,6 +69,16 @@ http {{
 nginx = subprocess.Popen(["nginx", "-p", f"{d}/nginx", "-c", f"{d}/nginx.conf"])
 open(f"{d}/nginx-main.pid", "w").write(str(nginx.pid))
 time.sleep(1.5)
+# The edge's warm set complete (8 connections, each with its windows opened
+# unless EDGE_ARGS says --warm-window 0) before anything is measured.
+t_ready = time.monotonic()
+while time.monotonic() - t_ready < 60:
+    metrics = requests.get("http://127.0.0.1:18090/metrics").text
+    idle = next(float(l.split()[1]) for l in metrics.splitlines() if l.startswith("haul_edge_upstream_connections_idle "))
+    if idle >= 8:
+        break
+    time.sleep(0.2)
+print(f"edge warm set ready {1.5 + time.monotonic() - t_ready:.1f} s after start", flush=True)
 targets = {"direct": (gw, "benchtoken"), "edge": ("http://127.0.0.1:18090", "localtoken"),
            "nginx": ("http://127.0.0.1:18091", "benchtoken")}
 sizes = {"1K": 1024, "100K": 100 * 1024, "1M": 1 << 20, "10M": 10 << 20}

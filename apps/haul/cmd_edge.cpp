@@ -3,6 +3,8 @@
 
 #include "apps/haul/commands.hpp"
 #include "apps/haul/seconds_flag.hpp"
+#include "core/error.hpp"
+#include "core/size_parse.hpp"
 #include "edge/edge.hpp"
 
 namespace haul::app {
@@ -39,6 +41,11 @@ void add_edge_command(CLI::App& app) {
   cmd->add_option("--connections", config->warm_connections,
                   "Gateway connections kept open and idle (warm); more open on demand")
       ->capture_default_str();
+  auto warm_window = std::make_shared<std::string>("1M");
+  cmd->add_option("--warm-window", *warm_window,
+                  "Bytes each new gateway connection sends up and reads down before it serves, so both\n"
+                  "congestion windows are open (paths of 5 ms RTT or more; 0: off; docs/edge.md)")
+      ->capture_default_str();
   add_seconds(cmd, "--connect-timeout", config->connect_timeout, "Seconds to reach the gateway (TCP and TLS)");
   add_seconds(cmd, "--idle-timeout", config->local.idle_timeout, "Seconds an idle local connection stays open");
   add_seconds(cmd, "--body-timeout", config->local.body_timeout,
@@ -52,6 +59,9 @@ void add_edge_command(CLI::App& app) {
 
   cmd->callback([=] {
     edge::apply_listen_flags(*listen, config->local);
+    const auto window = parse_size(*warm_window);
+    if (!window) throw Error(ErrorKind::config, "--warm-window: not a size: " + *warm_window);
+    config->warm_window_bytes = *window;
     // Bodies stream through: the local side needs no blocking pool of size.
     config->local.blocking_threads = 2;
     config->local.h2.connection_window = config->local.h2.stream_window;

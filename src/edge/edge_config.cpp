@@ -80,6 +80,7 @@ void validate(const EdgeConfig& c) {
                 "--client-token-file is required with a HOST:PORT --listen (the tokens local clients present); "
                 "a unix:PATH listener needs none");
   if (c.warm_connections > 1024) throw Error(ErrorKind::config, "--connections must be 0 to 1024");
+  if (c.warm_window_bytes > (uint64_t{64} << 20)) throw Error(ErrorKind::config, "--warm-window must be 0 to 64M");
   if (c.connect_timeout.count() <= 0) throw Error(ErrorKind::config, "--connect-timeout must be positive");
   if (!c.ca_file.empty() && !c.gateway_url.starts_with("https://"))
     throw Error(ErrorKind::config, "--cacert needs an https:// gateway");

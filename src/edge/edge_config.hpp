@@ -30,6 +30,9 @@ struct EdgeConfig {
   // and stay while they are used.
   unsigned warm_connections = 8;
   std::chrono::seconds connect_timeout{10};
+  // Sent up and read down on each new connection of a long path before it
+  // serves, so both congestion windows are open (window_warmup.hpp); 0: none.
+  uint64_t warm_window_bytes = 1 << 20;
 };
 
 // Throws Error(config) naming --gateway: scheme http or https, a host, an

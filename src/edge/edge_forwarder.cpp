@@ -199,7 +199,8 @@ EdgeForwarder::EdgeForwarder(const EdgeConfig& config)
       gateway_url_(config.gateway_url),
       warm_(config.warm_connections) {
   pool_ = std::make_unique<UpstreamPool>(parse_gateway_url(config.gateway_url), config.ca_file, config.warm_connections,
-                                         config.connect_timeout);
+                                         config.connect_timeout,
+                                         WindowWarmup{config.warm_window_bytes, [this] { return authorization(); }});
 }
 
 EdgeForwarder::~EdgeForwarder() = default;

@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "edge/edge_config.hpp"
 #include "edge/relay_fields.hpp"
+#include "edge/window_warmup.hpp"
 
 namespace haul::edge {
 namespace {
@@ -120,6 +121,25 @@ TEST(EdgeConfig, ListenFlagsTakeOneOfEachKind) {
            {}, {"unix:"}, {"unix:/a", "unix:/b"}, {"127.0.0.1:1", "127.0.0.1:2"}, {"not an address"}}) {
     EXPECT_THROW(apply_listen_flags(bad, local), Error) << (bad.empty() ? "(none)" : bad.front());
   }
+}
+
+TEST(WindowWarmup, OnlyOnLongPathsAndWhenAsked) {
+  EXPECT_FALSE(should_warm_window(1 << 20, 100));   // loopback
+  EXPECT_FALSE(should_warm_window(1 << 20, 4999));  // a LAN: slow start ends in milliseconds
+  EXPECT_TRUE(should_warm_window(1 << 20, 5000));
+  EXPECT_TRUE(should_warm_window(1 << 20, 200000));  // the seeds' link
+  EXPECT_FALSE(should_warm_window(0, 200000));       // --warm-window 0
+}
+
+TEST(EdgeConfig, WarmWindowIsBounded) {
+  EdgeConfig c;
+  c.gateway_url = "http://127.0.0.1:8080";
+  c.gateway_token_file = "g";
+  c.local.token_file = "l";
+  c.warm_window_bytes = uint64_t{64} << 20;
+  EXPECT_NO_THROW(validate(c));
+  c.warm_window_bytes = (uint64_t{64} << 20) + 1;
+  EXPECT_THROW(validate(c), Error);
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 
 #include "core/error.hpp"
 #include "net/send_buffer.hpp"
+#include "edge/window_warmup.hpp"
 #include "net/tcp_info.hpp"
 
 namespace haul::edge {
@@ -64,8 +65,8 @@ UpstreamConnection::UpstreamConnection(asio::any_io_executor executor, asio::ssl
 }
 
 UpstreamPool::UpstreamPool(GatewayAddress gateway, const std::string& ca_file, unsigned warm,
-                           std::chrono::seconds connect_timeout)
-    : gateway_(std::move(gateway)), connect_timeout_(connect_timeout), warm_(warm) {
+                           std::chrono::seconds connect_timeout, WindowWarmup warmup)
+    : gateway_(std::move(gateway)), connect_timeout_(connect_timeout), warm_(warm), warmup_(std::move(warmup)) {
   if (!gateway_.tls) return;
   tls_.emplace(asio::ssl::context::tls_client);
   SSL_CTX* native = tls_->native_handle();
@@ -327,22 +328,7 @@ asio::awaitable<void> UpstreamPool::refill() {
       if (!warned) spdlog::warn("edge: {} (retrying every second)", e.what());
       warned = true;
     }
-    if (conn) {
-      error_code ec;
-      if (conn->tls()) {
-        co_await greet(*conn->tls(), *conn, gateway_.authority, connect_timeout_, ec);
-      } else {
-        co_await greet(*conn->plain(), *conn, gateway_.authority, connect_timeout_, ec);
-      }
-      if (ec) {
-        if (!warned)
-          spdlog::warn("edge: the gateway did not answer GET /healthz on a new connection: {}", ec.message());
-        warned = true;
-        stats_.connect_failed.fetch_add(1, std::memory_order_relaxed);
-        stats_.open.fetch_sub(1, std::memory_order_relaxed);
-        conn.reset();
-      }
-    }
+    if (conn) conn = co_await prepare(std::move(conn), warned);
     if (conn) {
       if (warned) spdlog::info("gateway {} reachable again", gateway_.authority);
       warned = false;
@@ -354,6 +340,41 @@ asio::awaitable<void> UpstreamPool::refill() {
     co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
   refilling_ = false;
+}
+
+// On the strand.
+asio::awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::prepare(std::unique_ptr<UpstreamConnection> conn,
+                                                                           bool& warned) {
+  error_code ec;
+  if (conn->tls()) {
+    co_await greet(*conn->tls(), *conn, gateway_.authority, connect_timeout_, ec);
+  } else {
+    co_await greet(*conn->plain(), *conn, gateway_.authority, connect_timeout_, ec);
+  }
+  if (ec) {
+    if (!warned) spdlog::warn("edge: the gateway did not answer GET /healthz on a new connection: {}", ec.message());
+    warned = true;
+  } else if (const auto info = net::read_tcp_info(conn->fd());
+             !warmup_failed_ && info && should_warm_window(warmup_.bytes, info->rtt_us)) {
+    const int status =
+        co_await warm_window(*conn, gateway_.authority, warmup_.authorization(), warmup_.bytes, connect_timeout_, ec);
+    if (!ec && status == 200) {
+      stats_.windows_warmed.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      // A refusal (a token the gateway does not know, an old gateway) or a
+      // transport failure: warm-ups stop for this process, so a refusal
+      // never turns into a megabyte sent every second. A connection the
+      // failure left usable still serves, cold.
+      spdlog::warn(
+          "edge: the window warm-up of a new gateway connection failed ({}): connections start cold from now on",
+          ec ? ec.message() : "HTTP " + std::to_string(status));
+      warmup_failed_ = true;
+    }
+  }
+  if (!ec) co_return conn;
+  stats_.connect_failed.fetch_add(1, std::memory_order_relaxed);
+  stats_.open.fetch_sub(1, std::memory_order_relaxed);
+  co_return nullptr;
 }
 
 size_t UpstreamPool::idle_count() {
@@ -372,6 +393,9 @@ void UpstreamPool::render(std::string& out) {
           "Idle gateway connections the gateway closed (replaced at once).", stats_.closed_by_gateway.load());
   counter("haul_edge_upstream_tls_resumed_total", "TLS handshakes to the gateway that resumed a session.",
           stats_.tls_resumed.load());
+  counter("haul_edge_upstream_windows_warmed_total",
+          "New gateway connections whose congestion windows were opened before use (--warm-window).",
+          stats_.windows_warmed.load());
   counter("haul_edge_upstream_connections_open", "Gateway connections open now (idle or busy).",
           static_cast<uint64_t>(std::max<int64_t>(0, stats_.open.load())), "gauge");
   counter("haul_edge_upstream_connections_idle", "Gateway connections open and idle (warm).", idle_count(), "gauge");

@@ -28,6 +28,7 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -47,6 +48,7 @@ struct UpstreamStats {
   std::atomic<uint64_t> connect_failed{0};     // attempts that did not reach a usable connection
   std::atomic<uint64_t> closed_by_gateway{0};  // idle connections the gateway closed
   std::atomic<uint64_t> tls_resumed{0};        // TLS handshakes that resumed a session
+  std::atomic<uint64_t> windows_warmed{0};     // new connections whose windows were opened (window_warmup.hpp)
   std::atomic<int64_t> open{0};                // open now, idle or busy
   std::atomic<uint64_t> requests{0};           // requests relayed
   std::atomic<uint64_t> reused{0};             // of them on a connection that had carried one before
@@ -82,10 +84,17 @@ class UpstreamConnection {
   uint8_t watch_byte = 0;
 };
 
+// What a new connection sends to open its windows (window_warmup.hpp).
+struct WindowWarmup {
+  uint64_t bytes = 0;                          // each way; 0: none
+  std::function<std::string()> authorization;  // the gateway token's header value, now
+};
+
 class UpstreamPool {
  public:
   // Throws Error(config) when the CA file cannot be read.
-  UpstreamPool(GatewayAddress gateway, const std::string& ca_file, unsigned warm, std::chrono::seconds connect_timeout);
+  UpstreamPool(GatewayAddress gateway, const std::string& ca_file, unsigned warm, std::chrono::seconds connect_timeout,
+               WindowWarmup warmup);
   ~UpstreamPool();
   UpstreamPool(const UpstreamPool&) = delete;
   UpstreamPool& operator=(const UpstreamPool&) = delete;
@@ -115,6 +124,9 @@ class UpstreamPool {
   asio::awaitable<std::unique_ptr<UpstreamConnection>> take_idle();
   asio::awaitable<void> watch(UpstreamConnection* conn);
   asio::awaitable<void> refill();
+  // A new connection greeted and, on a long path, its windows opened; null
+  // when it failed (counted, logged once per outage by the caller).
+  asio::awaitable<std::unique_ptr<UpstreamConnection>> prepare(std::unique_ptr<UpstreamConnection> conn, bool& warned);
   void start_watch(std::unique_ptr<UpstreamConnection> conn);
   void schedule_refill();
   static int on_new_session(struct ssl_st* ssl, ssl_session_st* session);
@@ -122,6 +134,8 @@ class UpstreamPool {
   GatewayAddress gateway_;
   std::chrono::seconds connect_timeout_;
   unsigned warm_;
+  WindowWarmup warmup_;
+  bool warmup_failed_ = false;  // a warm-up failed: no more of them (logged once)
   std::optional<asio::ssl::context> tls_;
   std::optional<asio::strand<asio::io_context::executor_type>> strand_;  // the watches and the refill
   UpstreamStats stats_;

@@ -179,6 +179,7 @@ def test_seed_client_curl_and_haul_round_trip_through_the_edge(gateway, make_edg
     m = edge.metrics()
     assert m["haul_edge_requests_reused_total"] >= 20
     assert m["haul_edge_failures_total"] == 0
+    assert m["haul_edge_upstream_windows_warmed_total"] == 0  # loopback: no window to open
 
 
 def test_local_tokens_and_the_gateway_token_stay_apart(gateway, make_edge):
@@ -530,6 +531,11 @@ for size in (1024, 100 * 1024, 1024 * 1024):
     result["runs"].append({"size": size, "up_status": up.status_code, "down_status": down.status_code,
                            "identical": down.content == data, "up_ms": (t1 - t0) * 1e3, "down_ms": (t2 - t1) * 1e3})
 result["accepted_delta"] = accepted() - before
+# The window warm-up (40 ms RTT is a long path to it): every connection sent
+# 1 MiB before serving, so the edge's sending windows left slow start.
+metrics = requests.get(url + "/metrics", timeout=5).text.splitlines()
+result["warmed"] = next(float(l.split()[1]) for l in metrics if l.startswith("haul_edge_upstream_windows_warmed_total "))
+result["idle_cwnds"] = [float(l.split()[1]) for l in metrics if l.startswith("haul_edge_upstream_cwnd_segments{")]
 edge.terminate()
 result["edge_rc"] = edge.wait(20)
 print(json.dumps(result))
@@ -541,7 +547,8 @@ def test_seed_client_through_the_edge_across_an_emulated_long_link(tmp_path):
     """The seed's client (no Session: a new connection per call) through an
     edge in the client's namespace to a gateway across `haul netem` (40 ms
     round trip): byte-identical, and the gateway accepts no connection for
-    the six transfers (only the script's own /metrics scrape)."""
+    the six transfers (only the script's own /metrics scrape); every gateway
+    connection had its window opened (--warm-window) before it served."""
     work = tmp_path / "w"
     (work / "store").mkdir(parents=True)
     (work / "keys").write_text(subprocess.check_output([HAUL, "keygen"], text=True))
@@ -558,6 +565,8 @@ def test_seed_client_through_the_edge_across_an_emulated_long_link(tmp_path):
     for run in result["runs"]:
         assert run["up_status"] == 201 and run["down_status"] == 200 and run["identical"], run
     assert result["accepted_delta"] == 1, result
+    assert result["warmed"] >= 3, result  # the two warm ones and the one opened after the first request
+    assert result["idle_cwnds"] and min(result["idle_cwnds"]) > 100, result  # the initial window is 10
     assert result["edge_rc"] == 0, (work / "edge.log").read_text()[-3000:]
 
 
