@@ -7,6 +7,7 @@
 
 #include "apps/haul/commands.hpp"
 #include "apps/haul/tls_flags.hpp"
+#include "client/edge_socket.hpp"
 #include "core/error.hpp"
 #include "core/size_parse.hpp"
 #include "doctor/doctor.hpp"
@@ -14,6 +15,7 @@
 #include "doctor/sockets.hpp"
 #include "doctor/trace.hpp"
 #include "doctor/units.hpp"
+#include "http_client/base_target.hpp"
 
 namespace haul::app {
 
@@ -54,6 +56,9 @@ void run_main(DoctorFlags& f) {
   doctor::DoctorOptions o;
   o.gateway = f.gateway_positional.empty() ? f.gateway : f.gateway_positional;
   o.edge = f.edge;
+  // Like put/get: a running edge on its default socket is checked too.
+  if (o.edge.empty())
+    if (auto socket = client::running_edge_socket()) o.edge = std::string(http_client::kUnixPrefix) + *socket;
   o.token = f.token;
   if (!o.gateway.empty()) finish_tls_flags(f.tls, o.gateway);
   o.tls = f.tls;
@@ -126,7 +131,8 @@ void add_doctor_command(CLI::App& app) {
   cmd->add_option("url", flags->gateway_positional, "Same as --gateway (haul doctor URL); wins over HAUL_GATEWAY");
   cmd->add_option("--token", flags->token, "Bearer token for the gateway's probe routes")->envname("HAUL_TOKEN");
   cmd->add_option("--edge", flags->edge,
-                  "A running haul edge to check: its gateway connections, failures (its /metrics)")
+                  "A running haul edge to check: its gateway connections, failures (its /metrics); a URL or\n"
+                  "unix:PATH (default: one on the edge's default socket, when it accepts)")
       ->envname("HAUL_EDGE");
   cmd->add_option("--connections", flags->connections, "Connections this host should carry (nofile, ports)")
       ->capture_default_str();

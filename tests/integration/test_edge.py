@@ -260,6 +260,10 @@ def test_default_socket_is_found_and_stale_or_live_sockets_are_handled(gateway, 
     haul("get", "default/a", tmp_path / "d.out", env=env)
     assert (tmp_path / "d.out").read_bytes() == src.read_bytes()
     assert edge.metrics()["haul_edge_requests_total"] >= 2
+    # The doctor finds it there too.
+    p = haul("doctor", "--json", check=False, env=env)
+    findings = {f["id"]: f for f in json.loads(p.stdout)["findings"]}
+    assert findings["edge.reachable"]["status"] == "ok", findings.get("edge.reachable")
     second = subprocess.run([HAUL, "edge", "--listen", f"unix:{path}", "--gateway", gateway.url,
                              "--token-file", gateway.token_file], capture_output=True, text=True, timeout=30)
     assert second.returncode != 0 and "another process listens on it" in second.stderr, second.stderr
