@@ -1,6 +1,5 @@
 #include "gateway/unix_listener.hpp"
 
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -10,6 +9,7 @@
 #include <filesystem>
 
 #include "core/error.hpp"
+#include "net/unix_socket.hpp"
 
 namespace haul::gateway {
 
@@ -22,18 +22,6 @@ bool is_socket(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode);
 }
 
-// A process accepts on the socket file (an edge already running).
-bool someone_listens(const std::string& path) {
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
-  const bool connected = ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
-  ::close(fd);
-  return connected;
-}
-
 }  // namespace
 
 local::acceptor open_unix_listener(boost::asio::io_context& ioc, const std::string& path, int backlog) {
@@ -43,7 +31,7 @@ local::acceptor open_unix_listener(boost::asio::io_context& ioc, const std::stri
   std::error_code fs_ec;
   if (std::filesystem::exists(std::filesystem::symlink_status(path, fs_ec))) {
     if (!is_socket(path)) throw Error(ErrorKind::config, flag + ": the path exists and is not a socket");
-    if (someone_listens(path)) throw Error(ErrorKind::config, flag + ": another process listens on it");
+    if (net::unix_socket_accepts(path)) throw Error(ErrorKind::config, flag + ": another process listens on it");
     ::unlink(path.c_str());  // stale: left by a process that did not stop cleanly
   }
   const auto parent = std::filesystem::path(path).parent_path();
