@@ -517,7 +517,9 @@ def test_wrong_ca_wrong_name_and_expired_are_clear_client_errors(make_tls_gatewa
     cert, key = make_expired_certificate(tls_dir, tmp_path / "expired")
     gw3 = make_tls_gateway("expired", cert=cert, key=key, start=False)
     gw3.start(expect_healthy=False)
-    assert "EXPIRED" in gw3.log.read_text()
+    # The port listens a moment before the start-up lines are written (seen
+    # under TSan): wait for the line, do not race it.
+    wait_for(lambda: "EXPIRED" in gw3.log.read_text(), "the start-up line naming the expired certificate")
     r = curl("--cacert", gw3.ca, f"{gw3.url}/healthz", check=False)
     assert r.returncode == 60 and b"certificate has expired" in r.stderr, r.stderr
     with pytest.raises(requests.exceptions.SSLError, match="certificate has expired"):
