@@ -81,10 +81,11 @@ std::vector<Finding> run_edge_checks(const EdgeState& edge) {
   upstream.id = "edge.upstream";
   upstream.value = fmt::format(
       "{:.0f} warm (idle) of {:.0f} open to the gateway, {:.0f} opened, {:.0f} "
-      "failed attempts, {:.0f} closed by the gateway, {:.0f} TLS resumed{}",
+      "failed attempts, {:.0f} closed by the gateway, {:.0f} TLS resumed, {:.0f} with windows opened before "
+      "use{}",
       idle, open, get(m, "haul_edge_upstream_connections_opened_total"), failed,
       get(m, "haul_edge_upstream_closed_by_gateway_total"), get(m, "haul_edge_upstream_tls_resumed_total"),
-      window_summary(m));
+      get(m, "haul_edge_upstream_windows_warmed_total"), window_summary(m));
   if (open == 0) {
     upstream.flag(Status::fail, "the edge holds no connection to its gateway: it cannot reach it",
                   "read the edge's log (the reason is there once per outage): its --gateway, --cacert and the "

@@ -13,6 +13,7 @@ const char* kHealthy =
     "haul_edge_upstream_connections_open 3\n"
     "haul_edge_upstream_connections_idle 2\n"
     "haul_edge_upstream_connections_opened_total 4\n"
+    "haul_edge_upstream_windows_warmed_total 4\n"
     "haul_edge_upstream_cwnd_segments{local_port=\"4000\"} 10\n"
     "haul_edge_upstream_cwnd_segments{local_port=\"4001\"} 1820\n"
     "haul_edge_upstream_rtt_us{local_port=\"4000\"} 200100\n"
@@ -33,6 +34,7 @@ TEST(EdgeChecks, HealthyEdge) {
   EXPECT_EQ(status_of(fs, "edge.upstream"), Status::ok);
   EXPECT_NE(fs[1].value.find("2 warm (idle) of 3 open"), std::string::npos) << fs[1].value;
   EXPECT_NE(fs[1].value.find("cwnd 10-1820 segments, RTT 200.1-201.3 ms"), std::string::npos) << fs[1].value;
+  EXPECT_NE(fs[1].value.find("4 with windows opened before use"), std::string::npos) << fs[1].value;
   EXPECT_EQ(status_of(fs, "edge.failures"), Status::ok);
 }
 
