@@ -110,6 +110,7 @@ void UpstreamPool::start(asio::io_context& ioc) {
 void UpstreamPool::stop() {
   asio::post(*strand_, [this] {
     stopped_ = true;
+    if (preparing_) preparing_->tcp().cancel();
     std::lock_guard lock(mutex_);
     for (auto& conn : idle_) {
       error_code ignored;
@@ -335,6 +336,7 @@ asio::awaitable<void> UpstreamPool::refill() {
       start_watch(std::move(conn));
       continue;
     }
+    if (stopped_) break;  // stop() cancelled the connection being prepared
     pause.expires_after(std::chrono::seconds(1));
     error_code ec;
     co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
@@ -346,13 +348,15 @@ asio::awaitable<void> UpstreamPool::refill() {
 asio::awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::prepare(std::unique_ptr<UpstreamConnection> conn,
                                                                            bool& warned) {
   error_code ec;
+  preparing_ = conn.get();
   if (conn->tls()) {
     co_await greet(*conn->tls(), *conn, gateway_.authority, connect_timeout_, ec);
   } else {
     co_await greet(*conn->plain(), *conn, gateway_.authority, connect_timeout_, ec);
   }
   if (ec) {
-    if (!warned) spdlog::warn("edge: the gateway did not answer GET /healthz on a new connection: {}", ec.message());
+    if (!warned && !stopped_)
+      spdlog::warn("edge: the gateway did not answer GET /healthz on a new connection: {}", ec.message());
     warned = true;
   } else if (const auto info = net::read_tcp_info(conn->fd());
              !warmup_failed_ && info && should_warm_window(warmup_.bytes, info->rtt_us)) {
@@ -360,7 +364,7 @@ asio::awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::prepare(std::
         co_await warm_window(*conn, gateway_.authority, warmup_.authorization(), warmup_.bytes, connect_timeout_, ec);
     if (!ec && status == 200) {
       stats_.windows_warmed.fetch_add(1, std::memory_order_relaxed);
-    } else {
+    } else if (!stopped_) {  // (stopping cancels a warm-up: not a failure)
       // A refusal (a token the gateway does not know, an old gateway) or a
       // transport failure: warm-ups stop for this process, so a refusal
       // never turns into a megabyte sent every second. A connection the
@@ -371,6 +375,7 @@ asio::awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::prepare(std::
       warmup_failed_ = true;
     }
   }
+  preparing_ = nullptr;
   if (!ec) co_return conn;
   stats_.connect_failed.fetch_add(1, std::memory_order_relaxed);
   stats_.open.fetch_sub(1, std::memory_order_relaxed);

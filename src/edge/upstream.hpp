@@ -136,6 +136,9 @@ class UpstreamPool {
   unsigned warm_;
   WindowWarmup warmup_;
   bool warmup_failed_ = false;  // a warm-up failed: no more of them (logged once)
+  // The new connection being greeted and warmed (on the strand): stop()
+  // cancels it, so a warm-up across a slow link does not hold up shutdown.
+  UpstreamConnection* preparing_ = nullptr;
   std::optional<asio::ssl::context> tls_;
   std::optional<asio::strand<asio::io_context::executor_type>> strand_;  // the watches and the refill
   UpstreamStats stats_;
