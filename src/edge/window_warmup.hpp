@@ -3,9 +3,7 @@
 // them. A connection that carried only its greeting has the kernel's initial
 // window (10 segments) in both directions: the first 1 MiB a local client
 // sent through a fresh edge took 1525 ms on the 200 ms / 100 Mbit/s link
-// (5.4x the warm limit), and connections that only ever carried 100 KiB
-// bursts kept windows so small that, after idle, bbr's restart paced the next
-// burst at ~2.89 x window / RTT (docs/benchmarks.md, issue 16). So each new
+// (5.4x the warm limit; docs/benchmarks.md, issue 16). So each new
 // connection on a long path sends `bytes` to the gateway's probe sink
 // (PUT /v1/probe/upload) and reads `bytes` from its probe source
 // (GET /v1/probe/download): both ends' slow starts run once, at the edge's

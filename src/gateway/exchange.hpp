@@ -36,9 +36,7 @@ struct Request {
   std::string target;
   std::optional<uint64_t> content_length;
   bool chunked = false;
-  std::string peer;  // "ip:port"
-  bool peer_is_loopback = false;
-  bool peer_local_socket = false;                       // Peer::local_socket
+  Peer peer;
   std::function<std::string(std::string_view)> header;  // "" when absent
   // Every header field in arrival order, names as sent: for the S3 API,
   // which signs and stores headers it does not know in advance.

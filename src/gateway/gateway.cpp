@@ -49,10 +49,7 @@ namespace {
 // tokens, its forwarder; no keys, stores or S3 state.
 std::unique_ptr<GatewayContext> load_edge_context(const GatewayConfig& config, std::shared_ptr<Forwarder> forwarder) {
   validate_server(config);
-  // No file: the edge listens on a Unix socket only and asks no token.
-  TokenSet tokens = config.token_file.empty()
-                        ? TokenSet{}
-                        : TokenSet::parse(read_config_file(config.token_file, "client token file"));
+  TokenSet tokens = TokenSet::load(config.token_file, "client token file");
   std::vector<std::string> secrets = tokens.tokens();
   auto ctx = std::unique_ptr<GatewayContext>(new GatewayContext{
       config, {}, TokenBook(std::move(tokens), config.max_requests_per_token), {}, {}, {}, {}, {}, {}, {}, {}});
@@ -63,7 +60,7 @@ std::unique_ptr<GatewayContext> load_edge_context(const GatewayConfig& config, s
 
 std::unique_ptr<GatewayContext> load_context(const GatewayConfig& config) {
   validate(config);
-  TokenSet tokens = TokenSet::parse(read_config_file(config.token_file, "token file"));
+  TokenSet tokens = TokenSet::load(config.token_file, "token file");
   std::vector<std::string> secrets = tokens.tokens();
   auto ctx = std::unique_ptr<GatewayContext>(
       new GatewayContext{config,

@@ -8,7 +8,7 @@ namespace haul::gateway {
 
 TokenLimiter::Slot admit(GatewayContext& ctx, const Request& request, RouteKind kind) {
   if (kind == RouteKind::healthz || kind == RouteKind::readyz) return {};
-  if (kind == RouteKind::metrics && ctx.config.metrics_open_on_loopback && request.peer_is_loopback) return {};
+  if (kind == RouteKind::metrics && ctx.config.metrics_open_on_loopback && request.peer.loopback) return {};
   // One table for the match and the count, whatever a reload does meanwhile.
   const auto table = ctx.tokens.current();
   auto token = table->tokens.match(request.header("authorization"));

@@ -78,7 +78,7 @@ asio::awaitable<void> handle_probe(GatewayContext& ctx, Exchange& ex, const Rout
   auto info = net::read_tcp_info(ex.native_socket());
   if (!info) throw Error(ErrorKind::internal, "TCP_INFO unavailable on this socket");
   auto j = nlohmann::json::parse(net::tcp_info_json(*info));
-  j["peer"] = ex.request().peer;
+  j["peer"] = ex.request().peer.address;
   co_await respond_json(ex, 200, j.dump());
 }
 

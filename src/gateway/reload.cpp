@@ -37,9 +37,7 @@ bool reload(GatewayContext& ctx, TlsServer* tls) {
   std::optional<s3::S3Credentials> s3_keys;
   try {
     // Everything is loaded before anything is applied.
-    // An edge on a Unix socket only has no token file.
-    tokens = ctx.config.token_file.empty() ? TokenSet{}
-                                           : TokenSet::parse(read_config_file(ctx.config.token_file, "token file"));
+    tokens = TokenSet::load(ctx.config.token_file, "token file");
     if (tls) loaded = tls->load();
     if (ctx.s3) s3_keys = s3::S3Credentials::load(ctx.config.s3_credentials_file);
     // The edge's gateway token: loaded and applied in one step, last, so a

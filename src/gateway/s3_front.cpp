@@ -129,7 +129,7 @@ asio::awaitable<void> dispatch(GatewayContext& ctx, Exchange& ex, const S3Call& 
 void log_failure(GatewayContext& ctx, uint64_t connection, const Request& request, const std::exception_ptr& original,
                  const s3::ApiError& answer) {
   auto log = [&](const Error& e) {
-    ctx.request_log.failure(connection, request.peer, request.method, request.target, e);
+    ctx.request_log.failure(connection, request.peer.address, request.method, request.target, e);
   };
   if (original) {
     try {

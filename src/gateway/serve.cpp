@@ -31,7 +31,7 @@ void account_request(GatewayContext& ctx, uint64_t connection, const Request& re
   ctx.metrics.count_request(request.method, status == 0 ? 500 : status, seconds);
   ctx.request_log.access({{},
                           connection,
-                          request.peer,
+                          request.peer.address,
                           request.method,
                           request.target,
                           sent_status,
@@ -53,7 +53,7 @@ asio::awaitable<Served> serve_request(GatewayContext& ctx, Exchange& ex, const R
       // unless it came through the Unix socket (its permissions admitted it).
       const bool own_signature = route.kind == RouteKind::s3;
       TokenLimiter::Slot slot;
-      if (!own_signature && !ex.request().peer_local_socket) slot = admit(ctx, ex.request(), route.kind);
+      if (!own_signature && !ex.request().peer.local_socket) slot = admit(ctx, ex.request(), route.kind);
       co_await ex.invite_body();
       co_await ctx.forwarder->forward(ex, own_signature);
     } else {
@@ -72,7 +72,7 @@ asio::awaitable<Served> serve_request(GatewayContext& ctx, Exchange& ex, const R
   if (!failure) co_return served;
   served.failure_status = http_status(failure->kind());
   const Request& request = ex.request();
-  ctx.request_log.failure(connection, request.peer, request.method, request.target, *failure);
+  ctx.request_log.failure(connection, request.peer.address, request.method, request.target, *failure);
   if (ex.response_started()) {
     // The status line is gone: cut the connection so the client sees a
     // short body, never a clean response with wrong or missing bytes.

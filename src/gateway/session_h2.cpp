@@ -238,9 +238,7 @@ H2Exchange::H2Exchange(std::shared_ptr<H2Connection> conn, h2::H2Request head, c
       head_request_(head.method == "HEAD") {
   request_.method = std::move(head.method);
   request_.target = std::move(head.path);
-  request_.peer = peer.address;
-  request_.peer_is_loopback = peer.loopback;
-  request_.peer_local_socket = peer.local_socket;
+  request_.peer = peer;
   for (const auto& [name, value] : fields_) {
     if (name != "content-length") continue;
     uint64_t length = 0;

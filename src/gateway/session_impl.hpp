@@ -444,9 +444,7 @@ inline Request make_request(const http::request_parser<http::buffer_body>& parse
   r.target = std::string(msg.target());
   if (auto length = parser.content_length()) r.content_length = *length;
   r.chunked = parser.chunked();
-  r.peer = peer.address;
-  r.peer_is_loopback = peer.loopback;
-  r.peer_local_socket = peer.local_socket;
+  r.peer = peer;
   r.header = [&msg](std::string_view name) {
     auto it = msg.find(beast::string_view(name.data(), name.size()));
     return it == msg.end() ? std::string() : std::string(it->value());

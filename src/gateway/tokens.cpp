@@ -3,8 +3,13 @@
 #include <openssl/crypto.h>
 
 #include "core/error.hpp"
+#include "gateway/config.hpp"
 
 namespace haul::gateway {
+
+TokenSet TokenSet::load(const std::string& path, const std::string& what) {
+  return path.empty() ? TokenSet{} : parse(read_config_file(path, what));
+}
 
 TokenSet TokenSet::parse(std::string_view text) {
   TokenSet set;

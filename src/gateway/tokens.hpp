@@ -14,6 +14,10 @@ class TokenSet {
  public:
   // Throws Error(config) when the file holds no token.
   static TokenSet parse(std::string_view file_text);
+  // The file at `path` parsed; an empty path is no tokens (an edge that
+  // listens only on a Unix socket has no client token file). Throws
+  // Error(config) naming `what` when the file cannot be read or is empty.
+  static TokenSet load(const std::string& path, const std::string& what);
   // header: the Authorization header value ("Bearer TOKEN").
   bool authorizes(std::string_view authorization_header) const { return match(authorization_header).has_value(); }
   // Which token the header presents: its index in the file's order (stable

@@ -33,8 +33,7 @@ FakeExchange::FakeExchange(FakeRequest spec) : spec_(std::move(spec)), head_(spe
   } else if (!spec_.chunked && !(spec_.body.empty() && (head_ || spec_.method == "GET" || spec_.method == "DELETE"))) {
     request_.content_length = spec_.body.size();
   }
-  request_.peer = spec_.peer;
-  request_.peer_is_loopback = spec_.peer_is_loopback;
+  request_.peer = Peer{spec_.peer, spec_.peer_is_loopback};
   request_.header = [this](std::string_view name) { return find_header(spec_.headers, name); };
   request_.all_headers = [this] { return spec_.headers; };
 }
