@@ -9,7 +9,8 @@ build_pkgs=(g++ cmake ninja-build pkg-config libboost-dev libcurl4-openssl-dev l
   dpkg-dev)  # dpkg-dev: dpkg-shlibdeps, which the .deb (scripts/package) takes its dependencies from
 test_pkgs=(clang clang-tidy clang-format libclang-rt-14-dev python3 python3-requests python3-pytest python3-pytest-xdist python3-cryptography openssl iproute2 procps
   python3-boto3 awscli rclone
-  iperf3 psmisc nghttp2-client python3-h2)
+  iperf3 psmisc nghttp2-client python3-h2
+  strace)  # strace: tests count a server's socket reads (tests/integration/conftest.py)
 bench_pkgs=(nginx-full gnuplot-nox python3-requests iperf3 time wrk)
 s3_pkgs=(ceph-mon ceph-osd radosgw ceph-common ceph-base awscli)
 

@@ -62,6 +62,10 @@ UpstreamConnection::UpstreamConnection(asio::any_io_executor executor, asio::ssl
   } else {
     plain_ = std::make_unique<beast::tcp_stream>(executor);
   }
+  // Beast reads a response body in pieces of this buffer's free capacity
+  // (at least 512 bytes); grown only by a header, it would stay at 512 and a
+  // 10 MiB download would take 20 000 reads. 64 KiB is Beast's cap per read.
+  buffer.reserve(kReadBytes);
 }
 
 UpstreamPool::UpstreamPool(GatewayAddress gateway, const std::string& ca_file, unsigned warm,

@@ -70,6 +70,7 @@ class UpstreamConnection {
   TlsStream* tls() { return tls_.get(); }
   int fd() { return tcp().socket().native_handle(); }
 
+  static constexpr size_t kReadBytes = 64 * 1024;
   beast::flat_buffer buffer;  // bytes read past the last response (none on a clean connection)
   uint64_t requests = 0;      // requests carried so far
 

@@ -51,6 +51,42 @@ def free_port():
         return s.getsockname()[1]
 
 
+def recvmsg_calls_during(pid, action, trace_file):
+    """How many recvmsg calls the running process `pid` (all its threads)
+    made while `action()` ran, counted by strace; action's result beside it.
+    Counts, not times: how big a server's socket reads are."""
+    tids = sorted(os.listdir(f"/proc/{pid}/task"))
+    cmd = ["strace", "-f", "-qq", "-c", "-e", "trace=recvmsg", "-o", str(trace_file)]
+    for tid in tids:
+        cmd += ["-p", tid]
+    tracer = subprocess.Popen(cmd)
+
+    def attached():
+        return all(_tracer_pid(pid, tid) != 0 for tid in tids)
+
+    assert wait_until(attached, 10), "strace did not attach"
+    try:
+        result = action()
+    finally:
+        tracer.send_signal(signal.SIGINT)
+        tracer.wait(timeout=30)
+    for line in pathlib.Path(trace_file).read_text().splitlines():
+        fields = line.split()
+        if fields and fields[-1] == "recvmsg":
+            return int(fields[3]), result
+    return 0, result
+
+
+def _tracer_pid(pid, tid):
+    try:
+        for line in open(f"/proc/{pid}/task/{tid}/status"):
+            if line.startswith("TracerPid:"):
+                return int(line.split()[1])
+    except FileNotFoundError:
+        return -1  # the thread ended: nothing to wait for
+    return 0
+
+
 def stop_process(proc, sig=signal.SIGTERM):
     """Signals a server process and waits (20 s, then SIGKILL); its exit status."""
     if proc and proc.poll() is None:

@@ -18,7 +18,8 @@ import time
 import pytest
 import requests
 
-from conftest import HAUL, SANITIZER, Gateway, free_port, haul, parse_metrics, stop_process, wait_until
+from conftest import (HAUL, SANITIZER, Gateway, free_port, haul, parse_metrics, recvmsg_calls_during, stop_process,
+                      wait_until)
 from tls_support import Pki
 
 PY = "/usr/bin/python3"
@@ -180,6 +181,20 @@ def test_seed_client_curl_and_haul_round_trip_through_the_edge(gateway, make_edg
     assert m["haul_edge_requests_reused_total"] >= 20
     assert m["haul_edge_failures_total"] == 0
     assert m["haul_edge_upstream_windows_warmed_total"] == 0  # loopback: no window to open
+
+
+def test_downloads_through_the_edge_are_read_in_large_pieces(gateway, make_edge, tmp_path):
+    """The edge read the gateway's answers through a buffer its greeting had
+    left at 512 bytes: 65 536 recvmsg calls for a 32 MiB download (5.5 s for
+    256 MiB on loopback). Reads must take 16 KiB or more."""
+    edge = make_edge(gateway, extra_args=["--connections", "1"])
+    data = os.urandom(32 << 20)
+    assert requests.put(f"{gateway.url}/v1/objects/big", data=data, headers=gateway.auth).status_code == 201
+    calls, r = recvmsg_calls_during(
+        edge.proc.pid, lambda: requests.get(f"{edge.url}/v1/objects/big", headers=edge.auth, timeout=60),
+        tmp_path / "strace.txt")
+    assert r.status_code == 200 and r.content == data
+    assert 0 < calls <= (32 << 20) // (16 << 10), calls
 
 
 def test_local_tokens_and_the_gateway_token_stay_apart(gateway, make_edge):

@@ -15,7 +15,7 @@ import time
 import pytest
 import requests
 
-from conftest import HAUL, raw_exchange
+from conftest import HAUL, raw_exchange, recvmsg_calls_during
 
 SEG = 64 * 1024  # the format's default segment size (docs/format.md)
 
@@ -82,6 +82,23 @@ def test_round_trip_100_mib_curl(gateway, tmp_path):
     out = tmp_path / "big.out"
     curl("-f", "-o", str(out), "-H", auth, f"{gateway.url}/v1/objects/big")
     assert hashlib.sha256(out.read_bytes()).digest() == hashlib.sha256(src.read_bytes()).digest()
+
+
+def test_upload_body_is_read_in_large_pieces(gateway, tmp_path):
+    """curl sends the header alone and waits for 100 Continue; the header
+    read then left the connection's buffer at 1 KiB and every body read took
+    1 KiB (32 768 recvmsg calls for 32 MiB). The body must be read in pieces
+    of 16 KiB or more."""
+    src = tmp_path / "body"
+    src.write_bytes(os.urandom(32 << 20))
+    auth = f"Authorization: Bearer {gateway.token}"
+    calls, _ = recvmsg_calls_during(
+        gateway.proc.pid, lambda: curl("-f", "-T", str(src), "-H", auth, f"{gateway.url}/v1/objects/pieces"),
+        tmp_path / "strace.txt")
+    assert 0 < calls <= (32 << 20) // (16 << 10), calls
+    out = tmp_path / "body.out"
+    curl("-f", "-o", str(out), "-H", auth, f"{gateway.url}/v1/objects/pieces")
+    assert out.read_bytes() == src.read_bytes()
 
 
 def stored_files(gw):
