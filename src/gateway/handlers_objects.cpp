@@ -4,6 +4,7 @@
 #include "core/error.hpp"
 #include "core/hex.hpp"
 #include "crypto/stream_format.hpp"
+#include "gateway/background_step.hpp"
 #include "gateway/handlers.hpp"
 #include "gateway/open_pipeline.hpp"
 #include "gateway/seal_pipeline.hpp"
@@ -19,11 +20,27 @@ std::string upload_answer(const std::string& key, const SealResult& r, std::chro
   return j.dump();
 }
 
+// While the pool seals one piece, the next is read from the socket
+// (background_step.hpp). The piece being sealed is a copy: read_body's view
+// ends at the next read.
 asio::awaitable<SealResult> stream_body_into(Exchange& ex, SealPipeline& pipe) {
-  for (;;) {
-    auto chunk = co_await ex.read_body();
-    if (chunk.empty()) break;
-    co_await ex.blocking([&] { pipe.write(chunk); });
+  auto step = co_await BackgroundStep::make();
+  std::vector<uint8_t> sealing;
+  std::exception_ptr failure;
+  try {
+    for (;;) {
+      auto chunk = co_await ex.read_body();
+      co_await step.wait();
+      if (chunk.empty()) break;
+      sealing.assign(chunk.begin(), chunk.end());
+      step.start(ex, [&] { pipe.write(sealing); });
+    }
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (failure) {
+    co_await step.settle();
+    std::rethrow_exception(failure);
   }
   SealResult result;
   co_await ex.blocking([&] { result = pipe.commit(); });
@@ -59,12 +76,26 @@ asio::awaitable<void> put_object(GatewayContext& ctx, Exchange& ex, store::Store
   co_await respond_json(ex, 201, upload_answer(key, result, started));
 }
 
+// While one piece goes to the socket, the pool reads and decrypts the next
+// (background_step.hpp; the opener keeps the piece being sent valid).
 asio::awaitable<void> send_opened_body(Exchange& ex, ObjectOpener& opener) {
-  for (;;) {
-    std::span<const uint8_t> piece;
-    co_await ex.blocking([&] { piece = opener.next(); });
-    if (piece.empty()) break;
-    co_await ex.write_body(piece);
+  auto step = co_await BackgroundStep::make();
+  std::span<const uint8_t> piece;
+  co_await ex.blocking([&] { piece = opener.next(); });
+  std::exception_ptr failure;
+  try {
+    while (!piece.empty()) {
+      const auto sending = piece;
+      step.start(ex, [&] { piece = opener.next(); });
+      co_await ex.write_body(sending);
+      co_await step.wait();
+    }
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (failure) {
+    co_await step.settle();
+    std::rethrow_exception(failure);
   }
   co_await ex.end_body();
 }

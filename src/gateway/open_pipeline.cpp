@@ -212,6 +212,7 @@ void ObjectOpener::produce() {
   // thread from start to end: one buffer per thread, not one per download
   // (a stalled download keeps only its plaintext).
   thread_local std::vector<uint8_t> sealed(kReadPiece);
+  plain_.swap(previous_);
   plain_.clear();
   while (plain_.empty() && body_pos_ < wanted_to_) {
     size_t want = static_cast<size_t>(std::min<uint64_t>(kReadPiece, wanted_to_ - body_pos_));

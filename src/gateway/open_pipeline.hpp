@@ -69,7 +69,8 @@ class ObjectOpener {
   // (authentication failed), store errors; no status line is out yet, so
   // the caller answers with an error status.
   const ResponseStart& open();
-  // The next plaintext piece, in order: a view valid until the next call;
+  // The next plaintext piece, in order: a view valid until the call after
+  // the next (so one piece can be sent while the next is decrypted);
   // empty at the end, which is reached only once every covering segment
   // authenticated. Throws Error (integrity, store errors): the status line
   // is out by then, so the caller must cut the connection.
@@ -96,7 +97,8 @@ class ObjectOpener {
   bool opened_ = false;
   bool held_ = false;  // plain_ holds open()'s first piece, not yet handed out
   bool done_ = false;
-  std::vector<uint8_t> plain_;  // the piece next() hands out
+  std::vector<uint8_t> plain_;     // the piece next() hands out
+  std::vector<uint8_t> previous_;  // the one before, still valid (maybe being sent)
 };
 
 struct ObjectSummary {
