@@ -5,9 +5,9 @@
 // download's next piece while the last one is written to the socket.
 //
 // Why: done one after the other, the gateway's I/O thread and its pool took
-// turns, each idle while the other worked; a 1 GiB PUT on loopback took 1.41x
-// `dd conv=fsync` of the same bytes, a GET 1.70x nginx's sendfile
-// (docs/benchmarks.md, "Gateway on loopback").
+// turns, each idle while the other worked. A 1 GiB PUT on loopback took 1.41x
+// `dd conv=fsync` of the same bytes, 1.17x side by side; a GET 0.81 s, 0.75 s
+// side by side (docs/benchmarks.md, "Re-measured beside dd conv=fsync").
 //
 // Rules: at most one step at a time (start() only after wait()), and wait()
 // before leaving the scope of anything the step uses, on every path,
