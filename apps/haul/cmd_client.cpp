@@ -33,6 +33,7 @@ struct Common {
   client::ClientConfig config;
   // The flag takes a size ("8M"); its default is the config's, in MiB.
   std::string part_size = std::to_string(client::ClientConfig{}.part_size >> 20) + "M";
+  std::string cold_flight = std::to_string(client::ClientConfig{}.cold_flight >> 10) + "K";
   bool json = false;
   bool fastopen = false;
 };
@@ -66,8 +67,11 @@ void add_common(CLI::App* cmd, Common& c, bool transfer_flags) {
     cmd->add_option("--inflight", c.config.inflight,
                     "Transfers in flight for --recursive (default: 100 over HTTP/2, its most; 16 over HTTP/1.1)");
     cmd->add_option("--cold-stripes", c.config.cold_stripes,
-                    "The first upload of a fresh process: up to N stripes over N fresh connections, 0 = off "
-                    "(see docs/client.md)")
+                    "The first put or get of a fresh process: up to N stripes or ranges over N fresh connections, "
+                    "0 = off (see docs/client.md)")
+        ->capture_default_str();
+    cmd->add_option("--cold-flight", c.cold_flight,
+                    "The most those stripes or ranges carry together in their first round trip, 0 = off")
         ->capture_default_str();
   }
 }
@@ -91,6 +95,9 @@ client::ClientConfig finish_config(Common& c) {
   auto part = parse_size(c.part_size);
   if (!part) throw Error(ErrorKind::config, "--part-size: not a size: " + c.part_size);
   c.config.part_size = *part;
+  auto flight = parse_size(c.cold_flight);
+  if (!flight) throw Error(ErrorKind::config, "--cold-flight: not a size: " + c.cold_flight);
+  c.config.cold_flight = *flight;
   c.config.fastopen = c.fastopen;
   c.config.tls_session_file = client::tls_session_file();
   finish_tls_flags(c.config.tls, c.config.gateway);

@@ -40,6 +40,19 @@ bool show_progress() {
   return ::isatty(STDERR_FILENO) == 1;
 }
 
+// Runs op with the pool allowed `connections` (stripes, cold ranges; at least
+// --connections), then back to --connections whatever happens.
+void run_widened(RequestPool& pool, Driver& op, unsigned connections, std::function<void()> tick) {
+  pool.widen(connections);
+  try {
+    pool.run(op, std::max(pool.config().connections, connections), std::move(tick));
+  } catch (...) {
+    pool.narrow();
+    throw;
+  }
+  pool.narrow();
+}
+
 }  // namespace
 
 void draw_progress(const Progress& p, double elapsed_s, bool done) {
@@ -74,25 +87,15 @@ TransferStats put_file(RequestPool& pool, const std::string& path, const std::st
   std::optional<StripeLayout> stripes;
   const bool parts = use_parts(source->size(), cfg.part_size);
   const auto rtt = pool.path_rtt_us();
-  if (pool.cold() && !parts && (!rtt || *rtt >= kStripeMinRttUs))
-    stripes = plan_stripes(source->size(), cfg.cold_stripes,
-                           cfg.gateway.starts_with("https://") ? kStripeTargetTls : kStripeTarget);
+  if (pool.cold() && !parts && (!rtt || *rtt >= kStripeMinRttUs)) {
+    const uint64_t target = cfg.gateway.starts_with("https://") ? kStripeTargetTls : kStripeTarget;
+    stripes = plan_stripes(source->size(), cold_request_limit(cfg.cold_stripes, cfg.cold_flight, target), target);
+  }
   if (parts) pool.warm(cfg.connections);
   pool.progress().total += source->size();
   PutOp op(pool, source, key, cfg.part_size, false, stripes, !rtt);
   Ticker ticker(pool, show_progress() && source->size() >= (1u << 20));
-  unsigned parallel = cfg.connections;
-  if (stripes) {
-    pool.widen(stripes->count);
-    parallel = std::max(parallel, stripes->count);
-  }
-  try {
-    pool.run(op, parallel, ticker.fn());
-  } catch (...) {
-    pool.narrow();
-    throw;
-  }
-  pool.narrow();
+  run_widened(pool, op, stripes ? stripes->count : 0, ticker.fn());
   ticker.finish();
   if (op.error()) throw *op.error();
   return op.stats();
@@ -124,11 +127,30 @@ TransferStats get_file(RequestPool& pool, const std::string& key, const std::str
     sink = std::make_unique<StreamSink>(special.fd);
   else
     sink = std::make_unique<TempFileSink>(path);
+  Ticker ticker(pool, show_progress() && path != "-" && special.fd < 0);
+  // The first download of a cold pool over a path not known to be short:
+  // cold ranges, each over its own fresh connection (plan.hpp ColdRanges),
+  // the rest spread over the connections they opened; the pool then shrinks
+  // back. An unknown path is probed by the first range (as for stripes).
+  const auto rtt = pool.path_rtt_us();
+  std::optional<ColdRanges> cold;
+  // 12 KiB over TLS too: the server's first flight after the handshake
+  // holds its tickets and the answer, not the client's Finished (plan.hpp).
+  if (sink->random_access() && pool.cold() && (!rtt || *rtt >= kStripeMinRttUs)) {
+    cold = plan_cold_ranges(cold_request_limit(cfg.cold_stripes, cfg.cold_flight, kStripeTarget), kStripeTarget,
+                            cfg.connections);
+  }
+  if (cold) {
+    GetOp op(pool, key, *sink, cfg.part_size, *cold, !rtt);
+    run_widened(pool, op, cold->count + 1, ticker.fn());  // and the HEAD's connection
+    ticker.finish();
+    if (op.error()) throw *op.error();
+    return op.stats();
+  }
   // The size is unknown until the first answer; warm the rest of the pool
   // meanwhile so the remaining ranges find open connections.
   if (sink->random_access()) pool.warm(cfg.connections);
   GetOp op(pool, key, *sink, cfg.part_size);
-  Ticker ticker(pool, show_progress() && path != "-" && special.fd < 0);
   pool.run(op, cfg.connections, ticker.fn());
   ticker.finish();
   if (op.error()) throw *op.error();

@@ -99,6 +99,27 @@ TEST(Plan, StripesFillInitialWindowsOnlyWhereTheyPay) {
   }
 }
 
+TEST(Plan, TheFirstFlightBudgetCapsStripesAndColdRanges) {
+  // The defaults: 96 stripes of 12 KiB, 96 of 10 KiB over TLS (115 would fit the budget).
+  EXPECT_EQ(cold_request_limit(96, 96 * 12 * 1024, kStripeTarget), 96u);
+  EXPECT_EQ(cold_request_limit(96, 96 * 12 * 1024, kStripeTargetTls), 96u);
+  // A budget of 256 KiB: 21 stripes, whatever --cold-stripes allows.
+  EXPECT_EQ(cold_request_limit(96, 256 * 1024, kStripeTarget), 21u);
+  // Fewer than two: off.
+  EXPECT_EQ(cold_request_limit(96, 23 * 1024, kStripeTarget), 0u);
+  EXPECT_EQ(cold_request_limit(96, 0, kStripeTarget), 0u);
+  EXPECT_EQ(cold_request_limit(0, 1 << 20, kStripeTarget), 0u);
+  // Cold ranges: the gateway's stripe limit holds for them too; off below two.
+  auto cold = plan_cold_ranges(96, kStripeTarget, 8);
+  ASSERT_TRUE(cold);
+  EXPECT_EQ(cold->count, 96u);
+  EXPECT_EQ(cold->covered(), 96u * kStripeTarget);
+  EXPECT_EQ(cold->rest_connections, 8u);
+  EXPECT_EQ(plan_cold_ranges(500, kStripeTarget, 8)->count, kMaxStripes);
+  EXPECT_FALSE(plan_cold_ranges(0, kStripeTarget, 8));
+  EXPECT_FALSE(plan_cold_ranges(1, kStripeTarget, 8));
+}
+
 TEST(Plan, ContentRange) {
   auto cr = parse_content_range("bytes 0-1023/4096");
   ASSERT_TRUE(cr);

@@ -17,6 +17,8 @@ void validate(const ClientConfig& c) {
     throw Error(ErrorKind::config, "--connections must be between 1 and 256");
   if (c.cold_stripes == 1 || c.cold_stripes > 128)
     throw Error(ErrorKind::config, "--cold-stripes must be 0 (off) or between 2 and 128");
+  if (c.cold_flight != 0 && c.cold_flight < 2 * 12 * 1024)
+    throw Error(ErrorKind::config, "--cold-flight must be 0 (off) or at least 24K (two stripes of 12 KiB)");
   if (c.inflight > 4096) throw Error(ErrorKind::config, "--inflight must be between 1 and 4096 (0: by protocol)");
   if (c.http != "auto" && c.http != "2" && c.http != "1.1")
     throw Error(ErrorKind::config, "--http must be auto, 1.1 or 2");

@@ -46,6 +46,13 @@ struct ClientConfig {
   // flight; 0 turns stripes off. Afterwards the pool's limit is `connections`
   // again. Only over connections with RTT >= 20 ms (plan.hpp kStripeMinRttUs).
   unsigned cold_stripes = 96;
+  // The most payload the first flight of a cold transfer's stripes (or cold
+  // ranges of a download) may carry together: each fresh connection carries
+  // one initial window (~12 KiB, 10 KiB over TLS), so this caps their number
+  // (plan.hpp cold_request_limit). 1152 KiB = 96 x 12 KiB covers 1 MiB in one
+  // round trip; 0 turns them off. Why this default: docs/client.md "The first
+  // flight's budget".
+  uint64_t cold_flight = 96 * 12 * 1024;
   // TCP_CONGESTION of the pool's sockets: "auto" chooses per upload body
   // (net/send_congestion.hpp: cubic for a burst that fits the window, bbr after
   // an idle gap or for a burst far larger than the window); a name ("bbr",

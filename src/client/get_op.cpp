@@ -22,6 +22,22 @@ GetOp::GetOp(RequestPool& pool, std::string key, std::unique_ptr<Sink> sink, uin
       part_size_(part_size),
       fresh_(false) {}
 
+GetOp::GetOp(RequestPool& pool, std::string key, Sink& sink, uint64_t part_size, const ColdRanges& cold,
+             bool probe_first)
+    : Op(pool, "get", std::move(key)),
+      sink_(sink),
+      part_size_(part_size),
+      fresh_(false),
+      cold_(sink.random_access() ? std::optional<ColdRanges>(cold) : std::nullopt),
+      cold_held_(cold_ && probe_first) {}
+
+std::unique_ptr<Request> GetOp::make_head() {
+  auto head = new_request("HEAD", "/v1/objects/" + encode_key(stats_.key));
+  head->fresh_connection = fresh_;
+  head->tag = 0;
+  return head;
+}
+
 std::unique_ptr<Request> GetOp::make_get(std::optional<Span> span) {
   auto r = new_request("GET", "/v1/objects/" + encode_key(stats_.key));
   r->sink = &sink_;
@@ -41,13 +57,13 @@ std::unique_ptr<Request> GetOp::make_get(std::optional<Span> span) {
 std::unique_ptr<Request> GetOp::next() {
   mark_started();
   if (finished_) return nullptr;
-  if (state_ == State::start) {
+  if (state_ == State::start && cold_) {
+    state_ = State::striping;
+    ready_.push_back(make_head());
+  } else if (state_ == State::start) {
     bool known = known_size_ && !expected_sha_.empty();
     if (!known) {
-      auto head = new_request("HEAD", "/v1/objects/" + encode_key(stats_.key));
-      head->fresh_connection = fresh_;
-      head->tag = 0;
-      ready_.push_back(std::move(head));
+      ready_.push_back(make_head());
     } else {
       head_done_ = true;
     }
@@ -72,7 +88,10 @@ std::unique_ptr<Request> GetOp::next() {
     ready_.erase(ready_.begin());
   } else if (auto retry = retries_.pop_ready(std::chrono::steady_clock::now())) {
     r = std::move(retry);
-  } else if (state_ == State::ranges && next_span_ < spans_.size()) {
+  } else if (state_ == State::striping && may_send_cold_range()) {
+    r = make_cold_range(next_cold_++);
+    if (r->tag == 1) probe_sent_ = std::chrono::steady_clock::now();
+  } else if (state_ == State::ranges && next_span_ < spans_.size() && in_flight_ < rest_in_flight_) {
     r = make_get(spans_[next_span_++]);
     r->expect_status = 206;
   }
@@ -84,6 +103,10 @@ void GetOp::done(std::unique_ptr<Request> r) {
   --in_flight_;
   account(*r);
   if (finished_) return;  // a request still landing after a failure
+  if (state_ == State::striping) {
+    on_striping_answer(std::move(r));
+    return;
+  }
   if (!r->ok()) {
     if (state_ == State::first && r->method == "GET" && r->status == 416 && !plain_fallback_) {
       // "bytes */0": an empty object has no byte 0; ask for it whole.
@@ -193,6 +216,167 @@ void GetOp::on_range(Request& r) {
     stats_.bytes = size_;
     verify_and_commit(digest ? *digest : expected_sha_);  // NullSink (bench): no read-back possible
   }
+}
+
+std::unique_ptr<Request> GetOp::make_cold_range(uint32_t index) {
+  auto r = make_get(Span{index + 1, uint64_t{index} * cold_->range_size, cold_->range_size});
+  r->expect_status = 206;  // 416 past the end is handled as an answer too
+  r->bulk = true;          // each over its own connection, for its own initial window
+  r->min_rtt_us = kStripeMinRttUs;
+  return r;
+}
+
+bool GetOp::cold_ranges_unsent() const {
+  if (next_cold_ >= cold_->count) return false;
+  // Past the end of an object whose size an answer already told: never sent.
+  return !size_known_ || uint64_t{next_cold_} * cold_->range_size < size_;
+}
+
+bool GetOp::may_send_cold_range() {
+  if (!cold_ranges_unsent()) return false;
+  if (!cold_held_ || next_cold_ == 0) return true;
+  if (probe_releases_the_rest(pool_.path_rtt_us(), std::chrono::steady_clock::now() - probe_sent_)) cold_held_ = false;
+  return !cold_held_;
+}
+
+std::optional<std::chrono::steady_clock::time_point> GetOp::wake_at() const {
+  if (state_ != State::striping || !cold_held_ || next_cold_ == 0) return std::nullopt;
+  return probe_sent_ + std::chrono::microseconds(kStripeMinRttUs);
+}
+
+void GetOp::on_striping_answer(std::unique_ptr<Request> r) {
+  try {
+    if (r->declined && cold_held_) {
+      fall_back_from_cold();
+      return;
+    }
+    if (r->declined) {
+      // A connection shorter than the path memory said: these bytes are
+      // needed all the same; they go without the check.
+      r->reset_results();
+      r->min_rtt_us = 0;
+      retries_.push(std::move(r));
+      return;
+    }
+    if (!r->ok() && !(r->method == "GET" && r->status == 416)) {
+      if (schedule_retry(r, policy_, retries_)) return;
+      retries_.clear();
+      fail(request_error("get", stats_.key, *r));
+      return;
+    }
+    if (r->method == "HEAD") {
+      expected_sha_ = r->header("x-haul-sha256");
+      if (expected_sha_.empty())
+        throw Error(ErrorKind::integrity, "get " + stats_.key + ": gateway sent no X-Haul-Sha256 to check against");
+      check_etag(*r);
+      const std::string length = r->header("content-length");
+      uint64_t size = 0;
+      auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), size);
+      if (length.empty() || ec != std::errc() || end != length.data() + length.size())
+        throw Error(ErrorKind::backend_unavailable, "get " + stats_.key + ": gateway sent no size");
+      head_size_ = size;
+      head_done_ = true;
+      learn_size(size);
+    } else {
+      on_cold_range(*r);
+    }
+    after_striping();
+  } catch (const Error& e) {
+    fail(e);
+  }
+}
+
+void GetOp::on_cold_range(const Request& r) {
+  const uint64_t offset = uint64_t{r.tag - 1} * cold_->range_size;
+  auto cr = parse_content_range(r.header("content-range"));
+  if (!cr) throw Error(ErrorKind::backend_unavailable, "get " + stats_.key + ": bad or truncated range answer");
+  if (r.status == 416) {
+    // Past the end: "bytes */size", no body.
+    if (cr->first || offset < cr->total)
+      throw Error(ErrorKind::backend_unavailable, "get " + stats_.key + ": range refused inside the object");
+  } else {
+    check_etag(r);
+    const uint64_t end = std::min(offset + cold_->range_size, cr->total);
+    if (!cr->first || *cr->first != offset || *cr->last + 1 != end || r.body_bytes_received != end - offset)
+      throw Error(ErrorKind::backend_unavailable, "get " + stats_.key + ": bad or truncated range answer");
+  }
+  learn_size(cr->total);
+  ++cold_answered_;
+}
+
+void GetOp::learn_size(uint64_t size) {
+  if (size_known_) {
+    if (size != size_) throw Error(ErrorKind::conflict, "get " + stats_.key + ": object changed during the download");
+    return;
+  }
+  size_known_ = true;
+  size_ = size;
+  stats_.bytes = size_;
+  pool_.progress().total += size_;
+  sink_.reserve(size_);
+}
+
+void GetOp::check_etag(const Request& r) {
+  const std::string tag = r.header("etag");
+  if (tag.empty()) return;  // a 416 carries none
+  if (etag_.empty())
+    etag_ = tag;
+  else if (tag != etag_)
+    throw Error(ErrorKind::conflict, "get " + stats_.key + ": object changed during the download");
+}
+
+void GetOp::after_striping() {
+  if (!head_done_ || !size_known_) return;
+  if (cold_ranges_unsent() || cold_answered_ < next_cold_) return;  // ranges still to send or in flight
+  const uint64_t size = cold_->range_size;
+  const uint64_t covered = std::min(size_, uint64_t{next_cold_} * size);
+  const auto carried = static_cast<unsigned>((covered + size - 1) / size);
+  if (covered == size_) {
+    stats_.parts = carried;
+    auto digest = sink_.sha256_of_written(size_);
+    verify_and_commit(digest ? *digest : expected_sha_);
+    return;
+  }
+  // A bigger object: the rest as ranges over the connections the cold
+  // ranges opened. An object a striped upload would cover (kMaxStripedSize)
+  // is spread over all of them, one range each, in 16 KiB steps rather than
+  // the 64 KiB segment: each window has grown to ~20 packets by now, so a
+  // range of a window or two arrives in a round trip or two (the gateway
+  // decrypts a segment two ranges share twice: microseconds). A bigger object
+  // goes over rest_connections with at most that many ranges in flight, in
+  // parts as usual (bulk transfers, docs/client.md).
+  const uint64_t rest = size_ - covered;
+  uint64_t piece = 0;
+  if (size_ <= kMaxStripedSize) {
+    rest_in_flight_ = std::max(next_cold_, 1u);
+    constexpr uint64_t kStep = 16 * 1024;
+    piece = ((rest + rest_in_flight_ - 1) / rest_in_flight_ + kStep - 1) / kStep * kStep;
+  } else {
+    rest_in_flight_ = cold_->rest_connections;
+    piece = std::min(part_size_, spread_part_size(rest, rest_in_flight_));
+  }
+  spans_ = plan_spans(rest, piece);
+  for (auto& span : spans_) {
+    span.offset += covered;
+    span.number += cold_->count;
+  }
+  next_span_ = 0;
+  ranges_left_ = spans_.size();
+  stats_.parts = carried + static_cast<unsigned>(spans_.size());
+  state_ = State::ranges;
+}
+
+void GetOp::fall_back_from_cold() {
+  cold_.reset();
+  cold_held_ = false;
+  state_ = State::first;
+  first_is_range_ = true;
+  // The HEAD may already have told the size; the usual path counts it again.
+  if (size_known_) pool_.progress().total -= size_;
+  size_known_ = false;
+  ready_.push_back(make_get(Span{1, 0, part_size_}));
+  ready_.back()->hash_body = true;
+  if (head_done_ && *head_size_ > part_size_) begin_ranges(*head_size_, 1, 0);
 }
 
 void GetOp::verify_and_commit(const std::string& digest) {

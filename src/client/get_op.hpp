@@ -14,10 +14,24 @@
 //           ranges) must equal the HEAD's X-Haul-Sha256 and every answer's
 //           ETag the HEAD's (same stored version), then the sink commits.
 //
+// Cold (the first download of a fresh process over a long path, plan.hpp
+// ColdRanges):
+//   striping: HEAD and K small ranges from offset 0 at once, each range over
+//          its own fresh connection, so up to K initial windows' worth of the
+//          object arrives one round trip after the handshakes; every answer
+//          (206, or 416 past the end) tells the size, and ranges not yet sent
+//          past it are dropped. With the path's RTT unknown, range 1 goes
+//          first as the probe (like an upload's stripe 0); on a short path
+//          it is declined before a byte is sent and the download goes the
+//          usual way (first).
+//   ranges: the rest of a bigger object, then verify as above.
+//
 // With a known size and SHA-256 (bench), no HEAD, and all ranges start at
 // once. Any failure leaves the sink uncommitted (TempFileSink removes its
 // temp file).
 
+#include <chrono>
+#include <climits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,13 +51,18 @@ class GetOp final : public Op {
         std::string known_sha256 = {}, bool fresh_connection = false);
   // The op owns its sink (recursive get: one temp file per object).
   GetOp(RequestPool& pool, std::string key, std::unique_ptr<Sink> sink, uint64_t part_size);
+  // The first download of a cold pool (sink random-access): cold ranges;
+  // probe_first when the path's RTT is unknown.
+  GetOp(RequestPool& pool, std::string key, Sink& sink, uint64_t part_size, const ColdRanges& cold, bool probe_first);
   std::unique_ptr<Request> next() override;
   void done(std::unique_ptr<Request> r) override;
   void interrupt() override;
+  std::optional<std::chrono::steady_clock::time_point> wake_at() const override;
 
  private:
-  enum class State { start, first, ranges, done };
+  enum class State { start, striping, first, ranges, done };
 
+  std::unique_ptr<Request> make_head();
   std::unique_ptr<Request> make_get(std::optional<Span> span);
   void on_head(Request& r);
   void on_first(Request& r);
@@ -53,6 +72,20 @@ class GetOp final : public Op {
   // `sent` were already asked for, `done` of those already arrived.
   void begin_ranges(uint64_t size, size_t sent, size_t done);
   void on_range(Request& r);
+  // Cold ranges (state striping).
+  std::unique_ptr<Request> make_cold_range(uint32_t index);
+  bool cold_ranges_unsent() const;
+  bool may_send_cold_range();
+  void on_striping_answer(std::unique_ptr<Request> r);
+  void on_cold_range(const Request& r);
+  // The probe met a short path: the usual HEAD-and-first-range download.
+  void fall_back_from_cold();
+  // Every answer names the object's size: the first tells it, the others must agree.
+  void learn_size(uint64_t size);
+  // An answer's ETag must match the others' (the same stored version).
+  void check_etag(const Request& r);
+  // The HEAD is in, the size known and every cold range sent answered: the rest or verify.
+  void after_striping();
   // All bytes are in the sink: check the digest and commit.
   void verify_and_commit(const std::string& digest);
 
@@ -72,6 +105,14 @@ class GetOp final : public Op {
   std::unique_ptr<Request> first_;  // the first GET's answer, kept until the HEAD is in
   bool plain_fallback_ = false;     // the first answer was 416 on an empty object
   bool first_is_range_ = false;     // the first GET asks for bytes 0..P-1
+  std::optional<ColdRanges> cold_;
+  bool cold_held_ = false;  // probing: cold ranges 2.. wait for range 1's connection
+  uint32_t next_cold_ = 0, cold_answered_ = 0;
+  std::chrono::steady_clock::time_point probe_sent_{};
+  bool size_known_ = false;            // size_ holds the object's size (striping)
+  std::optional<uint64_t> head_size_;  // Content-Length of the HEAD
+  // Ranges in flight at most (after cold ranges; otherwise the pool's limit).
+  unsigned rest_in_flight_ = UINT_MAX;
 };
 
 }  // namespace haul::client

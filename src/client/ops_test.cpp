@@ -475,6 +475,167 @@ TEST_F(Ops, GetFailsWhenTheObjectChangesBetweenAnswers) {
   EXPECT_FALSE(sink.committed);
 }
 
+// ---- cold get: HEAD and small ranges at once, each over its own connection
+
+class ColdGet : public Ops {
+ protected:
+  // A cold download of key into sink_ over connections with rtt_us, with the
+  // default plan (96 ranges of 12 KiB, the rest over 8 connections) unless
+  // `cold` says otherwise.
+  std::unique_ptr<GetOp> cold_get(const std::string& key, uint32_t rtt_us, bool probe_first,
+                                  std::optional<ColdRanges> cold = std::nullopt) {
+    ran_.emplace(config_, std::ref(gateway_));
+    ran_->set_connection_rtt(rtt_us);
+    plan_ = cold ? *cold : *plan_cold_ranges(96, kStripeTarget, 8);
+    auto op = std::make_unique<GetOp>(*ran_, key, sink_, config_.part_size, plan_, probe_first);
+    ran_->run(*op, plan_.count + 1);
+    return op;
+  }
+  StringSink sink_;
+  ColdRanges plan_;
+};
+
+TEST_F(ColdGet, HeadAndEveryRangeGoAtOnceOnAKnownLongPath) {
+  std::string data = data_of(200000, 21);  // 17 ranges of 12 KiB, the last 3392 bytes
+  gateway_.objects["/v1/objects/c"] = data;
+  auto op = cold_get("c", 50000, false);
+  const ScriptedPool& p = *ran_;
+  ASSERT_FALSE(op->error()) << op->error()->what();
+  EXPECT_EQ(sink_.bytes, data);
+  EXPECT_EQ(sink_.committed, data.size());
+  ASSERT_EQ(p.sent().size(), 97u);  // nothing waited for the size: ranges past it were answered 416
+  EXPECT_EQ(p.sent()[0].line(), "HEAD /v1/objects/c");
+  for (size_t i = 1; i < p.sent().size(); ++i) {
+    EXPECT_EQ(p.sent()[i].answered_before, 0u) << i;
+    const uint64_t first = (i - 1) * kStripeTarget;
+    EXPECT_EQ(p.sent()[i].headers, std::vector<std::string>{"Range: bytes=" + std::to_string(first) + "-" +
+                                                            std::to_string(first + kStripeTarget - 1)});
+    EXPECT_EQ(p.sent()[i].min_rtt_us, kStripeMinRttUs);
+  }
+  EXPECT_EQ(p.most_in_flight(), 97u);
+  EXPECT_EQ(op->stats().parts, 17u);
+  EXPECT_EQ(op->stats().bytes, data.size());
+  EXPECT_EQ(op->stats().sha256, sha256_hex(data));
+}
+
+TEST_F(ColdGet, AProbeOnAnUnknownLongPathReleasesTheRestUpToTheSize) {
+  std::string data = data_of(30000, 22);  // 3 ranges
+  gateway_.objects["/v1/objects/c"] = data;
+  auto op = cold_get("c", 50000, true);
+  const ScriptedPool& p = *ran_;
+  ASSERT_FALSE(op->error()) << op->error()->what();
+  EXPECT_EQ(sink_.bytes, data);
+  // HEAD and range 1 first; the others after the probe's connection measured
+  // the path, and once an answer told the size only those inside it.
+  ASSERT_GE(p.sent().size(), 2u);
+  EXPECT_EQ(p.sent()[1].headers, std::vector<std::string>{"Range: bytes=0-12287"});
+  for (size_t i = 2; i < p.sent().size(); ++i) EXPECT_GE(p.sent()[i].answered_before, 1u) << i;
+  EXPECT_EQ(p.count("GET"), 3u);
+  EXPECT_EQ(p.path_rtt_us(), 50000u);
+  EXPECT_EQ(op->stats().parts, 3u);
+}
+
+TEST_F(ColdGet, AProbeDeclinedOnAShortPathGoesTheUsualWay) {
+  std::string data = data_of(3 * config_.part_size + 99, 23);
+  gateway_.objects["/v1/objects/c"] = data;
+  auto op = cold_get("c", 1000, true);
+  const ScriptedPool& p = *ran_;
+  ASSERT_FALSE(op->error()) << op->error()->what();
+  EXPECT_EQ(sink_.bytes, data);
+  ASSERT_GE(p.sent().size(), 3u);
+  EXPECT_TRUE(p.sent()[1].declined);  // the probe: nothing sent on the short connection
+  EXPECT_EQ(p.sent()[2].headers, std::vector<std::string>{"Range: bytes=0-262143"});
+  EXPECT_EQ(p.count("GET"), 5u);  // the declined probe and four ranges of part_size
+  EXPECT_EQ(op->stats().parts, 4u);
+}
+
+TEST_F(ColdGet, TheRestOfABiggerObjectIsSpreadOverTheConnections) {
+  std::string data = data_of(200000, 24);
+  gateway_.objects["/v1/objects/c"] = data;
+  // 4 cold ranges of 16 KiB cover 65 536 bytes; 134 464 remain, spread over
+  // the 4 connections in ranges rounded up to 16 KiB (48 KiB): 3 of them.
+  auto op = cold_get("c", 50000, false, ColdRanges{4, 16 * 1024, 3});
+  const ScriptedPool& p = *ran_;
+  ASSERT_FALSE(op->error()) << op->error()->what();
+  EXPECT_EQ(sink_.bytes, data);
+  ASSERT_EQ(p.count("GET"), 7u);
+  EXPECT_EQ(p.sent().back().headers, std::vector<std::string>{"Range: bytes=163840-199999"});
+  EXPECT_EQ(op->stats().parts, 7u);
+  EXPECT_EQ(op->stats().sha256, sha256_hex(data));
+}
+
+TEST_F(ColdGet, TheRestOfAnObjectTooBigForStripesKeepsToTheConnectionsLimit) {
+  std::string data = data_of(kMaxStripedSize + 5000, 28);
+  gateway_.objects["/v1/objects/big"] = data;
+  auto op = cold_get("big", 50000, false, ColdRanges{4, 16 * 1024, 3});
+  const ScriptedPool& p = *ran_;
+  ASSERT_FALSE(op->error()) << op->error()->what();
+  EXPECT_TRUE(sink_.bytes == data);
+  // The rest in part_size ranges (256 KiB), never more than 3 in flight.
+  const size_t rest = (data.size() - 65536 + config_.part_size - 1) / config_.part_size;
+  ASSERT_EQ(p.count("GET"), 4 + rest);
+  for (size_t i = 5; i < p.sent().size(); ++i) {
+    EXPECT_LE(i - p.sent()[i].answered_before + 1, 3u) << i;  // started before it, not answered, and itself
+  }
+  EXPECT_EQ(op->stats().parts, 4 + rest);
+}
+
+TEST_F(ColdGet, AnEmptyObjectIsEveryRange416AndCommitsNothing) {
+  gateway_.objects["/v1/objects/e"] = "";
+  auto op = cold_get("e", 50000, false, ColdRanges{4, 16 * 1024, 3});
+  ASSERT_FALSE(op->error()) << op->error()->what();
+  EXPECT_EQ(sink_.committed, 0u);
+  EXPECT_EQ(op->stats().sha256, sha256_hex(""));
+  EXPECT_EQ(op->stats().parts, 0u);
+}
+
+TEST_F(ColdGet, AStaleMemoryOfALongPathStillGetsEveryByte) {
+  // The path memory said long, this connection measures 1 ms: each declined
+  // range is sent again without the check (its bytes are needed).
+  std::string data = data_of(50000, 25);
+  gateway_.objects["/v1/objects/c"] = data;
+  auto op = cold_get("c", 1000, false, ColdRanges{8, 12 * 1024, 3});
+  const ScriptedPool& p = *ran_;
+  ASSERT_FALSE(op->error()) << op->error()->what();
+  EXPECT_EQ(sink_.bytes, data);
+  size_t declined = 0;
+  for (const auto& s : p.sent()) {
+    declined += s.declined ? 1 : 0;
+    if (!s.declined && s.method == "GET") {
+      EXPECT_EQ(s.min_rtt_us, 0u);
+    }
+  }
+  EXPECT_EQ(declined, 8u);  // all left before any answer told the size
+}
+
+TEST_F(ColdGet, FailsWhenTheObjectChangesBetweenAnswers) {
+  std::string data = data_of(100000, 26);
+  gateway_.objects["/v1/objects/c"] = data;
+  gateway_.override = [&](const Request& r, const std::string&) -> std::optional<Answer> {
+    if (r.method != "GET" || r.headers.empty() || r.headers[0] != "Range: bytes=24576-36863") return std::nullopt;
+    Answer a = gateway_.get(r, data);
+    for (auto& [name, value] : a.headers)
+      if (name == "etag") value = "\"another version\"";
+    return a;
+  };
+  auto op = cold_get("c", 50000, false);
+  ASSERT_TRUE(op->error());
+  EXPECT_EQ(op->error()->kind(), ErrorKind::conflict);
+  EXPECT_FALSE(sink_.committed);
+}
+
+TEST_F(ColdGet, ARangeRefusedInsideTheObjectIsAnError) {
+  std::string data = data_of(100000, 27);
+  gateway_.objects["/v1/objects/c"] = data;
+  Answer refused{416, {{"content-range", "bytes */100000"}}, "{}", Failure::none, 0};
+  gateway_.fail("GET /v1/objects/c", refused, 1);
+  auto op = cold_get("c", 50000, false);
+  ASSERT_TRUE(op->error());
+  EXPECT_NE(std::string(op->error()->what()).find("range refused inside the object"), std::string::npos)
+      << op->error()->what();
+  EXPECT_FALSE(sink_.committed);
+}
+
 TEST_F(Ops, GetOfAMissingObjectIsNotFoundWithTheGatewaysWords) {
   StringSink sink;
   auto op = get("nope", sink);

@@ -81,4 +81,14 @@ std::optional<StripeLayout> plan_stripes(uint64_t size, unsigned max_stripes, ui
   return std::nullopt;
 }
 
+unsigned cold_request_limit(unsigned cold_stripes, uint64_t cold_flight, uint64_t target) {
+  const uint64_t limit = std::min<uint64_t>(cold_stripes, cold_flight / target);
+  return limit < kMinStripes ? 0 : static_cast<unsigned>(limit);
+}
+
+std::optional<ColdRanges> plan_cold_ranges(unsigned max_stripes, uint64_t target, unsigned rest_connections) {
+  if (max_stripes < kMinStripes) return std::nullopt;
+  return ColdRanges{std::min(max_stripes, kMaxStripes), target, std::max(rest_connections, 1u)};
+}
+
 }  // namespace haul::client

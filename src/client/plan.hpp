@@ -2,6 +2,7 @@
 // Sans-IO planning of parallel transfers: how an object of N bytes is cut
 // into parts (uploads) or ranges (downloads), and when cutting is worth it.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -50,7 +51,43 @@ inline constexpr uint64_t kStripeTargetTls = 10 * 1024;
 // 52 ms striped vs 8 ms plain), so below ~10 ms stripes lose. The client falls
 // back to one PUT when they are declined.
 inline constexpr uint32_t kStripeMinRttUs = 20000;
+// Probing an unknown path with one stripe (or cold range): the others go once
+// the probe's connection measured a long path, or once its handshake has taken
+// longer than a short path's would.
+inline bool probe_releases_the_rest(std::optional<uint32_t> path_rtt_us, std::chrono::steady_clock::duration waited) {
+  return (path_rtt_us && *path_rtt_us >= kStripeMinRttUs) || waited >= std::chrono::microseconds(kStripeMinRttUs);
+}
 std::optional<StripeLayout> plan_stripes(uint64_t size, unsigned max_stripes, uint64_t target = kStripeTarget);
+// How many stripes or cold ranges of `target` bytes one cold transfer may
+// send at once: at most cold_stripes, and no more than cold_flight bytes of
+// them together (each leaves in its connection's first flight); 0 when that
+// is fewer than two.
+unsigned cold_request_limit(unsigned cold_stripes, uint64_t cold_flight, uint64_t target);
+
+// Ranges for the first download of a cold pool: `count` ranges of
+// `range_size` bytes from offset 0, asked for at once, each over its own fresh
+// connection, before the object's size is known (the HEAD that tells it goes
+// beside them). Each answer fits the gateway's initial window of 10 packets
+// (the same arithmetic as an upload's stripes, answer headers instead of
+// request headers; over TLS as well, since the server's flight after the
+// handshake carries its session tickets and the answer, not the client's
+// Finished: curl fetched 12 KiB in 3 RTT over TLS on the emulated
+// link, and 10 KiB ranges left 1 MiB short of one flight at 96 ranges,
+// measured 1.1-1.3 s instead of ~0.7), so an object up to count * range_size arrives in the
+// first flight after the handshakes instead of slow start's several round
+// trips on one connection. Ranges past the end are answered 416 with the
+// size (no body); those not yet sent when the size is known are not sent.
+// What lies beyond them goes as ranges over the connections they opened:
+// spread over all of them for an object up to kMaxStripedSize, else over
+// `rest_connections` (--connections) with that many in flight.
+struct ColdRanges {
+  uint32_t count = 0;
+  uint64_t range_size = 0;
+  unsigned rest_connections = 1;
+  uint64_t covered() const { return uint64_t{count} * range_size; }
+};
+// nullopt when max_stripes (--cold-stripes) is below 2.
+std::optional<ColdRanges> plan_cold_ranges(unsigned max_stripes, uint64_t target, unsigned rest_connections);
 
 // Parses "bytes a-b/total" (Content-Range of a 206) or "bytes */total" (416).
 struct ContentRange {

@@ -209,9 +209,8 @@ bool PutOp::may_send_stripe() {
   if (!stripes_held_ || next_stripe_ == 0) return true;
   // The probe's connection measured a long path, or its handshake has taken
   // longer than a short path's would: send the rest now.
-  const auto rtt = pool_.path_rtt_us();
-  const auto waited = std::chrono::steady_clock::now() - probe_sent_;
-  if ((rtt && *rtt >= kStripeMinRttUs) || waited >= std::chrono::microseconds(kStripeMinRttUs)) stripes_held_ = false;
+  if (probe_releases_the_rest(pool_.path_rtt_us(), std::chrono::steady_clock::now() - probe_sent_))
+    stripes_held_ = false;
   return !stripes_held_;
 }
 

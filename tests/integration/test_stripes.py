@@ -165,15 +165,32 @@ def accepted():
         if line.startswith("haul_connections_accepted_total "):
             return int(float(line.split()[1]))
 
-result = {}
-for name, flags in json.load(open(runs)):
+def measured(cmd, run_env):
+    """Runs one fresh haul process; its result, JSON line and the connections the gateway accepted."""
     before = accepted()
-    p = subprocess.run([haul, "put", src, "cold/" + name, "--json"] + flags, capture_output=True, text=True, env=env)
-    result[name] = {"rc": p.returncode, "stderr": p.stderr, "accepted": accepted() - before - 1,
-                    "line": json.loads(p.stdout.splitlines()[0]) if p.returncode == 0 else None}
+    p = subprocess.run(cmd + ["--json"], capture_output=True, text=True, env=run_env)
+    return {"rc": p.returncode, "stderr": p.stderr, "accepted": accepted() - before - 1,
+            "line": json.loads(p.stdout.splitlines()[0]) if p.returncode == 0 else None}
+
+def same(out):
+    return open(out, "rb").read() == open(src, "rb").read()
+
+# Runs: [name, flags] puts cold/NAME (then gets it back to compare);
+# [name, flags, "get", fresh_memory] gets cold/source, put once beforehand.
+result = {}
+for name, flags, *get in json.load(open(runs)):
     out = src + "." + name
+    if get:
+        if not os.path.exists(src + ".source"):
+            subprocess.run([haul, "put", src, "cold/source"], check=True, env=env)
+            open(src + ".source", "w").close()
+        run_env = {**env, "HAUL_CACHE_DIR": env["HAUL_CACHE_DIR"] + "-" + name} if get[1] else env
+        result[name] = measured([haul, "get", "cold/source", out] + flags, run_env)
+        result[name]["identical"] = result[name]["rc"] == 0 and same(out)
+        continue
+    result[name] = measured([haul, "put", src, "cold/" + name] + flags, env)
     g = subprocess.run([haul, "get", "cold/" + name, out], capture_output=True, text=True, env=env)
-    result[name]["identical"] = g.returncode == 0 and open(out, "rb").read() == open(src, "rb").read()
+    result[name]["identical"] = g.returncode == 0 and same(out)
 print(json.dumps(result))
 '''
 
@@ -200,6 +217,14 @@ def run_cold_puts(tmp_path, delay_ms, runs):
                        env={**os.environ, "HAUL_CACHE_DIR": str(tmp_path / "cache")})
     assert p.returncode == 0, p.stderr[-3000:]
     return json.loads(p.stdout.strip().splitlines()[-1]), work / "store"
+
+
+def run_cold_gets(tmp_path, delay_ms, runs):
+    """Fresh `haul get` processes of one 1 MiB object across `haul netem
+    --delay-ms delay_ms`, one per (name, flags, fresh_memory) in runs: with an
+    empty path memory when fresh_memory, else the one the upload left."""
+    result, _ = run_cold_puts(tmp_path, delay_ms, [[name, flags, "get", fresh] for name, flags, fresh in runs])
+    return result
 
 
 needs_netem = pytest.mark.skipif(os.geteuid() != 0 or not os.path.exists("/dev/net/tun"),
@@ -241,3 +266,43 @@ def test_client_probes_an_unknown_short_path_with_one_stripe(tmp_path):
         assert run["line"]["parts"] == 0 and run["line"]["status"] == 201 and run["line"]["requests"] == 1
         assert run["accepted"] == connections and run["line"]["connections_opened"] == connections, run
         assert run["identical"]
+
+
+@needs_netem
+def test_client_gets_a_cold_object_in_small_ranges_across_a_long_link(tmp_path):
+    """A fresh process's get of 1 MiB across a 40 ms round trip asks for 96
+    ranges of 12 KiB at once, each over its own connection, beside the HEAD
+    (97 connections, gateway metric); the 86 inside the object carry it and
+    the file is byte-identical, with the path probed or remembered. With
+    --cold-flight 240K only 20 ranges go at once and the rest follows over
+    their connections; with --cold-stripes 0 no cold ranges at all."""
+    result = run_cold_gets(tmp_path, 20, [("probe", [], True), ("remembered", [], False),
+                                          ("budget", ["--cold-flight", "240K"], False),
+                                          ("off", ["--cold-stripes", "0"], False)])
+    for name in ("probe", "remembered"):
+        run = result[name]
+        assert run["rc"] == 0, run["stderr"]
+        assert run["line"]["parts"] == 86 and run["line"]["status"] == 200, run
+        assert run["accepted"] == 97, run
+        assert run["identical"]
+    budget = result["budget"]
+    assert budget["rc"] == 0, budget["stderr"]
+    # 20 cold ranges cover 240 KiB; 784 KiB remain, spread over their 20
+    # connections in 16 KiB multiples (48 KiB): 17 more ranges, no new connection.
+    assert budget["line"]["parts"] == 37 and budget["accepted"] == 21, budget
+    assert budget["identical"]
+    off = result["off"]
+    assert off["rc"] == 0 and off["line"]["parts"] == 0 and off["accepted"] <= 9, off
+    assert off["identical"]
+
+
+@needs_netem
+def test_client_probes_an_unknown_short_path_with_one_cold_range(tmp_path):
+    """~2 ms away: the first range probes the unknown path, is declined before
+    a byte is sent, and the download goes as HEAD and one range: two or
+    three connections in all (the probe's, idle, may carry the range), not 97."""
+    result = run_cold_gets(tmp_path, 1, [("probe", [], True)])
+    run = result["probe"]
+    assert run["rc"] == 0, run["stderr"]
+    assert run["line"]["parts"] == 0 and 2 <= run["accepted"] <= 3, run
+    assert run["identical"]
