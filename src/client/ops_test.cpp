@@ -624,6 +624,15 @@ TEST_F(ColdGet, FailsWhenTheObjectChangesBetweenAnswers) {
   EXPECT_FALSE(sink_.committed);
 }
 
+TEST_F(ColdGet, AMissingObjectIsNotFoundWithTheGatewaysWords) {
+  auto op = cold_get("nope", 50000, false);
+  ASSERT_TRUE(op->error());
+  EXPECT_EQ(op->error()->kind(), ErrorKind::not_found);
+  EXPECT_NE(std::string(op->error()->what()).find("get nope: no such object (404)"), std::string::npos)
+      << op->error()->what();
+  EXPECT_FALSE(sink_.committed);
+}
+
 TEST_F(ColdGet, ARangeRefusedInsideTheObjectIsAnError) {
   std::string data = data_of(100000, 27);
   gateway_.objects["/v1/objects/c"] = data;
