@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <random>
 #include <nlohmann/json.hpp>
 
 #include "client/client.hpp"
@@ -23,6 +24,7 @@ namespace {
 
 using http_client::Failure;
 using testing::Answer;
+using testing::object_answer;
 using testing::ScriptedPool;
 using testing::sha256_hex;
 using testing::StringSink;
@@ -133,16 +135,7 @@ struct FakeGateway {
       return a;
     }
     const std::string& bytes = it->second;
-    if (r.method == "HEAD") {
-      return Answer{200,
-                    {{"content-length", std::to_string(bytes.size())},
-                     {"x-haul-sha256", sha256_hex(bytes)},
-                     {"etag", etag_of(bytes)}},
-                    "",
-                    Failure::none,
-                    0};
-    }
-    if (r.method == "GET") return get(r, bytes);
+    if (r.method == "HEAD" || r.method == "GET") return get(r, bytes);
     return json_answer(405, {{"error", "method_not_allowed"}});
   }
 
@@ -160,26 +153,7 @@ struct FakeGateway {
     return json_answer(201, j);
   }
 
-  Answer get(const Request& r, const std::string& bytes) {
-    std::string range;
-    for (const auto& h : r.headers)
-      if (h.starts_with("Range: bytes=")) range = h.substr(13);
-    http_client::Headers common = {{"etag", etag_of(bytes)}};
-    if (range.empty()) {
-      common.emplace_back("content-length", std::to_string(bytes.size()));
-      return Answer{200, common, bytes, Failure::none, 0};
-    }
-    uint64_t first = std::stoull(range.substr(0, range.find('-')));
-    uint64_t last = std::stoull(range.substr(range.find('-') + 1));
-    if (first >= bytes.size()) {
-      common.emplace_back("content-range", "bytes */" + std::to_string(bytes.size()));
-      return Answer{416, common, R"({"error":"range_not_satisfiable"})", Failure::none, 0};
-    }
-    last = std::min<uint64_t>(last, bytes.size() - 1);
-    common.emplace_back("content-range", "bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" +
-                                             std::to_string(bytes.size()));
-    return Answer{206, common, bytes.substr(first, last - first + 1), Failure::none, 0};
-  }
+  Answer get(const Request& r, const std::string& bytes) { return object_answer(r, bytes, etag_of(bytes)); }
 };
 
 class Ops : public ::testing::Test {
@@ -643,6 +617,96 @@ TEST_F(ColdGet, ARangeRefusedInsideTheObjectIsAnError) {
   EXPECT_NE(std::string(op->error()->what()).find("range refused inside the object"), std::string::npos)
       << op->error()->what();
   EXPECT_FALSE(sink_.committed);
+}
+
+// ---- a lying gateway: downloads may fail, never keep wrong bytes
+
+// One rewrite of an honest answer, drawn at random: mostly none, else one
+// lie (a status, a header changed or dropped, a body cut, grown or flipped,
+// a transport failure).
+void lie(Answer& a, std::mt19937& rng) {
+  auto set_header = [&a](const std::string& name, const std::string& value) {
+    for (auto& [n, v] : a.headers) {
+      if (n == name) {
+        v = value;
+        return;
+      }
+    }
+    a.headers.emplace_back(name, value);
+  };
+  const unsigned amount = rng() % 256;
+  switch (rng() % 28) {
+    case 1: a.status = amount % 2 ? 503 : 404; break;
+    case 2: a.status = 200; break;
+    case 3: a.status = 416; break;
+    case 4: set_header("etag", "\"another version\""); break;
+    case 5: std::erase_if(a.headers, [](const auto& h) { return h.first == "content-range"; }); break;
+    case 6:
+      set_header("content-range", "bytes " + std::to_string(amount) + "-" + std::to_string(amount * 97) + "/" +
+                                      std::to_string(amount * 1000));
+      break;
+    case 7: set_header("content-range", "bytes */" + std::to_string(amount * 1000)); break;
+    case 8: a.body.resize(a.body.size() > amount ? a.body.size() - amount - 1 : 0); break;
+    case 9: a.body.append(amount + 1, 'x'); break;
+    case 10:
+      if (!a.body.empty()) a.body[amount % a.body.size()] ^= 1;
+      break;
+    case 11: set_header("x-haul-sha256", std::string(64, '0')); break;
+    case 12: set_header("content-length", std::to_string(amount * 1000)); break;
+    case 13: a.failure = amount % 2 ? Failure::transport : Failure::connect; break;
+    default: break;  // honest
+  }
+}
+
+TEST(GetAgainstALyingGateway, NeverCommitsWrongBytes) {
+  // Random lies over both ways a download starts (the usual HEAD and first
+  // range; cold ranges, probed or not, on a long or short path) and sizes
+  // around the cold ranges' and parts' boundaries. Every run must end; a
+  // failed one commits nothing, a successful one exactly the object.
+  ClientConfig config;
+  config.gateway = "http://gateway.test";
+  config.retry_base = std::chrono::milliseconds(0);
+  config.part_size = segment_size;
+  std::mt19937 rng(20261206);
+  size_t succeeded = 0, failed = 0;
+  for (int run = 0; run < 400; ++run) {
+    const unsigned mode = rng() % 8;
+    const size_t size = rng() % 4 == 0 ? (rng() % 8) * 16 * 1024 + rng() % 3 : rng() % 200000;
+    const std::string object = data_of(size, static_cast<unsigned>(run));
+    const std::string etag = FakeGateway::etag_of(object);
+    const bool lies = rng() % 3 != 0;  // a third of the runs honest throughout
+    ScriptedPool pool(config, [&](const Request& r, const std::string&) {
+      Answer a = object_answer(r, object, etag);
+      if (lies) lie(a, rng);
+      return a;
+    });
+    pool.set_connection_rtt(mode & 4 ? 1000 : 50000);
+    StringSink sink;
+    std::unique_ptr<GetOp> op;
+    if (mode & 1) {
+      op = std::make_unique<GetOp>(pool, "k", sink, config.part_size, ColdRanges{8, 12 * 1024, 3}, (mode & 2) != 0);
+      pool.run(*op, 9);
+    } else {
+      op = std::make_unique<GetOp>(pool, "k", sink, config.part_size);
+      pool.run(*op, 8);
+    }
+    SCOPED_TRACE("run " + std::to_string(run) + " mode " + std::to_string(mode) + " size " + std::to_string(size));
+    ASSERT_TRUE(op->finished());
+    if (op->error()) {
+      ++failed;
+      ASSERT_FALSE(sink.committed) << op->error()->what();
+      continue;
+    }
+    ++succeeded;
+    ASSERT_EQ(sink.committed, size);
+    ASSERT_TRUE(sink.bytes.compare(0, size, object) == 0);
+    if (!lies) {
+      EXPECT_EQ(op->stats().sha256, sha256_hex(object));
+    }
+  }
+  // Both outcomes were exercised (the lies are not all fatal, nor all harmless).
+  EXPECT_GT(succeeded, 100u);
+  EXPECT_GT(failed, 50u);
 }
 
 TEST_F(Ops, GetOfAMissingObjectIsNotFoundWithTheGatewaysWords) {

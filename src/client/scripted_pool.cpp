@@ -23,6 +23,38 @@ std::optional<std::string> StringSink::sha256_of_written(uint64_t size) {
   return sha256_hex(bytes.substr(0, std::min<uint64_t>(size, bytes.size())));
 }
 
+Answer object_answer(const Request& r, const std::string& object, const std::string& etag) {
+  Answer a;
+  a.headers = {{"etag", etag}};
+  if (r.method == "HEAD") {
+    a.headers.emplace_back("content-length", std::to_string(object.size()));
+    a.headers.emplace_back("x-haul-sha256", sha256_hex(object));
+    return a;
+  }
+  std::string range;
+  for (const auto& h : r.headers)
+    if (h.starts_with("Range: bytes=")) range = h.substr(13);
+  if (range.empty()) {
+    a.headers.emplace_back("content-length", std::to_string(object.size()));
+    a.body = object;
+    return a;
+  }
+  const uint64_t first = std::stoull(range.substr(0, range.find('-')));
+  uint64_t last = std::stoull(range.substr(range.find('-') + 1));
+  if (first >= object.size()) {
+    a.status = 416;  // like the gateway's: the size, no ETag
+    a.headers = {{"content-range", "bytes */" + std::to_string(object.size())}};
+    a.body = R"({"error":"range_not_satisfiable"})";
+    return a;
+  }
+  last = std::min<uint64_t>(last, object.size() - 1);
+  a.status = 206;
+  a.headers.emplace_back("content-range", "bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" +
+                                              std::to_string(object.size()));
+  a.body = object.substr(first, last - first + 1);
+  return a;
+}
+
 ScriptedPool::~ScriptedPool() = default;
 
 size_t ScriptedPool::count(const std::string& method, const std::string& path_prefix) const {
