@@ -10,7 +10,7 @@
 #        --repeat 6`, median of requests 2-6; limit 1 RTT + size/rate
 #   big 200M put|get PROTO MS LIMIT_MS          one `haul put`/`haul get` of
 #        200 MiB (parts and ranges keep HTTP/1.1 connections either way)
-#   bench/h2_link.sh [HAUL] [all|tree|warm|big]   (default build/haul all)
+#   [PROTOS=h2] bench/h2_link.sh [HAUL] [all|tree|warm|big]   (default build/haul all, PROTOS="h1 h2")
 set -eu
 HAUL=$(realpath "${1:-build/haul}")
 D=$(mktemp -d)
@@ -20,7 +20,7 @@ mkdir -p "$D/store" "$D/tree"
 echo benchtoken > "$D/tokens"
 for i in $(seq -w 1 1000); do head -c 4096 /dev/urandom > "$D/tree/f$i"; done
 head -c $((200 << 20)) /dev/urandom > "$D/200M.bin"
-export HAUL BENCH_DIR="$D" PARTS="${2:-all}"
+export HAUL BENCH_DIR="$D" PARTS="${2:-all}" PROTOS="${PROTOS:-h1 h2}"
 "$HAUL" netem --delay-ms 100 --rate 100mbit \
   --server-cmd "\"$HAUL\" tls-init \"$D/tls\" --ip \$HAUL_NETEM_SERVER > /dev/null && exec \"$HAUL\" gateway \
     --tls-listen 0.0.0.0:8443 --tls-cert \"$D/tls/server.pem\" --tls-key \"$D/tls/server-key.pem\" \
@@ -35,7 +35,8 @@ for _ in range(100):
         break
     time.sleep(0.2)
 common = ["--gateway", url, "--token", "benchtoken", "--cacert", f"{d}/tls/ca.pem"]
-protos = {"h1": ["--http", "1.1"], "h2": ["--http", "auto"]}
+protos = {p: f for p, f in {"h1": ["--http", "1.1"], "h2": ["--http", "auto"]}.items()
+          if p in os.environ["PROTOS"].split()}
 limit = lambda size, rtts: rtts * 200 + size * 8 / 100e6 * 1000
 
 def timed(args):

@@ -265,8 +265,10 @@ def test_time_wait_counted_on_the_side_that_closed_first():
 
     t = threading.Thread(target=serve)
     t.start()
-    for _ in range(n):
-        c = socket.create_connection(("127.0.0.1", port))
+    for i in range(n):
+        # A source address of its own per connection: a reused 4-tuple's SYN
+        # would recycle the server's TIME_WAIT socket (seen once: 149 of 150).
+        c = socket.create_connection(("127.0.0.1", port), source_address=(f"127.0.0.{2 + i}", 0))
         assert c.recv(1) == b""  # wait for the server's FIN before closing ours
         c.close()
     t.join()
