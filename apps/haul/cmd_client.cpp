@@ -65,7 +65,8 @@ void add_common(CLI::App* cmd, Common& c, bool transfer_flags) {
     cmd->add_option("--part-size", c.part_size, "Part/range size for big objects, multiple of 64K")
         ->capture_default_str();
     cmd->add_option("--inflight", c.config.inflight,
-                    "Transfers in flight for --recursive (default: 100 over HTTP/2, its most; 16 over HTTP/1.1)");
+                    "Transfers in flight for --recursive (default: 256 over HTTP/2, its most, 100 until the first "
+                    "answer; 16 over HTTP/1.1)");
     cmd->add_option("--cold-stripes", c.config.cold_stripes,
                     "The first put or get of a fresh process: up to N stripes or ranges over N fresh connections, "
                     "0 = off (see docs/client.md)")

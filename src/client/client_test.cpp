@@ -329,9 +329,9 @@ TEST(Config, Validation) {
   EXPECT_FALSE(uses_http2(plain));
   EXPECT_TRUE(uses_http2(tls));
   EXPECT_EQ(effective_inflight(plain), 16u);
-  EXPECT_EQ(effective_inflight(tls), 100u);
-  tls.inflight = 300;  // more streams than libcurl lets one connection carry before SETTINGS
-  EXPECT_EQ(effective_inflight(tls), 100u);
+  EXPECT_EQ(effective_inflight(tls), 256u);
+  tls.inflight = 300;  // more streams than the gateway allows one connection by default
+  EXPECT_EQ(effective_inflight(tls), 256u);
   tls.inflight = 0;
   tls.http = "1.1";
   EXPECT_FALSE(uses_http2(tls));

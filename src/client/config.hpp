@@ -88,14 +88,20 @@ void validate(const ClientConfig& config);
 
 // Small transfers go as HTTP/2 streams (--http, and the gateway's scheme).
 bool uses_http2(const ClientConfig& config);
-// HTTP/2 streams in flight at most. libcurl 7.88 takes a new HTTP/2
-// connection to carry 100 streams until the gateway's SETTINGS arrive
-// (lib/http2.h DEFAULT_MAX_CONCURRENT_STREAMS); more queued before then and
-// it would open another connection to the same gateway, where it can match
-// answers to the wrong transfers (pool.cpp). A precaution read from
-// libcurl's source: the extra connections actually seen (10 instead of 2
-// under ASan) came from the warm-ups (client.cpp run_tree).
-inline constexpr unsigned kHttp2MaxInflight = 100;
+// HTTP/2 streams in flight at most: the gateway's default
+// SETTINGS_MAX_CONCURRENT_STREAMS (--h2-max-streams 256). More would make
+// libcurl open another connection to the same gateway, where it can match
+// answers to the wrong transfers (pool.cpp); so would a gateway that allows
+// fewer than --inflight.
+inline constexpr unsigned kHttp2MaxInflight = 256;
+// ... and until the pool's first stream has been answered (the gateway's
+// SETTINGS come before any answer), at most this many: libcurl 7.88 assumes
+// 100 streams per HTTP/2 connection until SETTINGS arrive (lib/http2.h
+// DEFAULT_MAX_CONCURRENT_STREAMS) and would open another connection for
+// more. Held at 100 throughout (commit 0bbfa22), 1000 files of 4 KiB took
+// 3.5 s up and 5.8 s down on the 200 ms link instead of 2.6 and 3.7
+// (docs/benchmarks.md, HTTP/2).
+inline constexpr unsigned kHttp2InflightBeforeSettings = 100;
 
 // Transfers in flight for many small files: --inflight, or by protocol when 0
 // (HTTP/2: at most kHttp2MaxInflight).

@@ -774,6 +774,35 @@ TEST_F(Ops, PutTreeUploadsEveryFileBoundedAndStopsAfterAFailure) {
   EXPECT_LT(q.count("PUT"), 6u);  // no new transfer after the first failure
 }
 
+TEST_F(Ops, OverHttp2AHundredStreamsUntilTheFirstAnswerThenTheWholeInflight) {
+  // libcurl 7.88 assumes 100 streams per HTTP/2 connection until the
+  // gateway's SETTINGS arrive (config.hpp): the first fill stops there.
+  TempDir dir;
+  for (int i = 0; i < 400; ++i) dir.write("f" + std::to_string(i), data_of(100, 40 + i));
+  config_.gateway = "https://gateway.test";
+  ScriptedPool p = pool();
+  p.answer_per_round(1);
+  const unsigned inflight = effective_inflight(config_);
+  ASSERT_EQ(inflight, kHttp2MaxInflight);
+  PutTree tree(p, dir.path().string(), "h2", inflight, {});
+  p.run(tree, inflight);
+  EXPECT_FALSE(tree.first_error());
+  EXPECT_EQ(tree.succeeded(), 400u);
+  ASSERT_EQ(p.sent().size(), 400u);
+  for (size_t i = 0; i < kHttp2InflightBeforeSettings; ++i) EXPECT_EQ(p.sent()[i].answered_before, 0u) << i;
+  EXPECT_EQ(p.sent()[kHttp2InflightBeforeSettings].answered_before, 1u);
+  EXPECT_EQ(p.most_in_flight(), kHttp2MaxInflight);
+  // Over HTTP/1.1 no such cap: the whole --inflight at once.
+  config_.gateway = "http://gateway.test";
+  config_.inflight = 150;
+  ScriptedPool q = pool();
+  q.answer_per_round(1);
+  PutTree plain(q, dir.path().string(), "h1", 150, {});
+  q.run(plain, 150);
+  EXPECT_EQ(plain.succeeded(), 400u);
+  EXPECT_EQ(q.sent()[149].answered_before, 0u);
+}
+
 TEST_F(Ops, GetTreeListsThenDownloadsUnderTheDirectory) {
   TempDir dir;
   gateway_.objects["/v1/objects/p/a"] = data_of(500, 30);

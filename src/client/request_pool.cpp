@@ -62,8 +62,11 @@ void RequestPool::run(Driver& driver, unsigned max_inflight, const std::function
   for (;;) {
     if (!interrupted_ && interrupt_flag().load()) interrupt_all(driver);
     // Fill: the driver's requests first, then warm-ups in the remaining room.
+    // Over HTTP/2 fewer until a stream has been answered (config.hpp).
+    const unsigned cap =
+        streams_answered_ || !uses_http2(config_) ? max_inflight : std::min(max_inflight, kHttp2InflightBeforeSettings);
     size_t real = in_flight_ - warmups_in_flight_;
-    while (real < max_inflight) {
+    while (real < cap) {
       auto r = driver.next();
       if (!r) break;
       launch(std::move(r));
@@ -87,6 +90,7 @@ void RequestPool::run(Driver& driver, unsigned max_inflight, const std::function
         --warmups_in_flight_;
         continue;
       }
+      if (!r->bulk && r->status > 0) streams_answered_ = true;
       auto* owner = r->owner;
       owner->done(std::move(r));
     }

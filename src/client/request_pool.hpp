@@ -91,6 +91,11 @@ class RequestPool {
   unsigned warm_pending_ = 0;
   long connections_opened_ = 0;
   bool interrupted_ = false;
+  // A stream (not a part, range or stripe) has had an answer: over HTTP/2
+  // the gateway's SETTINGS are in (run()'s cap before them, config.hpp). A
+  // connection reopened later starts without them, the cap not again: trees
+  // run on one connection from start to end.
+  bool streams_answered_ = false;
 };
 
 }  // namespace haul::client
