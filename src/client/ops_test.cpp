@@ -792,6 +792,18 @@ TEST_F(Ops, OverHttp2AHundredStreamsUntilTheFirstAnswerThenTheWholeInflight) {
   for (size_t i = 0; i < kHttp2InflightBeforeSettings; ++i) EXPECT_EQ(p.sent()[i].answered_before, 0u) << i;
   EXPECT_EQ(p.sent()[kHttp2InflightBeforeSettings].answered_before, 1u);
   EXPECT_EQ(p.most_in_flight(), kHttp2MaxInflight);
+  // Stripes (HTTP/1.1 connections of their own) are no streams: 128 at once
+  // over an https:// gateway, before any answer.
+  ScriptedPool s = pool();
+  s.set_connection_rtt(50000);
+  const std::string big = data_of(128 * 12 * 1024, 41);
+  auto layout = plan_stripes(big.size(), 128);
+  ASSERT_TRUE(layout);
+  ASSERT_EQ(layout->count, 128u);
+  PutOp striped(s, source_of(big), "s", config_.part_size, false, layout, false);
+  s.run(striped, 128);
+  ASSERT_FALSE(striped.error()) << striped.error()->what();
+  EXPECT_EQ(s.most_in_flight(), 128u);
   // Over HTTP/1.1 no such cap: the whole --inflight at once.
   config_.gateway = "http://gateway.test";
   config_.inflight = 150;

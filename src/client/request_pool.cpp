@@ -24,8 +24,19 @@ std::atomic<bool>& RequestPool::interrupt_flag() {
 
 void RequestPool::launch(std::unique_ptr<Request> r) {
   ++in_flight_;
-  if (r->warmup) ++warmups_in_flight_;
+  if (r->warmup)
+    ++warmups_in_flight_;
+  else if (r->bulk)
+    ++bulk_in_flight_;
   start(std::move(r));
+}
+
+void RequestPool::landed(const Request& r) {
+  --in_flight_;
+  if (r.warmup)
+    --warmups_in_flight_;
+  else if (r.bulk)
+    --bulk_in_flight_;
 }
 
 void RequestPool::start_warmups(unsigned room) {
@@ -43,11 +54,8 @@ void RequestPool::start_warmups(unsigned room) {
 void RequestPool::interrupt_all(Driver& driver) {
   interrupted_ = true;
   for (auto& r : cancel_all()) {
-    --in_flight_;
-    if (r->warmup) {
-      --warmups_in_flight_;
-      continue;
-    }
+    landed(*r);
+    if (r->warmup) continue;
     r->failure = Failure::local;
     r->error = "interrupted";
     auto* owner = r->owner;
@@ -62,11 +70,14 @@ void RequestPool::run(Driver& driver, unsigned max_inflight, const std::function
   for (;;) {
     if (!interrupted_ && interrupt_flag().load()) interrupt_all(driver);
     // Fill: the driver's requests first, then warm-ups in the remaining room.
-    // Over HTTP/2 fewer until a stream has been answered (config.hpp).
-    const unsigned cap =
-        streams_answered_ || !uses_http2(config_) ? max_inflight : std::min(max_inflight, kHttp2InflightBeforeSettings);
+    // Over HTTP/2 fewer streams until one has been answered (config.hpp);
+    // parts, ranges and stripes go over HTTP/1.1 and do not count.
+    auto cap = [&] {
+      if (streams_answered_ || !uses_http2(config_)) return size_t{max_inflight};
+      return std::min<size_t>(max_inflight, kHttp2InflightBeforeSettings + bulk_in_flight_);
+    };
     size_t real = in_flight_ - warmups_in_flight_;
-    while (real < cap) {
+    while (real < cap()) {
       auto r = driver.next();
       if (!r) break;
       launch(std::move(r));
@@ -83,13 +94,10 @@ void RequestPool::run(Driver& driver, unsigned max_inflight, const std::function
       continue;
     }
     for (auto& r : collect()) {
-      --in_flight_;
+      landed(*r);
       connections_opened_ += r->connections_opened;
       if (r->tcp) path_.measured(*r->tcp);
-      if (r->warmup) {
-        --warmups_in_flight_;
-        continue;
-      }
+      if (r->warmup) continue;
       if (!r->bulk && r->status > 0) streams_answered_ = true;
       auto* owner = r->owner;
       owner->done(std::move(r));

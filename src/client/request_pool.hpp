@@ -84,10 +84,13 @@ class RequestPool {
 
  private:
   void launch(std::unique_ptr<Request> r);
+  // The in-flight counts after r ended or was cancelled.
+  void landed(const Request& r);
   void start_warmups(unsigned room);
   void interrupt_all(Driver& driver);
 
   size_t in_flight_ = 0, warmups_in_flight_ = 0;
+  size_t bulk_in_flight_ = 0;  // parts, ranges, stripes (not warm-ups)
   unsigned warm_pending_ = 0;
   long connections_opened_ = 0;
   bool interrupted_ = false;
