@@ -12,9 +12,12 @@ namespace {
 
 // SHA-256 of a whole source, read in order (runs on its own thread while the
 // parts go out in parallel; pread is position-free so the two do not collide).
+// 64 KiB at a time: before stripes it is on a cold upload's critical path, and
+// a zeroed 1 MiB buffer cost 256 page faults first (a fresh 1 MiB put: median
+// 556.5 ms before, 549.5 after, 10 runs each alternating on the 200 ms link).
 std::string hash_source(std::shared_ptr<const Source> source) {
   crypto::Sha256 h;
-  std::vector<char> buf(1 << 20);
+  std::vector<char> buf(64 * 1024);
   uint64_t off = 0, size = source->size();
   while (off < size) {
     size_t n = source->read_at(off, buf.data(), static_cast<size_t>(std::min<uint64_t>(buf.size(), size - off)));
