@@ -113,7 +113,7 @@ TEST(Plan, TheFirstFlightBudgetCapsStripesAndColdRanges) {
   auto cold = plan_cold_ranges(96, kStripeTarget, 8);
   ASSERT_TRUE(cold);
   EXPECT_EQ(cold->count, 96u);
-  EXPECT_EQ(cold->covered(), 96u * kStripeTarget);
+  EXPECT_EQ(cold->range_size, kStripeTarget);
   EXPECT_EQ(cold->rest_connections, 8u);
   EXPECT_EQ(plan_cold_ranges(500, kStripeTarget, 8)->count, kMaxStripes);
   EXPECT_FALSE(plan_cold_ranges(0, kStripeTarget, 8));

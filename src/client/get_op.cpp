@@ -139,21 +139,35 @@ void GetOp::done(std::unique_ptr<Request> r) {
   }
 }
 
-void GetOp::on_head(Request& r) {
-  expected_sha_ = r.header("x-haul-sha256");
-  etag_ = r.header("etag");
+namespace {
+
+// The Content-Length of an answer, when it is a number.
+std::optional<uint64_t> content_length(const Request& r) {
+  const std::string length = r.header("content-length");
+  uint64_t size = 0;
+  auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), size);
+  if (length.empty() || ec != std::errc() || end != length.data() + length.size()) return std::nullopt;
+  return size;
+}
+
+}  // namespace
+
+void GetOp::take_digest(const Request& head) {
+  expected_sha_ = head.header("x-haul-sha256");
   if (expected_sha_.empty())
     throw Error(ErrorKind::integrity, "get " + stats_.key + ": gateway sent no X-Haul-Sha256 to check against");
   head_done_ = true;
+}
+
+void GetOp::on_head(Request& r) {
+  take_digest(r);
+  etag_ = r.header("etag");
   // With the size known, the other ranges need not wait for the first one
   // to finish (8 MiB alone on one connection: seconds on a long link).
   if (state_ == State::first && !first_done_ && sink_.random_access() && !plain_fallback_ && first_is_range_) {
-    uint64_t size = 0;
-    const std::string length = r.header("content-length");
-    auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), size);
     // Range 1 is the first GET, in flight; a size it covers needs no more.
-    if (ec == std::errc() && end == length.data() + length.size() && !length.empty() && size > part_size_)
-      begin_ranges(size, 1, 0);
+    const auto size = content_length(r);
+    if (size && *size > part_size_) begin_ranges(*size, 1, 0);
   }
 }
 
@@ -265,18 +279,11 @@ void GetOp::on_striping_answer(std::unique_ptr<Request> r) {
       return;
     }
     if (r->method == "HEAD") {
-      expected_sha_ = r->header("x-haul-sha256");
-      if (expected_sha_.empty())
-        throw Error(ErrorKind::integrity, "get " + stats_.key + ": gateway sent no X-Haul-Sha256 to check against");
+      take_digest(*r);
       check_etag(*r);
-      const std::string length = r->header("content-length");
-      uint64_t size = 0;
-      auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), size);
-      if (length.empty() || ec != std::errc() || end != length.data() + length.size())
-        throw Error(ErrorKind::backend_unavailable, "get " + stats_.key + ": gateway sent no size");
-      head_size_ = size;
-      head_done_ = true;
-      learn_size(size);
+      const auto size = content_length(*r);
+      if (!size) throw Error(ErrorKind::backend_unavailable, "get " + stats_.key + ": gateway sent no size");
+      learn_size(*size);
     } else {
       on_cold_range(*r);
     }
@@ -371,12 +378,13 @@ void GetOp::fall_back_from_cold() {
   cold_held_ = false;
   state_ = State::first;
   first_is_range_ = true;
-  // The HEAD may already have told the size; the usual path counts it again.
+  // The HEAD may already have told the size (size_, through learn_size); the
+  // usual path counts it again.
   if (size_known_) pool_.progress().total -= size_;
   size_known_ = false;
   ready_.push_back(make_get(Span{1, 0, part_size_}));
   ready_.back()->hash_body = true;
-  if (head_done_ && *head_size_ > part_size_) begin_ranges(*head_size_, 1, 0);
+  if (head_done_ && size_ > part_size_) begin_ranges(size_, 1, 0);
 }
 
 void GetOp::verify_and_commit(const std::string& digest) {

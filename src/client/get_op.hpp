@@ -64,6 +64,8 @@ class GetOp final : public Op {
 
   std::unique_ptr<Request> make_head();
   std::unique_ptr<Request> make_get(std::optional<Span> span);
+  // The HEAD's X-Haul-Sha256 becomes what the download must hash to.
+  void take_digest(const Request& head);
   void on_head(Request& r);
   void on_first(Request& r);
   // HEAD and first GET both answered (or the SHA was known): go on.
@@ -109,8 +111,7 @@ class GetOp final : public Op {
   bool cold_held_ = false;  // probing: cold ranges 2.. wait for range 1's connection
   uint32_t next_cold_ = 0, cold_answered_ = 0;
   std::chrono::steady_clock::time_point probe_sent_{};
-  bool size_known_ = false;            // size_ holds the object's size (striping)
-  std::optional<uint64_t> head_size_;  // Content-Length of the HEAD
+  bool size_known_ = false;  // size_ holds the object's size (striping)
   // Ranges in flight at most (after cold ranges; otherwise the pool's limit).
   unsigned rest_in_flight_ = UINT_MAX;
 };

@@ -69,13 +69,13 @@ unsigned cold_request_limit(unsigned cold_stripes, uint64_t cold_flight, uint64_
 // connection, before the object's size is known (the HEAD that tells it goes
 // beside them). Each answer fits the gateway's initial window of 10 packets
 // (the same arithmetic as an upload's stripes, answer headers instead of
-// request headers; over TLS as well, since the server's flight after the
-// handshake carries its session tickets and the answer, not the client's
-// Finished: curl fetched 12 KiB in 3 RTT over TLS on the emulated
-// link, and 10 KiB ranges left 1 MiB short of one flight at 96 ranges,
-// measured 1.1-1.3 s instead of ~0.7), so an object up to count * range_size arrives in the
+// request headers), so an object up to count * range_size arrives in the
 // first flight after the handshakes instead of slow start's several round
-// trips on one connection. Ranges past the end are answered 416 with the
+// trips on one connection. Over TLS as well: the server's flight after the
+// handshake carries its session tickets and the answer, not the client's
+// Finished (curl fetched 12 KiB in 3 RTT over TLS on the emulated link; 10
+// KiB ranges left 1 MiB short of one flight at 96 and took 1.1-1.3 s, not
+// ~0.7). Ranges past the end are answered 416 with the
 // size (no body); those not yet sent when the size is known are not sent.
 // What lies beyond them goes as ranges over the connections they opened:
 // spread over all of them for an object up to kMaxStripedSize, else over
@@ -84,7 +84,6 @@ struct ColdRanges {
   uint32_t count = 0;
   uint64_t range_size = 0;
   unsigned rest_connections = 1;
-  uint64_t covered() const { return uint64_t{count} * range_size; }
 };
 // nullopt when max_stripes (--cold-stripes) is below 2.
 std::optional<ColdRanges> plan_cold_ranges(unsigned max_stripes, uint64_t target, unsigned rest_connections);
