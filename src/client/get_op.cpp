@@ -15,12 +15,14 @@ GetOp::GetOp(RequestPool& pool, std::string key, Sink& sink, uint64_t part_size,
   expected_sha_ = std::move(known_sha256);
 }
 
-GetOp::GetOp(RequestPool& pool, std::string key, std::unique_ptr<Sink> sink, uint64_t part_size)
+GetOp::GetOp(RequestPool& pool, std::string key, std::unique_ptr<Sink> sink, uint64_t part_size,
+             std::optional<uint64_t> listed_size)
     : Op(pool, "get", std::move(key)),
       owned_sink_(std::move(sink)),
       sink_(*owned_sink_),
       part_size_(part_size),
-      fresh_(false) {}
+      fresh_(false),
+      head_deferred_(listed_size && *listed_size <= kDigestInAnswerUpTo) {}
 
 GetOp::GetOp(RequestPool& pool, std::string key, Sink& sink, uint64_t part_size, const ColdRanges& cold,
              bool probe_first)
@@ -62,11 +64,10 @@ std::unique_ptr<Request> GetOp::next() {
     ready_.push_back(make_head());
   } else if (state_ == State::start) {
     bool known = known_size_ && !expected_sha_.empty();
-    if (!known) {
-      ready_.push_back(make_head());
-    } else {
+    if (known)
       head_done_ = true;
-    }
+    else if (!head_deferred_)
+      ready_.push_back(make_head());
     if (!sink_.random_access() || (known && *known_size_ <= part_size_)) {
       state_ = State::first;
       ready_.push_back(make_get(std::nullopt));
@@ -129,6 +130,13 @@ void GetOp::done(std::unique_ptr<Request> r) {
     } else if (state_ == State::first) {
       first_ = std::move(r);
       first_done_ = true;
+      if (head_deferred_) {
+        head_deferred_ = false;
+        if (first_->header("x-haul-sha256").empty())
+          ready_.push_back(make_head());  // an older gateway, or the object grew: ask
+        else
+          take_digest(*first_);  // its ETag is the first answer's own
+      }
     } else {
       on_range(*r);
       return;

@@ -26,6 +26,14 @@
 //          usual way (first).
 //   ranges: the rest of a bigger object, then verify as above.
 //
+// A small object the listing sized (recursive get, listed_size up to
+// kDigestInAnswerUpTo): the first range alone, no HEAD. The gateway reads a
+// small whole object with its trailer in one store read and sends the
+// trailer's SHA-256 with the body (X-Haul-Sha256 on the GET); only when it
+// does not (an older gateway, or the object grew since the listing) does the
+// HEAD follow. A thousand small files then take a thousand streams, not two
+// thousand.
+//
 // With a known size and SHA-256 (bench), no HEAD, and all ranges start at
 // once. Any failure leaves the sink uncommitted (TempFileSink removes its
 // temp file).
@@ -43,14 +51,22 @@
 
 namespace haul::client {
 
+// Listed objects up to this size are asked for without a HEAD: their stored
+// body (plaintext, 16 bytes per 64 KiB segment and the trailer) fits the
+// gateway's one whole read (gateway/open_pipeline.hpp kWholeReadLimit, 256
+// KiB), whose answer carries the SHA-256.
+constexpr uint64_t kDigestInAnswerUpTo = 192 * 1024;
+
 class GetOp final : public Op {
  public:
   // sink must outlive the op.
   // known_size and known_sha256 go together (bench: it uploaded the object).
   GetOp(RequestPool& pool, std::string key, Sink& sink, uint64_t part_size, std::optional<uint64_t> known_size = {},
         std::string known_sha256 = {}, bool fresh_connection = false);
-  // The op owns its sink (recursive get: one temp file per object).
-  GetOp(RequestPool& pool, std::string key, std::unique_ptr<Sink> sink, uint64_t part_size);
+  // The op owns its sink (recursive get: one temp file per object);
+  // listed_size is what the listing said the object holds.
+  GetOp(RequestPool& pool, std::string key, std::unique_ptr<Sink> sink, uint64_t part_size,
+        std::optional<uint64_t> listed_size = std::nullopt);
   // The first download of a cold pool (sink random-access): cold ranges;
   // probe_first when the path's RTT is unknown.
   GetOp(RequestPool& pool, std::string key, Sink& sink, uint64_t part_size, const ColdRanges& cold, bool probe_first);
@@ -104,6 +120,7 @@ class GetOp final : public Op {
   uint64_t size_ = 0;
   std::string expected_sha_, etag_;
   bool head_done_ = false, first_done_ = false;
+  bool head_deferred_ = false;      // a small listed object: the HEAD only if the first answer has no digest
   std::unique_ptr<Request> first_;  // the first GET's answer, kept until the HEAD is in
   bool plain_fallback_ = false;     // the first answer was 416 on an empty object
   bool first_is_range_ = false;     // the first GET asks for bytes 0..P-1

@@ -34,8 +34,12 @@ Answer object_answer(const Request& r, const std::string& object, const std::str
   std::string range;
   for (const auto& h : r.headers)
     if (h.starts_with("Range: bytes=")) range = h.substr(13);
+  // Like the gateway's: a small object answered whole carries its digest
+  // (its one store read held the trailer; open_pipeline.hpp).
+  const bool small = object.size() <= kSmallWholeAnswer;
   if (range.empty()) {
     a.headers.emplace_back("content-length", std::to_string(object.size()));
+    if (small) a.headers.emplace_back("x-haul-sha256", sha256_hex(object));
     a.body = object;
     return a;
   }
@@ -52,6 +56,7 @@ Answer object_answer(const Request& r, const std::string& object, const std::str
   a.headers.emplace_back("content-range", "bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" +
                                               std::to_string(object.size()));
   a.body = object.substr(first, last - first + 1);
+  if (small && first == 0 && last + 1 == object.size()) a.headers.emplace_back("x-haul-sha256", sha256_hex(object));
   return a;
 }
 

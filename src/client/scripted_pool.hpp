@@ -123,7 +123,9 @@ class StringSink final : public Sink {
 std::string sha256_hex(const std::string& bytes);
 
 // The gateway's answer to a HEAD or GET (whole, or one Range: 206, 416 past
-// the end) of `object` stored with `etag` (docs/api.md).
+// the end) of `object` stored with `etag` (docs/api.md). Objects up to
+// kSmallWholeAnswer answered whole carry X-Haul-Sha256 on the GET too.
+constexpr uint64_t kSmallWholeAnswer = 200 * 1024;
 Answer object_answer(const Request& r, const std::string& object, const std::string& etag);
 
 }  // namespace haul::client::testing

@@ -158,12 +158,14 @@ bool GetTree::exhausted() const {
   return listing_done_ && keys_.empty() && !list_in_flight_;
 }
 
-std::unique_ptr<Op> GetTree::make_get(const std::string& key) {
+std::unique_ptr<Op> GetTree::make_get(const Listed& object) {
+  const std::string& key = object.key;
   auto path = local_path_for(root_, prefix_, key);
   std::error_code ec;
   std::filesystem::create_directories(path.parent_path(), ec);
   if (ec) throw Error(ErrorKind::io, "cannot create directory " + path.parent_path().string() + ": " + ec.message());
-  return std::make_unique<GetOp>(pool_, key, std::make_unique<TempFileSink>(path.string()), pool_.config().part_size);
+  return std::make_unique<GetOp>(pool_, key, std::make_unique<TempFileSink>(path.string()), pool_.config().part_size,
+                                 object.size);
 }
 
 // An S3 folder marker ("photos/2026/", made by S3 consoles and tools) has
@@ -182,8 +184,8 @@ void GetTree::make_marker_directory(const std::string& key) {
 std::unique_ptr<Request> GetTree::produce() {
   while (!keys_.empty() && !queue_.full()) {
     try {
-      if (keys_.front().ends_with('/')) {
-        make_marker_directory(keys_.front());
+      if (keys_.front().key.ends_with('/')) {
+        make_marker_directory(keys_.front().key);
         keys_.pop_front();
         continue;
       }
@@ -226,8 +228,12 @@ void GetTree::on_own_done(std::unique_ptr<Request> r) {
     record_failure(Error(ErrorKind::internal, "ls " + prefix_ + ": gateway sent a listing without objects"));
     return;
   }
-  for (const auto& o : j["objects"])
-    if (o.is_object() && o.contains("key") && o["key"].is_string()) keys_.push_back(o["key"].get<std::string>());
+  for (const auto& o : j["objects"]) {
+    if (!o.is_object() || !o.contains("key") || !o["key"].is_string()) continue;
+    Listed listed{o["key"].get<std::string>(), std::nullopt};
+    if (o.contains("size") && o["size"].is_number_unsigned()) listed.size = o["size"].get<uint64_t>();
+    keys_.push_back(std::move(listed));
+  }
   if (j.contains("next_after") && j["next_after"].is_string())
     after_ = j["next_after"].get<std::string>();
   else

@@ -77,13 +77,17 @@ class GetTree final : public OpGroup {
   std::unique_ptr<Request> produce() override;
   bool exhausted() const override;
   void on_own_done(std::unique_ptr<Request> r) override;
-  std::unique_ptr<Op> make_get(const std::string& key);
+  struct Listed {
+    std::string key;
+    std::optional<uint64_t> size;
+  };
+  std::unique_ptr<Op> make_get(const Listed& object);
   void make_marker_directory(const std::string& key);
 
   RequestPool& pool_;
   std::string prefix_;
   std::filesystem::path root_;
-  std::deque<std::string> keys_;      // one listing page at most
+  std::deque<Listed> keys_;           // one listing page at most
   std::optional<std::string> after_;  // next page cursor
   bool listing_done_ = false, list_in_flight_ = false;
   RetryQueue list_retries_;

@@ -138,6 +138,10 @@ TEST_F(ObjectsTest, HeadCarriesDigestAndNoBody) {
   EXPECT_EQ(ex->header("X-Haul-Sha256"), crypto::sha256_hex(plain));
   EXPECT_EQ(ex->header("X-Haul-Format"), "3");
   EXPECT_EQ(ex->header("ETag"), get("h")->header("ETag"));
+  // A GET of a small whole object carries the digest too (no HEAD needed);
+  // a part of it does not.
+  EXPECT_EQ(get("h")->header("X-Haul-Sha256"), crypto::sha256_hex(plain));
+  EXPECT_EQ(get("h", "bytes=0-9")->header("X-Haul-Sha256"), "");
   auto missing = gw_.call("HEAD", "/v1/objects/nope");
   EXPECT_EQ(missing->status(), 404);
   EXPECT_TRUE(missing->body().empty());            // HEAD: no body, even for errors
@@ -175,6 +179,8 @@ TEST_F(ObjectsTest, OlderFormatsAndTrailersWithoutSha256) {
   EXPECT_EQ(no_sha->status(), 200);
   EXPECT_EQ(no_sha->header("X-Haul-Format"), "3");
   EXPECT_EQ(no_sha->header("X-Haul-Sha256"), "");  // absent
+  EXPECT_EQ(get("no-sha")->header("X-Haul-Sha256"), "");
+  EXPECT_EQ(get("v2")->header("X-Haul-Sha256"), crypto::sha256_hex(plain));
   EXPECT_EQ(no_sha->announced_length(), plain.size());
   EXPECT_EQ(get("no-sha", "bytes=-100")->body(), Bytes(plain.end() - 100, plain.end()));
   // A listing with headers (fs, memory) sizes each format exactly, though

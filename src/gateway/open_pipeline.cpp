@@ -21,7 +21,7 @@ namespace {
 constexpr uint64_t kUnknownSize = uint64_t{1} << 62;
 
 // Body bytes per store read: one backend round of work per next().
-constexpr size_t kReadPiece = 256 * 1024;
+constexpr size_t kReadPiece = kWholeReadLimit;
 
 struct RangeShape {
   enum class Kind { whole, bounded, open_ended, suffix, unsatisfiable } kind = Kind::whole;
@@ -179,6 +179,7 @@ const ResponseStart& ObjectOpener::open() {
   const auto& cover = decryptor_->cover();
   wanted_from_ = cover.body_offset;
   wanted_to_ = cover.body_offset + cover.body_length;
+  read_to_ = wanted_to_;
   body_pos_ = asked.suffix_length ? head.body_size - std::min(*asked.suffix_length, head.body_size)
                                   : std::min(asked.offset, head.body_size);
   uint64_t asked_end = asked.length ? asked.offset + *asked.length : head.body_size;
@@ -188,8 +189,15 @@ const ResponseStart& ObjectOpener::open() {
     reader_ =
         store_.open(target_.identity.key, store::BodyRange{wanted_from_, wanted_to_ - wanted_from_, std::nullopt});
     body_pos_ = wanted_from_;
+    asked_end = wanted_to_;
+  }
+  const bool whole_object = first == 0 && (*size == 0 || last == *size - 1);
+  if (whole_object && head.body_size <= kWholeReadLimit && asked_end >= head.body_size && body_pos_ == 0) {
+    read_to_ = head.body_size;
+    trailer_.reserve(layout.trailer_size);
   }
   produce();
+  if (read_to_ != wanted_to_) take_trailer(header, layout);
   held_ = !plain_.empty();
   if (!held_) end();
   return response_;
@@ -214,10 +222,12 @@ void ObjectOpener::produce() {
   thread_local std::vector<uint8_t> sealed(kReadPiece);
   plain_.swap(previous_);
   plain_.clear();
-  while (plain_.empty() && body_pos_ < wanted_to_) {
-    size_t want = static_cast<size_t>(std::min<uint64_t>(kReadPiece, wanted_to_ - body_pos_));
+  // A small whole object is read to its end here at once (its trailer too).
+  const bool to_the_end = read_to_ != wanted_to_;
+  while ((plain_.empty() || to_the_end) && body_pos_ < read_to_) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(kReadPiece, read_to_ - body_pos_));
     size_t got = reader_->read(std::span<uint8_t>(sealed.data(), want));
-    if (got == 0) return;  // the store's body ended early: end() reports it
+    if (got == 0) return;  // the store's body ended early: end() or take_trailer() reports it
     const uint64_t start = body_pos_;
     body_pos_ += got;
     // Skip what lies before the cover (suffix reads ask for a little more).
@@ -227,7 +237,19 @@ void ObjectOpener::produce() {
       DecryptTimer timer(metrics_);
       decryptor_->update(std::span<const uint8_t>(sealed.data() + (from - start), to - from), plain_);
     }
+    if (body_pos_ > wanted_to_) {
+      const uint64_t tail_from = std::max(start, wanted_to_);
+      trailer_.insert(trailer_.end(), sealed.data() + (tail_from - start), sealed.data() + got);
+    }
   }
+}
+
+void ObjectOpener::take_trailer(const crypto::Header& header, const crypto::Layout& layout) {
+  if (trailer_.size() != layout.trailer_size) throw Error(ErrorKind::integrity, "stored object is damaged");
+  auto trailer = cipher_->open_trailer(trailer_);
+  if (!trailer || trailer->plain_size != response_.object_size)
+    throw Error(ErrorKind::integrity, auth_failure(header, "trailer"));
+  if (trailer->sha256) response_.sha256_hex = to_hex(*trailer->sha256);
 }
 
 void ObjectOpener::end() {

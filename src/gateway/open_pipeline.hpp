@@ -47,7 +47,17 @@ struct ResponseStart {
   // Format 3's metadata (authenticated by the time open() returns: the
   // header is every segment's associated data).
   crypto::Metadata metadata;
+  // The trailer's SHA-256 of the whole plaintext, when the answer is the
+  // whole object and its stored body fits one store read (kWholeReadLimit):
+  // the trailer then comes with that read, authenticated, at no extra cost,
+  // and a client needs no HEAD to verify what it downloads. Empty otherwise
+  // (or when the trailer carries none: an S3 multipart upload's).
+  std::string sha256_hex;
 };
+
+// Stored bodies up to this size are read whole by open() when the answer
+// is the whole object (ResponseStart::sha256_hex).
+constexpr uint64_t kWholeReadLimit = 256 * 1024;
 
 class ObjectOpener {
  public:
@@ -81,6 +91,9 @@ class ObjectOpener {
   void produce();
   // After the last piece: checks every covering segment authenticated.
   void end();
+  // open() of a small whole object: authenticates the trailer read with the
+  // body (trailer_) and takes its SHA-256.
+  void take_trailer(const crypto::Header& header, const crypto::Layout& layout);
 
   store::Store& store_;
   const crypto::Keyring& keys_;
@@ -91,9 +104,11 @@ class ObjectOpener {
   std::unique_ptr<store::BodyReader> reader_;
   std::unique_ptr<crypto::ObjectCipher> cipher_;
   std::unique_ptr<crypto::RangeDecryptor> decryptor_;
-  uint64_t body_pos_ = 0;     // body offset of the reader's next byte
-  uint64_t wanted_from_ = 0;  // first body byte the decryptor needs
-  uint64_t wanted_to_ = 0;    // one past the last
+  uint64_t body_pos_ = 0;         // body offset of the reader's next byte
+  uint64_t wanted_from_ = 0;      // first body byte the decryptor needs
+  uint64_t wanted_to_ = 0;        // one past the last
+  uint64_t read_to_ = 0;          // where reading stops: wanted_to_, or the body's end for a small whole object
+  std::vector<uint8_t> trailer_;  // the stored bytes past the cover when read_to_ is the body's end
   bool opened_ = false;
   bool held_ = false;  // plain_ holds open()'s first piece, not yet handed out
   bool done_ = false;

@@ -294,6 +294,10 @@ def test_haul_client_recursive_over_one_h2_connection(tmp_path, tls_dir):
         assert gw.metric('haul_connections_protocol_total{protocol="h2"}') == 2
         assert opened <= 2 + 2, opened  # + the test's own scrapes
         assert gw.metric("haul_h2_streams_total") >= 600
+        # Small listed files come with their digest on the GET: one stream
+        # per file, no HEAD.
+        assert gw.metric('haul_requests_total{method="HEAD",code="200"}') == 0
+        assert gw.metric('haul_requests_total{method="GET",code="206"}') >= 300
         # --http 1.1 still works against the same gateway.
         haul("get", "tree/f001", str(tmp_path / "one"), "--http", "1.1", *common)
         assert hashlib.sha256((tmp_path / "one").read_bytes()).hexdigest() == files["f001"]
