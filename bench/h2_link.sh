@@ -10,7 +10,8 @@
 #        --repeat 6`, median of requests 2-6; limit 1 RTT + size/rate
 #   big 200M put|get PROTO MS LIMIT_MS          one `haul put`/`haul get` of
 #        200 MiB (parts and ranges keep HTTP/1.1 connections either way)
-#   [PROTOS=h2] bench/h2_link.sh [HAUL] [all|tree|warm|big]   (default build/haul all, PROTOS="h1 h2")
+#   [PROTOS=h2] [HAUL_FLAGS="..."] bench/h2_link.sh [HAUL] [all|tree|warm|big]
+#   (default build/haul all, PROTOS="h1 h2"; HAUL_FLAGS go to every haul command)
 set -eu
 HAUL=$(realpath "${1:-build/haul}")
 D=$(mktemp -d)
@@ -35,7 +36,8 @@ for _ in range(100):
         break
     time.sleep(0.2)
 common = ["--gateway", url, "--token", "benchtoken", "--cacert", f"{d}/tls/ca.pem"]
-protos = {p: f for p, f in {"h1": ["--http", "1.1"], "h2": ["--http", "auto"]}.items()
+extra = os.environ.get("HAUL_FLAGS", "").split()  # e.g. HAUL_FLAGS="--connections 1"
+protos = {p: f + extra for p, f in {"h1": ["--http", "1.1"], "h2": ["--http", "auto"]}.items()
           if p in os.environ["PROTOS"].split()}
 limit = lambda size, rtts: rtts * 200 + size * 8 / 100e6 * 1000
 

@@ -13,6 +13,7 @@
 #include "client/get_op.hpp"
 #include "client/op.hpp"
 #include "client/put_op.hpp"
+#include "net/nofile.hpp"
 
 namespace haul::client {
 
@@ -189,16 +190,33 @@ void remove_object(RequestPool& pool, const std::string& key) {
 
 namespace {
 
-TreeResult run_tree(RequestPool& pool, OpGroup& group) {
+// Transfers in flight for a tree: --inflight (or the protocol's default),
+// within the open-file limit (raised to its hard limit first): each running
+// or queued transfer holds a file open.
+unsigned tree_inflight(const ClientConfig& cfg) {
+  const auto [soft, hard] = net::raise_nofile_limit();
+  constexpr unsigned long kOtherDescriptors = 128;  // sockets, stdio, libraries
+  const unsigned wanted = effective_inflight(cfg);
+  if (soft == 0) return wanted;  // unknown: as asked
+  const unsigned long room = soft > kOtherDescriptors ? (soft - kOtherDescriptors) / 2 : 1;
+  return static_cast<unsigned>(std::clamp<unsigned long>(wanted, 1, std::max<unsigned long>(room, 1)));
+}
+
+TreeResult run_tree(RequestPool& pool, OpGroup& group, unsigned inflight) {
   const auto& cfg = pool.config();
-  // Over HTTP/2 no warm-ups: streams launched while the warm-ups' HTTP/1.1
-  // connections were still in their handshakes waited for them (PIPEWAIT),
-  // found they cannot multiplex and opened HTTP/2 connections of their own:
-  // `haul get --recursive` of 300 files opened 8 extra HTTP/2 connections in 4
-  // of 8 runs on loopback, where libcurl 7.88 can mismatch answers (pool.cpp).
-  // Big files in a tree open their part connections when they need them.
-  if (!uses_http2(cfg)) pool.warm(cfg.connections);
-  pool.run(group, std::max(effective_inflight(cfg), cfg.connections));
+  // Over HTTP/2 no HTTP/1.1 warm-ups: streams launched while the warm-ups'
+  // HTTP/1.1 connections were still in their handshakes waited for them
+  // (PIPEWAIT), found they cannot multiplex and opened HTTP/2 connections of
+  // their own: `haul get --recursive` of 300 files opened 8 extra HTTP/2
+  // connections in 4 of 8 runs on loopback, where libcurl 7.88 can mismatch
+  // answers (pool.cpp). Big files in a tree open their part connections when
+  // they need them. The HTTP/2 connections the streams spread over are warmed
+  // with streams of their own (each in its own multi), during a listing.
+  if (uses_http2(cfg))
+    pool.warm_streams();
+  else
+    pool.warm(cfg.connections);
+  pool.run(group, std::max(inflight, cfg.connections));
   if (group.first_error()) throw *group.first_error();
   return TreeResult{group.succeeded(), group.failed()};
 }
@@ -206,13 +224,15 @@ TreeResult run_tree(RequestPool& pool, OpGroup& group) {
 }  // namespace
 
 TreeResult put_tree(RequestPool& pool, const std::string& dir, const std::string& prefix, const OnFinished& each) {
-  PutTree tree(pool, dir, prefix, effective_inflight(pool.config()), each);
-  return run_tree(pool, tree);
+  const unsigned inflight = tree_inflight(pool.config());
+  PutTree tree(pool, dir, prefix, inflight, each);
+  return run_tree(pool, tree, inflight);
 }
 
 TreeResult get_tree(RequestPool& pool, const std::string& prefix, const std::string& dir, const OnFinished& each) {
-  GetTree tree(pool, prefix, dir, effective_inflight(pool.config()), each);
-  return run_tree(pool, tree);
+  const unsigned inflight = tree_inflight(pool.config());
+  GetTree tree(pool, prefix, dir, inflight, each);
+  return run_tree(pool, tree, inflight);
 }
 
 }  // namespace haul::client

@@ -329,9 +329,12 @@ TEST(Config, Validation) {
   EXPECT_FALSE(uses_http2(plain));
   EXPECT_TRUE(uses_http2(tls));
   EXPECT_EQ(effective_inflight(plain), 16u);
+  EXPECT_EQ(effective_inflight(tls), 1000u);
+  tls.inflight = 3000;  // more streams than the gateway allows 8 connections by default
+  EXPECT_EQ(effective_inflight(tls), 8 * 256u);
+  tls.connections = 1;
   EXPECT_EQ(effective_inflight(tls), 256u);
-  tls.inflight = 300;  // more streams than the gateway allows one connection by default
-  EXPECT_EQ(effective_inflight(tls), 256u);
+  tls.connections = 8;
   tls.inflight = 0;
   tls.http = "1.1";
   EXPECT_FALSE(uses_http2(tls));

@@ -43,7 +43,10 @@ bool uses_http2(const ClientConfig& config) {
 }
 
 unsigned effective_inflight(const ClientConfig& config) {
-  if (uses_http2(config)) return std::min(config.inflight > 0 ? config.inflight : kHttp2MaxInflight, kHttp2MaxInflight);
+  if (uses_http2(config)) {
+    const unsigned most = kHttp2StreamsPerConnection * std::max(config.connections, 1u);
+    return std::min(config.inflight > 0 ? config.inflight : kHttp2DefaultInflight, most);
+  }
   return config.inflight > 0 ? config.inflight : 16;
 }
 

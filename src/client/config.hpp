@@ -88,23 +88,32 @@ void validate(const ClientConfig& config);
 
 // Small transfers go as HTTP/2 streams (--http, and the gateway's scheme).
 bool uses_http2(const ClientConfig& config);
-// HTTP/2 streams in flight at most: the gateway's default
+// HTTP/2 streams in flight on one connection at most: the gateway's default
 // SETTINGS_MAX_CONCURRENT_STREAMS (--h2-max-streams 256). More would make
-// libcurl open another connection to the same gateway, where it can match
-// answers to the wrong transfers (pool.cpp); so would a gateway that allows
-// fewer than --inflight.
-inline constexpr unsigned kHttp2MaxInflight = 256;
+// libcurl open another connection in the same multi, where it can match
+// answers to the wrong transfers (pool.cpp); the pool spreads the streams
+// over --connections connections (one multi each) instead.
+inline constexpr unsigned kHttp2StreamsPerConnection = 256;
+// Streams in flight for many small files over HTTP/2 by default (capped at
+// kHttp2StreamsPerConnection x --connections): every request of a 1000-file
+// tree in one round trip. Each round of requests costs a round trip: on the
+// 200 ms link 1000 files of 4 KiB took 4.1 s up with 64 in flight, 2.6 s
+// with 128 and 2.0 s with 256 (docs/benchmarks.md). Under the gateway's
+// --max-requests-per-token (1024), so a listing or a second process beside
+// it is not refused.
+inline constexpr unsigned kHttp2DefaultInflight = 1000;
 // ... and until the pool's first stream has been answered (the gateway's
-// SETTINGS come before any answer), at most this many: libcurl 7.88 assumes
-// 100 streams per HTTP/2 connection until SETTINGS arrive (lib/http2.h
-// DEFAULT_MAX_CONCURRENT_STREAMS) and would open another connection for
-// more. Held at 100 throughout (commit 0bbfa22), 1000 files of 4 KiB took
-// 3.5 s up and 5.8 s down on the 200 ms link instead of 2.6 and 3.7
-// (docs/benchmarks.md, HTTP/2).
+// SETTINGS come before any answer), at most this many per connection:
+// libcurl 7.88 assumes 100 streams per HTTP/2 connection until SETTINGS
+// arrive (lib/http2.h DEFAULT_MAX_CONCURRENT_STREAMS) and would open another
+// connection for more. Held at 100 throughout (commit 0bbfa22), 1000 files of
+// 4 KiB took 3.5 s up and 5.8 s down on the 200 ms link instead of 2.6 and
+// 3.7 (docs/benchmarks.md, HTTP/2).
 inline constexpr unsigned kHttp2InflightBeforeSettings = 100;
 
 // Transfers in flight for many small files: --inflight, or by protocol when 0
-// (HTTP/2: at most kHttp2MaxInflight).
+// (HTTP/2: kHttp2DefaultInflight, at most kHttp2StreamsPerConnection per
+// connection; HTTP/1.1: 16).
 unsigned effective_inflight(const ClientConfig& config);
 
 // URL without trailing slashes; "host:port" gets "http://".

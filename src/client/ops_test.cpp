@@ -783,7 +783,7 @@ TEST_F(Ops, OverHttp2AHundredStreamsUntilTheFirstAnswerThenTheWholeInflight) {
   ScriptedPool p = pool();
   p.answer_per_round(1);
   const unsigned inflight = effective_inflight(config_);
-  ASSERT_EQ(inflight, kHttp2MaxInflight);
+  ASSERT_EQ(inflight, kHttp2DefaultInflight);
   PutTree tree(p, dir.path().string(), "h2", inflight, {});
   p.run(tree, inflight);
   EXPECT_FALSE(tree.first_error());
@@ -791,7 +791,16 @@ TEST_F(Ops, OverHttp2AHundredStreamsUntilTheFirstAnswerThenTheWholeInflight) {
   ASSERT_EQ(p.sent().size(), 400u);
   for (size_t i = 0; i < kHttp2InflightBeforeSettings; ++i) EXPECT_EQ(p.sent()[i].answered_before, 0u) << i;
   EXPECT_EQ(p.sent()[kHttp2InflightBeforeSettings].answered_before, 1u);
-  EXPECT_EQ(p.most_in_flight(), kHttp2MaxInflight);
+  // Then the rest at once (one was answered).
+  EXPECT_EQ(p.most_in_flight(), 399u);
+  // At most 256 per HTTP/2 connection (the gateway's stream limit), over
+  // --connections connections.
+  ClientConfig one = config_;
+  one.connections = 1;
+  EXPECT_EQ(effective_inflight(one), kHttp2StreamsPerConnection);
+  one.inflight = 5000;
+  one.connections = 8;
+  EXPECT_EQ(effective_inflight(one), 8 * kHttp2StreamsPerConnection);
   // Stripes (HTTP/1.1 connections of their own) are no streams: 128 at once
   // over an https:// gateway, before any answer.
   ScriptedPool s = pool();
@@ -813,6 +822,35 @@ TEST_F(Ops, OverHttp2AHundredStreamsUntilTheFirstAnswerThenTheWholeInflight) {
   q.run(plain, 150);
   EXPECT_EQ(plain.succeeded(), 400u);
   EXPECT_EQ(q.sent()[149].answered_before, 0u);
+}
+
+TEST_F(Ops, OverHttp2ConnectionsWarmFirstAndEachTakesAHundredStreamsBeforeSettings) {
+  TempDir dir;
+  for (int i = 0; i < 1000; ++i) dir.write("f" + std::to_string(i), data_of(10, 60 + i));
+  config_.gateway = "https://gateway.test";
+  ScriptedPool p = pool();
+  p.set_stream_connections(4);
+  p.answer_per_round(1);
+  p.warm_streams();
+  const unsigned inflight = effective_inflight(config_);
+  PutTree tree(p, dir.path().string(), "w", inflight, {});
+  p.run(tree, inflight);
+  ASSERT_FALSE(tree.first_error()) << tree.first_error()->what();
+  EXPECT_EQ(tree.succeeded(), 1000u);
+  // One warm-up stream per connection, before the first file is opened.
+  ASSERT_GT(p.sent().size(), 4u);
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(p.sent()[i].line(), "GET /healthz") << i;
+  EXPECT_EQ(p.count("GET", "/healthz"), 4u);
+  // Until a stream has been answered, 100 streams per connection (the
+  // warm-ups' answers do not count); then the rest.
+  const size_t warm_answers = p.sent()[4].answered_before;
+  EXPECT_LE(warm_answers, 4u);
+  for (size_t i = 4; i < 4 + 4 * kHttp2InflightBeforeSettings; ++i) {
+    EXPECT_EQ(p.sent()[i].line().rfind("PUT /v1/objects/w/", 0), 0u) << i;
+    EXPECT_EQ(p.sent()[i].answered_before, warm_answers) << i;
+  }
+  EXPECT_GT(p.sent()[4 + 4 * kHttp2InflightBeforeSettings].answered_before, warm_answers);
+  EXPECT_GT(p.most_in_flight(), 4 * kHttp2InflightBeforeSettings);
 }
 
 TEST_F(Ops, GetTreeListsThenDownloadsUnderTheDirectory) {

@@ -1,5 +1,7 @@
 #include "client/pool.hpp"
 
+#include <sys/select.h>
+
 #include <algorithm>
 
 #include "client/outcome.hpp"
@@ -9,11 +11,21 @@ namespace haul::client {
 
 Pool::Pool(const ClientConfig& config) : RequestPool(config), tuning_(config_, path_) {
   narrow();
-  // Every stream on one connection: libcurl 7.88 matches answers to the
-  // wrong transfers once a stream cap below --inflight makes it open more
-  // HTTP/2 connections to the same gateway (measured: a range answer with
-  // another object's ETag, or "Received HTTP/0.9"; docs/client.md "HTTP/2").
-  if (uses_http2(config_)) multi_.multiplex(static_cast<long>(effective_inflight(config_)));
+  if (uses_http2(config_)) {
+    // At most one HTTP/2 connection per multi: libcurl 7.88 matches answers
+    // to the wrong transfers once a stream cap below --inflight makes it open
+    // more HTTP/2 connections to the same gateway in one multi (measured: a
+    // range answer with another object's ETag, or "Received HTTP/0.9";
+    // docs/client.md "HTTP/2"). Several connections are several multis.
+    multi_.multiplex(static_cast<long>(std::min(effective_inflight(config_), kHttp2StreamsPerConnection)));
+    for (unsigned i = 0; config_.connections > 1 && i < config_.connections; ++i) {
+      auto shard = std::make_unique<StreamMulti>();
+      shard->multi.multiplex(kHttp2StreamsPerConnection);
+      shard->multi.limit_connections(1);
+      stream_multis_.push_back(&shard->multi);
+      streams_.push_back(std::move(shard));
+    }
+  }
   fastopen_ = config_.fastopen && kernel_allows_client_fastopen();
   if (config_.gateway.starts_with("https://"))
     tls_sessions_ = std::make_unique<http_client::TlsSessions>(load_tls_sessions(config_.tls_session_file));
@@ -27,7 +39,7 @@ Pool::~Pool() {
     // A cache: failing to write it changes nothing the user asked for.
   }
   // Exchanges leave the multi before it closes the cached connections.
-  for (auto& entry : in_flight_) multi_.remove(*entry.exchange);
+  for (auto& entry : in_flight_) entry.multi->remove(*entry.exchange);
   in_flight_.clear();
   idle_.clear();
 }
@@ -56,7 +68,8 @@ void Pool::start(std::unique_ptr<Request> r) {
   }
   entry.transfer = std::make_unique<RequestTransfer>(*r, progress_, &tuning_);
   entry.exchange->prepare(exchange_options(*r, config_, fastopen_, &tuning_, tls_sessions_.get()), *entry.transfer);
-  multi_.add(*entry.exchange);
+  entry.multi = &multi_for(*r);
+  entry.multi->add(*entry.exchange);
   entry.request = std::move(r);
   in_flight_.push_back(std::move(entry));
 }
@@ -76,34 +89,63 @@ std::unique_ptr<Request> Pool::finish(InFlight entry, const http_client::Outcome
   r.response_headers = std::move(x.head().headers);
   entry.transfer->finish();
   record_outcome(r, outcome, entry.transfer->local_error(), config_.gateway);
-  multi_.remove(x);
+  detach(entry);
   idle_.push_back(std::move(entry.exchange));
   return std::move(entry.request);
 }
 
+http_client::Multi& Pool::multi_for(const Request& r) {
+  if (streams_.empty() || r.bulk || r.fresh_connection) return multi_;
+  // Ties go to the first: one request at a time stays on one warm connection.
+  auto least = std::min_element(streams_.begin(), streams_.end(),
+                                [](const auto& a, const auto& b) { return a->in_flight < b->in_flight; });
+  ++(*least)->in_flight;
+  return (*least)->multi;
+}
+
+void Pool::detach(InFlight& entry) {
+  entry.multi->remove(*entry.exchange);
+  for (auto& shard : streams_)
+    if (&shard->multi == entry.multi) --shard->in_flight;
+}
+
 std::vector<std::unique_ptr<Request>> Pool::collect() {
   std::vector<std::unique_ptr<Request>> ended;
-  int running = 0;
-  multi_.perform(running);
-  while (auto done = multi_.next_done()) {
-    auto it = std::find_if(in_flight_.begin(), in_flight_.end(),
-                           [&](const InFlight& e) { return e.exchange.get() == done->exchange; });
-    if (it == in_flight_.end()) continue;
-    InFlight entry = std::move(*it);
-    in_flight_.erase(it);
-    ended.push_back(finish(std::move(entry), done->outcome));
-  }
+  auto reap = [&](http_client::Multi& multi) {
+    int running = 0;
+    multi.perform(running);
+    while (auto done = multi.next_done()) {
+      auto it = std::find_if(in_flight_.begin(), in_flight_.end(),
+                             [&](const InFlight& e) { return e.exchange.get() == done->exchange; });
+      if (it == in_flight_.end()) continue;
+      InFlight entry = std::move(*it);
+      in_flight_.erase(it);
+      ended.push_back(finish(std::move(entry), done->outcome));
+    }
+  };
+  reap(multi_);
+  for (auto& shard : streams_) reap(shard->multi);
   return ended;
 }
 
 void Pool::wait(int timeout_ms) {
-  multi_.poll(timeout_ms);
+  if (streams_.empty()) {
+    multi_.poll(timeout_ms);
+  } else if (tuning_.highest_open_fd() < FD_SETSIZE) {
+    multi_.poll(timeout_ms, stream_multis_);
+  } else {
+    // A socket curl_multi_fdset cannot report: the stream connections open
+    // first (RequestPool::warm_streams, before a tree opens its files), so
+    // only one reopened later among many open files gets here. Look again
+    // soon rather than sleep past its answer.
+    multi_.poll(std::min(timeout_ms, 1));
+  }
 }
 
 std::vector<std::unique_ptr<Request>> Pool::cancel_all() {
   std::vector<std::unique_ptr<Request>> cancelled;
   for (auto& entry : in_flight_) {
-    multi_.remove(*entry.exchange);
+    detach(entry);
     idle_.push_back(std::move(entry.exchange));
     cancelled.push_back(std::move(entry.request));
   }

@@ -11,7 +11,15 @@
 //  - warm(n) (request_pool.hpp) opens n connections in parallel (cheap GET
 //    /healthz) alongside the first real requests, so their handshakes
 //    overlap and the real transfer never waits behind a warm-up;
-//  - every socket option is set in one place (socket_tuning.hpp).
+//  - every socket option is set in one place (socket_tuning.hpp);
+//  - over HTTP/2 the streams (small transfers: not parts, ranges or
+//    stripes) are spread over `connections` multis of their own, one
+//    HTTP/2 connection each, the least loaded first: a cold tree of small
+//    files starts with that many initial windows instead of one (slow start
+//    of a single connection was most of its time), and no multi ever holds
+//    two HTTP/2 connections to the gateway, where libcurl 7.88 can match
+//    answers to the wrong transfers. Sequential transfers all take the
+//    first, so a warm connection stays the one in use.
 //
 // Files: request_pool (the run loop), transfer (the callbacks of one
 // request), socket_tuning (socket options, TCP_INFO, stripes' RTT check),
@@ -38,6 +46,7 @@ class Pool final : public RequestPool {
   // libcurl closes the extra idle connections as it trims its cache.
   void widen(unsigned n) override;
   void narrow() override;
+  unsigned stream_connections() const override { return streams_.empty() ? 1 : static_cast<unsigned>(streams_.size()); }
 
  private:
   // A request on its way: the exchange (a pooled easy handle) and the
@@ -46,6 +55,12 @@ class Pool final : public RequestPool {
     std::unique_ptr<Request> request;
     std::unique_ptr<http_client::Exchange> exchange;
     std::unique_ptr<RequestTransfer> transfer;
+    http_client::Multi* multi = nullptr;  // multi_ or one of streams_
+  };
+  // One HTTP/2 connection's multi and the streams it carries now.
+  struct StreamMulti {
+    http_client::Multi multi;
+    size_t in_flight = 0;
   };
 
   void start(std::unique_ptr<Request> r) override;
@@ -54,6 +69,10 @@ class Pool final : public RequestPool {
   std::vector<std::unique_ptr<Request>> cancel_all() override;
   // Results of an ended exchange into its request; the exchange goes idle.
   std::unique_ptr<Request> finish(InFlight entry, const http_client::Outcome& outcome);
+  // Where r goes: the least loaded stream multi for an HTTP/2 stream, else multi_.
+  http_client::Multi& multi_for(const Request& r);
+  // Takes the exchange out of its multi (and its stream count).
+  void detach(InFlight& entry);
 
   bool fastopen_ = false;
   // https:// gateways: the TLS sessions every connection shares, loaded
@@ -63,6 +82,8 @@ class Pool final : public RequestPool {
   // Declared before the multi: closing its cached connections reaches them.
   SocketTuning tuning_;
   http_client::Multi multi_;
+  std::vector<std::unique_ptr<StreamMulti>> streams_;  // HTTP/2 only; empty otherwise
+  std::vector<http_client::Multi*> stream_multis_;     // the same, for Multi::poll
   std::vector<InFlight> in_flight_;
   std::vector<std::unique_ptr<http_client::Exchange>> idle_;  // kept for reuse
 };

@@ -39,16 +39,20 @@ void RequestPool::landed(const Request& r) {
     --bulk_in_flight_;
 }
 
+void RequestPool::launch_warmup(bool stream) {
+  auto r = std::make_unique<Request>();
+  r->path = "/healthz";
+  r->warmup = true;
+  // A connection for parts and ranges (HTTP/1.1 when streams are HTTP/2),
+  // or one of the HTTP/2 connections the streams spread over.
+  r->bulk = !stream;
+  launch(std::move(r));
+}
+
 void RequestPool::start_warmups(unsigned room) {
   unsigned n = std::min(warm_pending_, room);
   warm_pending_ = 0;
-  for (unsigned i = 0; i < n; ++i) {
-    auto r = std::make_unique<Request>();
-    r->path = "/healthz";
-    r->warmup = true;
-    r->bulk = true;  // warm connections for parts and ranges (HTTP/1.1 when streams are HTTP/2)
-    launch(std::move(r));
-  }
+  for (unsigned i = 0; i < n; ++i) launch_warmup(false);
 }
 
 void RequestPool::interrupt_all(Driver& driver) {
@@ -67,6 +71,14 @@ void RequestPool::interrupt_all(Driver& driver) {
 void RequestPool::run(Driver& driver, unsigned max_inflight, const std::function<void()>& tick) {
   auto last_tick = std::chrono::steady_clock::now();
   bool first_round = true;
+  if (warm_streams_pending_ && stream_connections() > 1) {
+    for (unsigned i = 0; i < stream_connections(); ++i) launch_warmup(true);
+    for (auto& r : collect()) {  // their connects start: the sockets exist from here
+      landed(*r);
+      connections_opened_ += r->connections_opened;
+    }
+  }
+  warm_streams_pending_ = false;
   for (;;) {
     if (!interrupted_ && interrupt_flag().load()) interrupt_all(driver);
     // Fill: the driver's requests first, then warm-ups in the remaining room.
@@ -74,7 +86,8 @@ void RequestPool::run(Driver& driver, unsigned max_inflight, const std::function
     // parts, ranges and stripes go over HTTP/1.1 and do not count.
     auto cap = [&] {
       if (streams_answered_ || !uses_http2(config_)) return size_t{max_inflight};
-      return std::min<size_t>(max_inflight, kHttp2InflightBeforeSettings + bulk_in_flight_);
+      return std::min<size_t>(max_inflight,
+                              size_t{kHttp2InflightBeforeSettings} * stream_connections() + bulk_in_flight_);
     };
     size_t real = in_flight_ - warmups_in_flight_;
     while (real < cap()) {
@@ -86,8 +99,8 @@ void RequestPool::run(Driver& driver, unsigned max_inflight, const std::function
     if (first_round && warm_pending_ > 0) {
       unsigned used = static_cast<unsigned>(std::min<size_t>(in_flight_, config_.connections));
       start_warmups(config_.connections > used ? config_.connections - used : 0);
-      first_round = false;
     }
+    first_round = false;
     if (in_flight_ == 0) {
       if (driver.finished()) return;
       wait(poll_ms(driver, 20));  // a backoff or the driver's own deadline

@@ -42,6 +42,13 @@ class RequestPool {
   // Queues n GET /healthz to start with the next run(), after the driver's
   // first requests, bounded so the total stays within `connections`.
   void warm(unsigned n) { warm_pending_ += n; }
+  // The next run() starts with a GET /healthz stream on every HTTP/2
+  // connection the streams spread over (stream_connections()), before the
+  // driver's first request: their handshakes start at once (a tree download
+  // lists first; its downloads then find them open), and their sockets get
+  // descriptors below the files a tree opens (Pool::wait needs them below
+  // FD_SETSIZE).
+  void warm_streams() { warm_streams_pending_ = true; }
 
   // No connection opened yet: the next transfer starts from cold.
   virtual bool cold() const = 0;
@@ -49,6 +56,9 @@ class RequestPool {
   // limit back to `connections`.
   virtual void widen(unsigned n) = 0;
   virtual void narrow() = 0;
+  // HTTP/2 connections the streams are spread over (each has its own
+  // SETTINGS to wait for: run()'s cap before them is per connection).
+  virtual unsigned stream_connections() const { return 1; }
 
   // Connections opened by every request run so far (warm-ups included).
   long connections_opened() const { return connections_opened_; }
@@ -87,11 +97,14 @@ class RequestPool {
   // The in-flight counts after r ended or was cancelled.
   void landed(const Request& r);
   void start_warmups(unsigned room);
+  // One warm-up (stream or HTTP/1.1 connection).
+  void launch_warmup(bool stream);
   void interrupt_all(Driver& driver);
 
   size_t in_flight_ = 0, warmups_in_flight_ = 0;
   size_t bulk_in_flight_ = 0;  // parts, ranges, stripes (not warm-ups)
   unsigned warm_pending_ = 0;
+  bool warm_streams_pending_ = false;
   long connections_opened_ = 0;
   bool interrupted_ = false;
   // A stream (not a part, range or stripe) has had an answer: over HTTP/2

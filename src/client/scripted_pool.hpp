@@ -65,6 +65,10 @@ class ScriptedPool final : public RequestPool {
   // Raises the interrupt flag (as SIGINT does) once this many answers were given.
   void interrupt_after(size_t answers) { interrupt_after_ = answers; }
 
+  // HTTP/2 connections the streams spread over (Pool: --connections).
+  void set_stream_connections(unsigned n) { stream_connections_ = n; }
+  unsigned stream_connections() const override { return stream_connections_; }
+
   bool cold() const override { return sent_.empty(); }
   void widen(unsigned n) override { widened_to_ = n; }
   void narrow() override { widened_to_ = 0; }
@@ -105,6 +109,7 @@ class ScriptedPool final : public RequestPool {
   std::optional<size_t> interrupt_after_;
   size_t answered_ = 0, most_in_flight_ = 0;
   unsigned widened_to_ = 0;
+  unsigned stream_connections_ = 1;
   std::deque<Started> queue_;
   std::vector<Sent> sent_;
 };

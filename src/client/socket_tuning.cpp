@@ -50,6 +50,12 @@ void SocketTuning::on_open(int fd) {
   sockets_.push_back({fd, 0});
 }
 
+int SocketTuning::highest_open_fd() const {
+  int highest = -1;
+  for (const auto& s : sockets_) highest = std::max(highest, s.fd);
+  return highest;
+}
+
 void SocketTuning::on_close(int fd) {
   std::erase_if(sockets_, [fd](const OpenSocket& s) { return s.fd == fd; });
   last_closed_ = net::read_tcp_info(fd);

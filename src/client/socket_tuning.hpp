@@ -37,6 +37,8 @@ class SocketTuning final : public http_client::SocketHooks, public ConnectionGat
   // TCP_INFO of the socket closed last.
   const std::optional<net::TcpInfo>& last_closed() const { return last_closed_; }
   bool any_open() const { return !sockets_.empty(); }
+  // The highest descriptor of an open connection, -1 when none is open.
+  int highest_open_fd() const;
 
  private:
   const ClientConfig& config_;

@@ -143,7 +143,12 @@ std::filesystem::path local_path_for(const std::filesystem::path& root, const st
 }
 
 namespace {
-constexpr size_t kListPage = 1000;  // keys per listing page
+constexpr size_t kListPage = 1000;  // keys per listing page at most
+// The first page is small and each next one twice the last: a page of 1000
+// keys is ~60 KB of JSON, four initial windows of a fresh connection (three
+// round trips of slow start before the first download could start); 100 keys
+// fit one, and the downloads of each page widen the window for the next.
+constexpr size_t kFirstListPage = 100;
 }  // namespace
 
 GetTree::GetTree(RequestPool& pool, std::string prefix, const std::string& dir, unsigned inflight,
@@ -152,6 +157,7 @@ GetTree::GetTree(RequestPool& pool, std::string prefix, const std::string& dir, 
       pool_(pool),
       prefix_(std::move(prefix)),
       root_(dir),
+      page_limit_(kFirstListPage),
       policy_(pool.retry_policy()) {}
 
 bool GetTree::exhausted() const {
@@ -202,7 +208,8 @@ std::unique_ptr<Request> GetTree::produce() {
   // page of keys left): listing never stalls the pipeline, and at most two
   // pages of keys wait in memory.
   if (keys_.size() < kListPage && !listing_done_ && !list_in_flight_) {
-    std::string path = "/v1/objects?prefix=" + encode_query(prefix_) + "&limit=" + std::to_string(kListPage);
+    std::string path = "/v1/objects?prefix=" + encode_query(prefix_) + "&limit=" + std::to_string(page_limit_);
+    page_limit_ = std::min(page_limit_ * 2, kListPage);
     if (after_) path += "&after=" + encode_query(*after_);
     auto r = std::make_unique<Request>();
     r->path = path;

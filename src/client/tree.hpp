@@ -90,6 +90,7 @@ class GetTree final : public OpGroup {
   std::deque<Listed> keys_;           // one listing page at most
   std::optional<std::string> after_;  // next page cursor
   bool listing_done_ = false, list_in_flight_ = false;
+  size_t page_limit_;  // keys asked for with the next listing page (tree.cpp)
   RetryQueue list_retries_;
   RetryPolicy policy_;
 };

@@ -25,6 +25,7 @@
 #include "gateway/context.hpp"
 #include "gateway/forwarder.hpp"
 #include "gateway/listener.hpp"
+#include "net/nofile.hpp"
 #include "gateway/reload.hpp"
 #include "gateway/session.hpp"
 #include "gateway/session_registry.hpp"
@@ -323,7 +324,7 @@ void run_gateway(const GatewayConfig& config) {
 }
 
 void run_server(const GatewayConfig& config, std::shared_ptr<Forwarder> forwarder) {
-  auto [soft, hard] = raise_nofile_limit();
+  auto [soft, hard] = net::raise_nofile_limit();
   const bool edge = forwarder != nullptr;
   auto ctx = edge ? load_edge_context(config, std::move(forwarder)) : load_context(config);
 

@@ -2,7 +2,6 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -69,17 +68,6 @@ std::vector<tcp::acceptor> open_listeners(boost::asio::io_context& ioc, const Li
     acceptors.push_back(std::move(acceptor));
   }
   return acceptors;
-}
-
-std::pair<unsigned long, unsigned long> raise_nofile_limit() {
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return {0, 0};
-  if (limit.rlim_cur < limit.rlim_max) {
-    rlimit raised = limit;
-    raised.rlim_cur = limit.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
-  }
-  return {static_cast<unsigned long>(limit.rlim_cur), static_cast<unsigned long>(limit.rlim_max)};
 }
 
 }  // namespace haul::gateway

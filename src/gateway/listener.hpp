@@ -26,8 +26,4 @@ struct ListenOptions {
 // Throws Error(io) naming the address when binding fails.
 std::vector<boost::asio::ip::tcp::acceptor> open_listeners(boost::asio::io_context& ioc, const ListenOptions& options);
 
-// Raises RLIMIT_NOFILE's soft limit to the hard limit; returns {soft, hard}
-// after the change.
-std::pair<unsigned long, unsigned long> raise_nofile_limit();
-
 }  // namespace haul::gateway

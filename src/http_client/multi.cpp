@@ -1,6 +1,7 @@
 #include "http_client/multi.hpp"
 
 #include <curl/curl.h>
+#include <sys/select.h>
 
 #include "core/error.hpp"
 
@@ -45,6 +46,32 @@ bool Multi::perform(int& running) {
 
 bool Multi::poll(int timeout_ms) {
   CURLMcode mc = curl_multi_poll(multi_.get(), nullptr, 0, timeout_ms, nullptr);
+  if (mc == CURLM_OK) return true;
+  error_ = std::string("curl multi: ") + curl_multi_strerror(mc);
+  return false;
+}
+
+bool Multi::poll(int timeout_ms, const std::vector<Multi*>& others) {
+  std::vector<curl_waitfd> extra;
+  long timeout = timeout_ms;
+  for (Multi* other : others) {
+    fd_set readable, writable, failed;
+    FD_ZERO(&readable);
+    FD_ZERO(&writable);
+    FD_ZERO(&failed);
+    int highest = -1;
+    if (curl_multi_fdset(other->multi_.get(), &readable, &writable, &failed, &highest) != CURLM_OK) continue;
+    for (int fd = 0; fd <= highest; ++fd) {
+      short events = 0;
+      if (FD_ISSET(fd, &readable)) events |= CURL_WAIT_POLLIN;
+      if (FD_ISSET(fd, &writable)) events |= CURL_WAIT_POLLOUT;
+      if (events != 0) extra.push_back(curl_waitfd{fd, events, 0});
+    }
+    long next = -1;
+    if (curl_multi_timeout(other->multi_.get(), &next) == CURLM_OK && next >= 0 && next < timeout) timeout = next;
+  }
+  CURLMcode mc = curl_multi_poll(multi_.get(), extra.data(), static_cast<unsigned>(extra.size()),
+                                 static_cast<int>(timeout), nullptr);
   if (mc == CURLM_OK) return true;
   error_ = std::string("curl multi: ") + curl_multi_strerror(mc);
   return false;

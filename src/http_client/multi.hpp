@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "http_client/exchange.hpp"
 #include "http_client/handles.hpp"
@@ -40,6 +41,11 @@ class Multi {
   bool perform(int& running);
   // Waits up to timeout_ms for socket activity (or wake()). False as above.
   bool poll(int timeout_ms);
+  // The same over this multi's sockets and those of `others` (multis with
+  // connection caches of their own), up to the earliest of all their timers.
+  // The others' sockets come through curl_multi_fdset: every one of them must
+  // be below FD_SETSIZE (the caller checks).
+  bool poll(int timeout_ms, const std::vector<Multi*>& others);
   const std::string& error() const { return error_; }
 
   struct Done {
