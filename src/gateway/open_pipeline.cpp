@@ -141,7 +141,8 @@ const ResponseStart& ObjectOpener::open() {
   const crypto::Layout guess{crypto::kDefaultSegmentSize, crypto::kMaxTrailerSize};
   const store::BodyRange asked = body_range_for(shape, guess);
   reader_ = store_.open(target_.identity.key, asked);
-  const store::ObjectHead& head = reader_->head();
+  // A copy: reader_ may be replaced below, and its head with it.
+  const store::ObjectHead head = reader_->head();
 
   auto header = decode_for(head.header, target_);
   const auto layout = crypto::Layout::for_header(header);
