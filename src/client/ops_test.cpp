@@ -166,6 +166,11 @@ class Ops : public ::testing::Test {
   ~Ops() override { RequestPool::interrupt_flag().store(false); }
 
   ScriptedPool pool() { return ScriptedPool(config_, std::ref(gateway_)); }
+  // Over an https:// gateway: small transfers are HTTP/2 streams.
+  ScriptedPool https_pool() {
+    config_.gateway = "https://gateway.test";
+    return pool();
+  }
 
   // An upload of 200 000 pattern bytes (seed) to "s" as stripes
   // (plan_stripes) on a fresh pool (ran_) whose connections have rtt_us;
@@ -750,6 +755,11 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// Files f0 .. f(n-1) of `size` bytes each in dir (data_of, seeds first_seed ...).
+void write_files(TempDir& dir, int n, size_t size, unsigned first_seed) {
+  for (int i = 0; i < n; ++i) dir.write("f" + std::to_string(i), data_of(size, first_seed + static_cast<unsigned>(i)));
+}
+
 TEST_F(Ops, PutTreeUploadsEveryFileBoundedAndStopsAfterAFailure) {
   TempDir dir;
   for (int i = 0; i < 6; ++i) dir.write("d/f" + std::to_string(i), data_of(1000 + i, 20 + i));
@@ -778,9 +788,8 @@ TEST_F(Ops, OverHttp2AHundredStreamsUntilTheFirstAnswerThenTheWholeInflight) {
   // libcurl 7.88 assumes 100 streams per HTTP/2 connection until the
   // gateway's SETTINGS arrive (config.hpp): the first fill stops there.
   TempDir dir;
-  for (int i = 0; i < 400; ++i) dir.write("f" + std::to_string(i), data_of(100, 40 + i));
-  config_.gateway = "https://gateway.test";
-  ScriptedPool p = pool();
+  write_files(dir, 400, 100, 40);
+  ScriptedPool p = https_pool();
   p.answer_per_round(1);
   const unsigned inflight = effective_inflight(config_);
   ASSERT_EQ(inflight, kHttp2DefaultInflight);
@@ -826,9 +835,8 @@ TEST_F(Ops, OverHttp2AHundredStreamsUntilTheFirstAnswerThenTheWholeInflight) {
 
 TEST_F(Ops, OverHttp2ConnectionsWarmFirstAndEachTakesAHundredStreamsBeforeSettings) {
   TempDir dir;
-  for (int i = 0; i < 1000; ++i) dir.write("f" + std::to_string(i), data_of(10, 60 + i));
-  config_.gateway = "https://gateway.test";
-  ScriptedPool p = pool();
+  write_files(dir, 1000, 10, 60);
+  ScriptedPool p = https_pool();
   p.set_stream_connections(4);
   p.answer_per_round(1);
   p.warm_streams();

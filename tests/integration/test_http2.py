@@ -269,16 +269,23 @@ def test_reset_mid_upload_stores_nothing_and_the_connection_goes_on(gateway):
     c.close()
 
 
-def test_haul_client_recursive_over_one_h2_connection(tmp_path, tls_dir):
+def random_tree(src, count, smallest):
+    """count files of smallest, smallest + 1, ... random bytes under src:
+    {name: sha256}."""
+    src.mkdir()
+    files = {}
+    for i in range(count):
+        data = os.urandom(smallest + i)
+        (src / f"f{i:03}").write_bytes(data)
+        files[f"f{i:03}"] = hashlib.sha256(data).hexdigest()
+    return files
+
+
+def test_haul_client_recursive_over_its_h2_connections(tmp_path, tls_dir):
     gw = TlsGateway(tmp_path / "gw", tls_dir).start()
     try:
         src = tmp_path / "tree"
-        src.mkdir()
-        files = {}
-        for i in range(300):
-            data = os.urandom(1000 + i)
-            (src / f"f{i:03}").write_bytes(data)
-            files[f"f{i:03}"] = hashlib.sha256(data).hexdigest()
+        files = random_tree(src, 300, 1000)
         before = gw.metric("haul_connections_accepted_total")
         common = ["--gateway", gw.url, "--token", gw.token, "--cacert", gw.ca]
         haul("put", str(src), "tree/", "--recursive", *common)
@@ -290,7 +297,8 @@ def test_haul_client_recursive_over_one_h2_connection(tmp_path, tls_dir):
         # Two processes (put, get): the streams spread over --connections
         # HTTP/2 connections (default 8; each its own libcurl multi, as
         # libcurl 7.88 can mismatch answers across two in one), and nothing
-        # else (no warm-ups over HTTP/2: docs/client.md); never one per file.
+        # else (no HTTP/1.1 warm-ups beside HTTP/2: docs/client.md); never
+        # one per file.
         assert gw.metric('haul_connections_protocol_total{protocol="h2"}') == 8 + 3
         assert opened <= 8 + 3 + 2, opened  # + the test's own scrapes
         assert gw.metric("haul_h2_streams_total") >= 600
@@ -305,7 +313,6 @@ def test_haul_client_recursive_over_one_h2_connection(tmp_path, tls_dir):
         assert gw.stop() == 0
 
 
-
 def test_recursive_put_and_get_fit_a_small_open_file_limit(tmp_path, tls_dir):
     """Over HTTP/2 a tree runs up to 1000 transfers at once, each holding a
     file open: under a 300-file limit (soft and hard, so it cannot be raised)
@@ -314,12 +321,7 @@ def test_recursive_put_and_get_fit_a_small_open_file_limit(tmp_path, tls_dir):
     gw = TlsGateway(tmp_path / "gw", tls_dir).start()
     try:
         src = tmp_path / "tree"
-        src.mkdir()
-        files = {}
-        for i in range(400):
-            data = os.urandom(200 + i)
-            (src / f"f{i:03}").write_bytes(data)
-            files[f"f{i:03}"] = hashlib.sha256(data).hexdigest()
+        files = random_tree(src, 400, 200)
 
         def small_limit():
             resource.setrlimit(resource.RLIMIT_NOFILE, (300, 300))
