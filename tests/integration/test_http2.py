@@ -313,6 +313,40 @@ def test_haul_client_recursive_over_its_h2_connections(tmp_path, tls_dir):
         assert gw.stop() == 0
 
 
+def test_recursive_put_and_get_with_sockets_above_fd_setsize(tmp_path, tls_dir):
+    """A client started with 1100 descriptors already open (a leaky parent)
+    gets sockets above 1023, which libcurl's curl_multi_fdset cannot report:
+    the pool then polls every millisecond instead of sleeping on them
+    (Pool::wait), and every file still arrives intact."""
+    import resource
+    gw = TlsGateway(tmp_path / "gw", tls_dir).start()
+    try:
+        src = tmp_path / "tree"
+        files = random_tree(src, 200, 300)
+
+        def many_open_descriptors():
+            soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(4096, hard), hard))
+            for _ in range(1100):
+                os.set_inheritable(os.open("/dev/null", os.O_RDONLY), True)
+
+        common = ["--gateway", gw.url, "--token", gw.token, "--cacert", gw.ca]
+        t0 = time.monotonic()
+        put = haul("put", str(src), "high/", "--recursive", *common, check=False, close_fds=False,
+                   preexec_fn=many_open_descriptors)
+        assert put.returncode == 0, put.stderr
+        out = tmp_path / "back"
+        get = haul("get", "high/", str(out), "--recursive", *common, check=False, close_fds=False,
+                   preexec_fn=many_open_descriptors)
+        assert get.returncode == 0, get.stderr
+        assert time.monotonic() - t0 < 30  # not a 50 ms sleep per round
+        assert sorted(os.listdir(out)) == sorted(files)
+        for name, digest in files.items():
+            assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest
+    finally:
+        assert gw.stop() == 0
+
+
 def test_recursive_put_and_get_fit_a_small_open_file_limit(tmp_path, tls_dir):
     """Over HTTP/2 a tree runs up to 1000 transfers at once, each holding a
     file open: under a 300-file limit (soft and hard, so it cannot be raised)
