@@ -256,14 +256,18 @@ def test_gateway_killed_mid_parts_upload_is_cleaned_at_next_start(ceph, bucket, 
     """SIGKILL leaves a multipart upload and a short part in the bucket; the
     next gateway start expires them (--upload-expiry 1 s here)."""
     gw = Gateway(tmp_path / "gw", store=ceph.store_url(bucket), extra_args=["--upload-expiry", "1"]).start()
-    r = requests.post(f"{gw.url}/v1/uploads", json={"key": "left", "size": 6 * 1024 * 1024, "part_size": 5 * 1024 * 1024},
-                      headers=gw.auth, timeout=30)
-    assert r.status_code == 201, r.text
-    upload = r.json()["upload_id"]
-    for n, size in ((1, 5 * 1024 * 1024), (2, 1024 * 1024)):
-        p = requests.put(f"{gw.url}/v1/uploads/{upload}/parts/{n}", data=body(size, n), headers=gw.auth, timeout=60)
-        assert p.status_code == 200, p.text
-    gw.stop(signal.SIGKILL)
+    try:
+        r = requests.post(f"{gw.url}/v1/uploads",
+                          json={"key": "left", "size": 6 * 1024 * 1024, "part_size": 5 * 1024 * 1024},
+                          headers=gw.auth, timeout=30)
+        assert r.status_code == 201, r.text
+        upload = r.json()["upload_id"]
+        for n, size in ((1, 5 * 1024 * 1024), (2, 1024 * 1024)):
+            p = requests.put(f"{gw.url}/v1/uploads/{upload}/parts/{n}", data=body(size, n), headers=gw.auth,
+                             timeout=60)
+            assert p.status_code == 200, p.text
+    finally:
+        gw.stop(signal.SIGKILL)  # also when a step above failed: no gateway left running
     assert len(ceph.pending_uploads(bucket)) == 1
     assert any(".haul-parts/" in k for k in ceph.list_keys(bucket))  # the short part 2
     time.sleep(1.5)
