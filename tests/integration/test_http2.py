@@ -313,6 +313,9 @@ def test_haul_client_recursive_over_its_h2_connections(tmp_path, tls_dir):
         assert gw.stop() == 0
 
 
+# Release build only: the client's loop is single-threaded and the sanitizer
+# passes run the sharded pool in test_haul_client_recursive_over_its_h2_connections.
+@pytest.mark.slow
 def test_recursive_put_and_get_with_sockets_above_fd_setsize(tmp_path, tls_dir):
     """A client started with 1100 descriptors already open (a leaky parent)
     gets sockets above 1023, which libcurl's curl_multi_fdset cannot report:
@@ -347,6 +350,9 @@ def test_recursive_put_and_get_with_sockets_above_fd_setsize(tmp_path, tls_dir):
         assert gw.stop() == 0
 
 
+# Release build only: the client's loop is single-threaded and the sanitizer
+# passes run the sharded pool in test_haul_client_recursive_over_its_h2_connections.
+@pytest.mark.slow
 def test_recursive_put_and_get_fit_a_small_open_file_limit(tmp_path, tls_dir):
     """Over HTTP/2 a tree runs up to 1000 transfers at once, each holding a
     file open: under a 300-file limit (soft and hard, so it cannot be raised)
