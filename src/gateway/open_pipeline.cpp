@@ -114,6 +114,17 @@ std::string auth_failure(const crypto::Header& header, const char* what) {
   return m;
 }
 
+// The trailer's contents once it authenticates and names plain_size as the
+// object's size; throws integrity otherwise (HEAD's suffix read and a small
+// whole GET's one read both end here).
+crypto::ObjectCipher::TrailerContents checked_trailer(const crypto::ObjectCipher& cipher,
+                                                      std::span<const uint8_t> sealed, uint64_t plain_size,
+                                                      const crypto::Header& header) {
+  auto trailer = cipher.open_trailer(sealed);
+  if (!trailer || trailer->plain_size != plain_size) throw Error(ErrorKind::integrity, auth_failure(header, "trailer"));
+  return *trailer;
+}
+
 }  // namespace
 
 std::string etag_of(std::span<const uint8_t> header) {
@@ -198,7 +209,7 @@ const ResponseStart& ObjectOpener::open() {
     trailer_.reserve(layout.trailer_size);
   }
   produce();
-  if (read_to_ != wanted_to_) take_trailer(header, layout);
+  if (reads_trailer()) take_trailer(header, layout);
   held_ = !plain_.empty();
   if (!held_) end();
   return response_;
@@ -224,8 +235,7 @@ void ObjectOpener::produce() {
   plain_.swap(previous_);
   plain_.clear();
   // A small whole object is read to its end here at once (its trailer too).
-  const bool to_the_end = read_to_ != wanted_to_;
-  while ((plain_.empty() || to_the_end) && body_pos_ < read_to_) {
+  while ((plain_.empty() || reads_trailer()) && body_pos_ < read_to_) {
     size_t want = static_cast<size_t>(std::min<uint64_t>(kReadPiece, read_to_ - body_pos_));
     size_t got = reader_->read(std::span<uint8_t>(sealed.data(), want));
     if (got == 0) return;  // the store's body ended early: end() or take_trailer() reports it
@@ -247,10 +257,8 @@ void ObjectOpener::produce() {
 
 void ObjectOpener::take_trailer(const crypto::Header& header, const crypto::Layout& layout) {
   if (trailer_.size() != layout.trailer_size) throw Error(ErrorKind::integrity, "stored object is damaged");
-  auto trailer = cipher_->open_trailer(trailer_);
-  if (!trailer || trailer->plain_size != response_.object_size)
-    throw Error(ErrorKind::integrity, auth_failure(header, "trailer"));
-  if (trailer->sha256) response_.sha256_hex = to_hex(*trailer->sha256);
+  const auto trailer = checked_trailer(*cipher_, trailer_, response_.object_size, header);
+  if (trailer.sha256) response_.sha256_hex = to_hex(*trailer.sha256);
 }
 
 void ObjectOpener::end() {
@@ -281,14 +289,13 @@ ObjectSummary summarize_object(store::Store& store, const crypto::Keyring& keys,
     throw Error(ErrorKind::integrity, "stored object is damaged");
   }
   crypto::ObjectCipher cipher(keys, header, target.identity);
-  auto trailer = cipher.open_trailer(std::span<const uint8_t>(tail).last(layout.trailer_size));
-  if (!trailer || trailer->plain_size != *size) throw Error(ErrorKind::integrity, auth_failure(header, "trailer"));
+  const auto trailer = checked_trailer(cipher, std::span<const uint8_t>(tail).last(layout.trailer_size), *size, header);
   ObjectSummary s;
   s.format = header.version;
   s.size = *size;
-  if (trailer->sha256) s.sha256_hex = to_hex(*trailer->sha256);
-  s.md5 = trailer->md5;
-  s.etag_parts = trailer->etag_parts;
+  if (trailer.sha256) s.sha256_hex = to_hex(*trailer.sha256);
+  s.md5 = trailer.md5;
+  s.etag_parts = trailer.etag_parts;
   s.metadata = std::move(header.metadata);
   s.etag = etag_of(head->header);
   s.mtime_unix = head->mtime_unix;

