@@ -290,8 +290,11 @@ def test_time_wait_on_client_side_when_client_closes_first():
     lsock, port = loopback_listener()
     n = 120
     held = []
-    for _ in range(n):  # client closes first; the server then closes too
-        c = socket.create_connection(("127.0.0.1", port))
+    for i in range(n):  # client closes first; the server then closes too
+        # A source address of its own per connection: with tcp_tw_reuse (2:
+        # loopback) connect() may recycle an earlier connection's TIME_WAIT
+        # socket for the same 4-tuple (seen in CI: 110 of 120).
+        c = socket.create_connection(("127.0.0.1", port), source_address=(f"127.0.0.{2 + i}", 0))
         s, _ = lsock.accept()
         c.close()
         assert s.recv(1) == b""
