@@ -47,6 +47,9 @@ void add_common(CLI::App* cmd, Common& c, bool transfer_flags) {
   cmd->add_option("--connections", c.config.connections,
                   "TCP connections to the gateway, opened in parallel and reused")
       ->capture_default_str();
+  cmd->add_option("--stream-connections", c.config.stream_connections,
+                  "HTTP/2 connections the streams of many small transfers spread over (see docs/client.md)")
+      ->capture_default_str();
   cmd->add_option("--congestion", c.config.congestion,
                   "TCP congestion control: auto (default: cubic or bbr chosen per upload body, see docs/client.md), or "
                   "a name to pin (bbr, cubic)");
@@ -64,9 +67,10 @@ void add_common(CLI::App* cmd, Common& c, bool transfer_flags) {
   if (transfer_flags) {
     cmd->add_option("--part-size", c.part_size, "Part/range size for big objects, multiple of 64K")
         ->capture_default_str();
-    cmd->add_option("--inflight", c.config.inflight,
-                    "Transfers in flight for --recursive (default: 256 over HTTP/2, its most, 100 until the first "
-                    "answer; 16 over HTTP/1.1)");
+    cmd->add_option(
+        "--inflight", c.config.inflight,
+        "Transfers in flight for --recursive (default: 1000 over HTTP/2, at most 256 per connection, 100 per "
+        "connection until the first answer; 16 over HTTP/1.1)");
     cmd->add_option("--cold-stripes", c.config.cold_stripes,
                     "The first put or get of a fresh process: up to N stripes or ranges over N fresh connections, "
                     "0 = off (see docs/client.md)")

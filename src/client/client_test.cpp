@@ -11,6 +11,7 @@
 #include "client/bounded_queue.hpp"
 #include "client/config.hpp"
 #include "client/edge_socket.hpp"
+#include "client/io.hpp"
 #include "client/metrics_text.hpp"
 #include "client/op.hpp"
 #include "client/plan.hpp"
@@ -19,6 +20,7 @@
 #include "client/retry.hpp"
 #include "client/tree.hpp"
 #include "core/error.hpp"
+#include "core/test_temp_dir.hpp"
 
 namespace haul::client {
 namespace {
@@ -183,6 +185,42 @@ TEST(BoundedQueue, NeverExceedsCapacityUnderAProducer) {
   EXPECT_EQ(max_seen, 16u);
 }
 
+size_t entries(const std::filesystem::path& dir) {
+  return static_cast<size_t>(std::distance(std::filesystem::directory_iterator(dir), {}));
+}
+
+TEST(TempFileSink, CreatedAtTheFirstWriteWhenAskedAndCommittedWhole) {
+  haul::testing::TempDir dir("haul-sink");
+  const auto final_path = (dir.path() / "f").string();
+  {
+    TempFileSink unused(final_path, TempFileSink::Create::on_first_write);
+    EXPECT_EQ(entries(dir.path()), 0u);  // nothing made before the body arrives
+  }
+  EXPECT_EQ(entries(dir.path()), 0u);
+  {
+    TempFileSink failed(final_path, TempFileSink::Create::on_first_write);
+    failed.write_at(0, "abc", 3);
+    EXPECT_TRUE(std::filesystem::exists(failed.temp_path()));
+  }
+  EXPECT_EQ(entries(dir.path()), 0u);  // an uncommitted temp file is removed
+  {
+    TempFileSink sink(final_path, TempFileSink::Create::on_first_write);
+    sink.write_at(0, "hello", 5);
+    EXPECT_EQ(sink.sha256_of_written(5), "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+    sink.commit(5);
+  }
+  EXPECT_EQ(std::filesystem::file_size(final_path), 5u);
+  EXPECT_EQ(entries(dir.path()), 1u);
+  {
+    TempFileSink empty((dir.path() / "empty").string(), TempFileSink::Create::on_first_write);
+    empty.commit(0);  // an empty object: no write, still a file
+  }
+  EXPECT_EQ(std::filesystem::file_size(dir.path() / "empty"), 0u);
+  // Created at once (the default), a directory that cannot hold it fails
+  // before any request.
+  EXPECT_THROW(TempFileSink((dir.path() / "missing" / "f").string()), Error);
+}
+
 TEST(Report, SummaryMedianMinMax) {
   auto s = summarize({5, 1, 3});
   EXPECT_EQ(s.count, 3u);
@@ -314,6 +352,9 @@ TEST(Config, Validation) {
   EXPECT_TRUE(bad([](ClientConfig& d) { d.part_size = 1000; }));
   EXPECT_TRUE(bad([](ClientConfig& d) { d.part_size = 0; }));
   EXPECT_TRUE(bad([](ClientConfig& d) { d.connections = 0; }));
+  EXPECT_TRUE(bad([](ClientConfig& d) { d.stream_connections = 0; }));
+  EXPECT_TRUE(bad([](ClientConfig& d) { d.stream_connections = 257; }));
+  EXPECT_FALSE(bad([](ClientConfig& d) { d.stream_connections = 256; }));
   EXPECT_TRUE(bad([](ClientConfig& d) { d.inflight = 5000; }));
   EXPECT_FALSE(bad([](ClientConfig& d) { d.inflight = 0; }));  // by protocol
   EXPECT_TRUE(bad([](ClientConfig& d) { d.http = "3"; }));
@@ -330,10 +371,14 @@ TEST(Config, Validation) {
   EXPECT_TRUE(uses_http2(tls));
   EXPECT_EQ(effective_inflight(plain), 16u);
   EXPECT_EQ(effective_inflight(tls), 1000u);
-  tls.inflight = 3000;  // more streams than the gateway allows 8 connections by default
-  EXPECT_EQ(effective_inflight(tls), 8 * 256u);
-  tls.connections = 1;
+  tls.inflight = 3000;  // more streams than the gateway allows 4 connections
+  tls.stream_connections = 4;
+  EXPECT_EQ(effective_inflight(tls), 4 * 256u);
+  tls.stream_connections = 1;
   EXPECT_EQ(effective_inflight(tls), 256u);
+  tls.connections = 1;  // the bulk connections do not count
+  tls.stream_connections = 32;
+  EXPECT_EQ(effective_inflight(tls), 3000u);
   tls.connections = 8;
   tls.inflight = 0;
   tls.http = "1.1";

@@ -15,6 +15,8 @@ void validate(const ClientConfig& c) {
     throw Error(ErrorKind::config, "gateway URL must start with http:// or https://: " + c.gateway);
   if (c.connections < 1 || c.connections > 256)
     throw Error(ErrorKind::config, "--connections must be between 1 and 256");
+  if (c.stream_connections < 1 || c.stream_connections > 256)
+    throw Error(ErrorKind::config, "--stream-connections must be between 1 and 256");
   if (c.cold_stripes == 1 || c.cold_stripes > 128)
     throw Error(ErrorKind::config, "--cold-stripes must be 0 (off) or between 2 and 128");
   if (c.cold_flight != 0 && c.cold_flight < 2 * 12 * 1024)
@@ -44,7 +46,7 @@ bool uses_http2(const ClientConfig& config) {
 
 unsigned effective_inflight(const ClientConfig& config) {
   if (uses_http2(config)) {
-    const unsigned most = kHttp2StreamsPerConnection * std::max(config.connections, 1u);
+    const unsigned most = kHttp2StreamsPerConnection * std::max(config.stream_connections, 1u);
     return std::min(config.inflight > 0 ? config.inflight : kHttp2DefaultInflight, most);
   }
   return config.inflight > 0 ? config.inflight : 16;

@@ -22,13 +22,22 @@ struct ClientConfig {
   // first round trips of a cold transfer; browsers settle on 6-8 per host for
   // the same reason, and 8 fds are nothing for the gateway.
   unsigned connections = 8;
+  // HTTP/2 connections that small transfers' streams spread over (a tree's
+  // files; one transfer at a time stays on the first). Each starts with a
+  // 10-segment initial window, and a 1000-file tree is all first flight: on
+  // the 200 ms link 1000 files of 4 KiB took 1.86-2.17 s up and 2.22-2.62 s
+  // down over 8, 1.59-1.88 and 1.79-2.08 s over 32, no better over 64
+  // (docs/benchmarks.md). 32 initial windows (~460 KB) stay within the first
+  // flight a cold put's stripes may send (--cold-flight, 1152 KiB).
+  unsigned stream_connections = 32;
   // Parts of big uploads / ranges of big downloads. 8 MiB: large enough that
   // the per-part round trip is small against the part's transfer time on a
   // 100 Mbit/s, 200 ms link (8 MiB = 670 ms), a multiple of the 64 KiB segment.
   uint64_t part_size = 8ull << 20;
-  // Transfers in flight for many small files; 0 picks by protocol: 256
-  // streams over HTTP/2 (they share one warm connection), 16 over HTTP/1.1
-  // (each needs a connection of its own, at most `connections` at once).
+  // Transfers in flight for many small files; 0 picks by protocol: 1000
+  // streams over HTTP/2 (spread over `connections` warm connections), 16
+  // over HTTP/1.1 (each needs a connection of its own, at most `connections`
+  // at once).
   unsigned inflight = 0;
   // "auto": HTTP/2 over https:// (h2 by ALPN, HTTP/1.1 if the gateway
   // declines), HTTP/1.1 over http://. "2": HTTP/2 on http:// too (prior
@@ -92,10 +101,10 @@ bool uses_http2(const ClientConfig& config);
 // SETTINGS_MAX_CONCURRENT_STREAMS (--h2-max-streams 256). More would make
 // libcurl open another connection in the same multi, where it can match
 // answers to the wrong transfers (pool.cpp); the pool spreads the streams
-// over --connections connections (one multi each) instead.
+// over --stream-connections connections (one multi each) instead.
 inline constexpr unsigned kHttp2StreamsPerConnection = 256;
 // Streams in flight for many small files over HTTP/2 by default (capped at
-// kHttp2StreamsPerConnection x --connections): every request of a 1000-file
+// kHttp2StreamsPerConnection x --stream-connections): every request of a 1000-file
 // tree in one round trip. Each round of requests costs a round trip: on the
 // 200 ms link 1000 files of 4 KiB took 4.1 s up with 64 in flight, 2.6 s
 // with 128 and 2.0 s with 256 (docs/benchmarks.md). Under the gateway's

@@ -96,40 +96,47 @@ size_t MemorySource::read_at(uint64_t offset, char* buf, size_t len) const {
   return n;
 }
 
-TempFileSink::TempFileSink(const std::string& final_path) : final_path_(final_path) {
+TempFileSink::TempFileSink(const std::string& final_path, Create create) : final_path_(final_path) {
   static std::atomic<unsigned> counter{0};
   std::filesystem::path p(final_path);
   std::filesystem::path dir = p.parent_path();
   std::string name =
       "." + p.filename().string() + ".haul-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".tmp";
   temp_path_ = (dir.empty() ? std::filesystem::path(name) : dir / name).string();
+  if (create == Create::now) file();
+}
+
+int TempFileSink::file() {
+  if (created_) return fd_;
   fd_ = ::open(temp_path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd_ < 0) throw Error(ErrorKind::io, "cannot create " + temp_path_ + ": " + errno_text(errno));
+  created_ = true;
+  return fd_;
 }
 
 TempFileSink::~TempFileSink() {
   if (fd_ >= 0) ::close(fd_);
-  if (!committed_) ::unlink(temp_path_.c_str());
+  if (created_ && !committed_) ::unlink(temp_path_.c_str());
 }
 
 void TempFileSink::write_at(uint64_t offset, const char* data, size_t len) {
-  write_all_at(fd_, offset, data, len, final_path_);
+  write_all_at(file(), offset, data, len, final_path_);
 }
 
 void TempFileSink::reserve(uint64_t size) {
   if (size == 0) return;
-  int rc = ::posix_fallocate(fd_, 0, static_cast<off_t>(size));
+  int rc = ::posix_fallocate(file(), 0, static_cast<off_t>(size));
   // Filesystems without fallocate (EOPNOTSUPP, EINVAL) just skip the early check.
   if (rc == ENOSPC || rc == EDQUOT || rc == EFBIG)
     throw Error(ErrorKind::io, "cannot write " + final_path_ + ": " + errno_text(rc));
 }
 
 std::optional<std::string> TempFileSink::sha256_of_written(uint64_t size) {
-  return sha256_of_fd(fd_, size);
+  return sha256_of_fd(file(), size);
 }
 
 void TempFileSink::commit(uint64_t size) {
-  if (::ftruncate(fd_, static_cast<off_t>(size)) != 0)
+  if (::ftruncate(file(), static_cast<off_t>(size)) != 0)
     throw Error(ErrorKind::io, "cannot write " + final_path_ + ": " + errno_text(errno));
   int fd = fd_;
   fd_ = -1;

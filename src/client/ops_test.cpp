@@ -803,12 +803,12 @@ TEST_F(Ops, OverHttp2AHundredStreamsUntilTheFirstAnswerThenTheWholeInflight) {
   // Then the rest at once (one was answered).
   EXPECT_EQ(p.most_in_flight(), 399u);
   // At most 256 per HTTP/2 connection (the gateway's stream limit), over
-  // --connections connections.
+  // --stream-connections connections.
   ClientConfig one = config_;
-  one.connections = 1;
+  one.stream_connections = 1;
   EXPECT_EQ(effective_inflight(one), kHttp2StreamsPerConnection);
   one.inflight = 5000;
-  one.connections = 8;
+  one.stream_connections = 8;
   EXPECT_EQ(effective_inflight(one), 8 * kHttp2StreamsPerConnection);
   // Stripes (HTTP/1.1 connections of their own) are no streams: 128 at once
   // over an https:// gateway, before any answer.

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "client/outcome.hpp"
+#include "client/stream_placement.hpp"
 #include "client/tls_session_file.hpp"
 
 namespace haul::client {
@@ -18,7 +19,7 @@ Pool::Pool(const ClientConfig& config) : RequestPool(config), tuning_(config_, p
     // range answer with another object's ETag, or "Received HTTP/0.9";
     // docs/client.md "HTTP/2"). Several connections are several multis.
     multi_.multiplex(static_cast<long>(std::min(effective_inflight(config_), kHttp2StreamsPerConnection)));
-    for (unsigned i = 0; config_.connections > 1 && i < config_.connections; ++i) {
+    for (unsigned i = 0; config_.stream_connections > 1 && i < config_.stream_connections; ++i) {
       auto shard = std::make_unique<StreamMulti>();
       shard->multi.multiplex(kHttp2StreamsPerConnection);
       shard->multi.limit_connections(1);
@@ -96,17 +97,25 @@ std::unique_ptr<Request> Pool::finish(InFlight entry, const http_client::Outcome
 
 http_client::Multi& Pool::multi_for(const Request& r) {
   if (streams_.empty() || r.bulk || r.fresh_connection) return multi_;
-  // Ties go to the first: one request at a time stays on one warm connection.
-  auto least = std::min_element(streams_.begin(), streams_.end(),
-                                [](const auto& a, const auto& b) { return a->in_flight < b->in_flight; });
-  ++(*least)->in_flight;
-  return (*least)->multi;
+  loads_.clear();
+  for (const auto& shard : streams_) loads_.push_back(shard->load);
+  const size_t i = place_stream(loads_, r.gating, last_gating_);
+  StreamMulti& chosen = *streams_[i];
+  ++chosen.load.in_flight;
+  if (r.gating) {
+    ++chosen.load.gating;
+    last_gating_ = i;
+  }
+  return chosen.multi;
 }
 
 void Pool::detach(InFlight& entry) {
   entry.multi->remove(*entry.exchange);
-  for (auto& shard : streams_)
-    if (&shard->multi == entry.multi) --shard->in_flight;
+  for (auto& shard : streams_) {
+    if (&shard->multi != entry.multi) continue;
+    --shard->load.in_flight;
+    if (entry.request && entry.request->gating) --shard->load.gating;
+  }
 }
 
 std::vector<std::unique_ptr<Request>> Pool::collect() {

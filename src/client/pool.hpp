@@ -26,10 +26,12 @@
 // outcome (what a finished request means), this one (the libcurl pool).
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "client/request_pool.hpp"
 #include "client/socket_tuning.hpp"
+#include "client/stream_placement.hpp"
 #include "client/transfer.hpp"
 #include "http_client/exchange.hpp"
 #include "http_client/multi.hpp"
@@ -60,7 +62,7 @@ class Pool final : public RequestPool {
   // One HTTP/2 connection's multi and the streams it carries now.
   struct StreamMulti {
     http_client::Multi multi;
-    size_t in_flight = 0;
+    StreamLoad load;  // the streams it carries now
   };
 
   void start(std::unique_ptr<Request> r) override;
@@ -69,7 +71,7 @@ class Pool final : public RequestPool {
   std::vector<std::unique_ptr<Request>> cancel_all() override;
   // Results of an ended exchange into its request; the exchange goes idle.
   std::unique_ptr<Request> finish(InFlight entry, const http_client::Outcome& outcome);
-  // Where r goes: the least loaded stream multi for an HTTP/2 stream, else multi_.
+  // Where r goes: a stream multi for an HTTP/2 stream (place_stream), else multi_.
   http_client::Multi& multi_for(const Request& r);
   // Takes the exchange out of its multi (and its stream count).
   void detach(InFlight& entry);
@@ -84,6 +86,8 @@ class Pool final : public RequestPool {
   http_client::Multi multi_;
   std::vector<std::unique_ptr<StreamMulti>> streams_;  // HTTP/2 only; empty otherwise
   std::vector<http_client::Multi*> stream_multis_;     // the same, for Multi::poll
+  std::optional<size_t> last_gating_;                  // where the last gating request went
+  std::vector<StreamLoad> loads_;                      // multi_for's scratch: streams_' loads
   std::vector<InFlight> in_flight_;
   std::vector<std::unique_ptr<http_client::Exchange>> idle_;  // kept for reuse
 };

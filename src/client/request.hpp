@@ -41,6 +41,11 @@ struct Request {
   // window is its own loss domain; docs/client.md "HTTP/2").
   bool bulk = false;
   bool warmup = false;  // a pool warm-up request (no driver)
+  // Its answer gates more requests (a listing page: the next downloads and
+  // the next page wait for it). Over HTTP/2 it gets a connection that other
+  // streams avoid while it is in flight, so its answer is not queued behind
+  // theirs in one congestion window (docs/client.md "HTTP/2").
+  bool gating = false;
   // Sent only over a connection whose RTT is at least this (0: any); else
   // abandoned before a byte goes out (Failure::local, declined). Stripes use
   // it: on a short path their extra requests cost more than the round trips

@@ -65,7 +65,7 @@ class ScriptedPool final : public RequestPool {
   // Raises the interrupt flag (as SIGINT does) once this many answers were given.
   void interrupt_after(size_t answers) { interrupt_after_ = answers; }
 
-  // HTTP/2 connections the streams spread over (Pool: --connections).
+  // HTTP/2 connections the streams spread over (Pool: --stream-connections).
   void set_stream_connections(unsigned n) { stream_connections_ = n; }
   unsigned stream_connections() const override { return stream_connections_; }
 

@@ -170,8 +170,9 @@ std::unique_ptr<Op> GetTree::make_get(const Listed& object) {
   std::error_code ec;
   std::filesystem::create_directories(path.parent_path(), ec);
   if (ec) throw Error(ErrorKind::io, "cannot create directory " + path.parent_path().string() + ": " + ec.message());
-  return std::make_unique<GetOp>(pool_, key, std::make_unique<TempFileSink>(path.string()), pool_.config().part_size,
-                                 object.size);
+  return std::make_unique<GetOp>(pool_, key,
+                                 std::make_unique<TempFileSink>(path.string(), TempFileSink::Create::on_first_write),
+                                 pool_.config().part_size, object.size);
 }
 
 // An S3 folder marker ("photos/2026/", made by S3 consoles and tools) has
@@ -214,6 +215,7 @@ std::unique_ptr<Request> GetTree::produce() {
     auto r = std::make_unique<Request>();
     r->path = path;
     r->owner = this;
+    r->gating = true;  // the next downloads wait for it
     list_in_flight_ = true;
     return r;
   }

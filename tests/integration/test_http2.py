@@ -290,17 +290,17 @@ def test_haul_client_recursive_over_its_h2_connections(tmp_path, tls_dir):
         common = ["--gateway", gw.url, "--token", gw.token, "--cacert", gw.ca]
         haul("put", str(src), "tree/", "--recursive", *common)
         out = tmp_path / "back"
-        haul("get", "tree/", str(out), "--recursive", "--connections", "3", *common)
+        haul("get", "tree/", str(out), "--recursive", "--stream-connections", "3", *common)
         for name, digest in files.items():
             assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest
         opened = gw.metric("haul_connections_accepted_total") - before
-        # Two processes (put, get): the streams spread over --connections
-        # HTTP/2 connections (default 8; each its own libcurl multi, as
-        # libcurl 7.88 can mismatch answers across two in one), and nothing
-        # else (no HTTP/1.1 warm-ups beside HTTP/2: docs/client.md); never
-        # one per file.
-        assert gw.metric('haul_connections_protocol_total{protocol="h2"}') == 8 + 3
-        assert opened <= 8 + 3 + 2, opened  # + the test's own scrapes
+        # Two processes (put, get): the streams spread over
+        # --stream-connections HTTP/2 connections (default 32; each its own
+        # libcurl multi, as libcurl 7.88 can mismatch answers across two in
+        # one), and nothing else (no HTTP/1.1 warm-ups beside HTTP/2:
+        # docs/client.md); never one per file.
+        assert gw.metric('haul_connections_protocol_total{protocol="h2"}') == 32 + 3
+        assert opened <= 32 + 3 + 2, opened  # + the test's own scrapes
         assert gw.metric("haul_h2_streams_total") >= 600
         # Small listed files come with their digest on the GET: one stream
         # per file, no HEAD.
