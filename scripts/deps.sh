@@ -4,7 +4,7 @@
 # Usage: scripts/deps.sh [build|test|bench|s3]...   (default: build)
 set -euo pipefail
 
-build_pkgs=(g++ cmake ninja-build pkg-config libboost-dev libcurl4-openssl-dev libssl-dev
+build_pkgs=(g++ cmake ninja-build pkg-config libboost-dev libcurl4-openssl-dev libssl-dev zlib1g-dev
   nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev libgtest-dev libnghttp2-dev curl ca-certificates
   dpkg-dev)  # dpkg-dev: dpkg-shlibdeps, which the .deb (scripts/package) takes its dependencies from
 test_pkgs=(clang clang-tidy clang-format libclang-rt-14-dev python3 python3-requests python3-pytest python3-pytest-xdist python3-cryptography openssl iproute2 procps

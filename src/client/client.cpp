@@ -164,6 +164,7 @@ void list_objects(RequestPool& pool, const std::string& prefix, const std::funct
     auto r = std::make_unique<Request>();
     r->path = "/v1/objects?prefix=" + encode_query(prefix) + "&limit=1000";
     if (after) r->path += "&after=" + encode_query(*after);
+    r->accept_gzip = true;
     auto answer = run_request(pool, std::move(r), "ls", prefix);
     auto j = nlohmann::json::parse(answer->body, nullptr, false);
     if (!j.is_object() || !j.contains("objects") || !j["objects"].is_array())

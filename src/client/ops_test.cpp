@@ -882,6 +882,46 @@ TEST_F(Ops, GetTreeListsThenDownloadsUnderTheDirectory) {
   EXPECT_EQ(p.count("GET", "/v1/objects/"), 2u);
 }
 
+// Listing pages: 100 keys first, then twice the last while the gateway sends
+// JSON as it is, or a whole page (1000) once it sends gzip.
+std::vector<std::string> listing_limits(ScriptedPool& p) {
+  std::vector<std::string> limits;
+  for (const auto& s : p.sent())
+    if (s.path.starts_with("/v1/objects?")) limits.push_back(query_of(s.path)["limit"]);
+  return limits;
+}
+
+TEST_F(Ops, GetTreeListingPagesGrowWithTheWindowOrWholeInGzip) {
+  for (const bool gzip : {false, true}) {
+    TempDir dir;
+    gateway_.objects.clear();
+    for (int i = 0; i < 2000; ++i) gateway_.objects["/v1/objects/p/" + std::to_string(10000 + i)] = "x";
+    gateway_.override = [gzip](const Request& r, const std::string&) -> std::optional<Answer> {
+      if (!r.path.starts_with("/v1/objects?")) return std::nullopt;
+      auto q = query_of(r.path);
+      const int from = q.contains("after") ? std::stoi(q["after"].substr(q["after"].size() - 5)) + 1 : 10000;  // "p%2F12345"
+      const int limit = std::stoi(q["limit"]);
+      nlohmann::json objects = nlohmann::json::array();
+      for (int k = from; k < std::min(from + limit, 12000); ++k)
+        objects.push_back({{"key", "p/" + std::to_string(k)}, {"size", 1}});
+      nlohmann::json j = {{"objects", objects}};
+      j["next_after"] = from + limit < 12000 ? nlohmann::json("p/" + std::to_string(from + limit - 1)) : nullptr;
+      Answer a = json_answer(200, j);
+      if (gzip) a.headers.emplace_back("content-encoding", "gzip");  // as libcurl leaves it, body decoded
+      return a;
+    };
+    ScriptedPool p = pool();
+    GetTree tree(p, "p/", (dir.path() / "out").string(), 64, {});
+    p.run(tree, 64);
+    ASSERT_FALSE(tree.first_error()) << tree.first_error()->what();
+    EXPECT_EQ(tree.succeeded(), 2000u);
+    if (gzip)
+      EXPECT_EQ(listing_limits(p), (std::vector<std::string>{"100", "1000", "1000"}));
+    else
+      EXPECT_EQ(listing_limits(p), (std::vector<std::string>{"100", "200", "400", "800", "1000"}));
+  }
+}
+
 // A listed small object whose GET answer carries no digest (an older
 // gateway, or the object grew since the listing): the HEAD follows, and the
 // download is verified and committed as usual, or fails as usual.

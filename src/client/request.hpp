@@ -46,6 +46,10 @@ struct Request {
   // streams avoid while it is in flight, so its answer is not queued behind
   // theirs in one congestion window (docs/client.md "HTTP/2").
   bool gating = false;
+  // A JSON answer (a listing) may come in gzip: 1000 keys under one prefix
+  // are ~50 KB of JSON and ~3 KB compressed, one window of a fresh
+  // connection instead of four. Decoded before it reaches `body`.
+  bool accept_gzip = false;
   // Sent only over a connection whose RTT is at least this (0: any); else
   // abandoned before a byte goes out (Failure::local, declined). Stripes use
   // it: on a short path their extra requests cost more than the round trips

@@ -78,6 +78,7 @@ http_client::Options exchange_options(const Request& r, const ClientConfig& conf
   o.sockets = sockets;
   o.tls = config.tls;
   o.tls_sessions = tls_sessions;
+  o.accept_gzip = r.accept_gzip;
   return o;
 }
 

@@ -5,9 +5,11 @@
 #include "core/hex.hpp"
 #include "crypto/stream_format.hpp"
 #include "gateway/background_step.hpp"
+#include "gateway/gzip_body.hpp"
 #include "gateway/handlers.hpp"
 #include "gateway/open_pipeline.hpp"
 #include "gateway/seal_pipeline.hpp"
+#include "http/accept_encoding.hpp"
 
 namespace haul::gateway {
 
@@ -203,6 +205,19 @@ std::optional<uint64_t> listed_plain_size(const store::ListEntry& e) {
   return size ? size : older.plain_size(e.body_size);
 }
 
+constexpr size_t kGzipListingFrom = 1024;  // bytes of JSON
+
+std::string listing_json(const store::ListPage& page) {
+  nlohmann::json objects = nlohmann::json::array();
+  for (const auto& e : page.entries) {
+    auto size = listed_plain_size(e);
+    objects.push_back({{"key", e.key}, {"size", size ? *size : 0}, {"mtime", e.mtime_unix}});
+  }
+  nlohmann::json j = {{"objects", objects}};
+  j["next_after"] = page.next_after ? nlohmann::json(*page.next_after) : nlohmann::json(nullptr);
+  return j.dump() + "\n";
+}
+
 }  // namespace
 
 asio::awaitable<void> handle_object_list(GatewayContext& ctx, Exchange& ex, const Route& route) {
@@ -221,18 +236,24 @@ asio::awaitable<void> handle_object_list(GatewayContext& ctx, Exchange& ex, cons
     }
     if (limit == 0 || limit > 10000) throw Error(ErrorKind::bad_request, "limit must be 1..10000");
   }
-  store::ListPage page;
   std::string prefix = get("prefix");
   std::string after = get("after");
-  co_await ex.blocking([&] { page = store.list(prefix, after, limit); });
-  nlohmann::json objects = nlohmann::json::array();
-  for (const auto& e : page.entries) {
-    auto size = listed_plain_size(e);
-    objects.push_back({{"key", e.key}, {"size", size ? *size : 0}, {"mtime", e.mtime_unix}});
-  }
-  nlohmann::json j = {{"objects", objects}};
-  j["next_after"] = page.next_after ? nlohmann::json(*page.next_after) : nlohmann::json(nullptr);
-  co_await respond_json(ex, 200, j.dump());
+  const bool gzip = http::accepts_gzip(ex.request().header("accept-encoding"));
+  std::string body;
+  bool compressed = false;
+  co_await ex.blocking([&] {
+    body = listing_json(store.list(prefix, after, limit));
+    // The keys under one prefix repeat it: 1000 of them are ~50 KB of JSON,
+    // four initial windows of a fresh connection on a long link, and ~3 KB
+    // in gzip (docs/api.md). Tiny pages are not worth the header.
+    if (gzip && body.size() >= kGzipListingFrom) {
+      body = gzip_body(body);
+      compressed = true;
+    }
+  });
+  Headers headers{{"Vary", "Accept-Encoding"}};
+  if (compressed) headers.emplace_back("Content-Encoding", "gzip");
+  co_await ex.respond(200, "application/json", body, std::move(headers));
 }
 
 }  // namespace haul::gateway

@@ -5,6 +5,7 @@
 // store that fails mid-upload leaves nothing visible and the previous
 // version intact.
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <nlohmann/json.hpp>
 
@@ -199,6 +200,48 @@ TEST_F(ObjectsTest, DeleteThenNotFound) {
   auto again = gw_.call("DELETE", "/v1/objects/d");
   EXPECT_EQ(again->status(), 404);
   EXPECT_EQ(json_of(*again)["error"], "not_found");
+}
+
+std::string gunzip(const std::vector<uint8_t>& gz) {
+  z_stream z{};
+  EXPECT_EQ(inflateInit2(&z, 15 + 16), Z_OK);
+  std::string out(1 << 20, '\0');
+  z.next_in = const_cast<Bytef*>(gz.data());
+  z.avail_in = static_cast<uInt>(gz.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(inflate(&z, Z_FINISH), Z_STREAM_END);
+  out.resize(z.total_out);
+  inflateEnd(&z);
+  return out;
+}
+
+TEST_F(ObjectsTest, ListingInGzipWhenAcceptedAndWorthIt) {
+  for (int i = 0; i < 300; ++i) put("tree/file-" + std::to_string(1000 + i), crypto::test::pattern(10));
+  auto plain = gw_.call("GET", "/v1/objects?prefix=tree/");
+  ASSERT_EQ(plain->status(), 200);
+  EXPECT_EQ(plain->header("Content-Encoding"), "");
+  EXPECT_EQ(plain->header("Vary"), "Accept-Encoding");
+  const std::string text(plain->body().begin(), plain->body().end());
+
+  FakeRequest r = TestGateway::request("GET", "/v1/objects?prefix=tree/");
+  r.headers.emplace_back("Accept-Encoding", "gzip, deflate");  // python-requests
+  auto gz = gw_.call(std::move(r));
+  ASSERT_EQ(gz->status(), 200);
+  EXPECT_EQ(gz->header("Content-Encoding"), "gzip");
+  EXPECT_EQ(gz->content_type(), "application/json");
+  EXPECT_LT(gz->body().size() * 5, text.size());  // ~17 KB of JSON
+  EXPECT_EQ(gunzip(gz->body()), text);
+
+  // Refused, or a page too small to gain: as it is.
+  FakeRequest no = TestGateway::request("GET", "/v1/objects?prefix=tree/");
+  no.headers.emplace_back("Accept-Encoding", "gzip;q=0, identity");
+  EXPECT_EQ(gw_.call(std::move(no))->header("Content-Encoding"), "");
+  FakeRequest tiny = TestGateway::request("GET", "/v1/objects?prefix=tree/&limit=2");
+  tiny.headers.emplace_back("Accept-Encoding", "gzip");
+  auto small = gw_.call(std::move(tiny));
+  EXPECT_EQ(small->header("Content-Encoding"), "");
+  EXPECT_EQ(json_of(*small)["objects"].size(), 2u);
 }
 
 TEST_F(ObjectsTest, ListPagesByPrefix) {

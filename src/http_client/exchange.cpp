@@ -176,6 +176,7 @@ void Exchange::prepare(const Options& o, Handler& handler) {
     curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
   }
   if (o.connect_only) curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
+  if (o.accept_gzip) curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip");
   ExchangeCallbacks::apply_tls(c, o, tls_attachment_);
   if (o.sockets) {
     curl_easy_setopt(c, CURLOPT_SOCKOPTFUNCTION, &ExchangeCallbacks::sockopt);

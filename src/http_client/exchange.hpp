@@ -110,6 +110,9 @@ struct Options {
   TlsOptions tls;
   TlsSessions* tls_sessions = nullptr;
   bool inspect_tls = false;  // record what the connection negotiated (tls_connection())
+  // Ask for a gzip body and hand the handler the decoded bytes: JSON
+  // listings only (an object body is counted and hashed as sent).
+  bool accept_gzip = false;
 };
 
 // How an exchange ended.

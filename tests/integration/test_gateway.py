@@ -15,7 +15,7 @@ import time
 import pytest
 import requests
 
-from conftest import HAUL, raw_exchange, recvmsg_calls_during
+from conftest import HAUL, haul, raw_exchange, recvmsg_calls_during
 
 SEG = 64 * 1024  # the format's default segment size (docs/format.md)
 
@@ -359,6 +359,25 @@ def test_short_body_stores_nothing(gateway):
     assert get(gateway, "short").status_code == 404
     leftovers = [f for _, _, fs in os.walk(gateway.store_dir / "tmp") for f in fs]
     assert leftovers == []
+
+
+def test_listing_in_gzip_for_clients_that_accept_it(gateway):
+    for i in range(200):
+        assert put(gateway, f"gz/file-{i:04d}", b"x").status_code == 201
+    # python-requests asks for gzip by default and decodes it.
+    r = requests.get(f"{gateway.url}/v1/objects", params={"prefix": "gz/"}, headers=gateway.auth)
+    assert r.status_code == 200 and r.headers["Content-Encoding"] == "gzip"
+    assert r.headers["Vary"] == "Accept-Encoding"
+    assert int(r.headers["Content-Length"]) * 4 < len(r.content)  # on the wire vs decoded
+    assert [o["key"] for o in r.json()["objects"]] == [f"gz/file-{i:04d}" for i in range(200)]
+    # Without Accept-Encoding (curl without --compressed): JSON as it is, same bytes.
+    plain = requests.get(f"{gateway.url}/v1/objects", params={"prefix": "gz/"},
+                         headers={**gateway.auth, "Accept-Encoding": "identity"})
+    assert "Content-Encoding" not in plain.headers
+    assert plain.content == r.content
+    # haul ls asks for it too, and reads it.
+    out = haul("ls", "gz/", "--gateway", gateway.url, "--token", gateway.token).stdout
+    assert out.count("gz/file-") == 200
 
 
 def test_delete_and_list(gateway):

@@ -4,7 +4,9 @@ curl, nghttp, h2load and the haul client as real clients; python3-h2 for
 hand-made frames: the abuse classes each end in GOAWAY (or RST_STREAM) while
 the gateway keeps serving a normal client.
 """
+import gzip
 import hashlib
+import json
 import os
 import socket
 import subprocess
@@ -375,6 +377,25 @@ def test_recursive_put_and_get_fit_a_small_open_file_limit(tmp_path, tls_dir):
             assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest
     finally:
         assert gw.stop() == 0
+
+def test_listing_in_gzip_over_h2(tmp_path, tls_dir):
+    gw = TlsGateway(tmp_path / "gw", tls_dir).start()
+    try:
+        for i in range(100):
+            assert curl("--http2", "--cacert", gw.ca, "-H", f"Authorization: Bearer {gw.token}", "-T", "-",
+                        f"{gw.url}/v1/objects/gz/{i:03d}", data=b"x").returncode == 0
+        auth = ["--cacert", gw.ca, "-H", f"Authorization: Bearer {gw.token}"]
+        url = f"{gw.url}/v1/objects?prefix=gz/"
+        raw = curl("--http2", *auth, "-D", "-", "-H", "Accept-Encoding: gzip", "-o", str(tmp_path / "raw"), url)
+        assert raw.returncode == 0, raw.stderr
+        assert b"HTTP/2 200" in raw.stdout and b"content-encoding: gzip" in raw.stdout.lower()
+        decoded = curl("--http2", "--compressed", *auth, url)
+        keys = [o["key"] for o in json.loads(decoded.stdout)["objects"]]
+        assert keys == [f"gz/{i:03d}" for i in range(100)]
+        assert gzip.decompress((tmp_path / "raw").read_bytes()) == decoded.stdout
+    finally:
+        assert gw.stop() == 0
+
 
 def test_haul_client_refuses_h2c_with_this_libcurl(gateway):
     out = haul("ls", "--gateway", gateway.url, "--token", gateway.token, "--http", "2", check=False)
