@@ -899,7 +899,8 @@ TEST_F(Ops, GetTreeListingPagesGrowWithTheWindowOrWholeInGzip) {
     gateway_.override = [gzip](const Request& r, const std::string&) -> std::optional<Answer> {
       if (!r.path.starts_with("/v1/objects?")) return std::nullopt;
       auto q = query_of(r.path);
-      const int from = q.contains("after") ? std::stoi(q["after"].substr(q["after"].size() - 5)) + 1 : 10000;  // "p%2F12345"
+      const int from =
+          q.contains("after") ? std::stoi(q["after"].substr(q["after"].size() - 5)) + 1 : 10000;  // "p%2F12345"
       const int limit = std::stoi(q["limit"]);
       nlohmann::json objects = nlohmann::json::array();
       for (int k = from; k < std::min(from + limit, 12000); ++k)

@@ -7,7 +7,7 @@ namespace {
 
 TEST(AcceptEncoding, GzipNamedOrByWildcard) {
   EXPECT_TRUE(accepts_gzip("gzip"));
-  EXPECT_TRUE(accepts_gzip("gzip, deflate"));  // python-requests
+  EXPECT_TRUE(accepts_gzip("gzip, deflate"));            // python-requests
   EXPECT_TRUE(accepts_gzip("deflate, gzip, br, zstd"));  // curl --compressed
   EXPECT_TRUE(accepts_gzip(" GZIP ;q=0.5"));
   EXPECT_TRUE(accepts_gzip("x-gzip"));

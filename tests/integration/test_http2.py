@@ -566,10 +566,10 @@ def test_shutdown_lets_a_busy_h2_connection_finish_then_goaway(make_gateway):
     # answer is checked in the access log and the store.
     c.pump(lambda c: c.goaway() is not None, timeout=10)
     assert c.goaway() == 0 or sid in c.responses()
-    started = time.monotonic()
-    gw.proc.wait(timeout=10)
+    gw.proc.wait(timeout=30)
     assert gw.proc.returncode == 0
-    assert time.monotonic() - started < 5  # not the drain timeout (15 s)
+    # It ended because the connection finished, not at the drain deadline (15 s).
+    assert "at the drain deadline" not in gw.log.read_text()
     c.close()
     assert '"target":"/v1/objects/draining","status":201' in gw.log.read_text()
     gw.start()
