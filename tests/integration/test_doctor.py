@@ -2,6 +2,7 @@
 kernel sockets in CLOSE_WAIT / TIME_WAIT made by small Python servers, and
 sysctls changed only inside a network namespace this test creates.
 Fields of the JSON output are checked against docs/doctor.md."""
+import ctypes
 import json
 import os
 import pathlib
@@ -254,27 +255,57 @@ def settled_sockets(port, time_wait):
     return reports[-1]
 
 
-def test_time_wait_counted_on_the_side_that_closed_first():
-    lsock, port = loopback_listener()
+def in_netns(name, body):
+    """body() on a thread that entered network namespace `name` (setns is per
+    thread; threads and processes it starts, the doctor among them, stay
+    there): the port's sockets are then the test's alone. On the host another
+    test's connection may get the same number as its ephemeral port, and
+    doctor counts by port: CI counted 151, 149 and 110 where the test made
+    150 and 120, and a connection churn beside the test reproduced it."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    outcome = {}
+
+    def run():
+        try:
+            with open(f"/run/netns/{name}") as ns:
+                if libc.setns(ns.fileno(), 0x40000000) != 0:  # CLONE_NEWNET
+                    raise OSError(ctypes.get_errno(), "setns")
+            outcome["value"] = body()
+        except BaseException as e:  # re-raised on the test's thread
+            outcome["error"] = e
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def test_time_wait_counted_on_the_side_that_closed_first(netns):
     n = 150
 
-    def serve():  # the server closes first: TIME_WAIT lands on its side
-        for _ in range(n):
-            s, _ = lsock.accept()
-            s.close()
+    def scenario():
+        lsock, port = loopback_listener()
 
-    t = threading.Thread(target=serve)
-    t.start()
-    for i in range(n):
-        # A source address of its own per connection: a reused 4-tuple's SYN
-        # would recycle the server's TIME_WAIT socket (seen once: 149 of 150).
-        c = socket.create_connection(("127.0.0.1", port), source_address=(f"127.0.0.{2 + i}", 0))
-        assert c.recv(1) == b""  # wait for the server's FIN before closing ours
-        c.close()
-    t.join()
-    lsock.close()
+        def serve():  # the server closes first: TIME_WAIT lands on its side
+            for _ in range(n):
+                s, _ = lsock.accept()
+                s.close()
 
-    rep = settled_sockets(port, n)
+        t = threading.Thread(target=serve)
+        t.start()
+        for i in range(n):
+            # A 4-tuple of its own per connection: connect() never recycles
+            # an earlier one's TIME_WAIT socket.
+            c = socket.create_connection(("127.0.0.1", port), source_address=(f"127.0.0.{2 + i}", 0))
+            assert c.recv(1) == b""  # wait for the server's FIN before closing ours
+            c.close()
+        t.join()
+        lsock.close()
+        return port, settled_sockets(port, n), haul("doctor", "sockets", "--port", port).stdout
+
+    port, rep, text = in_netns(netns, scenario)
     assert rep["counts"]["time_wait"] == n
     assert rep["time_wait"]["server_side"] == n
     assert rep["time_wait"]["client_side"] == 0
@@ -282,27 +313,28 @@ def test_time_wait_counted_on_the_side_that_closed_first():
     assert tw["status"] == "warn"
     assert "server closes" in tw["why"]
     # Text form names the side too.
-    text = haul("doctor", "sockets", "--port", port).stdout
     assert f"{n} on the server side of port {port} (the server closed first)" in text
 
 
-def test_time_wait_on_client_side_when_client_closes_first():
-    lsock, port = loopback_listener()
+def test_time_wait_on_client_side_when_client_closes_first(netns):
     n = 120
-    held = []
-    for i in range(n):  # client closes first; the server then closes too
-        # A source address of its own per connection: with tcp_tw_reuse (2:
-        # loopback) connect() may recycle an earlier connection's TIME_WAIT
-        # socket for the same 4-tuple (seen in CI: 110 of 120).
-        c = socket.create_connection(("127.0.0.1", port), source_address=(f"127.0.0.{2 + i}", 0))
-        s, _ = lsock.accept()
-        c.close()
-        assert s.recv(1) == b""
-        held.append(s)
-    for s in held:
-        s.close()
-    rep = settled_sockets(port, n)
-    lsock.close()
+
+    def scenario():
+        lsock, port = loopback_listener()
+        held = []
+        for i in range(n):  # client closes first; the server then closes too
+            c = socket.create_connection(("127.0.0.1", port), source_address=(f"127.0.0.{2 + i}", 0))
+            s, _ = lsock.accept()
+            c.close()
+            assert s.recv(1) == b""
+            held.append(s)
+        for s in held:
+            s.close()
+        rep = settled_sockets(port, n)
+        lsock.close()
+        return rep
+
+    rep = in_netns(netns, scenario)
     assert rep["time_wait"]["client_side"] == n
     assert rep["time_wait"]["server_side"] == 0
     tw = next(f for f in rep["findings"] if f["id"] == "sockets.time_wait")
