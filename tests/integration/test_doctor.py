@@ -246,13 +246,31 @@ def loopback_listener():
 
 
 def settled_sockets(port, time_wait):
-    """doctor sockets' report once `time_wait` sockets of the port are in
-    TIME_WAIT (or the last one after 10 s): a side enters it when the other
-    side's FIN arrives, which on a busy machine may lag the close a moment."""
+    """doctor sockets' report once the port's sockets have settled: at most
+    two short of `time_wait` in TIME_WAIT and none on its way there (10 s at
+    most; a side enters TIME_WAIT when the other side's FIN arrives, which on
+    a busy machine lags the close). The kernel may end one early: on a slow
+    machine the server's retransmitted FIN reached a client socket already
+    gone, whose RST then ended the server's TIME_WAIT (RFC 1337; in a
+    namespace of its own nstat counted TcpExtTW 150, TcpOutRsts 1, and ss
+    showed 149, as doctor did)."""
     reports = []
-    wait_until(lambda: reports.append(sockets_json("--port", port)[0]) or
-               reports[-1]["counts"]["time_wait"] == time_wait, timeout=10)
+
+    def settled():
+        reports.append(sockets_json("--port", port)[0])
+        c = reports[-1]["counts"]
+        closing = c["fin_wait1"] + c["fin_wait2"] + c["last_ack"] + c["closing"]
+        return c["time_wait"] >= time_wait - 2 and closing == 0
+
+    wait_until(settled, timeout=10)
     return reports[-1]
+
+
+def ss_time_wait(port):
+    """TIME_WAIT sockets of the port as ss (iproute2) counts them."""
+    out = subprocess.run(["ss", "-tanH", "state", "time-wait", f"( sport = :{port} or dport = :{port} )"],
+                         capture_output=True, text=True, check=True).stdout
+    return len(out.splitlines())
 
 
 def in_netns(name, body):
@@ -303,17 +321,19 @@ def test_time_wait_counted_on_the_side_that_closed_first(netns):
             c.close()
         t.join()
         lsock.close()
-        return port, settled_sockets(port, n), haul("doctor", "sockets", "--port", port).stdout
+        rep = settled_sockets(port, n)
+        return port, rep, ss_time_wait(port), haul("doctor", "sockets", "--port", port).stdout
 
-    port, rep, text = in_netns(netns, scenario)
-    assert rep["counts"]["time_wait"] == n
-    assert rep["time_wait"]["server_side"] == n
+    port, rep, by_ss, text = in_netns(netns, scenario)
+    count = rep["counts"]["time_wait"]
+    assert count == by_ss and n - 2 <= count <= n  # the kernel may end one early: settled_sockets
+    assert rep["time_wait"]["server_side"] == count
     assert rep["time_wait"]["client_side"] == 0
     tw = next(f for f in rep["findings"] if f["id"] == "sockets.time_wait")
     assert tw["status"] == "warn"
     assert "server closes" in tw["why"]
     # Text form names the side too.
-    assert f"{n} on the server side of port {port} (the server closed first)" in text
+    assert f"{count} on the server side of port {port} (the server closed first)" in text
 
 
 def test_time_wait_on_client_side_when_client_closes_first(netns):
@@ -332,10 +352,12 @@ def test_time_wait_on_client_side_when_client_closes_first(netns):
             s.close()
         rep = settled_sockets(port, n)
         lsock.close()
-        return rep
+        return rep, ss_time_wait(port)
 
-    rep = in_netns(netns, scenario)
-    assert rep["time_wait"]["client_side"] == n
+    rep, by_ss = in_netns(netns, scenario)
+    count = rep["counts"]["time_wait"]
+    assert count == by_ss and n - 2 <= count <= n  # the kernel may end one early: settled_sockets
+    assert rep["time_wait"]["client_side"] == count
     assert rep["time_wait"]["server_side"] == 0
     tw = next(f for f in rep["findings"] if f["id"] == "sockets.time_wait")
     assert tw["status"] == "warn" and "tcp_tw_reuse" in tw["fix"]
