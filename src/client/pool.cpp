@@ -20,11 +20,12 @@ Pool::Pool(const ClientConfig& config) : RequestPool(config), tuning_(config_, p
     // docs/client.md "HTTP/2"). Several connections are several multis.
     multi_.multiplex(static_cast<long>(std::min(effective_inflight(config_), kHttp2StreamsPerConnection)));
     for (unsigned i = 0; config_.stream_connections > 1 && i < config_.stream_connections; ++i) {
-      auto shard = std::make_unique<StreamMulti>();
-      shard->multi.multiplex(kHttp2StreamsPerConnection);
-      shard->multi.limit_connections(1);
-      stream_multis_.push_back(&shard->multi);
+      auto shard = std::make_unique<http_client::Multi>();
+      shard->multiplex(kHttp2StreamsPerConnection);
+      shard->limit_connections(1);
+      stream_multis_.push_back(shard.get());
       streams_.push_back(std::move(shard));
+      stream_loads_.emplace_back();
     }
   }
   fastopen_ = config_.fastopen && kernel_allows_client_fastopen();
@@ -97,24 +98,21 @@ std::unique_ptr<Request> Pool::finish(InFlight entry, const http_client::Outcome
 
 http_client::Multi& Pool::multi_for(const Request& r) {
   if (streams_.empty() || r.bulk || r.fresh_connection) return multi_;
-  loads_.clear();
-  for (const auto& shard : streams_) loads_.push_back(shard->load);
-  const size_t i = place_stream(loads_, r.gating, last_gating_);
-  StreamMulti& chosen = *streams_[i];
-  ++chosen.load.in_flight;
+  const size_t i = place_stream(stream_loads_, r.gating, last_gating_);
+  ++stream_loads_[i].in_flight;
   if (r.gating) {
-    ++chosen.load.gating;
+    ++stream_loads_[i].gating;
     last_gating_ = i;
   }
-  return chosen.multi;
+  return *streams_[i];
 }
 
 void Pool::detach(InFlight& entry) {
   entry.multi->remove(*entry.exchange);
-  for (auto& shard : streams_) {
-    if (&shard->multi != entry.multi) continue;
-    --shard->load.in_flight;
-    if (entry.request && entry.request->gating) --shard->load.gating;
+  for (size_t i = 0; i < streams_.size(); ++i) {
+    if (streams_[i].get() != entry.multi) continue;
+    --stream_loads_[i].in_flight;
+    if (entry.request && entry.request->gating) --stream_loads_[i].gating;
   }
 }
 
@@ -133,7 +131,7 @@ std::vector<std::unique_ptr<Request>> Pool::collect() {
     }
   };
   reap(multi_);
-  for (auto& shard : streams_) reap(shard->multi);
+  for (auto& shard : streams_) reap(*shard);
   return ended;
 }
 

@@ -59,11 +59,6 @@ class Pool final : public RequestPool {
     std::unique_ptr<RequestTransfer> transfer;
     http_client::Multi* multi = nullptr;  // multi_ or one of streams_
   };
-  // One HTTP/2 connection's multi and the streams it carries now.
-  struct StreamMulti {
-    http_client::Multi multi;
-    StreamLoad load;  // the streams it carries now
-  };
 
   void start(std::unique_ptr<Request> r) override;
   std::vector<std::unique_ptr<Request>> collect() override;
@@ -84,10 +79,11 @@ class Pool final : public RequestPool {
   // Declared before the multi: closing its cached connections reaches them.
   SocketTuning tuning_;
   http_client::Multi multi_;
-  std::vector<std::unique_ptr<StreamMulti>> streams_;  // HTTP/2 only; empty otherwise
-  std::vector<http_client::Multi*> stream_multis_;     // the same, for Multi::poll
-  std::optional<size_t> last_gating_;                  // where the last gating request went
-  std::vector<StreamLoad> loads_;                      // multi_for's scratch: streams_' loads
+  // One multi per HTTP/2 connection: HTTP/2 only; empty otherwise.
+  std::vector<std::unique_ptr<http_client::Multi>> streams_;
+  std::vector<http_client::Multi*> stream_multis_;  // the same, for Multi::poll
+  std::vector<StreamLoad> stream_loads_;            // the streams each of streams_ carries now
+  std::optional<size_t> last_gating_;               // where the last gating request went
   std::vector<InFlight> in_flight_;
   std::vector<std::unique_ptr<http_client::Exchange>> idle_;  // kept for reuse
 };

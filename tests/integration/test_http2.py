@@ -283,6 +283,19 @@ def random_tree(src, count, smallest):
     return files
 
 
+def round_trip_tree(gw, src, prefix, out, files, **run):
+    """put src --recursive, get it back into out (each a haul process run
+    with `run`, e.g. a preexec_fn), and check every file's bytes."""
+    common = ["--gateway", gw.url, "--token", gw.token, "--cacert", gw.ca]
+    put = haul("put", str(src), prefix, "--recursive", *common, check=False, **run)
+    assert put.returncode == 0, put.stderr
+    get = haul("get", prefix, str(out), "--recursive", *common, check=False, **run)
+    assert get.returncode == 0, get.stderr
+    assert sorted(os.listdir(out)) == sorted(files)
+    for name, digest in files.items():
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest
+
+
 def test_haul_client_recursive_over_its_h2_connections(tmp_path, tls_dir):
     gw = TlsGateway(tmp_path / "gw", tls_dir).start()
     try:
@@ -335,17 +348,8 @@ def test_recursive_put_and_get_with_sockets_above_fd_setsize(tmp_path, tls_dir):
             for _ in range(1100):
                 os.set_inheritable(os.open("/dev/null", os.O_RDONLY), True)
 
-        common = ["--gateway", gw.url, "--token", gw.token, "--cacert", gw.ca]
-        put = haul("put", str(src), "high/", "--recursive", *common, check=False, close_fds=False,
-                   preexec_fn=many_open_descriptors)
-        assert put.returncode == 0, put.stderr
-        out = tmp_path / "back"
-        get = haul("get", "high/", str(out), "--recursive", *common, check=False, close_fds=False,
-                   preexec_fn=many_open_descriptors)
-        assert get.returncode == 0, get.stderr
-        assert sorted(os.listdir(out)) == sorted(files)
-        for name, digest in files.items():
-            assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest
+        round_trip_tree(gw, src, "high/", tmp_path / "back", files, close_fds=False,
+                        preexec_fn=many_open_descriptors)
     finally:
         assert gw.stop() == 0
 
@@ -366,17 +370,10 @@ def test_recursive_put_and_get_fit_a_small_open_file_limit(tmp_path, tls_dir):
         def small_limit():
             resource.setrlimit(resource.RLIMIT_NOFILE, (300, 300))
 
-        common = ["--gateway", gw.url, "--token", gw.token, "--cacert", gw.ca]
-        put = haul("put", str(src), "lim/", "--recursive", *common, check=False, preexec_fn=small_limit)
-        assert put.returncode == 0, put.stderr
-        out = tmp_path / "back"
-        get = haul("get", "lim/", str(out), "--recursive", *common, check=False, preexec_fn=small_limit)
-        assert get.returncode == 0, get.stderr
-        assert sorted(os.listdir(out)) == sorted(files)
-        for name, digest in files.items():
-            assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest
+        round_trip_tree(gw, src, "lim/", tmp_path / "back", files, preexec_fn=small_limit)
     finally:
         assert gw.stop() == 0
+
 
 def test_listing_in_gzip_over_h2(tmp_path, tls_dir):
     gw = TlsGateway(tmp_path / "gw", tls_dir).start()
