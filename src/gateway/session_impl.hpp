@@ -127,6 +127,19 @@ asio::awaitable<beast::error_code> wait_readable(std::shared_ptr<Connection<S>> 
   co_return ec;
 }
 
+// What the socket holds once wait_readable() ended without error: at least
+// 1 when a byte waits, 0 only at the end of the stream. FIONREAD alone is
+// not enough: the kernel counts nothing queued (tcp_inq) on a TCP Fast Open
+// connection whose client has not finished the handshake yet, although the
+// request or ClientHello that rode in its SYN waits to be read; on a long
+// path the client's last ACK comes half a round trip after those bytes.
+inline size_t queued_bytes(tcp::socket& socket, beast::error_code& ec) {
+  const size_t n = socket.available(ec);
+  if (ec || n > 0) return n;
+  char byte;
+  return ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0 ? 1 : 0;
+}
+
 // Runs `wait` (for a connection's first or next request) with the
 // connection marked idle: shutdown and the connection limit may close it
 // meanwhile, as they may not while it serves a request.

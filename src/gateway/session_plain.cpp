@@ -46,7 +46,7 @@ struct Transport<beast::tcp_stream> {
                                                              std::chrono::steady_clock::duration timeout) {
     beast::error_code ec = co_await wait_readable(conn, timeout);
     if (ec) co_return ec;
-    const size_t available = conn->stream.socket().available(ec);
+    const size_t available = queued_bytes(conn->stream.socket(), ec);
     if (ec) co_return ec;
     if (available == 0) co_return asio::error::eof;       // the peer closed
     conn->stream.expires_after(std::chrono::seconds(1));  // the bytes are there: no wait
