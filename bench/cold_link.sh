@@ -15,7 +15,11 @@
 # 3 RTT + size/rate: TLS 1.3 adds one round trip).
 # RATE=10mbit (default 100mbit) changes the link's rate; FLIGHT=256K adds
 # get-flight and put-flight: the remembered cases with --cold-flight FLIGHT.
-#   [TLS=1] [RATE=R] [FLIGHT=F] bench/cold_link.sh [HAUL] [RUNS] [SIZES]
+# FASTOPEN=1 sets net.ipv4.tcp_fastopen=3 in both namespaces (the gateway
+# host's setting haul doctor asks for) and adds put-nofastopen: the
+# remembered put with the client's Fast Open bit off for that process (over
+# TLS the stripes open with Fast Open otherwise; docs/tls.md).
+#   [TLS=1] [RATE=R] [FLIGHT=F] [FASTOPEN=1] bench/cold_link.sh [HAUL] [RUNS] [SIZES]
 #   (default build/haul 5 "100K 1M 10M")
 set -eu
 HAUL=$(realpath "${1:-build/haul}")
@@ -27,8 +31,10 @@ mkdir -p "$D/store"
 "$HAUL" keygen > "$D/key"
 echo benchtoken > "$D/tokens"
 export HAUL BENCH_DIR="$D" RUNS SIZES BENCH_LIB="$(dirname "$(realpath "$0")")" TLS="${TLS:-0}"
-export RATE="${RATE:-100mbit}" FLIGHT="${FLIGHT:-}"
-"$HAUL" netem --delay-ms 100 --rate "$RATE" \
+export RATE="${RATE:-100mbit}" FLIGHT="${FLIGHT:-}" FASTOPEN="${FASTOPEN:-0}"
+sysctls=()
+[ "$FASTOPEN" = 1 ] && sysctls=(--sysctl net.ipv4.tcp_fastopen=3)
+"$HAUL" netem --delay-ms 100 --rate "$RATE" "${sysctls[@]}" \
   --server-cmd "\"$HAUL\" tls-init \"$D/tls\" --ip \$HAUL_NETEM_SERVER > /dev/null && exec \"$HAUL\" gateway \
     --listen 0.0.0.0:8080 --tls-listen 0.0.0.0:8443 --tls-cert \"$D/tls/server.pem\" \
     --tls-key \"$D/tls/server-key.pem\" --store fs:$D/store --master-key-file $D/key \
@@ -80,6 +86,17 @@ for name in os.environ["SIZES"].split():
         cases["get-flight"] = lambda: timed([haul, "get", key, out, "--cold-flight", flight, *ca], remembered)
         cases["put-flight"] = lambda: timed([haul, "put", src, key + ".up", "--cold-flight", flight, *ca],
                                             remembered)
+    if os.environ["FASTOPEN"] == "1":
+        def without_fastopen():
+            # Client bit off (server bit kept) in this namespace for one process.
+            with open("/proc/sys/net/ipv4/tcp_fastopen", "w") as f:
+                f.write("2")
+            try:
+                return timed([haul, "put", src, key + ".up", *ca], remembered)
+            finally:
+                with open("/proc/sys/net/ipv4/tcp_fastopen", "w") as f:
+                    f.write("3")
+        cases["put-nofastopen"] = without_fastopen
     times = {c: [] for c in cases}
     for _ in range(runs):
         for case, run in cases.items():

@@ -152,24 +152,35 @@ def test_fresh_put_on_loopback_opens_one_connection(gateway, tmp_path):
 CLIENT_SCRIPT = r'''
 import json, os, subprocess, sys
 import requests
-haul, src, token, bench_dir, runs = sys.argv[1:6]
+haul, src, token, bench_dir, runs, tls_dir = sys.argv[1:7]
 sys.path.insert(0, bench_dir)
 from gateway_ready import wait_healthy
-url = f"http://{os.environ['HAUL_NETEM_SERVER']}:8080"
-wait_healthy(url)
+server = os.environ["HAUL_NETEM_SERVER"]
+wait_healthy(f"http://{server}:8080")
+# With a TLS directory the haul processes use the gateway's TLS listener
+# (the metrics still come over plain HTTP).
+url = f"https://{server}:8443" if tls_dir else f"http://{server}:8080"
 env = {**os.environ, "HAUL_GATEWAY": url, "HAUL_TOKEN": token}
+ca = ["--cacert", tls_dir + "/ca.pem"] if tls_dir else []
 auth = {"Authorization": "Bearer " + token}
 
 def accepted():
-    for line in requests.get(url + "/metrics", headers=auth, timeout=10).text.splitlines():
+    for line in requests.get(f"http://{server}:8080/metrics", headers=auth, timeout=10).text.splitlines():
         if line.startswith("haul_connections_accepted_total "):
             return int(float(line.split()[1]))
 
+def fastopen_acked():
+    """SYNs of this (client) namespace whose data the server took (TcpExt TCPFastOpenActive)."""
+    lines = [l.split() for l in open("/proc/net/netstat") if l.startswith("TcpExt:")]
+    return int(dict(zip(lines[0], lines[1]))["TCPFastOpenActive"])
+
 def measured(cmd, run_env):
-    """Runs one fresh haul process; its result, JSON line and the connections the gateway accepted."""
-    before = accepted()
-    p = subprocess.run(cmd + ["--json"], capture_output=True, text=True, env=run_env)
+    """Runs one fresh haul process; its result, JSON line, the connections the
+    gateway accepted and the client's SYNs that carried data the server took."""
+    before, syn_data = accepted(), fastopen_acked()
+    p = subprocess.run(cmd + ca + ["--json"], capture_output=True, text=True, env=run_env)
     return {"rc": p.returncode, "stderr": p.stderr, "accepted": accepted() - before - 1,
+            "fastopen": fastopen_acked() - syn_data,
             "line": json.loads(p.stdout.splitlines()[0]) if p.returncode == 0 else None}
 
 def same(out):
@@ -182,23 +193,25 @@ for name, flags, *get in json.load(open(runs)):
     out = src + "." + name
     if get:
         if not os.path.exists(src + ".source"):
-            subprocess.run([haul, "put", src, "cold/source"], check=True, env=env)
+            subprocess.run([haul, "put", src, "cold/source"] + ca, check=True, env=env)
             open(src + ".source", "w").close()
         run_env = {**env, "HAUL_CACHE_DIR": env["HAUL_CACHE_DIR"] + "-" + name} if get[1] else env
         result[name] = measured([haul, "get", "cold/source", out] + flags, run_env)
         result[name]["identical"] = result[name]["rc"] == 0 and same(out)
         continue
     result[name] = measured([haul, "put", src, "cold/" + name] + flags, env)
-    g = subprocess.run([haul, "get", "cold/" + name, out], capture_output=True, text=True, env=env)
+    g = subprocess.run([haul, "get", "cold/" + name, out] + ca, capture_output=True, text=True, env=env)
     result[name]["identical"] = g.returncode == 0 and same(out)
 print(json.dumps(result))
 '''
 
 
-def run_cold_puts(tmp_path, delay_ms, runs):
+def run_cold_puts(tmp_path, delay_ms, runs, tls=False, sysctls=()):
     """Fresh `haul put` processes of 1 MiB across `haul netem --delay-ms
     delay_ms`, one per (name, flags) in runs, with a path memory that starts
-    empty; returns (result per run, store dir)."""
+    empty; returns (result per run, store dir). tls: over the gateway's TLS
+    listener (certificate from `haul tls-init`); sysctls: `haul netem
+    --sysctl` settings of both namespaces."""
     work = tmp_path / "w"
     (work / "store").mkdir(parents=True)
     (work / "keys").write_text(subprocess.check_output([HAUL, "keygen"], text=True))
@@ -209,10 +222,18 @@ def run_cold_puts(tmp_path, delay_ms, runs):
     script = tmp_path / "client.py"
     script.write_text(CLIENT_SCRIPT)
     (tmp_path / "runs.json").write_text(json.dumps(runs))
+    tls_dir = work / "tls" if tls else ""
     gateway = (f"exec {HAUL} gateway --listen 0.0.0.0:8080 --store fs:{work}/store --master-key-file {work}/keys "
                f"--token-file {work}/tokens >>{work}/gateway.log 2>&1")
-    p = subprocess.run([HAUL, "netem", "--delay-ms", str(delay_ms), "--server-cmd", gateway, "--",
-                        PY, str(script), HAUL, str(src), token, str(ROOT / "bench"), str(tmp_path / "runs.json")],
+    if tls:
+        gateway = (f"{HAUL} tls-init {tls_dir} --ip $HAUL_NETEM_SERVER >/dev/null && " +
+                   gateway.replace(" --listen 0.0.0.0:8080", f" --listen 0.0.0.0:8080 --tls-listen 0.0.0.0:8443 "
+                                   f"--tls-cert {tls_dir}/server.pem --tls-key {tls_dir}/server-key.pem"))
+    netem = [HAUL, "netem", "--delay-ms", str(delay_ms)]
+    for setting in sysctls:
+        netem += ["--sysctl", setting]
+    p = subprocess.run(netem + ["--server-cmd", gateway, "--", PY, str(script), HAUL, str(src), token,
+                                str(ROOT / "bench"), str(tmp_path / "runs.json"), str(tls_dir)],
                        capture_output=True, text=True, timeout=120,
                        env={**os.environ, "HAUL_CACHE_DIR": str(tmp_path / "cache")})
     assert p.returncode == 0, p.stderr[-3000:]
@@ -251,6 +272,49 @@ def test_client_stripes_a_cold_upload_across_a_long_link(tmp_path):
     assert plain["identical"]
     # Every striped upload completed: nothing staged is left on the gateway.
     assert not any((store / "uploads").iterdir())
+
+
+@needs_netem
+def test_tls_stripes_open_with_fast_open(tmp_path):
+    """Over TLS a cold upload's stripes open their connections with TCP Fast
+    Open once the kernel holds the gateway's cookie (both namespaces at
+    net.ipv4.tcp_fastopen=3): the ClientHello rides in the SYN. The first
+    process has no cookie yet; the second sends every stripe's SYN with data
+    the server takes (TcpExt TCPFastOpenActive), and the object is byte-
+    identical. A single PUT (--cold-stripes 0) keeps the plain handshake: its
+    connection stays reusable."""
+    result, store = run_cold_puts(tmp_path, 20, [("first", []), ("cookie", []), ("one", ["--cold-stripes", "0"])],
+                                  tls=True, sysctls=["net.ipv4.tcp_fastopen=3"])
+    for name in ("first", "cookie"):
+        run = result[name]
+        assert run["rc"] == 0, run["stderr"]
+        stripes = run["line"]["parts"]
+        assert stripes > 80 and run["accepted"] == stripes and run["line"]["status"] == 201, json.dumps(run)
+        assert run["identical"]
+    # The first process's probe stripe finds no cookie (the others may, when
+    # they leave after its handshake).
+    assert result["first"]["fastopen"] < result["first"]["line"]["parts"], result["first"]
+    assert result["cookie"]["fastopen"] == result["cookie"]["line"]["parts"], result["cookie"]
+    one = result["one"]
+    assert one["rc"] == 0 and one["line"]["parts"] == 0 and one["fastopen"] == 0 and one["identical"], one
+    assert not any((store / "uploads").iterdir())
+
+
+@needs_netem
+def test_gateway_serves_requests_that_ride_in_the_syn(tmp_path):
+    """Over plain HTTP the stripes keep the plain handshake (their bodies
+    cannot ride in the SYN), and --fastopen opens every connection with Fast
+    Open: once the cookie is there the gateway serves a request that came in
+    the SYN, before the client's handshake ACK (FIONREAD counts nothing then:
+    such connections were closed unanswered)."""
+    runs = [("first", []), ("cookie", []), ("flag", ["--fastopen"]), ("flag-cookie", ["--fastopen"])]
+    result, _ = run_cold_puts(tmp_path, 20, runs, sysctls=["net.ipv4.tcp_fastopen=3"])
+    for name in ("first", "cookie"):
+        run = result[name]
+        assert run["rc"] == 0 and run["line"]["parts"] == 86 and run["fastopen"] == 0 and run["identical"], run
+    for name in ("flag", "flag-cookie"):
+        assert result[name]["rc"] == 0 and result[name]["identical"], result[name]
+    assert result["flag-cookie"]["fastopen"] > 0, result["flag-cookie"]
 
 
 @needs_netem
