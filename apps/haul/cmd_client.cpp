@@ -54,8 +54,8 @@ void add_common(CLI::App* cmd, Common& c, bool transfer_flags) {
                   "TCP congestion control: auto (default: cubic or bbr chosen per upload body, see docs/client.md), or "
                   "a name to pin (bbr, cubic)");
   cmd->add_flag("--fastopen", c.fastopen,
-                "TCP Fast Open when the kernel allows it (off by default: libcurl 7.88 then never reuses the "
-                "connection, see docs/client.md)");
+                "TCP Fast Open over http:// too, when the kernel allows it (https:// always uses it; off by "
+                "default over http://: libcurl 7.88 then never reuses the connection, see docs/client.md)");
   cmd->add_option("--http", c.config.http,
                   "HTTP version: auto (default: HTTP/2 over https://, small transfers as streams on shared\n"
                   "connections; HTTP/1.1 over http://), 2 (also over http://, needs libcurl 8.0), or 1.1")

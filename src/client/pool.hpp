@@ -71,8 +71,7 @@ class Pool final : public RequestPool {
   // Takes the exchange out of its multi (and its stream count).
   void detach(InFlight& entry);
 
-  bool fastopen_ = false;            // every connection (--fastopen)
-  bool fastopen_requested_ = false;  // connections of requests that ask (Request::fastopen)
+  bool fastopen_ = false;  // TCP Fast Open for every connection
   // https:// gateways: the TLS sessions every connection shares, loaded
   // from and saved to config.tls_session_file. First: the connections and
   // exchanges that use it go before it.

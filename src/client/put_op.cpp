@@ -70,7 +70,6 @@ std::unique_ptr<Request> PutOp::make_stripe(uint32_t index) {
   r->hash_body = true;
   r->tag = index;
   r->bulk = true;
-  r->fastopen = true;
   // A stripe sent twice is refused (409): the fallback PUT covers a lost answer.
   r->idempotent = false;
   r->min_rtt_us = kStripeMinRttUs;

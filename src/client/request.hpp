@@ -41,13 +41,6 @@ struct Request {
   // window is its own loss domain; docs/client.md "HTTP/2").
   bool bulk = false;
   bool warmup = false;  // a pool warm-up request (no driver)
-  // Its connection may open with TCP Fast Open even when --fastopen is off:
-  // a cold upload's stripe, whose connection carries it alone. Over TLS the
-  // ClientHello then rides in the SYN and the request leaves one round trip
-  // earlier; libcurl 7.88 cannot reuse such a connection afterwards
-  // (config.hpp `fastopen`), which costs a stripe nothing. The pool honours
-  // it for https:// gateways only (pool.cpp says why).
-  bool fastopen = false;
   // Its answer gates more requests (a listing page: the next downloads and
   // the next page wait for it). Over HTTP/2 it gets a connection that other
   // streams avoid while it is in flight, so its answer is not queued behind

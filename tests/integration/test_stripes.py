@@ -275,16 +275,18 @@ def test_client_stripes_a_cold_upload_across_a_long_link(tmp_path):
 
 
 @needs_netem
-def test_tls_stripes_open_with_fast_open(tmp_path):
-    """Over TLS a cold upload's stripes open their connections with TCP Fast
-    Open once the kernel holds the gateway's cookie (both namespaces at
+def test_tls_connections_open_with_fast_open(tmp_path):
+    """Over TLS the client opens its connections with TCP Fast Open once the
+    kernel holds the gateway's cookie (both namespaces at
     net.ipv4.tcp_fastopen=3): the ClientHello rides in the SYN. The first
-    process has no cookie yet; the second sends every stripe's SYN with data
-    the server takes (TcpExt TCPFastOpenActive), and the object is byte-
-    identical. A single PUT (--cold-stripes 0) keeps the plain handshake: its
-    connection stays reusable."""
-    result, store = run_cold_puts(tmp_path, 20, [("first", []), ("cookie", []), ("one", ["--cold-stripes", "0"])],
-                                  tls=True, sysctls=["net.ipv4.tcp_fastopen=3"])
+    process's probe stripe has no cookie yet; in the second every stripe's
+    SYN carries data the server takes (TcpExt TCPFastOpenActive) and the
+    object is byte-identical. Such connections are still reused: a parts
+    upload with --connections 1 (create and complete over the HTTP/2
+    connection, 4 parts over one HTTP/1.1 connection) opens two."""
+    runs = [("first", []), ("cookie", []),
+            ("parts", ["--cold-stripes", "0", "--part-size", "256K", "--connections", "1"])]
+    result, store = run_cold_puts(tmp_path, 20, runs, tls=True, sysctls=["net.ipv4.tcp_fastopen=3"])
     for name in ("first", "cookie"):
         run = result[name]
         assert run["rc"] == 0, run["stderr"]
@@ -295,8 +297,9 @@ def test_tls_stripes_open_with_fast_open(tmp_path):
     # they leave after its handshake).
     assert result["first"]["fastopen"] < result["first"]["line"]["parts"], result["first"]
     assert result["cookie"]["fastopen"] == result["cookie"]["line"]["parts"], result["cookie"]
-    one = result["one"]
-    assert one["rc"] == 0 and one["line"]["parts"] == 0 and one["fastopen"] == 0 and one["identical"], one
+    parts = result["parts"]
+    assert parts["rc"] == 0 and parts["line"]["parts"] == 4 and parts["identical"], parts
+    assert parts["accepted"] == 2 and parts["fastopen"] == 2, parts
     assert not any((store / "uploads").iterdir())
 
 
