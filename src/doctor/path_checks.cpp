@@ -175,7 +175,8 @@ Finding check_path_fastopen(const PathResult& p, const LocalFacts& facts) {
   } else {
     f.why =
         "the gateway did not accept data in SYN: its host needs the server bit (2) of net.ipv4.tcp_fastopen, "
-        "and no middlebox may strip the option";
+        "and no middlebox may strip the option; with it a new TLS connection costs one round trip less "
+        "(the ClientHello rides in the SYN)";
     f.fix = "sysctl -w net.ipv4.tcp_fastopen=3  # on the gateway host";
   }
   return f;
