@@ -10,7 +10,9 @@
 #        --repeat 6`, median of requests 2-6; limit 1 RTT + size/rate
 #   big 200M put|get PROTO MS LIMIT_MS          one `haul put`/`haul get` of
 #        200 MiB (parts and ranges keep HTTP/1.1 connections either way)
-#   [PROTOS=h2] [HAUL_FLAGS="..."] bench/h2_link.sh [HAUL] [all|tree|warm|big]
+# FASTOPEN=1 sets net.ipv4.tcp_fastopen=3 in both namespaces: the client's
+# TLS connections then open with TCP Fast Open (docs/tls.md); limits stay.
+#   [PROTOS=h2] [HAUL_FLAGS="..."] [FASTOPEN=1] bench/h2_link.sh [HAUL] [all|tree|warm|big]
 #   (default build/haul all, PROTOS="h1 h2"; HAUL_FLAGS go to every haul command)
 set -eu
 HAUL=$(realpath "${1:-build/haul}")
@@ -22,7 +24,9 @@ echo benchtoken > "$D/tokens"
 for i in $(seq -w 1 1000); do head -c 4096 /dev/urandom > "$D/tree/f$i"; done
 head -c $((200 << 20)) /dev/urandom > "$D/200M.bin"
 export HAUL BENCH_DIR="$D" PARTS="${2:-all}" PROTOS="${PROTOS:-h1 h2}"
-"$HAUL" netem --delay-ms 100 --rate 100mbit \
+sysctls=()
+[ "${FASTOPEN:-0}" = 1 ] && sysctls=(--sysctl net.ipv4.tcp_fastopen=3)
+"$HAUL" netem --delay-ms 100 --rate 100mbit "${sysctls[@]}" \
   --server-cmd "\"$HAUL\" tls-init \"$D/tls\" --ip \$HAUL_NETEM_SERVER > /dev/null && exec \"$HAUL\" gateway \
     --tls-listen 0.0.0.0:8443 --tls-cert \"$D/tls/server.pem\" --tls-key \"$D/tls/server-key.pem\" \
     --store fs:$D/store --master-key-file $D/key --token-file $D/tokens --access-log off" \

@@ -8,7 +8,10 @@
 #   cold 1M put CASE MEDIAN_MS LIMIT_MS ALL  fresh `haul put` processes (wall
 #        time, 5 each): plain; tls-full (empty session cache); tls-resumed
 #        (the cache a previous process left)
-#   bench/tls_link.sh [HAUL]   (default build/haul)
+# FASTOPEN=1 sets net.ipv4.tcp_fastopen=3 in both namespaces (the gateway
+# host's setting haul doctor asks for): TLS connections then open with TCP
+# Fast Open (docs/tls.md), and the cold TLS limit is 2 RTT + size/rate.
+#   [FASTOPEN=1] bench/tls_link.sh [HAUL]   (default build/haul)
 set -eu
 HAUL=$(realpath "${1:-build/haul}")
 D=$(mktemp -d)
@@ -17,8 +20,10 @@ mkdir -p "$D/store"
 "$HAUL" keygen > "$D/key"
 echo benchtoken > "$D/tokens"
 head -c $((1 << 20)) /dev/urandom > "$D/1M.bin"
-export HAUL BENCH_DIR="$D"
-"$HAUL" netem --delay-ms 100 --rate 100mbit \
+export HAUL BENCH_DIR="$D" FASTOPEN="${FASTOPEN:-0}"
+sysctls=()
+[ "$FASTOPEN" = 1 ] && sysctls=(--sysctl net.ipv4.tcp_fastopen=3)
+"$HAUL" netem --delay-ms 100 --rate 100mbit "${sysctls[@]}" \
   --server-cmd "\"$HAUL\" tls-init \"$D/tls\" --ip \$HAUL_NETEM_SERVER > /dev/null && exec \"$HAUL\" gateway \
     --listen 0.0.0.0:8080 --tls-listen 0.0.0.0:8443 --tls-cert \"$D/tls/server.pem\" \
     --tls-key \"$D/tls/server-key.pem\" --store fs:$D/store --master-key-file $D/key --token-file $D/tokens \
@@ -52,7 +57,9 @@ def cold(url, fresh_cache):
                    env=env, check=True, capture_output=True)
     return (time.monotonic() - t0) * 1000
 cold(tls, False)  # leaves a session (and the path's RTT) in the shared cache
-for case, url, fresh, rtts in (("plain", plain, True, 2), ("tls-full", tls, True, 3), ("tls-resumed", tls, False, 3)):
+tls_rtts = 2 if os.environ["FASTOPEN"] == "1" else 3  # the ClientHello rides in the SYN
+for case, url, fresh, rtts in (("plain", plain, True, 2), ("tls-full", tls, True, tls_rtts),
+                               ("tls-resumed", tls, False, tls_rtts)):
     runs = [cold(url, fresh) for _ in range(5)]
     print(f"cold 1M put {case} {statistics.median(runs):.1f} {limit(1 << 20, rtts):.1f} "
           + " ".join(f"{x:.0f}" for x in runs), flush=True)
