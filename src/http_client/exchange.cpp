@@ -1,10 +1,12 @@
 #include "http_client/exchange.hpp"
 
 #include <curl/curl.h>
+#include <openssl/x509.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
+#include <system_error>
 
 #include "core/error.hpp"
 #include "http_client/tls_connection.hpp"
@@ -229,7 +231,18 @@ Outcome Exchange::outcome_of(int code) const {
   o.failure = classify_curl(code);
   if (o.failure != Failure::none) {
     o.description = curl_easy_strerror(static_cast<CURLcode>(code));
-    o.detail = errbuf_[0] ? errbuf_ : o.description;
+    long os_errno = 0;
+    curl_easy_getinfo(easy_.get(), CURLINFO_OS_ERRNO, &os_errno);
+    if (const Failure refined = refine_failure(o.failure, static_cast<int>(os_errno)); refined != o.failure) {
+      // A Fast Open connection that never came up (failure.hpp).
+      o.failure = refined;
+      o.detail = "Couldn't connect to server: " + std::system_category().message(static_cast<int>(os_errno));
+      return o;
+    }
+    long verify = X509_V_OK;
+    curl_easy_getinfo(easy_.get(), CURLINFO_SSL_VERIFYRESULT, &verify);
+    o.detail =
+        failure_detail(code, errbuf_, verify != X509_V_OK ? X509_verify_cert_error_string(verify) : "", o.description);
   }
   return o;
 }

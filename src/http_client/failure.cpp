@@ -2,6 +2,8 @@
 
 #include <curl/curl.h>
 
+#include <cerrno>
+
 namespace haul::http_client {
 
 Failure classify_curl(int curl_code) noexcept {
@@ -93,6 +95,21 @@ std::string_view tls_hint(int curl_code) noexcept {
     case CURLE_SSL_CIPHER: return "TLS handshake failed: is the gateway serving TLS on this port?";
     default: return "";
   }
+}
+
+Failure refine_failure(Failure failure, int os_errno) noexcept {
+  const bool never_connected = os_errno == ECONNREFUSED || os_errno == EHOSTUNREACH || os_errno == ENETUNREACH;
+  return (failure == Failure::tls || failure == Failure::transport) && never_connected ? Failure::connect : failure;
+}
+
+std::string failure_detail(int curl_code, std::string_view error_buffer, std::string_view verify_problem,
+                           std::string_view description) {
+  if (!error_buffer.empty() && !error_buffer.starts_with("getpeername() failed")) return std::string(error_buffer);
+  if (curl_code == CURLE_PEER_FAILED_VERIFICATION) {
+    if (!verify_problem.empty()) return "SSL certificate problem: " + std::string(verify_problem);
+    return "SSL: no alternative certificate subject name matches target host name";
+  }
+  return std::string(description);
 }
 
 std::string_view failure_name(Failure failure) noexcept {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
+
 #include <curl/curl.h>
 
 #include <set>
@@ -67,6 +69,29 @@ TEST(ResponseHead, UnreadableStatusIsZero) {
   for (auto line : {"HTTP/1.1", "HTTP/1.1 ", "HTTP/1.1 2x0 OK", "HTTP/1.1 20", "HTTP/2 -12 x"})
     EXPECT_EQ(feed({line}).status, 0) << line;
   EXPECT_EQ(feed({"HTTP/2 404"}).status, 404);
+}
+
+TEST(Failure, DetailSkipsTheFastOpenGetpeernameText) {
+  const std::string_view expired = "SSL certificate problem: certificate has expired";
+  EXPECT_EQ(failure_detail(CURLE_PEER_FAILED_VERIFICATION, expired, "", "peer failed"), expired);
+  const std::string_view artifact = "getpeername() failed with errno 107: Transport endpoint is not connected";
+  EXPECT_EQ(failure_detail(CURLE_PEER_FAILED_VERIFICATION, artifact, "certificate has expired", "peer failed"),
+            expired);
+  EXPECT_NE(failure_detail(CURLE_PEER_FAILED_VERIFICATION, artifact, "", "peer failed").find("host name"),
+            std::string::npos);
+  EXPECT_EQ(failure_detail(CURLE_RECV_ERROR, artifact, "", "Failure when receiving data"),
+            "Failure when receiving data");
+  EXPECT_EQ(failure_detail(CURLE_COULDNT_CONNECT, "", "", "Couldn't connect to server"), "Couldn't connect to server");
+}
+
+TEST(Failure, AFastOpenConnectionThatNeverCameUpFailedToConnect) {
+  EXPECT_EQ(refine_failure(Failure::tls, ECONNREFUSED), Failure::connect);
+  EXPECT_EQ(refine_failure(Failure::transport, ECONNREFUSED), Failure::connect);
+  EXPECT_EQ(refine_failure(Failure::tls, EHOSTUNREACH), Failure::connect);
+  EXPECT_EQ(refine_failure(Failure::tls, 0), Failure::tls);
+  EXPECT_EQ(refine_failure(Failure::transport, ECONNRESET), Failure::transport);
+  EXPECT_EQ(refine_failure(Failure::timeout, ECONNREFUSED), Failure::timeout);
+  EXPECT_EQ(refine_failure(Failure::local, ECONNREFUSED), Failure::local);
 }
 
 TEST(Failure, CurlCodesByWhatRepeatingCanCure) {

@@ -5,11 +5,13 @@ HAUL_BIN (default build/haul), curl, python3-requests and the haul client.
 """
 import os
 import pathlib
+import shutil
 import signal
 import socket
 import subprocess
 import tempfile
 import time
+import uuid
 
 import pytest
 import requests
@@ -233,3 +235,20 @@ def raw_exchange(gw, payload, half_close=False, timeout=10):
                 break
             chunks.append(b)
         return b"".join(chunks)
+
+
+@pytest.fixture
+def netns():
+    """A fresh network namespace (its own sysctls, ports and counters) with lo
+    up, deleted afterwards; run commands in it with `ip netns exec NAME`."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root: creates a network namespace (ip netns add)")
+    if shutil.which("ip") is None:
+        pytest.skip("needs iproute2 (ip)")
+    name = "haul-test-" + uuid.uuid4().hex[:8]
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        subprocess.run(["ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"], check=True)
+        yield name
+    finally:
+        subprocess.run(["ip", "netns", "del", name], check=False)

@@ -234,6 +234,67 @@ def test_wrong_name_and_expired_certificates_are_clear_errors(pki, make_tls_gate
     assert_one_line_failure(p, "TLS with gateway", "expired")
 
 
+def test_tls_failures_stay_clear_over_fast_open(pki, netns, tmp_path):
+    """In a namespace with net.ipv4.tcp_fastopen=3 (the gateway host's setting
+    haul doctor asks for) the client's TLS connections open with Fast Open
+    once it holds the cookie. libcurl 7.88 then writes "getpeername() failed"
+    into its error buffer before the handshake and keeps that text, so an
+    expired certificate or a wrong name must still be told from what libcurl
+    reports besides it (http_client/failure.hpp failure_detail); and a port
+    nobody listens on, refused only when the ClientHello's SYN goes out, is
+    a connect failure, not a TLS one (refine_failure)."""
+    def ns(*cmd, **kw):
+        return subprocess.run(["ip", "netns", "exec", netns, *map(str, cmd)], **kw)
+
+    ns("sysctl", "-q", "-w", "net.ipv4.tcp_fastopen=3", check=True)
+    keys = tmp_path / "keys"
+    keys.write_text(subprocess.check_output([HAUL, "keygen"], text=True))
+    (tmp_path / "tokens").write_text("tfo-token\n")
+    certs = {"good": pki.server("good"), "expired": pki.server("expired", days=(-30, -1)),
+             "wrong-name": pki.server("elsewhere", dns=("gw.example",), ips=())}
+    gateways = []
+    try:
+        for i, (name, (cert, key, _)) in enumerate(certs.items()):
+            (tmp_path / name).mkdir()
+            gateways.append(subprocess.Popen(
+                ["ip", "netns", "exec", netns, HAUL, "gateway", "--listen", f"127.0.0.1:{8080 + i}",
+                 "--tls-listen", f"127.0.0.1:{8443 + i}", "--tls-cert", cert, "--tls-key", key,
+                 "--store", f"fs:{tmp_path / name}", "--master-key-file", keys, "--token-file",
+                 tmp_path / "tokens"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        for i in range(len(certs)):
+            for _ in range(100):
+                if ns("curl", "-sf", "-o", "/dev/null", f"http://127.0.0.1:{8080 + i}/healthz").returncode == 0:
+                    break
+                time.sleep(0.1)
+
+        def ls(port):
+            return ns(HAUL, "ls", "--gateway", f"https://127.0.0.1:{port}", "--token", "tfo-token", "--cacert",
+                      pki.ca, capture_output=True, text=True, timeout=60,
+                      env={**os.environ, "HAUL_CACHE_DIR": str(tmp_path / "cache")})
+
+        def fastopen_acked():
+            lines = [line.split() for line in ns("cat", "/proc/net/netstat", capture_output=True, text=True,
+                                                  check=True).stdout.splitlines() if line.startswith("TcpExt:")]
+            return int(dict(zip(lines[0], lines[1]))["TCPFastOpenActive"])
+
+        assert ls(8443).returncode == 0  # fetches the cookie
+        before = fastopen_acked()
+        assert ls(8443).returncode == 0
+        assert fastopen_acked() > before  # the ClientHello rode in the SYN
+        before = fastopen_acked()
+        line = assert_one_line_failure(ls(8444), "TLS with gateway", "certificate has expired")
+        assert "getpeername" not in line
+        line = assert_one_line_failure(ls(8445), "TLS with gateway", "host name")
+        assert "getpeername" not in line
+        assert fastopen_acked() > before  # both failures came over Fast Open connections
+        line = assert_one_line_failure(ls(8449), "cannot reach gateway", "Connection refused")
+        assert "TLS" not in line
+    finally:
+        for gw in gateways:
+            gw.terminate()
+            gw.wait(timeout=20)
+
+
 def test_pinned_key(pki, tls_gateway, tmp_path):
     _, _, right_pin = pki.server("server-pin-probe")  # another key: its pin must not match
     good_pin = base64.b64encode(hashlib.sha256(

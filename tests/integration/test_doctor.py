@@ -11,7 +11,6 @@ import shutil
 import socket
 import subprocess
 import threading
-import uuid
 
 import pytest
 
@@ -371,21 +370,6 @@ def sysctl_read(name):
 
 def sysctl_write(name, value):
     pathlib.Path("/proc/sys/" + name.replace(".", "/")).write_text(value)
-
-
-@pytest.fixture
-def netns():
-    if not IS_ROOT:
-        pytest.skip("needs root: creates a network namespace (ip netns add)")
-    if shutil.which("ip") is None:
-        pytest.skip("needs iproute2 (ip)")
-    name = "haul-doctor-" + uuid.uuid4().hex[:8]
-    subprocess.run(["ip", "netns", "add", name], check=True)
-    try:
-        subprocess.run(["ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"], check=True)
-        yield name
-    finally:
-        subprocess.run(["ip", "netns", "del", name], check=False)
 
 
 @pytest.fixture
