@@ -233,7 +233,7 @@ Outcome Exchange::outcome_of(int code) const {
     o.description = curl_easy_strerror(static_cast<CURLcode>(code));
     long os_errno = 0;
     curl_easy_getinfo(easy_.get(), CURLINFO_OS_ERRNO, &os_errno);
-    if (const Failure refined = refine_failure(o.failure, static_cast<int>(os_errno)); refined != o.failure) {
+    if (const Failure refined = refine_failure(code, errbuf_, static_cast<int>(os_errno)); refined != o.failure) {
       // A Fast Open connection that never came up (failure.hpp).
       o.failure = refined;
       o.detail = "Couldn't connect to server: " + std::system_category().message(static_cast<int>(os_errno));

@@ -97,14 +97,24 @@ std::string_view tls_hint(int curl_code) noexcept {
   }
 }
 
-Failure refine_failure(Failure failure, int os_errno) noexcept {
+namespace {
+// What libcurl 7.88 writes first on a Fast Open connection whose SYN has not left.
+constexpr std::string_view kDeferredConnectText = "getpeername() failed";
+}  // namespace
+
+Failure refine_failure(int curl_code, std::string_view error_buffer, int os_errno) noexcept {
+  const Failure failure = classify_curl(curl_code);
+  const auto code = static_cast<CURLcode>(curl_code);
+  const bool first_send_failed =
+      code == CURLE_SSL_CONNECT_ERROR || code == CURLE_SEND_ERROR || code == CURLE_RECV_ERROR;
   const bool never_connected = os_errno == ECONNREFUSED || os_errno == EHOSTUNREACH || os_errno == ENETUNREACH;
-  return (failure == Failure::tls || failure == Failure::transport) && never_connected ? Failure::connect : failure;
+  return first_send_failed && never_connected && error_buffer.starts_with(kDeferredConnectText) ? Failure::connect
+                                                                                                : failure;
 }
 
 std::string failure_detail(int curl_code, std::string_view error_buffer, std::string_view verify_problem,
                            std::string_view description) {
-  if (!error_buffer.empty() && !error_buffer.starts_with("getpeername() failed")) return std::string(error_buffer);
+  if (!error_buffer.empty() && !error_buffer.starts_with(kDeferredConnectText)) return std::string(error_buffer);
   if (curl_code == CURLE_PEER_FAILED_VERIFICATION) {
     if (!verify_problem.empty()) return "SSL certificate problem: " + std::string(verify_problem);
     return "SSL: no alternative certificate subject name matches target host name";

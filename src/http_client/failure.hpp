@@ -28,9 +28,13 @@ Failure classify_curl(int curl_code) noexcept;
 // With TCP Fast Open the connect is deferred to the first send (over TLS the
 // ClientHello), so libcurl 7.88 reports a connection that never came up as
 // a failed TLS handshake ("SSL connect error") or a failed send or receive.
-// The socket's errno (CURLINFO_OS_ERRNO) tells: refused or unreachable is a
-// connect failure, with a connect failure's retries and message.
-Failure refine_failure(Failure failure, int os_errno) noexcept;
+// Such an exchange is told by its error buffer (the getpeername text of a
+// deferred connect, failure_detail below) and the socket's errno
+// (CURLINFO_OS_ERRNO): refused or unreachable makes it a connect failure,
+// with a connect failure's retries and message. (libcurl never clears that
+// errno, so it may be an earlier exchange's: the code and the buffer narrow
+// it to handshakes and sends that failed on a deferred connect.)
+Failure refine_failure(int curl_code, std::string_view error_buffer, int os_errno) noexcept;
 
 // The ErrorKind of a failed exchange with a haul gateway as its client sees
 // it: a transport failure is the server's (backend_unavailable /

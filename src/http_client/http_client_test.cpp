@@ -85,13 +85,18 @@ TEST(Failure, DetailSkipsTheFastOpenGetpeernameText) {
 }
 
 TEST(Failure, AFastOpenConnectionThatNeverCameUpFailedToConnect) {
-  EXPECT_EQ(refine_failure(Failure::tls, ECONNREFUSED), Failure::connect);
-  EXPECT_EQ(refine_failure(Failure::transport, ECONNREFUSED), Failure::connect);
-  EXPECT_EQ(refine_failure(Failure::tls, EHOSTUNREACH), Failure::connect);
-  EXPECT_EQ(refine_failure(Failure::tls, 0), Failure::tls);
-  EXPECT_EQ(refine_failure(Failure::transport, ECONNRESET), Failure::transport);
-  EXPECT_EQ(refine_failure(Failure::timeout, ECONNREFUSED), Failure::timeout);
-  EXPECT_EQ(refine_failure(Failure::local, ECONNREFUSED), Failure::local);
+  const std::string_view deferred = "getpeername() failed with errno 107: Transport endpoint is not connected";
+  EXPECT_EQ(refine_failure(CURLE_SSL_CONNECT_ERROR, deferred, ECONNREFUSED), Failure::connect);
+  EXPECT_EQ(refine_failure(CURLE_SEND_ERROR, deferred, ECONNREFUSED), Failure::connect);
+  EXPECT_EQ(refine_failure(CURLE_RECV_ERROR, deferred, EHOSTUNREACH), Failure::connect);
+  EXPECT_EQ(refine_failure(CURLE_SSL_CONNECT_ERROR, deferred, 0), Failure::tls);
+  EXPECT_EQ(refine_failure(CURLE_RECV_ERROR, deferred, ECONNRESET), Failure::transport);
+  // A connection that connected the usual way: its errno may be stale.
+  EXPECT_EQ(refine_failure(CURLE_SSL_CONNECT_ERROR, "SSL routines::wrong version number", ECONNREFUSED), Failure::tls);
+  EXPECT_EQ(refine_failure(CURLE_RECV_ERROR, "", ECONNREFUSED), Failure::transport);
+  // A certificate that did not verify is that, whatever errno says.
+  EXPECT_EQ(refine_failure(CURLE_PEER_FAILED_VERIFICATION, deferred, ECONNREFUSED), Failure::tls);
+  EXPECT_EQ(refine_failure(CURLE_OPERATION_TIMEDOUT, deferred, ECONNREFUSED), Failure::timeout);
 }
 
 TEST(Failure, CurlCodesByWhatRepeatingCanCure) {
