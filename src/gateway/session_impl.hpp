@@ -103,7 +103,12 @@ struct Connection {
 // A readiness wait can end with nothing to read: Asio's edge-triggered epoll
 // may deliver an old edge whose bytes an earlier read already took (seen
 // under load: keep-alive connections closed between requests). So each
-// wake-up peeks, and only a byte or an end of stream ends the wait.
+// wake-up peeks, and only a byte or an end of stream ends the wait; the end
+// of stream returns asio::error::eof. (The peek, not FIONREAD, tells them
+// apart: the kernel counts nothing queued on a TCP Fast Open connection
+// whose client has not finished the handshake, although the request or
+// ClientHello that rode in its SYN waits to be read; on a long path the
+// client's last ACK comes half a round trip after those bytes.)
 template <class S>
 asio::awaitable<beast::error_code> wait_readable(std::shared_ptr<Connection<S>> conn,
                                                  std::chrono::steady_clock::duration timeout) {
@@ -121,23 +126,18 @@ asio::awaitable<beast::error_code> wait_readable(std::shared_ptr<Connection<S>> 
     if (ec) break;
     char byte;
     const ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) break;  // a byte, the end, or an error
+    if (n > 0) break;  // a byte waits
+    if (n == 0) {
+      ec = asio::error::eof;
+      break;
+    }
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+      ec = beast::error_code(errno, asio::error::get_system_category());
+      break;
+    }
   }
   conn->idle_timer.cancel();
   co_return ec;
-}
-
-// What the socket holds once wait_readable() ended without error: at least
-// 1 when a byte waits, 0 only at the end of the stream. FIONREAD alone is
-// not enough: the kernel counts nothing queued (tcp_inq) on a TCP Fast Open
-// connection whose client has not finished the handshake yet, although the
-// request or ClientHello that rode in its SYN waits to be read; on a long
-// path the client's last ACK comes half a round trip after those bytes.
-inline size_t queued_bytes(tcp::socket& socket, beast::error_code& ec) {
-  const size_t n = socket.available(ec);
-  if (ec || n > 0) return n;
-  char byte;
-  return ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0 ? 1 : 0;
 }
 
 // Runs `wait` (for a connection's first or next request) with the

@@ -91,9 +91,7 @@ struct Transport<TlsStream> {
                                                            uint64_t registration, std::shared_ptr<Conn> conn) {
     beast::error_code ec =
         co_await while_idle(registry, registration, *conn, wait_readable(conn, ctx.config.first_byte_timeout));
-    if (ec) co_return std::nullopt;  // silent past the first-byte timeout, or shutdown
-    const size_t available = queued_bytes(conn->tcp().socket(), ec);
-    if (ec || available == 0) co_return std::nullopt;  // closed without a word
+    if (ec) co_return std::nullopt;  // silent past the first-byte timeout, closed without a word, or shutdown
     ec = co_await handshake(conn->stream, *conn->state.metrics, ctx.config.header_timeout);
     if (ec) co_return std::nullopt;
     // ALPN decides the protocol (app_protocol.hpp): the one place HTTP/2 joins.
