@@ -3,7 +3,7 @@
 // header, the handlers answer, and the loop waits for the next request for
 // up to idle_timeout. Request bodies and response bodies stream through
 // fixed buffers. The same code serves plain TCP (beast::tcp_stream) and TLS
-// (beast::ssl_stream<beast::tcp_stream>), as Beast's server-flex example
+// (TlsRecordStream<beast::tcp_stream>), as Beast's server-flex example
 // does: what differs per transport is in Transport<S>, specialized by
 // session_plain.cpp and session_tls.cpp, the only files that include this
 // one (it holds Beast; each transport compiles in its own unit).

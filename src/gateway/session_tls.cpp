@@ -1,5 +1,5 @@
-// The session over TLS: session_impl.hpp with beast::ssl_stream over
-// beast::tcp_stream, so every socket tuning of the plain session applies to
+// The session over TLS: session_impl.hpp with TlsRecordStream (records in
+// large pieces, tls_record_stream.hpp) over beast::tcp_stream, so every socket tuning of the plain session applies to
 // the TCP layer underneath (NODELAY, the send buffer, congestion per body,
 // cork, SO_LINGER cuts, deadlines) and response bodies go through the TLS
 // stream.
@@ -7,10 +7,10 @@
 #include <openssl/ssl.h>
 
 #include <boost/asio/ssl/error.hpp>
-#include <boost/beast/ssl.hpp>
 #include <cstring>
 
 #include "gateway/session_impl.hpp"
+#include "gateway/tls_record_stream.hpp"
 #include "gateway/tls_server.hpp"
 #include "tls/handshake_failure.hpp"
 
@@ -18,7 +18,7 @@ namespace haul::gateway {
 
 namespace session_detail {
 
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using TlsStream = TlsRecordStream<beast::tcp_stream>;
 
 namespace {
 
@@ -84,9 +84,8 @@ struct Transport<TlsStream> {
   };
 
   // The first byte is waited for with no buffer, as between requests (a
-  // connection that never speaks costs no TLS state but what Asio's stream
-  // allocated); then the handshake, bounded by the header timeout: a peer
-  // that sends garbage fails at once, one that stalls midway is cut then.
+  // connection that never speaks costs no TLS state but its SSL); then the handshake, bounded by the header timeout: a
+  // peer that sends garbage fails at once, one that stalls midway is cut then.
   static asio::awaitable<std::optional<AppProtocol>> start(GatewayContext& ctx, SessionRegistry& registry,
                                                            uint64_t registration, std::shared_ptr<Conn> conn) {
     beast::error_code ec =
@@ -101,13 +100,14 @@ struct Transport<TlsStream> {
     co_return app_protocol_for_alpn(std::string_view(reinterpret_cast<const char*>(name), length));
   }
 
-  // Waits through the TLS stream, not on the socket: OpenSSL, its BIO pair
-  // and Asio's stream core may each hold bytes of the next request already
-  // read from the socket (a pipelined request, the rest of a record), which
-  // a readiness wait on the socket would never see. One byte is read into
-  // the coroutine frame: the stream's own buffers exist anyway (Asio's two
-  // 17 KiB record buffers), and OpenSSL releases its record buffers while
-  // idle (SSL_MODE_RELEASE_BUFFERS). Any byte, close_notify or EOF ends it.
+  // Waits through the TLS stream, not on the socket: OpenSSL and the
+  // stream's input queue may hold bytes of the next request already read
+  // from the socket (a pipelined request, the rest of a record), which a
+  // readiness wait on the socket would never see. One byte is read into the
+  // coroutine frame: a read that small frees the stream's empty queues, and
+  // OpenSSL releases its record buffers while idle (SSL_MODE_RELEASE_BUFFERS),
+  // so an idle connection holds one 17 KiB input buffer while it waits. Any
+  // byte, close_notify or EOF ends it.
   //
   // The deadline is the idle timer's, as in wait_readable (cancel the socket
   // if still idle), not the TCP stream's: that one still holds the deadline

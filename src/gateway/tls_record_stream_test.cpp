@@ -1,0 +1,213 @@
+// TlsRecordStream on real loopback sockets against Asio's own TLS client:
+// both directions at once (with key updates on the way), small pieces
+// gathered, close_notify, a truncated stream, plain HTTP on the TLS port.
+#include "gateway/tls_record_stream.hpp"
+
+#include <gtest/gtest.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <array>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "tls/server_context.hpp"
+#include "tls/test_support.hpp"
+
+namespace haul::gateway {
+namespace {
+
+namespace asio = boost::asio;
+namespace ssl = boost::asio::ssl;
+using tcp = asio::ip::tcp;
+using ServerStream = TlsRecordStream<boost::beast::tcp_stream>;
+using ClientStream = ssl::stream<tcp::socket>;
+using boost::system::error_code;
+
+std::vector<uint8_t> pattern(size_t size, unsigned seed) {
+  std::vector<uint8_t> bytes(size);
+  for (size_t i = 0; i < size; ++i) bytes[i] = static_cast<uint8_t>((i * 131 + seed) ^ (i >> 11));
+  return bytes;
+}
+
+// A connected pair on loopback: the server side under TlsRecordStream, the
+// client under Asio's ssl::stream trusting the test CA. Nothing handshaken.
+struct Link {
+  Link()
+      : files(tls::testing::make_files("stream")),
+        server_context(tls::make_server_context(files.server_files(), std::make_shared<tls::TicketKeys>(), {"http/1.1"})
+                           .ctx.release()),
+        client_context(ssl::context::tls_client) {
+    client_context.add_certificate_authority(asio::buffer(files.ca.cert_pem));
+    client_context.set_verify_mode(ssl::verify_peer);
+    tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
+    tcp::socket client_socket(io);
+    client_socket.connect(acceptor.local_endpoint());
+    server = std::make_unique<ServerStream>(boost::beast::tcp_stream(acceptor.accept()), server_context);
+    client = std::make_unique<ClientStream>(std::move(client_socket), client_context);
+    SSL_set_tlsext_host_name(client->native_handle(), "localhost");
+  }
+  ~Link() { std::filesystem::remove_all(files.dir); }
+
+  // Both handshakes, concurrently; true if both succeeded.
+  bool handshake() {
+    error_code server_ec, client_ec;
+    server->async_handshake(ssl::stream_base::server, [&](error_code ec) { server_ec = ec; });
+    client->async_handshake(ssl::stream_base::client, [&](error_code ec) { client_ec = ec; });
+    io.run();
+    io.restart();
+    EXPECT_FALSE(server_ec) << server_ec.message();
+    EXPECT_FALSE(client_ec) << client_ec.message();
+    return !server_ec && !client_ec;
+  }
+
+  tls::testing::Files files;
+  asio::io_context io;
+  ssl::context server_context, client_context;
+  std::unique_ptr<ServerStream> server;
+  std::unique_ptr<ClientStream> client;
+};
+
+TEST(TlsRecordStream, BothDirectionsAtOnceWithKeyUpdatesOnTheWay) {
+  Link link;
+  ASSERT_TRUE(link.handshake());
+  const auto up = pattern(3 << 20, 1), down = pattern(5 << 20, 2);
+  std::vector<uint8_t> server_got, client_got;
+  error_code server_read_ec, server_write_ec, client_read_ec, client_write_ec;
+
+  auto server_reader = [&]() -> asio::awaitable<void> {
+    std::vector<uint8_t> buffer(64 * 1024);
+    while (server_got.size() < up.size()) {
+      const size_t n = co_await link.server->async_read_some(asio::buffer(buffer),
+                                                             asio::redirect_error(asio::use_awaitable, server_read_ec));
+      if (server_read_ec) co_return;
+      server_got.insert(server_got.end(), buffer.begin(), buffer.begin() + static_cast<ptrdiff_t>(n));
+    }
+  };
+  auto server_writer = [&]() -> asio::awaitable<void> {
+    co_await asio::async_write(*link.server, asio::buffer(down),
+                               asio::redirect_error(asio::use_awaitable, server_write_ec));
+  };
+  auto client_reader = [&]() -> asio::awaitable<void> {
+    client_got.resize(down.size());
+    co_await asio::async_read(*link.client, asio::buffer(client_got),
+                              asio::redirect_error(asio::use_awaitable, client_read_ec));
+  };
+  auto client_writer = [&]() -> asio::awaitable<void> {
+    for (size_t at = 0; at < up.size() && !client_write_ec; at += 100 * 1024) {
+      // Every fifth piece asks the server to update its keys too.
+      if ((at / (100 * 1024)) % 5 == 4) SSL_key_update(link.client->native_handle(), SSL_KEY_UPDATE_REQUESTED);
+      const size_t n = std::min<size_t>(100 * 1024, up.size() - at);
+      co_await asio::async_write(*link.client, asio::buffer(up.data() + at, n),
+                                 asio::redirect_error(asio::use_awaitable, client_write_ec));
+    }
+  };
+  asio::co_spawn(link.io, server_reader(), asio::detached);
+  asio::co_spawn(link.io, server_writer(), asio::detached);
+  asio::co_spawn(link.io, client_reader(), asio::detached);
+  asio::co_spawn(link.io, client_writer(), asio::detached);
+  link.io.run();
+
+  EXPECT_FALSE(server_read_ec) << server_read_ec.message();
+  EXPECT_FALSE(server_write_ec) << server_write_ec.message();
+  EXPECT_FALSE(client_read_ec) << client_read_ec.message();
+  EXPECT_FALSE(client_write_ec) << client_write_ec.message();
+  EXPECT_TRUE(server_got == up);
+  EXPECT_TRUE(client_got == down);
+}
+
+TEST(TlsRecordStream, SmallPiecesOfOneWriteArriveInOrderAndShutdownSendsCloseNotify) {
+  Link link;
+  ASSERT_TRUE(link.handshake());
+  const std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 300004\r\n\r\n";
+  const std::string small = "four";
+  const auto body = pattern(300000, 3);
+  const std::array<asio::const_buffer, 3> pieces{asio::buffer(head), asio::buffer(small), asio::buffer(body)};
+  std::string expected = head + small + std::string(body.begin(), body.end());
+
+  error_code write_ec, shutdown_ec, read_ec;
+  std::string got;
+  auto server = [&]() -> asio::awaitable<void> {
+    co_await asio::async_write(*link.server, pieces, asio::redirect_error(asio::use_awaitable, write_ec));
+    co_await link.server->async_shutdown(asio::redirect_error(asio::use_awaitable, shutdown_ec));
+  };
+  auto client = [&]() -> asio::awaitable<void> {
+    std::vector<char> buffer(40000);
+    for (;;) {
+      const size_t n = co_await link.client->async_read_some(asio::buffer(buffer),
+                                                             asio::redirect_error(asio::use_awaitable, read_ec));
+      got.append(buffer.data(), n);
+      if (read_ec) co_return;
+    }
+  };
+  asio::co_spawn(link.io, server(), asio::detached);
+  asio::co_spawn(link.io, client(), asio::detached);
+  link.io.run();
+  EXPECT_FALSE(write_ec);
+  EXPECT_FALSE(shutdown_ec) << shutdown_ec.message();
+  EXPECT_EQ(read_ec, asio::error::eof) << read_ec.message();  // close_notify, not a truncation
+  EXPECT_TRUE(got == expected) << got.size() << " of " << expected.size() << " bytes";
+}
+
+TEST(TlsRecordStream, ATcpCloseWithoutCloseNotifyReadsAsTruncated) {
+  Link link;
+  ASSERT_TRUE(link.handshake());
+  error_code ec;
+  // A FIN (close() would reset: the client never read the server's tickets).
+  link.client->next_layer().shutdown(tcp::socket::shutdown_send);
+  std::array<char, 100> buffer{};
+  size_t n = 1;
+  link.server->async_read_some(asio::buffer(buffer), [&](error_code e, size_t got) {
+    ec = e;
+    n = got;
+  });
+  link.io.run();
+  EXPECT_EQ(ec, ssl::error::stream_truncated) << ec.message();
+  EXPECT_EQ(n, 0u);
+}
+
+TEST(TlsRecordStream, PlainHttpOnTheTlsPortFailsTheHandshakeWithOpenSslsReason) {
+  Link link;
+  const std::string request = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+  asio::write(link.client->next_layer(), asio::buffer(request));
+  error_code ec;
+  link.server->async_handshake(ssl::stream_base::server, [&](error_code e) { ec = e; });
+  link.io.run();
+  ASSERT_EQ(ec.category(), asio::error::get_ssl_category()) << ec.message();
+  EXPECT_EQ(ERR_GET_REASON(static_cast<unsigned long>(ec.value())), SSL_R_HTTP_REQUEST);
+}
+
+TEST(TlsRecordStream, EmptyReadsAndWritesAnswerAfterTheirCallWithNothing) {
+  Link link;
+  ASSERT_TRUE(link.handshake());
+  bool in_call = true;
+  int answered = 0;
+  link.server->async_read_some(asio::mutable_buffer(), [&](error_code ec, size_t n) {
+    EXPECT_FALSE(in_call);
+    EXPECT_FALSE(ec);
+    EXPECT_EQ(n, 0u);
+    ++answered;
+  });
+  link.server->async_write_some(asio::const_buffer(), [&](error_code ec, size_t n) {
+    EXPECT_FALSE(in_call);
+    EXPECT_FALSE(ec);
+    EXPECT_EQ(n, 0u);
+    ++answered;
+  });
+  in_call = false;
+  link.io.run();
+  EXPECT_EQ(answered, 2);
+}
+
+}  // namespace
+}  // namespace haul::gateway
