@@ -47,17 +47,23 @@ gw_pid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$gw_plain/healthz" >/dev/null && break; sleep 0.1; done
 
 auth="Authorization: Bearer benchtoken"
-# One transfer: appends "wall_s cpu_s" of the server's processes to FILE.
+# One transfer: appends "wall_s server_cpu_s client_cpu_s" to FILE (the
+# server's processes from /proc, curl's user + system from GNU time: on 2
+# cores the client's TLS work competes with the server's). HTTP/1.1 on every
+# port: curl would take HTTP/2 from the gateway's TLS ALPN and nginx's plain
+# and TLS ports speak HTTP/1.1, so TLS alone is what differs.
 measure() {
   local file=$1 pids=$2
   shift 2
-  local before after wall
+  local before after wall client
   # shellcheck disable=SC2086
   before=$(cpu_seconds $pids)
-  wall=$(curl -sS -f -o /dev/null -w '%{time_total}' -H 'Expect:' --cacert "$ca" "$@")
+  wall=$(/usr/bin/time -f '%U %S' -o "$work/client_time" \
+    curl --http1.1 -sS -f -o /dev/null -w '%{time_total}' -H 'Expect:' --cacert "$ca" "$@")
   # shellcheck disable=SC2086
   after=$(cpu_seconds $pids)
-  echo "$wall $(awk -v a="$after" -v b="$before" 'BEGIN {print a - b}')" >> "$work/$file"
+  client=$(awk '{print $1 + $2}' "$work/client_time")
+  echo "$wall $(awk -v a="$after" -v b="$before" 'BEGIN {print a - b}') $client" >> "$work/$file"
 }
 
 for i in $(seq "$repeats"); do
@@ -75,14 +81,15 @@ curl -sS -f --cacert "$ca" -H "$auth" "https://127.0.0.1:$gw_tls/v1/objects/big"
 
 col() { awk -v c="$2" '{print $c}' "$work/$1" | median; }
 gib=$(awk -v m="$size_mib" 'BEGIN {print m / 1024}')
-printf '| %d MiB on loopback, median of %d | plain s | TLS s | TLS / plain | server CPU s/GiB plain | server CPU s/GiB TLS |\n' \
+printf '| %d MiB on loopback, median of %d | plain s | TLS s | TLS / plain | server CPU s/GiB plain | server CPU s/GiB TLS | curl CPU s/GiB plain | curl CPU s/GiB TLS |\n' \
   "$size_mib" "$repeats"
-printf '|---|---|---|---|---|---|\n'
+printf '|---|---|---|---|---|---|---|---|\n'
 for row in "gw_put:haul gateway PUT" "gw_get:haul gateway GET" "ng_put:nginx PUT" "ng_get:nginx GET"; do
   key=${row%%:*}
   name=${row#*:}
   p=$(col "${key}_plain" 1); t=$(col "${key}_tls" 1)
   cp=$(col "${key}_plain" 2); ct=$(col "${key}_tls" 2)
-  awk -v n="$name" -v p="$p" -v t="$t" -v cp="$cp" -v ct="$ct" -v g="$gib" 'BEGIN {
-    printf "| %s | %.2f | %.2f | %.2f | %.2f | %.2f |\n", n, p, t, t / p, cp / g, ct / g }'
+  kp=$(col "${key}_plain" 3); kt=$(col "${key}_tls" 3)
+  awk -v n="$name" -v p="$p" -v t="$t" -v cp="$cp" -v ct="$ct" -v kp="$kp" -v kt="$kt" -v g="$gib" 'BEGIN {
+    printf "| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n", n, p, t, t / p, cp / g, ct / g, kp / g, kt / g }'
 done
