@@ -94,7 +94,9 @@ TransferStats put_file(RequestPool& pool, const std::string& path, const std::st
   }
   if (parts) pool.warm(cfg.connections);
   pool.progress().total += source->size();
-  PutOp op(pool, source, key, cfg.part_size, false, stripes, !rtt);
+  // Parts in full rounds of --connections (plan.hpp balanced_part_size).
+  const uint64_t part_size = parts ? balanced_part_size(source->size(), cfg.part_size, cfg.connections) : cfg.part_size;
+  PutOp op(pool, source, key, part_size, false, stripes, !rtt);
   Ticker ticker(pool, show_progress() && source->size() >= (1u << 20));
   run_widened(pool, op, stripes ? stripes->count : 0, ticker.fn());
   ticker.finish();

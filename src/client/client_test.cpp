@@ -69,6 +69,30 @@ TEST(Plan, SpreadPartSizeIsSegmentMultipleAndCovers) {
   }
 }
 
+TEST(Plan, BalancedPartsComeInFullRoundsOfConnections) {
+  // 200 MiB in 8 MiB parts over 8 connections: 25 parts, the last alone;
+  // balanced: 32 parts of 6.25 MiB (100 segments).
+  EXPECT_EQ(balanced_part_size(200ull << 20, 8 << 20, 8), 6553600u);
+  EXPECT_EQ(plan_spans(200ull << 20, 6553600).size(), 32u);
+  // Already full rounds: unchanged (1 GiB is 128 parts of 8 MiB).
+  EXPECT_EQ(balanced_part_size(1ull << 30, 8 << 20, 8), 8u << 20);
+  // One connection, or nothing to cut: the given size.
+  EXPECT_EQ(balanced_part_size(200ull << 20, 8 << 20, 1), 8u << 20);
+  EXPECT_EQ(balanced_part_size(0, 8 << 20, 8), 8u << 20);
+  // Past the gateway's 10000 parts: the given size (the gateway then says why).
+  EXPECT_EQ(balanced_part_size(9999ull * 65536, 65536, 3), 65536u);
+  for (uint64_t size : {16ull << 20, (16ull << 20) + 1, 100000000ull, (200ull << 20) + 12345, 5ull << 30}) {
+    for (unsigned c : {2u, 3u, 8u, 16u}) {
+      const uint64_t p = balanced_part_size(size, 8 << 20, c);
+      EXPECT_EQ(p % segment_size, 0u) << size << " " << c;
+      EXPECT_LE(p, 8u << 20) << size << " " << c;
+      const uint64_t count = plan_spans(size, p).size();
+      EXPECT_EQ(count % c, 0u) << size << " parts " << count << " over " << c;
+      EXPECT_TRUE(use_parts(size, p));
+    }
+  }
+}
+
 TEST(Plan, StripesFillInitialWindowsOnlyWhereTheyPay) {
   // 1 MiB: 86 stripes of 12 KiB, each inside one fresh connection's window.
   auto one_mib = plan_stripes(1 << 20, 96);

@@ -35,6 +35,25 @@ uint64_t spread_part_size(uint64_t size, unsigned connections) {
   return rounded == 0 ? segment_size : rounded;
 }
 
+uint64_t balanced_part_size(uint64_t size, uint64_t part_size, unsigned connections) {
+  if (connections <= 1 || size == 0 || part_size == 0) return part_size;
+  const uint64_t count = (size + part_size - 1) / part_size;
+  const uint64_t rounds = (count + connections - 1) / connections;
+  const uint64_t balanced_count = rounds * connections;
+  if (balanced_count > kMaxUploadParts) return part_size;
+  const uint64_t per = (size + balanced_count - 1) / balanced_count;
+  const uint64_t rounded = (per + segment_size - 1) / segment_size * segment_size;
+  const uint64_t start = std::min(part_size, std::max(rounded, segment_size));
+  // Rounding up to whole segments can take a part or two off the count: a
+  // few segments less per part find a full count again.
+  for (uint64_t p = start, steps = 0; p >= segment_size && steps < 64; p -= segment_size, ++steps) {
+    const uint64_t n = (size + p - 1) / p;
+    if (n > kMaxUploadParts) break;
+    if (n % connections == 0) return p;
+  }
+  return start;
+}
+
 namespace {
 
 bool parse_u64(std::string_view text, uint64_t& out) {
