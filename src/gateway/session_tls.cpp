@@ -1,8 +1,8 @@
 // The session over TLS: session_impl.hpp with TlsRecordStream (records in
-// large pieces, tls_record_stream.hpp) over beast::tcp_stream, so every socket tuning of the plain session applies to
-// the TCP layer underneath (NODELAY, the send buffer, congestion per body,
-// cork, SO_LINGER cuts, deadlines) and response bodies go through the TLS
-// stream.
+// large pieces, tls_record_stream.hpp) over beast::tcp_stream, so every
+// socket tuning of the plain session applies to the TCP layer underneath
+// (NODELAY, the send buffer, congestion per body, cork, SO_LINGER cuts,
+// deadlines) and response bodies go through the TLS stream.
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -84,8 +84,9 @@ struct Transport<TlsStream> {
   };
 
   // The first byte is waited for with no buffer, as between requests (a
-  // connection that never speaks costs no TLS state but its SSL); then the handshake, bounded by the header timeout: a
-  // peer that sends garbage fails at once, one that stalls midway is cut then.
+  // connection that never speaks costs no TLS state but its SSL); then the
+  // handshake, bounded by the header timeout: a peer that sends garbage
+  // fails at once, one that stalls midway is cut then.
   static asio::awaitable<std::optional<AppProtocol>> start(GatewayContext& ctx, SessionRegistry& registry,
                                                            uint64_t registration, std::shared_ptr<Conn> conn) {
     beast::error_code ec =
