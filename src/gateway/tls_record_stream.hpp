@@ -9,6 +9,9 @@
 // records in one buffer and sends it with one write; a read decrypts every
 // whole record the socket gave, into the caller's buffer at once.
 //
+// The gateway serves with it; `async_handshake(client)` makes it a client
+// (tested against Asio's TLS server, not used by haul yet).
+//
 // The contract is Asio's (what Beast's HTTP code and the HTTP/2 loop use):
 // one read and one write may be in flight at once, one of each at most;
 // the handshake comes first and the shutdown last, with nothing else in

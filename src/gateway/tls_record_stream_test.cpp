@@ -1,6 +1,7 @@
 // TlsRecordStream on real loopback sockets against Asio's own TLS client:
 // both directions at once (with key updates on the way), small pieces
-// gathered, close_notify, a truncated stream, plain HTTP on the TLS port.
+// gathered, close_notify, a truncated stream, plain HTTP on the TLS port;
+// and in the client role against Asio's TLS server.
 #include "gateway/tls_record_stream.hpp"
 
 #include <gtest/gtest.h>
@@ -12,6 +13,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -30,7 +32,7 @@ namespace {
 namespace asio = boost::asio;
 namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
-using ServerStream = TlsRecordStream<boost::beast::tcp_stream>;
+using RecordStream = TlsRecordStream<boost::beast::tcp_stream>;
 using ClientStream = ssl::stream<tcp::socket>;
 using boost::system::error_code;
 
@@ -40,24 +42,41 @@ std::vector<uint8_t> pattern(size_t size, unsigned seed) {
   return bytes;
 }
 
-// A connected pair on loopback: the server side under TlsRecordStream, the
-// client under Asio's ssl::stream trusting the test CA. Nothing handshaken.
-struct Link {
-  Link()
-      : files(tls::testing::make_files("stream")),
+// The test CA's server context, a client context trusting it, and TCP
+// connections between the two over loopback.
+struct Contexts {
+  explicit Contexts(const char* tag)
+      : files(tls::testing::make_files(tag)),
         server_context(tls::make_server_context(files.server_files(), std::make_shared<tls::TicketKeys>(), {"http/1.1"})
                            .ctx.release()),
         client_context(ssl::context::tls_client) {
     client_context.add_certificate_authority(asio::buffer(files.ca.cert_pem));
     client_context.set_verify_mode(ssl::verify_peer);
+  }
+  ~Contexts() { std::filesystem::remove_all(files.dir); }
+
+  // A connected pair: {server's socket, client's socket}.
+  std::pair<tcp::socket, tcp::socket> connect() {
     tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
     tcp::socket client_socket(io);
     client_socket.connect(acceptor.local_endpoint());
-    server = std::make_unique<ServerStream>(boost::beast::tcp_stream(acceptor.accept()), server_context);
+    return {acceptor.accept(), std::move(client_socket)};
+  }
+
+  tls::testing::Files files;
+  asio::io_context io;
+  ssl::context server_context, client_context;
+};
+
+// The server side under TlsRecordStream, the client under Asio's
+// ssl::stream. Nothing handshaken.
+struct Link : Contexts {
+  Link() : Contexts("stream") {
+    auto [server_socket, client_socket] = connect();
+    server = std::make_unique<RecordStream>(boost::beast::tcp_stream(std::move(server_socket)), server_context);
     client = std::make_unique<ClientStream>(std::move(client_socket), client_context);
     SSL_set_tlsext_host_name(client->native_handle(), "localhost");
   }
-  ~Link() { std::filesystem::remove_all(files.dir); }
 
   // Both handshakes, concurrently; true if both succeeded.
   bool handshake() {
@@ -71,10 +90,7 @@ struct Link {
     return !server_ec && !client_ec;
   }
 
-  tls::testing::Files files;
-  asio::io_context io;
-  ssl::context server_context, client_context;
-  std::unique_ptr<ServerStream> server;
+  std::unique_ptr<RecordStream> server;
   std::unique_ptr<ClientStream> client;
 };
 
@@ -185,6 +201,64 @@ TEST(TlsRecordStream, PlainHttpOnTheTlsPortFailsTheHandshakeWithOpenSslsReason) 
   link.io.run();
   ASSERT_EQ(ec.category(), asio::error::get_ssl_category()) << ec.message();
   EXPECT_EQ(ERR_GET_REASON(static_cast<unsigned long>(ec.value())), SSL_R_HTTP_REQUEST);
+}
+
+// The other role: the record stream as the client of Asio's TLS server,
+// verifying its certificate and the name `host`.
+struct ClientLink : Contexts {
+  explicit ClientLink(const char* host) : Contexts("client-role") {
+    auto [server_socket, client_socket] = connect();
+    server = std::make_unique<ssl::stream<tcp::socket>>(std::move(server_socket), server_context);
+    client = std::make_unique<RecordStream>(boost::beast::tcp_stream(std::move(client_socket)), client_context);
+    SSL_set_tlsext_host_name(client->native_handle(), host);
+    SSL_set1_host(client->native_handle(), host);
+  }
+
+  std::unique_ptr<ssl::stream<tcp::socket>> server;
+  std::unique_ptr<RecordStream> client;
+};
+
+TEST(TlsRecordStream, AsAClientItVerifiesAndTalksToAsiosServer) {
+  ClientLink link("localhost");
+  const auto up = pattern(1 << 20, 4), down = pattern(1 << 20, 5);
+  std::vector<uint8_t> server_got(up.size()), client_got(down.size());
+  error_code server_ec, client_ec;
+  auto serve = [&]() -> asio::awaitable<void> {
+    auto& s = *link.server;
+    co_await s.async_handshake(ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, server_ec));
+    if (server_ec) co_return;
+    co_await asio::async_read(s, asio::buffer(server_got), asio::redirect_error(asio::use_awaitable, server_ec));
+    if (server_ec) co_return;
+    co_await asio::async_write(s, asio::buffer(down), asio::redirect_error(asio::use_awaitable, server_ec));
+  };
+  auto talk = [&]() -> asio::awaitable<void> {
+    auto& c = *link.client;
+    co_await c.async_handshake(ssl::stream_base::client, asio::redirect_error(asio::use_awaitable, client_ec));
+    if (client_ec) co_return;
+    co_await asio::async_write(c, asio::buffer(up), asio::redirect_error(asio::use_awaitable, client_ec));
+    if (client_ec) co_return;
+    co_await asio::async_read(c, asio::buffer(client_got), asio::redirect_error(asio::use_awaitable, client_ec));
+  };
+  asio::co_spawn(link.io, serve(), asio::detached);
+  asio::co_spawn(link.io, talk(), asio::detached);
+  link.io.run();
+  EXPECT_FALSE(server_ec) << server_ec.message();
+  EXPECT_FALSE(client_ec) << client_ec.message();
+  EXPECT_EQ(SSL_get_verify_result(link.client->native_handle()), X509_V_OK);
+  EXPECT_TRUE(server_got == up);
+  EXPECT_TRUE(client_got == down);
+}
+
+TEST(TlsRecordStream, AsAClientItRefusesACertificateForAnotherName) {
+  ClientLink link("elsewhere.example");
+  error_code server_ec, client_ec;
+  link.server->async_handshake(ssl::stream_base::server, [&](error_code ec) { server_ec = ec; });
+  link.client->async_handshake(ssl::stream_base::client, [&](error_code ec) { client_ec = ec; });
+  link.io.run();
+  ASSERT_TRUE(client_ec);
+  EXPECT_EQ(client_ec.category(), asio::error::get_ssl_category()) << client_ec.message();
+  EXPECT_EQ(SSL_get_verify_result(link.client->native_handle()), X509_V_ERR_HOSTNAME_MISMATCH);
+  EXPECT_TRUE(server_ec) << "the server hears the client's alert";
 }
 
 TEST(TlsRecordStream, EmptyReadsAndWritesAnswerAfterTheirCallWithNothing) {
