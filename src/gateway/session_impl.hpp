@@ -302,8 +302,8 @@ class BeastExchange final : public Exchange {
     if (head_request_ || bytes.empty()) co_return;
     if (bytes.size() > body_left_) throw Error(ErrorKind::internal, "response body longer than its Content-Length");
     while (!bytes.empty()) {
-      // Each piece the stream takes is progress (over TLS, at most one
-      // record of 16 KiB); the write is cut when the client falls below the
+      // Each piece the stream takes is progress (over TLS, up to 256 KiB
+      // in records, tls_record_stream.hpp); the write is cut when the client falls below the
       // minimum rate or one write waits longer than body_timeout, whichever
       // comes first.
       const auto now = std::chrono::steady_clock::now();

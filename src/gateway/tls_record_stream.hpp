@@ -37,6 +37,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/system/error_code.hpp>
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -55,8 +56,12 @@ class TlsRecordStream {
   using executor_type = typename NextLayer::executor_type;
   using error_code = boost::system::error_code;
 
-  // Plaintext taken per write: 16 records, one socket write.
+  // Plaintext one write takes: up to 16 records for one socket write, down
+  // to one record for a slow reader (Core::budget).
   static constexpr size_t kMaxWritePiece = 256 * 1024;
+  static constexpr size_t kRecordPiece = 16 * 1024;
+  // A write should take about this long at the reader's pace.
+  static constexpr std::chrono::milliseconds kWritePace{100};
   // Socket reads: at least one whole record (16 KiB + its overhead), at most
   // this much when the caller's buffer is large.
   static constexpr size_t kMinReadPiece = 17 * 1024;
@@ -105,6 +110,23 @@ class TlsRecordStream {
     std::vector<uint8_t> sending;  // records on the wire (the one socket write in flight)
     std::vector<uint8_t> gather;   // small pieces of one write, joined into one record
     bool writing = false;          // a socket write is in flight (whose: see ReadOp)
+    // Plaintext the next write takes. The gateway's send-rate guard counts a
+    // client's progress per completed write, so a write must complete at a
+    // slow reader's pace as Asio's stream's one-record writes did (a 256 KiB
+    // write waits 4 s for a client taking 64 KiB/s, and --send-rate-window
+    // may be 1 s): a write whose bytes took longer than kWritePace to leave
+    // sets the next one to what the reader took in kWritePace (at least a
+    // record); one that left at once doubles it, up to kMaxWritePiece.
+    size_t budget = kMaxWritePiece;
+    void paced(size_t bytes, std::chrono::steady_clock::duration took) {
+      if (took <= kWritePace) {
+        budget = std::min(budget * 2, kMaxWritePiece);
+        return;
+      }
+      const auto pace = static_cast<double>(bytes) * static_cast<double>(kWritePace.count()) /
+                        static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count());
+      budget = std::clamp(static_cast<size_t>(pace), kRecordPiece, kMaxWritePiece);
+    }
     // Fired when a read's flush ends, for a write that waits for the socket.
     boost::asio::steady_timer flushed;
 
@@ -249,18 +271,20 @@ class TlsRecordStream {
     size_t taken = 0;
     error_code failure;  // a TLS error, reported once its alert is sent
     enum class Step { start, waiting, sending } step = Step::start;
+    std::chrono::steady_clock::time_point send_started;
 
     template <class Self>
     void operator()(Self& self, error_code ec = {}, size_t = 0) {
       if (this->answer_posted(self)) return;
       Core& core = *this->s->core_;
       switch (step) {
-        case Step::start: failure = encrypt(core); break;
+        case Step::start: failure = encrypt(core, core.budget); break;
         case Step::waiting:  // a read's flush ended (the timer's cancel): ec says nothing
           break;
         case Step::sending:
           core.end_write();
           if (ec) return self.complete(ec, size_t{0});
+          core.paced(core.sending.size(), std::chrono::steady_clock::now() - send_started);
           break;
       }
       if (!core.engine.has_output()) return this->answer(self, failure, failure ? 0 : taken);
@@ -271,18 +295,19 @@ class TlsRecordStream {
         return core.flushed.async_wait(std::move(self));
       }
       step = Step::sending;
+      send_started = std::chrono::steady_clock::now();
       this->send_output(self);  // ours, and whatever a read added meanwhile
     }
-    // Up to kMaxWritePiece of the buffers into records; small pieces side by
-    // side (an HTTP header and the start of its body) share one record.
-    error_code encrypt(Core& core) {
+    // Up to `budget` of the buffers into records; small pieces side by side
+    // (an HTTP header and the start of its body) share one record.
+    error_code encrypt(Core& core, size_t budget) {
       auto flush_gather = [&]() -> tls::RecordEngine::Result {
         auto r = core.engine.write(core.gather);
         core.gather.clear();
         return r;
       };
       for (auto it = boost::asio::buffer_sequence_begin(buffers);
-           it != boost::asio::buffer_sequence_end(buffers) && taken < kMaxWritePiece; ++it) {
+           it != boost::asio::buffer_sequence_end(buffers) && taken < budget; ++it) {
         boost::asio::const_buffer piece(*it);
         if (piece.size() == 0) continue;
         const auto* bytes = static_cast<const uint8_t*>(piece.data());
@@ -295,7 +320,7 @@ class TlsRecordStream {
           continue;
         }
         if (auto r = flush_gather(); r.status != tls::RecordEngine::Status::done) return ssl_error(r.error);
-        const size_t take = std::min(piece.size(), kMaxWritePiece - taken);
+        const size_t take = std::min(piece.size(), budget - taken);
         if (auto r = core.engine.write({bytes, take}); r.status != tls::RecordEngine::Status::done) {
           return ssl_error(r.error);
         }

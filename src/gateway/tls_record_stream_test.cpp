@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <sys/socket.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -15,6 +16,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -201,6 +203,46 @@ TEST(TlsRecordStream, PlainHttpOnTheTlsPortFailsTheHandshakeWithOpenSslsReason) 
   link.io.run();
   ASSERT_EQ(ec.category(), asio::error::get_ssl_category()) << ec.message();
   EXPECT_EQ(ERR_GET_REASON(static_cast<unsigned long>(ec.value())), SSL_R_HTTP_REQUEST);
+}
+
+// How much one write takes: 256 KiB while the reader keeps up; after a
+// write whose bytes waited for a slow reader, what that reader takes in
+// 100 ms (a slow reader's progress must show per write).
+TEST(TlsRecordStream, AfterASlowReaderAWriteTakesLess) {
+  Link link;
+  ASSERT_TRUE(link.handshake());
+  const int fd = link.server->next_layer().socket().native_handle();
+  const int small = 64 << 10;  // less than one 256 KiB write: it waits for the reader
+  if (::setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &small, sizeof small) != 0) GTEST_SKIP() << "needs CAP_NET_ADMIN";
+  const auto body = pattern(1 << 20, 6);
+  std::vector<size_t> taken;
+  bool written = false;
+  std::vector<uint8_t> got;
+  auto server = [&]() -> asio::awaitable<void> {
+    size_t at = 0;
+    for (int i = 0; i < 2; ++i) {
+      at += taken.emplace_back(co_await link.server->async_write_some(asio::buffer(body.data() + at, body.size() - at),
+                                                                      asio::use_awaitable));
+    }
+    written = true;
+  };
+  auto client = [&]() -> asio::awaitable<void> {
+    asio::steady_timer pause(link.io, std::chrono::milliseconds(400));  // the reader is slow to start
+    co_await pause.async_wait(asio::use_awaitable);
+    std::vector<uint8_t> buffer(64 << 10);
+    while (!written || got.size() < taken[0] + taken[1]) {
+      const size_t n = co_await link.client->async_read_some(asio::buffer(buffer), asio::use_awaitable);
+      got.insert(got.end(), buffer.begin(), buffer.begin() + static_cast<ptrdiff_t>(n));
+    }
+  };
+  asio::co_spawn(link.io, server(), asio::detached);
+  asio::co_spawn(link.io, client(), asio::detached);
+  link.io.run();
+  ASSERT_EQ(taken.size(), 2u);
+  EXPECT_EQ(taken[0], RecordStream::kMaxWritePiece);  // no slow reader seen yet
+  EXPECT_LT(taken[1], RecordStream::kMaxWritePiece);  // 256 KiB took >= 400 ms to leave
+  EXPECT_GE(taken[1], RecordStream::kRecordPiece);
+  EXPECT_TRUE(std::equal(got.begin(), got.end(), body.begin()));
 }
 
 // The other role: the record stream as the client of Asio's TLS server,
