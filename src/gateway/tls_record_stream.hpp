@@ -123,9 +123,9 @@ class TlsRecordStream {
         budget = std::min(budget * 2, kMaxWritePiece);
         return;
       }
-      const auto pace = static_cast<double>(bytes) * static_cast<double>(kWritePace.count()) /
-                        static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count());
-      budget = std::clamp(static_cast<size_t>(pace), kRecordPiece, kMaxWritePiece);
+      const auto took_ms = std::chrono::duration_cast<std::chrono::milliseconds>(took).count();  // > kWritePace
+      budget = std::clamp(bytes * static_cast<size_t>(kWritePace.count()) / static_cast<size_t>(took_ms), kRecordPiece,
+                          kMaxWritePiece);
     }
     // Fired when a read's flush ends, for a write that waits for the socket.
     boost::asio::steady_timer flushed;
@@ -228,7 +228,7 @@ class TlsRecordStream {
           if (into.size() == 0) return this->answer(self, {}, 0);
           // A one-byte read is the idle wait between requests: nothing big is
           // needed until the next request arrives.
-          if (into.size() < 1024 && !core.writing) {
+          if (into.size() == 1 && !core.writing) {
             core.engine.release_buffers();
             core.sending = {};
             core.gather = {};

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "core/test_pattern.hpp"
 #include "tls/server_context.hpp"
 #include "tls/test_support.hpp"
 
@@ -38,10 +39,8 @@ using RecordStream = TlsRecordStream<boost::beast::tcp_stream>;
 using ClientStream = ssl::stream<tcp::socket>;
 using boost::system::error_code;
 
-std::vector<uint8_t> pattern(size_t size, unsigned seed) {
-  std::vector<uint8_t> bytes(size);
-  for (size_t i = 0; i < size; ++i) bytes[i] = static_cast<uint8_t>((i * 131 + seed) ^ (i >> 11));
-  return bytes;
+std::vector<uint8_t> pattern(size_t size, uint32_t seed) {
+  return haul::testing::pattern<std::vector<uint8_t>>(size, seed);
 }
 
 // The test CA's server context, a client context trusting it, and TCP
@@ -57,10 +56,14 @@ struct Contexts {
   }
   ~Contexts() { std::filesystem::remove_all(files.dir); }
 
-  // A connected pair: {server's socket, client's socket}.
-  std::pair<tcp::socket, tcp::socket> connect() {
+  // A connected pair: {server's socket, client's socket}; client_rcvbuf > 0
+  // bounds the client's receive buffer (set before connecting, so the
+  // advertised window stays that small).
+  std::pair<tcp::socket, tcp::socket> connect(int client_rcvbuf = 0) {
     tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
     tcp::socket client_socket(io);
+    client_socket.open(tcp::v4());
+    if (client_rcvbuf > 0) client_socket.set_option(asio::socket_base::receive_buffer_size(client_rcvbuf));
     client_socket.connect(acceptor.local_endpoint());
     return {acceptor.accept(), std::move(client_socket)};
   }
@@ -73,8 +76,8 @@ struct Contexts {
 // The server side under TlsRecordStream, the client under Asio's
 // ssl::stream. Nothing handshaken.
 struct Link : Contexts {
-  Link() : Contexts("stream") {
-    auto [server_socket, client_socket] = connect();
+  explicit Link(int client_rcvbuf = 0) : Contexts("stream") {
+    auto [server_socket, client_socket] = connect(client_rcvbuf);
     server = std::make_unique<RecordStream>(boost::beast::tcp_stream(std::move(server_socket)), server_context);
     client = std::make_unique<ClientStream>(std::move(client_socket), client_context);
     SSL_set_tlsext_host_name(client->native_handle(), "localhost");
@@ -209,10 +212,12 @@ TEST(TlsRecordStream, PlainHttpOnTheTlsPortFailsTheHandshakeWithOpenSslsReason) 
 // write whose bytes waited for a slow reader, what that reader takes in
 // 100 ms (a slow reader's progress must show per write).
 TEST(TlsRecordStream, AfterASlowReaderAWriteTakesLess) {
-  Link link;
+  // Both ends' buffers together hold less than one 256 KiB write: it waits
+  // for the reader.
+  Link link(16 << 10);
   ASSERT_TRUE(link.handshake());
   const int fd = link.server->next_layer().socket().native_handle();
-  const int small = 64 << 10;  // less than one 256 KiB write: it waits for the reader
+  const int small = 64 << 10;
   if (::setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &small, sizeof small) != 0) GTEST_SKIP() << "needs CAP_NET_ADMIN";
   const auto body = pattern(1 << 20, 6);
   std::vector<size_t> taken;

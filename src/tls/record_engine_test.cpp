@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/test_pattern.hpp"
 #include "tls/test_support.hpp"
 
 namespace haul::tls {
@@ -29,9 +30,7 @@ void carry(RecordEngine& from, RecordEngine& to) {
 }
 
 std::vector<uint8_t> pattern(size_t size) {
-  std::vector<uint8_t> bytes(size);
-  for (size_t i = 0; i < size; ++i) bytes[i] = static_cast<uint8_t>((i * 131) ^ (i >> 9));
-  return bytes;
+  return haul::testing::pattern<std::vector<uint8_t>>(size, 13);
 }
 
 struct Pair {
