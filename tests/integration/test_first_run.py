@@ -23,7 +23,7 @@ def test_scripts_run_builds_the_binary_and_prints_real_timings(tmp_path):
     (shim / "cmake").write_text(f'#!/bin/sh\necho "$*" >> {calls}\nexec {real} "$@"\n')
     (shim / "cmake").chmod(stat.S_IRWXU)
     env = {**os.environ, "PATH": f"{shim}:{os.environ['PATH']}", "HAUL_STATE_DIR": str(tmp_path / "state"),
-           "HAUL_LISTEN": f"127.0.0.1:{free_port()}"}
+           "HAUL_LISTEN": f"127.0.0.1:{free_port()}", "HAUL_TLS_LISTEN": f"127.0.0.1:{free_port()}"}
     p = subprocess.Popen([str(ROOT / "scripts" / "run")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          text=True, env=env, start_new_session=True)
     lines = []
