@@ -6,14 +6,16 @@
 # log: the phases before, during and after the bodies, and the rate second by
 # second (the download's wall time only: part_timeline.py says why).
 # Usage (root): bench/bulk_timeline.sh [SIZE_MIB]   (default 200)
+# HAUL=PATH runs another binary (client and gateway), e.g. for an A/B.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size_mib=${1:-200}
-[ -x build/haul ] || scripts/build release haul
+[ -n "${HAUL:-}" ] || { [ -x build/haul ] || scripts/build release haul; }
+haul=$(realpath "${HAUL:-build/haul}")
 work=$(mktemp -d /tmp/haul-bulk-timeline-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 head -c $((size_mib * 1024 * 1024)) /dev/urandom > "$work/src"
-build/haul keygen > "$work/keys"
+"$haul" keygen > "$work/keys"
 echo benchtoken > "$work/token"
 cat > "$work/client.sh" <<CLIENT
 #!/usr/bin/env bash
@@ -22,17 +24,17 @@ url="http://\$HAUL_NETEM_SERVER:8080"
 for _ in \$(seq 100); do curl -sf -o /dev/null "\$url/healthz" && break; sleep 0.1; done
 : > "$work/access.log"  # the readiness checks are not part of the timeline
 t0=\$(date +%s%N)
-$PWD/build/haul put "$work/src" bulk/timeline --gateway "\$url" --token benchtoken ${HAUL_FLAGS:-} > /dev/null
+$haul put "$work/src" bulk/timeline --gateway "\$url" --token benchtoken ${HAUL_FLAGS:-} > /dev/null
 t1=\$(date +%s%N)
 cp "$work/access.log" "$work/put.log"
 : > "$work/access.log"
-$PWD/build/haul get bulk/timeline "$work/got" --gateway "\$url" --token benchtoken ${HAUL_FLAGS:-} > /dev/null
+$haul get bulk/timeline "$work/got" --gateway "\$url" --token benchtoken ${HAUL_FLAGS:-} > /dev/null
 t2=\$(date +%s%N)
 cmp "$work/got" "$work/src"
 echo "put wall \$(( (t1 - t0) / 1000000 )) ms, get wall \$(( (t2 - t1) / 1000000 )) ms"
 CLIENT
 chmod +x "$work/client.sh"
-build/haul netem --delay-ms 100 --rate 100mbit \
-  --server-cmd "$PWD/build/haul gateway --listen 0.0.0.0:8080 --store fs:$work/store --master-key-file $work/keys --token-file $work/token --access-log $work/access.log" \
+"$haul" netem --delay-ms 100 --rate 100mbit \
+  --server-cmd "$haul gateway --listen 0.0.0.0:8080 --store fs:$work/store --master-key-file $work/keys --token-file $work/token --access-log $work/access.log" \
   -- "$work/client.sh" 2>&1 | grep -E "^put wall|^netem: (client|server)->"
 bench/part_timeline.py "$work/put.log"

@@ -7,11 +7,13 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstring>
 #include <filesystem>
@@ -25,6 +27,7 @@
 #include "core/error.hpp"
 #include "core/error_kind_of.hpp"
 #include "core/test_temp_dir.hpp"
+#include "store/fs_assembly.hpp"
 #include "store/fs_io.hpp"
 
 namespace haul::store {
@@ -655,6 +658,155 @@ TEST_F(FsStoreTest, ExpiredUploadsAreRemoved) {
   EXPECT_EQ(get("fresh").body, to_bytes("y"));
   EXPECT_TRUE(sfs::is_empty(dir_ / "uploads"));
   EXPECT_EQ(temp_files(), 0u);
+}
+
+// Parts are copied into uploads/<id>/body as they are committed, and marked
+// (fs_assembly.hpp); complete() copies only what is not marked for this boot.
+class FsAssemblyTest : public FsStoreTest {
+ protected:
+  void SetUp() override {
+    FsStoreTest::SetUp();
+    // The marks are extended attributes: a file system without them leaves
+    // every part to complete(), which the other parts tests cover.
+    const auto probe = dir_ / "xattr-probe";
+    std::ofstream(probe).put('x');
+    const bool xattrs = ::setxattr(probe.c_str(), "user.haul.probe", "1", 1, 0) == 0;
+    sfs::remove(probe);
+    if (!xattrs) GTEST_SKIP() << "no user extended attributes on " << dir_;
+  }
+  sfs::path upload(const std::string& id) const { return dir_ / "uploads" / id; }
+  static std::string mark_of(const sfs::path& part) {
+    std::array<char, 64> value{};
+    ssize_t n = ::getxattr(part.c_str(), "user.haul.assembled", value.data(), value.size());
+    return n > 0 ? std::string(value.data(), static_cast<size_t>(n)) : "";
+  }
+  static Bytes read_file(const sfs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return Bytes(std::istreambuf_iterator<char>(in), {});
+  }
+  static void overwrite(const sfs::path& path, uint64_t offset, const Bytes& bytes) {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(offset));
+    f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  }
+  // Prefix ("HLFS" + u32) and header come before the body in an object file.
+  static uint64_t data_offset(const Bytes& header) { return 8 + header.size(); }
+};
+
+TEST_F(FsAssemblyTest, PartsAreInTheBodyBeforeComplete) {
+  const Bytes header = to_bytes("HDR");
+  const Bytes p1 = pattern(70000, 1), p2 = pattern(5000, 2);
+  std::string id = store_->begin_upload("a/b", header);
+  write_part(id, "a/b", 2, p1.size(), p2);  // out of order: a hole until part 1 comes
+  write_part(id, "a/b", 1, 0, p1);
+  Bytes body = read_file(upload(id) / "body");
+  ASSERT_EQ(body.size(), data_offset(header) + p1.size() + p2.size());
+  EXPECT_EQ(Bytes(body.begin() + 8, body.begin() + 11), header);
+  EXPECT_EQ(Bytes(body.begin() + static_cast<ptrdiff_t>(data_offset(header)), body.end() - 5000), p1);
+  EXPECT_EQ(Bytes(body.end() - 5000, body.end()), p2);
+  const std::string boot = mark_of(upload(id) / "part-1");
+  EXPECT_EQ(boot.size(), 36u) << boot;  // /proc/sys/kernel/random/boot_id
+  EXPECT_EQ(mark_of(upload(id) / "part-2"), boot);
+  store_->complete_upload(id, "a/b", 2);
+  Bytes expected = p1;
+  expected.insert(expected.end(), p2.begin(), p2.end());
+  EXPECT_EQ(get("a/b").body, expected);
+  EXPECT_EQ(get("a/b").head.header, header);
+  EXPECT_TRUE(sfs::is_empty(dir_ / "uploads"));
+  EXPECT_EQ(temp_files(), 0u);
+}
+
+TEST_F(FsAssemblyTest, CompleteCopiesOnlyWhatIsNotMarkedForThisBoot) {
+  const Bytes header = to_bytes("H");
+  const Bytes p1 = pattern(3000, 1), p2 = pattern(3000, 2);
+  std::string id = store_->begin_upload("k", header);
+  write_part(id, "k", 1, 0, p1);
+  write_part(id, "k", 2, p1.size(), p2);
+  // Part 2's copy as a power cut could leave it (zeros), its mark from the
+  // boot before: complete() copies it again. Part 1's copy is damaged too
+  // but marked for this boot, so complete() trusts it: the damage shows
+  // that a marked part is not copied a second time.
+  overwrite(upload(id) / "body", data_offset(header) + p1.size(), Bytes(p2.size(), 0));
+  ASSERT_EQ(::setxattr((upload(id) / "part-2").c_str(), "user.haul.assembled", "earlier-boot", 12, 0), 0);
+  overwrite(upload(id) / "body", data_offset(header), to_bytes("XX"));
+  store_->complete_upload(id, "k", 2);
+  Bytes expected = p1;
+  expected[0] = 'X';
+  expected[1] = 'X';
+  expected.insert(expected.end(), p2.begin(), p2.end());
+  EXPECT_EQ(get("k").body, expected);
+}
+
+TEST_F(FsAssemblyTest, AnUploadWithoutABodyCompletesByCopying) {
+  // As an upload begun by a gateway before bodies existed left it.
+  std::string id = store_->begin_upload("old", to_bytes("HH"));
+  write_part(id, "old", 1, 0, to_bytes("one"));
+  write_part(id, "old", 2, 3, to_bytes("two"));
+  sfs::remove(upload(id) / "body");
+  store_->complete_upload(id, "old", 2);
+  EXPECT_EQ(get("old").body, to_bytes("onetwo"));
+  EXPECT_EQ(get("old").head.header, to_bytes("HH"));
+}
+
+TEST_F(FsAssemblyTest, CopiedPartsBeyondTheCountAreNotTheObjects) {
+  std::string id = store_->begin_upload("c", {});
+  write_part(id, "c", 1, 0, to_bytes("one"));
+  write_part(id, "c", 2, 3, to_bytes("two"));
+  write_part(id, "c", 3, 6, to_bytes("three"));
+  store_->complete_upload(id, "c", 2);
+  EXPECT_EQ(get("c").body, to_bytes("onetwo"));
+}
+
+// Requests writing one part at once (a client's retry while the first
+// attempt still runs): whichever commits last, the object holds one whole
+// version of the part, never a mix of several copies.
+TEST_F(FsAssemblyTest, ConcurrentWritersOfOnePartNeverMix) {
+  constexpr size_t kWriters = 4;
+  for (int round = 0; round < 10; ++round) {
+    const std::string key = "mix/" + std::to_string(round);
+    std::string id = store_->begin_upload(key, {});
+    std::vector<std::thread> writers;
+    for (size_t w = 0; w < kWriters; ++w) {
+      writers.emplace_back([&, w] { write_part(id, key, 1, 0, Bytes(2 << 20, static_cast<uint8_t>('A' + w))); });
+    }
+    for (auto& t : writers) t.join();
+    store_->complete_upload(id, key, 1);
+    const Bytes got = get(key).body;
+    ASSERT_EQ(got.size(), size_t{2} << 20);
+    EXPECT_EQ(std::count(got.begin(), got.end(), got.front()), static_cast<ptrdiff_t>(got.size())) << "round " << round;
+  }
+}
+
+// The exclusion itself, as an ordering: while part 1's lock is held, a
+// commit of part 1 (its copy into the body) and a complete (its check of
+// part 1) wait; released, both go on.
+TEST_F(FsAssemblyTest, CopiesAndCompleteWaitForThePartsLock) {
+  std::string id = store_->begin_upload("w", {});
+  const std::string body_path = (upload(id) / "body").string();
+  fs::Fd body = fs::open_file(body_path, O_RDWR);
+  auto lock = std::make_unique<fs::PartLock>(body.get(), 1, body_path);
+  std::atomic<bool> committed{false};
+  std::thread writer([&] {
+    write_part(id, "w", 1, 0, to_bytes("one"));
+    committed = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_FALSE(committed);  // its copy waits for the lock
+  lock.reset();
+  writer.join();
+  EXPECT_FALSE(mark_of(upload(id) / "part-1").empty());
+
+  lock = std::make_unique<fs::PartLock>(body.get(), 1, body_path);
+  std::atomic<bool> completed{false};
+  std::thread completer([&] {
+    store_->complete_upload(id, "w", 1);
+    completed = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_FALSE(completed);
+  lock.reset();
+  completer.join();
+  EXPECT_EQ(get("w").body, to_bytes("one"));
 }
 
 TEST_F(FsStoreTest, DescribeNamesTheDirectory) {

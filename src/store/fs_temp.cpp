@@ -27,8 +27,7 @@ TempFile::~TempFile() {
   if (!published_ && !path_.empty()) ::unlink(path_.c_str());
 }
 
-void TempFile::publish(const Destination& destination) {
-  fsync_fd(fd_.get(), path_);
+std::string rename_into(const std::string& path, const PublishDestination& destination) {
   std::string target = destination.root + "/" + destination.relative_path;
   size_t slash = destination.relative_path.rfind('/');
   std::string relative_dir = slash == std::string::npos ? "" : destination.relative_path.substr(0, slash);
@@ -47,10 +46,16 @@ void TempFile::publish(const Destination& destination) {
         continue;
       }
     }
-    if (::rename(path_.c_str(), target.c_str()) == 0) break;
+    if (::rename(path.c_str(), target.c_str()) == 0) break;
     int err = errno;
     if (err != ENOENT || !destination.make_parents || attempt >= kAttempts) throw_errno(err, "rename to", target);
   }
+  return parent;
+}
+
+void TempFile::publish(const Destination& destination) {
+  fsync_fd(fd_.get(), path_);
+  const std::string parent = rename_into(path_, destination);
   published_ = true;
   fd_ = Fd();
   fsync_dir_if_exists(parent);

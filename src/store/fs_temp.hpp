@@ -17,6 +17,20 @@
 
 namespace haul::store::fs {
 
+struct PublishDestination {
+  std::string root;
+  std::string relative_path;
+  bool make_parents = false;
+};
+
+// Renames the file at `path` to destination.root/relative_path and returns
+// the directory it now is in; with make_parents the directories of
+// relative_path are created below root first (mkdir -p), retried when a
+// concurrent remove() takes an empty one on the way. Without make_parents a
+// missing directory is Error(not_found). The caller fsyncs the file before
+// and the returned directory after (fsync_dir_if_exists).
+std::string rename_into(const std::string& path, const PublishDestination& destination);
+
 class TempFile {
  public:
   // Creates a new empty file tmp_dir/<random><suffix> (O_EXCL, O_CLOEXEC).
@@ -32,14 +46,8 @@ class TempFile {
   const std::string& path() const noexcept { return path_; }
   void write(std::span<const uint8_t> bytes) { write_all(fd_.get(), bytes, path_); }
 
-  // Where a published file goes: root/relative_path. With make_parents the
-  // directories of relative_path are created below root (mkdir -p); without,
-  // a missing directory is Error(not_found).
-  struct Destination {
-    std::string root;
-    std::string relative_path;
-    bool make_parents = false;
-  };
+  // Where a published file goes (rename_into above).
+  using Destination = PublishDestination;
   // fsync, rename into place, fsync the parent directory. Afterwards the
   // TempFile no longer owns a file. Throws haul::Error; on failure the temp
   // file is still owned (and unlinked by the destructor).

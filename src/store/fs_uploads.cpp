@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "store/fs_assembly.hpp"
 #include "store/fs_io.hpp"
 #include "store/fs_object.hpp"
 #include "store/fs_temp.hpp"
@@ -21,10 +22,6 @@ namespace {
 
 constexpr std::string_view kMetaName = "meta";
 constexpr std::string_view kClaimSuffix = ".completing";
-
-std::string part_name(uint32_t n) {
-  return "part-" + std::to_string(n);
-}
 
 Error no_such_upload(std::string_view id) {
   return Error(ErrorKind::not_found, "no such upload '" + std::string(id) + "'");
@@ -37,7 +34,38 @@ std::vector<uint8_t> read_whole(const std::string& path, size_t max_size) {
   return bytes;
 }
 
+// A part's writer: the part file through a TempFile as any object, and
+// once it is committed, its copy into the upload's body (fs_assembly.hpp).
+class PartWriter final : public ObjectWriter {
+ public:
+  PartWriter(TempFile temp, std::string upload_dir, uint32_t part_number, uint64_t data_offset, std::string boot_id)
+      : file_(std::move(temp), TempFile::Destination{upload_dir, part_file_name(part_number), false}),
+        upload_dir_(std::move(upload_dir)),
+        part_number_(part_number),
+        data_offset_(data_offset),
+        boot_id_(std::move(boot_id)) {}
+  void write(std::span<const uint8_t> body_bytes) override { file_.write(body_bytes); }
+  void commit() override {
+    file_.commit();
+    assemble_committed_part(upload_dir_, part_number_, data_offset_, boot_id_);
+  }
+
+ private:
+  TempFileWriter file_;
+  std::string upload_dir_;
+  uint32_t part_number_;
+  uint64_t data_offset_;
+  std::string boot_id_;
+};
+
+// Where the body starts in an object file whose header is this long.
+uint64_t data_offset_for(const std::vector<uint8_t>& header) {
+  return kObjectPrefixSize + header.size();
+}
+
 }  // namespace
+
+Uploads::Uploads(StorePaths paths) : paths_(std::move(paths)), boot_id_(read_boot_id()) {}
 
 std::string Uploads::begin(std::string_view key, std::span<const uint8_t> header) {
   validate_key(key);
@@ -52,6 +80,12 @@ std::string Uploads::begin(std::string_view key, std::span<const uint8_t> header
     Fd meta = open_file(meta_path, O_WRONLY | O_CREAT | O_EXCL, 0644);
     write_all(meta.get(), encode_upload_meta(UploadMeta{std::string(key), {header.begin(), header.end()}}), meta_path);
     fsync_fd(meta.get(), meta_path);
+    // The object file the parts are copied into as they arrive. Not fsynced:
+    // complete() writes its prefix and header again and fsyncs it whole.
+    std::string body_path = staging + "/" + std::string(kBodyName);
+    Fd body = open_file(body_path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    write_all(body.get(), encode_object_prefix(static_cast<uint32_t>(header.size())), body_path);
+    write_all(body.get(), header, body_path);
     fsync_dir(staging);
     std::string target = upload_dir(id);
     if (::rename(staging.c_str(), target.c_str()) != 0) throw_errno(errno, "rename to", target);
@@ -84,13 +118,13 @@ UploadMeta Uploads::load_meta(std::string_view id, std::string_view key) const {
 std::unique_ptr<ObjectWriter> Uploads::open_part(std::string_view id, std::string_view key, uint32_t part_number,
                                                  uint64_t body_offset) {
   if (part_number == 0) throw Error(ErrorKind::bad_request, "part numbers start at 1");
-  load_meta(id, key);
+  const UploadMeta meta = load_meta(id, key);
   TempFile temp(paths_.tmp, ".part");
   temp.write(encode_part_prefix(body_offset));
   // Without make_parents: if the upload is aborted or completed before this
   // part commits, the rename fails with not_found instead of resurrecting it.
-  return std::make_unique<TempFileWriter>(std::move(temp),
-                                          TempFile::Destination{upload_dir(id), part_name(part_number), false});
+  return std::make_unique<PartWriter>(std::move(temp), upload_dir(id), part_number, data_offset_for(meta.header),
+                                      boot_id_);
 }
 
 void Uploads::complete(std::string_view id, std::string_view key, uint32_t part_count) {
@@ -104,27 +138,41 @@ void Uploads::complete(std::string_view id, std::string_view key, uint32_t part_
   // From here on no part can be added and no abort or other complete can
   // take this upload. On failure the upload is put back as it was.
   try {
-    TempFile object(paths_.tmp, ".obj");
-    object.write(encode_object_prefix(static_cast<uint32_t>(meta.header.size())));
-    object.write(meta.header);
+    // Uploads begun before bodies existed have none: one is made here, and
+    // no mark counts for it (marks say what went into the body there was).
+    const std::string body_path = claimed + "/" + std::string(kBodyName);
+    Fd body = open_if_exists(body_path, O_RDWR);
+    const bool trust_marks = body.valid();
+    if (!body.valid()) body = open_file(body_path, O_RDWR | O_CREAT | O_EXCL, 0644);
+    // Written again: a body whose first bytes a power cut lost must not be
+    // published with them missing.
+    write_all(body.get(), encode_object_prefix(static_cast<uint32_t>(meta.header.size())), body_path);
+    write_all(body.get(), meta.header, body_path);
+    const uint64_t data_offset = data_offset_for(meta.header);
     uint64_t expected_offset = 0;
     for (uint32_t n = 1; n <= part_count; ++n) {
-      std::string path = claimed + "/" + part_name(n);
+      std::string path = claimed + "/" + part_file_name(n);
       Fd part = open_if_exists(path, O_RDONLY);
       if (!part.valid()) throw Error(ErrorKind::conflict, "upload is missing part " + std::to_string(n));
-      struct stat st {};
-      if (::fstat(part.get(), &st) != 0) throw_errno(errno, "stat", path);
-      std::array<uint8_t, kPartPrefixSize> prefix{};
-      uint64_t offset = parse_part_prefix(std::span(prefix.data(), pread_full(part.get(), prefix, 0, path)), path);
-      if (offset != expected_offset) {
+      const PartPlace place = read_part_place(part.get(), path);
+      if (place.offset != expected_offset) {
         throw Error(ErrorKind::conflict, "part " + std::to_string(n) + " starts at body offset " +
-                                             std::to_string(offset) + ", expected " + std::to_string(expected_offset));
+                                             std::to_string(place.offset) + ", expected " +
+                                             std::to_string(expected_offset));
       }
-      uint64_t size = static_cast<uint64_t>(st.st_size) - kPartPrefixSize;
-      copy_range(part.get(), kPartPrefixSize, object.fd(), size, path);
-      expected_offset += size;
+      PartLock lock(body.get(), n, body_path);  // waits for a copy of this part under way
+      if (!trust_marks || !is_assembled(part.get(), boot_id_))
+        copy_part_into_body(part.get(), place, body.get(), data_offset, path);
+      expected_offset += place.size;
     }
-    object.publish(TempFile::Destination{paths_.objects, key_to_relative_path(key), true});
+    // Parts beyond part_count may have been copied too: they are not the object's.
+    if (::ftruncate(body.get(), static_cast<off_t>(data_offset + expected_offset)) != 0) {
+      throw_errno(errno, "truncate", body_path);
+    }
+    fsync_fd(body.get(), body_path);
+    const std::string parent =
+        rename_into(body_path, PublishDestination{paths_.objects, key_to_relative_path(key), true});
+    fsync_dir_if_exists(parent);
   } catch (...) {
     ::rename(claimed.c_str(), live.c_str());
     throw;

@@ -3,10 +3,11 @@
 //
 // DIR/uploads/<id>/meta holds the key and the format header; part n is
 // DIR/uploads/<id>/part-<n>, written through a temp file and renamed, so a
-// part written again is replaced whole. complete() first claims the upload by
-// renaming its directory (so complete, abort and a racing complete exclude
-// each other), assembles header + parts into a temp file and publishes it
-// like any object.
+// part written again is replaced whole. DIR/uploads/<id>/body is the object
+// file, assembled as the parts arrive (fs_assembly.hpp). complete() first
+// claims the upload by renaming its directory (so complete, abort and a
+// racing complete exclude each other), copies into the body what is not in
+// it yet, and publishes it like any object.
 
 #include <chrono>
 #include <cstdint>
@@ -29,7 +30,7 @@ struct StorePaths {
 
 class Uploads {
  public:
-  explicit Uploads(StorePaths paths) : paths_(std::move(paths)) {}
+  explicit Uploads(StorePaths paths);
 
   std::string begin(std::string_view key, std::span<const uint8_t> header);
   // not_found: unknown id (or one being completed/aborted); conflict: the id
@@ -53,6 +54,7 @@ class Uploads {
   void discard(const std::string& path) const;
 
   StorePaths paths_;
+  std::string boot_id_;  // which copies into a body count (fs_assembly.hpp)
 };
 
 }  // namespace haul::store::fs
