@@ -6,7 +6,8 @@
 # log: the phases before, during and after the bodies, and the rate second by
 # second (the download's wall time only: part_timeline.py says why).
 # Usage (root): bench/bulk_timeline.sh [SIZE_MIB]   (default 200)
-# HAUL=PATH runs another binary (client and gateway), e.g. for an A/B.
+# HAUL=PATH runs another binary (client and gateway), e.g. for an A/B;
+# NETEM_FLAGS adds flags to the link (e.g. "--loss 0.01").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size_mib=${1:-200}
@@ -34,7 +35,7 @@ cmp "$work/got" "$work/src"
 echo "put wall \$(( (t1 - t0) / 1000000 )) ms, get wall \$(( (t2 - t1) / 1000000 )) ms"
 CLIENT
 chmod +x "$work/client.sh"
-"$haul" netem --delay-ms 100 --rate 100mbit \
+"$haul" netem --delay-ms 100 --rate 100mbit ${NETEM_FLAGS:-} \
   --server-cmd "$haul gateway --listen 0.0.0.0:8080 --store fs:$work/store --master-key-file $work/keys --token-file $work/token --access-log $work/access.log" \
   -- "$work/client.sh" 2>&1 | grep -E "^put wall|^netem: (client|server)->"
 bench/part_timeline.py "$work/put.log"
