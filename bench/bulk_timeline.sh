@@ -4,7 +4,8 @@
 # processes, default flags, extra flags from HAUL_FLAGS), the gateway writing
 # its access log, then bench/part_timeline.py on the upload's part of the
 # log: the phases before, during and after the bodies, and the rate second by
-# second (the download's wall time only: part_timeline.py says why).
+# second; the same for the download from the client's `--trace` (the
+# gateway's log cannot time a download: part_timeline.py says why).
 # Usage (root): bench/bulk_timeline.sh [SIZE_MIB]   (default 200)
 # HAUL=PATH runs another binary (client and gateway), e.g. for an A/B;
 # NETEM_FLAGS adds flags to the link (e.g. "--loss 0.01").
@@ -29,7 +30,7 @@ $haul put "$work/src" bulk/timeline --gateway "\$url" --token benchtoken ${HAUL_
 t1=\$(date +%s%N)
 cp "$work/access.log" "$work/put.log"
 : > "$work/access.log"
-$haul get bulk/timeline "$work/got" --gateway "\$url" --token benchtoken ${HAUL_FLAGS:-} > /dev/null
+$haul get bulk/timeline "$work/got" --gateway "\$url" --token benchtoken --trace "$work/get.trace" ${HAUL_FLAGS:-} > /dev/null
 t2=\$(date +%s%N)
 cmp "$work/got" "$work/src"
 echo "put wall \$(( (t1 - t0) / 1000000 )) ms, get wall \$(( (t2 - t1) / 1000000 )) ms"
@@ -38,4 +39,7 @@ chmod +x "$work/client.sh"
 "$haul" netem --delay-ms 100 --rate 100mbit ${NETEM_FLAGS:-} \
   --server-cmd "$haul gateway --listen 0.0.0.0:8080 --store fs:$work/store --master-key-file $work/keys --token-file $work/token --access-log $work/access.log" \
   -- "$work/client.sh" 2>&1 | grep -E "^put wall|^netem: (client|server)->"
+echo "== the upload, from the gateway's access log"
 bench/part_timeline.py "$work/put.log"
+echo "== the download, from the client's --trace"
+bench/part_timeline.py --client "$work/get.trace"

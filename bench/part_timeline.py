@@ -1,14 +1,16 @@
 #!/usr/bin/python3
-"""Where a parts upload's time goes, from the gateway's access log
-(--access-log FILE, one JSON line a request, `ms` the gateway's time for it,
-`ts` its end): each request's start and end, the phases (before the first
-body, the bodies, after the last), and the link's payload rate second by
-second, each part's bytes spread evenly over its own duration (an
-approximation: a part's own rate varies within it).
-Uploads only: the gateway has read a part's last byte when the part ends,
-but a download's answer ends for it when its last byte entered the socket's
-send buffer (32 MiB on a long link), long before the client has it.
-Usage: bench/part_timeline.py ACCESS_LOG [--link-mbit 100]
+"""Where a big transfer's time goes: each request's start and end, the
+phases (before the first body, the bodies, after the last), and the link's
+payload rate second by second, each part's bytes spread evenly over its own
+duration (an approximation: a part's own rate varies within it).
+Reads the gateway's access log (--access-log FILE, one JSON line a request,
+`ms` the gateway's time for it, `ts` its end): uploads only, since the
+gateway has read a part's last byte when the part ends, but a download's
+answer ends for it when its last byte entered the socket's send buffer (32
+MiB on a long link), long before the client has it. With --client it reads
+the client's `--trace FILE` instead (src/client/trace.hpp), which times
+downloads too: a range ends when its last byte reached the client.
+Usage: bench/part_timeline.py LOG [--client] [--link-mbit 100]
 """
 import argparse
 import datetime
@@ -27,15 +29,27 @@ def load(path):
     return sorted(rows, key=lambda r: r["start"])
 
 
+def load_client_trace(path):
+    rows = []
+    for line in open(path):
+        j = json.loads(line)
+        if j.get("warmup"):
+            continue
+        rows.append({"start": j["start"], "end": j["end"], "conn": j["port"], "method": j["method"],
+                     "target": j["path"], "bytes": j["bytes_up"] + j["bytes_down"], "status": j["status"]})
+    return sorted(rows, key=lambda r: r["start"])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("log")
+    ap.add_argument("--client", action="store_true", help="LOG is a client's --trace file")
     ap.add_argument("--link-mbit", type=float, default=100)
     a = ap.parse_args()
-    rows = [r for r in load(a.log) if r["target"] != "/healthz"]
+    rows = [r for r in (load_client_trace(a.log) if a.client else load(a.log)) if r["target"] != "/healthz"]
     bulk = [r for r in rows if r["bytes"] >= 1 << 20]
     if not bulk:
-        raise SystemExit("part_timeline: no request body of 1 MiB or more in the log (uploads only)")
+        raise SystemExit("part_timeline: no request or answer body of 1 MiB or more in the log")
     t0 = rows[0]["start"]
     print("  start     end  conn  method  ms        MiB  target")
     for r in rows:

@@ -64,6 +64,9 @@ void add_common(CLI::App* cmd, Common& c, bool transfer_flags) {
   cmd->add_option("--retries", c.config.retries, "Attempts per idempotent request")->capture_default_str();
   add_tls_flags(cmd, c.config.tls);
   cmd->add_flag("--json", c.json, "One JSON object per transfer and a summary on stdout");
+  cmd->add_option("--trace", c.config.trace_file,
+                  "Append a JSON line per HTTP request to FILE: start, end, connection, bytes (env HAUL_TRACE; "
+                  "bench/part_timeline.py --client reads it)");
   if (transfer_flags) {
     cmd->add_option("--part-size", c.part_size, "Part/range size for big objects, multiple of 64K")
         ->capture_default_str();
@@ -96,6 +99,8 @@ client::ClientConfig finish_config(Common& c) {
     if (const char* env = std::getenv("HAUL_GATEWAY")) target = env;
   if (c.config.token.empty())
     if (const char* env = std::getenv("HAUL_TOKEN")) c.config.token = env;
+  if (c.config.trace_file.empty())
+    if (const char* env = std::getenv("HAUL_TRACE")) c.config.trace_file = env;
   client::use_gateway_target(c.config, target);
   auto part = parse_size(c.part_size);
   if (!part) throw Error(ErrorKind::config, "--part-size: not a size: " + c.part_size);

@@ -18,6 +18,7 @@
 #include "client/report.hpp"
 #include "client/request.hpp"
 #include "client/retry.hpp"
+#include "client/trace.hpp"
 #include "client/tree.hpp"
 #include "core/error.hpp"
 #include "core/test_temp_dir.hpp"
@@ -305,6 +306,52 @@ TEST(Report, HumanFormats) {
   s.total_ms = 2;
   s.connections_opened = 1;
   EXPECT_EQ(human_line(s), "get k 2.0 KiB 2.0 ms (connect 0.0, first byte 0.0) 1.0 MB/s new-conns 1");
+}
+
+TEST(Trace, LineNamesTheRequestItsTimesAndItsConnection) {
+  Request r;
+  r.method = "GET";
+  r.path = "/v1/objects/big";
+  r.status = 206;
+  r.body_bytes_received = 8 << 20;
+  r.local_port = 40123;
+  r.attempt = 2;
+  r.timings.first_byte_ms = 201.5;
+  r.launched_at = std::chrono::system_clock::time_point(std::chrono::milliseconds(1'700'000'000'250));
+  const auto end = r.launched_at + std::chrono::milliseconds(900);
+  auto j = nlohmann::json::parse(trace_line(r, end));
+  EXPECT_DOUBLE_EQ(j["start"].get<double>(), 1'700'000'000.25);
+  EXPECT_DOUBLE_EQ(j["end"].get<double>(), 1'700'000'001.15);
+  EXPECT_EQ(j["method"], "GET");
+  EXPECT_EQ(j["path"], "/v1/objects/big");
+  EXPECT_EQ(j["status"], 206);
+  EXPECT_EQ(j["bytes_up"], 0);
+  EXPECT_EQ(j["bytes_down"], 8 << 20);
+  EXPECT_EQ(j["port"], 40123);
+  EXPECT_EQ(j["attempt"], 2);
+  EXPECT_DOUBLE_EQ(j["first_byte_ms"].get<double>(), 201.5);
+  EXPECT_FALSE(j.contains("error"));
+  EXPECT_FALSE(j.contains("warmup"));
+  r.failure = Failure::transport;
+  r.error = "connection reset";
+  r.warmup = true;
+  j = nlohmann::json::parse(trace_line(r, end));
+  EXPECT_EQ(j["error"], "connection reset");
+  EXPECT_EQ(j["warmup"], true);
+}
+
+TEST(Trace, AFileThatCannotBeOpenedIsAConfigError) {
+  EXPECT_THROW(
+      {
+        try {
+          TraceFile("/nonexistent-dir/trace.jsonl");
+        } catch (const Error& e) {
+          EXPECT_EQ(e.kind(), ErrorKind::config);
+          EXPECT_NE(std::string(e.what()).find("--trace /nonexistent-dir/trace.jsonl"), std::string::npos);
+          throw;
+        }
+      },
+      Error);
 }
 
 TEST(Op, GatewayStatusesMapToKinds) {

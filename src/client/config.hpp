@@ -90,6 +90,8 @@ struct ClientConfig {
   // The TLS session cache file shared by processes (tls_session_file.hpp);
   // "" keeps sessions in this process only.
   std::string tls_session_file;
+  // --trace FILE (env HAUL_TRACE): a JSON line per request (trace.hpp); empty: none.
+  std::string trace_file;
 };
 
 constexpr uint64_t segment_size = 64 * 1024;  // the format's segment; parts are multiples

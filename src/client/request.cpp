@@ -15,6 +15,7 @@ void Request::reset_results() {
   digest.clear();
   timings = {};
   connections_opened = 0;
+  local_port = 0;
   tcp.reset();
 }
 

@@ -70,8 +70,10 @@ struct Request {
   uint64_t body_bytes_sent = 0, body_bytes_received = 0;
   std::string digest;  // hex SHA-256 of the body when hash_body
   Timings timings;
-  long connections_opened = 0;      // connections opened for it (0: a reused one)
-  std::optional<net::TcpInfo> tcp;  // of its connection, just after it ended
+  long connections_opened = 0;                          // connections opened for it (0: a reused one)
+  int local_port = 0;                                   // its connection's, once a byte is about to go out
+  std::chrono::system_clock::time_point launched_at{};  // this attempt's start (--trace)
+  std::optional<net::TcpInfo> tcp;                      // of its connection, just after it ended
 
   Request() = default;
   Request(const Request&) = delete;

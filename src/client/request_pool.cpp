@@ -22,7 +22,12 @@ std::atomic<bool>& RequestPool::interrupt_flag() {
   return flag;
 }
 
+RequestPool::RequestPool(const ClientConfig& config) : config_(config) {
+  if (!config_.trace_file.empty()) trace_.emplace(config_.trace_file);
+}
+
 void RequestPool::launch(std::unique_ptr<Request> r) {
+  r->launched_at = std::chrono::system_clock::now();
   ++in_flight_;
   if (r->warmup)
     ++warmups_in_flight_;
@@ -32,6 +37,7 @@ void RequestPool::launch(std::unique_ptr<Request> r) {
 }
 
 void RequestPool::landed(const Request& r) {
+  if (trace_) trace_->write(r, std::chrono::system_clock::now());
   --in_flight_;
   if (r.warmup)
     --warmups_in_flight_;
@@ -58,10 +64,12 @@ void RequestPool::start_warmups(unsigned room) {
 void RequestPool::interrupt_all(Driver& driver) {
   interrupted_ = true;
   for (auto& r : cancel_all()) {
+    if (!r->warmup) {
+      r->failure = Failure::local;
+      r->error = "interrupted";
+    }
     landed(*r);
     if (r->warmup) continue;
-    r->failure = Failure::local;
-    r->error = "interrupted";
     auto* owner = r->owner;
     owner->done(std::move(r));
   }

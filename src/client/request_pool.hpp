@@ -20,6 +20,7 @@
 #include "client/path_rtt.hpp"
 #include "client/request.hpp"
 #include "client/retry.hpp"
+#include "client/trace.hpp"
 
 namespace haul::client {
 
@@ -75,7 +76,8 @@ class RequestPool {
   static std::atomic<bool>& interrupt_flag();
 
  protected:
-  explicit RequestPool(const ClientConfig& config) : config_(config) {}
+  // Throws Error(config) when config.trace_file cannot be opened.
+  explicit RequestPool(const ClientConfig& config);
 
   // ---- how requests travel (run() calls these) ----
   // Takes a request and sets it going.
@@ -101,6 +103,7 @@ class RequestPool {
   void launch_warmup(bool stream);
   void interrupt_all(Driver& driver);
 
+  std::optional<TraceFile> trace_;  // --trace
   size_t in_flight_ = 0, warmups_in_flight_ = 0;
   size_t bulk_in_flight_ = 0;  // parts, ranges, stripes (not warm-ups)
   unsigned warm_pending_ = 0;

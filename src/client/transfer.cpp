@@ -49,6 +49,7 @@ http_client::Handler::Take RequestTransfer::on_body(const http_client::ResponseH
 }
 
 bool RequestTransfer::before_send(int local_port) {
+  r_.local_port = local_port;
   if (!gate_ || gate_->before_request(r_, local_port)) return true;
   local_error_ = "not sent: the connection's round trip is shorter than this request's minimum";
   return false;

@@ -26,8 +26,8 @@ def env_for(gw, token=None):
     return {"HAUL_GATEWAY": gw.url, "HAUL_TOKEN": token or gw.token}
 
 
-def client(gw, *args, check=True, token=None):
-    return haul(*args, check=check, env=env_for(gw, token))
+def client(gw, *args, check=True, token=None, env_extra=None):
+    return haul(*args, check=check, env={**env_for(gw, token), **(env_extra or {})})
 
 
 def write_random(path, size, seed=0):
@@ -101,6 +101,33 @@ def test_small_parts_and_ranges(gateway, tmp_path):
     get = json.loads(out.stdout.splitlines()[0])
     assert get["parts"] == 49 and get["sha256"] == sha_file(src)
     assert (tmp_path / "dst.bin").read_bytes() == src.read_bytes()
+
+
+def test_trace_has_a_line_per_request(gateway, tmp_path):
+    """--trace (and HAUL_TRACE): one JSON line per HTTP request, appended; the parts' and ranges' bytes
+    add up to the object, each names the connection (local port) it went over."""
+    src = write_random(tmp_path / "src.bin", 3 * MiB + 1, seed=8)
+    trace = tmp_path / "trace.jsonl"
+    client(gateway, "put", src, "traced.bin", "--part-size", "64K", "--connections", "4", "--trace", trace)
+    lines = [json.loads(line) for line in trace.read_text().splitlines()]
+    requests = [j for j in lines if not j.get("warmup")]
+    parts = [j for j in requests if j["method"] == "PUT"]
+    assert len(parts) == 49 and all(j["status"] == 200 for j in parts)
+    assert sum(j["bytes_up"] for j in parts) == 3 * MiB + 1
+    assert [j["method"] for j in requests if j["method"] == "POST"] == ["POST", "POST"]  # create, complete
+    assert all(j["start"] <= j["end"] and j["port"] > 0 for j in requests)
+    assert len({j["port"] for j in parts}) <= 4
+    # The same file through the environment, a get appended after the put.
+    client(gateway, "get", "traced.bin", tmp_path / "dst.bin", "--part-size", "64K", "--connections", "4",
+           env_extra={"HAUL_TRACE": str(trace)})
+    after = [json.loads(line) for line in trace.read_text().splitlines()][len(lines):]
+    ranges = [j for j in after if j["method"] == "GET" and not j.get("warmup") and j["status"] == 206]
+    assert sum(j["bytes_down"] for j in ranges) == 3 * MiB + 1
+    assert (tmp_path / "dst.bin").read_bytes() == src.read_bytes()
+    # A trace file that cannot be written: one line, exit 2 before anything is sent.
+    r = client(gateway, "put", src, "never.bin", "--trace", tmp_path / "no-such-dir" / "t.jsonl", check=False)
+    assert r.returncode == 2 and one_line(r.stderr).startswith("haul: --trace ")
+    assert client(gateway, "ls", "never", check=False).stdout.strip() == ""
 
 
 @pytest.mark.slow
