@@ -15,12 +15,8 @@
 set -eu
 HAUL=$(realpath "${1:-build/haul}")
 SIZE_MIB=${2:-1024}
-D=$(mktemp -d)
-trap 'rm -rf "$D"' EXIT
-mkdir -p "$D/store"
-"$HAUL" keygen > "$D/key"
-echo benchtoken > "$D/tokens"
-head -c $((SIZE_MIB << 20)) /dev/urandom > "$D/src.bin"
+. "$(dirname "$(realpath "$0")")/link_workdir.sh"
+make_link_workdir "$SIZE_MIB"
 export HAUL BENCH_DIR="$D" BENCH_LIB="$(dirname "$(realpath "$0")")"
 "$HAUL" netem --delay-ms 100 --rate 100mbit \
   --server-cmd "exec \"$HAUL\" gateway --listen 0.0.0.0:8080 --store fs:$D/store --master-key-file $D/key \

@@ -20,12 +20,8 @@ HAUL=$(realpath "${1:-build/haul}")
 SIZE_MIB=${2:-1024}
 RATE=${3:-1gbit}
 REPEAT=${4:-3}
-D=$(mktemp -d)
-trap 'rm -rf "$D"' EXIT
-mkdir -p "$D/store"
-"$HAUL" keygen > "$D/key"
-echo benchtoken > "$D/tokens"
-head -c $((SIZE_MIB << 20)) /dev/urandom > "$D/src.bin"
+. "$(dirname "$(realpath "$0")")/link_workdir.sh"
+make_link_workdir "$SIZE_MIB"
 sysctls=()
 if [ "${BUFFERS:-}" = big ]; then
   sysctls=(--sysctl 'net.ipv4.tcp_rmem=4096 131072 134217728' --sysctl 'net.ipv4.tcp_wmem=4096 16384 134217728')
