@@ -22,7 +22,8 @@ GetOp::GetOp(RequestPool& pool, std::string key, std::unique_ptr<Sink> sink, uin
       sink_(*owned_sink_),
       part_size_(part_size),
       fresh_(false),
-      head_deferred_(listed_size && *listed_size <= kDigestInAnswerUpTo) {}
+      head_deferred_(listed_size && *listed_size <= kDigestInAnswerUpTo),
+      split_tail_(false) {}
 
 GetOp::GetOp(RequestPool& pool, std::string key, Sink& sink, uint64_t part_size, const ColdRanges& cold,
              bool probe_first)
@@ -95,13 +96,53 @@ std::unique_ptr<Request> GetOp::next() {
   } else if (state_ == State::ranges && next_span_ < spans_.size() && in_flight_ < rest_in_flight_) {
     r = make_get(spans_[next_span_++]);
     r->expect_status = 206;
+  } else if (state_ == State::ranges && split_tail_ && next_span_ == spans_.size() &&
+             in_flight_ < std::min<size_t>(rest_in_flight_, pool_.config().connections)) {
+    r = split_slowest_range();
   }
-  if (r) ++in_flight_;
+  if (!r) return nullptr;
+  ++in_flight_;
+  if (r->method == "GET" && r->sink != nullptr && r->tag > 0) ranges_in_flight_.push_back(r.get());
+  return r;
+}
+
+std::unique_ptr<Request> GetOp::split_slowest_range() {
+  Request* slowest = nullptr;
+  uint64_t most_left = 0;
+  for (Request* r : ranges_in_flight_) {
+    auto span = std::find_if(spans_.begin(), spans_.end(), [&](const Span& s) { return s.number == r->tag; });
+    if (span == spans_.end() || r->body_bytes_received >= span->length) continue;  // a cold range, or all in
+    const uint64_t left = span->length - r->body_bytes_received;
+    if (left > most_left) {
+      most_left = left;
+      slowest = r;
+    }
+  }
+  if (slowest == nullptr || most_left < kTailSplitMin) return nullptr;
+  auto span = std::find_if(spans_.begin(), spans_.end(), [&](const Span& s) { return s.number == slowest->tag; });
+  const uint64_t keep = slowest->body_bytes_received + most_left / 2;
+  uint32_t number = 0;
+  for (const Span& s : spans_) number = std::max(number, s.number);
+  const Span rest{number + 1, span->offset + keep, span->length - keep};
+  span->length = keep;  // on_range checks the stopped request against this
+  slowest->stop_after = keep;
+  spans_.push_back(rest);
+  next_span_ = spans_.size();
+  ++ranges_left_;
+  ++stats_.parts;
+  auto r = make_get(rest);
+  r->expect_status = 206;
   return r;
 }
 
 void GetOp::done(std::unique_ptr<Request> r) {
   --in_flight_;
+  std::erase(ranges_in_flight_, r.get());
+  // Stopped where the tail split it: its span ends there (split_slowest_range).
+  if (r->stopped_at_limit && r->body_bytes_received == r->stop_after) {
+    r->failure = Failure::none;
+    r->error.clear();
+  }
   account(*r);
   if (finished_) return;  // a request still landing after a failure
   if (state_ == State::striping) {

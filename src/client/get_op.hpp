@@ -34,6 +34,14 @@
 // HEAD follow. A thousand small files then take a thousand streams, not two
 // thousand.
 //
+// The tail: once every range has been asked for and a connection comes
+// free, the range in flight with the most bytes still to come (at least
+// kTailSplitMin) is split in two. Its request stops at the split point
+// (Request::stop_after; its connection closes) and the rest goes as a new
+// range over the free connection, so the last seconds of a download are not
+// one or two slow connections alone (docs/client.md "The tail of a
+// download"). Not for a recursive get, whose files share the connections.
+//
 // With a known size and SHA-256 (bench), no HEAD, and all ranges start at
 // once. Any failure leaves the sink uncommitted (TempFileSink removes its
 // temp file).
@@ -56,6 +64,11 @@ namespace haul::client {
 // gateway's one whole read (gateway/open_pipeline.hpp kWholeReadLimit, 256
 // KiB), whose answer carries the SHA-256.
 constexpr uint64_t kDigestInAnswerUpTo = 192 * 1024;
+
+// A range in flight is split only while this much of it is still to come:
+// each half then takes at least a second at 8 Mbit/s, several round trips of
+// a long path, so the new request's round trip is paid back.
+constexpr uint64_t kTailSplitMin = 2 << 20;
 
 class GetOp final : public Op {
  public:
@@ -90,6 +103,9 @@ class GetOp final : public Op {
   // `sent` were already asked for, `done` of those already arrived.
   void begin_ranges(uint64_t size, size_t sent, size_t done);
   void on_range(Request& r);
+  // The tail (above): a new range for the second half of the in-flight
+  // range with the most bytes to come, or nullptr.
+  std::unique_ptr<Request> split_slowest_range();
   // Cold ranges (state striping).
   std::unique_ptr<Request> make_cold_range(uint32_t index);
   bool cold_ranges_unsent() const;
@@ -131,6 +147,8 @@ class GetOp final : public Op {
   bool size_known_ = false;  // size_ holds the object's size (striping)
   // Ranges in flight at most (after cold ranges; otherwise the pool's limit).
   unsigned rest_in_flight_ = UINT_MAX;
+  bool split_tail_ = true;                  // false for a recursive get's files
+  std::vector<Request*> ranges_in_flight_;  // owned by the pool until done()
 };
 
 }  // namespace haul::client

@@ -423,6 +423,39 @@ TEST_F(Ops, GetWorksWhenTheFirstRangeAnswersBeforeTheHead) {
   expect_ranged_download(config_, gateway_, true);
 }
 
+// Once every range is asked for, the free connections take the second
+// halves of the ranges with the most still to come; each stopped request
+// ends at its split point, and the bytes are the object's.
+TEST_F(Ops, TheTailOfADownloadIsSplitOverTheFreeConnections) {
+  config_.part_size = 4 << 20;
+  const std::string data = data_of(3 * config_.part_size + 777, 21);
+  gateway_.objects["/v1/objects/t"] = data;
+  ScriptedPool p(config_, std::ref(gateway_));
+  p.answer_per_round(1);  // ranges stay in flight while the op is asked for more
+  StringSink sink;
+  GetOp op(p, "t", sink, config_.part_size);
+  p.run(op, 8);
+  ASSERT_FALSE(op.error()) << op.error()->what();
+  EXPECT_EQ(sink.bytes, data);
+  EXPECT_EQ(op.stats().sha256, sha256_hex(data));
+  // Ranges 1-3 (4 MiB) and 4 (777 bytes) fill 4 of the 8 connections; the
+  // three big ones are halved at once, and as answers free connections each
+  // piece with 2 MiB (kTailSplitMin) still to come is halved again: every
+  // big range ends as 4 pieces of 1 MiB, none smaller.
+  std::vector<std::string> ranges;
+  for (const auto& s : p.sent())
+    if (s.method == "GET") ranges.push_back(s.headers.at(0));
+  EXPECT_EQ(ranges,
+            (std::vector<std::string>{
+                "Range: bytes=0-4194303", "Range: bytes=4194304-8388607", "Range: bytes=8388608-12582911",
+                "Range: bytes=12582912-12583688", "Range: bytes=2097152-4194303", "Range: bytes=6291456-8388607",
+                "Range: bytes=10485760-12582911", "Range: bytes=1048576-2097151", "Range: bytes=5242880-6291455",
+                "Range: bytes=9437184-10485759", "Range: bytes=3145728-4194303", "Range: bytes=7340032-8388607",
+                "Range: bytes=11534336-12582911"}));
+  EXPECT_EQ(op.stats().parts, 13u);
+  EXPECT_LE(p.most_in_flight(), size_t{config_.connections});
+}
+
 TEST_F(Ops, GetOfAnEmptyObjectFallsBackToAPlainGet) {
   gateway_.objects["/v1/objects/empty"] = "";
   StringSink sink;

@@ -16,6 +16,7 @@ void Request::reset_results() {
   timings = {};
   connections_opened = 0;
   local_port = 0;
+  stopped_at_limit = false;
   tcp.reset();
 }
 

@@ -55,6 +55,10 @@ struct Request {
   // it: on a short path their extra requests cost more than the round trips
   // they save.
   uint32_t min_rtt_us = 0;
+  // A 2xx body stops after this many bytes (0: no limit). Its driver may
+  // lower it while the request is in flight: a download splits the slowest
+  // range at its tail (get_op.hpp). Stopping closes the connection.
+  uint64_t stop_after = 0;
   Driver* owner = nullptr;  // the driver that receives it when done
   uint32_t tag = 0;         // driver's own use (part number)
   unsigned attempt = 1;
@@ -72,6 +76,7 @@ struct Request {
   Timings timings;
   long connections_opened = 0;                          // connections opened for it (0: a reused one)
   int local_port = 0;                                   // its connection's, once a byte is about to go out
+  bool stopped_at_limit = false;                        // the body ended at stop_after (failure local, error says so)
   std::chrono::system_clock::time_point launched_at{};  // this attempt's start (--trace)
   std::optional<net::TcpInfo> tcp;                      // of its connection, just after it ended
 

@@ -36,6 +36,11 @@ http_client::Handler::Take RequestTransfer::on_body(const http_client::ResponseH
     r_.body.append(data);
     return Take::all;
   }
+  bool at_limit = false;
+  if (r_.stop_after > 0 && r_.body_bytes_received + data.size() >= r_.stop_after) {
+    data = data.substr(0, static_cast<size_t>(r_.stop_after - std::min(r_.stop_after, r_.body_bytes_received)));
+    at_limit = true;
+  }
   try {
     r_.sink->write_at(r_.sink_offset + r_.body_bytes_received, data.data(), data.size());
   } catch (const std::exception& e) {
@@ -45,6 +50,11 @@ http_client::Handler::Take RequestTransfer::on_body(const http_client::ResponseH
   if (r_.hash_body) hasher_.update(data.data(), data.size());
   r_.body_bytes_received += data.size();
   progress_.done += data.size();
+  if (at_limit) {
+    r_.stopped_at_limit = true;
+    local_error_ = "stopped at " + std::to_string(r_.stop_after) + " bytes: the rest was asked for apart";
+    return Take::stop;
+  }
   return Take::all;
 }
 
