@@ -63,7 +63,7 @@ def main():
     print("before the first body: %.3f s (from the first logged request)" % (first - t0))
     print("bodies: %.1f MiB in %.3f s = %.1f Mbit/s (%.2f of %g Mbit/s)" %
           (total / 2**20, span, total * 8 / span / 1e6, total * 8 / span / 1e6 / a.link_mbit, a.link_mbit))
-    print("after the last body: %.3f s (to the last logged request's end)" % (rows[-1]["end"] - last))
+    print("after the last body: %.3f s (to the last logged request's end)" % (max(r["end"] for r in rows) - last))
     print()
     print("second  Mbit/s  (bodies spread evenly over each request's time)")
     second = 0
