@@ -56,13 +56,11 @@ std::string read_boot_id() {
   return id;
 }
 
-PartLock::PartLock(int body_fd, uint32_t part_number, const std::string& path)
-    : fd_(body_fd), part_number_(part_number) {
-  if (!set_part_lock(fd_, part_number_, F_WRLCK)) throw_errno(errno, "lock", path);
-}
+PartLock::PartLock(int body_fd, uint32_t part_number)
+    : fd_(body_fd), part_number_(part_number), held_(set_part_lock(fd_, part_number_, F_WRLCK)) {}
 
 PartLock::~PartLock() {
-  set_part_lock(fd_, part_number_, F_UNLCK);
+  if (held_) set_part_lock(fd_, part_number_, F_UNLCK);
 }
 
 bool is_assembled(int part_fd, const std::string& boot_id) {
@@ -104,7 +102,8 @@ void assemble_committed_part(const std::string& upload_dir, uint32_t part_number
     const std::string body_path = upload_dir + "/" + std::string(kBodyName);
     Fd body = open_if_exists(body_path, O_WRONLY);
     if (!body.valid()) return;  // an upload begun before bodies existed, or one gone meanwhile
-    PartLock lock(body.get(), part_number, body_path);
+    PartLock lock(body.get(), part_number);
+    if (!lock.held()) return;  // no copy without the lock: complete() copies it
     // Claimed by complete(), aborted or expired since we opened it: the body
     // is no longer the upload's (it may be a published object by now).
     if (!same_file(body.get(), body_path)) return;

@@ -40,17 +40,23 @@ std::string part_file_name(uint32_t part_number);
 // counts as assembled and complete() copies every part).
 std::string read_boot_id();
 
-// Holds the lock of part n on a body file (see above) until destroyed.
+// Holds the lock of part n on a body file (see above) until destroyed,
+// waiting for it. held() is false when the file system refused the lock
+// (ENOLCK, or no locks at all): then no copy into the body is made
+// (assemble_committed_part gives up) and complete() copies every part, so
+// nothing depends on a lock that was not there.
 class PartLock {
  public:
-  PartLock(int body_fd, uint32_t part_number, const std::string& path);
+  PartLock(int body_fd, uint32_t part_number);
   ~PartLock();
   PartLock(const PartLock&) = delete;
   PartLock& operator=(const PartLock&) = delete;
+  bool held() const noexcept { return held_; }
 
  private:
   int fd_;
   uint32_t part_number_;
+  bool held_;
 };
 
 // Whether the part file open as part_fd was copied into the body during the

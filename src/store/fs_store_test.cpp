@@ -784,7 +784,8 @@ TEST_F(FsAssemblyTest, CopiesAndCompleteWaitForThePartsLock) {
   std::string id = store_->begin_upload("w", {});
   const std::string body_path = (upload(id) / "body").string();
   fs::Fd body = fs::open_file(body_path, O_RDWR);
-  auto lock = std::make_unique<fs::PartLock>(body.get(), 1, body_path);
+  auto lock = std::make_unique<fs::PartLock>(body.get(), 1);
+  ASSERT_TRUE(lock->held());
   std::atomic<bool> committed{false};
   std::thread writer([&] {
     write_part(id, "w", 1, 0, to_bytes("one"));
@@ -796,7 +797,8 @@ TEST_F(FsAssemblyTest, CopiesAndCompleteWaitForThePartsLock) {
   writer.join();
   EXPECT_FALSE(mark_of(upload(id) / "part-1").empty());
 
-  lock = std::make_unique<fs::PartLock>(body.get(), 1, body_path);
+  lock = std::make_unique<fs::PartLock>(body.get(), 1);
+  ASSERT_TRUE(lock->held());
   std::atomic<bool> completed{false};
   std::thread completer([&] {
     store_->complete_upload(id, "w", 1);

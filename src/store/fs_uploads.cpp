@@ -160,8 +160,8 @@ void Uploads::complete(std::string_view id, std::string_view key, uint32_t part_
                                              std::to_string(place.offset) + ", expected " +
                                              std::to_string(expected_offset));
       }
-      PartLock lock(body.get(), n, body_path);  // waits for a copy of this part under way
-      if (!trust_marks || !is_assembled(part.get(), boot_id_))
+      const PartLock lock(body.get(), n);  // waits for a copy of this part under way
+      if (!trust_marks || !lock.held() || !is_assembled(part.get(), boot_id_))
         copy_part_into_body(part.get(), place, body.get(), data_offset, path);
       expected_offset += place.size;
     }
