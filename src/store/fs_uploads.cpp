@@ -196,8 +196,15 @@ void Uploads::discard(const std::string& path) const {
   // The upload is gone from uploads/ now: that is the operation's effect. If
   // deleting its files fails, they are debris in this instance's temp directory,
   // removed with it (at exit, or by a sweep once this process is gone).
-  std::error_code ignored;
-  std::filesystem::remove_all(doomed, ignored);
+  // A part whose rename into the upload raced with ours (its target
+  // directory looked up before our rename, the rename done after) lands in
+  // `doomed` after remove_all has listed it, and the directory stays: one
+  // more pass takes it.
+  std::error_code failed;
+  for (int pass = 0; pass < 3; ++pass) {
+    std::filesystem::remove_all(doomed, failed);
+    if (!failed) break;
+  }
 }
 
 size_t Uploads::cleanup_expired(std::chrono::seconds max_age, std::chrono::system_clock::time_point now) {
