@@ -108,6 +108,7 @@ std::unique_ptr<Request> GetOp::next() {
 
 std::unique_ptr<Request> GetOp::split_slowest_range() {
   Request* slowest = nullptr;
+  size_t slowest_span = 0;  // index into spans_ (a push_back below would move an iterator's target)
   uint64_t most_left = 0;
   for (Request* r : ranges_in_flight_) {
     auto span = std::find_if(spans_.begin(), spans_.end(), [&](const Span& s) { return s.number == r->tag; });
@@ -116,10 +117,11 @@ std::unique_ptr<Request> GetOp::split_slowest_range() {
     if (left > most_left) {
       most_left = left;
       slowest = r;
+      slowest_span = static_cast<size_t>(span - spans_.begin());
     }
   }
   if (slowest == nullptr || most_left < kTailSplitMin) return nullptr;
-  auto span = std::find_if(spans_.begin(), spans_.end(), [&](const Span& s) { return s.number == slowest->tag; });
+  Span* span = &spans_[slowest_span];
   const uint64_t keep = slowest->body_bytes_received + most_left / 2;
   uint32_t number = 0;
   for (const Span& s : spans_) number = std::max(number, s.number);

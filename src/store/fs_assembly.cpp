@@ -8,7 +8,6 @@
 #include <array>
 #include <cerrno>
 
-#include "core/error.hpp"
 #include "store/fs_layout.hpp"
 
 namespace haul::store::fs {
