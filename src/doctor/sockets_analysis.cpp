@@ -1,8 +1,11 @@
 #include "doctor/sockets_analysis.hpp"
 
 #include <algorithm>
+#include <set>
+#include <string>
 #include <fmt/format.h>
 #include <tuple>
+#include <utility>
 #include <nlohmann/json.hpp>
 
 #include "doctor/units.hpp"
@@ -137,6 +140,12 @@ std::optional<Finding> accept_queue_finding(const SocketsReport& r) {
   return f;
 }
 
+bool listens_on(const std::set<std::pair<std::string, uint16_t>>& listeners, const std::string& addr, uint16_t port) {
+  for (const char* wildcard : {"0.0.0.0", "::"})
+    if (listeners.count({wildcard, port})) return true;
+  return listeners.count({addr, port}) > 0;
+}
+
 }  // namespace
 
 std::string socket_key(const SocketEntry& e) {
@@ -147,9 +156,13 @@ SocketsReport analyze_sockets(const std::vector<SocketEntry>& all, const SocketS
                               const SocketThresholds& thresholds, const std::set<std::string>& previous_close_wait,
                               const std::map<uint64_t, net::SocketOwner>& owners) {
   std::set<uint16_t> listen_ports, pid_listen_ports;
+  std::set<std::pair<std::string, uint16_t>> listeners;  // (address, port), the address maybe a wildcard
   std::set<std::string> pid_remotes;
   for (const auto& e : all) {
-    if (e.state == net::tcp_listen) listen_ports.insert(e.local_port);
+    if (e.state == net::tcp_listen) {
+      listen_ports.insert(e.local_port);
+      listeners.emplace(e.local_addr, e.local_port);
+    }
     if (scope.pid && e.inode != 0 && scope.inodes.count(e.inode)) {
       if (e.state == net::tcp_listen)
         pid_listen_ports.insert(e.local_port);
@@ -167,7 +180,12 @@ SocketsReport analyze_sockets(const std::vector<SocketEntry>& all, const SocketS
     uint8_t s = normal_state(e.state);
     ++r.counts[std::string(net::tcp_state_name(s))];
     if (s == net::tcp_time_wait) {
-      bool server = listen_ports.count(e.local_port) || (scope.port && e.local_port == *scope.port);
+      // The server's side when a listener owns its address and port. A
+      // client socket on another address can hold the listener's port number
+      // (its bind to that address was free), so the port alone can mislead;
+      // with no listener left on the port, --port is all there is to go by.
+      const bool server = listen_ports.count(e.local_port) ? listens_on(listeners, e.local_addr, e.local_port)
+                                                           : scope.port && e.local_port == *scope.port;
       ++(server ? r.time_wait_server : r.time_wait_client);
     }
     if (s == net::tcp_close_wait) r.close_wait_keys.insert(socket_key(e));

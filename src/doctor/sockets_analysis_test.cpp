@@ -60,6 +60,26 @@ TEST(SocketsAnalysis, CountsAndAttributesTimeWaitByPort) {
   EXPECT_EQ(cw.value, "2 sockets");
 }
 
+// A client bound to another local address may be given the listener's port
+// number: its TIME_WAIT sockets are still the client's.
+TEST(SocketsAnalysis, ClientOnAnotherAddressWithTheListenersPortIsClientSide) {
+  using namespace haul::net;
+  std::vector<SocketEntry> all{sock(tcp_listen, 8080, 0, 10)};  // on 127.0.0.1
+  SocketEntry client = sock(tcp_time_wait, 8080, 40000, 0);
+  client.local_addr = "127.0.0.2";
+  all.push_back(client);
+  all.push_back(sock(tcp_time_wait, 8080, 40001, 0));  // the listener's own side
+  SocketEntry wildcard = sock(tcp_listen, 9090, 0, 11);
+  wildcard.local_addr = "0.0.0.0";
+  all.push_back(wildcard);
+  SocketEntry on_wildcard = sock(tcp_time_wait, 9090, 40002, 0);
+  on_wildcard.local_addr = "127.0.0.3";
+  all.push_back(on_wildcard);
+  SocketsReport r = analyze_sockets(all, SocketScope{}, SocketThresholds{}, {}, {});
+  EXPECT_EQ(r.time_wait_server, 2u);
+  EXPECT_EQ(r.time_wait_client, 1u);
+}
+
 TEST(SocketsAnalysis, ClientSidePile) {
   using namespace haul::net;
   std::vector<SocketEntry> all;
