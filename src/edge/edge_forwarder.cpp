@@ -203,10 +203,9 @@ EdgeForwarder::EdgeForwarder(const EdgeConfig& config)
       http2_(config.upstream_http2 == UpstreamHttp2::off   ? "off"
              : config.upstream_http2 == UpstreamHttp2::h2c ? "h2c (prior knowledge)"
                                                            : "when the gateway offers it (ALPN)") {
-  pool_ = std::make_unique<UpstreamPool>(parse_gateway_url(config.gateway_url), config.ca_file, config.warm_connections,
-                                         config.connect_timeout,
-                                         WindowWarmup{config.warm_window_bytes, [this] { return authorization(); }},
-                                         config.upstream_http2);
+  pool_ = std::make_unique<UpstreamPool>(
+      parse_gateway_url(config.gateway_url), config.ca_file, config.warm_connections, config.connect_timeout,
+      WindowWarmup{config.warm_window_bytes, [this] { return authorization(); }}, config.upstream_http2);
 }
 
 EdgeForwarder::~EdgeForwarder() = default;
@@ -234,7 +233,7 @@ void EdgeForwarder::render_metrics(std::string& out) {
 }
 
 asio::awaitable<bool> EdgeForwarder::forward_h2(std::shared_ptr<H2Upstream> h2, gateway::Exchange& ex,
-                                               const Fields& fields, int attempt) {
+                                                const Fields& fields, int attempt) {
   auto& stats = pool_->stats();
   if (h2->requests.fetch_add(1, std::memory_order_relaxed) > 0) stats.reused.fetch_add(1, std::memory_order_relaxed);
   stats.h2_streams.fetch_add(1, std::memory_order_relaxed);

@@ -176,8 +176,8 @@ int32_t H2ClientSession::submit(const H2RequestHead& head, bool has_body) {
   for (const auto& [name, value] : owned) nva.push_back(field(name, value));
   nghttp2_data_provider provider{};
   provider.read_callback = data_read_cb;
-  const int32_t id = nghttp2_submit_request(session_, nullptr, nva.data(), nva.size(), has_body ? &provider : nullptr,
-                                            nullptr);
+  const int32_t id =
+      nghttp2_submit_request(session_, nullptr, nva.data(), nva.size(), has_body ? &provider : nullptr, nullptr);
   if (id < 0) return -1;
   streams_[id] = std::make_unique<Stream>();
   return id;

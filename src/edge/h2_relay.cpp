@@ -174,7 +174,8 @@ asio::awaitable<H2RelayResult> relay_h2(std::shared_ptr<H2Upstream> up, gateway:
     for (;;) {
       auto reading = read_piece(kPiece);
       auto piece = co_await std::move(reading);
-      if (piece.failure) throw Error(ErrorKind::backend_unavailable, "the gateway broke off the response: " + *piece.failure);
+      if (piece.failure)
+        throw Error(ErrorKind::backend_unavailable, "the gateway broke off the response: " + *piece.failure);
       if (piece.done) break;
       stats.bytes_down.fetch_add(piece.bytes.size(), std::memory_order_relaxed);
       co_await ex.write_body(piece.bytes);
@@ -185,7 +186,8 @@ asio::awaitable<H2RelayResult> relay_h2(std::shared_ptr<H2Upstream> up, gateway:
     for (;;) {
       auto reading = read_piece(kPiece);
       auto piece = co_await std::move(reading);
-      if (piece.failure) throw Error(ErrorKind::backend_unavailable, "the gateway broke off the response: " + *piece.failure);
+      if (piece.failure)
+        throw Error(ErrorKind::backend_unavailable, "the gateway broke off the response: " + *piece.failure);
       if (piece.done) break;
       if (body.size() + piece.bytes.size() > kUnframedResponseLimit)
         throw Error(ErrorKind::backend_unavailable, "the gateway's unframed response is too large to relay");

@@ -68,9 +68,7 @@ void H2Upstream::schedule_flush() {
   flushing_ = true;
   // Posted: co_spawn starts the flusher at once, inside whatever coroutine
   // of this connection called here (Boost 1.74's launch() pumps inline).
-  asio::post(executor_, [self = shared_from_this()] {
-    asio::co_spawn(self->executor_, flush(self), asio::detached);
-  });
+  asio::post(executor_, [self = shared_from_this()] { asio::co_spawn(self->executor_, flush(self), asio::detached); });
 }
 
 void H2Upstream::close_if_done() {
@@ -180,8 +178,7 @@ void H2Upstream::end_body(const std::shared_ptr<Stream>& stream) {
   schedule_flush();
 }
 
-asio::awaitable<void> H2Upstream::await_response(std::shared_ptr<H2Upstream> self, Stream* stream,
-                                                 Deadline deadline) {
+asio::awaitable<void> H2Upstream::await_response(std::shared_ptr<H2Upstream> self, Stream* stream, Deadline deadline) {
   while (stream->status == 0 && !stream->closed && !self->dead_) {
     const bool woken = co_await wait(stream, deadline);
     if (!woken) break;

@@ -64,8 +64,8 @@ class H2Upstream : public h2::H2ClientEvents, public std::enable_shared_from_thi
 
   // What a relay's read of the response body got.
   struct Piece {
-    std::vector<uint8_t> bytes;  // empty with `done` at the end
-    bool done = false;           // the response ended
+    std::vector<uint8_t> bytes;          // empty with `done` at the end
+    bool done = false;                   // the response ended
     std::optional<std::string> failure;  // the stream broke (reset, connection lost, timeout)
   };
 
