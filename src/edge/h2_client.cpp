@@ -1,5 +1,7 @@
 #include "edge/h2_client.hpp"
 
+#include "gateway/h2_body_queue.hpp"
+
 #include <nghttp2/nghttp2.h>
 
 #include <algorithm>
@@ -17,9 +19,7 @@ struct H2ClientSession::Stream {
   int status = 0;
   HeaderList fields;
   bool final_seen = false;  // the final (non-1xx) response header arrived
-  std::vector<uint8_t> body;
-  size_t sent = 0;
-  bool body_ended = false;
+  gateway::h2::H2BodyQueue body;  // the request body the relay queued
 };
 
 namespace {
@@ -57,23 +57,11 @@ ssize_t data_read_cb(nghttp2_session*, int32_t stream_id, uint8_t* buf, size_t l
   return self(user_data).read_body(stream_id, buf, length, data_flags);
 }
 
-// RFC 9113 8.2.2: connection-specific fields must not appear in HTTP/2.
-bool connection_specific(std::string_view lower_name) {
-  return lower_name == "connection" || lower_name == "keep-alive" || lower_name == "transfer-encoding" ||
-         lower_name == "upgrade" || lower_name == "proxy-connection" || lower_name == "host" || lower_name == "te";
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-nghttp2_nv field(const std::string& name, const std::string& value) {
-  // nghttp2 copies names and values (no NO_COPY flags): the strings only
-  // have to live through the submit call.
-  return {reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
-          reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(), NGHTTP2_NV_FLAG_NONE};
+// Fields a request does not carry in HTTP/2: the connection-specific ones
+// (RFC 9113 8.2.2), Host (:authority says it, 8.3.1) and TE (the relay
+// never asks for trailers).
+bool dropped(std::string_view lower_name) {
+  return gateway::h2::connection_specific(lower_name) || lower_name == "host" || lower_name == "te";
 }
 
 }  // namespace
@@ -167,13 +155,13 @@ int32_t H2ClientSession::submit(const H2RequestHead& head, bool has_body) {
   owned.emplace_back(":authority", head.authority);
   owned.emplace_back(":path", head.path);
   for (const auto& [name, value] : head.fields) {
-    std::string lowered = lower(name);
-    if (connection_specific(lowered) || lowered.empty() || lowered[0] == ':') continue;
+    std::string lowered = gateway::h2::lower(name);
+    if (dropped(lowered) || lowered.empty() || lowered[0] == ':') continue;
     owned.emplace_back(std::move(lowered), value);
   }
   std::vector<nghttp2_nv> nva;
   nva.reserve(owned.size());
-  for (const auto& [name, value] : owned) nva.push_back(field(name, value));
+  for (const auto& [name, value] : owned) nva.push_back(gateway::h2::make_nv(name, value));
   nghttp2_data_provider provider{};
   provider.read_callback = data_read_cb;
   const int32_t id =
@@ -186,29 +174,20 @@ int32_t H2ClientSession::submit(const H2RequestHead& head, bool has_body) {
 void H2ClientSession::queue_body(int32_t stream, std::span<const uint8_t> bytes) {
   auto it = streams_.find(stream);
   if (it == streams_.end() || bytes.empty()) return;
-  Stream& s = *it->second;
-  // Reclaim what nghttp2 has taken before growing the queue.
-  if (s.sent > 0 && s.sent == s.body.size()) {
-    s.body.clear();
-    s.sent = 0;
-  } else if (s.sent > s.body.size() / 2) {
-    s.body.erase(s.body.begin(), s.body.begin() + static_cast<std::ptrdiff_t>(s.sent));
-    s.sent = 0;
-  }
-  s.body.insert(s.body.end(), bytes.begin(), bytes.end());
+  it->second->body.push(bytes);
   nghttp2_session_resume_data(session_, stream);
 }
 
 void H2ClientSession::end_body(int32_t stream) {
   auto it = streams_.find(stream);
   if (it == streams_.end()) return;
-  it->second->body_ended = true;
+  it->second->body.end();
   nghttp2_session_resume_data(session_, stream);
 }
 
 size_t H2ClientSession::queued(int32_t stream) const {
   auto it = streams_.find(stream);
-  return it == streams_.end() ? 0 : it->second->body.size() - it->second->sent;
+  return it == streams_.end() ? 0 : it->second->body.queued();
 }
 
 void H2ClientSession::consume(int32_t stream, size_t n) {
@@ -288,21 +267,9 @@ int H2ClientSession::on_close(int32_t stream, uint32_t error_code) {
 long H2ClientSession::read_body(int32_t stream, uint8_t* buf, size_t length, uint32_t* data_flags) {
   auto it = streams_.find(stream);
   if (it == streams_.end()) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-  Stream& s = *it->second;
-  const size_t available = s.body.size() - s.sent;
-  if (available == 0) {
-    if (s.body_ended) {
-      *data_flags |= NGHTTP2_DATA_FLAG_EOF;
-      return 0;
-    }
-    return NGHTTP2_ERR_DEFERRED;
-  }
-  const size_t n = std::min(length, available);
-  std::memcpy(buf, s.body.data() + s.sent, n);
-  s.sent += n;
-  if (s.sent == s.body.size() && s.body_ended) *data_flags |= NGHTTP2_DATA_FLAG_EOF;
-  events_.on_body_sent(stream);
-  return static_cast<long>(n);
+  const long n = it->second->body.read(buf, length, data_flags);
+  if (n > 0) events_.on_body_sent(stream);
+  return n;
 }
 
 }  // namespace haul::edge::h2
