@@ -18,7 +18,7 @@ namespace haul::edge::h2 {
 struct H2ClientSession::Stream {
   int status = 0;
   HeaderList fields;
-  bool final_seen = false;  // the final (non-1xx) response header arrived
+  bool final_seen = false;        // the final (non-1xx) response header arrived
   gateway::h2::H2BodyQueue body;  // the request body the relay queued
 };
 

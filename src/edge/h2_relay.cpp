@@ -162,9 +162,15 @@ asio::awaitable<H2RelayResult> relay_h2(std::shared_ptr<H2Upstream> up, gateway:
 
   Fields downstream = downstream_response_fields(Fields(got.fields.begin(), got.fields.end()));
   const auto length = content_length_of(got.fields);
-  const auto read_piece = [&](size_t max) {
-    auto read = H2Upstream::read(up, stream.get(), max, H2Upstream::deadline_in(timeout));
-    return on_strand(up, std::move(read));
+  // The next piece of the answer's body; empty at its end. Throws when the
+  // stream broke (after the status line: the local client sees a cut).
+  const auto next_piece = [&]() -> asio::awaitable<std::vector<uint8_t>> {
+    auto reading = H2Upstream::read(up, stream.get(), kPiece, H2Upstream::deadline_in(timeout));
+    auto piece = co_await on_strand(up, std::move(reading));
+    if (piece.failure)
+      throw Error(ErrorKind::backend_unavailable, "the gateway broke off the response: " + *piece.failure);
+    stats.bytes_down.fetch_add(piece.bytes.size(), std::memory_order_relaxed);
+    co_return std::move(piece.bytes);
   };
   if (local.method == "HEAD" || got.status == 204 || got.status == 304) {
     co_await ex.begin_body(got.status, std::move(downstream), length.value_or(0));
@@ -172,28 +178,20 @@ asio::awaitable<H2RelayResult> relay_h2(std::shared_ptr<H2Upstream> up, gateway:
   } else if (length) {
     co_await ex.begin_body(got.status, std::move(downstream), *length);
     for (;;) {
-      auto reading = read_piece(kPiece);
-      auto piece = co_await std::move(reading);
-      if (piece.failure)
-        throw Error(ErrorKind::backend_unavailable, "the gateway broke off the response: " + *piece.failure);
-      if (piece.done) break;
-      stats.bytes_down.fetch_add(piece.bytes.size(), std::memory_order_relaxed);
-      co_await ex.write_body(piece.bytes);
+      const auto piece = co_await next_piece();
+      if (piece.empty()) break;
+      co_await ex.write_body(piece);
     }
     co_await ex.end_body();
   } else {
     std::string body;
     for (;;) {
-      auto reading = read_piece(kPiece);
-      auto piece = co_await std::move(reading);
-      if (piece.failure)
-        throw Error(ErrorKind::backend_unavailable, "the gateway broke off the response: " + *piece.failure);
-      if (piece.done) break;
-      if (body.size() + piece.bytes.size() > kUnframedResponseLimit)
+      const auto piece = co_await next_piece();
+      if (piece.empty()) break;
+      if (body.size() + piece.size() > kUnframedResponseLimit)
         throw Error(ErrorKind::backend_unavailable, "the gateway's unframed response is too large to relay");
-      body.append(reinterpret_cast<const char*>(piece.bytes.data()), piece.bytes.size());
+      body.append(reinterpret_cast<const char*>(piece.data()), piece.size());
     }
-    stats.bytes_down.fetch_add(body.size(), std::memory_order_relaxed);
     co_await ex.respond(got.status, "", std::move(body), std::move(downstream));
   }
   co_return result;

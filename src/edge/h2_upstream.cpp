@@ -275,7 +275,7 @@ void H2Upstream::on_response(int32_t id, int status, h2::HeaderList fields) {
 
 void H2Upstream::on_data(int32_t id, std::span<const uint8_t> bytes) {
   auto it = streams_.find(id);
-  if (it == streams_.end()) return;
+  if (it == streams_.end() || bytes.empty()) return;  // (an empty piece means the end to a relay)
   it->second->data.emplace_back(bytes.begin(), bytes.end());
   it->second->wake.cancel();
 }
