@@ -279,7 +279,7 @@ asio::awaitable<void> EdgeForwarder::forward(gateway::Exchange& ex, bool own_sig
       } else {
         conn = co_await pool_->connect();
       }
-      if (conn->http2) h2 = pool_->adopt_h2(std::move(conn));
+      if (conn->http2) h2 = pool_->adopt_h2(std::exchange(conn, nullptr));
     }
     if (h2) {
       const bool done = co_await forward_h2(std::move(h2), ex, fields, attempt);
