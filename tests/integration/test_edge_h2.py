@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from conftest import Gateway, free_port, wait_until
-from test_edge import make_edge, seed_download, seed_upload, slow_body  # noqa: F401 (make_edge: a fixture)
+from test_edge import make_edge, run_through_netem, seed_download, seed_upload, slow_body  # noqa: F401 (a fixture)
 from tls_support import Pki
 
 
@@ -221,3 +221,12 @@ def test_bad_upstream_http2_values_are_refused(gateway, tmp_path):
                "--client-token-file", str(tokens), "--listen", f"127.0.0.1:{free_port()}"]
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
         assert r.returncode != 0 and words in r.stderr + r.stdout, (r.returncode, r.stderr)
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not os.path.exists("/dev/net/tun"), reason="haul netem needs root and TUN")
+def test_http2_connections_are_warmed_across_an_emulated_long_link(tmp_path):
+    """The netem round trip of test_edge.py over h2c: the two warm HTTP/2
+    connections had their windows opened by the warm-up (as streams) and
+    carry every transfer (no third connection, unlike HTTP/1.1)."""
+    result = run_through_netem(tmp_path, ["--upstream-http2", "h2c"])
+    assert result["warmed"] == 2 and result["h2_connections"] == 2, result
