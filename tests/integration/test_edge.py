@@ -310,6 +310,33 @@ def slow_body(chunks, chunk, pause, started=None):
         time.sleep(pause)
 
 
+def slow_upload_in_background(edge, key):
+    """A PUT through the edge whose body trickles in for ~2 s: (thread,
+    event set once it is under way, result dict filled when it ends)."""
+    started = threading.Event()
+    result = {}
+
+    def upload():
+        try:
+            r = requests.put(f"{edge.url}/v1/objects/{key}", headers=edge.auth,
+                             data=slow_body(40, os.urandom(64 * 1024), 0.05, started), timeout=30)
+            result["status"], result["body"] = r.status_code, r.text
+        except requests.RequestException as e:
+            result["error"] = str(e)
+
+    t = threading.Thread(target=upload)
+    t.start()
+    return t, started, result
+
+
+def assert_upload_failed(t, result):
+    """The local client saw an error: a cut, or the edge's JSON 502."""
+    t.join(30)
+    assert "error" in result or result["status"] == 502, result
+    if "status" in result:
+        assert json.loads(result["body"])["error"] == "backend_unavailable"
+
+
 def test_gateway_restart_on_the_same_port_is_transparent(tmp_path, make_edge):
     """The gateway restarts (graceful): the edge sees its idle connections
     close, opens new ones in the background, and the local client's next
@@ -356,25 +383,10 @@ def test_gateway_killed_mid_upload_stores_nothing(tmp_path, make_edge):
     port = gw.port
     try:
         edge = make_edge(gw, extra_args=["--connections", "2"], warm=2)
-        started = threading.Event()
-        result = {}
-
-        def upload():
-            try:
-                r = requests.put(f"{edge.url}/v1/objects/cut/a", headers=edge.auth,
-                                 data=slow_body(40, os.urandom(64 * 1024), 0.05, started), timeout=30)
-                result["status"], result["body"] = r.status_code, r.text
-            except requests.RequestException as e:
-                result["error"] = str(e)
-
-        t = threading.Thread(target=upload)
-        t.start()
+        t, started, result = slow_upload_in_background(edge, "cut/a")
         assert started.wait(10)
         gw.stop(signal.SIGKILL)
-        t.join(30)
-        assert "error" in result or result["status"] == 502, result
-        if "status" in result:
-            assert json.loads(result["body"])["error"] == "backend_unavailable"
+        assert_upload_failed(t, result)
         # While it is down: a clear JSON 502 from the edge.
         r = requests.get(f"{edge.url}/v1/objects/cut/a", headers=edge.auth, timeout=30)
         assert r.status_code == 502 and "gateway" in r.json()["message"], r.text

@@ -8,7 +8,6 @@ reset); the gateway killed mid-upload gives the local client an error and
 stores nothing; `--upstream-http2 off` keeps HTTP/1.1 (one connection per
 request in flight, as before); `h2c` speaks HTTP/2 to a plain haul gateway."""
 import hashlib
-import json
 import os
 import signal
 import socket
@@ -21,7 +20,8 @@ import pytest
 import requests
 
 from conftest import Gateway, free_port, wait_until
-from test_edge import make_edge, run_through_netem, seed_download, seed_upload, slow_body  # noqa: F401 (a fixture)
+from test_edge import (assert_upload_failed, make_edge, run_through_netem, seed_download,  # noqa: F401 (a fixture)
+                       seed_upload, slow_upload_in_background)
 from tls_support import Pki
 
 
@@ -172,26 +172,11 @@ def test_a_local_client_that_breaks_off_an_upload_leaves_nothing_stored(tls_gate
 def test_gateway_killed_mid_upload_stores_nothing_over_http2(tls_gateway, make_edge):
     gw = tls_gateway
     edge = h2_edge(make_edge, gw, connections=2)
-    started = threading.Event()
-    result = {}
-
-    def upload():
-        try:
-            r = requests.put(f"{edge.url}/v1/objects/kill/a", headers=edge.auth,
-                             data=slow_body(40, os.urandom(64 * 1024), 0.05, started), timeout=30)
-            result["status"], result["body"] = r.status_code, r.text
-        except requests.RequestException as e:
-            result["error"] = str(e)
-
-    t = threading.Thread(target=upload)
-    t.start()
+    t, started, result = slow_upload_in_background(edge, "kill/a")
     assert started.wait(10)
     assert wait_until(lambda: edge.metrics()["haul_edge_upstream_h2_streams_open"] == 1, 10)
     gw.stop(signal.SIGKILL)
-    t.join(30)
-    assert "error" in result or result["status"] == 502, result
-    if "status" in result:
-        assert json.loads(result["body"])["error"] == "backend_unavailable"
+    assert_upload_failed(t, result)
     gw.start()  # same store, same TLS port
     assert wait_until(lambda: edge.metrics()["haul_edge_upstream_h2_connections"] >= 1, 15)
     assert requests.head(f"{edge.url}/v1/objects/kill/a", headers=edge.auth).status_code == 404
