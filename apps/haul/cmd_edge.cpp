@@ -46,6 +46,12 @@ void add_edge_command(CLI::App& app) {
                   "Bytes each new gateway connection sends up and reads down before it serves, so both\n"
                   "congestion windows are open (paths of 5 ms RTT or more; 0: off; docs/edge.md)")
       ->capture_default_str();
+  auto upstream_http2 = std::make_shared<std::string>("auto");
+  cmd->add_option("--upstream-http2", *upstream_http2,
+                  "HTTP/2 to the gateway: auto (when an https:// gateway offers h2 by ALPN: local requests\n"
+                  "ride as streams on the warm connections), off (HTTP/1.1, a connection per request in\n"
+                  "flight), h2c (an http:// haul gateway, HTTP/2 with prior knowledge; docs/edge.md)")
+      ->capture_default_str();
   add_seconds(cmd, "--connect-timeout", config->connect_timeout, "Seconds to reach the gateway (TCP and TLS)");
   add_seconds(cmd, "--idle-timeout", config->local.idle_timeout, "Seconds an idle local connection stays open");
   add_seconds(cmd, "--body-timeout", config->local.body_timeout,
@@ -62,6 +68,7 @@ void add_edge_command(CLI::App& app) {
     const auto window = parse_size(*warm_window);
     if (!window) throw Error(ErrorKind::config, "--warm-window: not a size: " + *warm_window);
     config->warm_window_bytes = *window;
+    config->upstream_http2 = edge::parse_upstream_http2(*upstream_http2);
     // Bodies stream through: the local side needs no blocking pool of size.
     config->local.blocking_threads = 2;
     config->local.h2.connection_window = config->local.h2.stream_window;

@@ -51,6 +51,13 @@ GatewayAddress parse_gateway_url(std::string_view url) {
   return address;
 }
 
+UpstreamHttp2 parse_upstream_http2(std::string_view value) {
+  if (value == "auto") return UpstreamHttp2::auto_alpn;
+  if (value == "off") return UpstreamHttp2::off;
+  if (value == "h2c") return UpstreamHttp2::h2c;
+  throw Error(ErrorKind::config, "--upstream-http2 " + std::string(value) + ": expected auto, off or h2c");
+}
+
 void apply_listen_flags(const std::vector<std::string>& values, gateway::GatewayConfig& local) {
   local.listen_plain = false;
   local.unix_listen.clear();
@@ -82,6 +89,8 @@ void validate(const EdgeConfig& c) {
   if (c.warm_connections > 1024) throw Error(ErrorKind::config, "--connections must be 0 to 1024");
   if (c.warm_window_bytes > (uint64_t{64} << 20)) throw Error(ErrorKind::config, "--warm-window must be 0 to 64M");
   if (c.connect_timeout.count() <= 0) throw Error(ErrorKind::config, "--connect-timeout must be positive");
+  if (c.upstream_http2 == UpstreamHttp2::h2c && !c.gateway_url.starts_with("http://"))
+    throw Error(ErrorKind::config, "--upstream-http2 h2c needs an http:// gateway (https:// chooses by ALPN: auto)");
   if (!c.ca_file.empty() && !c.gateway_url.starts_with("https://"))
     throw Error(ErrorKind::config, "--cacert needs an https:// gateway");
 }

@@ -21,6 +21,16 @@ struct GatewayAddress {
   std::string authority;  // "host:port" as the URL wrote it (the Host of requests without one)
 };
 
+// Whether gateway connections speak HTTP/2 (docs/edge.md, "HTTP/2 upstream"):
+// auto: when an https:// gateway picks h2 by ALPN (plain gateways keep
+// HTTP/1.1: nothing says they speak h2c); off: HTTP/1.1 always; h2c: an
+// http:// gateway is spoken to in h2c with prior knowledge (a haul gateway
+// accepts it on its plain ports; another server would fail every request).
+enum class UpstreamHttp2 { auto_alpn, off, h2c };
+
+// Parses --upstream-http2's value; throws Error(config).
+UpstreamHttp2 parse_upstream_http2(std::string_view value);
+
 struct EdgeConfig {
   gateway::GatewayConfig local;  // local.token_file: --client-token-file
   std::string gateway_url;       // http://HOST:PORT or https://HOST:PORT
@@ -33,6 +43,7 @@ struct EdgeConfig {
   // Sent up and read down on each new connection of a long path before it
   // serves, so both congestion windows are open (window_warmup.hpp); 0: none.
   uint64_t warm_window_bytes = 1 << 20;
+  UpstreamHttp2 upstream_http2 = UpstreamHttp2::auto_alpn;
 };
 
 // Throws Error(config) naming --gateway: scheme http or https, a host, an

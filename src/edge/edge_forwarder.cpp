@@ -12,6 +12,8 @@
 #include <limits>
 
 #include "core/error.hpp"
+#include "edge/h2_relay.hpp"
+#include "edge/h2_upstream.hpp"
 #include "edge/relay_fields.hpp"
 #include "edge/upstream.hpp"
 #include "net/send_congestion.hpp"
@@ -197,10 +199,13 @@ EdgeForwarder::EdgeForwarder(const EdgeConfig& config)
           gateway::read_config_file(config.gateway_token_file, "gateway token file"), config.gateway_token_file)),
       body_timeout_(config.local.body_timeout),
       gateway_url_(config.gateway_url),
-      warm_(config.warm_connections) {
-  pool_ = std::make_unique<UpstreamPool>(parse_gateway_url(config.gateway_url), config.ca_file, config.warm_connections,
-                                         config.connect_timeout,
-                                         WindowWarmup{config.warm_window_bytes, [this] { return authorization(); }});
+      warm_(config.warm_connections),
+      http2_(config.upstream_http2 == UpstreamHttp2::off   ? "off"
+             : config.upstream_http2 == UpstreamHttp2::h2c ? "h2c (prior knowledge)"
+                                                           : "when the gateway offers it (ALPN)") {
+  pool_ = std::make_unique<UpstreamPool>(
+      parse_gateway_url(config.gateway_url), config.ca_file, config.warm_connections, config.connect_timeout,
+      WindowWarmup{config.warm_window_bytes, [this] { return authorization(); }}, config.upstream_http2);
 }
 
 EdgeForwarder::~EdgeForwarder() = default;
@@ -227,8 +232,34 @@ void EdgeForwarder::render_metrics(std::string& out) {
   pool_->render(out);
 }
 
+asio::awaitable<bool> EdgeForwarder::forward_h2(std::shared_ptr<H2Upstream> h2, gateway::Exchange& ex,
+                                                const Fields& fields, int attempt) {
+  auto& stats = pool_->stats();
+  if (h2->requests.fetch_add(1, std::memory_order_relaxed) > 0) stats.reused.fetch_add(1, std::memory_order_relaxed);
+  stats.h2_streams.fetch_add(1, std::memory_order_relaxed);
+  H2RelayResult result;
+  try {
+    result = co_await relay_h2(h2, ex, fields, pool_->gateway().tls ? "https" : "http", body_timeout_, stats);
+  } catch (const gateway::ConnectionLost&) {
+    throw;  // the local client left
+  } catch (...) {
+    stats.failures.fetch_add(1, std::memory_order_relaxed);
+    throw;
+  }
+  if (!result.failure) co_return true;
+  if (result.refused) stats.h2_refused.fetch_add(1, std::memory_order_relaxed);
+  // A refused stream was never processed: it may go a few times (each on
+  // another connection or a new one); anything else once, as on HTTP/1.1.
+  if (result.retryable && attempt < (result.refused ? 3 : 1)) {
+    stats.retries.fetch_add(1, std::memory_order_relaxed);
+    co_return false;
+  }
+  stats.failures.fetch_add(1, std::memory_order_relaxed);
+  throw Error(ErrorKind::backend_unavailable, "the edge lost its connection to the gateway (" + *result.failure + ")");
+}
+
 std::string EdgeForwarder::describe() const {
-  return fmt::format("gateway {} ({} warm connections)", gateway_url_, warm_);
+  return fmt::format("gateway {} ({} warm connections, HTTP/2 {})", gateway_url_, warm_, http2_);
 }
 
 asio::awaitable<void> EdgeForwarder::forward(gateway::Exchange& ex, bool own_signature) {
@@ -238,13 +269,24 @@ asio::awaitable<void> EdgeForwarder::forward(gateway::Exchange& ex, bool own_sig
   auto& stats = pool_->stats();
   stats.requests.fetch_add(1, std::memory_order_relaxed);
   for (int attempt = 0;; ++attempt) {
-    auto req = upstream_request(local, fields);
+    // A stream on an HTTP/2 connection with room first; else an idle
+    // HTTP/1.1 connection, else a new one (which may turn out HTTP/2).
+    std::shared_ptr<H2Upstream> h2 = pool_->pick_h2();
     std::unique_ptr<UpstreamConnection> conn;
-    if (attempt == 0) {
-      conn = co_await pool_->acquire();
-    } else {
-      conn = co_await pool_->connect();
+    if (!h2) {
+      if (attempt == 0) {
+        conn = co_await pool_->acquire();
+      } else {
+        conn = co_await pool_->connect();
+      }
+      if (conn->http2) h2 = pool_->adopt_h2(std::exchange(conn, nullptr));
     }
+    if (h2) {
+      const bool done = co_await forward_h2(std::move(h2), ex, fields, attempt);
+      if (done) co_return;
+      continue;
+    }
+    auto req = upstream_request(local, fields);
     if (conn->requests > 0) stats.reused.fetch_add(1, std::memory_order_relaxed);
     ++conn->requests;
     // Hands the connection back as soon as the gateway's answer is read

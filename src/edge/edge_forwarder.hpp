@@ -1,8 +1,10 @@
 #pragma once
 // The edge's Forwarder: each local request goes to the gateway on a warm
 // connection of the UpstreamPool, its body streamed as it arrives, the
-// answer streamed back as it arrives (one request per connection at a time,
-// so a slow local reader holds only its own connection). An idempotent
+// answer streamed back as it arrives: as a stream of an HTTP/2 connection
+// when the gateway speaks it (h2_relay.hpp), else alone on an HTTP/1.1
+// connection (one request per connection at a time). Either way a slow
+// local reader holds only its own stream or connection. An idempotent
 // failure before anything was consumed (the connection broke as it was
 // taken) is sent again once on a new connection; anything later is the
 // local client's error: a JSON 502 before the status line, a cut after it.
@@ -12,11 +14,13 @@
 #include <string>
 
 #include "edge/edge_config.hpp"
+#include "edge/relay_fields.hpp"
 #include "gateway/forwarder.hpp"
 
 namespace haul::edge {
 
 class UpstreamPool;
+class H2Upstream;
 
 class EdgeForwarder final : public gateway::Forwarder {
  public:
@@ -32,6 +36,10 @@ class EdgeForwarder final : public gateway::Forwarder {
   std::string describe() const override;
 
  private:
+  // One try over a stream: true when done, false to try again (refused, or
+  // broken before anything was consumed); throws what the local client sees.
+  boost::asio::awaitable<bool> forward_h2(std::shared_ptr<H2Upstream> h2, gateway::Exchange& ex, const Fields& fields,
+                                          int attempt);
   std::unique_ptr<UpstreamPool> pool_;
   std::string authorization() const;
   std::string gateway_token_file_;
@@ -40,6 +48,7 @@ class EdgeForwarder final : public gateway::Forwarder {
   std::chrono::seconds body_timeout_;
   std::string gateway_url_;
   unsigned warm_;
+  std::string http2_;  // the --upstream-http2 choice, in words
 };
 
 }  // namespace haul::edge

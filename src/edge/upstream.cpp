@@ -11,15 +11,20 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <fmt/format.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <sys/socket.h>
+
+#include <algorithm>
 
 #include <spdlog/spdlog.h>
 
 #include "core/error.hpp"
 #include "net/send_buffer.hpp"
+#include "edge/h2_upstream.hpp"
 #include "edge/window_warmup.hpp"
 #include "net/tcp_info.hpp"
 
@@ -69,8 +74,12 @@ UpstreamConnection::UpstreamConnection(asio::any_io_executor executor, asio::ssl
 }
 
 UpstreamPool::UpstreamPool(GatewayAddress gateway, const std::string& ca_file, unsigned warm,
-                           std::chrono::seconds connect_timeout, WindowWarmup warmup)
-    : gateway_(std::move(gateway)), connect_timeout_(connect_timeout), warm_(warm), warmup_(std::move(warmup)) {
+                           std::chrono::seconds connect_timeout, WindowWarmup warmup, UpstreamHttp2 http2)
+    : gateway_(std::move(gateway)),
+      connect_timeout_(connect_timeout),
+      warm_(warm),
+      warmup_(std::move(warmup)),
+      http2_(http2) {
   if (!gateway_.tls) return;
   tls_.emplace(asio::ssl::context::tls_client);
   SSL_CTX* native = tls_->native_handle();
@@ -83,10 +92,15 @@ UpstreamPool::UpstreamPool(GatewayAddress gateway, const std::string& ca_file, u
     tls_->load_verify_file(ca_file, ec);
   }
   if (ec) throw Error(ErrorKind::config, "--cacert " + ca_file + ": cannot load the CA certificates: " + ec.message());
-  // HTTP/1.1 on the long link: the gateway would otherwise pick h2, which
-  // this relay does not speak (docs/edge.md).
-  static constexpr unsigned char alpn[] = "\x08http/1.1";
-  SSL_CTX_set_alpn_protos(native, alpn, sizeof alpn - 1);
+  // h2 first when allowed: the gateway picks it when it speaks it, an old
+  // one picks http/1.1 (or ignores ALPN) and keeps the HTTP/1.1 path.
+  static constexpr unsigned char h1_only[] = "\x08http/1.1";
+  static constexpr unsigned char h2_first[] = "\x02h2\x08http/1.1";
+  if (http2_ == UpstreamHttp2::off) {
+    SSL_CTX_set_alpn_protos(native, h1_only, sizeof h1_only - 1);
+  } else {
+    SSL_CTX_set_alpn_protos(native, h2_first, sizeof h2_first - 1);
+  }
   // Sessions are kept here (the newest one), not in OpenSSL's cache: a
   // client cache is keyed by nothing useful, and one gateway has one.
   SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
@@ -107,6 +121,7 @@ int UpstreamPool::on_new_session(SSL* ssl, SSL_SESSION* session) {
 }
 
 void UpstreamPool::start(asio::io_context& ioc) {
+  ioc_ = &ioc;
   strand_.emplace(asio::make_strand(ioc));
   schedule_refill();
 }
@@ -120,12 +135,15 @@ void UpstreamPool::stop() {
       error_code ignored;
       conn->tcp().socket().cancel(ignored);  // the watch ends and closes it
     }
+    for (auto& conn : h2_) conn->stop();  // GOAWAY; closed when its streams are done
   });
 }
 
 asio::awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::connect() {
   auto executor = co_await asio::this_coro::executor;
-  auto conn = std::make_unique<UpstreamConnection>(executor, tls_ ? &*tls_ : nullptr);
+  // A strand of its own: an HTTP/2 connection's reader, flusher and streams
+  // run on it; an HTTP/1.1 one has one user at a time and does not mind.
+  auto conn = std::make_unique<UpstreamConnection>(asio::make_strand(*ioc_), tls_ ? &*tls_ : nullptr);
   error_code ec;
   std::string failure;
   tcp::resolver resolver(executor);
@@ -159,9 +177,15 @@ asio::awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::connect() {
                                           asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       failure = handshake_failure(ssl, ec);
-    } else if (SSL_session_reused(ssl)) {
-      stats_.tls_resumed.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      if (SSL_session_reused(ssl)) stats_.tls_resumed.fetch_add(1, std::memory_order_relaxed);
+      const unsigned char* alpn = nullptr;
+      unsigned alpn_length = 0;
+      SSL_get0_alpn_selected(ssl, &alpn, &alpn_length);
+      conn->http2 = http2_ != UpstreamHttp2::off && alpn_length == 2 && alpn[0] == 'h' && alpn[1] == '2';
     }
+  } else if (!ec) {
+    conn->http2 = http2_ == UpstreamHttp2::h2c;
   }
   if (ec) {
     stats_.connect_failed.fetch_add(1, std::memory_order_relaxed);
@@ -178,6 +202,43 @@ asio::awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::acquire() {
   auto conn = co_await asio::co_spawn(*strand_, take_idle(), asio::use_awaitable);
   if (conn) co_return conn;
   co_return co_await connect();
+}
+
+std::shared_ptr<H2Upstream> UpstreamPool::pick_h2() {
+  std::lock_guard lock(mutex_);
+  std::shared_ptr<H2Upstream> best;
+  for (const auto& conn : h2_) {
+    if (!conn->has_room()) continue;
+    if (!best || conn->active() < best->active()) best = conn;
+  }
+  return best;
+}
+
+std::shared_ptr<H2Upstream> UpstreamPool::adopt_h2(std::unique_ptr<UpstreamConnection> conn) {
+  auto h2 = std::make_shared<H2Upstream>(std::move(conn), h2_limits_, [this](H2Upstream& gone) { h2_gone(gone); });
+  {
+    std::lock_guard lock(mutex_);
+    h2_.push_back(h2);
+  }
+  h2->start();
+  return h2;
+}
+
+// On the connection's strand, once: out of the set, replaced.
+void UpstreamPool::h2_gone(H2Upstream& gone) {
+  asio::post(*strand_, [this, raw = &gone] {
+    std::shared_ptr<H2Upstream> owned;  // dies here, after the lock
+    {
+      std::lock_guard lock(mutex_);
+      auto it = std::find_if(h2_.begin(), h2_.end(), [raw](const auto& c) { return c.get() == raw; });
+      if (it == h2_.end()) return;
+      owned = std::move(*it);
+      h2_.erase(it);
+    }
+    if (!stopped_) stats_.closed_by_gateway.fetch_add(1, std::memory_order_relaxed);
+    stats_.open.fetch_sub(1, std::memory_order_relaxed);
+    schedule_refill();
+  });
 }
 
 asio::awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::take_idle() {
@@ -333,6 +394,21 @@ asio::awaitable<void> UpstreamPool::refill() {
       if (!warned) spdlog::warn("edge: {} (retrying every second)", e.what());
       warned = true;
     }
+    if (conn && conn->http2) {
+      auto h2 = adopt_h2(std::move(conn));
+      const bool prepared = co_await prepare_h2(h2, warned);
+      if (prepared) {
+        if (warned) spdlog::info("gateway {} reachable again", gateway_.authority);
+        warned = false;
+        continue;
+      }
+      h2->stop();
+      if (stopped_) break;
+      pause.expires_after(std::chrono::seconds(1));
+      error_code ec;
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
     if (conn) conn = co_await prepare(std::move(conn), warned);
     if (conn) {
       if (warned) spdlog::info("gateway {} reachable again", gateway_.authority);
@@ -386,9 +462,53 @@ asio::awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::prepare(std::
   co_return nullptr;
 }
 
+// On the strand: GET /healthz as a stream, then the window warm-up as two
+// more when the path is long, as prepare() does on HTTP/1.1.
+asio::awaitable<bool> UpstreamPool::prepare_h2(std::shared_ptr<H2Upstream> conn, bool& warned) {
+  const auto head = [this](std::string method, std::string path, bool authorize) {
+    h2::H2RequestHead h{std::move(method), gateway_.tls ? "https" : "http", gateway_.authority, std::move(path), {}};
+    if (authorize) h.fields.emplace_back("authorization", warmup_.authorization());
+    return h;
+  };
+  // Each awaitable is named before the co_await: GCC 12 mishandles a
+  // co_await whose expression also builds a capturing lambda or temporaries.
+  auto greeting = H2Upstream::simple(conn, head("GET", "/healthz", false), 0, connect_timeout_.count());
+  const int greeted = co_await asio::co_spawn(conn->executor(), std::move(greeting), asio::use_awaitable);
+  if (greeted != 200) {
+    if (!warned && !stopped_)
+      spdlog::warn("edge: the gateway did not answer GET /healthz on a new HTTP/2 connection (status {})", greeted);
+    warned = true;
+    co_return false;
+  }
+  const auto info = net::read_tcp_info(conn->fd());
+  if (warmup_failed_ || !info || !should_warm_window(warmup_.bytes, info->rtt_us)) co_return true;
+  const auto warm_timeout = connect_timeout_ * 2;
+  auto upload = H2Upstream::simple(conn, head("PUT", "/v1/probe/upload", true), warmup_.bytes, warm_timeout.count());
+  int status = co_await asio::co_spawn(conn->executor(), std::move(upload), asio::use_awaitable);
+  if (status == 200) {
+    auto download = H2Upstream::simple(
+        conn, head("GET", "/v1/probe/download?bytes=" + std::to_string(warmup_.bytes), true), 0, warm_timeout.count());
+    status = co_await asio::co_spawn(conn->executor(), std::move(download), asio::use_awaitable);
+  }
+  if (status == 200) {
+    stats_.windows_warmed.fetch_add(1, std::memory_order_relaxed);
+  } else if (!stopped_) {
+    // As on HTTP/1.1: no more warm-ups for this process; the connection
+    // still serves, cold.
+    spdlog::warn(
+        "edge: the window warm-up of a new HTTP/2 gateway connection failed (status {}): connections start cold "
+        "from now on",
+        status);
+    warmup_failed_ = true;
+  }
+  co_return conn->usable();
+}
+
 size_t UpstreamPool::idle_count() {
   std::lock_guard lock(mutex_);
-  return idle_.size();
+  size_t n = idle_.size();
+  for (const auto& conn : h2_) n += conn->has_room() ? 1 : 0;
+  return n;
 }
 
 void UpstreamPool::render(std::string& out) {
@@ -417,8 +537,23 @@ void UpstreamPool::render(std::string& out) {
           stats_.failures.load());
   counter("haul_edge_bytes_up_total", "Request body bytes sent to the gateway.", stats_.bytes_up.load());
   counter("haul_edge_bytes_down_total", "Response body bytes received from the gateway.", stats_.bytes_down.load());
+  size_t h2_open = 0;
+  size_t h2_streams_open = 0;
+  {
+    std::lock_guard lock(mutex_);
+    h2_open = h2_.size();
+    for (const auto& conn : h2_) h2_streams_open += conn->active();
+  }
+  counter("haul_edge_upstream_h2_connections", "Gateway connections speaking HTTP/2 now (of the open ones).", h2_open,
+          "gauge");
+  counter("haul_edge_upstream_h2_streams_open", "HTTP/2 streams in flight to the gateway now.", h2_streams_open,
+          "gauge");
+  counter("haul_edge_h2_streams_total", "Relayed requests carried as HTTP/2 streams.", stats_.h2_streams.load());
+  counter("haul_edge_h2_refused_total", "HTTP/2 streams the gateway refused (sent again on another connection).",
+          stats_.h2_refused.load());
   out +=
-      "# HELP haul_edge_upstream_cwnd_segments Congestion window of each idle gateway connection (TCP_INFO).\n"
+      "# HELP haul_edge_upstream_cwnd_segments Congestion window of each idle (or HTTP/2) gateway connection "
+      "(TCP_INFO).\n"
       "# TYPE haul_edge_upstream_cwnd_segments gauge\n"
       "# HELP haul_edge_upstream_rtt_us Smoothed RTT of each idle gateway connection (TCP_INFO).\n"
       "# TYPE haul_edge_upstream_rtt_us gauge\n";
@@ -430,6 +565,16 @@ void UpstreamPool::render(std::string& out) {
     const auto local = conn->tcp().socket().local_endpoint(ec);
     if (ec) continue;
     const int port = local.port();
+    out += fmt::format("haul_edge_upstream_cwnd_segments{{local_port=\"{}\"}} {}\n", port, info->snd_cwnd);
+    out += fmt::format("haul_edge_upstream_rtt_us{{local_port=\"{}\"}} {}\n", port, info->rtt_us);
+  }
+  for (const auto& conn : h2_) {
+    const auto info = net::read_tcp_info(conn->fd());
+    sockaddr_storage local{};
+    socklen_t length = sizeof local;
+    if (!info || ::getsockname(conn->fd(), reinterpret_cast<sockaddr*>(&local), &length) != 0) continue;
+    const int port = local.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&local)->sin6_port)
+                                                 : ntohs(reinterpret_cast<sockaddr_in*>(&local)->sin_port);
     out += fmt::format("haul_edge_upstream_cwnd_segments{{local_port=\"{}\"}} {}\n", port, info->snd_cwnd);
     out += fmt::format("haul_edge_upstream_rtt_us{{local_port=\"{}\"}} {}\n", port, info->rtt_us);
   }

@@ -1,5 +1,7 @@
 #include "gateway/h2_server.hpp"
 
+#include "gateway/h2_body_queue.hpp"
+
 #include <nghttp2/nghttp2.h>
 
 #include <algorithm>
@@ -28,10 +30,7 @@ struct H2ServerSession::Stream {
   H2Request request;
   size_t header_bytes = 0;
   bool headers_done = false;
-  // Response body bytes queued by the handler, from `sent` on.
-  std::vector<uint8_t> body;
-  size_t sent = 0;
-  bool body_ended = false;
+  H2BodyQueue body;  // the response body the handler queued
 };
 
 namespace {
@@ -75,24 +74,6 @@ int stream_close_cb(nghttp2_session*, int32_t stream_id, uint32_t error_code, vo
 ssize_t data_read_cb(nghttp2_session*, int32_t stream_id, uint8_t* buf, size_t length, uint32_t* data_flags,
                      nghttp2_data_source*, void* user_data) {
   return self(user_data).read_body(stream_id, buf, length, data_flags);
-}
-
-bool connection_specific(std::string_view lower_name) {
-  return lower_name == "connection" || lower_name == "keep-alive" || lower_name == "transfer-encoding" ||
-         lower_name == "upgrade" || lower_name == "proxy-connection";
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-nghttp2_nv field(const std::string& name, const std::string& value) {
-  // nghttp2 copies names and values (no NO_COPY flags): the strings only
-  // have to live through the submit call.
-  return {reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
-          reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(), NGHTTP2_NV_FLAG_NONE};
 }
 
 double now_seconds() {
@@ -185,7 +166,7 @@ void H2ServerSession::respond(int32_t stream, int status, const HeaderList& fiel
   }
   std::vector<nghttp2_nv> nva;
   nva.reserve(owned.size());
-  for (const auto& [name, value] : owned) nva.push_back(field(name, value));
+  for (const auto& [name, value] : owned) nva.push_back(make_nv(name, value));
   nghttp2_data_provider provider{};
   provider.read_callback = data_read_cb;
   nghttp2_submit_response(session_, stream, nva.data(), nva.size(), has_body ? &provider : nullptr);
@@ -194,36 +175,27 @@ void H2ServerSession::respond(int32_t stream, int status, const HeaderList& fiel
 void H2ServerSession::informational(int32_t stream, int status) {
   const std::string name = ":status";
   const std::string value = std::to_string(status);
-  const nghttp2_nv nv = field(name, value);
+  const nghttp2_nv nv = make_nv(name, value);
   nghttp2_submit_headers(session_, NGHTTP2_FLAG_NONE, stream, nullptr, &nv, 1, nullptr);
 }
 
 void H2ServerSession::queue_body(int32_t stream, std::span<const uint8_t> bytes) {
   auto it = streams_.find(stream);
   if (it == streams_.end() || bytes.empty()) return;
-  Stream& s = *it->second;
-  // Reclaim what nghttp2 has taken before growing the queue.
-  if (s.sent > 0 && s.sent == s.body.size()) {
-    s.body.clear();
-    s.sent = 0;
-  } else if (s.sent > s.body.size() / 2) {
-    s.body.erase(s.body.begin(), s.body.begin() + static_cast<std::ptrdiff_t>(s.sent));
-    s.sent = 0;
-  }
-  s.body.insert(s.body.end(), bytes.begin(), bytes.end());
+  it->second->body.push(bytes);
   nghttp2_session_resume_data(session_, stream);
 }
 
 void H2ServerSession::end_body(int32_t stream) {
   auto it = streams_.find(stream);
   if (it == streams_.end()) return;
-  it->second->body_ended = true;
+  it->second->body.end();
   nghttp2_session_resume_data(session_, stream);
 }
 
 size_t H2ServerSession::queued(int32_t stream) const {
   auto it = streams_.find(stream);
-  return it == streams_.end() ? 0 : it->second->body.size() - it->second->sent;
+  return it == streams_.end() ? 0 : it->second->body.queued();
 }
 
 void H2ServerSession::consume(int32_t stream, size_t n) {
@@ -382,21 +354,9 @@ int H2ServerSession::on_sent(uint8_t type, uint8_t flags, int32_t stream) {
 long H2ServerSession::read_body(int32_t stream, uint8_t* buf, size_t length, uint32_t* data_flags) {
   auto it = streams_.find(stream);
   if (it == streams_.end()) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-  Stream& s = *it->second;
-  const size_t available = s.body.size() - s.sent;
-  if (available == 0) {
-    if (s.body_ended) {
-      *data_flags |= NGHTTP2_DATA_FLAG_EOF;
-      return 0;
-    }
-    return NGHTTP2_ERR_DEFERRED;
-  }
-  const size_t n = std::min(length, available);
-  std::memcpy(buf, s.body.data() + s.sent, n);
-  s.sent += n;
-  if (s.sent == s.body.size() && s.body_ended) *data_flags |= NGHTTP2_DATA_FLAG_EOF;
-  events_.on_body_sent(stream);
-  return static_cast<long>(n);
+  const long n = it->second->body.read(buf, length, data_flags);
+  if (n > 0) events_.on_body_sent(stream);
+  return n;
 }
 
 }  // namespace haul::gateway::h2

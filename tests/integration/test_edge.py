@@ -310,6 +310,33 @@ def slow_body(chunks, chunk, pause, started=None):
         time.sleep(pause)
 
 
+def slow_upload_in_background(edge, key):
+    """A PUT through the edge whose body trickles in for ~2 s: (thread,
+    event set once it is under way, result dict filled when it ends)."""
+    started = threading.Event()
+    result = {}
+
+    def upload():
+        try:
+            r = requests.put(f"{edge.url}/v1/objects/{key}", headers=edge.auth,
+                             data=slow_body(40, os.urandom(64 * 1024), 0.05, started), timeout=30)
+            result["status"], result["body"] = r.status_code, r.text
+        except requests.RequestException as e:
+            result["error"] = str(e)
+
+    t = threading.Thread(target=upload)
+    t.start()
+    return t, started, result
+
+
+def assert_upload_failed(t, result):
+    """The local client saw an error: a cut, or the edge's JSON 502."""
+    t.join(30)
+    assert "error" in result or result["status"] == 502, result
+    if "status" in result:
+        assert json.loads(result["body"])["error"] == "backend_unavailable"
+
+
 def test_gateway_restart_on_the_same_port_is_transparent(tmp_path, make_edge):
     """The gateway restarts (graceful): the edge sees its idle connections
     close, opens new ones in the background, and the local client's next
@@ -356,25 +383,10 @@ def test_gateway_killed_mid_upload_stores_nothing(tmp_path, make_edge):
     port = gw.port
     try:
         edge = make_edge(gw, extra_args=["--connections", "2"], warm=2)
-        started = threading.Event()
-        result = {}
-
-        def upload():
-            try:
-                r = requests.put(f"{edge.url}/v1/objects/cut/a", headers=edge.auth,
-                                 data=slow_body(40, os.urandom(64 * 1024), 0.05, started), timeout=30)
-                result["status"], result["body"] = r.status_code, r.text
-            except requests.RequestException as e:
-                result["error"] = str(e)
-
-        t = threading.Thread(target=upload)
-        t.start()
+        t, started, result = slow_upload_in_background(edge, "cut/a")
         assert started.wait(10)
         gw.stop(signal.SIGKILL)
-        t.join(30)
-        assert "error" in result or result["status"] == 502, result
-        if "status" in result:
-            assert json.loads(result["body"])["error"] == "backend_unavailable"
+        assert_upload_failed(t, result)
         # While it is down: a clear JSON 502 from the edge.
         r = requests.get(f"{edge.url}/v1/objects/cut/a", headers=edge.auth, timeout=30)
         assert r.status_code == 502 and "gateway" in r.json()["message"], r.text
@@ -522,12 +534,13 @@ NETEM_CLIENT = r'''
 import hashlib, json, os, subprocess, sys, time
 import requests
 haul, token_file, workdir = sys.argv[1:4]
+extra_edge_args = sys.argv[4:]
 server = os.environ["HAUL_NETEM_SERVER"]
 gw_url = f"http://{server}:8080"
 gw_auth = {"Authorization": "Bearer " + open(token_file).read().strip()}
 open(f"{workdir}/client-tokens", "w").write("local-token\n")
 edge = subprocess.Popen([haul, "edge", "--listen", "127.0.0.1:18090", "--gateway", gw_url, "--token-file", token_file,
-                         "--client-token-file", f"{workdir}/client-tokens", "--connections", "2"],
+                         "--client-token-file", f"{workdir}/client-tokens", "--connections", "2", *extra_edge_args],
                         stdout=open(f"{workdir}/edge.log", "ab"), stderr=subprocess.STDOUT)
 url, auth = "http://127.0.0.1:18090", {"Authorization": "Bearer local-token"}
 def idle():
@@ -565,6 +578,8 @@ result["accepted_delta"] = accepted() - before
 metrics = requests.get(url + "/metrics", timeout=5).text.splitlines()
 result["warmed"] = next(float(l.split()[1]) for l in metrics if l.startswith("haul_edge_upstream_windows_warmed_total "))
 result["idle_cwnds"] = [float(l.split()[1]) for l in metrics if l.startswith("haul_edge_upstream_cwnd_segments{")]
+result["h2_connections"] = next(float(l.split()[1]) for l in metrics
+                                if l.startswith("haul_edge_upstream_h2_connections "))
 edge.terminate()
 result["edge_rc"] = edge.wait(20)
 print(json.dumps(result))
@@ -578,6 +593,14 @@ def test_seed_client_through_the_edge_across_an_emulated_long_link(tmp_path):
     round trip): byte-identical, and the gateway accepts no connection for
     the six transfers (only the script's own /metrics scrape); every gateway
     connection had its window opened (--warm-window) before it served."""
+    result = run_through_netem(tmp_path)
+    assert result["warmed"] >= 3, result  # the two warm ones and the one opened after the first request
+    assert result["h2_connections"] == 0, result  # a plain gateway: HTTP/1.1 unless asked
+
+
+def run_through_netem(tmp_path, extra_edge_args=()):
+    """NETEM_CLIENT across `haul netem` (its JSON result), checked for what
+    holds whatever the edge speaks to the gateway."""
     work = tmp_path / "w"
     (work / "store").mkdir(parents=True)
     (work / "keys").write_text(subprocess.check_output([HAUL, "keygen"], text=True))
@@ -587,16 +610,16 @@ def test_seed_client_through_the_edge_across_an_emulated_long_link(tmp_path):
     gateway = (f"exec {HAUL} gateway --listen 0.0.0.0:8080 --store fs:{work}/store --master-key-file {work}/keys "
                f"--token-file {work}/tokens >>{work}/gateway.log 2>&1")
     p = subprocess.run([HAUL, "netem", "--delay-ms", "20", "--server-cmd", gateway, "--",
-                        PY, str(script), HAUL, str(work / "tokens"), str(work)],
+                        PY, str(script), HAUL, str(work / "tokens"), str(work), *extra_edge_args],
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr[-3000:] + (work / "edge.log").read_text()[-2000:]
     result = json.loads(p.stdout.strip().splitlines()[-1])
     for run in result["runs"]:
         assert run["up_status"] == 201 and run["down_status"] == 200 and run["identical"], run
     assert result["accepted_delta"] == 1, result
-    assert result["warmed"] >= 3, result  # the two warm ones and the one opened after the first request
     assert result["idle_cwnds"] and min(result["idle_cwnds"]) > 100, result  # the initial window is 10
     assert result["edge_rc"] == 0, (work / "edge.log").read_text()[-3000:]
+    return result
 
 
 def test_edge_reads_its_config_file_and_flags_win(gateway, tmp_path):
