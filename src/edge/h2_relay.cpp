@@ -101,7 +101,7 @@ asio::awaitable<H2RelayResult> relay_h2(std::shared_ptr<H2Upstream> up, gateway:
   // Every awaitable and lambda is named before its co_await: GCC 12
   // mishandles a co_await whose expression also builds a capturing lambda.
   auto open_stream = [&]() -> asio::awaitable<std::shared_ptr<H2Upstream::Stream>> {
-    co_return up->open(head, has_body);
+    co_return up->open(head, has_body, local.content_length.value_or(kPiece));
   };
   auto stream = co_await on_strand(up, std::move(open_stream));
   if (!stream) {
@@ -113,11 +113,6 @@ asio::awaitable<H2RelayResult> relay_h2(std::shared_ptr<H2Upstream> up, gateway:
 
   bool body_consumed = false;
   if (has_body) {
-    auto prepare = [&]() -> asio::awaitable<void> {
-      up->prepare_send(local.content_length.value_or(kPiece));
-      co_return;
-    };
-    co_await on_strand(up, std::move(prepare));
     for (;;) {
       const auto piece = co_await ex.read_body();
       body_consumed = true;

@@ -137,12 +137,20 @@ asio::awaitable<void> H2Upstream::run(std::shared_ptr<H2Upstream> self) {
   if (self->on_gone_) self->on_gone_(*self);
 }
 
-std::shared_ptr<H2Upstream::Stream> H2Upstream::open(const h2::H2RequestHead& head, bool has_body) {
+std::shared_ptr<H2Upstream::Stream> H2Upstream::open(const h2::H2RequestHead& head, bool has_body,
+                                                     uint64_t body_bytes) {
   if (dead_ || stopping_ || !session_.can_submit()) return nullptr;
+  if (has_body) {
+    const bool burst_in_flight = std::any_of(streams_.begin(), streams_.end(), [](const auto& entry) {
+      return entry.second->sending && !entry.second->closed;
+    });
+    if (!burst_in_flight) net::set_send_congestion(fd_, body_bytes);
+  }
   const int32_t id = session_.submit(head, has_body);
   if (id < 0) return nullptr;
   auto stream = std::make_shared<Stream>(executor_);
   stream->id = id;
+  stream->sending = has_body;
   streams_[id] = stream;
   started_.fetch_add(1, std::memory_order_relaxed);
   update_counters();
@@ -173,6 +181,7 @@ asio::awaitable<bool> H2Upstream::send(std::shared_ptr<H2Upstream> self, Stream*
 }
 
 void H2Upstream::end_body(const std::shared_ptr<Stream>& stream) {
+  stream->sending = false;
   if (stream->closed || dead_) return;
   session_.end_body(stream->id);
   schedule_flush();
@@ -230,19 +239,12 @@ void H2Upstream::cancel(const std::shared_ptr<Stream>& stream, uint32_t code) {
   schedule_flush();
 }
 
-void H2Upstream::prepare_send(uint64_t bytes) {
-  // The connection is shared: the body that starts last decides, as on the
-  // gateway's HTTP/2 downloads.
-  net::set_send_congestion(fd_, bytes);
-}
-
 asio::awaitable<int> H2Upstream::simple(std::shared_ptr<H2Upstream> self, h2::H2RequestHead head, uint64_t upload,
                                         int64_t timeout_seconds) {
-  auto stream = self->open(head, upload > 0);
+  auto stream = self->open(head, upload > 0, upload);
   if (!stream) co_return 0;
   const Deadline deadline = deadline_in(std::chrono::seconds(timeout_seconds));
   if (upload > 0) {
-    self->prepare_send(upload);
     for (uint64_t sent = 0; sent < upload;) {
       const size_t n = static_cast<size_t>(std::min<uint64_t>(kZeros.size(), upload - sent));
       const bool more = co_await send(self, stream.get(), kZeros.data(), n, deadline);

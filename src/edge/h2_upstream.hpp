@@ -58,7 +58,8 @@ class H2Upstream : public h2::H2ClientEvents, public std::enable_shared_from_thi
     size_t data_front = 0;                  // bytes of data.front() already taken
     bool ended = false;                     // the response's END_STREAM arrived
     bool closed = false;
-    uint32_t code = 0;  // RST_STREAM / close code once closed
+    bool sending = false;  // it has a request body that has not ended
+    uint32_t code = 0;     // RST_STREAM / close code once closed
     boost::asio::steady_timer wake;
   };
 
@@ -103,7 +104,14 @@ class H2Upstream : public h2::H2ClientEvents, public std::enable_shared_from_thi
   // slot off; a crash at the first resume, reproduced in 30 lines with
   // Boost.Asio 1.74), and `bool b = co_await f(); if (!b) break;` correctly.
   // A new stream, or null when none may start on this connection now.
-  std::shared_ptr<Stream> open(const h2::H2RequestHead& head, bool has_body);
+  // With a body of about `body_bytes`, the send congestion control is
+  // chosen first (net/send_congestion.hpp), before the HEADERS frame leaves:
+  // a header sent after idle has already made the kernel cut cubic's window
+  // (100 KiB up through the edge: ~370 ms instead of ~235). Not while
+  // another stream's body is going out: the choice is per burst of the
+  // connection, and switching the algorithm under a burst in flight resets
+  // what it learned mid-way.
+  std::shared_ptr<Stream> open(const h2::H2RequestHead& head, bool has_body, uint64_t body_bytes = 0);
   // Queues request-body bytes, first waiting while the stream has
   // kQueueLimit unsent. False when the stream can take no more (it closed,
   // the gateway answered already, the connection is gone, or no progress
@@ -120,8 +128,6 @@ class H2Upstream : public h2::H2ClientEvents, public std::enable_shared_from_thi
                                             Deadline deadline);
   // RST_STREAM(code) unless the stream has closed already.
   void cancel(const std::shared_ptr<Stream>& stream, uint32_t code);
-  // Chooses the send congestion control for a body about to go (net/send_congestion.hpp).
-  void prepare_send(uint64_t bytes);
 
   // Requests of the connection's own (greeting, window warm-up): `upload`
   // bytes of zeros sent as the body, the response read and dropped. Returns
