@@ -22,7 +22,7 @@ mkdir -p "$D/store"
 "$HAUL" keygen > "$D/key"
 echo benchtoken > "$D/tokens"
 echo localtoken > "$D/client-tokens"
-export HAUL BENCH_DIR="$D" ROUNDS="${2:-3}" COUNT="${3:-200}" SIZE_KIB="${4:-64}" CONCURRENCY="${5:-50}" \
+export HAUL BENCH_DIR="$D" BENCH_LIB="$(dirname "$(realpath "$0")")" ROUNDS="${2:-3}" COUNT="${3:-200}" SIZE_KIB="${4:-64}" CONCURRENCY="${5:-50}" \
   MODES="${MODES:-h1=--upstream-http2 off;h2=--upstream-http2 auto}"
 "$HAUL" netem --delay-ms 100 --rate 100mbit \
   --server-cmd "\"$HAUL\" tls-init \"$D/tls\" --ip \$HAUL_NETEM_SERVER > /dev/null && exec \"$HAUL\" gateway \
@@ -30,19 +30,15 @@ export HAUL BENCH_DIR="$D" ROUNDS="${2:-3}" COUNT="${3:-200}" SIZE_KIB="${4:-64}
     --tls-key \"$D/tls/server-key.pem\" --store fs:$D/store --master-key-file $D/key \
     --token-file $D/tokens --access-log off" \
   -- /usr/bin/python3 - <<'PY'
-import concurrent.futures, json, os, subprocess, time
+import concurrent.futures, json, os, subprocess, sys, time
 import requests
+sys.path.insert(0, os.environ["BENCH_LIB"])
+from gateway_ready import wait_healthy
 haul, d, server = os.environ["HAUL"], os.environ["BENCH_DIR"], os.environ["HAUL_NETEM_SERVER"]
 rounds, count, size, conc = (int(os.environ[k]) for k in ("ROUNDS", "COUNT", "SIZE_KIB", "CONCURRENCY"))
 size *= 1024
 gw = f"http://{server}:8080"
-for _ in range(150):
-    try:
-        if requests.get(gw + "/healthz", timeout=2).status_code == 200:
-            break
-    except requests.ConnectionError:
-        pass
-    time.sleep(0.2)
+wait_healthy(gw)
 
 def accepted():
     m = requests.get(gw + "/metrics", headers={"Authorization": "Bearer benchtoken"}).text

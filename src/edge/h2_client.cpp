@@ -118,15 +118,7 @@ bool H2ClientSession::receive(std::span<const uint8_t> bytes) {
 }
 
 size_t H2ClientSession::take_output(std::vector<uint8_t>& out, size_t max) {
-  size_t taken = 0;
-  while (taken < max) {
-    const uint8_t* data = nullptr;
-    const ssize_t n = nghttp2_session_mem_send(session_, &data);
-    if (n <= 0) break;  // nothing more now (or a fatal error: want_write turns false)
-    out.insert(out.end(), data, data + n);
-    taken += static_cast<size_t>(n);
-  }
-  return taken;
+  return gateway::h2::take_session_output(session_, out, max);
 }
 
 bool H2ClientSession::want_write() const {
@@ -172,22 +164,15 @@ int32_t H2ClientSession::submit(const H2RequestHead& head, bool has_body) {
 }
 
 void H2ClientSession::queue_body(int32_t stream, std::span<const uint8_t> bytes) {
-  auto it = streams_.find(stream);
-  if (it == streams_.end() || bytes.empty()) return;
-  it->second->body.push(bytes);
-  nghttp2_session_resume_data(session_, stream);
+  gateway::h2::queue_stream_body(session_, streams_, stream, bytes);
 }
 
 void H2ClientSession::end_body(int32_t stream) {
-  auto it = streams_.find(stream);
-  if (it == streams_.end()) return;
-  it->second->body.end();
-  nghttp2_session_resume_data(session_, stream);
+  gateway::h2::end_stream_body(session_, streams_, stream);
 }
 
 size_t H2ClientSession::queued(int32_t stream) const {
-  auto it = streams_.find(stream);
-  return it == streams_.end() ? 0 : it->second->body.queued();
+  return gateway::h2::stream_body_queued(streams_, stream);
 }
 
 void H2ClientSession::consume(int32_t stream, size_t n) {

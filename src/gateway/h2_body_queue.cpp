@@ -49,4 +49,16 @@ nghttp2_nv make_nv(const std::string& name, const std::string& value) {
           reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(), NGHTTP2_NV_FLAG_NONE};
 }
 
+size_t take_session_output(nghttp2_session* session, std::vector<uint8_t>& out, size_t max) {
+  size_t taken = 0;
+  while (taken < max) {
+    const uint8_t* data = nullptr;
+    const ssize_t n = nghttp2_session_mem_send(session, &data);
+    if (n <= 0) break;  // nothing more now (or a fatal error: want_write turns false)
+    out.insert(out.end(), data, data + n);
+    taken += static_cast<size_t>(n);
+  }
+  return taken;
+}
+
 }  // namespace haul::gateway::h2

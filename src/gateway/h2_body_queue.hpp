@@ -35,6 +35,33 @@ class H2BodyQueue {
   bool ended_ = false;
 };
 
+// The stream-body calls both sessions make on a map of stream id -> stream
+// (anything with an H2BodyQueue `body`): queue bytes or the end and let
+// nghttp2 take them (resume the deferred data provider); bytes still queued.
+template <class StreamMap>
+void queue_stream_body(nghttp2_session* session, StreamMap& streams, int32_t stream, std::span<const uint8_t> bytes) {
+  auto it = streams.find(stream);
+  if (it == streams.end() || bytes.empty()) return;
+  it->second->body.push(bytes);
+  nghttp2_session_resume_data(session, stream);
+}
+template <class StreamMap>
+void end_stream_body(nghttp2_session* session, StreamMap& streams, int32_t stream) {
+  auto it = streams.find(stream);
+  if (it == streams.end()) return;
+  it->second->body.end();
+  nghttp2_session_resume_data(session, stream);
+}
+template <class StreamMap>
+size_t stream_body_queued(const StreamMap& streams, int32_t stream) {
+  auto it = streams.find(stream);
+  return it == streams.end() ? 0 : it->second->body.queued();
+}
+
+// Appends the frames nghttp2 has to send to `out`, about `max` bytes at most
+// (one frame may pass it). Returns the bytes appended.
+size_t take_session_output(nghttp2_session* session, std::vector<uint8_t>& out, size_t max);
+
 // RFC 9113 8.2.2: fields that must not appear in HTTP/2.
 bool connection_specific(std::string_view lower_name);
 std::string lower(std::string_view text);
