@@ -140,9 +140,14 @@ asio::awaitable<H2RelayResult> relay_h2(std::shared_ptr<H2Upstream> up, gateway:
   const Head got = co_await on_strand(up, std::move(response));
   if (got.status == 0) {
     if (got.closed && got.code == h2::kRefusedStream) {
-      // Never processed (RFC 9113 8.7): any method may go again.
+      // Never processed (RFC 9113 8.7): any method may go again, but only
+      // while none of the local body was consumed. The refusal comes a round
+      // trip after the HEADERS, when body pieces may already have been read
+      // from the local client and sent: a second attempt would carry the
+      // body without them (a short upload, or a wrong object when chunked).
       result.failure = "the gateway refused the stream";
-      result.retryable = result.refused = true;
+      result.refused = true;
+      result.retryable = !body_consumed;
     } else if (got.closed) {
       result.failure = up->usable() ? "the gateway reset the stream before answering"
                                     : "the connection to the gateway was lost before an answer";
