@@ -14,6 +14,13 @@ if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   # mismatches are still caught at run time: ASan checks every deallocation
   # (alloc_dealloc_mismatch).
   list(APPEND HAUL_WARNINGS -Wno-mismatched-new-delete)
+  # In a unity build each source is #included into the batch's file, and g++
+  # then reports every coroutine frame that holds a type from the source's
+  # anonymous namespace as if a header leaked it (-Wsubobject-linkage is about
+  # headers); nothing leaks, each batch is one translation unit.
+  if(HAUL_UNITY)
+    list(APPEND HAUL_WARNINGS -Wno-subobject-linkage)
+  endif()
 endif()
 
 set(HAUL_SANITIZE_FLAGS)

@@ -21,10 +21,8 @@ using haul::testing::error_kind_of;
 
 namespace {
 
-constexpr uint32_t kS = 1024;
-
 Header v3_header(Metadata metadata = {}) {
-  Header h = test::fixed_header(9, kS);
+  Header h = test::fixed_header(9, test::kSmallSegment);
   h.metadata = std::move(metadata);
   return h;
 }
@@ -79,25 +77,32 @@ TEST(FormatV3, MetadataEncoding) {
 
 TEST(FormatV3, NewHeaderSortsAndValidatesMetadata) {
   auto ring = test::test_ring();
-  Header h = new_header(ring.newest(), kS, {{"x-amz-meta-b", "2"}, {"content-type", "a/b"}, {"x-amz-meta-a", "1"}});
+  Header h = new_header(ring.newest(), test::kSmallSegment,
+                        {{"x-amz-meta-b", "2"}, {"content-type", "a/b"}, {"x-amz-meta-a", "1"}});
   EXPECT_EQ(h.version, kFormatVersion3);
   EXPECT_EQ(h.metadata, (Metadata{{"content-type", "a/b"}, {"x-amz-meta-a", "1"}, {"x-amz-meta-b", "2"}}));
   // Values are bytes: anything goes, including NUL and non-ASCII.
-  EXPECT_EQ(new_header(ring.newest(), kS, {{"x-amz-meta-bin", std::string("\0\xff\n", 3)}}).metadata.size(), 1u);
+  EXPECT_EQ(
+      new_header(ring.newest(), test::kSmallSegment, {{"x-amz-meta-bin", std::string("\0\xff\n", 3)}}).metadata.size(),
+      1u);
   for (const std::string bad : {"", "Content-Type", "a b", "a:b", "caf\xc3\xa9", "a\nb", "(x)", "a/b"}) {
-    EXPECT_EQ(error_kind_of([&] { new_header(ring.newest(), kS, {{bad, "v"}}); }), ErrorKind::bad_request) << bad;
+    EXPECT_EQ(error_kind_of([&] {
+                new_header(ring.newest(), test::kSmallSegment, {{bad, "v"}});
+              }),
+              ErrorKind::bad_request)
+        << bad;
   }
   // Every token character but upper case is a valid name character.
-  EXPECT_EQ(new_header(ring.newest(), kS, {{"!#$%&'*+-.^_`|~09az", "v"}}).metadata.size(), 1u);
+  EXPECT_EQ(new_header(ring.newest(), test::kSmallSegment, {{"!#$%&'*+-.^_`|~09az", "v"}}).metadata.size(), 1u);
   EXPECT_EQ(error_kind_of([&] {
-              new_header(ring.newest(), kS, {{"a", "1"}, {"b", "2"}, {"a", "3"}});
+              new_header(ring.newest(), test::kSmallSegment, {{"a", "1"}, {"b", "2"}, {"a", "3"}});
             }),
             ErrorKind::bad_request);
 }
 
 TEST(FormatV3, MetadataSizeLimit) {
   auto ring = test::test_ring();
-  Header biggest = new_header(ring.newest(), kS, metadata_of_size(kMaxMetadataSize));
+  Header biggest = new_header(ring.newest(), test::kSmallSegment, metadata_of_size(kMaxMetadataSize));
   auto bytes = encode_header(biggest);
   EXPECT_EQ(bytes.size(), kMaxHeaderSize);
   EXPECT_EQ(decode_header(bytes).metadata, biggest.metadata);
@@ -105,7 +110,7 @@ TEST(FormatV3, MetadataSizeLimit) {
   auto plain = test::pattern(3000);
   EXPECT_EQ(test::decrypt_all(cipher, test::encrypt(cipher, plain)), plain);
   try {
-    new_header(ring.newest(), kS, metadata_of_size(kMaxMetadataSize + 1));
+    new_header(ring.newest(), test::kSmallSegment, metadata_of_size(kMaxMetadataSize + 1));
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::bad_request);
@@ -115,7 +120,7 @@ TEST(FormatV3, MetadataSizeLimit) {
   // Many small entries count too.
   Metadata many;
   for (int i = 0; i < 1000; ++i) many.emplace_back("x-amz-meta-" + std::to_string(1000 + i), "");
-  EXPECT_EQ(error_kind_of([&] { new_header(ring.newest(), kS, many); }), ErrorKind::bad_request);
+  EXPECT_EQ(error_kind_of([&] { new_header(ring.newest(), test::kSmallSegment, many); }), ErrorKind::bad_request);
   // encode_header refuses the same, from a hand-made header.
   EXPECT_EQ(error_kind_of([&] { encode_header(v3_header(metadata_of_size(kMaxMetadataSize + 1))); }),
             ErrorKind::bad_request);
@@ -192,7 +197,7 @@ TEST(FormatV3, MetadataTamperFailsEverySegmentAndTheTrailer) {
   auto ring = test::test_ring();
   const Header h = v3_header({{"content-type", "text/plain"}, {"x-amz-meta-owner", "alice"}});
   ObjectCipher cipher(ring, h, test::kIdentity);
-  auto plain = test::pattern(3 * kS + 5);
+  auto plain = test::pattern(3 * test::kSmallSegment + 5);
   auto body = test::encrypt(cipher, plain);
   const Layout l = cipher.layout();
   const std::vector<Metadata> swaps = {
@@ -281,7 +286,7 @@ TEST(FormatV3, OlderTrailersCarryOnlySha256) {
   auto ring = test::test_ring();
   const auto sha = sha256(as_bytes("abc"));
   for (uint8_t v : {kFormatVersion1, kFormatVersion2}) {
-    Header h = test::fixed_header(9, kS);
+    Header h = test::fixed_header(9, test::kSmallSegment);
     h.version = v;
     ObjectCipher cipher(ring, h, test::kIdentity);
     auto sealed = cipher.seal_trailer({3, sha, std::nullopt, 0});
@@ -302,7 +307,7 @@ TEST(FormatV3, OlderTrailersCarryOnlySha256) {
 TEST(FormatV3, EncryptorComputesMd5OnlyWhenAsked) {
   auto ring = test::test_ring();
   ObjectCipher cipher(ring, v3_header({{"content-type", "text/plain"}}), test::kIdentity);
-  auto plain = test::pattern(5 * kS + 3);
+  auto plain = test::pattern(5 * test::kSmallSegment + 3);
   for (bool asked : {false, true}) {
     StreamEncryptor enc(cipher);
     if (asked) enc.compute_md5();
@@ -337,9 +342,9 @@ TEST(FormatV3, EncryptorComputesMd5OnlyWhenAsked) {
 TEST(FormatV3, MultipartEtagTotals) {
   auto ring = test::test_ring();
   ObjectCipher cipher(ring, v3_header(), test::kIdentity);
-  auto plain = test::pattern(3 * kS + 100);
-  const auto p1 = std::span<const uint8_t>(plain).first(2 * kS);
-  const auto p2 = std::span<const uint8_t>(plain).subspan(2 * kS);
+  auto plain = test::pattern(3 * test::kSmallSegment + 100);
+  const auto p1 = std::span<const uint8_t>(plain).first(2 * test::kSmallSegment);
+  const auto p2 = std::span<const uint8_t>(plain).subspan(2 * test::kSmallSegment);
   std::vector<uint8_t> part_md5s;
   std::vector<uint8_t> body;
   {
@@ -376,13 +381,14 @@ TEST(FormatV3, RoundTripsOfEveryFormatWithRanges) {
   for (uint8_t v : {kFormatVersion1, kFormatVersion2, kFormatVersion3}) {
     for (bool with_metadata : {false, true}) {
       if (with_metadata && v != kFormatVersion3) continue;
-      Header h = test::fixed_header(9, kS);
+      Header h = test::fixed_header(9, test::kSmallSegment);
       h.version = v;
       if (with_metadata) h.metadata = {{"content-type", "image/png"}, {"x-amz-meta-m", std::string(300, 'm')}};
       ObjectCipher cipher(ring, h, test::kIdentity);
       const Layout l = Layout::for_header(h);
       EXPECT_EQ(l.trailer_size, v == kFormatVersion3 ? 77u : 56u);
-      for (uint64_t n : {uint64_t{0}, uint64_t{1}, uint64_t{kS - 1}, uint64_t{kS}, uint64_t{kS + 1}, uint64_t{5000}}) {
+      for (uint64_t n : {uint64_t{0}, uint64_t{1}, uint64_t{test::kSmallSegment - 1}, uint64_t{test::kSmallSegment},
+                         uint64_t{test::kSmallSegment + 1}, uint64_t{5000}}) {
         SCOPED_TRACE(std::to_string(v) + (with_metadata ? "+metadata " : " ") + std::to_string(n));
         auto plain = test::pattern(n, static_cast<uint32_t>(n + v));
         auto body = test::encrypt(cipher, plain);

@@ -14,8 +14,6 @@ using namespace haul::crypto;
 
 namespace {
 
-constexpr uint32_t kS = 1024;
-
 struct Sealed {
   Header header;
   std::vector<uint8_t> plain;
@@ -24,9 +22,9 @@ struct Sealed {
 
 Sealed seal_for(const Keyring& ring, const ObjectIdentity& id, uint8_t version = kFormatVersion2) {
   Sealed s;
-  s.header = test::fixed_header(9, kS);
+  s.header = test::fixed_header(9, test::kSmallSegment);
   s.header.version = version;
-  s.plain = test::pattern(3 * kS + 5, 23);
+  s.plain = test::pattern(3 * test::kSmallSegment + 5, 23);
   ObjectCipher cipher(ring, s.header, id);
   s.body = test::encrypt(cipher, s.plain);
   return s;
@@ -116,7 +114,7 @@ TEST(Identity, VersionByteCannotBeRelabelled) {
 }
 
 TEST(Identity, InfoIsLengthPrefixed) {
-  Header h = test::fixed_header(0x01020304, kS);
+  Header h = test::fixed_header(0x01020304, test::kSmallSegment);
   auto info = object_key_info(h, {"us", "a/b"});
   EXPECT_EQ(to_hex(info),
             hex_of("haul-v3 object key") + "01020304" + "00000002" + hex_of("us") + "00000003" + hex_of("a/b"));
@@ -131,7 +129,7 @@ TEST(Identity, InfoIsLengthPrefixed) {
 
 TEST(Identity, FieldsOutOfBoundsAreCallerBugs) {
   auto ring = test::test_ring();
-  Header h = test::fixed_header(9, kS);
+  Header h = test::fixed_header(9, test::kSmallSegment);
   auto kind = [&](const ObjectIdentity& id) {
     return haul::testing::error_kind_of([&] { ObjectCipher c(ring, h, id); });
   };

@@ -15,15 +15,13 @@ using namespace haul::crypto;
 
 namespace {
 
-constexpr uint32_t kS = 1024;
-
 // Seals part `index` of `plain` cut in parts of part_size bytes.
 std::vector<uint8_t> seal_part(const ObjectCipher& cipher, std::span<const uint8_t> plain, uint64_t part_size,
                                size_t index, bool defer) {
   uint64_t begin = index * part_size;
   uint64_t end = std::min<uint64_t>(plain.size(), begin + part_size);
   bool final_part = end == plain.size();
-  StreamEncryptor enc(cipher, begin / kS, final_part);
+  StreamEncryptor enc(cipher, begin / test::kSmallSegment, final_part);
   if (final_part && defer) enc.defer_trailer();
   if (final_part && !defer) enc.set_object_totals(plain.size(), sha256(plain));
   std::vector<uint8_t> out;
@@ -43,15 +41,16 @@ std::vector<uint8_t> seal_part(const ObjectCipher& cipher, std::span<const uint8
 
 TEST(Parts, ThreePartsInAnyOrderEqualTheOneShotBody) {
   auto ring = test::test_ring();
-  ObjectCipher cipher(ring, test::fixed_header(9, kS), test::kIdentity);
-  for (uint64_t n : {uint64_t{5 * kS + 300}, uint64_t{6 * kS}}) {  // short and full final part
+  ObjectCipher cipher(ring, test::fixed_header(9, test::kSmallSegment), test::kIdentity);
+  for (uint64_t n :
+       {uint64_t{5 * test::kSmallSegment + 300}, uint64_t{6 * test::kSmallSegment}}) {  // short and full final part
     auto plain = test::pattern(n, 8);
     auto one_shot = test::encrypt(cipher, plain);
     for (bool defer : {false, true}) {
       std::vector<size_t> order{0, 1, 2};
       do {
         std::vector<std::vector<uint8_t>> parts(3);
-        for (size_t i : order) parts[i] = seal_part(cipher, plain, 2 * kS, i, defer);
+        for (size_t i : order) parts[i] = seal_part(cipher, plain, 2 * test::kSmallSegment, i, defer);
         std::vector<uint8_t> body;
         for (const auto& p : parts) body.insert(body.end(), p.begin(), p.end());
         if (defer) {
@@ -67,19 +66,19 @@ TEST(Parts, ThreePartsInAnyOrderEqualTheOneShotBody) {
 
 TEST(Parts, MisusedPartsAreRejected) {
   auto ring = test::test_ring();
-  ObjectCipher cipher(ring, test::fixed_header(9, kS), test::kIdentity);
-  auto plain = test::pattern(3 * kS);
+  ObjectCipher cipher(ring, test::fixed_header(9, test::kSmallSegment), test::kIdentity);
+  auto plain = test::pattern(3 * test::kSmallSegment);
   std::vector<uint8_t> out;
   // A non-final part must end on a segment boundary, and hold something.
   EXPECT_EQ(haul::testing::error_kind_of([&] {
               StreamEncryptor enc(cipher, 0, false);
-              enc.update(std::span<const uint8_t>(plain).first(kS + 1), out);
+              enc.update(std::span<const uint8_t>(plain).first(test::kSmallSegment + 1), out);
               enc.finish(out);
             }),
             ErrorKind::bad_request);
   EXPECT_EQ(haul::testing::error_kind_of([&] {
               StreamEncryptor enc(cipher, 0, false);
-              enc.update(std::span<const uint8_t>(plain).first(kS - 1), out);
+              enc.update(std::span<const uint8_t>(plain).first(test::kSmallSegment - 1), out);
               enc.finish(out);
             }),
             ErrorKind::bad_request);
@@ -91,14 +90,14 @@ TEST(Parts, MisusedPartsAreRejected) {
   // The final part of a multi-part object: not empty, totals consistent.
   EXPECT_EQ(haul::testing::error_kind_of([&] {
               StreamEncryptor enc(cipher, 2, true);
-              enc.set_object_totals(2 * kS, {});
+              enc.set_object_totals(2 * test::kSmallSegment, {});
               enc.finish(out);
             }),
             ErrorKind::bad_request);
   EXPECT_EQ(haul::testing::error_kind_of([&] {
               StreamEncryptor enc(cipher, 2, true);
               enc.update(std::span<const uint8_t>(plain).first(10), out);
-              enc.set_object_totals(2 * kS + 11, {});
+              enc.set_object_totals(2 * test::kSmallSegment + 11, {});
               enc.finish(out);
             }),
             ErrorKind::bad_request);
@@ -113,7 +112,7 @@ TEST(Parts, MisusedPartsAreRejected) {
     auto t = cipher.open_trailer(std::span<const uint8_t>(sealed).last(kTrailerSizeV3));
     ASSERT_TRUE(t.has_value());
     EXPECT_EQ(t->plain_size, 10u);
-    EXPECT_NE(t->plain_size, 2 * kS + 10);
+    EXPECT_NE(t->plain_size, 2 * test::kSmallSegment + 10);
   }
   EXPECT_EQ(haul::testing::error_kind_of([&] { StreamEncryptor enc(cipher, kMaxSegmentIndex + 1, true); }),
             ErrorKind::payload_too_large);
@@ -121,14 +120,14 @@ TEST(Parts, MisusedPartsAreRejected) {
 
 TEST(Parts, NonFinalPartEmitsEverySegmentWithoutTheLastFlag) {
   auto ring = test::test_ring();
-  ObjectCipher cipher(ring, test::fixed_header(9, kS), test::kIdentity);
-  auto plain = test::pattern(2 * kS);
+  ObjectCipher cipher(ring, test::fixed_header(9, test::kSmallSegment), test::kIdentity);
+  auto plain = test::pattern(2 * test::kSmallSegment);
   StreamEncryptor enc(cipher, 4, false);
   std::vector<uint8_t> out;
   enc.update(plain, out);
   enc.finish(out);
-  ASSERT_EQ(out.size(), 2 * (kS + 16));
-  std::vector<uint8_t> back(kS);
-  EXPECT_TRUE(cipher.open_segment(5, false, std::span<const uint8_t>(out).last(kS + 16), back));
-  EXPECT_TRUE(std::equal(back.begin(), back.end(), plain.begin() + kS));
+  ASSERT_EQ(out.size(), 2 * (test::kSmallSegment + 16));
+  std::vector<uint8_t> back(test::kSmallSegment);
+  EXPECT_TRUE(cipher.open_segment(5, false, std::span<const uint8_t>(out).last(test::kSmallSegment + 16), back));
+  EXPECT_TRUE(std::equal(back.begin(), back.end(), plain.begin() + test::kSmallSegment));
 }

@@ -10,19 +10,16 @@
 
 #include "core/error.hpp"
 #include "core/hex.hpp"
+#include "crypto/openssl_failure.hpp"
 
 namespace haul::crypto {
 
 namespace {
 
-[[noreturn]] void fail(const char* what) {
-  throw Error(ErrorKind::internal, std::string(what) + " failed (OpenSSL)");
-}
-
 // Fetched once for the process: EVP_KDF_fetch takes a lock and a lookup.
 EVP_KDF* hkdf_algorithm() {
   static EVP_KDF* kdf = EVP_KDF_fetch(nullptr, OSSL_KDF_NAME_HKDF, nullptr);
-  if (kdf == nullptr) fail("fetching HKDF");
+  if (kdf == nullptr) openssl_failed("fetching HKDF");
   return kdf;
 }
 
@@ -31,14 +28,14 @@ EVP_KDF* hkdf_algorithm() {
 struct Sha256::Ctx {
   EVP_MD_CTX* md = EVP_MD_CTX_new();
   Ctx() {
-    if (md == nullptr) fail("SHA-256 context");
+    if (md == nullptr) openssl_failed("SHA-256 context");
     restart();
   }
   ~Ctx() { EVP_MD_CTX_free(md); }
   Ctx(const Ctx&) = delete;
   Ctx& operator=(const Ctx&) = delete;
   void restart() {
-    if (EVP_DigestInit_ex(md, EVP_sha256(), nullptr) != 1) fail("SHA-256 init");
+    if (EVP_DigestInit_ex(md, EVP_sha256(), nullptr) != 1) openssl_failed("SHA-256 init");
   }
 };
 
@@ -53,13 +50,13 @@ void Sha256::update(std::span<const uint8_t> bytes) {
 
 void Sha256::update(const void* data, size_t size) {
   if (size == 0) return;
-  if (EVP_DigestUpdate(ctx_->md, data, size) != 1) fail("SHA-256 update");
+  if (EVP_DigestUpdate(ctx_->md, data, size) != 1) openssl_failed("SHA-256 update");
 }
 
 Digest Sha256::finish() {
   Digest out{};
   unsigned int len = 0;
-  if (EVP_DigestFinal_ex(ctx_->md, out.data(), &len) != 1 || len != out.size()) fail("SHA-256 final");
+  if (EVP_DigestFinal_ex(ctx_->md, out.data(), &len) != 1 || len != out.size()) openssl_failed("SHA-256 final");
   ctx_->restart();
   return out;
 }
@@ -72,7 +69,7 @@ Digest sha256(std::span<const uint8_t> bytes) {
   Digest out{};
   unsigned int len = 0;
   if (EVP_Digest(bytes.data(), bytes.size(), out.data(), &len, EVP_sha256(), nullptr) != 1 || len != out.size()) {
-    fail("SHA-256");
+    openssl_failed("SHA-256");
   }
   return out;
 }
@@ -90,7 +87,7 @@ Digest hmac_sha256(std::span<const uint8_t> key, std::span<const uint8_t> data) 
   if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), data.data(), data.size(), out.data(), &len) ==
           nullptr ||
       len != out.size()) {
-    fail("HMAC-SHA256");
+    openssl_failed("HMAC-SHA256");
   }
   return out;
 }
@@ -114,11 +111,11 @@ void hkdf_sha256(std::span<const uint8_t> ikm, std::span<const uint8_t> salt, st
   params[n] = OSSL_PARAM_construct_end();
 
   EVP_KDF_CTX* ctx = EVP_KDF_CTX_new(hkdf_algorithm());
-  if (ctx == nullptr) fail("HKDF context");
+  if (ctx == nullptr) openssl_failed("HKDF context");
   const int ok = EVP_KDF_derive(ctx, out.data(), out.size(), params);
   EVP_KDF_CTX_free(ctx);
   OPENSSL_cleanse(params_data.data(), params_data.size());
-  if (ok != 1) fail("HKDF derivation");
+  if (ok != 1) openssl_failed("HKDF derivation");
 }
 
 }  // namespace haul::crypto

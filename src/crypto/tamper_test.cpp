@@ -11,8 +11,7 @@ using namespace haul::crypto;
 
 namespace {
 
-constexpr uint32_t kS = 1024;
-constexpr uint64_t kSealed = kS + 16;
+constexpr uint64_t kSealed = test::kSmallSegment + 16;
 
 struct Outcome {
   bool ok = false;               // every segment and the trailer verified
@@ -54,12 +53,12 @@ struct Fixture {
   Keyring ring = test::test_ring();
   // Format 3 with metadata: every header byte, metadata included, is checked.
   Header header = [] {
-    Header h = test::fixed_header(9, kS);
+    Header h = test::fixed_header(9, test::kSmallSegment);
     h.metadata = {{"content-type", "text/plain"}, {"x-amz-meta-owner", "alice"}};
     return h;
   }();
   std::vector<uint8_t> header_bytes = encode_header(header);
-  std::vector<uint8_t> plain = test::pattern(3 * kS + 5, 17);  // 4 segments, the last holds 5 bytes
+  std::vector<uint8_t> plain = test::pattern(3 * test::kSmallSegment + 5, 17);  // 4 segments, the last holds 5 bytes
   std::vector<uint8_t> body;
   Fixture() {
     ObjectCipher cipher(ring, header, test::kIdentity);
@@ -72,7 +71,7 @@ struct Fixture {
     auto o = read_whole(ring, h, b);
     ASSERT_FALSE(o.ok) << what;
     ASSERT_TRUE(o.integrity_error) << what;
-    ASSERT_LE(o.emitted.size(), bad_segment * kS) << what;
+    ASSERT_LE(o.emitted.size(), bad_segment * test::kSmallSegment) << what;
     ASSERT_TRUE(std::equal(o.emitted.begin(), o.emitted.end(), plain.begin())) << what;
   }
 };
@@ -98,7 +97,7 @@ TEST(Tamper, EveryBodyByteFlipped) {
     // Byte-exact emission: everything before the bad segment, nothing of it.
     if (pos < segments_end) {
       auto o = read_whole(f.ring, f.header_bytes, b, 1);
-      ASSERT_EQ(o.emitted.size(), segment * kS) << pos;
+      ASSERT_EQ(o.emitted.size(), segment * test::kSmallSegment) << pos;
     }
   }
 }
@@ -140,7 +139,7 @@ TEST(Tamper, LastSegmentDroppedTrailerKept) {
   f.expect_rejected(f.header_bytes, body, 2, "last segment dropped");
   // Also at a full-segment boundary: an object of exactly 3 segments loses its third.
   Fixture g;
-  g.plain.resize(3 * kS);
+  g.plain.resize(3 * test::kSmallSegment);
   ObjectCipher cipher(g.ring, g.header, test::kIdentity);
   g.body = test::encrypt(cipher, g.plain);
   std::vector<uint8_t> short_body(g.body.begin(), g.body.begin() + 2 * kSealed);
@@ -167,7 +166,7 @@ TEST(Tamper, Extended) {
 
 TEST(Tamper, TrailerFromAnotherObject) {
   Fixture f;
-  Header other = test::fixed_header(9, kS, 0x41);  // another salt, same key and size
+  Header other = test::fixed_header(9, test::kSmallSegment, 0x41);  // another salt, same key and size
   ObjectCipher other_cipher(f.ring, other, test::kIdentity);
   auto other_body = test::encrypt(other_cipher, f.plain);
   auto b = f.body;
@@ -207,9 +206,11 @@ TEST(Tamper, RangeReadsFailOnlyOnTheirCover) {
   ObjectCipher cipher(f.ring, f.header, test::kIdentity);
   auto b = f.body;
   b[2 * kSealed + 100] ^= 0x20;  // inside segment 2
-  EXPECT_EQ(test::decrypt(cipher, b, f.plain.size(), 0, 2 * kS - 1),
-            std::vector<uint8_t>(f.plain.begin(), f.plain.begin() + 2 * kS));
-  for (auto [first, last] : {std::pair<uint64_t, uint64_t>{2 * kS, 2 * kS}, {kS, 3 * kS}, {0, 3 * kS + 4}}) {
+  EXPECT_EQ(test::decrypt(cipher, b, f.plain.size(), 0, 2 * test::kSmallSegment - 1),
+            std::vector<uint8_t>(f.plain.begin(), f.plain.begin() + 2 * test::kSmallSegment));
+  for (auto [first, last] : {std::pair<uint64_t, uint64_t>{2 * test::kSmallSegment, 2 * test::kSmallSegment},
+                             {test::kSmallSegment, 3 * test::kSmallSegment},
+                             {0, 3 * test::kSmallSegment + 4}}) {
     RangeDecryptor dec(cipher, f.plain.size(), first, last);
     std::vector<uint8_t> out;
     try {
@@ -219,7 +220,7 @@ TEST(Tamper, RangeReadsFailOnlyOnTheirCover) {
       EXPECT_EQ(e.kind(), ErrorKind::integrity);
     }
     // Only the bytes of authenticated segment(s) before segment 2.
-    EXPECT_EQ(out.size(), first < 2 * kS ? 2 * kS - first : 0u);
+    EXPECT_EQ(out.size(), first < 2 * test::kSmallSegment ? 2 * test::kSmallSegment - first : 0u);
     EXPECT_THROW(dec.update(b, out), Error);  // unusable after a failure
     EXPECT_THROW(dec.finish(), Error);
   }

@@ -15,6 +15,9 @@
 
 namespace haul::crypto::test {
 
+// A small segment size: many segments from a few KiB of plaintext.
+inline constexpr uint32_t kSmallSegment = 1024;
+
 // The identity the tests seal format-2 objects for (docs/format.md section 3).
 inline const ObjectIdentity kIdentity{"test-store", "test/key"};
 

@@ -26,9 +26,6 @@ namespace http = beast::http;
 using error_code = boost::system::error_code;
 
 constexpr size_t kResponseBufferBytes = 256 * 1024;
-// A response without a length (chunked) is collected whole: the gateway
-// always sends lengths, so this bounds only a misbehaving peer.
-constexpr size_t kUnframedResponseLimit = 64u << 20;
 
 struct RelayResult {
   std::optional<std::string> failure;  // why the exchange with the gateway broke
@@ -40,10 +37,6 @@ bool connection_broke(const error_code& ec) {
   return ec == asio::error::eof || ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
          ec == http::error::end_of_stream || ec == asio::ssl::error::stream_truncated ||
          ec == asio::error::connection_aborted;
-}
-
-bool idempotent(std::string_view method) {
-  return method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE" || method == "OPTIONS";
 }
 
 template <class Stream>

@@ -18,15 +18,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // Response bytes handed to the local client at once.
-constexpr size_t kPiece = 256 * 1024;
-// A response without a length is collected whole: the gateway always sends
-// lengths, so this bounds only a misbehaving peer (as on HTTP/1.1).
-constexpr size_t kUnframedResponseLimit = 64u << 20;
-
-bool idempotent(std::string_view method) {
-  return method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE" || method == "OPTIONS";
-}
-
+constexpr size_t kResponsePiece = 256 * 1024;
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
@@ -101,7 +93,7 @@ asio::awaitable<H2RelayResult> relay_h2(std::shared_ptr<H2Upstream> up, gateway:
   // Every awaitable and lambda is named before its co_await: GCC 12
   // mishandles a co_await whose expression also builds a capturing lambda.
   auto open_stream = [&]() -> asio::awaitable<std::shared_ptr<H2Upstream::Stream>> {
-    co_return up->open(head, has_body, local.content_length.value_or(kPiece));
+    co_return up->open(head, has_body, local.content_length.value_or(kResponsePiece));
   };
   auto stream = co_await on_strand(up, std::move(open_stream));
   if (!stream) {
@@ -165,7 +157,7 @@ asio::awaitable<H2RelayResult> relay_h2(std::shared_ptr<H2Upstream> up, gateway:
   // The next piece of the answer's body; empty at its end. Throws when the
   // stream broke (after the status line: the local client sees a cut).
   const auto next_piece = [&]() -> asio::awaitable<std::vector<uint8_t>> {
-    auto reading = H2Upstream::read(up, stream.get(), kPiece, H2Upstream::deadline_in(timeout));
+    auto reading = H2Upstream::read(up, stream.get(), kResponsePiece, H2Upstream::deadline_in(timeout));
     auto piece = co_await on_strand(up, std::move(reading));
     if (piece.failure)
       throw Error(ErrorKind::backend_unavailable, "the gateway broke off the response: " + *piece.failure);

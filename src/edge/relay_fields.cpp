@@ -71,6 +71,10 @@ Fields downstream_response_fields(const Fields& upstream) {
   return out;
 }
 
+bool idempotent(std::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE" || method == "OPTIONS";
+}
+
 std::string bearer_from_token_file(std::string_view file_text, std::string_view path) {
   try {
     return "Bearer " + gateway::TokenSet::parse(file_text).tokens().front();

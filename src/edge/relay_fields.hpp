@@ -8,6 +8,7 @@
 // unchanged, Host included, so an S3 request's SigV4 signature still
 // verifies at the gateway.
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -30,5 +31,14 @@ Fields downstream_response_fields(const Fields& upstream);
 // "Bearer TOKEN" from a token file's first token: the gateway token file's
 // format is the gateway's (tokens.hpp). Throws Error(config) when empty.
 std::string bearer_from_token_file(std::string_view file_text, std::string_view path);
+
+// A request the gateway may have acted on is sent again only when its method
+// is idempotent (RFC 9110 9.2.2).
+bool idempotent(std::string_view method);
+
+// A response without a length is collected whole: the gateway always sends
+// lengths, so this bounds only a misbehaving peer (both relays, HTTP/1.1 and
+// HTTP/2).
+inline constexpr size_t kUnframedResponseLimit = 64u << 20;
 
 }  // namespace haul::edge

@@ -20,12 +20,7 @@ namespace haul::gateway::testing {
 namespace {
 
 using Bytes = std::vector<uint8_t>;
-constexpr uint64_t kSeg = crypto::kDefaultSegmentSize;
 constexpr uint64_t kSealedSeg = kSeg + crypto::kTagSize;
-
-nlohmann::json json_of(const FakeExchange& ex) {
-  return nlohmann::json::parse(ex.body_text());
-}
 
 std::string cut_count(GatewayContext& ctx, const char* reason) {
   const std::string text = ctx.metrics.render();

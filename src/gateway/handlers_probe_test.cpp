@@ -13,10 +13,6 @@ namespace {
 
 using Bytes = std::vector<uint8_t>;
 
-nlohmann::json json_of(const FakeExchange& ex) {
-  return nlohmann::json::parse(ex.body_text());
-}
-
 FakeRequest anonymous(std::string method, std::string target) {
   FakeRequest r;
   r.method = std::move(method);

@@ -16,10 +16,6 @@ namespace {
 
 using Bytes = std::vector<uint8_t>;
 
-nlohmann::json json_of(const FakeExchange& ex) {
-  return nlohmann::json::parse(ex.body_text());
-}
-
 class StripesTest : public ::testing::Test {
  protected:
   std::string target(const std::string& key, uint32_t i, uint32_t k, uint64_t size, const std::string& sha,

@@ -17,11 +17,6 @@ namespace haul::gateway::testing {
 namespace {
 
 using Bytes = std::vector<uint8_t>;
-constexpr uint64_t kSeg = crypto::kDefaultSegmentSize;
-
-nlohmann::json json_of(const FakeExchange& ex) {
-  return nlohmann::json::parse(ex.body_text());
-}
 
 Bytes json_body(const nlohmann::json& j) {
   return bytes_of(j.dump());

@@ -29,7 +29,7 @@ constexpr size_t kSmallBody = 64 * 1024;
 s3::PageSource bucket_source(GatewayContext& ctx, const std::string& bucket, const std::string& prefix) {
   return [&ctx, bucket, prefix](std::string_view start_after, size_t limit) {
     const std::string base = bucket + "/";
-    store::Store& store = *ctx.stores.at(ctx.default_store);
+    store::Store& store = default_store(ctx);
     std::vector<s3::ListedObject> out;
     std::string after = start_after.empty() ? std::string() : base + std::string(start_after);
     // Keys vanish between the listing and their HEAD: read on until the page

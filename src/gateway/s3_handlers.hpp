@@ -52,6 +52,11 @@ asio::awaitable<void> s3_multipart_request(GatewayContext& ctx, Exchange& ex, co
 // returns how many (blocking: the gateway's periodic cleanup calls it).
 size_t expire_s3_uploads(GatewayContext& ctx, std::chrono::seconds max_age);
 
+// The store the S3 API's buckets live in: the gateway's default one.
+inline store::Store& default_store(GatewayContext& ctx) {
+  return *ctx.stores.at(ctx.default_store);
+}
+
 // A small XML answer with the S3 headers.
 asio::awaitable<void> respond_xml(Exchange& ex, const S3Call& call, int status, std::string xml);
 

@@ -40,10 +40,6 @@ constexpr uint64_t kMinPartSize = 5ull << 20;               // every part but th
 constexpr uint64_t kMaxPartSize = 5ull << 30;
 constexpr size_t kCompleteBodyLimit = 2 * 1024 * 1024;  // 10 000 parts, generously
 
-store::Store& default_store(GatewayContext& ctx) {
-  return *ctx.stores.at(ctx.default_store);
-}
-
 std::string uploads_of(std::string_view bucket) {
   return std::string(kUploadsPrefix) + std::string(bucket) + "/";
 }

@@ -30,10 +30,6 @@ namespace {
 
 constexpr size_t kDeleteBodyLimit = 4 * 1024 * 1024;  // 1000 keys of 1 KiB, escaped
 
-store::Store& default_store(GatewayContext& ctx) {
-  return *ctx.stores.at(ctx.default_store);
-}
-
 ReadTarget read_target(GatewayContext& ctx, const std::string& store_key) {
   return {object_identity(ctx, ctx.default_store, store_key), ctx.config.min_format};
 }

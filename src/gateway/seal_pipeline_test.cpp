@@ -9,13 +9,13 @@
 #include "crypto/test_support.hpp"
 #include "gateway/metrics.hpp"
 #include "gateway/seal_pipeline.hpp"
+#include "gateway/testing/harness.hpp"
 #include "gateway/testing/memory_store.hpp"
 
 namespace haul::gateway::testing {
 namespace {
 
 using Bytes = std::vector<uint8_t>;
-constexpr uint64_t kSeg = crypto::kDefaultSegmentSize;
 
 class SealTest : public ::testing::Test {
  protected:

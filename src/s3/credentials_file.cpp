@@ -5,16 +5,10 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "http/ows.hpp"
 
 namespace haul::s3 {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 [[noreturn]] void fail(size_t line_no, const std::string& why) {
   throw Error(ErrorKind::config, "S3 credentials file, line " + std::to_string(line_no) + ": " + why);
@@ -26,7 +20,7 @@ std::vector<std::string> parse_buckets(std::string_view list, size_t line_no) {
   std::vector<std::string> out;
   while (true) {
     size_t comma = list.find(',');
-    std::string_view name = trim(list.substr(0, comma));
+    std::string_view name = http::trim_space(list.substr(0, comma));
     if (name.empty()) fail(line_no, "empty bucket name in the bucket list");
     out.emplace_back(name);
     if (comma == std::string_view::npos) break;
@@ -38,10 +32,10 @@ std::vector<std::string> parse_buckets(std::string_view list, size_t line_no) {
 S3Credential parse_line(std::string_view line, size_t line_no) {
   size_t first = line.find(':');
   if (first == std::string_view::npos) fail(line_no, "expected ACCESS_KEY_ID:SECRET[:BUCKET,...]");
-  std::string_view id = trim(line.substr(0, first));
+  std::string_view id = http::trim_space(line.substr(0, first));
   std::string_view rest = line.substr(first + 1);
   size_t second = rest.find(':');
-  std::string_view secret = trim(rest.substr(0, second));
+  std::string_view secret = http::trim_space(rest.substr(0, second));
   if (id.empty()) fail(line_no, "empty access key id");
   if (secret.empty()) fail(line_no, "empty secret for access key " + std::string(id));
   // Ids go into Authorization headers and URLs: printable, no spaces or '/'.
@@ -65,7 +59,7 @@ S3Credentials S3Credentials::parse(std::string_view text) {
   while (!text.empty()) {
     ++line_no;
     size_t nl = text.find('\n');
-    std::string_view line = trim(text.substr(0, nl));
+    std::string_view line = http::trim_space(text.substr(0, nl));
     text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
     if (line.empty() || line.front() == '#') continue;
     S3Credential cred = parse_line(line, line_no);

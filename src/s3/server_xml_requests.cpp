@@ -19,10 +19,6 @@ namespace {
                  "The XML you provided was not well-formed or did not validate against our published schema: " + why);
 }
 
-std::string_view trim(std::string_view s) {
-  return http::trim_space(s);
-}
-
 // parse_xml reports a malformed document as Error(backend_unavailable), the
 // right answer for a backend's reply (s3/responses.cpp) but not for a
 // client's request: here it becomes MalformedXML, as does a document whose
@@ -41,10 +37,11 @@ void parse_request(std::string_view body, std::string_view expected_root, const 
 }  // namespace
 
 std::string parse_create_bucket_configuration(std::string_view body) {
-  if (trim(body).empty()) return {};
+  if (http::trim_space(body).empty()) return {};
   std::string location;
   parse_request(body, "CreateBucketConfiguration", [&](const auto& path, const auto& text) {
-    if (xml_path_is(path, {"CreateBucketConfiguration", "LocationConstraint"})) location = std::string(trim(text));
+    if (xml_path_is(path, {"CreateBucketConfiguration", "LocationConstraint"}))
+      location = std::string(http::trim_space(text));
   });
   return location;
 }
@@ -56,7 +53,7 @@ DeleteRequest parse_delete_request(std::string_view body) {
   parse_request(body, "Delete", [&](const auto& path, const std::string& text) {
     auto in_object = [&](std::string_view name) { return xml_path_is(path, {"Delete", "Object", name}); };
     if (xml_path_is(path, {"Delete", "Quiet"})) {
-      std::string_view v = trim(text);
+      std::string_view v = http::trim_space(text);
       if (v != "true" && v != "false") malformed("Quiet must be true or false");
       r.quiet = v == "true";
     } else if (in_object("Key")) {
@@ -67,11 +64,11 @@ DeleteRequest parse_delete_request(std::string_view body) {
       object.etag = normalize_etag(text);
     } else if (in_object("LastModifiedTime")) {
       // botocore sends it as an HTTP date (the model's rfc822); ISO 8601 too.
-      object.last_modified = parse_rfc1123_date(trim(text));
-      if (!object.last_modified) object.last_modified = parse_iso8601(trim(text));
+      object.last_modified = parse_rfc1123_date(http::trim_space(text));
+      if (!object.last_modified) object.last_modified = parse_iso8601(http::trim_space(text));
       if (!object.last_modified) malformed("LastModifiedTime must be a date");
     } else if (in_object("Size")) {
-      const std::string_view v = trim(text);
+      const std::string_view v = http::trim_space(text);
       uint64_t size = 0;
       auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), size);
       if (v.empty() || ec != std::errc() || end != v.data() + v.size()) malformed("Size must be a byte count");
@@ -92,7 +89,7 @@ DeleteRequest parse_delete_request(std::string_view body) {
 namespace {
 
 uint32_t part_number(std::string_view text) {
-  text = trim(text);
+  text = http::trim_space(text);
   uint32_t n = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
   if (text.empty() || ec != std::errc() || end != text.data() + text.size() || n < 1 || n > max_part_number) {

@@ -33,10 +33,6 @@ std::string lower(std::string_view s) {
   return ascii_lower(s);
 }
 
-std::string_view trim(std::string_view s) {
-  return http::trim_ows(s);
-}
-
 const std::string* find_param(const Params& params, std::string_view name) {
   for (const auto& [n, v] : params) {
     if (n == name) return &v;
@@ -120,7 +116,7 @@ struct AuthHeader {
 // without spaces after the commas; each component exactly once.
 AuthHeader parse_authorization(std::string_view value) {
   const char* code = "AuthorizationHeaderMalformed";
-  value = trim(value);
+  value = http::trim_ows(value);
   if (value.substr(0, kAlgorithm.size()) != kAlgorithm || value.size() == kAlgorithm.size() ||
       (value[kAlgorithm.size()] != ' ' && value[kAlgorithm.size()] != '\t')) {
     throw ApiError(400, "InvalidRequest",
@@ -130,7 +126,7 @@ AuthHeader parse_authorization(std::string_view value) {
   AuthHeader out;
   while (!value.empty()) {
     size_t comma = value.find(',');
-    std::string_view item = trim(value.substr(0, comma));
+    std::string_view item = http::trim_ows(value.substr(0, comma));
     value.remove_prefix(comma == std::string_view::npos ? value.size() : comma + 1);
     size_t eq = item.find('=');
     std::string_view key = item.substr(0, eq);
@@ -184,8 +180,8 @@ int digits(std::string_view s, size_t pos, size_t n) {
 // RFC 1123 "Fri, 24 May 2013 00:00:00 GMT": the Date header S3 falls back to
 // when X-Amz-Date is absent.
 std::optional<int64_t> parse_http_date(std::string_view s) {
-  s = trim(s);
-  if (size_t comma = s.find(','); comma != std::string_view::npos) s = trim(s.substr(comma + 1));
+  s = http::trim_ows(s);
+  if (size_t comma = s.find(','); comma != std::string_view::npos) s = http::trim_ows(s.substr(comma + 1));
   static constexpr std::array<std::string_view, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                                "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   if (s.size() != 24 || s.substr(20) != " GMT" || s[2] != ' ' || s[6] != ' ' || s[11] != ' ' || s[14] != ':' ||
@@ -278,8 +274,8 @@ VerifiedRequest verify_header(const IncomingRequest& r, std::string_view path, c
   std::optional<int64_t> when;
   std::string amz_date;
   if (const std::string* x = find_header(r, "x-amz-date")) {
-    when = parse_amz_date(trim(*x));
-    amz_date = std::string(trim(*x));
+    when = parse_amz_date(http::trim_ows(*x));
+    amz_date = std::string(http::trim_ows(*x));
   } else if (const std::string* d = find_header(r, "date")) {
     when = parse_http_date(*d);
     if (when) amz_date = s3::amz_date(*when);
@@ -299,8 +295,8 @@ VerifiedRequest verify_header(const IncomingRequest& r, std::string_view path, c
     throw ApiError(400, "InvalidRequest", "Missing required header for this request: x-amz-content-sha256");
   }
   VerifiedRequest out;
-  out.payload = classify_payload(trim(*content), out.payload_sha256);
-  SigningRequest s = signing_request(r, path, params, names, std::string(trim(*content)));
+  out.payload = classify_payload(http::trim_ows(*content), out.payload_sha256);
+  SigningRequest s = signing_request(r, path, params, names, std::string(http::trim_ows(*content)));
   crypto::Digest key = check_signature(s, names, cred, scope, amz_date, auth.signature);
   out.access_key = scope.access_key;
   out.credential = &cred;
@@ -355,7 +351,7 @@ VerifiedRequest verify_presigned(const IncomingRequest& r, std::string_view path
   out.presigned = true;
   std::string payload_hash(kUnsigned);
   if (const std::string* content = find_header(r, "x-amz-content-sha256")) {
-    payload_hash = std::string(trim(*content));
+    payload_hash = std::string(http::trim_ows(*content));
     out.payload = classify_payload(payload_hash, out.payload_sha256);
     if (out.payload != VerifiedRequest::Payload::sha256 && out.payload != VerifiedRequest::Payload::unsigned_payload) {
       throw ApiError(400, "InvalidRequest", "A presigned URL cannot carry an aws-chunked (STREAMING-*) body");
@@ -408,7 +404,7 @@ std::optional<int64_t> parse_amz_date(std::string_view t) {
 
 AuthKind auth_kind(const IncomingRequest& request) {
   if (const std::string* auth = find_header(request, "authorization")) {
-    std::string_view v = trim(*auth);
+    std::string_view v = http::trim_ows(*auth);
     return v.starts_with(kAlgorithm) && v.size() > kAlgorithm.size() &&
                    (v[kAlgorithm.size()] == ' ' || v[kAlgorithm.size()] == '\t')
                ? AuthKind::header

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "http/ows.hpp"
 
 namespace haul::s3 {
 namespace {
@@ -32,12 +33,6 @@ std::optional<std::string> percent_decode(std::string_view s) {
     i += 2;
   }
   return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
 }
 
 bool valid_bucket(std::string_view b) {
@@ -138,19 +133,20 @@ std::optional<Credentials> parse_credentials_ini(std::string_view text, std::str
   bool in_profile = false;
   while (!text.empty()) {
     size_t nl = text.find('\n');
-    std::string_view line = trim(text.substr(0, nl));
+    std::string_view line = http::trim_space(text.substr(0, nl));
     text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
     if (line.empty() || line[0] == '#' || line[0] == ';') continue;
     if (line.front() == '[') {
-      std::string_view name = line.back() == ']' ? trim(line.substr(1, line.size() - 2)) : std::string_view{};
-      if (name.starts_with("profile ")) name = trim(name.substr(8));
+      std::string_view name =
+          line.back() == ']' ? http::trim_space(line.substr(1, line.size() - 2)) : std::string_view{};
+      if (name.starts_with("profile ")) name = http::trim_space(name.substr(8));
       in_profile = name == profile;
       continue;
     }
     if (!in_profile) continue;
     size_t eq = line.find('=');
     if (eq == std::string_view::npos) continue;
-    std::string_view k = trim(line.substr(0, eq)), v = trim(line.substr(eq + 1));
+    std::string_view k = http::trim_space(line.substr(0, eq)), v = http::trim_space(line.substr(eq + 1));
     if (k == "aws_access_key_id")
       c.access_key = std::string(v);
     else if (k == "aws_secret_access_key")

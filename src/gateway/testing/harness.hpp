@@ -14,12 +14,23 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "crypto/stream_format.hpp"
 #include "gateway/context.hpp"
 #include "gateway/serve.hpp"
 #include "gateway/testing/fake_exchange.hpp"
 #include "gateway/testing/memory_store.hpp"
 
 namespace haul::gateway::testing {
+
+// The segment size the handlers seal new objects with.
+inline constexpr uint64_t kSeg = crypto::kDefaultSegmentSize;
+
+// A JSON answer's body, parsed.
+inline nlohmann::json json_of(const FakeExchange& ex) {
+  return nlohmann::json::parse(ex.body_text());
+}
 
 // Runs a coroutine to its end and returns its value (or rethrows).
 template <class T>
