@@ -477,6 +477,11 @@ void H2Connection::on_request(h2::H2Request request) {
 }
 
 asio::awaitable<void> H2Connection::flush(std::shared_ptr<H2Connection> self) {
+  // Whatever goes first after idle (an answer's HEADERS, a WINDOW_UPDATE for
+  // an upload, a SETTINGS ack) must not cost the connection its window: a
+  // download body chose its algorithm already in begin_body, and bbr in
+  // force is left alone (net/send_congestion.hpp, keep_window_after_idle).
+  if (self->ctx.config.congestion == net::congestion_auto) net::keep_window_after_idle(self->io.native_socket());
   std::vector<uint8_t> out;
   while (!self->dead) {
     out.clear();

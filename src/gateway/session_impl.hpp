@@ -193,6 +193,14 @@ class BeastExchange final : public Exchange {
 
   const Request& request() const override { return request_; }
 
+  // Before an answer too small to choose an algorithm for: after idle, keep
+  // the window the connection earned for the next download
+  // (net/send_congestion.hpp, keep_window_after_idle).
+  void keep_window() {
+    if (ctx_.config.congestion == net::congestion_auto)
+      net::keep_window_after_idle(conn_.tcp().socket().native_handle());
+  }
+
   // curl waits up to a second for this on every PUT: answer at once. Sent
   // once, before any body byte is read, and for an empty body too: RFC 9110
   // lets a server omit it then, but botocore (1.29) keeps the final status
@@ -202,6 +210,7 @@ class BeastExchange final : public Exchange {
     if (invitation_closed_ || !iequals(request_.header("expect"), "100-continue")) co_return;
     invitation_closed_ = true;
     http::response<http::empty_body> cont{http::status::continue_, 11};
+    keep_window();
     beast::error_code ec;
     co_await http::async_write(conn_.stream, cont, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) throw ConnectionLost();
@@ -245,6 +254,7 @@ class BeastExchange final : public Exchange {
     status_ = status;
     started_ = true;
     const bool ka = keep_alive_decision();
+    keep_window();
     beast::error_code ec;
     conn_.tcp().expires_after(ctx_.config.body_timeout);
     if (head_request_) {
@@ -287,6 +297,8 @@ class BeastExchange final : public Exchange {
       // are two records, still one segment.
       set_cork(conn_.tcp(), true);
       corked_ = true;
+    } else {
+      keep_window();
     }
     beast::error_code ec;
     conn_.tcp().expires_after(ctx_.config.body_timeout);

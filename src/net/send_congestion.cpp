@@ -12,10 +12,25 @@ bool set_congestion(int fd, const std::string& name) {
   return ::setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name.data(), static_cast<socklen_t>(name.size())) == 0;
 }
 
+namespace {
+
+BurstFacts facts_of(const TcpInfo& info, uint64_t bytes) {
+  return BurstFacts{bytes, info.last_data_sent_ms, info.rto_us, info.snd_cwnd, info.snd_mss, info.bytes_sent};
+}
+
+}  // namespace
+
+std::string keep_window_after_idle(int fd) {
+  auto info = read_tcp_info(fd);
+  if (!info) return "";
+  if (!window_cut_due(facts_of(*info, 0), info->congestion)) return info->congestion;
+  return set_congestion(fd, "bbr") ? "bbr" : info->congestion;
+}
+
 std::string set_send_congestion(int fd, uint64_t bytes) {
   auto info = read_tcp_info(fd);
   if (!info) return "";
-  BurstFacts facts{bytes, info->last_data_sent_ms, info->rto_us, info->snd_cwnd, info->snd_mss, info->bytes_sent};
+  BurstFacts facts = facts_of(*info, bytes);
   SendChoice choice = choose_send_congestion(facts);
   if (choice.algorithm == info->congestion) {
     if (!choice.restart) return choice.algorithm;

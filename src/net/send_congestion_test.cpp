@@ -67,10 +67,27 @@ TEST(SendCongestion, SmallWindowButAtMostOneMiBStaysCubic) {
   EXPECT_EQ(choose_send_congestion(f).algorithm, "bbr");
 }
 
+TEST(SendCongestion, WindowCutIsDueOnlyAfterIdleAndOffBbr) {
+  BurstFacts f = warm(0);
+  EXPECT_FALSE(window_cut_due(f, "cubic"));  // busy a moment ago
+  f.idle_ms = 400;
+  EXPECT_FALSE(window_cut_due(f, "cubic"));  // equal to the RTO: the kernel does not cut
+  f.idle_ms = 401;
+  EXPECT_TRUE(window_cut_due(f, "cubic"));
+  EXPECT_TRUE(window_cut_due(f, "reno"));
+  EXPECT_FALSE(window_cut_due(f, "bbr"));  // bbr handles idle itself: the kernel skips the cut
+  f.bytes_sent = 0;
+  EXPECT_FALSE(window_cut_due(f, "cubic"));  // a new connection is not idle
+  f.bytes_sent = 1;
+  f.rto_us = 0;
+  EXPECT_FALSE(window_cut_due(f, "cubic"));  // no RTO known yet
+}
+
 TEST(SendCongestion, NotATcpSocketIsLeftAlone) {
   int fds[2];
   ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
   EXPECT_EQ(set_send_congestion(fds[0], 1 << 20), "");
+  EXPECT_EQ(keep_window_after_idle(fds[0]), "");
   close(fds[0]);
   close(fds[1]);
 }
@@ -89,7 +106,20 @@ TEST(SendCongestion, SetsTheChoiceOnARealSocket) {
   ASSERT_EQ(connect(client, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
   EXPECT_EQ(set_send_congestion(client, 1 << 20), "cubic");
   EXPECT_EQ(read_tcp_info(client)->congestion, "cubic");
+  // Nothing sent yet: not idle, so the algorithm in force stays.
+  EXPECT_EQ(keep_window_after_idle(client), "cubic");
+  EXPECT_EQ(read_tcp_info(client)->congestion, "cubic");
   int server = accept(listener, nullptr, nullptr);
+  // Used, then idle past its RTO: bbr takes over (where the host allows it).
+  ASSERT_EQ(send(client, "x", 1, 0), 1);
+  char byte = 0;
+  ASSERT_EQ(recv(server, &byte, 1, 0), 1);
+  const uint32_t rto_us = read_tcp_info(client)->rto_us;
+  ASSERT_GT(rto_us, 0u);
+  usleep(rto_us + 100'000);
+  const bool bbr_allowed = set_congestion(server, "bbr");
+  EXPECT_EQ(keep_window_after_idle(client), bbr_allowed ? "bbr" : "cubic");
+  EXPECT_EQ(read_tcp_info(client)->congestion, bbr_allowed ? "bbr" : "cubic");
   close(server);
   close(client);
   close(listener);

@@ -572,6 +572,21 @@ for size in (1024, 100 * 1024, 1024 * 1024):
     t2 = time.monotonic()
     result["runs"].append({"size": size, "up_status": up.status_code, "down_status": down.status_code,
                            "identical": down.content == data, "up_ms": (t1 - t0) * 1e3, "down_ms": (t2 - t1) * 1e3})
+# An upload's answer after idle must not cost the connection the window its
+# downloads earned: the kernel cuts an idle cubic window to 10 segments
+# before it sends, so the gateway hands such answers to bbr
+# (net/send_congestion.hpp). 2 s is several RTOs at 40 ms. Read on the
+# gateway's side of the connection that sent last (the answer).
+time.sleep(2)
+up = requests.post(f"{url}/upload/files", headers=auth, files={
+    "data": ("", json.dumps({"key": "netem/after-idle"}), "application/json"), "file": b"x" * 1000})
+result["after_idle_status"] = up.status_code
+ss = subprocess.run(["ip", "netns", "exec", os.environ["HAUL_NETEM_SERVER_NS"], "ss", "-tinH", "state", "established",
+                     "sport", "= :8080"], capture_output=True, text=True, check=True).stdout
+import re
+sockets = [(int(re.search(r"lastsnd:(\d+)", s).group(1)), int(re.search(r"cwnd:(\d+)", s).group(1)))
+           for s in ss.split("\n\t") if "lastsnd:" in s and "cwnd:" in s]
+result["answer_cwnd"] = min(sockets)[1] if sockets else None
 result["accepted_delta"] = accepted() - before
 # The window warm-up (40 ms RTT is a long path to it): every connection sent
 # 1 MiB before serving, so the edge's sending windows left slow start.
@@ -618,6 +633,7 @@ def run_through_netem(tmp_path, extra_edge_args=()):
         assert run["up_status"] == 201 and run["down_status"] == 200 and run["identical"], run
     assert result["accepted_delta"] == 1, result
     assert result["idle_cwnds"] and min(result["idle_cwnds"]) > 100, result  # the initial window is 10
+    assert result["after_idle_status"] == 201 and result["answer_cwnd"] > 100, result
     assert result["edge_rc"] == 0, (work / "edge.log").read_text()[-3000:]
     return result
 
