@@ -79,6 +79,9 @@ asio::awaitable<RelayResult> relay(Stream& stream, UpstreamConnection& conn, gat
   bool body_complete = !has_body;
   conn.tcp().expires_after(timeout);
   if (!has_body) {
+    // A header alone (a GET, a HEAD): after idle it must not cost the
+    // connection the window the next upload needs (net/send_congestion.hpp).
+    net::keep_window_after_idle(conn.fd());
     req.body().data = nullptr;
     req.body().more = false;
     co_await write_message(stream, sr, ec);

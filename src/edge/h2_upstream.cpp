@@ -145,6 +145,9 @@ std::shared_ptr<H2Upstream::Stream> H2Upstream::open(const h2::H2RequestHead& he
       return entry.second->sending && !entry.second->closed;
     });
     if (!burst_in_flight) net::set_send_congestion(fd_, body_bytes);
+  } else {
+    // HEADERS alone after idle must not cost the window (net/send_congestion.hpp).
+    net::keep_window_after_idle(fd_);
   }
   const int32_t id = session_.submit(head, has_body);
   if (id < 0) return nullptr;

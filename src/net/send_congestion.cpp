@@ -15,7 +15,8 @@ bool set_congestion(int fd, const std::string& name) {
 namespace {
 
 BurstFacts facts_of(const TcpInfo& info, uint64_t bytes) {
-  return BurstFacts{bytes, info.last_data_sent_ms, info.rto_us, info.snd_cwnd, info.snd_mss, info.bytes_sent};
+  return BurstFacts{bytes,           info.last_data_sent_ms,  info.rto_us, info.snd_cwnd, info.snd_mss,
+                    info.bytes_sent, info.congestion == "bbr"};
 }
 
 }  // namespace
@@ -23,7 +24,7 @@ BurstFacts facts_of(const TcpInfo& info, uint64_t bytes) {
 std::string keep_window_after_idle(int fd) {
   auto info = read_tcp_info(fd);
   if (!info) return "";
-  if (!window_cut_due(facts_of(*info, 0), info->congestion)) return info->congestion;
+  if (!window_cut_due(facts_of(*info, 0))) return info->congestion;
   return set_congestion(fd, "bbr") ? "bbr" : info->congestion;
 }
 

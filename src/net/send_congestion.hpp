@@ -41,6 +41,7 @@ struct BurstFacts {
   uint32_t cwnd_segments = 0;
   uint32_t mss = 0;
   uint64_t bytes_sent = 0;  // data sent so far: 0 on a fresh connection
+  bool bbr_in_force = false;
 };
 
 // Bursts up to this size stay on cubic even beyond the window: its slow start
@@ -66,15 +67,25 @@ struct SendChoice {
 //    measured 1305 ms and retransmits for 10 MiB where the kept model took
 //    1080); cubic's probing would overshoot the queue or, under loss,
 //    collapse (1 % loss: 0.8 Mbit/s);
-//  - anything else: cubic. Keeping small bursts on cubic also matters
-//    because once bbr has run on a socket the kernel keeps pacing it (cubic
-//    then spreads a burst over half an RTT instead of sending it at once).
+//  - a burst within the window on a used socket where bbr is in force: bbr again,
+//    started afresh (so it paces from the window, at 2.89 x window / RTT).
+//    Once bbr has run on a socket the kernel keeps pacing it, so cubic would
+//    pace too, and slower (1.2 x window / RTT); and cubic halves a window
+//    its small bursts do not fill, once per RTO since the window last
+//    changed (RFC 2861 validation, kernel tcp_cwnd_application_limited),
+//    which bbr's idle time never updates: through the edge, 1 KiB uploads
+//    with ~0.6 s between them took the edge's side of its connection from
+//    737 segments to 373 to 191 (exactly halfway to the used window each
+//    time), and the 100 KiB uploads after them paced at ~30 Mbit/s: 1.13x
+//    the limit instead of 1.04x;
+//  - anything else (a socket bbr never ran on): cubic, which sends a burst
+//    that fits its window at once, unpaced.
 SendChoice choose_send_congestion(const BurstFacts& facts);
 
 // True when the kernel is about to cut the window before the next send
 // (its tcp_slow_start_after_idle_check): a used connection idle longer than
 // its RTO, on an algorithm without its own idle handling (anything but bbr).
-bool window_cut_due(const BurstFacts& facts, std::string_view in_force);
+bool window_cut_due(const BurstFacts& facts);
 
 // setsockopt(TCP_CONGESTION); false when the host does not allow the name.
 bool set_congestion(int fd, const std::string& name);

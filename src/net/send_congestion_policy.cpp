@@ -14,8 +14,8 @@ bool idle_past_rto(const BurstFacts& f) {
 
 }  // namespace
 
-bool window_cut_due(const BurstFacts& f, std::string_view in_force) {
-  return idle_past_rto(f) && in_force != "bbr";
+bool window_cut_due(const BurstFacts& f) {
+  return idle_past_rto(f) && !f.bbr_in_force;
 }
 
 SendChoice choose_send_congestion(const BurstFacts& f) {
@@ -23,7 +23,9 @@ SendChoice choose_send_congestion(const BurstFacts& f) {
   const bool big = f.bytes > std::max(window_bytes, cubic_burst_min);
   if (idle_past_rto(f)) return {"bbr", !big};
   // Beyond the window and beyond 1 MiB, the burst must probe for bandwidth.
-  if (f.bytes > std::max(window_bytes, cubic_burst_min)) return {"bbr", false};
+  if (big) return {"bbr", false};
+  // (A new socket on the host's default bbr has not run it yet: cubic.)
+  if (f.bbr_in_force && f.bytes_sent > 0) return {"bbr", true};
   return {"cubic", false};
 }
 

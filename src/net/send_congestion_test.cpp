@@ -69,18 +69,36 @@ TEST(SendCongestion, SmallWindowButAtMostOneMiBStaysCubic) {
 
 TEST(SendCongestion, WindowCutIsDueOnlyAfterIdleAndOffBbr) {
   BurstFacts f = warm(0);
-  EXPECT_FALSE(window_cut_due(f, "cubic"));  // busy a moment ago
+  EXPECT_FALSE(window_cut_due(f));  // busy a moment ago
   f.idle_ms = 400;
-  EXPECT_FALSE(window_cut_due(f, "cubic"));  // equal to the RTO: the kernel does not cut
+  EXPECT_FALSE(window_cut_due(f));  // equal to the RTO: the kernel does not cut
   f.idle_ms = 401;
-  EXPECT_TRUE(window_cut_due(f, "cubic"));
-  EXPECT_TRUE(window_cut_due(f, "reno"));
-  EXPECT_FALSE(window_cut_due(f, "bbr"));  // bbr handles idle itself: the kernel skips the cut
+  EXPECT_TRUE(window_cut_due(f));
+  f.bbr_in_force = true;
+  EXPECT_FALSE(window_cut_due(f));  // bbr handles idle itself: the kernel skips the cut
+  f.bbr_in_force = false;
   f.bytes_sent = 0;
-  EXPECT_FALSE(window_cut_due(f, "cubic"));  // a new connection is not idle
+  EXPECT_FALSE(window_cut_due(f));  // a new connection is not idle
   f.bytes_sent = 1;
   f.rto_us = 0;
-  EXPECT_FALSE(window_cut_due(f, "cubic"));  // no RTO known yet
+  EXPECT_FALSE(window_cut_due(f));  // no RTO known yet
+}
+
+TEST(SendCongestion, SmallBurstWhereBbrIsInForceRestartsBbr) {
+  // Once bbr ran, the socket stays paced: a fresh bbr paces from the window
+  // and never halves it, where cubic would (RFC 2861 validation).
+  BurstFacts f = warm(100 * 1024);
+  f.bbr_in_force = true;
+  EXPECT_EQ(choose_send_congestion(f).algorithm, "bbr");
+  EXPECT_TRUE(choose_send_congestion(f).restart);
+  f.bytes = 0;  // a request header alone
+  EXPECT_TRUE(choose_send_congestion(f).restart);
+  f.bytes = 10 << 20;  // beyond the window: the model stays
+  EXPECT_EQ(choose_send_congestion(f).algorithm, "bbr");
+  EXPECT_FALSE(choose_send_congestion(f).restart);
+  f.bytes = 1024;
+  f.bytes_sent = 0;  // a new socket on the host's default: bbr never ran
+  EXPECT_EQ(choose_send_congestion(f).algorithm, "cubic");
 }
 
 TEST(SendCongestion, NotATcpSocketIsLeftAlone) {
