@@ -24,7 +24,6 @@
 
 #include <cstdint>
 #include <string>
-#include <string_view>
 
 #include "net/tcp_info.hpp"
 
