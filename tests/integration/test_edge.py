@@ -531,7 +531,7 @@ def test_s3_clients_keep_their_signature_end_to_end(make_gateway, make_edge, tmp
 
 
 NETEM_CLIENT = r'''
-import hashlib, json, os, subprocess, sys, time
+import hashlib, json, os, re, subprocess, sys, time
 import requests
 haul, token_file, workdir = sys.argv[1:4]
 extra_edge_args = sys.argv[4:]
@@ -583,7 +583,6 @@ up = requests.post(f"{url}/upload/files", headers=auth, files={
 result["after_idle_status"] = up.status_code
 ss = subprocess.run(["ip", "netns", "exec", os.environ["HAUL_NETEM_SERVER_NS"], "ss", "-tinH", "state", "established",
                      "sport", "= :8080"], capture_output=True, text=True, check=True).stdout
-import re
 sockets = [(int(re.search(r"lastsnd:(\d+)", s).group(1)), int(re.search(r"cwnd:(\d+)", s).group(1)))
            for s in ss.split("\n\t") if "lastsnd:" in s and "cwnd:" in s]
 result["answer_cwnd"] = min(sockets)[1] if sockets else None
