@@ -12,9 +12,12 @@
 #   seed OP SIZE TARGET warm|idle MEDIAN_MS LIMIT_MS RATIO ALL...
 #     warm: back to back after two warm-up calls; idle: each call after 2 s
 #     of silence; limit 1 RTT + size/rate (the warm limit)
-#   fresh-put 1M edge|edge-unix MEDIAN_MS LIMIT_MS RATIO ALL...  a new `haul put`
-#     process of 1 MiB with HAUL_EDGE set (loopback TCP), or with nothing set
-#     (the edge's default Unix socket found); SIZES=none measures only these
+#   fresh-put 1M edge|edge-unix MEDIAN_MS LIMIT_MS RATIO ALL... | PHASES  a new
+#     `haul put` process of 1 MiB with HAUL_EDGE set (loopback TCP), or with
+#     nothing set (the edge's default Unix socket found); PHASES: medians of
+#     exec to the request's start, the request (its --trace line), its end to
+#     exit; SIZES=none measures only these
+#   process start+exit (haul --version) MEDIAN_MS ALL...  the floor of a fresh process
 #   bench/edge_link.sh [HAUL] [REPEAT] [OPS] [SIZES]   (default build/haul 5 put,get 1K,100K,1M,10M)
 #   EDGE_ARGS="--warm-window 0" adds flags to the edge's command line
 set -eu
@@ -125,15 +128,27 @@ base = {k: v for k, v in os.environ.items() if k not in ("HAUL_EDGE", "HAUL_GATE
 envs = {"edge": {**base, "HAUL_EDGE": "http://127.0.0.1:18090", "HAUL_TOKEN": "localtoken", "HAUL_CACHE_DIR": f"{d}/cache"},
         "edge-unix": {**base, "XDG_RUNTIME_DIR": d, "HAUL_CACHE_DIR": f"{d}/cache"}}
 ms = {name: [] for name in envs}
+parts = {name: [] for name in envs}  # (before the request, the request, after it) per run
+start_ms = []  # `haul --version`: a fresh process that only starts and exits
 for i in range(repeat):
     for name, env in envs.items():  # interleaved
-        t0 = time.monotonic()
-        subprocess.run([haul, "put", src, f"fresh/{name}/{i}"], check=True, capture_output=True, env=env)
+        trace = f"{d}/fresh-{name}-{i}.trace"
+        t0, wall0 = time.monotonic(), time.time()
+        subprocess.run([haul, "put", "--trace", trace, src, f"fresh/{name}/{i}"], check=True, capture_output=True, env=env)
         ms[name].append((time.monotonic() - t0) * 1000)
+        wall1 = time.time()
+        req = json.loads(open(trace).readline())  # one request: a 1 MiB put is not split into parts
+        parts[name].append(((req["start"] - wall0) * 1000, (req["end"] - req["start"]) * 1000, (wall1 - req["end"]) * 1000))
+    t0 = time.monotonic()
+    subprocess.run([haul, "--version"], check=True, capture_output=True)
+    start_ms.append((time.monotonic() - t0) * 1000)
 for name, runs in ms.items():
     med = statistics.median(runs)
+    before, request, after = (statistics.median(p[k] for p in parts[name]) for k in range(3))
     print(f"fresh-put 1M {name} {med:.0f} {limit(1 << 20):.0f} {med / limit(1 << 20):.2f} "
-          + " ".join(f"{x:.0f}" for x in runs))
+          + " ".join(f"{x:.0f}" for x in runs)
+          + f" | before the request {before:.1f}, request {request:.1f} ({request / limit(1 << 20):.2f}), after {after:.1f}")
+print(f"process start+exit (haul --version) {statistics.median(start_ms):.1f} ms " + " ".join(f"{x:.1f}" for x in start_ms))
 edge.terminate(); edge.wait()
 nginx.terminate(); nginx.wait()
 PY
