@@ -18,7 +18,8 @@ RangeDecryptor::RangeDecryptor(const ObjectCipher& cipher, uint64_t plain_size, 
   pending_.reserve(layout_.sealed_segment_size());
 }
 
-void RangeDecryptor::update(std::span<const uint8_t> body, std::vector<uint8_t>& out) {
+template <class Out>
+void RangeDecryptor::update(std::span<const uint8_t> body, Out& out) {
   if (failed_) throw Error(ErrorKind::integrity, "object decryption already failed");
   while (!body.empty() && !done()) {
     const size_t sealed = layout_.segment_plain_size(segment_, plain_size_) + kTagSize;
@@ -37,7 +38,8 @@ void RangeDecryptor::update(std::span<const uint8_t> body, std::vector<uint8_t>&
   }
 }
 
-void RangeDecryptor::open_one(std::span<const uint8_t> sealed, std::vector<uint8_t>& out) {
+template <class Out>
+void RangeDecryptor::open_one(std::span<const uint8_t> sealed, Out& out) {
   const uint64_t start = segment_ * layout_.segment_size;  // plaintext offset of this segment
   const size_t n = sealed.size() - kTagSize;
   const bool last = segment_ + 1 == layout_.segment_count(plain_size_);
@@ -75,5 +77,8 @@ void RangeDecryptor::finish() {
                 "object body ended inside segment " + std::to_string(segment_) + " (stored object truncated)");
   }
 }
+
+template void RangeDecryptor::update(std::span<const uint8_t>, std::vector<uint8_t>&);
+template void RangeDecryptor::update(std::span<const uint8_t>, ByteBuffer&);
 
 }  // namespace haul::crypto

@@ -13,14 +13,16 @@ StreamEncryptor::StreamEncryptor(const ObjectCipher& cipher, uint64_t first_segm
   pending_.reserve(cipher.header().segment_size);
 }
 
-void StreamEncryptor::seal_one(std::span<const uint8_t> plain, bool last, std::vector<uint8_t>& out) {
+template <class Out>
+void StreamEncryptor::seal_one(std::span<const uint8_t> plain, bool last, Out& out) {
   size_t at = out.size();
   out.resize(at + plain.size() + kTagSize);
   cipher_.seal_segment(next_segment_, last, plain, std::span<uint8_t>(out).subspan(at));
   ++next_segment_;
 }
 
-void StreamEncryptor::update(std::span<const uint8_t> plain, std::vector<uint8_t>& out) {
+template <class Out>
+void StreamEncryptor::update(std::span<const uint8_t> plain, Out& out) {
   if (finished_) throw Error(ErrorKind::internal, "StreamEncryptor::update after finish");
   if (plain.empty()) return;
   hash_.update(plain);
@@ -62,7 +64,8 @@ void StreamEncryptor::set_object_totals(const ObjectCipher::TrailerContents& tot
   totals_ = totals;
 }
 
-void StreamEncryptor::finish(std::vector<uint8_t>& out) {
+template <class Out>
+void StreamEncryptor::finish(Out& out) {
   if (finished_) throw Error(ErrorKind::internal, "StreamEncryptor::finish called twice");
   finished_ = true;
   sha256_ = hash_.finish();
@@ -100,5 +103,10 @@ void StreamEncryptor::finish(std::vector<uint8_t>& out) {
   auto sealed = cipher_.seal_trailer(trailer);
   out.insert(out.end(), sealed.begin(), sealed.end());
 }
+
+template void StreamEncryptor::update(std::span<const uint8_t>, std::vector<uint8_t>&);
+template void StreamEncryptor::update(std::span<const uint8_t>, ByteBuffer&);
+template void StreamEncryptor::finish(std::vector<uint8_t>&);
+template void StreamEncryptor::finish(ByteBuffer&);
 
 }  // namespace haul::crypto

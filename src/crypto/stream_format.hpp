@@ -44,6 +44,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/byte_buffer.hpp"
+
 #include "crypto/keyring.hpp"
 #include "crypto/md5.hpp"
 #include "crypto/sha256.hpp"
@@ -252,7 +254,10 @@ class StreamEncryptor {
   StreamEncryptor(StreamEncryptor&&) = default;
   // Appends every completed sealed segment to out. A full segment is held back
   // until more input or finish() says whether it is the last one.
-  void update(std::span<const uint8_t> plain, std::vector<uint8_t>& out);
+  // Out: std::vector<uint8_t>, or ByteBuffer for hot paths (it grows without
+  // zero-filling what the cipher writes over; core/byte_buffer.hpp).
+  template <class Out>
+  void update(std::span<const uint8_t> plain, Out& out);
   // Seals what is left: for the final part, the last segment (flag set) and the
   // trailer (this encryptor's size, SHA-256 and, if computed, MD5; or the
   // totals given). For other parts, the held segment must be full
@@ -263,7 +268,8 @@ class StreamEncryptor {
   // trailer describes the part alone, which is only good for dropping:
   // prefer defer_trailer() when the caller seals the trailer itself.
   // Called once; update() after finish() is Error(internal).
-  void finish(std::vector<uint8_t>& out);
+  template <class Out>
+  void finish(Out& out);
   // Bytes of plaintext seen and their SHA-256 (valid after finish()).
   uint64_t plain_size() const { return plain_size_; }
   std::array<uint8_t, 32> sha256() const { return sha256_; }
@@ -286,7 +292,8 @@ class StreamEncryptor {
   void defer_trailer() { defer_trailer_ = true; }
 
  private:
-  void seal_one(std::span<const uint8_t> plain, bool last, std::vector<uint8_t>& out);
+  template <class Out>
+  void seal_one(std::span<const uint8_t> plain, bool last, Out& out);
 
   const ObjectCipher& cipher_;
   uint64_t first_segment_;
@@ -320,8 +327,10 @@ class RangeDecryptor {
   // chunking. Appends to out the plaintext of [first, last] from each segment
   // once that segment authenticates; a segment that fails throws
   // Error(integrity) before any of its bytes reach out. Bytes past the end of
-  // cover() are ignored. After a throw the decryptor is unusable.
-  void update(std::span<const uint8_t> body, std::vector<uint8_t>& out);
+  // cover() are ignored. After a throw the decryptor is unusable. Out as for
+  // StreamEncryptor::update.
+  template <class Out>
+  void update(std::span<const uint8_t> body, Out& out);
   // Throws Error(integrity) when the covering segments were not all seen.
   void finish();
   // Exact: body_length ends where the last covering segment ends.
@@ -330,7 +339,8 @@ class RangeDecryptor {
   bool done() const { return segment_ > cover_.last_segment; }
 
  private:
-  void open_one(std::span<const uint8_t> sealed, std::vector<uint8_t>& out);
+  template <class Out>
+  void open_one(std::span<const uint8_t> sealed, Out& out);
 
   const ObjectCipher& cipher_;
   Layout layout_;

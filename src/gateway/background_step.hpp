@@ -42,6 +42,9 @@ class BackgroundStep {
                    });
   }
 
+  // True from start() until the step's end reached the caller's executor.
+  bool running() const { return state_->running; }
+
   // Returns when no step runs; rethrows the finished step's exception once.
   asio::awaitable<void> wait() {
     while (state_->running) {

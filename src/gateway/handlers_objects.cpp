@@ -5,6 +5,7 @@
 #include "core/hex.hpp"
 #include "crypto/stream_format.hpp"
 #include "gateway/background_step.hpp"
+#include "gateway/piece_size.hpp"
 #include "gateway/gzip_body.hpp"
 #include "gateway/handlers.hpp"
 #include "gateway/open_pipeline.hpp"
@@ -79,17 +80,20 @@ asio::awaitable<void> put_object(GatewayContext& ctx, Exchange& ex, store::Store
 }
 
 // While one piece goes to the socket, the pool reads and decrypts the next
-// (background_step.hpp; the opener keeps the piece being sent valid).
+// (background_step.hpp; the opener keeps the piece being sent valid). Pieces
+// grow while the client keeps up (piece_size.hpp).
 asio::awaitable<void> send_opened_body(Exchange& ex, ObjectOpener& opener) {
   auto step = co_await BackgroundStep::make();
+  PieceSize size;
   std::span<const uint8_t> piece;
-  co_await ex.blocking([&] { piece = opener.next(); });
+  co_await ex.blocking([&] { piece = opener.next(size.current()); });
   std::exception_ptr failure;
   try {
     while (!piece.empty()) {
       const auto sending = piece;
-      step.start(ex, [&] { piece = opener.next(); });
+      step.start(ex, [&, want = size.current()] { piece = opener.next(want); });
       co_await ex.write_body(sending);
+      size.written(step.running());
       co_await step.wait();
     }
   } catch (...) {

@@ -2,6 +2,7 @@
 
 #include <cassert>
 #include <chrono>
+#include <exception>
 #include <limits>
 #include <vector>
 
@@ -208,49 +209,62 @@ const ResponseStart& ObjectOpener::open() {
     read_to_ = head.body_size;
     trailer_.reserve(layout.trailer_size);
   }
-  produce();
+  produce(1);  // one read's worth: the status line goes out after the first segment
   if (reads_trailer()) take_trailer(header, layout);
   held_ = !plain_.empty();
   if (!held_) end();
   return response_;
 }
 
-std::span<const uint8_t> ObjectOpener::next() {
+std::span<const uint8_t> ObjectOpener::next(size_t size) {
   assert(opened_ && "open() comes first");
   if (held_) {
     held_ = false;
     return plain_;
   }
+  if (failure_) std::rethrow_exception(failure_);
   if (done_) return {};
-  produce();
+  produce(size);
   if (plain_.empty()) end();
   return plain_;
 }
 
-void ObjectOpener::produce() {
+void ObjectOpener::produce(size_t size) {
   // The stored bytes are needed only within this call, which runs on one
   // thread from start to end: one buffer per thread, not one per download
   // (a stalled download keeps only its plaintext).
   thread_local std::vector<uint8_t> sealed(kReadPiece);
   plain_.swap(previous_);
   plain_.clear();
-  // A small whole object is read to its end here at once (its trailer too).
-  while ((plain_.empty() || reads_trailer()) && body_pos_ < read_to_) {
-    size_t want = static_cast<size_t>(std::min<uint64_t>(kReadPiece, read_to_ - body_pos_));
-    size_t got = reader_->read(std::span<uint8_t>(sealed.data(), want));
-    if (got == 0) return;  // the store's body ended early: end() or take_trailer() reports it
-    const uint64_t start = body_pos_;
-    body_pos_ += got;
-    // Skip what lies before the cover (suffix reads ask for a little more).
-    uint64_t from = std::max(start, wanted_from_);
-    uint64_t to = std::min(body_pos_, wanted_to_);
-    if (from < to) {
-      DecryptTimer timer(metrics_);
-      decryptor_->update(std::span<const uint8_t>(sealed.data() + (from - start), to - from), plain_);
-    }
-    if (body_pos_ > wanted_to_) {
-      const uint64_t tail_from = std::max(start, wanted_to_);
-      trailer_.insert(trailer_.end(), sealed.data() + (tail_from - start), sealed.data() + got);
+  uint64_t read_here = 0;
+  // Reads `size` stored bytes, more while none of them was plaintext (the
+  // bytes before a range's cover), and a small whole object to its end at
+  // once (its trailer too).
+  while ((plain_.empty() || read_here < size || reads_trailer()) && body_pos_ < read_to_) {
+    try {
+      size_t want = static_cast<size_t>(std::min<uint64_t>(kReadPiece, read_to_ - body_pos_));
+      size_t got = reader_->read(std::span<uint8_t>(sealed.data(), want));
+      if (got == 0) return;  // the store's body ended early: end() or take_trailer() reports it
+      read_here += got;
+      const uint64_t start = body_pos_;
+      body_pos_ += got;
+      // Skip what lies before the cover (suffix reads ask for a little more).
+      uint64_t from = std::max(start, wanted_from_);
+      uint64_t to = std::min(body_pos_, wanted_to_);
+      if (from < to) {
+        DecryptTimer timer(metrics_);
+        decryptor_->update(std::span<const uint8_t>(sealed.data() + (from - start), to - from), plain_);
+      }
+      if (body_pos_ > wanted_to_) {
+        const uint64_t tail_from = std::max(start, wanted_to_);
+        trailer_.insert(trailer_.end(), sealed.data() + (tail_from - start), sealed.data() + got);
+      }
+    } catch (...) {
+      // What authenticated before the failure still goes out (a client can
+      // resume from there); the next call throws.
+      if (plain_.empty()) throw;
+      failure_ = std::current_exception();
+      return;
     }
   }
 }

@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <span>
@@ -16,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/byte_buffer.hpp"
 #include "crypto/keyring.hpp"
 #include "crypto/stream_format.hpp"
 #include "store/store.hpp"
@@ -79,16 +81,17 @@ class ObjectOpener {
   // (authentication failed), store errors; no status line is out yet, so
   // the caller answers with an error status.
   const ResponseStart& open();
-  // The next plaintext piece, in order: a view valid until the call after
-  // the next (so one piece can be sent while the next is decrypted);
-  // empty at the end, which is reached only once every covering segment
-  // authenticated. Throws Error (integrity, store errors): the status line
-  // is out by then, so the caller must cut the connection.
-  std::span<const uint8_t> next();
+  // The next plaintext piece, in order, from about `size` stored bytes (one
+  // read per 256 KiB; open()'s first piece is one read): a view
+  // valid until the call after the next (so one piece can be sent while the
+  // next is decrypted); empty at the end, which is reached only once every
+  // covering segment authenticated. Throws Error (integrity, store errors):
+  // the status line is out by then, so the caller must cut the connection.
+  std::span<const uint8_t> next(size_t size = kWholeReadLimit);
 
  private:
-  // Reads and decrypts until plain_ holds bytes or the cover is read.
-  void produce();
+  // Reads and decrypts until plain_ holds `size` bytes or the cover is read.
+  void produce(size_t size);
   // After the last piece: checks every covering segment authenticated.
   void end();
   // open() of a small whole object: authenticates the trailer read with the
@@ -114,8 +117,9 @@ class ObjectOpener {
   bool opened_ = false;
   bool held_ = false;  // plain_ holds open()'s first piece, not yet handed out
   bool done_ = false;
-  std::vector<uint8_t> plain_;     // the piece next() hands out
-  std::vector<uint8_t> previous_;  // the one before, still valid (maybe being sent)
+  std::exception_ptr failure_;  // a read or decryption failed after plain_ got bytes: thrown next
+  ByteBuffer plain_;            // the piece next() hands out (grows without zero-filling)
+  ByteBuffer previous_;         // the one before, still valid (maybe being sent)
 };
 
 struct ObjectSummary {

@@ -265,7 +265,8 @@ class OpenerFaultsTest : public ::testing::Test {
   }
   // open(), then next() to the end; the kind of the Error and whether it
   // came from open().
-  std::pair<std::optional<ErrorKind>, bool> download(Bytes& got) {
+  // piece_size: what next() is asked for (the stored bytes per piece).
+  std::pair<std::optional<ErrorKind>, bool> download(Bytes& got, size_t piece_size = kWholeReadLimit) {
     ObjectOpener opener(store_, keys_, metrics_, ReadTarget{{"default", "k"}}, "");
     try {
       opener.open();
@@ -273,7 +274,7 @@ class OpenerFaultsTest : public ::testing::Test {
       return {e.kind(), true};
     }
     try {
-      for (auto piece = opener.next(); !piece.empty(); piece = opener.next())
+      for (auto piece = opener.next(piece_size); !piece.empty(); piece = opener.next(piece_size))
         got.insert(got.end(), piece.begin(), piece.end());
     } catch (const Error& e) {
       return {e.kind(), false};
@@ -319,6 +320,24 @@ TEST_F(OpenerFaultsTest, WithoutFaultsEveryByteArrives) {
   Bytes got;
   EXPECT_EQ(download(got), std::make_pair(std::optional<ErrorKind>(), false));
   EXPECT_EQ(got, plain_);
+}
+
+TEST_F(OpenerFaultsTest, LargePiecesCarryTheSameBytes) {
+  Bytes got;
+  EXPECT_EQ(download(got, 4 * kWholeReadLimit), std::make_pair(std::optional<ErrorKind>(), false));
+  EXPECT_EQ(got, plain_);
+}
+
+// A large piece takes several store reads; one failing after the first still
+// hands out what authenticated before it, and the next call throws.
+TEST_F(OpenerFaultsTest, AFailureInsideALargePieceKeepsTheBytesBeforeIt) {
+  testing::StoreFaults f;
+  f.throw_after = 7 * (kSeg + crypto::kTagSize) + 3;  // in the second read of the 1 MiB piece after open()'s
+  f.kind = ErrorKind::backend_unavailable;
+  store_.set_faults(f);
+  Bytes got;
+  EXPECT_EQ(download(got, 4 * kWholeReadLimit), std::make_pair(std::optional(ErrorKind::backend_unavailable), false));
+  EXPECT_EQ(got, Bytes(plain_.begin(), plain_.begin() + 7 * kSeg));
 }
 
 }  // namespace

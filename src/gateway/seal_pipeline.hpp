@@ -10,6 +10,7 @@
 #include <span>
 #include <vector>
 
+#include "core/byte_buffer.hpp"
 #include "crypto/stream_format.hpp"
 #include "store/store.hpp"
 
@@ -59,7 +60,7 @@ class SealPipeline {
   std::unique_ptr<store::ObjectWriter> writer_;
   Metrics& metrics_;
   SealTarget target_;
-  std::vector<uint8_t> sealed_;  // pending output, flushed at kFlushBytes
+  ByteBuffer sealed_;  // pending output, flushed at kFlushBytes (grows without zero-filling)
   uint64_t encrypt_nanos_ = 0;
   uint64_t store_nanos_ = 0;
 };
