@@ -210,6 +210,9 @@ const ResponseStart& ObjectOpener::open() {
     trailer_.reserve(layout.trailer_size);
   }
   produce(1);  // one read's worth: the status line goes out after the first segment
+  // No status line is out yet: a store failure is the answer (a small whole
+  // object's read failing after some plaintext must not look like damage).
+  if (failure_) std::rethrow_exception(failure_);
   if (reads_trailer()) take_trailer(header, layout);
   held_ = !plain_.empty();
   if (!held_) end();

@@ -90,7 +90,9 @@ class ObjectOpener {
   std::span<const uint8_t> next(size_t size = kWholeReadLimit);
 
  private:
-  // Reads and decrypts until plain_ holds `size` bytes or the cover is read.
+  // Reads `size` stored bytes (more while they held no plaintext) and
+  // decrypts them into plain_; a failure once plain_ holds bytes is kept in
+  // failure_ for the next call.
   void produce(size_t size);
   // After the last piece: checks every covering segment authenticated.
   void end();

@@ -322,6 +322,25 @@ TEST_F(OpenerFaultsTest, WithoutFaultsEveryByteArrives) {
   EXPECT_EQ(got, plain_);
 }
 
+// A small whole object is read to its end by open(): a read failing after
+// the first segments authenticated is the store's error, before any status.
+TEST_F(OpenerFaultsTest, ASmallObjectsReadFailingLateFailsOpenWithTheStoresError) {
+  const Bytes small = crypto::test::pattern(3 * kSeg, 4);  // stored whole within one read's limit
+  {
+    auto header = crypto::new_header(keys_.newest(), kSeg);
+    crypto::ObjectCipher cipher(keys_, header, crypto::ObjectIdentity{"default", "k"});
+    auto writer = store_.create("k", crypto::encode_header(header));
+    writer->write(crypto::test::encrypt(cipher, small));
+    writer->commit();
+  }
+  testing::StoreFaults f;
+  f.throw_after = 2 * (kSeg + crypto::kTagSize) + 3;
+  f.kind = ErrorKind::backend_unavailable;
+  store_.set_faults(f);
+  Bytes got;
+  EXPECT_EQ(download(got), std::make_pair(std::optional(ErrorKind::backend_unavailable), true));
+}
+
 TEST_F(OpenerFaultsTest, LargePiecesCarryTheSameBytes) {
   Bytes got;
   EXPECT_EQ(download(got, 4 * kWholeReadLimit), std::make_pair(std::optional<ErrorKind>(), false));

@@ -5,7 +5,9 @@
 
 using haul::gateway::PieceSize;
 
-TEST(PieceSize, StartsSmall) { EXPECT_EQ(PieceSize().current(), PieceSize::kSmall); }
+TEST(PieceSize, StartsSmall) {
+  EXPECT_EQ(PieceSize().current(), PieceSize::kSmall);
+}
 
 TEST(PieceSize, GrowsAfterAStreakOfKeptUpWrites) {
   PieceSize size;
