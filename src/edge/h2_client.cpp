@@ -192,6 +192,10 @@ void H2ClientSession::shut_down() {
   goaway_ = true;
 }
 
+void H2ClientSession::ping() {
+  nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, nullptr);
+}
+
 int H2ClientSession::on_header(int32_t stream, uint8_t, std::string_view name, std::string_view value) {
   auto it = streams_.find(stream);
   if (it == streams_.end()) return 0;
@@ -211,6 +215,10 @@ int H2ClientSession::on_header(int32_t stream, uint8_t, std::string_view name, s
 int H2ClientSession::on_frame(uint8_t type, uint8_t flags, int32_t stream, uint8_t, uint32_t goaway_code,
                               int32_t last_stream) {
   const bool end_stream = (flags & NGHTTP2_FLAG_END_STREAM) != 0;
+  if (type == NGHTTP2_PING && (flags & NGHTTP2_FLAG_ACK) != 0) {
+    ++pings_acked_;
+    return 0;
+  }
   if (type == NGHTTP2_GOAWAY) {
     goaway_ = true;
     events_.on_goaway(last_stream, goaway_code);

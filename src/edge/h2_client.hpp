@@ -119,6 +119,11 @@ class H2ClientSession {
   void reset(int32_t stream, uint32_t code);
   // GOAWAY(NO_ERROR): streams in progress finish, none start.
   void shut_down();
+  // PING: the gateway's HTTP/2 layer answers at once, whatever its handlers
+  // are doing, so an answer says the connection and the peer are alive.
+  void ping();
+  // PING acknowledgements received so far.
+  uint64_t pings_acked() const { return pings_acked_; }
 
   size_t open_streams() const { return streams_.size(); }
   // min(the gateway's SETTINGS_MAX_CONCURRENT_STREAMS, ours).
@@ -140,6 +145,7 @@ class H2ClientSession {
   nghttp2_session* session_ = nullptr;
   std::map<int32_t, std::unique_ptr<Stream>> streams_;
   bool goaway_ = false;
+  uint64_t pings_acked_ = 0;
 };
 
 }  // namespace haul::edge::h2

@@ -330,6 +330,26 @@ TEST_F(Pair, RefusedStreamIsReportedAsRefused) {
   EXPECT_EQ(client->max_streams(), 1u);
 }
 
+TEST_F(Pair, APingIsAnsweredByTheGatewaysSession) {
+  open();
+  pump();
+  EXPECT_EQ(client->pings_acked(), 0u);
+  client->ping();
+  std::vector<uint8_t> out;
+  client->take_output(out, 1u << 20);
+  EXPECT_FALSE(out.empty());
+  EXPECT_EQ(client->pings_acked(), 0u);  // not before the answer came back
+  feed_server(out, false);
+  pump();
+  EXPECT_EQ(client->pings_acked(), 1u);
+  // While a stream waits for an answer the handler has not given, too.
+  const int32_t id = client->submit(head("GET", "/slow"), false);
+  client->ping();
+  pump();
+  EXPECT_EQ(client->pings_acked(), 2u);
+  EXPECT_EQ(client_events.responses[id].status, 0);
+}
+
 TEST_F(Pair, GarbageFromThePeerEndsTheSession) {
   open();
   std::vector<uint8_t> out;

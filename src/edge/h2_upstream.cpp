@@ -4,6 +4,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <fmt/format.h>
@@ -176,7 +177,10 @@ asio::awaitable<bool> H2Upstream::send(std::shared_ptr<H2Upstream> self, Stream*
     if (stream->closed || stream->ended || self->dead_) co_return false;
     if (self->session_.queued(stream->id) < kQueueLimit) break;
     const bool woken = co_await wait(stream, deadline);
-    if (!woken) co_return false;
+    if (!woken) {
+      self->probe_liveness();
+      co_return false;
+    }
   }
   self->session_.queue_body(stream->id, std::span<const uint8_t>(data, size));
   self->schedule_flush();
@@ -193,7 +197,10 @@ void H2Upstream::end_body(const std::shared_ptr<Stream>& stream) {
 asio::awaitable<void> H2Upstream::await_response(std::shared_ptr<H2Upstream> self, Stream* stream, Deadline deadline) {
   while (stream->status == 0 && !stream->closed && !self->dead_) {
     const bool woken = co_await wait(stream, deadline);
-    if (!woken) break;
+    if (!woken) {
+      self->probe_liveness();
+      break;
+    }
   }
   co_return;
 }
@@ -230,10 +237,35 @@ asio::awaitable<H2Upstream::Piece> H2Upstream::read(std::shared_ptr<H2Upstream> 
     }
     const bool woken = co_await wait(stream, deadline);
     if (!woken) {
+      self->probe_liveness();
       piece.failure = "no data from the gateway within the body timeout";
       co_return piece;
     }
   }
+}
+
+void H2Upstream::probe_liveness() {
+  if (dead_ || probing_) return;
+  probing_ = true;
+  const uint64_t acked = session_.pings_acked();
+  session_.ping();
+  schedule_flush();
+  asio::co_spawn(executor_, await_ping(shared_from_this(), acked), asio::detached);
+}
+
+asio::awaitable<void> H2Upstream::await_ping(std::shared_ptr<H2Upstream> self, uint64_t acked_before) {
+  asio::steady_timer timer(self->executor_, kPingTimeout);
+  error_code ignored;
+  co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+  self->probing_ = false;
+  if (self->dead_ || self->session_.pings_acked() != acked_before) co_return;
+  // No answer: nothing more goes out, and the reader ends (run() closes
+  // the streams still open and tells the pool, which opens a replacement).
+  self->gave_up_.store(true, std::memory_order_relaxed);
+  self->dead_ = true;
+  self->update_counters();
+  error_code ignored_close;
+  self->conn_->tcp().socket().close(ignored_close);
 }
 
 void H2Upstream::cancel(const std::shared_ptr<Stream>& stream, uint32_t code) {

@@ -235,7 +235,11 @@ void UpstreamPool::h2_gone(H2Upstream& gone) {
       owned = std::move(*it);
       h2_.erase(it);
     }
-    if (!stopped_) stats_.closed_by_gateway.fetch_add(1, std::memory_order_relaxed);
+    if (owned->gave_up()) {
+      stats_.unanswered_ping.fetch_add(1, std::memory_order_relaxed);
+    } else if (!stopped_) {
+      stats_.closed_by_gateway.fetch_add(1, std::memory_order_relaxed);
+    }
     stats_.open.fetch_sub(1, std::memory_order_relaxed);
     schedule_refill();
   });
@@ -520,6 +524,9 @@ void UpstreamPool::render(std::string& out) {
           stats_.connect_failed.load());
   counter("haul_edge_upstream_closed_by_gateway_total",
           "Idle gateway connections the gateway closed (replaced at once).", stats_.closed_by_gateway.load());
+  counter("haul_edge_upstream_unanswered_ping_total",
+          "HTTP/2 gateway connections given up because a PING went unanswered (replaced at once).",
+          stats_.unanswered_ping.load());
   counter("haul_edge_upstream_tls_resumed_total", "TLS handshakes to the gateway that resumed a session.",
           stats_.tls_resumed.load());
   counter("haul_edge_upstream_windows_warmed_total",

@@ -54,6 +54,7 @@ struct UpstreamStats {
   std::atomic<uint64_t> opened{0};             // connections opened (handshake done)
   std::atomic<uint64_t> connect_failed{0};     // attempts that did not reach a usable connection
   std::atomic<uint64_t> closed_by_gateway{0};  // idle connections the gateway closed
+  std::atomic<uint64_t> unanswered_ping{0};    // HTTP/2 connections given up: a PING went unanswered
   std::atomic<uint64_t> tls_resumed{0};        // TLS handshakes that resumed a session
   std::atomic<uint64_t> windows_warmed{0};     // new connections whose windows were opened (window_warmup.hpp)
   std::atomic<int64_t> open{0};                // open now, idle or busy

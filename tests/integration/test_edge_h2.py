@@ -5,7 +5,8 @@ byte-identical while the gateway accepts no connection beyond the warm
 set; a local reader that reads nothing holds only its own stream; a local
 client that breaks off an upload leaves nothing stored (the stream is
 reset); the gateway killed mid-upload gives the local client an error and
-stores nothing; `--upstream-http2 off` keeps HTTP/1.1 (one connection per
+stores nothing; a gateway that stops answering is given up after an
+unanswered PING; `--upstream-http2 off` keeps HTTP/1.1 (one connection per
 request in flight, as before); `h2c` speaks HTTP/2 to a plain haul gateway."""
 import hashlib
 import os
@@ -182,6 +183,33 @@ def test_gateway_killed_mid_upload_stores_nothing_over_http2(tls_gateway, make_e
     assert requests.head(f"{edge.url}/v1/objects/kill/a", headers=edge.auth).status_code == 404
     assert seed_upload(edge.url, edge.auth, "kill/b", b"after").status_code == 201
     assert seed_download(edge.url, edge.auth, "kill/b").content == b"after"
+
+
+def test_a_gateway_that_stops_answering_is_given_up_after_an_unanswered_ping(tls_gateway, make_edge):
+    """The gateway process stopped (SIGSTOP: its kernel still acknowledges
+    TCP, nothing answers above it, as on a path that went silent): a request
+    waits out the edge's --body-timeout and fails, the edge PINGs the
+    connection, gets no answer and gives it up instead of letting every
+    later request time out on it; once the gateway runs again, the next
+    request works on a new connection."""
+    gw = tls_gateway
+    edge = make_edge(gw, extra_args=["--cacert", gw.ca, "--connections", "1", "--upstream-http2", "auto",
+                                     "--body-timeout", "2"], warm=1, gateway_url=gw.tls_url)
+    assert seed_upload(edge.url, edge.auth, "ping/a", b"before").status_code == 201
+    assert edge.metrics()["haul_edge_upstream_h2_connections"] == 1
+    os.kill(gw.proc.pid, signal.SIGSTOP)
+    try:
+        r = requests.get(f"{edge.url}/v1/objects/ping/a", headers=edge.auth, timeout=30)
+        assert r.status_code in (502, 504), r.text
+        # One PING, unanswered for 5 s (H2Upstream::kPingTimeout): given up.
+        assert wait_until(lambda: edge.metrics().get("haul_edge_upstream_unanswered_ping_total", 0) == 1, 15)
+    finally:
+        os.kill(gw.proc.pid, signal.SIGCONT)
+    assert wait_until(lambda: edge.metrics()["haul_edge_upstream_h2_connections"] == 1, 15)
+    assert seed_download(edge.url, edge.auth, "ping/a").content == b"before"
+    m = edge.metrics()
+    assert m["haul_edge_upstream_connections_opened_total"] == 2, m
+    assert m["haul_edge_upstream_unanswered_ping_total"] == 1, m
 
 
 def test_plain_gateway_auto_keeps_http1_and_h2c_speaks_http2(gateway, make_edge):
