@@ -115,6 +115,7 @@ asio::awaitable<void> H2Upstream::run(std::shared_ptr<H2Upstream> self) {
                                                          asio::redirect_error(asio::use_awaitable, ec));
     }
     if (ec) break;  // EOF (the gateway closed it), a reset, or stop()'s close
+    self->received_ += n;
     const bool ok = self->session_.receive(std::span<const uint8_t>(buffer.data(), n));
     self->update_counters();
     self->schedule_flush();
@@ -247,18 +248,20 @@ asio::awaitable<H2Upstream::Piece> H2Upstream::read(std::shared_ptr<H2Upstream> 
 void H2Upstream::probe_liveness() {
   if (dead_ || probing_) return;
   probing_ = true;
-  const uint64_t acked = session_.pings_acked();
   session_.ping();
   schedule_flush();
-  asio::co_spawn(executor_, await_ping(shared_from_this(), acked), asio::detached);
+  asio::co_spawn(executor_, await_ping(shared_from_this(), received_), asio::detached);
 }
 
-asio::awaitable<void> H2Upstream::await_ping(std::shared_ptr<H2Upstream> self, uint64_t acked_before) {
+asio::awaitable<void> H2Upstream::await_ping(std::shared_ptr<H2Upstream> self, uint64_t received_before) {
   asio::steady_timer timer(self->executor_, kPingTimeout);
   error_code ignored;
   co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
   self->probing_ = false;
-  if (self->dead_ || self->session_.pings_acked() != acked_before) co_return;
+  // Any byte from the gateway says it is alive, the PING's answer or not:
+  // on a slow path the PING may wait behind a full send buffer of upload
+  // bytes, while the gateway's WINDOW_UPDATEs for them still arrive.
+  if (self->dead_ || self->received_ != received_before) co_return;
   // No answer: nothing more goes out, and the reader ends (run() closes
   // the streams still open and tells the pool, which opens a replacement).
   self->gave_up_.store(true, std::memory_order_relaxed);

@@ -146,7 +146,8 @@ class H2Upstream : public h2::H2ClientEvents, public std::enable_shared_from_thi
   // Request-body bytes a stream may have waiting unsent.
   static constexpr size_t kQueueLimit = 256 * 1024;
 
-  // How long a PING may go unanswered before the connection is given up:
+  // How long the gateway may stay silent after a PING before the connection
+  // is given up:
   // 25 round trips of a 200 ms path. The gateway's HTTP/2 layer answers a
   // PING from its I/O thread, whatever its handlers are doing.
   static constexpr std::chrono::seconds kPingTimeout{5};
@@ -162,12 +163,13 @@ class H2Upstream : public h2::H2ClientEvents, public std::enable_shared_from_thi
   void close_if_done();
   static boost::asio::awaitable<bool> wait(Stream* stream, Deadline deadline);
   // A stream waited out its deadline without a word from the gateway: is
-  // the connection alive? PINGs once (kPingTimeout); no answer closes it,
+  // the connection alive? PINGs once; no byte from the gateway within
+  // kPingTimeout (neither the answer nor anything else) closes it,
   // so the streams on it end now and new ones go to a fresh connection
   // instead of waiting out their own deadlines on a dead one (TCP alone
   // would take ~15 minutes of retransmissions to give up).
   void probe_liveness();
-  static boost::asio::awaitable<void> await_ping(std::shared_ptr<H2Upstream> self, uint64_t acked_before);
+  static boost::asio::awaitable<void> await_ping(std::shared_ptr<H2Upstream> self, uint64_t received_before);
 
   std::unique_ptr<UpstreamConnection> conn_;
   boost::asio::any_io_executor executor_;
@@ -179,6 +181,7 @@ class H2Upstream : public h2::H2ClientEvents, public std::enable_shared_from_thi
   bool dead_ = false;      // the transport failed or closed: nothing more goes out
   bool stopping_ = false;  // stop(): close once the streams are done
   bool probing_ = false;   // a PING is out and its timer runs
+  uint64_t received_ = 0;  // bytes read from the gateway so far
   std::atomic<bool> gave_up_{false};
   std::atomic<size_t> active_{0};
   std::atomic<uint32_t> max_streams_{1};
