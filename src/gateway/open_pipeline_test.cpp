@@ -256,12 +256,21 @@ TEST_F(OpenerTest, TruncatedOrMissingObjects) {
 // that met it, open() (no status line yet) or next() (the caller cuts).
 class OpenerFaultsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { store_k(plain_); }
+  // Seals plain as object "k" (replacing what was there).
+  void store_k(const Bytes& plain) {
     auto header = crypto::new_header(keys_.newest());
     crypto::ObjectCipher cipher(keys_, header, {"default", "k"});
     auto writer = store_.create("k", crypto::encode_header(header));
-    writer->write(crypto::test::encrypt(cipher, plain_));
+    writer->write(crypto::test::encrypt(cipher, plain));
     writer->commit();
+  }
+  // Every read of the store throws `kind` once `bytes` of the body were read.
+  void fail_reads_after(uint64_t bytes, ErrorKind kind) {
+    testing::StoreFaults f;
+    f.throw_after = bytes;
+    f.kind = kind;
+    store_.set_faults(f);
   }
   // open(), then next() to the end; the kind of the Error and whether it
   // came from open().
@@ -298,10 +307,7 @@ TEST_F(OpenerFaultsTest, FirstReadFailingFailsOpen) {
 }
 
 TEST_F(OpenerFaultsTest, ReaderThrowingMidBodyFailsNext) {
-  testing::StoreFaults f;
-  f.throw_after = 7 * (kSeg + crypto::kTagSize) + 3;
-  f.kind = ErrorKind::backend_unavailable;
-  store_.set_faults(f);
+  fail_reads_after(7 * (kSeg + crypto::kTagSize) + 3, ErrorKind::backend_unavailable);
   Bytes got;
   EXPECT_EQ(download(got), std::make_pair(std::optional(ErrorKind::backend_unavailable), false));
   EXPECT_EQ(got, Bytes(plain_.begin(), plain_.begin() + 7 * kSeg));  // every whole segment read before it
@@ -325,18 +331,8 @@ TEST_F(OpenerFaultsTest, WithoutFaultsEveryByteArrives) {
 // A small whole object is read to its end by open(): a read failing after
 // the first segments authenticated is the store's error, before any status.
 TEST_F(OpenerFaultsTest, ASmallObjectsReadFailingLateFailsOpenWithTheStoresError) {
-  const Bytes small = crypto::test::pattern(3 * kSeg, 4);  // stored whole within one read's limit
-  {
-    auto header = crypto::new_header(keys_.newest(), kSeg);
-    crypto::ObjectCipher cipher(keys_, header, crypto::ObjectIdentity{"default", "k"});
-    auto writer = store_.create("k", crypto::encode_header(header));
-    writer->write(crypto::test::encrypt(cipher, small));
-    writer->commit();
-  }
-  testing::StoreFaults f;
-  f.throw_after = 2 * (kSeg + crypto::kTagSize) + 3;
-  f.kind = ErrorKind::backend_unavailable;
-  store_.set_faults(f);
+  store_k(crypto::test::pattern(3 * kSeg, 4));  // stored whole within one read's limit
+  fail_reads_after(2 * (kSeg + crypto::kTagSize) + 3, ErrorKind::backend_unavailable);
   Bytes got;
   EXPECT_EQ(download(got), std::make_pair(std::optional(ErrorKind::backend_unavailable), true));
 }
@@ -350,10 +346,8 @@ TEST_F(OpenerFaultsTest, LargePiecesCarryTheSameBytes) {
 // A large piece takes several store reads; one failing after the first still
 // hands out what authenticated before it, and the next call throws.
 TEST_F(OpenerFaultsTest, AFailureInsideALargePieceKeepsTheBytesBeforeIt) {
-  testing::StoreFaults f;
-  f.throw_after = 7 * (kSeg + crypto::kTagSize) + 3;  // in the second read of the 1 MiB piece after open()'s
-  f.kind = ErrorKind::backend_unavailable;
-  store_.set_faults(f);
+  // In the second read of the 1 MiB piece after open()'s.
+  fail_reads_after(7 * (kSeg + crypto::kTagSize) + 3, ErrorKind::backend_unavailable);
   Bytes got;
   EXPECT_EQ(download(got, 4 * kWholeReadLimit), std::make_pair(std::optional(ErrorKind::backend_unavailable), false));
   EXPECT_EQ(got, Bytes(plain_.begin(), plain_.begin() + 7 * kSeg));
