@@ -128,6 +128,10 @@ def test_requests_per_token_are_bounded(make_gateway):
     small = os.urandom(SMALL)
     put(gw, "big", os.urandom(BIG))
     put(gw, "small", small)
+    # The client has the 201 before the gateway's request ends and gives its
+    # slot back: wait for both PUTs to be accounted (that happens after the
+    # slot's release), or a stalled GET below may meet the last PUT's slot.
+    assert gw.settled_metric('haul_requests_total{method="PUT",code="201"}', 2) == 2
     stalled = [stalled_get(gw, "big") for _ in range(3)]
     try:
         assert [status_line(s) for s in stalled] == ["HTTP/1.1 200 OK"] * 3
