@@ -8,7 +8,8 @@
 # gateway's log cannot time a download: part_timeline.py says why).
 # Usage (root): bench/bulk_timeline.sh [SIZE_MIB]   (default 200)
 # HAUL=PATH runs another binary (client and gateway), e.g. for an A/B;
-# NETEM_FLAGS adds flags to the link (e.g. "--loss 0.01").
+# NETEM_FLAGS adds flags to the link (e.g. "--loss 0.01"), GATEWAY_FLAGS to
+# the gateway (e.g. "--congestion cubic").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size_mib=${1:-200}
@@ -37,7 +38,7 @@ echo "put wall \$(( (t1 - t0) / 1000000 )) ms, get wall \$(( (t2 - t1) / 1000000
 CLIENT
 chmod +x "$work/client.sh"
 "$haul" netem --delay-ms 100 --rate 100mbit ${NETEM_FLAGS:-} \
-  --server-cmd "$haul gateway --listen 0.0.0.0:8080 --store fs:$work/store --master-key-file $work/keys --token-file $work/token --access-log $work/access.log" \
+  --server-cmd "$haul gateway --listen 0.0.0.0:8080 --store fs:$work/store --master-key-file $work/keys --token-file $work/token --access-log $work/access.log ${GATEWAY_FLAGS:-}" \
   -- "$work/client.sh" 2>&1 | grep -E "^put wall|^netem: (client|server)->"
 echo "== the upload, from the gateway's access log"
 bench/part_timeline.py "$work/put.log"

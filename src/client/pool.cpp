@@ -7,6 +7,7 @@
 #include "client/outcome.hpp"
 #include "client/stream_placement.hpp"
 #include "client/tls_session_file.hpp"
+#include "net/send_congestion.hpp"
 
 namespace haul::client {
 
@@ -66,6 +67,10 @@ void Pool::widen(unsigned n) {
 void Pool::narrow() {
   const long kinds = uses_http2(config_) ? 2 : 1;
   multi_.limit_connections(static_cast<long>(config_.connections) * kinds);
+}
+
+void Pool::bulk_senders_halved() {
+  if (config_.congestion == net::congestion_auto) tuning_.restart_bbr_senders();
 }
 
 void Pool::start(std::unique_ptr<Request> r) {

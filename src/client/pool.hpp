@@ -64,6 +64,8 @@ class Pool final : public RequestPool {
   std::vector<std::unique_ptr<Request>> collect() override;
   void wait(int timeout_ms) override;
   std::vector<std::unique_ptr<Request>> cancel_all() override;
+  // --congestion auto: the connections still sending parts restart bbr.
+  void bulk_senders_halved() override;
   // Results of an ended exchange into its request; the exchange goes idle.
   std::unique_ptr<Request> finish(InFlight entry, const http_client::Outcome& outcome);
   // Where r goes: a stream multi for an HTTP/2 stream (place_stream), else multi_.

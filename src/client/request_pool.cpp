@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "net/send_congestion.hpp"
+
 namespace haul::client {
 
 namespace {
@@ -13,6 +15,11 @@ int poll_ms(const Driver& driver, int cap) {
   if (!at) return cap;
   auto ms = std::chrono::ceil<std::chrono::milliseconds>(*at - std::chrono::steady_clock::now()).count();
   return static_cast<int>(std::clamp<long long>(ms, 0, cap));
+}
+
+// An upload body large enough that bbr sends it (net/send_congestion.hpp).
+bool bulk_send(const Request& r) {
+  return r.bulk && r.method == "PUT" && r.source_length > net::cubic_burst_min;
 }
 
 }  // namespace
@@ -33,6 +40,7 @@ void RequestPool::launch(std::unique_ptr<Request> r) {
     ++warmups_in_flight_;
   else if (r->bulk)
     ++bulk_in_flight_;
+  if (bulk_send(*r)) bulk_sends_peak_ = std::max(bulk_sends_peak_, ++bulk_sends_);
   start(std::move(r));
 }
 
@@ -43,6 +51,7 @@ void RequestPool::landed(const Request& r) {
     --warmups_in_flight_;
   else if (r.bulk)
     --bulk_in_flight_;
+  if (bulk_send(r) && --bulk_sends_ == 0) bulk_sends_peak_ = 0;
 }
 
 void RequestPool::launch_warmup(bool stream) {
@@ -109,6 +118,10 @@ void RequestPool::run(Driver& driver, unsigned max_inflight, const std::function
       start_warmups(config_.connections > used ? config_.connections - used : 0);
     }
     first_round = false;
+    if (bulk_sends_ > 0 && bulk_sends_ * 2 <= bulk_sends_peak_) {
+      bulk_senders_halved();
+      bulk_sends_peak_ = bulk_sends_;
+    }
     if (in_flight_ == 0) {
       if (driver.finished()) return;
       wait(poll_ms(driver, 20));  // a backoff or the driver's own deadline

@@ -89,6 +89,12 @@ class RequestPool {
   virtual void wait(int timeout_ms) = 0;
   // Stops every started request and gives them back, unfinished.
   virtual std::vector<std::unique_ptr<Request>> cancel_all() = 0;
+  // The upload bodies bbr sends (parts beyond net::cubic_burst_min) in
+  // flight have fallen to half of the most since the last call: the tail of
+  // a parallel upload, where the connections still sending should take the
+  // bandwidth the finished ones left (net::restart_bbr_while_sending says
+  // why). Called after the driver had its chance to start more.
+  virtual void bulk_senders_halved() {}
 
   ClientConfig config_;
   PathRtt path_;
@@ -106,6 +112,9 @@ class RequestPool {
   std::optional<TraceFile> trace_;  // --trace
   size_t in_flight_ = 0, warmups_in_flight_ = 0;
   size_t bulk_in_flight_ = 0;  // parts, ranges, stripes (not warm-ups)
+  // Upload bodies bbr sends, in flight, and the most of them since the last
+  // bulk_senders_halved() (0 once none is in flight).
+  size_t bulk_sends_ = 0, bulk_sends_peak_ = 0;
   unsigned warm_pending_ = 0;
   bool warm_streams_pending_ = false;
   long connections_opened_ = 0;

@@ -78,6 +78,8 @@ class ScriptedPool final : public RequestPool {
   // How many started requests match method and start with path_prefix.
   size_t count(const std::string& method, const std::string& path_prefix = "") const;
   size_t most_in_flight() const { return most_in_flight_; }
+  // How often the run loop found the parts in flight halved (bulk_senders_halved).
+  unsigned halvings() const { return halvings_; }
 
  private:
   struct Started {
@@ -98,6 +100,7 @@ class ScriptedPool final : public RequestPool {
   std::vector<std::unique_ptr<Request>> collect() override;
   void wait(int) override {}
   std::vector<std::unique_ptr<Request>> cancel_all() override;
+  void bulk_senders_halved() override { ++halvings_; }
   std::unique_ptr<Request> answer(Started started);
   std::optional<net::TcpInfo> connection_info() const;
 
@@ -108,7 +111,7 @@ class ScriptedPool final : public RequestPool {
   bool newest_first_ = false;
   std::optional<size_t> interrupt_after_;
   size_t answered_ = 0, most_in_flight_ = 0;
-  unsigned widened_to_ = 0;
+  unsigned widened_to_ = 0, halvings_ = 0;
   unsigned stream_connections_ = 1;
   std::deque<Started> queue_;
   std::vector<Sent> sent_;

@@ -61,6 +61,12 @@ void SocketTuning::on_close(int fd) {
   last_closed_ = net::read_tcp_info(fd);
 }
 
+unsigned SocketTuning::restart_bbr_senders() {
+  unsigned restarted = 0;
+  for (const auto& s : sockets_) restarted += net::restart_bbr_while_sending(s.fd) ? 1 : 0;
+  return restarted;
+}
+
 bool SocketTuning::before_request(Request& r, int local_port) {
   if (config_.congestion != net::congestion_auto && r.min_rtt_us == 0) return true;
   // libcurl 7.88 has no socket for a request before it completes, so find

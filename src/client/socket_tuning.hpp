@@ -34,6 +34,11 @@ class SocketTuning final : public http_client::SocketHooks, public ConnectionGat
   // sets the congestion control for r's body (net/send_congestion.hpp).
   bool before_request(Request& r, int local_port) override;
 
+  // The tail of a parallel upload: every connection sending a body on bbr
+  // restarts it, to take the bandwidth finished ones left
+  // (net::restart_bbr_while_sending). Returns how many did.
+  unsigned restart_bbr_senders();
+
   // TCP_INFO of the socket closed last.
   const std::optional<net::TcpInfo>& last_closed() const { return last_closed_; }
   bool any_open() const { return !sockets_.empty(); }

@@ -19,7 +19,19 @@ BurstFacts facts_of(const TcpInfo& info, uint64_t bytes) {
                     info.bytes_sent, info.congestion == "bbr"};
 }
 
+// Setting the name in force is a no-op in the kernel: pass via cubic, and
+// the kernel initialises the algorithm afresh (keeping the window).
+bool restart_congestion(int fd, const std::string& name) {
+  set_congestion(fd, "cubic");
+  return set_congestion(fd, name);
+}
+
 }  // namespace
+
+bool restart_bbr_while_sending(int fd) {
+  auto info = read_tcp_info(fd);
+  return info && takes_freed_bandwidth_by_restart(*info) && restart_congestion(fd, "bbr");
+}
 
 std::string keep_window_after_idle(int fd) {
   auto info = read_tcp_info(fd);
@@ -35,8 +47,7 @@ std::string set_send_congestion(int fd, uint64_t bytes) {
   SendChoice choice = choose_send_congestion(facts);
   if (choice.algorithm == info->congestion) {
     if (!choice.restart) return choice.algorithm;
-    // Setting the name in force is a no-op in the kernel: pass via cubic.
-    set_congestion(fd, "cubic");
+    return restart_congestion(fd, choice.algorithm) ? choice.algorithm : info->congestion;
   }
   return set_congestion(fd, choice.algorithm) ? choice.algorithm : info->congestion;
 }

@@ -18,6 +18,10 @@ bool window_cut_due(const BurstFacts& f) {
   return idle_past_rto(f) && !f.bbr_in_force;
 }
 
+bool takes_freed_bandwidth_by_restart(const TcpInfo& info) {
+  return info.congestion == "bbr" && info.unacked > 0;
+}
+
 SendChoice choose_send_congestion(const BurstFacts& f) {
   uint64_t window_bytes = uint64_t{f.cwnd_segments} * f.mss;
   const bool big = f.bytes > std::max(window_bytes, cubic_burst_min);

@@ -101,11 +101,25 @@ TEST(SendCongestion, SmallBurstWhereBbrIsInForceRestartsBbr) {
   EXPECT_EQ(choose_send_congestion(f).algorithm, "cubic");
 }
 
+TEST(SendCongestion, OnlyABbrFlowWithDataInFlightIsRestartedForFreedBandwidth) {
+  TcpInfo sending;
+  sending.congestion = "bbr";
+  sending.unacked = 120;
+  EXPECT_TRUE(takes_freed_bandwidth_by_restart(sending));
+  TcpInfo waiting = sending;  // a download's socket: its request long acknowledged
+  waiting.unacked = 0;
+  EXPECT_FALSE(takes_freed_bandwidth_by_restart(waiting));
+  TcpInfo on_cubic = sending;  // a small body, sent unpaced
+  on_cubic.congestion = "cubic";
+  EXPECT_FALSE(takes_freed_bandwidth_by_restart(on_cubic));
+}
+
 TEST(SendCongestion, NotATcpSocketIsLeftAlone) {
   int fds[2];
   ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
   EXPECT_EQ(set_send_congestion(fds[0], 1 << 20), "");
   EXPECT_EQ(keep_window_after_idle(fds[0]), "");
+  EXPECT_FALSE(restart_bbr_while_sending(fds[0]));
   close(fds[0]);
   close(fds[1]);
 }
@@ -138,6 +152,8 @@ TEST(SendCongestion, SetsTheChoiceOnARealSocket) {
   const bool bbr_allowed = set_congestion(server, "bbr");
   EXPECT_EQ(keep_window_after_idle(client), bbr_allowed ? "bbr" : "cubic");
   EXPECT_EQ(read_tcp_info(client)->congestion, bbr_allowed ? "bbr" : "cubic");
+  // Nothing in flight: no restart, whatever is in force.
+  EXPECT_FALSE(restart_bbr_while_sending(client));
   close(server);
   close(client);
   close(listener);
