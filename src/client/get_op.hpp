@@ -118,8 +118,13 @@ class GetOp final : public Op {
   void learn_size(uint64_t size);
   // An answer's ETag must match the others' (the same stored version).
   void check_etag(const Request& r);
-  // The HEAD is in, the size known and every cold range sent answered: the rest or verify.
+  // The HEAD is in, the size known and every cold range sent (and, unless
+  // the object is big, answered): the rest or verify. Once the rest has
+  // begun: a late cold range has landed, finish if it was the last.
   void after_striping();
+  bool is_cold_range(const Request& r) const;
+  // Every range and every cold range is in: check the digest and commit.
+  void finish_when_all_in();
   // All bytes are in the sink: check the digest and commit.
   void verify_and_commit(const std::string& digest);
 
@@ -143,6 +148,7 @@ class GetOp final : public Op {
   std::optional<ColdRanges> cold_;
   bool cold_held_ = false;  // probing: cold ranges 2.. wait for range 1's connection
   uint32_t next_cold_ = 0, cold_answered_ = 0;
+  size_t cold_in_flight_ = 0;  // cold ranges with the pool (the rest may start before they land)
   std::chrono::steady_clock::time_point probe_sent_{};
   bool size_known_ = false;  // size_ holds the object's size (striping)
   // Ranges in flight at most (after cold ranges; otherwise the pool's limit).

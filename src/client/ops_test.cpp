@@ -550,6 +550,39 @@ TEST_F(ColdGet, HeadAndEveryRangeGoAtOnceOnAKnownLongPath) {
   EXPECT_EQ(op->stats().sha256, sha256_hex(data));
 }
 
+// One cold range whose connection is slow to open (its SYN lost: the kernel
+// resends it after a second) does not hold up a big object's rest: its 8 MiB
+// ranges start with it in flight, it lands last, and the bytes are whole.
+TEST_F(ColdGet, ABigObjectsRestDoesNotWaitForAStragglingColdRange) {
+  config_.part_size = 2 << 20;
+  const std::string data = data_of(kMaxStripedSize + 3 * config_.part_size + 5, 24);
+  gateway_.objects["/v1/objects/big"] = data;
+  const std::string straggler = "Range: bytes=" + std::to_string(7 * kStripeTarget) + "-" +
+                                std::to_string(8 * kStripeTarget - 1);  // cold range 8
+  ran_.emplace(config_, std::ref(gateway_));
+  ran_->set_connection_rtt(50000);
+  ran_->answer_per_round(1);
+  ran_->hold([&](const Request& r) { return !r.headers.empty() && r.headers[0] == straggler; });
+  plan_ = *plan_cold_ranges(96, kStripeTarget, 8);
+  GetOp op(*ran_, "big", sink_, config_.part_size, plan_, false);
+  ran_->run(op, plan_.count + 1);
+  ASSERT_FALSE(op.error()) << op.error()->what();
+  EXPECT_EQ(sink_.bytes, data);
+  EXPECT_EQ(sink_.committed, data.size());
+  EXPECT_EQ(op.stats().sha256, sha256_hex(data));
+  const auto& sent = ran_->sent();
+  auto straggler_at = std::find_if(sent.begin(), sent.end(),
+                                   [&](const auto& s) { return !s.headers.empty() && s.headers[0] == straggler; });
+  ASSERT_NE(straggler_at, sent.end());
+  // The first range after the 96 cold ones (HEAD, cold ranges, then the rest).
+  ASSERT_GT(sent.size(), 98u);
+  EXPECT_EQ(sent[97].headers[0], "Range: bytes=" + std::to_string(96 * kStripeTarget) + "-" +
+                                     std::to_string(96 * kStripeTarget + config_.part_size - 1));
+  // It started before the straggler's answer, which came after every other.
+  EXPECT_LT(sent[97].answered_before, straggler_at->answered_as);
+  EXPECT_EQ(straggler_at->answered_as, sent.size());
+}
+
 TEST_F(ColdGet, AProbeOnAnUnknownLongPathReleasesTheRestUpToTheSize) {
   std::string data = data_of(30000, 22);  // 3 ranges
   gateway_.objects["/v1/objects/c"] = data;

@@ -96,14 +96,16 @@ void ScriptedPool::start(std::unique_ptr<Request> r) {
 std::vector<std::unique_ptr<Request>> ScriptedPool::collect() {
   std::vector<std::unique_ptr<Request>> ended;
   for (size_t n = 0; n < per_round_ && !queue_.empty(); ++n) {
-    Started next;
-    if (newest_first_) {
-      next = std::move(queue_.back());
-      queue_.pop_back();
-    } else {
-      next = std::move(queue_.front());
-      queue_.pop_front();
+    // The oldest (or newest) not held; a held one once only held ones wait.
+    auto pick = queue_.end();
+    for (size_t i = 0; i < queue_.size() && pick == queue_.end(); ++i) {
+      auto at = newest_first_ ? queue_.end() - 1 - static_cast<std::ptrdiff_t>(i)
+                              : queue_.begin() + static_cast<std::ptrdiff_t>(i);
+      if (!held_ || !held_(*at->request)) pick = at;
     }
+    if (pick == queue_.end()) pick = newest_first_ ? queue_.end() - 1 : queue_.begin();
+    Started next = std::move(*pick);
+    queue_.erase(pick);
     ended.push_back(answer(std::move(next)));
   }
   if (interrupt_after_ && answered_ >= *interrupt_after_) {
@@ -126,7 +128,7 @@ std::vector<std::unique_ptr<Request>> ScriptedPool::cancel_all() {
 std::unique_ptr<Request> ScriptedPool::answer(Started started) {
   Request& r = *started.request;
   Sent& sent = sent_[started.index];
-  ++answered_;
+  sent.answered_as = ++answered_;
   RequestTransfer transfer(r, progress_, &gate_);
   http_client::ResponseHead head;
   http_client::Outcome outcome;

@@ -43,6 +43,7 @@ struct Sent {
   bool declined = false;       // refused before a byte went out
   bool cancelled = false;      // taken back by an interrupt before it was answered
   size_t answered_before = 0;  // answers given before it started
+  size_t answered_as = 0;      // its answer was the n-th given (0: none)
   std::string line() const { return method + " " + path; }
 };
 
@@ -62,6 +63,9 @@ class ScriptedPool final : public RequestPool {
     per_round_ = n;
     newest_first_ = newest_first;
   }
+  // Requests for which held() is true are answered last: only once nothing
+  // else is waiting for an answer (a connection whose handshake lost its SYN).
+  void hold(std::function<bool(const Request&)> held) { held_ = std::move(held); }
   // Raises the interrupt flag (as SIGINT does) once this many answers were given.
   void interrupt_after(size_t answers) { interrupt_after_ = answers; }
 
@@ -109,6 +113,7 @@ class ScriptedPool final : public RequestPool {
   std::optional<uint32_t> rtt_us_;
   size_t per_round_ = SIZE_MAX;
   bool newest_first_ = false;
+  std::function<bool(const Request&)> held_;
   std::optional<size_t> interrupt_after_;
   size_t answered_ = 0, most_in_flight_ = 0;
   unsigned widened_to_ = 0, halvings_ = 0;
