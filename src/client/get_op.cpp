@@ -448,6 +448,7 @@ void GetOp::after_striping() {
 
 void GetOp::fall_back_from_cold() {
   cold_.reset();
+  cold_in_flight_ = 0;  // only the probe was out (the others wait for it), and it has landed
   cold_held_ = false;
   state_ = State::first;
   first_is_range_ = true;

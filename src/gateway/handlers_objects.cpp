@@ -82,6 +82,7 @@ asio::awaitable<void> put_object(GatewayContext& ctx, Exchange& ex, store::Store
 // While one piece goes to the socket, the pool reads and decrypts the next
 // (background_step.hpp; the opener keeps the piece being sent valid). Pieces
 // grow while the client keeps up (piece_size.hpp).
+static_assert(PieceSize::kSmall == kWholeReadLimit, "a small piece is one store read (open_pipeline.hpp)");
 asio::awaitable<void> send_opened_body(Exchange& ex, ObjectOpener& opener) {
   auto step = co_await BackgroundStep::make();
   PieceSize size;
